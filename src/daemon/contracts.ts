@@ -1,0 +1,56 @@
+/**
+ * The seams of the routing daemon, shared by its parts and by the hosts that plug sinks into it
+ * (the OpenClaw plugin, the standalone CLI). Types only.
+ */
+
+import type { Message } from "../protocol/index.js";
+
+/** Where a routed message is delivered. */
+export type RouteTarget =
+  | { readonly kind: "agent"; readonly agentId: string }
+  | { readonly kind: "webhook"; readonly url: string; readonly secret?: string; readonly timeoutMs: number }
+  | { readonly kind: "command"; readonly command: string; readonly args: readonly string[]; readonly timeoutMs: number };
+
+/** The outcome of routing one recipient name of one account. */
+export interface ResolvedRoute {
+  /** The ClawTell account (config account id) the message arrived on. */
+  readonly accountId: string;
+  /** Bare recipient name (`to_name`). */
+  readonly recipient: string;
+  /** The routing-table key that matched: the recipient name or `_default`. */
+  readonly routeKey: string;
+  readonly target: RouteTarget;
+  /** Whether a 🦞 copy goes to the human's chat. */
+  readonly forward: boolean;
+}
+
+/** What a sink is handed for one delivery attempt. */
+export interface DeliveryRequest {
+  readonly message: Message;
+  readonly route: ResolvedRoute;
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Delivers a message to its target. Resolves when the target has taken it; throws a ClawTellError otherwise
+ * (`retryable` decides between retry and dead letter).
+ */
+export interface Sink {
+  deliver(request: DeliveryRequest): Promise<void>;
+}
+
+/** A text for the human, e.g. the 🦞 banner, a 📤 notice or a dead-letter alert. */
+export interface HumanNotice {
+  readonly kind: "delivery" | "reply" | "dead_letter" | "alarm";
+  readonly text: string;
+  /** The agent whose human should see it (their active chat is looked up). */
+  readonly agentId?: string;
+  readonly accountId: string;
+}
+
+/** Sends texts to the human's active chat. Throws when it could not be sent (the caller retries). */
+export interface ChatForwarder {
+  send(notice: HumanNotice, signal?: AbortSignal): Promise<void>;
+}

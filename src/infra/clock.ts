@@ -1,0 +1,59 @@
+/** Time as a dependency: production uses the system clock, tests inject their own. */
+
+import { setTimeout as delay } from "node:timers/promises";
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms`; rejects with the signal's reason when aborted. Never keeps the process alive. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: async (ms, signal) => {
+    await delay(Math.max(0, ms), undefined, signal === undefined ? { ref: false } : { ref: false, signal });
+  },
+};
+
+/** A clock that only moves when told to; sleeps resolve as time passes them. */
+export function createManualClock(startMs = 0): Clock & { advance(ms: number): Promise<void>; set(ms: number): Promise<void> } {
+  let current = startMs;
+  const sleepers: Array<{ at: number; resolve: () => void }> = [];
+  const flush = async (): Promise<void> => {
+    sleepers.sort((a, b) => a.at - b.at);
+    while (sleepers.length > 0 && (sleepers[0]?.at ?? Infinity) <= current) {
+      sleepers.shift()?.resolve();
+      await Promise.resolve();
+    }
+  };
+  return {
+    now: () => current,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        const entry = { at: current + Math.max(0, ms), resolve };
+        sleepers.push(entry);
+        signal?.addEventListener(
+          "abort",
+          () => {
+            const i = sleepers.indexOf(entry);
+            if (i >= 0) sleepers.splice(i, 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      }),
+    advance: async (ms) => {
+      current += ms;
+      await flush();
+    },
+    set: async (ms) => {
+      current = ms;
+      await flush();
+    },
+  };
+}

@@ -1,0 +1,5 @@
+/** Infrastructure shared by every room: errors, clock, logger, durable files. Imports nothing of ours. */
+export * from "./errors.js";
+export * from "./clock.js";
+export * from "./logger.js";
+export * from "./atomic-file.js";

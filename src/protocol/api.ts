@@ -1,0 +1,169 @@
+/** Request and response bodies of the ClawTell REST API (`/api/...` and `/v1/ack`). */
+
+import { z } from "zod";
+import { MessageSchema } from "./message.js";
+import { NameRefSchema } from "./names.js";
+
+/** Largest message body accepted, in characters (the clients assume 50 KB). */
+export const MAX_BODY_CHARS = 50_000;
+export const MAX_SUBJECT_CHARS = 200;
+
+export const COMMUNICATION_MODES = ["allowlist_only", "anyone", "manual_only"] as const;
+export type CommunicationMode = (typeof COMMUNICATION_MODES)[number];
+
+export const DELIVERY_POLICIES = ["everyone", "everyone_except_blocklist", "allowlist_only"] as const;
+export type DeliveryPolicy = (typeof DELIVERY_POLICIES)[number];
+
+export const SendRequestSchema = z.object({
+  to: NameRefSchema,
+  body: z.string().min(1, "must not be empty").max(MAX_BODY_CHARS, `must be at most ${MAX_BODY_CHARS} characters`),
+  subject: z.string().max(MAX_SUBJECT_CHARS).optional(),
+  replyTo: z.string().min(1).optional(),
+  from_name: NameRefSchema.optional(),
+  threadId: z.string().min(1).max(200).optional(),
+});
+export type SendRequest = z.input<typeof SendRequestSchema>;
+export type ParsedSendRequest = z.output<typeof SendRequestSchema>;
+
+export const SendResponseSchema = z.object({
+  success: z.literal(true),
+  messageId: z.string(),
+  sentAt: z.string(),
+  to: z.string(),
+});
+export type SendResponse = z.infer<typeof SendResponseSchema>;
+
+export const POLL_TIMEOUT_MIN_S = 1;
+export const POLL_TIMEOUT_MAX_S = 30;
+export const POLL_TIMEOUT_DEFAULT_S = 30;
+export const POLL_LIMIT_MIN = 1;
+export const POLL_LIMIT_MAX = 100;
+export const POLL_LIMIT_DEFAULT = 50;
+
+/** Query strings arrive as text; out-of-range values are clamped the way the clients clamp them. */
+function clampedInt(min: number, max: number, fallback: number) {
+  return z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === "") return fallback;
+      const n = typeof value === "number" ? value : Number(value);
+      if (!Number.isFinite(n)) {
+        ctx.addIssue({ code: "custom", message: "must be a number" });
+        return z.NEVER;
+      }
+      return Math.min(max, Math.max(min, Math.trunc(n)));
+    });
+}
+
+export const PollQuerySchema = z.object({
+  timeout: clampedInt(0, POLL_TIMEOUT_MAX_S, POLL_TIMEOUT_DEFAULT_S),
+  limit: clampedInt(POLL_LIMIT_MIN, POLL_LIMIT_MAX, POLL_LIMIT_DEFAULT),
+});
+export type PollQuery = z.output<typeof PollQuerySchema>;
+
+export const PollResponseSchema = z.object({
+  messages: z.array(MessageSchema),
+  count: z.number().optional(),
+  waitedMs: z.number().optional(),
+  timeout: z.number().optional(),
+});
+export type PollResponse = z.infer<typeof PollResponseSchema>;
+
+export const AckRequestSchema = z.object({
+  messageIds: z.array(z.string().min(1).max(200)).max(1000),
+});
+export type AckRequest = z.infer<typeof AckRequestSchema>;
+
+export const AckResponseSchema = z.object({
+  success: z.boolean().optional(),
+  acked: z.union([z.number(), z.array(z.string())]),
+});
+export type AckResponse = z.infer<typeof AckResponseSchema>;
+
+export const InboxQuerySchema = z.object({
+  limit: clampedInt(1, 100, 50),
+  offset: clampedInt(0, Number.MAX_SAFE_INTEGER, 0),
+  unread: z
+    .union([z.string(), z.boolean()])
+    .optional()
+    .transform((v) => v === true || v === "true" || v === "1"),
+});
+
+export const InboxResponseSchema = z.object({
+  messages: z.array(MessageSchema),
+  unreadCount: z.number(),
+  limit: z.number(),
+  offset: z.number(),
+});
+export type InboxResponse = z.infer<typeof InboxResponseSchema>;
+
+export const MeResponseSchema = z.object({
+  name: z.string(),
+  fullName: z.string(),
+  email: z.string().nullable().optional(),
+  accountId: z.string().optional(),
+  names: z.array(z.string()).optional(),
+  communicationMode: z.enum(COMMUNICATION_MODES),
+  deliveryPolicy: z.enum(DELIVERY_POLICIES).optional(),
+  webhookUrl: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  createdAt: z.string(),
+  stats: z.object({
+    totalMessages: z.number(),
+    unreadMessages: z.number(),
+    allowlistCount: z.number(),
+  }),
+});
+export type MeResponse = z.infer<typeof MeResponseSchema>;
+
+export const LookupResponseSchema = z.object({
+  name: z.string(),
+  fullName: z.string(),
+  registered: z.boolean(),
+  communicationMode: z.enum(COMMUNICATION_MODES),
+});
+export type LookupResponse = z.infer<typeof LookupResponseSchema>;
+
+export const UpdateNameRequestSchema = z
+  .object({
+    communication_mode: z.enum(COMMUNICATION_MODES).optional(),
+    delivery_policy: z.enum(DELIVERY_POLICIES).optional(),
+    webhook_url: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    webhook_secret: z.string().min(16, "must be at least 16 characters").nullable().optional(),
+  })
+  .strict();
+export type UpdateNameRequest = z.infer<typeof UpdateNameRequestSchema>;
+
+export const UpdateNameResponseSchema = z.object({
+  success: z.literal(true),
+  name: z.string(),
+  webhook_url: z.string().nullable(),
+  communication_mode: z.enum(COMMUNICATION_MODES),
+  delivery_policy: z.enum(DELIVERY_POLICIES),
+});
+
+export const NameBodySchema = z.object({ name: NameRefSchema });
+
+export const AllowlistEntrySchema = z.object({
+  id: z.string(),
+  allowed_name: z.string(),
+  created_at: z.string(),
+});
+export type AllowlistEntry = z.infer<typeof AllowlistEntrySchema>;
+
+/** Delivery blocklist / allowlist entries (who may message a name at all). */
+export const DeliveryListEntrySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  created_at: z.string(),
+});
+export type DeliveryListEntry = z.infer<typeof DeliveryListEntrySchema>;
+
+/** Every error the server sends: `error` is what all clients read; `code` is ours; `field` names bad input. */
+export const ErrorBodySchema = z.object({
+  error: z.string(),
+  code: z.string().optional(),
+  field: z.string().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;

@@ -1,0 +1,5 @@
+/** The wire contract shared by client, daemon and server: zod schemas and types. No I/O; imports nothing of ours. */
+export * from "./names.js";
+export * from "./message.js";
+export * from "./api.js";
+export * from "./sse.js";

@@ -1,0 +1,34 @@
+/** The message object as the server hands it out (poll, poll-account, inbox, SSE) and as clients read it. */
+
+import { z } from "zod";
+
+export const AttachmentRefSchema = z.object({
+  fileId: z.string(),
+  filename: z.string(),
+  mime_type: z.string(),
+});
+export type AttachmentRef = z.infer<typeof AttachmentRefSchema>;
+
+/**
+ * Field names follow the wire exactly: camelCase except `to_name` and `mime_type`.
+ * `from` is `tell/<sender>`; `to_name` is the bare recipient name (present on every message we serve).
+ */
+export const MessageSchema = z.object({
+  id: z.string().min(1),
+  from: z.string(),
+  to_name: z.string().optional(),
+  subject: z.string().default("Message"),
+  body: z.string(),
+  createdAt: z.string(),
+  threadId: z.string().nullable().optional(),
+  replyToMessageId: z.string().nullable().optional(),
+  autoReplyEligible: z.boolean().nullable().optional(),
+  attachments: z.array(AttachmentRefSchema).default([]),
+  read: z.boolean().optional(),
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+/** Parses a message received from a server; throws a ZodError naming the bad field. */
+export function parseMessage(value: unknown): Message {
+  return MessageSchema.parse(value);
+}
