@@ -1,0 +1,59 @@
+/**
+ * API keys: `claw_<prefix>_<secret>`. Only a bcrypt hash is stored; the prefix finds the name. A verified key is
+ * remembered (as its SHA-256, compared in constant time) so the slow hash runs at most once per key per process.
+ */
+
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import bcrypt from "bcryptjs";
+import type { NameRecord, Store } from "./store/store.js";
+
+const KEY_PATTERN = /^claw_([a-z0-9]{8,32})_([A-Za-z0-9_-]{16,128})$/;
+
+/** bcrypt cost for new keys. @defaultValue 10 */
+export const DEFAULT_BCRYPT_COST = 10;
+
+export interface GeneratedKey {
+  readonly apiKey: string;
+  readonly prefix: string;
+}
+
+export function generateApiKey(): GeneratedKey {
+  const prefix = randomBytes(6).toString("hex");
+  const secret = randomBytes(24).toString("base64url");
+  return { apiKey: `claw_${prefix}_${secret}`, prefix };
+}
+
+export function hashApiKey(apiKey: string, cost = DEFAULT_BCRYPT_COST): Promise<string> {
+  return bcrypt.hash(apiKey, cost);
+}
+
+/** The lookup prefix of a well-formed key, else `undefined`. */
+export function keyPrefixOf(apiKey: string): string | undefined {
+  return KEY_PATTERN.exec(apiKey)?.[1];
+}
+
+const sha256 = (value: string): Buffer => createHash("sha256").update(value).digest();
+
+export interface KeyVerifier {
+  /** The name the key belongs to, or `undefined` for an unknown or wrong key. */
+  verify(apiKey: string): Promise<NameRecord | undefined>;
+}
+
+export function createKeyVerifier(store: Store): KeyVerifier {
+  /** prefix → SHA-256 of the full key that passed bcrypt once. */
+  const verified = new Map<string, Buffer>();
+  return {
+    async verify(apiKey) {
+      const prefix = keyPrefixOf(apiKey);
+      if (prefix === undefined) return undefined;
+      const record = store.findNameByKeyPrefix(prefix);
+      if (record === undefined) return undefined;
+      const digest = sha256(apiKey);
+      const known = verified.get(prefix);
+      if (known !== undefined && timingSafeEqual(known, digest)) return record;
+      if (!(await bcrypt.compare(apiKey, record.keyHash))) return undefined;
+      verified.set(prefix, digest);
+      return record;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** Bearer-key authentication for `/api` and `/v1` routes: who is calling, and which names their account owns. */
+
+import type { FastifyRequest } from "fastify";
+import { ClawTellError } from "../infra/index.js";
+import type { KeyVerifier } from "./api-keys.js";
+import type { NameRecord, Store } from "./store/store.js";
+
+export interface Caller {
+  /** The name whose key was presented. */
+  readonly name: NameRecord;
+  readonly accountId: string;
+}
+
+export interface Authenticator {
+  /** The caller, or throws CT_AUTH_FAILED (401). */
+  authenticate(request: FastifyRequest): Promise<Caller>;
+  /** All names of the caller's account (fresh: names may be added by another process). */
+  accountNames(caller: Caller): NameRecord[];
+}
+
+export function createAuthenticator(store: Store, verifier: KeyVerifier): Authenticator {
+  return {
+    async authenticate(request) {
+      const header = request.headers.authorization;
+      if (header === undefined || header === "") {
+        throw new ClawTellError("CT_AUTH_FAILED", "API key required (Authorization: Bearer claw_…)");
+      }
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1]);
+      if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");
+      return { name, accountId: name.accountId };
+    },
+    accountNames(caller) {
+      return store.listNamesOfAccount(caller.accountId);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `buildServer(deps)`: the embedded ClawTell server as a fastify instance, not yet listening. REST (`/api`) and
+ * streaming (`/v1`) share one origin, so clients can use one URL for both.
+ */
+
+import fastify, { type FastifyInstance } from "fastify";
+import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../infra/index.js";
+import { createKeyVerifier } from "./api-keys.js";
+import { createAuthenticator } from "./auth.js";
+import type { ServerContext, ServerOptions } from "./context.js";
+import { installErrorHandler } from "./http-errors.js";
+import { createLeases } from "./leases.js";
+import { createMailbox } from "./mailbox.js";
+import { createNotifier } from "./notifier.js";
+import { startRetention } from "./retention.js";
+import { listRoutes } from "./routes/lists.js";
+import { messageRoutes } from "./routes/messages.js";
+import { nameRoutes } from "./routes/names.js";
+import { streamRoutes } from "./routes/stream.js";
+import type { Store } from "./store/store.js";
+
+export interface ServerDeps {
+  store: Store;
+  logger?: Logger;
+  clock?: Clock;
+  options?: ServerOptions;
+}
+
+/** Largest request body accepted, in bytes (a 50 000-character body in JSON fits comfortably). */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const logger = deps.logger ?? createSilentLogger();
+  const clock = deps.clock ?? systemClock;
+  const options = deps.options ?? {};
+  const notifier = createNotifier();
+  const ctx: ServerContext = {
+    store: deps.store,
+    notifier,
+    mailbox: createMailbox({
+      store: deps.store,
+      notifier,
+      leases: createLeases(),
+      clock,
+      visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
+    }),
+    auth: createAuthenticator(deps.store, createKeyVerifier(deps.store)),
+    clock,
+    logger,
+    keepaliveMs: options.keepaliveMs ?? 15_000,
+  };
+
+  const app = fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, forceCloseConnections: true });
+
+  // Clients send `Content-Type: application/json` on every request, also without a body: an empty body is no body.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch (err) {
+      done(new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body", cause: err }), undefined);
+    }
+  });
+
+  installErrorHandler(app, logger);
+  app.get("/health", async () => ({ ok: true, waiting: notifier.waiting() }));
+  messageRoutes(app, ctx);
+  streamRoutes(app, ctx);
+  nameRoutes(app, ctx);
+  listRoutes(app, ctx);
+
+  const retention = startRetention({ store: deps.store, clock, logger, intervalMs: options.retentionIntervalMs ?? 300_000 });
+  app.addHook("onClose", async () => retention.stop());
+  return app;
+}

@@ -1,0 +1,28 @@
+/** What every route plugin of the server is given: the store, the mailbox, auth, the clock and settings. */
+
+import type { Clock, Logger } from "../infra/index.js";
+import type { Authenticator } from "./auth.js";
+import type { Mailbox } from "./mailbox.js";
+import type { Notifier } from "./notifier.js";
+import type { Store } from "./store/store.js";
+
+export interface ServerOptions {
+  /** How long a handed-out, unacked message stays hidden before it is delivered again. @defaultValue 60000 */
+  visibilityTimeoutMs?: number;
+  /** Interval of `: keepalive` comments on streams. @defaultValue 15000 */
+  keepaliveMs?: number;
+  /** bcrypt cost for keys created through this server's store. @defaultValue 10 */
+  bcryptCost?: number;
+  /** How often expired and acked messages are purged. @defaultValue 300000 */
+  retentionIntervalMs?: number;
+}
+
+export interface ServerContext {
+  readonly store: Store;
+  readonly mailbox: Mailbox;
+  readonly notifier: Notifier;
+  readonly auth: Authenticator;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly keepaliveMs: number;
+}

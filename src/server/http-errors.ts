@@ -1,0 +1,48 @@
+/**
+ * How the server answers failures: always JSON `{ error, code, statusCode, field? }` (`error` is what every client
+ * reads). Bad input is a 400 naming the field, never a 5xx.
+ */
+
+import type { FastifyError, FastifyInstance } from "fastify";
+import { ZodError, type ZodType } from "zod";
+import { ClawTellError, type Logger } from "../infra/index.js";
+
+/** Parses request input; a failure becomes CT_BAD_REQUEST naming the first offending field. */
+export function parseInput<T>(schema: ZodType<T>, value: unknown, where: "body" | "query" | "params"): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  throw fromZodError(result.error, where);
+}
+
+function fromZodError(err: ZodError, where: string): ClawTellError {
+  const issue = err.issues[0];
+  const field = issue === undefined || issue.path.length === 0 ? where : issue.path.map(String).join(".");
+  const text = issue === undefined ? "invalid input" : issue.message;
+  return new ClawTellError("CT_BAD_REQUEST", `${field}: ${text}`, { field, cause: err });
+}
+
+export function installErrorHandler(app: FastifyInstance, logger: Logger): void {
+  app.setErrorHandler((err: FastifyError | ClawTellError | Error, _request, reply) => {
+    if (err instanceof ClawTellError) {
+      const status = err.httpStatus;
+      if (status >= 500) logger.error({ err }, "request failed");
+      if (err.retryAfterMs !== undefined) void reply.header("retry-after", Math.ceil(err.retryAfterMs / 1000));
+      return reply.status(status).send({
+        statusCode: status,
+        code: err.code,
+        error: err.message,
+        ...(err.field === undefined ? {} : { field: err.field }),
+      });
+    }
+    const status = "statusCode" in err && typeof err.statusCode === "number" ? err.statusCode : 500;
+    if (status >= 500) {
+      logger.error({ err }, "unexpected server error");
+      return reply.status(500).send({ statusCode: 500, code: "CT_INTERNAL", error: "Internal server error" });
+    }
+    const code = status === 413 ? "CT_PAYLOAD_TOO_LARGE" : "CT_BAD_REQUEST";
+    return reply.status(status).send({ statusCode: status, code, error: err.message, field: "body" });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ statusCode: 404, code: "CT_NOT_FOUND", error: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }),
+  );
+}

@@ -1,0 +1,8 @@
+/** The embedded ClawTell-compatible server: build it, run it, administer its names. */
+export { buildServer, BODY_LIMIT_BYTES, type ServerDeps } from "./build-server.js";
+export type { ServerOptions } from "./context.js";
+export { startServer, DEFAULT_HOST, DEFAULT_PORT, type RunningServer } from "./start-server.js";
+export { openSqliteStore, DATABASE_FILE } from "./store/sqlite-store.js";
+export type { Store } from "./store/store.js";
+export { createName, type CreatedName } from "./admin.js";
+export { purgeExpired } from "./retention.js";

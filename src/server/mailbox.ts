@@ -1,0 +1,101 @@
+/**
+ * The delivery core of the server: store a message and wake its recipient; hand out unacked messages under a
+ * visibility lease, oldest first per recipient; wait without touching the database until something arrives.
+ */
+
+import type { Clock } from "../infra/index.js";
+import type { Message } from "../protocol/index.js";
+import { toFullName } from "../protocol/index.js";
+import type { Leases } from "./leases.js";
+import type { Notifier } from "./notifier.js";
+import type { MessageRecord, NewMessage, Store } from "./store/store.js";
+
+export interface Mailbox {
+  /** Commits the message durably, then wakes the recipient's waiters. */
+  deliver(message: NewMessage): Promise<void>;
+  /** Deliverable messages now (leased on return). */
+  pull(recipientIds: readonly number[], limit: number): MessageRecord[];
+  /** Like `pull`, but waits up to `timeoutMs` for a first message. */
+  pullWaiting(recipientIds: readonly number[], limit: number, timeoutMs: number, signal?: AbortSignal): Promise<MessageRecord[]>;
+  /** Acks the ids that belong to the recipients; returns the ids now acked. */
+  ack(recipientIds: readonly number[], ids: readonly string[]): Promise<string[]>;
+  /** Makes unacked messages after `afterSeq` deliverable again at once (stream resume). */
+  resumeAfter(recipientIds: readonly number[], afterSeq: number): void;
+  /** Waits until one of the names may have something deliverable (a send or an expiring lease). */
+  waitForWork(recipientIds: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface MailboxDeps {
+  readonly store: Store;
+  readonly notifier: Notifier;
+  readonly leases: Leases;
+  readonly clock: Clock;
+  /** How long a handed-out, unacked message stays hidden. */
+  readonly visibilityTimeoutMs: number;
+}
+
+export function createMailbox(deps: MailboxDeps): Mailbox {
+  const { store, notifier, leases, clock, visibilityTimeoutMs } = deps;
+
+  const pull = (recipientIds: readonly number[], limit: number): MessageRecord[] => {
+    const now = clock.now();
+    const rows = store.listUnacked(recipientIds, limit, leases.activeFor(recipientIds, now));
+    for (const row of rows) leases.lease(row.recipientId, row.seq, now + visibilityTimeoutMs);
+    return rows;
+  };
+
+  const waitForWork = async (recipientIds: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void> => {
+    const now = clock.now();
+    const leaseEnd = leases.nextExpiry(recipientIds, now);
+    const wait = leaseEnd === undefined ? timeoutMs : Math.min(timeoutMs, leaseEnd - now + 1);
+    await notifier.wait(recipientIds, wait, signal);
+  };
+
+  return {
+    async deliver(message) {
+      await store.insertMessages([message]);
+      notifier.notify(message.recipientId);
+    },
+    pull,
+    async pullWaiting(recipientIds, limit, timeoutMs, signal) {
+      const deadline = clock.now() + timeoutMs;
+      for (;;) {
+        const rows = pull(recipientIds, limit);
+        const remaining = deadline - clock.now();
+        if (rows.length > 0 || remaining <= 0 || signal?.aborted) return rows;
+        await waitForWork(recipientIds, remaining, signal);
+      }
+    },
+    async ack(recipientIds, ids) {
+      const acked = await store.ackMessages(recipientIds, ids, clock.now());
+      if (acked.length > 0) {
+        for (const id of acked) {
+          const row = store.findMessage(id);
+          if (row !== undefined) leases.release(row.recipientId, row.seq);
+        }
+      }
+      return acked;
+    },
+    resumeAfter(recipientIds, afterSeq) {
+      leases.releaseAfter(recipientIds, afterSeq);
+    },
+    waitForWork,
+  };
+}
+
+/** The message object as clients read it. `to_name` is on every message, so account-level consumers can route. */
+export function toWireMessage(record: MessageRecord, options: { includeRead?: boolean } = {}): Message {
+  return {
+    id: record.id,
+    from: toFullName(record.sender),
+    to_name: record.recipient,
+    subject: record.subject,
+    body: record.body,
+    createdAt: new Date(record.createdAt).toISOString(),
+    threadId: record.threadId,
+    replyToMessageId: record.replyTo,
+    autoReplyEligible: record.autoReplyEligible,
+    attachments: [],
+    ...(options.includeRead === true ? { read: record.readAt !== null } : {}),
+  };
+}

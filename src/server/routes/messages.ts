@@ -1,0 +1,130 @@
+/**
+ * `/api/messages/*`: send, long poll (one name or the whole account), ack, and the legacy inbox.
+ */
+
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
+import { ClawTellError } from "../../infra/index.js";
+import {
+  AckRequestSchema,
+  InboxQuerySchema,
+  PollQuerySchema,
+  SendRequestSchema,
+  toFullName,
+} from "../../protocol/index.js";
+import type { Caller } from "../auth.js";
+import type { ServerContext } from "../context.js";
+import { parseInput } from "../http-errors.js";
+import { toWireMessage } from "../mailbox.js";
+import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
+
+/** An AbortSignal that fires when the client goes away before the answer is sent. */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once("close", () => controller.abort());
+  return controller.signal;
+}
+
+export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { store, mailbox, auth, clock } = ctx;
+
+  app.post("/api/messages/send", async (request) => {
+    // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
+    const caller = await auth.authenticate(request);
+    const input = parseInput(SendRequestSchema, request.body, "body");
+    const sender = resolveSender(ctx, caller, input.from_name);
+    const recipient = store.findNameByName(input.to);
+    if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
+    assertDeliveryAllowed(store, recipient, sender);
+
+    const id = randomUUID();
+    const original = input.replyTo === undefined ? undefined : store.findMessage(input.replyTo);
+    const now = clock.now();
+    await mailbox.deliver({
+      id,
+      recipientId: recipient.id,
+      recipient: recipient.name,
+      sender,
+      subject: input.subject === undefined || input.subject === "" ? "Message" : input.subject,
+      body: input.body,
+      threadId: input.threadId ?? original?.threadId ?? id,
+      replyTo: input.replyTo ?? null,
+      autoReplyEligible: isAutoReplyEligible(store, recipient, sender),
+      createdAt: now,
+    });
+    return { success: true, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
+  });
+
+  const poll = async (recipientIds: number[], query: unknown, reply: FastifyReply) => {
+    const { timeout, limit } = parseInput(PollQuerySchema, query, "query");
+    const started = clock.now();
+    const rows = await mailbox.pullWaiting(recipientIds, limit, timeout * 1000, clientGone(reply));
+    const messages = rows.map((row) => toWireMessage(row));
+    return { messages, count: messages.length, waitedMs: clock.now() - started, timeout };
+  };
+
+  app.get("/api/messages/poll", async (request, reply) => {
+    const caller = await auth.authenticate(request);
+    return poll([caller.name.id], request.query, reply);
+  });
+
+  app.get("/api/messages/poll-account", async (request, reply) => {
+    const caller = await auth.authenticate(request);
+    return poll(
+      auth.accountNames(caller).map((n) => n.id),
+      request.query,
+      reply,
+    );
+  });
+
+  const ack = async (caller: Caller, body: unknown): Promise<string[]> => {
+    const { messageIds } = parseInput(AckRequestSchema, body, "body");
+    return mailbox.ack(
+      auth.accountNames(caller).map((n) => n.id),
+      messageIds,
+    );
+  };
+
+  app.post("/api/messages/ack", async (request) => {
+    const caller = await auth.authenticate(request);
+    const acked = await ack(caller, request.body);
+    return { success: true, acked: acked.length };
+  });
+
+  app.post("/v1/ack", async (request) => {
+    const caller = await auth.authenticate(request);
+    return { success: true, acked: await ack(caller, request.body) };
+  });
+
+  app.get("/api/messages/inbox", async (request) => {
+    const caller = await auth.authenticate(request);
+    const { limit, offset, unread } = parseInput(InboxQuerySchema, request.query, "query");
+    const rows = store.listInbox(caller.name.id, { limit, offset, unreadOnly: unread });
+    return {
+      messages: rows.map((row) => toWireMessage(row, { includeRead: true })),
+      unreadCount: store.countMessages(caller.name.id).unread,
+      limit,
+      offset,
+    };
+  });
+
+  app.post("/api/messages/:id/read", async (request) => {
+    const caller = await auth.authenticate(request);
+    const { id } = parseInput(z.object({ id: z.string().min(1).max(200) }), request.params, "params");
+    if (!store.markRead(caller.name.id, id, clock.now())) {
+      throw new ClawTellError("CT_NOT_FOUND", "Message not found", { field: "id" });
+    }
+    return { success: true };
+  });
+}
+
+/** The name a send goes out as: the key's own name, or `from_name` when the account owns it. */
+function resolveSender(ctx: ServerContext, caller: Caller, fromName: string | undefined): string {
+  if (fromName === undefined || fromName === caller.name.name) return caller.name.name;
+  const named = ctx.store.findNameByName(fromName);
+  if (named === undefined || named.accountId !== caller.accountId) {
+    throw new ClawTellError("CT_FORBIDDEN", "from_name is not a name of this account", { field: "from_name" });
+  }
+  return named.name;
+}

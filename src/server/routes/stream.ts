@@ -1,0 +1,74 @@
+/**
+ * `GET /v1/stream`: Server-Sent Events for one name or (`?account=true`) the whole account. Events `connected`,
+ * `message` (one-line JSON), `timeout` (then the stream ends); `: keepalive` comments in between.
+ * `Last-Event-ID` (a message id) resumes: everything unacked after that message is sent again at once.
+ */
+
+import type { FastifyInstance } from "fastify";
+import { StreamQuerySchema } from "../../protocol/index.js";
+import type { ServerContext } from "../context.js";
+import { parseInput } from "../http-errors.js";
+import { toWireMessage } from "../mailbox.js";
+import { clientGone } from "./messages.js";
+
+/** One SSE event in the exact form the clients parse: `event: x\ndata: <one line>\n\n`. */
+export function formatEvent(event: string, data: string): string {
+  return `event: ${event}\ndata: ${data}\n\n`;
+}
+
+export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { auth, mailbox, store, clock, keepaliveMs } = ctx;
+
+  app.get("/v1/stream", async (request, reply) => {
+    // 1. auth and query (errors still answer as JSON), 2. resume point, 3. hijack and stream until timeout/limit/close.
+    const caller = await auth.authenticate(request);
+    const query = parseInput(StreamQuerySchema, request.query, "query");
+    const recipientIds = query.account ? auth.accountNames(caller).map((n) => n.id) : [caller.name.id];
+    const lastEventIdHeader = request.headers["last-event-id"];
+    const lastEventId = typeof lastEventIdHeader === "string" && lastEventIdHeader !== "" ? lastEventIdHeader : null;
+    if (lastEventId !== null) {
+      const last = store.findMessage(lastEventId);
+      if (last !== undefined && recipientIds.includes(last.recipientId)) mailbox.resumeAfter(recipientIds, last.seq);
+    }
+
+    const closed = clientGone(reply);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+    raw.write(
+      formatEvent(
+        "connected",
+        JSON.stringify({
+          name: caller.name.name,
+          accountId: caller.accountId,
+          timeout: query.timeout,
+          lastEventId,
+          account: query.account,
+        }),
+      ),
+    );
+
+    const keepalive = setInterval(() => raw.write(": keepalive\n\n"), keepaliveMs);
+    const deadline = clock.now() + query.timeout * 1000;
+    let sent = 0;
+    try {
+      while (!closed.aborted && sent < query.limit) {
+        const rows = mailbox.pull(recipientIds, query.limit - sent);
+        for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row))));
+        sent += rows.length;
+        const remaining = deadline - clock.now();
+        if (remaining <= 0 || sent >= query.limit) break;
+        if (rows.length === 0) await mailbox.waitForWork(recipientIds, remaining, closed);
+      }
+      if (!closed.aborted) raw.write(formatEvent("timeout", ""));
+    } finally {
+      clearInterval(keepalive);
+      raw.end();
+    }
+  });
+}

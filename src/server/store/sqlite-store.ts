@@ -1,0 +1,285 @@
+/**
+ * `Store` on `node:sqlite`: one file, WAL journal, `synchronous=FULL`, so a committed send survives a crash.
+ * Sends and acks from the same tick share one transaction (group commit): one fsync for many messages.
+ */
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { ClawTellError } from "../../infra/index.js";
+import type { CommunicationMode, DeliveryPolicy } from "../../protocol/index.js";
+import type {
+  AccountRecord,
+  ListEntry,
+  ListKind,
+  MessageCounts,
+  MessageRecord,
+  NameRecord,
+  NameSettings,
+  NewMessage,
+  Store,
+} from "./store.js";
+import { createGroupCommitter } from "./group-commit.js";
+import { SCHEMA_SQL } from "./sqlite-schema.js";
+
+export const DATABASE_FILE = "clawtell.db";
+
+type Row = Record<string, SQLInputValue>;
+
+function toName(row: Row): NameRecord {
+  return {
+    id: Number(row["id"]),
+    name: String(row["name"]),
+    accountId: String(row["account_id"]),
+    keyPrefix: String(row["key_prefix"]),
+    keyHash: String(row["key_hash"]),
+    communicationMode: String(row["communication_mode"]) as CommunicationMode,
+    deliveryPolicy: String(row["delivery_policy"]) as DeliveryPolicy,
+    webhookUrl: row["webhook_url"] === null ? null : String(row["webhook_url"]),
+    webhookSecret: row["webhook_secret"] === null ? null : String(row["webhook_secret"]),
+    createdAt: Number(row["created_at"]),
+  };
+}
+
+function toMessage(row: Row): MessageRecord {
+  return {
+    seq: Number(row["seq"]),
+    id: String(row["id"]),
+    recipientId: Number(row["recipient_id"]),
+    recipient: String(row["recipient"]),
+    sender: String(row["sender"]),
+    subject: String(row["subject"]),
+    body: String(row["body"]),
+    threadId: String(row["thread_id"]),
+    replyTo: row["reply_to"] === null ? null : String(row["reply_to"]),
+    autoReplyEligible: Number(row["auto_reply_eligible"]) === 1,
+    createdAt: Number(row["created_at"]),
+    readAt: row["read_at"] === null ? null : Number(row["read_at"]),
+    ackedAt: row["acked_at"] === null ? null : Number(row["acked_at"]),
+  };
+}
+
+/** `?, ?, ?` for an IN clause of `n` values. */
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
+}
+
+export function openSqliteStore(opts: { dataDir: string } | { path: string }): Store {
+  let path: string;
+  if ("dataDir" in opts) {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    path = join(opts.dataDir, DATABASE_FILE);
+  } else {
+    path = opts.path;
+  }
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+  db.exec(SCHEMA_SQL);
+
+  const cache = new Map<string, StatementSync>();
+  const stmt = (sql: string): StatementSync => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  const transaction = <T>(work: () => T): T => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return result;
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  };
+  const committer = createGroupCommitter(transaction);
+
+  const findName = (sql: string, value: SQLInputValue): NameRecord | undefined => {
+    const row = stmt(sql).get(value) as Row | undefined;
+    return row === undefined ? undefined : toName(row);
+  };
+
+  const store: Store = {
+    findAccountByEmail(email) {
+      const row = stmt("SELECT * FROM accounts WHERE email = ?").get(email) as Row | undefined;
+      return row === undefined
+        ? undefined
+        : { id: String(row["id"]), email: String(row["email"]), createdAt: Number(row["created_at"]) };
+    },
+    insertAccount(account: AccountRecord) {
+      stmt("INSERT INTO accounts (id, email, created_at) VALUES (?, ?, ?)").run(account.id, account.email, account.createdAt);
+    },
+    insertName(name) {
+      try {
+        const result = stmt(
+          `INSERT INTO names (name, account_id, key_prefix, key_hash, communication_mode, delivery_policy,
+             webhook_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          name.name,
+          name.accountId,
+          name.keyPrefix,
+          name.keyHash,
+          name.communicationMode,
+          name.deliveryPolicy,
+          name.webhookUrl,
+          name.webhookSecret,
+          name.createdAt,
+        );
+        return { ...name, id: Number(result.lastInsertRowid) };
+      } catch (err) {
+        if (err instanceof Error && /UNIQUE constraint failed: names\.name/.test(err.message)) {
+          throw new ClawTellError("CT_CONFLICT", `name "${name.name}" is already taken`, { field: "name", cause: err });
+        }
+        throw err;
+      }
+    },
+    findNameByName: (name) => findName("SELECT * FROM names WHERE name = ?", name),
+    findNameByKeyPrefix: (prefix) => findName("SELECT * FROM names WHERE key_prefix = ?", prefix),
+    listNamesOfAccount(accountId) {
+      return (stmt("SELECT * FROM names WHERE account_id = ? ORDER BY id").all(accountId) as Row[]).map(toName);
+    },
+    updateNameSettings(nameId, settings: NameSettings) {
+      const columns: Array<[string, SQLInputValue]> = [];
+      if (settings.communicationMode !== undefined) columns.push(["communication_mode", settings.communicationMode]);
+      if (settings.deliveryPolicy !== undefined) columns.push(["delivery_policy", settings.deliveryPolicy]);
+      if (settings.webhookUrl !== undefined) columns.push(["webhook_url", settings.webhookUrl]);
+      if (settings.webhookSecret !== undefined) columns.push(["webhook_secret", settings.webhookSecret]);
+      if (columns.length > 0) {
+        db.prepare(`UPDATE names SET ${columns.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?`).run(
+          ...columns.map(([, v]) => v),
+          nameId,
+        );
+      }
+      const updated = findName("SELECT * FROM names WHERE id = ?", nameId);
+      if (updated === undefined) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+      return updated;
+    },
+
+    insertMessages(messages: readonly NewMessage[]) {
+      return committer.run(() => {
+        const insert = stmt(
+          `INSERT INTO messages (id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
+             auto_reply_eligible, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const m of messages) {
+          insert.run(m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
+            m.autoReplyEligible ? 1 : 0, m.createdAt);
+        }
+      });
+    },
+    listUnacked(recipientIds, limit, excludeSeqs) {
+      if (recipientIds.length === 0) return [];
+      const result: MessageRecord[] = [];
+      // Leased (in-flight) messages are skipped in memory; fetch enough rows to get past them.
+      const rows = db
+        .prepare(
+          `SELECT * FROM messages WHERE recipient_id IN (${placeholders(recipientIds.length)}) AND acked_at IS NULL
+           ORDER BY seq LIMIT ?`,
+        )
+        .all(...recipientIds, limit + excludeSeqs.size) as Row[];
+      for (const row of rows) {
+        const message = toMessage(row);
+        if (excludeSeqs.has(message.seq)) continue;
+        result.push(message);
+        if (result.length >= limit) break;
+      }
+      return result;
+    },
+    listUnackedAfter(recipientIds, afterSeq) {
+      if (recipientIds.length === 0) return [];
+      return (
+        db
+          .prepare(
+            `SELECT * FROM messages WHERE recipient_id IN (${placeholders(recipientIds.length)}) AND acked_at IS NULL
+             AND seq > ? ORDER BY seq`,
+          )
+          .all(...recipientIds, afterSeq) as Row[]
+      ).map(toMessage);
+    },
+    findMessage(id) {
+      const row = stmt("SELECT * FROM messages WHERE id = ?").get(id) as Row | undefined;
+      return row === undefined ? undefined : toMessage(row);
+    },
+    ackMessages(recipientIds, ids, now) {
+      if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
+      return committer.run(() => {
+        const owned = `recipient_id IN (${placeholders(recipientIds.length)}) AND id IN (${placeholders(ids.length)})`;
+        db.prepare(`UPDATE messages SET acked_at = ? WHERE acked_at IS NULL AND ${owned}`).run(now, ...recipientIds, ...ids);
+        return (db.prepare(`SELECT id FROM messages WHERE ${owned}`).all(...recipientIds, ...ids) as Row[]).map((r) =>
+          String(r["id"]),
+        );
+      });
+    },
+    listInbox(recipientId, { limit, offset, unreadOnly }) {
+      const filter = unreadOnly ? "AND read_at IS NULL" : "";
+      return (
+        db
+          .prepare(`SELECT * FROM messages WHERE recipient_id = ? ${filter} ORDER BY seq LIMIT ? OFFSET ?`)
+          .all(recipientId, limit, offset) as Row[]
+      ).map(toMessage);
+    },
+    markRead(recipientId, id, now) {
+      const result = stmt("UPDATE messages SET read_at = COALESCE(read_at, ?) WHERE id = ? AND recipient_id = ?").run(
+        now,
+        id,
+        recipientId,
+      );
+      return Number(result.changes) > 0;
+    },
+    countMessages(recipientId): MessageCounts & { unread: number } {
+      const row = stmt(
+        `SELECT COUNT(*) AS total, SUM(acked_at IS NULL) AS unacked, SUM(read_at IS NULL) AS unread
+         FROM messages WHERE recipient_id = ?`,
+      ).get(recipientId) as Row;
+      return { total: Number(row["total"]), unacked: Number(row["unacked"] ?? 0), unread: Number(row["unread"] ?? 0) };
+    },
+
+    listEntries(nameId, kind) {
+      return (
+        stmt("SELECT id, entry, created_at FROM list_entries WHERE name_id = ? AND kind = ? ORDER BY created_at, entry").all(
+          nameId,
+          kind,
+        ) as Row[]
+      ).map((r) => ({ id: String(r["id"]), entry: String(r["entry"]), createdAt: Number(r["created_at"]) }));
+    },
+    hasEntry(nameId, kind, entry) {
+      return stmt("SELECT 1 FROM list_entries WHERE name_id = ? AND kind = ? AND entry = ?").get(nameId, kind, entry) !== undefined;
+    },
+    addEntry(nameId, kind: ListKind, entry: ListEntry) {
+      stmt("INSERT OR IGNORE INTO list_entries (name_id, kind, entry, id, created_at) VALUES (?, ?, ?, ?, ?)").run(
+        nameId,
+        kind,
+        entry.entry,
+        entry.id,
+        entry.createdAt,
+      );
+      const row = stmt("SELECT id, entry, created_at FROM list_entries WHERE name_id = ? AND kind = ? AND entry = ?").get(
+        nameId,
+        kind,
+        entry.entry,
+      ) as Row;
+      return { id: String(row["id"]), entry: String(row["entry"]), createdAt: Number(row["created_at"]) };
+    },
+    removeEntry(nameId, kind, entry) {
+      const result = stmt("DELETE FROM list_entries WHERE name_id = ? AND kind = ? AND entry = ?").run(nameId, kind, entry);
+      return Number(result.changes) > 0;
+    },
+
+    purge(ackedBefore, createdBefore) {
+      return transaction(() => {
+        const acked = stmt("DELETE FROM messages WHERE acked_at IS NOT NULL AND acked_at < ?").run(ackedBefore);
+        const expired = stmt("DELETE FROM messages WHERE acked_at IS NULL AND created_at < ?").run(createdBefore);
+        return { acked: Number(acked.changes), expired: Number(expired.changes) };
+      });
+    },
+    close() {
+      committer.flushSync();
+      db.close();
+    },
+  };
+  return store;
+}

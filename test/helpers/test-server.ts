@@ -1,0 +1,48 @@
+// A real embedded server on 127.0.0.1:0 with a temp data folder, for integration tests.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createName, startServer, type CreatedName, type RunningServer, type ServerOptions } from "../../src/server/index.js";
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  createName(name: string, email: string): Promise<CreatedName>;
+}
+
+/** bcrypt cost for test keys: the minimum, so creating names is fast. */
+export const TEST_BCRYPT_COST = 4;
+
+export async function startTestServer(options: ServerOptions & { dataDir?: string; port?: number } = {}): Promise<TestServer> {
+  const { dataDir: given, port, ...serverOptions } = options;
+  const dataDir = given ?? (await mkdtemp(join(tmpdir(), "clawtell-server-")));
+  const running = await startServer({ dataDir, port: port ?? 0, options: serverOptions });
+  return {
+    ...running,
+    dataDir,
+    createName: (name, email) => createName(running.store, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
+    async close() {
+      await running.close();
+      if (given === undefined) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A JSON request against the server, as the official clients make it (Content-Type json on every request). */
+export async function api(
+  server: { url: string },
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      "content-type": "application/json",
+      ...(options.key === undefined ? {} : { authorization: `Bearer ${options.key}` }),
+      ...options.headers,
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>), headers: response.headers };
+}
