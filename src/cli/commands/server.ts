@@ -1,0 +1,42 @@
+/** `clawtell server`: run the embedded ClawTell server until SIGINT/SIGTERM. */
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { ClawTellError, createLogger } from "../../infra/index.js";
+import { DATABASE_FILE, DEFAULT_HOST, DEFAULT_PORT, startServer } from "../../server/index.js";
+import { resolveDataDir } from "../data-dir.js";
+import type { Io } from "../output.js";
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ClawTellError("CT_BAD_REQUEST", `--port: "${value}" is not a port number (0–65535)`, { field: "port" });
+  }
+  return port;
+}
+
+export function registerServerCommand(program: Command, io: Io): void {
+  program
+    .command("server")
+    .description("run the embedded ClawTell-compatible server")
+    .option("--host <host>", "address to bind (use 0.0.0.0 only behind a TLS proxy)", DEFAULT_HOST)
+    .option("--port <port>", "port to listen on (0 = any free port)", String(DEFAULT_PORT))
+    .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
+    .action(async (opts: { host: string; port: string; data?: string }) => {
+      const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
+      const fresh = !existsSync(join(dataDir, DATABASE_FILE));
+      const server = await startServer({ host: opts.host, port: parsePort(opts.port), dataDir, logger: createLogger() });
+      io.out(`listening on ${server.url}`);
+      if (fresh) {
+        io.out(`data in ${dataDir}`);
+        io.out(`create a first name: npx clawtell admin create-name <name> --email <email> --data ${dataDir}`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await server.close();
+    });
+}

@@ -1,0 +1,26 @@
+/** What commands print: results on stdout, user errors as one line on stderr with exit code 2. */
+
+import { ClawTellError } from "../infra/index.js";
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const processIo: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Exit code for input the user can fix. */
+export const EXIT_USAGE = 2;
+
+/** Turns a failure into a one-line message and an exit code; unexpected errors keep their stack for bug reports. */
+export function reportFailure(io: Io, err: unknown): number {
+  if (err instanceof ClawTellError) {
+    io.err(`error: ${err.message}`);
+    return err.code === "CT_INTERNAL" ? 1 : EXIT_USAGE;
+  }
+  io.err(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return 1;
+}

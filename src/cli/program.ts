@@ -1,0 +1,29 @@
+/** The `clawtell` command: one file per command group under `commands/`, registered here. */
+
+import { Command, CommanderError } from "commander";
+import { registerAdminCommands } from "./commands/admin.js";
+import { registerServerCommand } from "./commands/server.js";
+import { EXIT_USAGE, reportFailure, type Io } from "./output.js";
+
+export function buildProgram(io: Io): Command {
+  const program = new Command("clawtell")
+    .description("ClawTell for OpenClaw: embedded server, routing daemon and tools")
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  registerServerCommand(program, io);
+  registerAdminCommands(program, io);
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    return reportFailure(io, err);
+  }
+}
