@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CreatedName } from "../../../src/server/index.js";
+import { messagesOf, readStream } from "../../helpers/sse.js";
+import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
+
+// Account A owns alice + helper; account B owns bob. No key of one account may read, ack or send as the other.
+describe("cross-account isolation", () => {
+  let server: TestServer;
+  let alice: CreatedName;
+  let helper: CreatedName;
+  let bob: CreatedName;
+  let toAlice: string;
+  let toBob: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    alice = await server.createName("alice", "a@example.com");
+    helper = await server.createName("helper", "A@Example.com");
+    bob = await server.createName("bob", "b@example.com");
+    toAlice = String((await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "alice", body: "for alice" } })).body["messageId"]);
+    toBob = String((await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "for bob" } })).body["messageId"]);
+  });
+  afterAll(async () => server.close());
+
+  it("puts names created with the same email into one account", () => {
+    expect(helper.accountId).toBe(alice.accountId);
+    expect(bob.accountId).not.toBe(alice.accountId);
+  });
+
+  it("lets a name's key send as another name of its own account", async () => {
+    const res = await api(server, "POST", "/api/messages/send", { key: helper.apiKey, body: { to: "bob", body: "x", from_name: "alice" } });
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ["bob sends as alice", () => bob.apiKey, "alice"],
+    ["alice sends as bob", () => alice.apiKey, "bob"],
+    ["alice sends as a name nobody has", () => alice.apiKey, "ghost"],
+  ])("refuses to send as a name of another account (%s)", async (_label, key, fromName) => {
+    const res = await api(server, "POST", "/api/messages/send", { key: key(), body: { to: "bob", body: "x", from_name: fromName } });
+    expect(res.status).toBe(403);
+    expect(res.body["field"]).toBe("from_name");
+  });
+
+  it("never hands another account's messages to poll, poll-account, inbox or stream", async () => {
+    for (const path of ["/api/messages/poll?timeout=0", "/api/messages/poll-account?timeout=0", "/api/messages/inbox"]) {
+      const res = await api(server, "GET", path, { key: bob.apiKey });
+      const ids = (res.body["messages"] as Array<{ id: string }>).map((m) => m.id);
+      expect(ids, path).not.toContain(toAlice);
+    }
+    const stream = await readStream(server, bob.apiKey, { query: "account=true&timeout=1", lastEventId: toAlice });
+    expect(messagesOf(stream.events).map((m) => m["id"])).not.toContain(toAlice);
+  });
+
+  it("never acks another account's messages", async () => {
+    expect((await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: [toAlice] } })).body).toEqual({ success: true, acked: 0 });
+    expect((await api(server, "POST", "/v1/ack", { key: bob.apiKey, body: { messageIds: [toAlice] } })).body).toEqual({ success: true, acked: [] });
+    const stillThere = await api(server, "GET", "/api/messages/inbox", { key: alice.apiKey });
+    expect((stillThere.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toContain(toAlice);
+  });
+
+  it("lets a name's key read and ack its whole account's messages", async () => {
+    const res = await api(server, "GET", "/api/messages/poll-account?timeout=0", { key: helper.apiKey });
+    expect((res.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toContain(toAlice);
+    expect((await api(server, "POST", "/api/messages/ack", { key: helper.apiKey, body: { messageIds: [toAlice, toBob] } })).body).toEqual({ success: true, acked: 1 });
+  });
+
+  it("never changes another account's names or lists", async () => {
+    expect((await api(server, "PATCH", "/api/names/alice", { key: bob.apiKey, body: { communication_mode: "anyone" } })).status).toBe(403);
+    await api(server, "POST", "/api/allowlist", { key: bob.apiKey, body: { name: "carol" } });
+    expect((await api(server, "GET", "/api/allowlist", { key: alice.apiKey })).body).toEqual({ allowlist: [] });
+  });
+});
