@@ -14,7 +14,7 @@ export interface StreamRead {
 export async function readStream(
   server: { url: string },
   key: string,
-  options: { query?: string; lastEventId?: string; stopWhen?: (events: EventSourceMessage[]) => boolean; maxMs?: number } = {},
+  options: { query?: string; lastEventId?: string | undefined; stopWhen?: (events: EventSourceMessage[]) => boolean; maxMs?: number } = {},
 ): Promise<StreamRead> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.maxMs ?? 10_000);

@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import bcrypt from "bcryptjs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createKeyVerifier, generateApiKey, keyPrefixOf } from "../../../src/server/api-keys.js";
+import { DATABASE_FILE, createName, openSqliteStore, type Store } from "../../../src/server/index.js";
+
+describe("API keys", () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clawtell-keys-"));
+    store = openSqliteStore({ dataDir: dir });
+  });
+  afterEach(async () => {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("have the claw_<prefix>_<secret> form and a findable prefix", () => {
+    const { apiKey, prefix } = generateApiKey();
+    expect(apiKey).toMatch(/^claw_[a-z0-9]+_[A-Za-z0-9_-]+$/);
+    expect(keyPrefixOf(apiKey)).toBe(prefix);
+    expect(keyPrefixOf("claw_test_x")).toBeUndefined();
+  });
+
+  it("are stored only as a bcrypt hash", async () => {
+    const created = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
+    const record = store.findNameByName("alice");
+    expect(record?.keyHash).not.toContain(created.apiKey);
+    expect(await bcrypt.compare(created.apiKey, record?.keyHash ?? "")).toBe(true);
+  });
+
+  it("run the slow hash at most once per key, and never accept a wrong secret with a right prefix", async () => {
+    const created = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
+    const verifier = createKeyVerifier(store);
+    expect((await verifier.verify(created.apiKey))?.name).toBe("alice");
+    // Replace the stored hash by one that matches nothing: a cached key no longer needs bcrypt, a fresh verifier does.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.prepare("UPDATE names SET key_hash = ? WHERE name = 'alice'").run(await bcrypt.hash("something else", 4));
+    db.close();
+    expect((await verifier.verify(created.apiKey))?.name).toBe("alice");
+    expect(await createKeyVerifier(store).verify(created.apiKey)).toBeUndefined();
+    const prefix = keyPrefixOf(created.apiKey) ?? "";
+    expect(await verifier.verify(`claw_${prefix}_${"x".repeat(32)}`)).toBeUndefined();
+  });
+});

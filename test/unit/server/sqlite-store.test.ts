@@ -1,0 +1,101 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openSqliteStore, type Store } from "../../../src/server/index.js";
+import type { NewMessage } from "../../../src/server/store/store.js";
+
+describe("SQLite store", () => {
+  let dir: string;
+  let store: Store;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clawtell-store-"));
+    store = openSqliteStore({ dataDir: dir });
+    store.insertAccount({ id: "acc_1", email: "a@example.com", createdAt: 1 });
+  });
+  afterEach(async () => {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const addName = (name: string, prefix: string) =>
+    store.insertName({
+      name,
+      accountId: "acc_1",
+      keyPrefix: prefix,
+      keyHash: "hash",
+      communicationMode: "allowlist_only",
+      deliveryPolicy: "everyone",
+      webhookUrl: null,
+      webhookSecret: null,
+      createdAt: 1,
+    });
+  const message = (id: string, recipientId: number, createdAt = 10): NewMessage => ({
+    id,
+    recipientId,
+    recipient: "bob",
+    sender: "alice",
+    subject: "Message",
+    body: `body ${id}`,
+    threadId: id,
+    replyTo: null,
+    autoReplyEligible: false,
+    createdAt,
+  });
+
+  it("refuses a taken name with CT_CONFLICT", () => {
+    addName("bob", "p1");
+    expect(() => addName("bob", "p2")).toThrow(expect.objectContaining({ code: "CT_CONFLICT" }));
+  });
+
+  it("commits concurrent inserts in one group and keeps their order", async () => {
+    const bob = addName("bob", "p1");
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.insertMessages([message(`m${i}`, bob.id)])));
+    expect(store.listUnacked([bob.id], 100, new Set()).map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+  });
+
+  it("fails only the offending insert of a group", async () => {
+    const bob = addName("bob", "p1");
+    const results = await Promise.allSettled([
+      store.insertMessages([message("same", bob.id)]),
+      store.insertMessages([message("same", bob.id)]),
+      store.insertMessages([message("other", bob.id)]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  });
+
+  it("skips excluded seqs and still fills the limit", async () => {
+    const bob = addName("bob", "p1");
+    await store.insertMessages([message("a", bob.id), message("b", bob.id), message("c", bob.id)]);
+    const [first] = store.listUnacked([bob.id], 1, new Set());
+    expect(store.listUnacked([bob.id], 2, new Set([first?.seq ?? -1])).map((m) => m.id)).toEqual(["b", "c"]);
+  });
+
+  it("acks only messages of the given recipients, idempotently", async () => {
+    const bob = addName("bob", "p1");
+    const eve = addName("eve", "p2");
+    await store.insertMessages([message("to-bob", bob.id), message("to-eve", eve.id)]);
+    expect(await store.ackMessages([bob.id], ["to-bob", "to-eve"], 50)).toEqual(["to-bob"]);
+    expect(await store.ackMessages([bob.id], ["to-bob"], 60)).toEqual(["to-bob"]);
+    expect(store.findMessage("to-bob")?.ackedAt).toBe(50);
+    expect(store.listUnacked([bob.id, eve.id], 10, new Set()).map((m) => m.id)).toEqual(["to-eve"]);
+  });
+
+  it("purges acked messages after their grace and unacked ones after expiry", async () => {
+    const bob = addName("bob", "p1");
+    await store.insertMessages([message("old-unacked", bob.id, 5), message("acked", bob.id, 20), message("fresh", bob.id, 30)]);
+    await store.ackMessages([bob.id], ["acked"], 40);
+    expect(store.purge(41, 10)).toEqual({ acked: 1, expired: 1 });
+    expect(store.listInbox(bob.id, { limit: 10, offset: 0, unreadOnly: false }).map((m) => m.id)).toEqual(["fresh"]);
+  });
+
+  it("keeps data across reopen and writes the database owner-only", async () => {
+    const bob = addName("bob", "p1");
+    await store.insertMessages([message("kept", bob.id)]);
+    store.close();
+    store = openSqliteStore({ dataDir: dir });
+    expect(store.findMessage("kept")?.body).toBe("body kept");
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+  });
+});
