@@ -27,11 +27,11 @@ export function registerServerCommand(program: Command, io: Io): void {
       const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
       const fresh = !existsSync(join(dataDir, DATABASE_FILE));
       const server = await startServer({ host: opts.host, port: parsePort(opts.port), dataDir, logger: createLogger() });
-      io.out(`listening on ${server.url}`);
+      const lines = [`listening on ${server.url}`];
       if (fresh) {
-        io.out(`data in ${dataDir}`);
-        io.out(`create a first name: npx clawtell admin create-name <name> --email <email> --data ${dataDir}`);
+        lines.push(`data in ${dataDir}`, `create a first name: npx clawtell admin create-name <name> --email <email> --data ${dataDir}`);
       }
+      io.out(lines.join("\n"));
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
         process.once("SIGINT", stop);

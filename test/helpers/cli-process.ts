@@ -1,0 +1,83 @@
+// Runs the built `clawtell` bin (dist/cli.js) as a child process with the test's Node.
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+
+export const CLI_PATH = resolve(import.meta.dirname, "../../dist/cli.js");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+/** Starts `clawtell server --port 0 --data DIR` and resolves once it prints its URL. */
+export function startServerProcess(dataDir: string, extraArgs: readonly string[] = []): Promise<ServerProcess> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, "server", "--port", "0", "--data", dataDir, ...extraArgs], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn" },
+    });
+    let out = "";
+    let err = "";
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start: ${err}`));
+    }, 15_000);
+    child.stderr?.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolvePromise({
+          child,
+          url: match[1],
+          stdout: () => out,
+          async stop() {
+            child.kill("SIGTERM");
+            return exited;
+          },
+          async kill() {
+            child.kill("SIGKILL");
+            await exited;
+          },
+        });
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${String(code)}: ${err}`));
+    });
+  });
+}

@@ -1,0 +1,58 @@
+// The server killed with SIGKILL while senders run: every send that got a 200 is stored exactly once.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { createName, openSqliteStore } from "../../../src/server/index.js";
+import { startServerProcess } from "../../helpers/cli-process.js";
+import { api } from "../../helpers/test-server.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "clawtell-crash-"));
+});
+afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+it("keeps every acknowledged send across a SIGKILL", async () => {
+  const store = openSqliteStore({ dataDir: dir });
+  const alice = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
+  const bob = await createName(store, { name: "bob", email: "b@example.com" }, { bcryptCost: 4 });
+  store.close();
+
+  const server = await startServerProcess(dir);
+  const confirmed: string[] = [];
+  let stop = false;
+  const sender = async (worker: number): Promise<void> => {
+    for (let i = 0; !stop && i < 2000; i++) {
+      try {
+        const res = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: `w${worker}-${i}` } });
+        if (res.status === 200) confirmed.push(String(res.body["messageId"]));
+      } catch {
+        return; // the server is gone: a send without an answer may or may not be stored
+      }
+    }
+  };
+  const senders = Array.from({ length: 8 }, (_, w) => sender(w));
+  while (confirmed.length < 150) await new Promise((r) => setTimeout(r, 10));
+  await server.kill();
+  stop = true;
+  await Promise.all(senders);
+
+  const restarted = await startServerProcess(dir);
+  try {
+    const seen: string[] = [];
+    for (let round = 0; round < 100; round++) {
+      const res = await api(restarted, "GET", "/api/messages/poll?timeout=0&limit=100", { key: bob.apiKey });
+      const ids = (res.body["messages"] as Array<{ id: string }>).map((m) => m.id);
+      if (ids.length === 0) break;
+      seen.push(...ids);
+      await api(restarted, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: ids } });
+    }
+    expect(confirmed.length).toBeGreaterThanOrEqual(150);
+    expect(new Set(seen).size).toBe(seen.length);
+    const missing = confirmed.filter((id) => !seen.includes(id));
+    expect(missing).toEqual([]);
+  } finally {
+    await restarted.stop();
+  }
+});
