@@ -39,20 +39,32 @@ export interface KeyVerifier {
   verify(apiKey: string): Promise<NameRecord | undefined>;
 }
 
-export function createKeyVerifier(store: Store): KeyVerifier {
-  /** prefix → SHA-256 of the full key that passed bcrypt once. */
-  const verified = new Map<string, Buffer>();
+/** How long a verified key's name record is reused before it is read again. */
+export const KEY_RECORD_TTL_MS = 5_000;
+
+interface VerifiedKey {
+  readonly digest: Buffer;
+  readonly record: NameRecord;
+  readonly readAt: number;
+}
+
+export function createKeyVerifier(store: Store, now: () => number = Date.now): KeyVerifier {
+  /** prefix → the SHA-256 of the full key that passed bcrypt once, with its name record. */
+  const verified = new Map<string, VerifiedKey>();
   return {
     async verify(apiKey) {
       const prefix = keyPrefixOf(apiKey);
       if (prefix === undefined) return undefined;
-      const record = store.findNameByKeyPrefix(prefix);
-      if (record === undefined) return undefined;
       const digest = sha256(apiKey);
       const known = verified.get(prefix);
-      if (known !== undefined && timingSafeEqual(known, digest)) return record;
-      if (!(await bcrypt.compare(apiKey, record.keyHash))) return undefined;
-      verified.set(prefix, digest);
+      if (known !== undefined && now() - known.readAt < KEY_RECORD_TTL_MS) {
+        return timingSafeEqual(known.digest, digest) ? known.record : undefined;
+      }
+      const record = store.findNameByKeyPrefix(prefix);
+      if (record === undefined) return undefined;
+      const alreadyVerified = known !== undefined && timingSafeEqual(known.digest, digest);
+      if (!alreadyVerified && !(await bcrypt.compare(apiKey, record.keyHash))) return undefined;
+      verified.set(prefix, { digest, record, readAt: now() });
       return record;
     },
   };

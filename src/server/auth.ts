@@ -14,11 +14,15 @@ export interface Caller {
 export interface Authenticator {
   /** The caller, or throws CT_AUTH_FAILED (401). */
   authenticate(request: FastifyRequest): Promise<Caller>;
-  /** All names of the caller's account (fresh: names may be added by another process). */
+  /** All names of the caller's account (re-read every few seconds: another process may add names). */
   accountNames(caller: Caller): NameRecord[];
 }
 
-export function createAuthenticator(store: Store, verifier: KeyVerifier): Authenticator {
+/** How long the list of an account's names is reused. */
+export const ACCOUNT_NAMES_TTL_MS = 2_000;
+
+export function createAuthenticator(store: Store, verifier: KeyVerifier, now: () => number = Date.now): Authenticator {
+  const accounts = new Map<string, { names: NameRecord[]; readAt: number }>();
   return {
     async authenticate(request) {
       const header = request.headers.authorization;
@@ -31,7 +35,11 @@ export function createAuthenticator(store: Store, verifier: KeyVerifier): Authen
       return { name, accountId: name.accountId };
     },
     accountNames(caller) {
-      return store.listNamesOfAccount(caller.accountId);
+      const cached = accounts.get(caller.accountId);
+      if (cached !== undefined && now() - cached.readAt < ACCOUNT_NAMES_TTL_MS) return cached.names;
+      const names = store.listNamesOfAccount(caller.accountId);
+      accounts.set(caller.accountId, { names, readAt: now() });
+      return names;
     },
   };
 }

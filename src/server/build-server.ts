@@ -11,6 +11,7 @@ import type { ServerContext, ServerOptions } from "./context.js";
 import { installErrorHandler } from "./http-errors.js";
 import { createLeases } from "./leases.js";
 import { createMailbox } from "./mailbox.js";
+import { createNameDirectory } from "./name-directory.js";
 import { createNotifier } from "./notifier.js";
 import { startRetention } from "./retention.js";
 import { listRoutes } from "./routes/lists.js";
@@ -44,7 +45,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       clock,
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
     }),
-    auth: createAuthenticator(deps.store, createKeyVerifier(deps.store)),
+    auth: createAuthenticator(deps.store, createKeyVerifier(deps.store, () => clock.now()), () => clock.now()),
+    names: createNameDirectory(deps.store, () => clock.now()),
     clock,
     logger,
     keepaliveMs: options.keepaliveMs ?? 15_000,

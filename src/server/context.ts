@@ -3,6 +3,7 @@
 import type { Clock, Logger } from "../infra/index.js";
 import type { Authenticator } from "./auth.js";
 import type { Mailbox } from "./mailbox.js";
+import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
 import type { Store } from "./store/store.js";
 
@@ -22,6 +23,7 @@ export interface ServerContext {
   readonly mailbox: Mailbox;
   readonly notifier: Notifier;
   readonly auth: Authenticator;
+  readonly names: NameDirectory;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly keepaliveMs: number;

@@ -68,13 +68,8 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     },
     async ack(recipientIds, ids) {
       const acked = await store.ackMessages(recipientIds, ids, clock.now());
-      if (acked.length > 0) {
-        for (const id of acked) {
-          const row = store.findMessage(id);
-          if (row !== undefined) leases.release(row.recipientId, row.seq);
-        }
-      }
-      return acked;
+      for (const row of acked) leases.release(row.recipientId, row.seq);
+      return acked.map((row) => row.id);
     },
     resumeAfter(recipientIds, afterSeq) {
       leases.releaseAfter(recipientIds, afterSeq);

@@ -27,14 +27,14 @@ export function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { store, mailbox, auth, clock } = ctx;
+  const { store, mailbox, auth, clock, names } = ctx;
 
   app.post("/api/messages/send", async (request) => {
     // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
     const caller = await auth.authenticate(request);
     const input = parseInput(SendRequestSchema, request.body, "body");
     const sender = resolveSender(ctx, caller, input.from_name);
-    const recipient = store.findNameByName(input.to);
+    const recipient = names.find(input.to);
     if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
     assertDeliveryAllowed(store, recipient, sender);
 
@@ -122,7 +122,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
 /** The name a send goes out as: the key's own name, or `from_name` when the account owns it. */
 function resolveSender(ctx: ServerContext, caller: Caller, fromName: string | undefined): string {
   if (fromName === undefined || fromName === caller.name.name) return caller.name.name;
-  const named = ctx.store.findNameByName(fromName);
+  const named = ctx.names.find(fromName);
   if (named === undefined || named.accountId !== caller.accountId) {
     throw new ClawTellError("CT_FORBIDDEN", "from_name is not a name of this account", { field: "from_name" });
   }

@@ -11,11 +11,11 @@ const NameParamSchema = z.object({ name: NameRefSchema });
 const NameQuerySchema = z.object({ name: z.string().min(1, "is required") });
 
 export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { store, auth } = ctx;
+  const { store, auth, names } = ctx;
 
   app.get("/api/me", async (request) => {
     const caller = await auth.authenticate(request);
-    const me = caller.name;
+    const me = store.findNameByName(caller.name.name) ?? caller.name;
     const account = auth.accountNames(caller);
     const counts = store.countMessages(me.id);
     return {
@@ -71,8 +71,9 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const caller = await auth.authenticate(request);
     const { name } = parseInput(NameParamSchema, request.params, "params");
     const settings = parseInput(UpdateNameRequestSchema, request.body, "body");
-    const target = auth.accountNames(caller).find((n) => n.name === name);
+    const target = store.listNamesOfAccount(caller.accountId).find((n) => n.name === name);
     if (target === undefined) throw new ClawTellError("CT_FORBIDDEN", "Not a name of this account", { field: "name" });
+    names.invalidate(target.name);
     const updated = store.updateNameSettings(target.id, {
       ...(settings.communication_mode === undefined ? {} : { communicationMode: settings.communication_mode }),
       ...(settings.delivery_policy === undefined ? {} : { deliveryPolicy: settings.delivery_policy }),

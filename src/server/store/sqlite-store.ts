@@ -59,11 +59,6 @@ function toMessage(row: Row): MessageRecord {
   };
 }
 
-/** `?, ?, ?` for an IN clause of `n` values. */
-function placeholders(n: number): string {
-  return Array.from({ length: n }, () => "?").join(", ");
-}
-
 export function openSqliteStore(opts: { dataDir: string } | { path: string }): Store {
   let path: string;
   if ("dataDir" in opts) {
@@ -175,12 +170,11 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       if (recipientIds.length === 0) return [];
       const result: MessageRecord[] = [];
       // Leased (in-flight) messages are skipped in memory; fetch enough rows to get past them.
-      const rows = db
-        .prepare(
-          `SELECT * FROM messages WHERE recipient_id IN (${placeholders(recipientIds.length)}) AND acked_at IS NULL
-           ORDER BY seq LIMIT ?`,
-        )
-        .all(...recipientIds, limit + excludeSeqs.size) as Row[];
+      const rows = stmt(
+        `SELECT * FROM messages INDEXED BY messages_pending
+         WHERE recipient_id IN (SELECT value FROM json_each(?)) AND acked_at IS NULL
+         ORDER BY seq LIMIT ?`,
+      ).all(JSON.stringify(recipientIds), limit + excludeSeqs.size) as Row[];
       for (const row of rows) {
         const message = toMessage(row);
         if (excludeSeqs.has(message.seq)) continue;
@@ -192,12 +186,11 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
     listUnackedAfter(recipientIds, afterSeq) {
       if (recipientIds.length === 0) return [];
       return (
-        db
-          .prepare(
-            `SELECT * FROM messages WHERE recipient_id IN (${placeholders(recipientIds.length)}) AND acked_at IS NULL
-             AND seq > ? ORDER BY seq`,
-          )
-          .all(...recipientIds, afterSeq) as Row[]
+        stmt(
+          `SELECT * FROM messages INDEXED BY messages_pending
+         WHERE recipient_id IN (SELECT value FROM json_each(?)) AND acked_at IS NULL
+           AND seq > ? ORDER BY seq`,
+        ).all(JSON.stringify(recipientIds), afterSeq) as Row[]
       ).map(toMessage);
     },
     findMessage(id) {
@@ -206,12 +199,19 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
     },
     ackMessages(recipientIds, ids, now) {
       if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
+      const recipients = JSON.stringify(recipientIds);
+      const wanted = JSON.stringify(ids);
       return committer.run(() => {
-        const owned = `recipient_id IN (${placeholders(recipientIds.length)}) AND id IN (${placeholders(ids.length)})`;
-        db.prepare(`UPDATE messages SET acked_at = ? WHERE acked_at IS NULL AND ${owned}`).run(now, ...recipientIds, ...ids);
-        return (db.prepare(`SELECT id FROM messages WHERE ${owned}`).all(...recipientIds, ...ids) as Row[]).map((r) =>
-          String(r["id"]),
-        );
+        stmt(
+          `UPDATE messages SET acked_at = ? WHERE acked_at IS NULL AND id IN (SELECT value FROM json_each(?))
+           AND recipient_id IN (SELECT value FROM json_each(?))`,
+        ).run(now, wanted, recipients);
+        return (
+          stmt(
+            `SELECT id, recipient_id, seq FROM messages WHERE id IN (SELECT value FROM json_each(?))
+             AND recipient_id IN (SELECT value FROM json_each(?))`,
+          ).all(wanted, recipients) as Row[]
+        ).map((r) => ({ id: String(r["id"]), recipientId: Number(r["recipient_id"]), seq: Number(r["seq"]) }));
       });
     },
     listInbox(recipientId, { limit, offset, unreadOnly }) {

@@ -60,6 +60,12 @@ export interface ListEntry {
   readonly createdAt: number;
 }
 
+export interface AckedMessage {
+  readonly id: string;
+  readonly recipientId: number;
+  readonly seq: number;
+}
+
 export interface MessageCounts {
   readonly total: number;
   readonly unacked: number;
@@ -81,8 +87,8 @@ export interface Store {
   /** Unacked messages of the recipients with `seq > afterSeq`. */
   listUnackedAfter(recipientIds: readonly number[], afterSeq: number): MessageRecord[];
   findMessage(id: string): MessageRecord | undefined;
-  /** Marks the given ids acked when they belong to the recipients; resolves with the ids that are (now) acked. */
-  ackMessages(recipientIds: readonly number[], ids: readonly string[], now: number): Promise<string[]>;
+  /** Marks the given ids acked when they belong to the recipients; resolves with those (now) acked. */
+  ackMessages(recipientIds: readonly number[], ids: readonly string[], now: number): Promise<AckedMessage[]>;
   listInbox(recipientId: number, options: { limit: number; offset: number; unreadOnly: boolean }): MessageRecord[];
   markRead(recipientId: number, id: string, now: number): boolean;
   countMessages(recipientId: number): MessageCounts & { unread: number };

@@ -76,8 +76,8 @@ describe("SQLite store", () => {
     const bob = addName("bob", "p1");
     const eve = addName("eve", "p2");
     await store.insertMessages([message("to-bob", bob.id), message("to-eve", eve.id)]);
-    expect(await store.ackMessages([bob.id], ["to-bob", "to-eve"], 50)).toEqual(["to-bob"]);
-    expect(await store.ackMessages([bob.id], ["to-bob"], 60)).toEqual(["to-bob"]);
+    expect((await store.ackMessages([bob.id], ["to-bob", "to-eve"], 50)).map((m) => m.id)).toEqual(["to-bob"]);
+    expect((await store.ackMessages([bob.id], ["to-bob"], 60)).map((m) => m.id)).toEqual(["to-bob"]);
     expect(store.findMessage("to-bob")?.ackedAt).toBe(50);
     expect(store.listUnacked([bob.id, eve.id], 10, new Set()).map((m) => m.id)).toEqual(["to-eve"]);
   });
