@@ -51,6 +51,13 @@ interface VerifiedKey {
 export function createKeyVerifier(store: Store, now: () => number = Date.now): KeyVerifier {
   /** prefix → the SHA-256 of the full key that passed bcrypt once, with its name record. */
   const verified = new Map<string, VerifiedKey>();
+  /** Verifications under way, by key digest: a burst of requests with one new key runs bcrypt once. */
+  const inFlight = new Map<string, Promise<NameRecord | undefined>>();
+  const slowVerify = async (prefix: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
+    if (!(await bcrypt.compare(apiKey, record.keyHash))) return undefined;
+    verified.set(prefix, { digest, record, readAt: now() });
+    return record;
+  };
   return {
     async verify(apiKey) {
       const prefix = keyPrefixOf(apiKey);
@@ -62,10 +69,17 @@ export function createKeyVerifier(store: Store, now: () => number = Date.now): K
       }
       const record = store.findNameByKeyPrefix(prefix);
       if (record === undefined) return undefined;
-      const alreadyVerified = known !== undefined && timingSafeEqual(known.digest, digest);
-      if (!alreadyVerified && !(await bcrypt.compare(apiKey, record.keyHash))) return undefined;
-      verified.set(prefix, { digest, record, readAt: now() });
-      return record;
+      if (known !== undefined && timingSafeEqual(known.digest, digest)) {
+        verified.set(prefix, { digest, record, readAt: now() });
+        return record;
+      }
+      const id = digest.toString("hex");
+      let pending = inFlight.get(id);
+      if (pending === undefined) {
+        pending = slowVerify(prefix, apiKey, digest, record).finally(() => inFlight.delete(id));
+        inFlight.set(id, pending);
+      }
+      return pending;
     },
   };
 }

@@ -62,8 +62,10 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
       for (;;) {
         const rows = pull(recipientIds, limit);
         const remaining = deadline - clock.now();
-        if (rows.length > 0 || remaining <= 0 || signal?.aborted) return rows;
+        if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
         await waitForWork(recipientIds, remaining, signal);
+        // A client that went away gets nothing more: do not lease messages it will never see.
+        if (isAborted(signal)) return [];
       }
     },
     async ack(recipientIds, ids) {
@@ -77,6 +79,8 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     waitForWork,
   };
 }
+
+const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
 
 /** The message object as clients read it. `to_name` is on every message, so account-level consumers can route. */
 export function toWireMessage(record: MessageRecord, options: { includeRead?: boolean } = {}): Message {

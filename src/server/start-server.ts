@@ -44,6 +44,8 @@ export async function startServer(opts: {
     store,
     async close() {
       await app.close();
+      // Let handlers of just-closed connections finish their turn before the database goes away.
+      await new Promise((resolve) => setImmediate(resolve));
       store.close();
     },
   };

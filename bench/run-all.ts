@@ -1,0 +1,6 @@
+/** Runs every benchmark in sequence and prints their figures (`npm run bench`). Loopback only; never part of `npm test`. */
+import { runIdleConnectionsBench } from "./server-idle-connections.js";
+import { runThroughputBench } from "./server-throughput.js";
+
+await runThroughputBench();
+await runIdleConnectionsBench();
