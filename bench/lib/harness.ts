@@ -48,7 +48,8 @@ export async function startClawTell(): Promise<BenchTarget> {
   const bob = await createName(store, { name: "bob", email: "b@example.com" });
   const idle = await createName(store, { name: "idle", email: "i@example.com" });
   store.close();
-  const { child, url } = await spawnUntilListening([join(ROOT, "dist/cli.js"), "server", "--port", "0", "--data", dataDir]);
+  // Run exactly as `npm start` does (a small young generation suits a server holding many idle connections).
+  const { child, url } = await spawnUntilListening(["--max-semi-space-size=2", join(ROOT, "dist/cli.js"), "server", "--port", "0", "--data", dataDir]);
   return {
     label: "clawtell (SQLite, durable)",
     url,
