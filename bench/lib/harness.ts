@@ -49,7 +49,7 @@ export async function startClawTell(): Promise<BenchTarget> {
   const idle = await createName(store, { name: "idle", email: "i@example.com" });
   store.close();
   // Run exactly as `npm start` does (a small young generation suits a server holding many idle connections).
-  const { child, url } = await spawnUntilListening(["--max-semi-space-size=2", join(ROOT, "dist/cli.js"), "server", "--port", "0", "--data", dataDir]);
+  const { child, url } = await spawnUntilListening(["--max-semi-space-size=8", join(ROOT, "dist/cli.js"), "server", "--port", "0", "--data", dataDir]);
   return {
     label: "clawtell (SQLite, durable)",
     url,
