@@ -1,0 +1,67 @@
+/** Reading openclaw.json (JSON5) and finding it: `OPENCLAW_CONFIG_PATH`, else `<state dir>/openclaw.json`. */
+
+import { join } from "node:path";
+import JSON5 from "json5";
+import { z } from "zod";
+import { ClawTellError, readFileIfExists } from "../infra/index.js";
+import { parseChannelConfig } from "./parse.js";
+import type { ChannelConfig } from "./schema.js";
+
+/** What the standalone daemon needs from openclaw.json besides its own section. */
+export interface LoadedOpenClawConfig {
+  readonly path: string;
+  readonly clawtell: ChannelConfig;
+  readonly telegram?: { readonly botToken: string; readonly apiRoot?: string };
+  readonly discord?: { readonly token: string; readonly apiRoot?: string };
+}
+
+const OtherChannelsSchema = z.object({
+  channels: z
+    .object({
+      telegram: z.object({ botToken: z.string().optional(), apiRoot: z.string().optional() }).loose().optional(),
+      discord: z.object({ token: z.string().optional(), apiRoot: z.string().optional() }).loose().optional(),
+    })
+    .loose()
+    .optional(),
+});
+
+export function resolveOpenClawConfigPath(env: NodeJS.ProcessEnv, homeDir: string): string {
+  const explicit = env["OPENCLAW_CONFIG_PATH"];
+  if (explicit !== undefined && explicit !== "") return explicit;
+  const stateDir = env["OPENCLAW_STATE_DIR"];
+  return join(stateDir !== undefined && stateDir !== "" ? stateDir : join(homeDir, ".openclaw"), "openclaw.json");
+}
+
+/** Parses openclaw.json text; errors name the file and the field. */
+export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawConfig {
+  let raw: unknown;
+  try {
+    raw = JSON5.parse(text);
+  } catch (err) {
+    throw new ClawTellError("CT_CONFIG_INVALID", `${path}: not valid JSON5 (${err instanceof Error ? err.message : String(err)})`, {
+      cause: err,
+    });
+  }
+  const root = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
+  const channels = typeof root["channels"] === "object" && root["channels"] !== null ? (root["channels"] as Record<string, unknown>) : {};
+  const clawtell = parseChannelConfig(channels["clawtell"]);
+  const others = OtherChannelsSchema.safeParse(root).data?.channels;
+  const telegramToken = others?.telegram?.botToken;
+  const discordToken = others?.discord?.token;
+  return {
+    path,
+    clawtell,
+    ...(telegramToken === undefined
+      ? {}
+      : { telegram: { botToken: telegramToken, ...(others?.telegram?.apiRoot === undefined ? {} : { apiRoot: others.telegram.apiRoot }) } }),
+    ...(discordToken === undefined
+      ? {}
+      : { discord: { token: discordToken, ...(others?.discord?.apiRoot === undefined ? {} : { apiRoot: others.discord.apiRoot }) } }),
+  };
+}
+
+export async function loadOpenClawConfig(path: string): Promise<LoadedOpenClawConfig> {
+  const text = await readFileIfExists(path);
+  if (text === undefined) throw new ClawTellError("CT_CONFIG_INVALID", `${path}: file not found`, { field: path });
+  return parseOpenClawConfig(text, path);
+}

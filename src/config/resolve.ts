@@ -1,0 +1,169 @@
+/**
+ * From a parsed `channels.clawtell` to the accounts the daemon runs and the route of each recipient name.
+ * The default account comes from the top level; more come from `accounts`. An entry of `accounts` inherits the
+ * connection settings of the top level (baseUrl, sseUrl, transport, pollIntervalMs, queue, forwardTo, stateDir) but
+ * never its identity (name, apiKey, routing).
+ */
+
+import { ClawTellError } from "../infra/index.js";
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_PUBLIC_SSE_URL,
+  DEFAULT_ROUTE_KEY,
+  QueueSchema,
+  type AccountConfig,
+  type ChannelConfig,
+  type ForwardToConfig,
+  type QueueConfig,
+  type RouteConfig,
+} from "./schema.js";
+
+export const DEFAULT_ACCOUNT_ID = "default";
+/** Agent that gets messages when no route names one (OpenClaw's default agent). */
+export const DEFAULT_AGENT_ID = "main";
+
+/** An explicit chat to forward to. */
+export interface ForwardTarget {
+  readonly channel: "telegram" | "discord";
+  readonly to: string;
+  readonly accountId?: string;
+  readonly threadId?: string;
+}
+
+export type ResolvedTarget =
+  | { readonly kind: "agent"; readonly agentId: string }
+  | { readonly kind: "webhook"; readonly url: string; readonly secret?: string; readonly timeoutMs: number }
+  | { readonly kind: "command"; readonly command: string; readonly args: readonly string[]; readonly timeoutMs: number };
+
+export interface ResolvedRouteConfig {
+  readonly target: ResolvedTarget;
+  readonly forward: boolean;
+  readonly apiKey?: string;
+  readonly forwardTo?: ForwardTarget;
+}
+
+export interface ResolvedAccount {
+  readonly accountId: string;
+  readonly enabled: boolean;
+  /** The account's own ClawTell name (bare). */
+  readonly name: string;
+  readonly apiKey: string;
+  readonly baseUrl: string;
+  /** Streaming origin, or null when streaming is off. */
+  readonly sseUrl: string | null;
+  readonly transport: "sse" | "longpoll";
+  /** Receive all names of the account in one stream (`account=true`). */
+  readonly accountLevel: boolean;
+  readonly pollIntervalMs: number;
+  readonly routing: Readonly<Record<string, ResolvedRouteConfig>>;
+  readonly queue: QueueConfig;
+  readonly forwardTo?: ForwardTarget;
+  readonly stateDir?: string;
+}
+
+/** The route a recipient name resolves to, without secrets (safe to persist), plus the key replies go out with. */
+export interface RouteResolution {
+  readonly accountId: string;
+  readonly recipient: string;
+  /** The routing key that matched: the name, `_default`, or `` when nothing matched (built-in default). */
+  readonly routeKey: string;
+  readonly target: ResolvedTarget;
+  readonly forward: boolean;
+  readonly forwardTo?: ForwardTarget;
+  /** The route's own key, else the account key. Never persist it. */
+  readonly replyApiKey: string;
+}
+
+function toForwardTarget(f: ForwardToConfig | undefined): ForwardTarget | undefined {
+  if (f === undefined) return undefined;
+  const to = String(f.to ?? f.chatId);
+  return {
+    channel: f.channel,
+    to,
+    ...(f.accountId === undefined ? {} : { accountId: f.accountId }),
+    ...(f.threadId === undefined ? {} : { threadId: String(f.threadId) }),
+  };
+}
+
+function toRoute(route: RouteConfig): ResolvedRouteConfig {
+  const target: ResolvedTarget =
+    route.webhook !== undefined
+      ? { kind: "webhook", url: route.webhook.url, timeoutMs: route.webhook.timeoutMs, ...(route.webhook.secret === undefined ? {} : { secret: route.webhook.secret }) }
+      : route.command !== undefined
+        ? { kind: "command", command: route.command.command, args: route.command.args, timeoutMs: route.command.timeoutMs }
+        : { kind: "agent", agentId: route.agent ?? DEFAULT_AGENT_ID };
+  const forwardTo = toForwardTarget(route.forwardTo);
+  return {
+    target,
+    forward: route.forward,
+    ...(route.apiKey === undefined ? {} : { apiKey: route.apiKey }),
+    ...(forwardTo === undefined ? {} : { forwardTo }),
+  };
+}
+
+function resolveOne(accountId: string, own: AccountConfig, inherited: AccountConfig, path: string): ResolvedAccount {
+  const name = own.name;
+  const apiKey = own.apiKey;
+  if (name === undefined || name === "") {
+    throw new ClawTellError("CT_CONFIG_INVALID", `${path}.name: required (your ClawTell name)`, { field: `${path}.name` });
+  }
+  if (apiKey === undefined) {
+    throw new ClawTellError("CT_CONFIG_INVALID", `${path}.apiKey: required`, { field: `${path}.apiKey` });
+  }
+  const baseUrl = own.baseUrl ?? inherited.baseUrl ?? DEFAULT_BASE_URL;
+  const sseSetting = own.sseUrl !== undefined ? own.sseUrl : inherited.sseUrl;
+  const sseUrl =
+    sseSetting === null || sseSetting === false
+      ? null
+      : (sseSetting ?? (baseUrl === DEFAULT_BASE_URL ? DEFAULT_PUBLIC_SSE_URL : baseUrl));
+  const transport = sseUrl === null ? "longpoll" : (own.transport ?? inherited.transport ?? "sse");
+  const routing = Object.fromEntries(Object.entries(own.routing ?? {}).map(([key, route]) => [key, toRoute(route)]));
+  const forwardTo = toForwardTarget(own.forwardTo ?? inherited.forwardTo);
+  const stateDir = own.stateDir ?? inherited.stateDir;
+  return {
+    accountId,
+    enabled: own.enabled ?? true,
+    name,
+    apiKey,
+    baseUrl,
+    sseUrl,
+    transport,
+    accountLevel: own.pollAccount ?? own.routing !== undefined,
+    pollIntervalMs: own.pollIntervalMs ?? inherited.pollIntervalMs ?? 30_000,
+    routing,
+    queue: own.queue ?? inherited.queue ?? QueueSchema.parse({}),
+    ...(forwardTo === undefined ? {} : { forwardTo }),
+    ...(stateDir === undefined ? {} : { stateDir }),
+  };
+}
+
+/** Every configured account, the default one first. Accounts without a name and key are configuration errors. */
+export function resolveAccounts(config: ChannelConfig, path = "channels.clawtell"): ResolvedAccount[] {
+  const accounts: ResolvedAccount[] = [];
+  const { accounts: extra, ...top } = config;
+  if (top.name !== undefined || top.apiKey !== undefined) accounts.push(resolveOne(DEFAULT_ACCOUNT_ID, top, {}, path));
+  for (const [id, account] of Object.entries(extra ?? {})) {
+    accounts.push(resolveOne(id, account, top, `${path}.accounts.${id}`));
+  }
+  return accounts;
+}
+
+/** The route of one recipient name: its own entry, else `_default`, else the default agent with forwarding on. */
+export function resolveRoute(account: ResolvedAccount, toName: string | undefined): RouteResolution {
+  const recipient = (toName ?? account.name).toLowerCase();
+  const own = account.routing[recipient];
+  const fallback = account.routing[DEFAULT_ROUTE_KEY];
+  const route = own ?? fallback;
+  const routeKey = own !== undefined ? recipient : fallback !== undefined ? DEFAULT_ROUTE_KEY : "";
+  const forwardTo = route?.forwardTo ?? account.forwardTo;
+  return {
+    accountId: account.accountId,
+    recipient,
+    routeKey,
+    target: route?.target ?? { kind: "agent", agentId: DEFAULT_AGENT_ID },
+    forward: route?.forward ?? true,
+    ...(forwardTo === undefined ? {} : { forwardTo }),
+    // Replies of a name go out with that name's own key when its route has one.
+    replyApiKey: own?.apiKey ?? account.apiKey,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The zod schema of `channels.clawtell` in openclaw.json. It accepts every key users of the official plugin already
+ * have, plus ours. Defaults live here and nowhere else; the JSON Schema in config-schema/ is generated from it.
+ */
+
+import { z } from "zod";
+
+/** The public ClawTell service. */
+export const DEFAULT_BASE_URL = "https://www.clawtell.com";
+/** The public service's separate streaming host (used only when `baseUrl` is the public service). */
+export const DEFAULT_PUBLIC_SSE_URL = "https://clawtell-sse.fly.dev";
+/** Routing key that catches every recipient name without a route of its own. */
+export const DEFAULT_ROUTE_KEY = "_default";
+
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+/, "must be an http(s) URL")
+  .transform((url) => url.replace(/\/+$/, ""))
+  .refine((url) => !/\/api$/.test(url), "must be the origin without /api (the client adds /api itself)");
+
+const positiveMs = z.number().int().positive();
+
+export const ForwardToSchema = z
+  .object({
+    channel: z.enum(["telegram", "discord"]).describe("Chat channel of the human to forward to"),
+    to: z.union([z.string().min(1), z.number()]).optional().describe("Chat id (Telegram) or channel id (Discord)"),
+    /** The official plugin's name for `to`. */
+    chatId: z.union([z.string().min(1), z.number()]).optional().describe("Same as `to` (official plugin's key)"),
+    accountId: z.string().optional().describe("Account of that channel in OpenClaw"),
+    threadId: z.union([z.string(), z.number()]).optional(),
+  })
+  .strict()
+  .refine((f) => f.to !== undefined || f.chatId !== undefined, { message: "needs `to` (the chat id)", path: ["to"] });
+
+export const WebhookTargetSchema = z
+  .object({
+    url: httpUrl,
+    secret: z.string().min(16, "must be at least 16 characters").optional().describe("HMAC-SHA256 signing secret"),
+    timeoutMs: positiveMs.default(10_000),
+  })
+  .strict();
+
+export const CommandTargetSchema = z
+  .object({
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    timeoutMs: positiveMs.default(30_000),
+  })
+  .strict();
+
+export const RouteSchema = z
+  .object({
+    agent: z.string().min(1).optional().describe("OpenClaw agent id (default: main)"),
+    webhook: WebhookTargetSchema.optional().describe("Deliver by HTTP POST (standalone daemon)"),
+    command: CommandTargetSchema.optional().describe("Deliver by running a command (standalone daemon)"),
+    forward: z.boolean().default(true).describe("Forward a 🦞 copy to the human's chat"),
+    apiKey: z.string().min(1).optional().describe("Key of this name, used for its replies and sends"),
+    forwardTo: ForwardToSchema.optional(),
+  })
+  .strict()
+  .refine((r) => [r.agent, r.webhook, r.command].filter((t) => t !== undefined).length <= 1, {
+    message: "give only one of agent, webhook or command",
+  });
+
+export const QueueSchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(100).default(10),
+    backoffBaseMs: positiveMs.default(5_000),
+    backoffCapMs: positiveMs.default(900_000),
+    maxPending: z.number().int().positive().default(10_000),
+    deadLetterMaxCount: z.number().int().positive().default(1_000),
+    deadLetterRetentionDays: z.number().positive().default(30),
+  })
+  .strict();
+
+const routingKey = z
+  .string()
+  .transform((k) => k.trim().toLowerCase().replace(/^tell\//, ""))
+  .refine((k) => k === DEFAULT_ROUTE_KEY || /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(k), "must be a ClawTell name or _default");
+
+/** Keys one account may carry (top level and each entry of `accounts`). */
+const accountShape = {
+  enabled: z.boolean().optional().describe("Omitted means enabled"),
+  name: z
+    .string()
+    .transform((n) => n.trim().toLowerCase().replace(/^tell\//, ""))
+    .optional()
+    .describe("Your ClawTell name (tell/ prefix optional)"),
+  apiKey: z.string().min(1).optional().describe("Account key (any name's key of the account)"),
+  baseUrl: httpUrl.optional().describe(`ClawTell API origin (default ${DEFAULT_BASE_URL})`),
+  sseUrl: z.union([httpUrl, z.null(), z.literal(false)]).optional().describe("Streaming origin; null/false disables streaming"),
+  transport: z.enum(["sse", "longpoll"]).optional(),
+  pollIntervalMs: positiveMs.optional(),
+  pollAccount: z.boolean().optional().describe("Receive every name of the account in one stream"),
+  routing: z.record(routingKey, RouteSchema).optional(),
+  forwardTo: ForwardToSchema.optional(),
+  queue: QueueSchema.optional(),
+  stateDir: z.string().min(1).optional(),
+  dmPolicy: z.string().optional().describe("Accepted for compatibility; ClawTell enforces policies server-side"),
+  allowFrom: z.array(z.union([z.string(), z.number()])).optional(),
+  autoReplyMode: z.enum(["everyone", "anyone", "allowlist_only", "manual_only"]).optional(),
+  autoReplyAllowlist: z.array(z.string()).optional(),
+  deliveryPolicy: z.string().optional().describe("Accepted for compatibility; ignored (server-side)"),
+  deliveryBlocklist: z.array(z.string()).optional().describe("Accepted for compatibility; ignored (server-side)"),
+};
+
+export const AccountConfigSchema = z.object(accountShape).strict();
+
+export const ChannelConfigSchema = z
+  .object({
+    ...accountShape,
+    accounts: z.record(z.string().min(1), AccountConfigSchema).optional(),
+  })
+  .strict();
+
+export type ChannelConfig = z.output<typeof ChannelConfigSchema>;
+export type ChannelConfigInput = z.input<typeof ChannelConfigSchema>;
+export type AccountConfig = z.output<typeof AccountConfigSchema>;
+export type RouteConfig = z.output<typeof RouteSchema>;
+export type ForwardToConfig = z.output<typeof ForwardToSchema>;
+export type QueueConfig = z.output<typeof QueueSchema>;
