@@ -1,0 +1,53 @@
+/**
+ * A lowdb adapter that makes every write durable (temp file, fsync, rename, fsync dir; mode 0600) and refuses to
+ * treat an unreadable file as empty: a corrupt file is moved aside, an alarm is raised, and the queue starts empty —
+ * never a silent wipe.
+ */
+
+import { rename } from "node:fs/promises";
+import type { Adapter } from "lowdb";
+import type { ZodType } from "zod";
+import { readFileIfExists, writeFileDurable } from "../../infra/index.js";
+
+export interface CorruptFileReport {
+  readonly path: string;
+  readonly movedTo: string;
+  readonly reason: string;
+}
+
+export interface DurableFileAdapterOptions<T> {
+  readonly path: string;
+  readonly schema: ZodType<T>;
+  readonly now: () => number;
+  readonly onCorrupt: (report: CorruptFileReport) => void;
+  /** Replaces the durable write (tests inject disk-full failures here). */
+  readonly write?: (path: string, data: string) => Promise<void>;
+}
+
+export function createDurableFileAdapter<T>(options: DurableFileAdapterOptions<T>): Adapter<T> & { writes(): number } {
+  const write = options.write ?? writeFileDurable;
+  let writes = 0;
+  return {
+    async read() {
+      const text = await readFileIfExists(options.path);
+      if (text === undefined) return null;
+      let reason: string;
+      try {
+        const parsed = options.schema.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        reason = `unexpected content: ${parsed.error.issues[0]?.message ?? "invalid"}`;
+      } catch (err) {
+        reason = `not JSON: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      const movedTo = `${options.path}.corrupt-${options.now()}`;
+      await rename(options.path, movedTo);
+      options.onCorrupt({ path: options.path, movedTo, reason });
+      return null;
+    },
+    async write(data) {
+      await write(options.path, JSON.stringify(data));
+      writes++;
+    },
+    writes: () => writes,
+  };
+}
