@@ -7,6 +7,10 @@ import { createName, startServer, type CreatedName, type RunningServer, type Ser
 export interface TestServer extends RunningServer {
   dataDir: string;
   createName(name: string, email: string): Promise<CreatedName>;
+  /** Stops the server and starts it again on the same port and data folder (as after a crash-free restart). */
+  restart(): Promise<void>;
+  /** Stops the server but keeps its data folder (for a later `restart`). */
+  stop(): Promise<void>;
 }
 
 /** bcrypt cost for test keys: the minimum, so creating names is fast. */
@@ -15,16 +19,35 @@ export const TEST_BCRYPT_COST = 4;
 export async function startTestServer(options: ServerOptions & { dataDir?: string; port?: number } = {}): Promise<TestServer> {
   const { dataDir: given, port, ...serverOptions } = options;
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), "clawtell-server-")));
-  const running = await startServer({ dataDir, port: port ?? 0, options: serverOptions });
-  return {
-    ...running,
+  let running: RunningServer | undefined = await startServer({ dataDir, port: port ?? 0, options: serverOptions });
+  const current = (): RunningServer => {
+    if (running === undefined) throw new Error("test server is stopped");
+    return running;
+  };
+  const first = current();
+  const server: TestServer = {
+    url: first.url,
+    host: first.host,
+    port: first.port,
+    get store() {
+      return current().store;
+    },
     dataDir,
-    createName: (name, email) => createName(running.store, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
+    createName: (name, email) => createName(current().store, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
+    async stop() {
+      await running?.close();
+      running = undefined;
+    },
+    async restart() {
+      await server.stop();
+      running = await startServer({ dataDir, port: first.port, options: serverOptions });
+    },
     async close() {
-      await running.close();
+      await server.stop();
       if (given === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return server;
 }
 
 /** A JSON request against the server, as the official clients make it (Content-Type json on every request). */
