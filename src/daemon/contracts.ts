@@ -3,6 +3,7 @@
  * (the OpenClaw plugin, the standalone CLI). Types only.
  */
 
+import type { ForwardTarget } from "../config/index.js";
 import type { Message } from "../protocol/index.js";
 
 /** Where a routed message is delivered. */
@@ -22,6 +23,8 @@ export interface ResolvedRoute {
   readonly target: RouteTarget;
   /** Whether a 🦞 copy goes to the human's chat. */
   readonly forward: boolean;
+  /** An explicit chat for the copies (config `forwardTo`), else the human's active chat is used. */
+  readonly forwardTo?: ForwardTarget;
 }
 
 /** What a sink is handed for one delivery attempt. */
@@ -48,6 +51,8 @@ export interface HumanNotice {
   /** The agent whose human should see it (their active chat is looked up). */
   readonly agentId?: string;
   readonly accountId: string;
+  /** An explicit chat (config `forwardTo`) that wins over the active-chat lookup. */
+  readonly forwardTo?: ForwardTarget;
 }
 
 /** Sends texts to the human's active chat. Throws when it could not be sent (the caller retries). */

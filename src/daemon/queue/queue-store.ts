@@ -54,8 +54,8 @@ export interface QueueStoreOptions {
 export interface QueueStore {
   /** Takes new messages in; resolves once they are durable. Ids seen before come back as duplicates. */
   enqueueMany(items: readonly NewJob[]): Promise<{ accepted: string[]; duplicates: string[] }>;
-  /** Jobs due now, marked `delivering` under a lease (expired leases are reclaimed first). */
-  claimDue(limit: number, leaseMs: number): Job[];
+  /** Jobs due now (and accepted by `filter`), marked `delivering` under a lease; expired leases are reclaimed first. */
+  claimDue(limit: number, leaseMs: number, filter?: (job: Job) => boolean): Job[];
   markForwarded(id: string): Promise<void>;
   markDispatched(id: string): Promise<void>;
   complete(id: string): Promise<void>;
@@ -226,14 +226,15 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
       }
       return { accepted, duplicates };
     },
-    claimDue(limit, leaseMs) {
+    claimDue(limit, leaseMs, filter) {
       const now = clock.now();
       const claimed: Job[] = [];
       for (const job of jobs.values()) {
         if (claimed.length >= limit) break;
         let current = job;
         if (current.state === "delivering" && (current.leaseUntil ?? 0) <= now) current = apply(job.id, { type: "lease_expired" });
-        if ((current.state === "queued" || current.state === "retry_wait") && current.nextAttemptAt <= now) {
+        const due = (current.state === "queued" || current.state === "retry_wait") && current.nextAttemptAt <= now;
+        if (due && (filter === undefined || filter(current))) {
           claimed.push(apply(job.id, { type: "claimed", leaseMs }));
         }
       }

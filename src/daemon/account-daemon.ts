@@ -1,0 +1,155 @@
+/**
+ * One ClawTell account, end to end: receive (stream or long poll) → route → store durably → ack → deliver.
+ * The server is acked only after the local write has completed; while the local queue is full nothing more is pulled
+ * (the server keeps the messages); when the disk refuses writes nothing is acked.
+ */
+
+import { join } from "node:path";
+import type { Dispatcher } from "undici";
+import { createClawTellClient, startReceiver, type ReceiverState } from "../client/index.js";
+import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import { ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
+import type { Message } from "../protocol/index.js";
+import type { ChatForwarder } from "./contracts.js";
+import { startDeliveryLoop, type DeliverySinks } from "./delivery-loop.js";
+import { openQueueStore, type Job, type QueueAlarm, type QueueStore } from "./queue/index.js";
+import { queueAlarmText } from "./templates.js";
+
+export interface AccountDaemonOptions {
+  readonly account: ResolvedAccount;
+  readonly sinks: DeliverySinks;
+  readonly forwarder?: ChatForwarder;
+  /** Folder of the queue file (`queue-<accountId>.json`). */
+  readonly stateDir: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly dispatcher?: Dispatcher;
+  /** Receiver tuning (tests shorten these). */
+  readonly receiver?: { streamTimeoutS?: number; pollTimeoutS?: number; fallbackDurationMs?: number; maxBackoffMs?: number };
+  readonly onSettled?: (job: Job, outcome: "delivered" | "retry" | "dead") => void;
+}
+
+export interface DaemonStatus {
+  readonly accountId: string;
+  readonly name: string;
+  readonly receiver: ReceiverState;
+  readonly pending: number;
+  readonly deadLetters: number;
+  readonly paused: boolean;
+  readonly lastAckError?: string;
+}
+
+export interface AccountDaemonHandle {
+  readonly queue: QueueStore;
+  status(): DaemonStatus;
+  /** Puts dead letters back into the queue (one id, or all) and delivers them now; resolves with how many. */
+  retryDeadLetters(id?: string): Promise<number>;
+  /** Applies new settings of the same account (routes, forward, queue limits) without a restart. */
+  update(account: ResolvedAccount): void;
+  stop(): Promise<void>;
+}
+
+export const queueFileOf = (stateDir: string, accountId: string): string => join(stateDir, `queue-${accountId}.json`);
+
+export async function startAccountDaemon(options: AccountDaemonOptions): Promise<AccountDaemonHandle> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger.child({ component: "daemon", accountId: options.account.accountId });
+  let account = options.account;
+  let lastAckError: string | undefined;
+  await ensureDir(options.stateDir);
+
+  const raiseAlarm = (alarm: QueueAlarm): void => {
+    const detail =
+      alarm.kind === "state_corrupt"
+        ? `the queue file was unreadable and was moved to ${alarm.report.movedTo} (${alarm.report.reason})`
+        : `${alarm.exported} dead letters beyond the limit were exported to ${alarm.exportedTo}`;
+    void options.forwarder
+      ?.send({ kind: "alarm", accountId: account.accountId, text: queueAlarmText(detail), ...(account.forwardTo === undefined ? {} : { forwardTo: account.forwardTo }) })
+      .catch((err: unknown) => logger.error({ err }, "queue alarm could not be sent"));
+  };
+
+  const queue = await openQueueStore({
+    path: queueFileOf(options.stateDir, account.accountId),
+    policy: account.queue,
+    clock,
+    logger,
+    onAlarm: raiseAlarm,
+  });
+  const client = createClawTellClient({
+    baseUrl: account.baseUrl,
+    ...(account.sseUrl === null ? {} : { sseUrl: account.sseUrl }),
+    apiKey: account.apiKey,
+    clock,
+    logger,
+    ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+  });
+
+  const delivery = startDeliveryLoop({
+    queue,
+    account: () => account,
+    sinks: options.sinks,
+    ...(options.forwarder === undefined ? {} : { forwarder: options.forwarder }),
+    clock,
+    logger,
+    ...(options.onSettled === undefined ? {} : { onSettled: options.onSettled }),
+  });
+
+  /** 1. route, 2. store durably (throws → not taken, nothing acked), 3. ack what is stored, 4. wake the workers. */
+  const takeIn = async (messages: Message[]): Promise<void> => {
+    const items = messages.map((message) => {
+      const route = resolveRoute(account, message.to_name);
+      return { id: message.id, accountId: account.accountId, recipient: route.recipient, routeKey: route.routeKey, message };
+    });
+    const { accepted, duplicates } = await queue.enqueueMany(items);
+    delivery.wake();
+    try {
+      await client.ack([...accepted, ...duplicates]);
+      lastAckError = undefined;
+    } catch (err) {
+      // Stored locally, so nothing is lost: the server redelivers and the dedupe recognises it.
+      lastAckError = err instanceof Error ? err.message : String(err);
+      logger.warn({ err }, "ack failed; the server will redeliver and the duplicate will be dropped");
+    }
+  };
+
+  const paused = (): boolean => queue.pendingCount() >= account.queue.maxPending;
+  const receiver = startReceiver({
+    client,
+    accountLevel: account.accountLevel,
+    transport: account.transport,
+    onMessages: takeIn,
+    isPaused: paused,
+    clock,
+    logger,
+    pollTimeoutS: 30,
+    ...options.receiver,
+    ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+  });
+
+  return {
+    queue,
+    status: () => ({
+      accountId: account.accountId,
+      name: account.name,
+      receiver: receiver.state(),
+      pending: queue.pendingCount(),
+      deadLetters: queue.deadLetters().length,
+      paused: paused(),
+      ...(lastAckError === undefined ? {} : { lastAckError }),
+    }),
+    async retryDeadLetters(id) {
+      const count = id === undefined ? await queue.retryAllDead() : (await queue.retryDead(id)) ? 1 : 0;
+      delivery.wake();
+      return count;
+    },
+    update(next) {
+      account = next;
+      delivery.wake();
+    },
+    async stop() {
+      await receiver.stop();
+      await delivery.stop();
+      await queue.close();
+    },
+  };
+}

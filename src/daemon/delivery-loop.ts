@@ -1,0 +1,190 @@
+/**
+ * Works the queue: claims due jobs and delivers each one — the 🦞 copy to the human once, then the hand-over to its
+ * target once — keeping order per route and sender (a message waits while an earlier one from the same sender to the
+ * same route is still pending), and turning failures into retries or dead letters with one alert each.
+ */
+
+import PQueue from "p-queue";
+import { describeError, isClawTellError, isRetryable, ClawTellError, type Clock, type Logger } from "../infra/index.js";
+import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import type { ChatForwarder, ResolvedRoute, Sink } from "./contracts.js";
+import type { Job, QueueStore } from "./queue/index.js";
+import { deadLetterAlert, deliveryBanner } from "./templates.js";
+
+export interface DeliverySinks {
+  readonly agent?: Sink;
+  readonly webhook?: Sink;
+  readonly command?: Sink;
+}
+
+export interface DeliveryLoopOptions {
+  readonly queue: QueueStore;
+  /** The current account settings (re-read on every job, so a config change applies to queued messages). */
+  readonly account: () => ResolvedAccount;
+  readonly sinks: DeliverySinks;
+  readonly forwarder?: ChatForwarder;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Deliveries in flight at once. @defaultValue 8 */
+  readonly concurrency?: number;
+  /** How long a claimed job is ours before it counts as abandoned. @defaultValue 600000 */
+  readonly leaseMs?: number;
+  /** Called after a job settles (tests, status). */
+  readonly onSettled?: (job: Job, outcome: "delivered" | "retry" | "dead") => void;
+}
+
+export interface DeliveryLoopHandle {
+  /** Something new was enqueued: look at the queue now. */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** Order key: messages of one sender to one route are delivered one after another. */
+export const orderKeyOf = (job: Job): string => `${job.accountId}\u0000${job.routeKey}\u0000${job.message.from}`;
+
+export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHandle {
+  const { queue, clock, logger } = options;
+  const workers = new PQueue({ concurrency: options.concurrency ?? 8 });
+  const busy = new Set<string>();
+  const controller = new AbortController();
+  let wakeUp: (() => void) | undefined;
+
+  const routeFor = (job: Job): ResolvedRoute => {
+    const resolved = resolveRoute(options.account(), job.recipient);
+    return {
+      accountId: resolved.accountId,
+      recipient: resolved.recipient,
+      routeKey: resolved.routeKey,
+      target: resolved.target,
+      forward: resolved.forward,
+      ...(resolved.forwardTo === undefined ? {} : { forwardTo: resolved.forwardTo }),
+    };
+  };
+  const agentOf = (route: ResolvedRoute): string | undefined => (route.target.kind === "agent" ? route.target.agentId : undefined);
+
+  const alertDead = async (job: Job, route: ResolvedRoute): Promise<void> => {
+    if (options.forwarder === undefined) return;
+    const agentId = agentOf(route);
+    try {
+      await options.forwarder.send({
+        kind: "dead_letter",
+        accountId: job.accountId,
+        ...(agentId === undefined ? {} : { agentId }),
+        ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
+        text: deadLetterAlert({ id: job.id, from: job.message.from, recipient: job.recipient, attempts: job.attempts, ...(job.lastError === undefined ? {} : { lastError: job.lastError.message }) }),
+      });
+    } catch (err) {
+      logger.error({ err, messageId: job.id }, "dead-letter alert could not be sent");
+    }
+  };
+
+  const sinkFor = (route: ResolvedRoute): Sink => {
+    const sink = options.sinks[route.target.kind];
+    if (sink !== undefined) return sink;
+    const hint = route.target.kind === "agent" ? "agent routes need the OpenClaw plugin; use webhook or command in the standalone daemon" : `no ${route.target.kind} sink`;
+    throw new ClawTellError("CT_ROUTE_UNKNOWN", `cannot deliver to tell/${route.recipient}: ${hint}`, { retryable: false });
+  };
+
+  const settle = (job: Job, outcome: "delivered" | "retry" | "dead"): void => options.onSettled?.(job, outcome);
+
+  /** One attempt of one job: (1) forward once, (2) dispatch once, (3) record the outcome. */
+  const runJob = async (job: Job): Promise<void> => {
+    const route = routeFor(job);
+    let forwardError: unknown;
+    if (route.forward && job.forwardedAt === undefined && options.forwarder !== undefined) {
+      try {
+        const agentId = agentOf(route);
+        await options.forwarder.send(
+          {
+            kind: "delivery",
+            accountId: job.accountId,
+            text: deliveryBanner(job.message, job.recipient),
+            ...(agentId === undefined ? {} : { agentId }),
+            ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
+          },
+          controller.signal,
+        );
+        await queue.markForwarded(job.id);
+      } catch (err) {
+        forwardError = err;
+        logger.warn({ err, messageId: job.id }, "🦞 forward failed");
+      }
+    }
+    if (job.dispatchedAt === undefined) {
+      try {
+        await sinkFor(route).deliver({ message: job.message, route, attempt: job.attempts + 1, signal: controller.signal });
+        await queue.markDispatched(job.id);
+      } catch (err) {
+        if (controller.signal.aborted) return; // stopping: the lease runs out and the job is delivered again
+        const updated = await queue.fail(job.id, describeError(err), isRetryable(err), isClawTellError(err) ? err.retryAfterMs : undefined);
+        logger.warn({ err, messageId: job.id, attempts: updated.attempts, state: updated.state }, "delivery failed");
+        if (updated.state === "dead") await alertDead(updated, route);
+        settle(updated, updated.state === "dead" ? "dead" : "retry");
+        return;
+      }
+    }
+    const budgetLeft = job.attempts + 1 < options.account().queue.maxAttempts;
+    if (forwardError !== undefined && isRetryable(forwardError) && budgetLeft) {
+      // Delivered to the target, but the human's copy is still owed: retry only the copy.
+      const updated = await queue.fail(job.id, describeError(forwardError), true, isClawTellError(forwardError) ? forwardError.retryAfterMs : undefined);
+      settle(updated, "retry");
+      return;
+    }
+    if (forwardError !== undefined) logger.error({ err: forwardError, messageId: job.id }, "🦞 copy given up; the message itself was delivered");
+    await queue.complete(job.id);
+    settle(job, "delivered");
+  };
+
+  const claimable = (): ((job: Job) => boolean) => {
+    // Only the oldest pending job of each order key may run, and only when nothing of that key is running.
+    const heads = new Set<string>();
+    const seenKeys = new Set<string>();
+    for (const job of queue.list()) {
+      const key = orderKeyOf(job);
+      if (seenKeys.has(key)) continue;
+      seenKeys.add(key);
+      heads.add(job.id);
+    }
+    return (job) => heads.has(job.id) && !busy.has(orderKeyOf(job));
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!controller.signal.aborted) {
+      const free = (options.concurrency ?? 8) * 2 - workers.size - workers.pending;
+      const jobs = free > 0 ? queue.claimDue(free, options.leaseMs ?? 600_000, claimable()) : [];
+      for (const job of jobs) {
+        const key = orderKeyOf(job);
+        busy.add(key);
+        void workers
+          .add(() => runJob(job))
+          .catch((err: unknown) => logger.error({ err, messageId: job.id }, "delivery worker failed"))
+          .finally(() => {
+            busy.delete(key);
+            wakeUp?.();
+          });
+      }
+      if (jobs.length > 0) continue;
+      const next = queue.nextDueAt();
+      const waitMs = next === undefined ? 60_000 : Math.max(5, next - clock.now());
+      await new Promise<void>((resolve) => {
+        wakeUp = resolve;
+        const timer = setTimeout(resolve, Math.min(waitMs, 60_000));
+        controller.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      wakeUp = undefined;
+    }
+  };
+  const running = loop().catch((err: unknown) => logger.fatal({ err }, "delivery loop crashed"));
+
+  return {
+    wake: () => wakeUp?.(),
+    async stop() {
+      controller.abort();
+      await running;
+      await workers.onIdle();
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/** The routing daemon: per-account receive → route → durable queue → ack → delivery, and its seams. */
+export * from "./contracts.js";
+export { startAccountDaemon, queueFileOf, type AccountDaemonHandle, type AccountDaemonOptions, type DaemonStatus } from "./account-daemon.js";
+export { startDeliveryLoop, orderKeyOf, type DeliverySinks, type DeliveryLoopHandle, type DeliveryLoopOptions } from "./delivery-loop.js";
+export * from "./queue/index.js";
+export * from "./templates.js";
+export * from "./sinks/index.js";

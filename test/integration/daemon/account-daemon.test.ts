@@ -1,0 +1,147 @@
+import { createHmac } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createClawTellClient } from "../../../src/client/index.js";
+import { parseChannelConfig, resolveAccounts, type ResolvedAccount } from "../../../src/config/index.js";
+import { createCommandSink, createWebhookSink, startAccountDaemon, type AccountDaemonHandle, type HumanNotice } from "../../../src/daemon/index.js";
+import { createSilentLogger, systemClock } from "../../../src/infra/index.js";
+import type { CreatedName } from "../../../src/server/index.js";
+import { waitFor } from "../../helpers/http-stub.js";
+import { startTestServer, api, type TestServer } from "../../helpers/test-server.js";
+import { startWebhookRecorder, type WebhookRecorder } from "../../helpers/webhook-recorder.js";
+
+const SECRET = "0123456789abcdef-secret";
+
+describe("account daemon against the embedded server", () => {
+  let server: TestServer;
+  let hook: WebhookRecorder;
+  let stateDir: string;
+  let alice: CreatedName;
+  let bob: CreatedName;
+  let daemon: AccountDaemonHandle | undefined;
+  const notices: HumanNotice[] = [];
+
+  beforeEach(async () => {
+    server = await startTestServer();
+    hook = await startWebhookRecorder();
+    stateDir = await mkdtemp(join(tmpdir(), "clawtell-daemon-"));
+    alice = await server.createName("alice", "a@example.com");
+    bob = await server.createName("bob", "b@example.com");
+    notices.length = 0;
+  });
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+    await hook.close();
+    await server.close();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  const accountOf = (raw: Record<string, unknown>): ResolvedAccount => {
+    const [account] = resolveAccounts(parseChannelConfig({ baseUrl: server.url, queue: { backoffBaseMs: 50, backoffCapMs: 200, maxAttempts: 3 }, ...raw }));
+    if (account === undefined) throw new Error("no account");
+    return account;
+  };
+  const start = async (raw: Record<string, unknown>, transport: "sse" | "longpoll" = "sse") => {
+    daemon = await startAccountDaemon({
+      account: accountOf({ transport, ...raw }),
+      sinks: { webhook: createWebhookSink({ clock: systemClock }), command: createCommandSink() },
+      forwarder: { send: async (notice) => void notices.push(notice) },
+      stateDir,
+      logger: createSilentLogger(),
+      receiver: { streamTimeoutS: 2, pollTimeoutS: 1, maxBackoffMs: 50 },
+    });
+    return daemon;
+  };
+  const send = (to: string, body: string) => createClawTellClient({ baseUrl: server.url, apiKey: alice.apiKey }).send({ to, body });
+  const serverStillHolds = async (key: string) => {
+    await server.restart(); // drops visibility leases: anything unacked is deliverable again
+    const res = await api(server, "GET", "/api/messages/poll-account?timeout=0", { key });
+    return (res.body["messages"] as unknown[]).length;
+  };
+
+  it("delivers a message to its webhook, signed, forwards one 🦞 copy, and acks the server", async () => {
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url, secret: SECRET } } } });
+    const sent = await send("bob", "hello bob");
+    await waitFor(() => hook.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+    const [delivery] = hook.deliveries;
+    expect(delivery?.body).toMatchObject({ id: sent.messageId, from: "tell/alice", to_name: "bob", body: "hello bob", deliveryId: sent.messageId, attempt: 1 });
+    const timestamp = String(delivery?.headers["x-clawtell-timestamp"]);
+    const expected = `sha256=${createHmac("sha256", SECRET).update(`${timestamp}.${delivery?.raw ?? ""}`).digest("hex")}`;
+    expect(delivery?.headers["x-clawtell-signature"]).toBe(expected);
+    expect(notices.map((n) => n.kind)).toEqual(["delivery"]);
+    expect(notices[0]?.text).toContain("🦞🦞 ClawTell Delivery 🦞🦞\n\nfrom tell/alice\nto: tell/bob");
+    expect(await serverStillHolds(bob.apiKey)).toBe(0);
+  });
+
+  it("routes the names of one account by to_name, with _default catching the rest", async () => {
+    const helper = await server.createName("helper", "b@example.com");
+    const other = await startWebhookRecorder();
+    try {
+      await start({
+        name: "bob",
+        apiKey: helper.apiKey,
+        routing: { helper: { webhook: { url: other.url }, forward: false }, _default: { webhook: { url: hook.url }, forward: false } },
+      }, "longpoll");
+      await send("helper", "for helper");
+      await send("bob", "for bob");
+      await waitFor(() => hook.deliveries.length === 1 && other.deliveries.length === 1);
+      expect(other.deliveries[0]?.body).toMatchObject({ to_name: "helper", body: "for helper" });
+      expect(hook.deliveries[0]?.body).toMatchObject({ to_name: "bob", body: "for bob" });
+      expect(notices).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("retries a failing target with backoff and forwards the human copy only once", async () => {
+    hook.answers.push(503, 500);
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url } } } });
+    await send("bob", "persist");
+    await waitFor(() => hook.deliveries.length === 3 && daemon?.queue.pendingCount() === 0, 10_000);
+    expect(hook.deliveries.map((d) => d.body["attempt"])).toEqual([1, 2, 3]);
+    expect(notices.filter((n) => n.kind === "delivery")).toHaveLength(1);
+  });
+
+  it("dead-letters a refused delivery at once, alerts the human once, and delivers it after an operator retry", async () => {
+    hook.answers.push(410);
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url }, forward: false } } });
+    const sent = await send("bob", "doomed");
+    await waitFor(() => notices.length === 1);
+    expect(daemon?.queue.deadLetters().map((d) => d.id)).toEqual([sent.messageId]);
+    expect(notices.map((n) => n.kind)).toEqual(["dead_letter"]);
+    expect(notices[0]?.text).toContain(`clawtell dead-letters retry ${sent.messageId ?? ""}`);
+    expect(await daemon?.retryDeadLetters(sent.messageId ?? "")).toBe(1);
+    await waitFor(() => hook.deliveries.length === 2 && daemon?.queue.pendingCount() === 0);
+    expect(await serverStillHolds(bob.apiKey)).toBe(0);
+  });
+
+  it("dead-letters an agent route in the standalone daemon with a clear reason", async () => {
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { agent: "main", forward: false } } });
+    await send("bob", "needs openclaw");
+    await waitFor(() => daemon?.queue.deadLetters().length === 1);
+    expect(daemon?.queue.deadLetters()[0]?.lastError?.message).toMatch(/agent routes need the OpenClaw plugin/);
+  });
+
+  it("keeps delivering in order per sender when one message has to wait", async () => {
+    hook.answers.push(503);
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url }, forward: false } } }, "longpoll");
+    for (const body of ["1", "2", "3"]) await send("bob", body);
+    await waitFor(() => hook.deliveries.filter((d) => d.headers["x-clawtell-delivery"] !== undefined).length >= 4 && daemon?.queue.pendingCount() === 0, 10_000);
+    const delivered = hook.deliveries.map((d) => d.body["body"]);
+    expect(delivered).toEqual(["1", "1", "2", "3"]);
+  });
+
+  it("runs a command target with the message on stdin", async () => {
+    const script = join(stateDir, "agent.mjs");
+    const out = join(stateDir, "got.json");
+    await writeFile(script, `import { writeFileSync } from "node:fs";\nlet s = "";\nprocess.stdin.on("data", (c) => (s += c));\nprocess.stdin.on("end", () => writeFileSync(${JSON.stringify(out)}, s));\n`);
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { command: { command: process.execPath, args: [script] }, forward: false } } });
+    await send("bob", "via stdin");
+    await waitFor(() => daemon?.queue.pendingCount() === 0 && existsSync(out));
+    expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({ body: "via stdin", to_name: "bob", accountId: "default", attempt: 1 });
+  });
+});
