@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** The `clawtell` bin: wiring only. */
-import { runCli } from "./cli/program.js";
+import { enableCompileCache } from "node:module";
 import { processIo } from "./cli/output.js";
+import { runCli } from "./cli/program.js";
 
+// Commands load their modules on use; the compile cache makes repeated starts (service restarts) faster.
+enableCompileCache();
 process.exitCode = await runCli(process.argv.slice(2), processIo);

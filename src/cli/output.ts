@@ -1,6 +1,6 @@
 /** What commands print: results on stdout, user errors as one line on stderr with exit code 2. */
 
-import { ClawTellError } from "../infra/index.js";
+import { ClawTellError } from "../infra/errors.js";
 
 export interface Io {
   out(line: string): void;

@@ -2,6 +2,9 @@
 
 import { Command, CommanderError } from "commander";
 import { registerAdminCommands } from "./commands/admin.js";
+import { registerDaemonCommand } from "./commands/daemon.js";
+import { registerQueueCommands } from "./commands/queue.js";
+import { registerSendCommand } from "./commands/send.js";
 import { registerServerCommand } from "./commands/server.js";
 import { EXIT_USAGE, reportFailure, type Io } from "./output.js";
 
@@ -13,6 +16,9 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   registerServerCommand(program, io);
   registerAdminCommands(program, io);
+  registerDaemonCommand(program, io);
+  registerQueueCommands(program, io);
+  registerSendCommand(program, io);
   return program;
 }
 

@@ -4,3 +4,4 @@ export { parseChannelConfig, formatIssues } from "./parse.js";
 export * from "./resolve.js";
 export { buildChannelConfigJsonSchema } from "./json-schema.js";
 export * from "./load.js";
+export { resolveOpenClawConfigPath } from "./paths.js";

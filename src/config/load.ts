@@ -1,6 +1,5 @@
-/** Reading openclaw.json (JSON5) and finding it: `OPENCLAW_CONFIG_PATH`, else `<state dir>/openclaw.json`. */
+/** Reading openclaw.json (JSON5): the `channels.clawtell` section and the chat tokens the standalone daemon needs. */
 
-import { join } from "node:path";
 import JSON5 from "json5";
 import { z } from "zod";
 import { ClawTellError, readFileIfExists } from "../infra/index.js";
@@ -24,13 +23,6 @@ const OtherChannelsSchema = z.object({
     .loose()
     .optional(),
 });
-
-export function resolveOpenClawConfigPath(env: NodeJS.ProcessEnv, homeDir: string): string {
-  const explicit = env["OPENCLAW_CONFIG_PATH"];
-  if (explicit !== undefined && explicit !== "") return explicit;
-  const stateDir = env["OPENCLAW_STATE_DIR"];
-  return join(stateDir !== undefined && stateDir !== "" ? stateDir : join(homeDir, ".openclaw"), "openclaw.json");
-}
 
 /** Parses openclaw.json text; errors name the file and the field. */
 export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawConfig {

@@ -5,3 +5,5 @@ export { startDeliveryLoop, orderKeyOf, type DeliverySinks, type DeliveryLoopHan
 export * from "./queue/index.js";
 export * from "./templates.js";
 export * from "./sinks/index.js";
+export { startStandaloneDaemon, type StandaloneHandle, type StandaloneOptions } from "./standalone.js";
+export { runningDaemonPid, requestFromDaemon, type OperatorRequest, type OperatorResult } from "./operator-requests.js";

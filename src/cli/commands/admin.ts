@@ -1,7 +1,6 @@
 /** `clawtell admin …`: operator actions on a server's data folder (safe while the server runs). */
 
 import type { Command } from "commander";
-import { createName, openSqliteStore } from "../../server/index.js";
 import { resolveDataDir } from "../data-dir.js";
 import type { Io } from "../output.js";
 
@@ -13,6 +12,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .requiredOption("--email <email>", "owner email; names with the same email share one account")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .action(async (name: string, opts: { email: string; data?: string }) => {
+      const { createName, openSqliteStore } = await import("../../server/index.js");
       const store = openSqliteStore({ dataDir: resolveDataDir(opts.data, process.env, process.cwd()) });
       try {
         io.out(JSON.stringify(await createName(store, { name, email: opts.email })));

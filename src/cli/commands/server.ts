@@ -3,8 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { ClawTellError, createLogger } from "../../infra/index.js";
-import { DATABASE_FILE, DEFAULT_HOST, DEFAULT_PORT, startServer } from "../../server/index.js";
+import { ClawTellError } from "../../infra/errors.js";
 import { resolveDataDir } from "../data-dir.js";
 import type { Io } from "../output.js";
 
@@ -20,10 +19,13 @@ export function registerServerCommand(program: Command, io: Io): void {
   program
     .command("server")
     .description("run the embedded ClawTell-compatible server")
-    .option("--host <host>", "address to bind (use 0.0.0.0 only behind a TLS proxy)", DEFAULT_HOST)
-    .option("--port <port>", "port to listen on (0 = any free port)", String(DEFAULT_PORT))
+    .option("--host <host>", "address to bind (use 0.0.0.0 only behind a TLS proxy)", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 = any free port)", "8787")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .action(async (opts: { host: string; port: string; data?: string }) => {
+      // Loaded on use, so other commands start fast.
+      const { DATABASE_FILE, startServer } = await import("../../server/index.js");
+      const { createLogger } = await import("../../infra/logger.js");
       const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
       const fresh = !existsSync(join(dataDir, DATABASE_FILE));
       const server = await startServer({ host: opts.host, port: parsePort(opts.port), dataDir, logger: createLogger() });

@@ -1,0 +1,26 @@
+/** `clawtell daemon`: the standalone routing daemon for agents outside OpenClaw (webhook and command targets). */
+
+import type { Command } from "commander";
+import { resolveDaemonPaths } from "../daemon-context.js";
+import type { Io } from "../output.js";
+
+export function registerDaemonCommand(program: Command, io: Io): void {
+  program
+    .command("daemon")
+    .description("run the routing daemon for channels.clawtell of openclaw.json (reloads when the file changes)")
+    .option("--config <file>", "openclaw.json (default: $OPENCLAW_CONFIG_PATH or ~/.openclaw/openclaw.json)")
+    .option("--state-dir <dir>", "queue and dead letters (default: ~/.openclaw/clawtell)")
+    .action(async (flags: { config?: string; stateDir?: string }) => {
+      const paths = resolveDaemonPaths(flags, process.env, process.cwd());
+      const { startStandaloneDaemon } = await import("../../daemon/index.js");
+      const { createLogger } = await import("../../infra/logger.js");
+      const daemon = await startStandaloneDaemon({ ...paths, logger: createLogger({ name: "clawtell-daemon" }) });
+      const names = daemon.status().map((s) => `tell/${s.name} (${s.accountId})`);
+      io.out(`daemon running for ${names.length === 0 ? "no enabled account" : names.join(", ")}; state in ${paths.stateDir}`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      await daemon.stop();
+    });
+}

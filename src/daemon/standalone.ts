@@ -1,0 +1,128 @@
+/**
+ * The standalone routing daemon (`clawtell daemon`): every enabled account of openclaw.json's `channels.clawtell`,
+ * delivered to webhook and command targets, 🦞 copies through the given chat forwarder. The config file is watched:
+ * a valid change restarts the accounts whose settings changed; an invalid one is reported and the old config kept.
+ */
+
+import { watch, type FSWatcher } from "chokidar";
+import { isDeepStrictEqual } from "node:util";
+import type { Dispatcher } from "undici";
+import { loadOpenClawConfig, resolveAccounts, type LoadedOpenClawConfig, type ResolvedAccount } from "../config/index.js";
+import { systemClock, type Clock, type Logger } from "../infra/index.js";
+import { startAccountDaemon, type AccountDaemonHandle, type DaemonStatus } from "./account-daemon.js";
+import type { ChatForwarder } from "./contracts.js";
+import { serveOperatorRequests } from "./operator-requests.js";
+import { createCommandSink, createWebhookSink } from "./sinks/index.js";
+
+export interface StandaloneOptions {
+  readonly configPath: string;
+  readonly stateDir: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly dispatcher?: Dispatcher;
+  /** Builds the forwarder for 🦞 copies and alerts from the loaded config (standalone: Telegram/Discord senders). */
+  readonly forwarderFor?: (config: LoadedOpenClawConfig) => ChatForwarder | undefined;
+  /** @defaultValue true */
+  readonly watchConfig?: boolean;
+}
+
+export interface StandaloneHandle {
+  status(): DaemonStatus[];
+  /** The running daemon of one account. */
+  account(accountId: string): AccountDaemonHandle | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startStandaloneDaemon(options: StandaloneOptions): Promise<StandaloneHandle> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger.child({ component: "standalone" });
+  const sinks = {
+    webhook: createWebhookSink({ clock, ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }) }),
+    command: createCommandSink(),
+  };
+  const running = new Map<string, { account: ResolvedAccount; handle: AccountDaemonHandle }>();
+  let forwarder: ChatForwarder | undefined;
+
+  const apply = async (config: LoadedOpenClawConfig): Promise<void> => {
+    forwarder = options.forwarderFor?.(config);
+    const wanted = new Map(resolveAccounts(config.clawtell).filter((a) => a.enabled).map((a) => [a.accountId, a]));
+    for (const [id, current] of running) {
+      const next = wanted.get(id);
+      if (next !== undefined && isDeepStrictEqual(next, current.account)) continue;
+      const sameConnection =
+        next !== undefined && next.apiKey === current.account.apiKey && next.baseUrl === current.account.baseUrl &&
+        next.sseUrl === current.account.sseUrl && next.transport === current.account.transport && next.accountLevel === current.account.accountLevel;
+      if (next !== undefined && sameConnection) {
+        current.handle.update(next);
+        running.set(id, { account: next, handle: current.handle });
+        log.info({ accountId: id }, "account settings updated");
+        continue;
+      }
+      await current.handle.stop();
+      running.delete(id);
+      log.info({ accountId: id }, "account stopped");
+    }
+    for (const [id, account] of wanted) {
+      if (running.has(id)) continue;
+      const handle = await startAccountDaemon({
+        account,
+        sinks,
+        forwarder: { send: (notice, signal) => (forwarder === undefined ? Promise.reject(new Error("no chat configured for copies")) : forwarder.send(notice, signal)) },
+        stateDir: account.stateDir ?? options.stateDir,
+        logger: options.logger,
+        clock,
+        ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+      });
+      running.set(id, { account, handle });
+      log.info({ accountId: id, name: account.name }, "account started");
+    }
+  };
+
+  await apply(await loadOpenClawConfig(options.configPath));
+  const requests = await serveOperatorRequests(
+    options.stateDir,
+    async (request) => {
+      const daemon = running.get(request.accountId)?.handle;
+      if (daemon === undefined) throw new Error(`no running account "${request.accountId}"`);
+      return request.op === "retry" ? daemon.retryDeadLetters(request.messageId) : daemon.queue.purgeDead(request.messageId);
+    },
+    log,
+  );
+
+  let watcher: FSWatcher | undefined;
+  let reloading = Promise.resolve();
+  if (options.watchConfig !== false) {
+    watcher = watch(options.configPath, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 } });
+    watcher.on("change", () => {
+      reloading = reloading.then(async () => {
+        try {
+          await apply(await loadOpenClawConfig(options.configPath));
+  const requests = await serveOperatorRequests(
+    options.stateDir,
+    async (request) => {
+      const daemon = running.get(request.accountId)?.handle;
+      if (daemon === undefined) throw new Error(`no running account "${request.accountId}"`);
+      return request.op === "retry" ? daemon.retryDeadLetters(request.messageId) : daemon.queue.purgeDead(request.messageId);
+    },
+    log,
+  );
+          log.info("configuration reloaded");
+        } catch (err) {
+          log.error({ err }, "configuration change ignored: the file is invalid; the previous settings stay in force");
+        }
+      });
+    });
+  }
+
+  return {
+    status: () => [...running.values()].map((r) => r.handle.status()),
+    account: (id) => running.get(id)?.handle,
+    async stop() {
+      await requests.close();
+      await watcher?.close();
+      await reloading;
+      for (const { handle } of running.values()) await handle.stop();
+      running.clear();
+    },
+  };
+}
