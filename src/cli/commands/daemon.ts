@@ -1,5 +1,6 @@
 /** `clawtell daemon`: the standalone routing daemon for agents outside OpenClaw (webhook and command targets). */
 
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { resolveDaemonPaths } from "../daemon-context.js";
 import type { Io } from "../output.js";
@@ -14,7 +15,23 @@ export function registerDaemonCommand(program: Command, io: Io): void {
       const paths = resolveDaemonPaths(flags, process.env, process.cwd());
       const { startStandaloneDaemon } = await import("../../daemon/index.js");
       const { createLogger } = await import("../../infra/logger.js");
-      const daemon = await startStandaloneDaemon({ ...paths, logger: createLogger({ name: "clawtell-daemon" }) });
+      const chat = await import("../../chat/index.js");
+      const { systemClock } = await import("../../infra/clock.js");
+      const logger = createLogger({ name: "clawtell-daemon" });
+      // 🦞 copies go to forwardTo, else to the agent's last chat in OpenClaw's legacy sessions.json.
+      const sessions = chat.createSessionsFileSource(dirname(paths.configPath), logger);
+      const daemon = await startStandaloneDaemon({
+        ...paths,
+        logger,
+        forwarderFor: (config) =>
+          chat.createStandaloneChatForwarder({
+            resolver: chat.createChatResolver([sessions]),
+            senders: [
+              ...(config.telegram === undefined ? [] : [chat.createTelegramSender({ ...config.telegram, clock: systemClock })]),
+              ...(config.discord === undefined ? [] : [chat.createDiscordSender({ ...config.discord, clock: systemClock })]),
+            ],
+          }),
+      });
       const names = daemon.status().map((s) => `tell/${s.name} (${s.accountId})`);
       io.out(`daemon running for ${names.length === 0 ? "no enabled account" : names.join(", ")}; state in ${paths.stateDir}`);
       await new Promise<void>((resolve) => {
@@ -22,5 +39,6 @@ export function registerDaemonCommand(program: Command, io: Io): void {
         process.once("SIGTERM", () => resolve());
       });
       await daemon.stop();
+      await sessions.close();
     });
 }
