@@ -25,7 +25,7 @@ export interface DeliveryLoopOptions {
   readonly forwarder?: ChatForwarder;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Deliveries in flight at once. @defaultValue 8 */
+  /** Deliveries in flight at once. @defaultValue 16 */
   readonly concurrency?: number;
   /** How long a claimed job is ours before it counts as abandoned. @defaultValue 600000 */
   readonly leaseMs?: number;
@@ -44,8 +44,10 @@ export const orderKeyOf = (job: Job): string => `${job.accountId}\u0000${job.rou
 
 export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHandle {
   const { queue, clock, logger } = options;
-  const workers = new PQueue({ concurrency: options.concurrency ?? 8 });
+  const workers = new PQueue({ concurrency: options.concurrency ?? 16 });
   const busy = new Set<string>();
+  /** Handed to their target, completion record not yet on disk: the next message of the same key may go. */
+  const handedOver = new Set<string>();
   const controller = new AbortController();
   let wakeUp: (() => void) | undefined;
 
@@ -113,7 +115,11 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     if (job.dispatchedAt === undefined) {
       try {
         await sinkFor(route).deliver({ message: job.message, route, attempt: job.attempts + 1, signal: controller.signal });
-        await queue.markDispatched(job.id);
+        handedOver.add(job.id);
+        busy.delete(orderKeyOf(job));
+        wakeUp?.();
+        // With nothing else owed, completing the job is the record; otherwise remember the hand-over first.
+        if (forwardError !== undefined) await queue.markDispatched(job.id);
       } catch (err) {
         if (controller.signal.aborted) return; // stopping: the lease runs out and the job is delivered again
         const updated = await queue.fail(job.id, describeError(err), isRetryable(err), isClawTellError(err) ? err.retryAfterMs : undefined);
@@ -132,6 +138,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     }
     if (forwardError !== undefined) logger.error({ err: forwardError, messageId: job.id }, "🦞 copy given up; the message itself was delivered");
     await queue.complete(job.id);
+    handedOver.delete(job.id);
     settle(job, "delivered");
   };
 
@@ -140,6 +147,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     const heads = new Set<string>();
     const seenKeys = new Set<string>();
     for (const job of queue.list()) {
+      if (handedOver.has(job.id)) continue;
       const key = orderKeyOf(job);
       if (seenKeys.has(key)) continue;
       seenKeys.add(key);
@@ -150,8 +158,11 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
 
   const loop = async (): Promise<void> => {
     while (!controller.signal.aborted) {
-      const free = (options.concurrency ?? 8) * 2 - workers.size - workers.pending;
-      const jobs = free > 0 ? queue.claimDue(free, options.leaseMs ?? 600_000, claimable()) : [];
+      // Claim in batches: each claim round scans the queue, so wait until half the capacity is free again.
+      const capacity = (options.concurrency ?? 16) * 4;
+      const inFlight = workers.size + workers.pending;
+      const free = capacity - inFlight;
+      const jobs = free >= capacity / 2 || inFlight === 0 ? queue.claimDue(free, options.leaseMs ?? 600_000, claimable()) : [];
       for (const job of jobs) {
         const key = orderKeyOf(job);
         busy.add(key);
@@ -160,6 +171,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
           .catch((err: unknown) => logger.error({ err, messageId: job.id }, "delivery worker failed"))
           .finally(() => {
             busy.delete(key);
+            handedOver.delete(job.id);
             wakeUp?.();
           });
       }

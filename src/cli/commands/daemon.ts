@@ -1,6 +1,5 @@
 /** `clawtell daemon`: the standalone routing daemon for agents outside OpenClaw (webhook and command targets). */
 
-import { dirname } from "node:path";
 import type { Command } from "commander";
 import { resolveDaemonPaths } from "../daemon-context.js";
 import type { Io } from "../output.js";
@@ -19,9 +18,10 @@ export function registerDaemonCommand(program: Command, io: Io): void {
       const { systemClock } = await import("../../infra/clock.js");
       const logger = createLogger({ name: "clawtell-daemon" });
       // 🦞 copies go to forwardTo, else to the agent's last chat in OpenClaw's legacy sessions.json.
-      const sessions = chat.createSessionsFileSource(dirname(paths.configPath), logger);
+      const sessions = chat.createSessionsFileSource(paths.openclawStateDir, logger);
       const daemon = await startStandaloneDaemon({
-        ...paths,
+        configPath: paths.configPath,
+        stateDir: paths.stateDir,
         logger,
         forwarderFor: (config) =>
           chat.createStandaloneChatForwarder({

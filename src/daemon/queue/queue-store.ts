@@ -11,6 +11,7 @@ import { ClawTellError, STATE_FILE_MODE, systemClock, type Clock, type Logger } 
 import type { Message } from "../../protocol/index.js";
 import { transition, type Job, type JobError, type JobEvent, type TransitionPolicy } from "./delivery-state.js";
 import { createDurableFileAdapter, type CorruptFileReport } from "./durable-file-adapter.js";
+import { openJournal, replayJournal, type AppendFn, type JournalFile, type JournalLine } from "./journal.js";
 import { emptyQueueState, QueueStateSchema, type QueueState } from "./queue-state.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -47,8 +48,12 @@ export interface QueueStoreOptions {
   readonly dedupeTtlMs?: number;
   /** @defaultValue 200000 */
   readonly dedupeMaxCount?: number;
-  /** Replaces the durable file write (tests inject failures). */
+  /** Replaces the durable snapshot write (tests inject failures). */
   readonly write?: (path: string, data: string) => Promise<void>;
+  /** Replaces the durable journal append (tests inject failures). */
+  readonly append?: AppendFn;
+  /** Journal lines after which the snapshot is rewritten. @defaultValue 20000 */
+  readonly compactAfterLines?: number;
 }
 
 export interface QueueStore {
@@ -114,7 +119,18 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
         });
   const db = new Low<QueueState>(fileAdapter ?? new Memory<QueueState>(), emptyQueueState());
   await db.read();
-  const loaded = db.data;
+  let loaded = db.data;
+  const journalPath = options.path === undefined ? undefined : `${options.path}.journal`;
+  let journal: JournalFile | undefined;
+  let journalLines = 0;
+  if (journalPath !== undefined) {
+    const replayed = await replayJournal(journalPath, loaded);
+    loaded = replayed.state;
+    journalLines = replayed.lines;
+    if (replayed.skipped > 0) log.warn({ skipped: replayed.skipped }, "unreadable journal lines skipped (an interrupted write)");
+    journal = await openJournal(journalPath, options.append);
+  }
+  const compactAfter = options.compactAfterLines ?? 20_000;
 
   const jobs = new Map<string, Job>();
   const seen = new Map<string, number>(loaded.seen);
@@ -127,17 +143,60 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
   }
 
   // ---- group commit -------------------------------------------------------------------------------------------
+  // What changed since the last write: only that goes into the journal.
+  const dirtyJobs = new Set<string>();
+  let deadDirty = false;
+  let newSeen: Array<[string, number]> = [];
+  /** Set after a failed append: the journal may end in a torn line, so the next write is a full snapshot. */
+  let mustCompact = journal !== undefined && journalLines >= compactAfter;
+
   let next: Deferred | undefined;
   let writing = false;
   const snapshot = (): QueueState => ({ version: 1, jobs: [...jobs.values()], dead, seen: [...seen] });
+  const changes = (): JournalLine[] => {
+    const lines: JournalLine[] = [];
+    if (newSeen.length > 0) lines.push({ t: "seen", ids: newSeen });
+    for (const id of dirtyJobs) {
+      const job = jobs.get(id);
+      lines.push(job === undefined ? { t: "gone", id } : { t: "job", job });
+    }
+    if (deadDirty) lines.push({ t: "dead", dead });
+    return lines;
+  };
+  const writeOnce = async (): Promise<void> => {
+    if (journal === undefined || mustCompact) {
+      db.data = snapshot();
+      dirtyJobs.clear();
+      deadDirty = false;
+      newSeen = [];
+      await db.write();
+      if (journal !== undefined) {
+        await journal.reset();
+        journalLines = 0;
+        mustCompact = false;
+      }
+      return;
+    }
+    const lines = changes();
+    dirtyJobs.clear();
+    deadDirty = false;
+    newSeen = [];
+    try {
+      await journal.append(lines);
+    } catch (err) {
+      mustCompact = true;
+      throw err;
+    }
+    journalLines += lines.length;
+    if (journalLines >= compactAfter) mustCompact = true;
+  };
   const runWrite = async (): Promise<void> => {
     const batch = next;
     next = undefined;
     if (batch === undefined) return;
     writing = true;
     try {
-      db.data = snapshot();
-      await db.write();
+      await writeOnce();
       writeCount++;
       batch.resolve();
     } catch (err) {
@@ -158,16 +217,25 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
   };
 
   // ---- helpers ----------------------------------------------------------------------------------------------------
+  const putJob = (job: Job): void => {
+    jobs.set(job.id, job);
+    dirtyJobs.add(job.id);
+  };
+  const dropJob = (id: string): void => {
+    jobs.delete(id);
+    dirtyJobs.add(id);
+  };
   const apply = (id: string, event: JobEvent): Job => {
     const job = jobs.get(id);
     if (job === undefined) throw new ClawTellError("CT_NOT_FOUND", `no queued message ${id}`);
     const updated = transition(job, event, clock.now(), policy);
-    if (updated.state === "delivered") jobs.delete(id);
+    if (updated.state === "delivered") dropJob(id);
     else if (updated.state === "dead") {
-      jobs.delete(id);
+      dropJob(id);
       dead.push(updated);
+      deadDirty = true;
       boundDeadLetters();
-    } else jobs.set(id, updated);
+    } else putJob(updated);
     return updated;
   };
 
@@ -178,11 +246,13 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
     const cutoff = clock.now() - options.policy.deadLetterRetentionDays * DAY_MS;
     const expired = dead.filter((j) => (j.deadAt ?? 0) < cutoff);
     if (expired.length > 0) log.info({ count: expired.length }, "dead letters past retention removed");
+    if (expired.length > 0) deadDirty = true;
     dead = dead.filter((j) => (j.deadAt ?? 0) >= cutoff);
     const excess = dead.length - options.policy.deadLetterMaxCount;
     if (excess <= 0) return;
     const removed = dead.slice(0, excess);
     dead = dead.slice(excess);
+    deadDirty = true;
     // Never a silent drop: the oldest dead letters are exported before they leave the queue.
     if (overflowPath !== undefined) {
       exporting = exporting
@@ -210,7 +280,8 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
           continue;
         }
         seen.set(item.id, now);
-        jobs.set(item.id, { ...item, state: "queued", attempts: 0, nextAttemptAt: now, enqueuedAt: now, updatedAt: now });
+        newSeen.push([item.id, now]);
+        putJob({ ...item, state: "queued", attempts: 0, nextAttemptAt: now, enqueuedAt: now, updatedAt: now });
         accepted.push(item.id);
       }
       pruneSeen(now);
@@ -280,20 +351,23 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
       const job = dead.find((j) => j.id === id);
       if (job === undefined) return false;
       dead = dead.filter((j) => j.id !== id);
-      jobs.set(id, transition(job, { type: "retried_by_operator" }, clock.now(), policy));
+      deadDirty = true;
+      putJob(transition(job, { type: "retried_by_operator" }, clock.now(), policy));
       await persist();
       return true;
     },
     async retryAllDead() {
       const revived = dead;
       dead = [];
-      for (const job of revived) jobs.set(job.id, transition(job, { type: "retried_by_operator" }, clock.now(), policy));
+      deadDirty = true;
+      for (const job of revived) putJob(transition(job, { type: "retried_by_operator" }, clock.now(), policy));
       await persist();
       return revived.length;
     },
     async purgeDead(id) {
       const before = dead.length;
       dead = id === undefined ? [] : dead.filter((j) => j.id !== id);
+      deadDirty = true;
       await persist();
       return before - dead.length;
     },
@@ -301,6 +375,7 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
     async close() {
       if (next !== undefined || writing) await persist().catch(() => undefined);
       await exporting;
+      await journal?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -74,12 +74,31 @@ describe("file queue store", () => {
 
   describeQueueStoreContract("file", (overrides) => openQueueStore({ path: join(dir, `q-${Math.random()}.json`), policy: TEST_POLICY, logger: createSilentLogger(), ...overrides }));
 
-  it("has the message in the file, owner-only, by the time enqueue resolves", async () => {
+  it("has the message on disk, owner-only, by the time enqueue resolves", async () => {
     const store = await open();
     await store.enqueueMany([makeNewJob("durable")]);
-    const onDisk = JSON.parse(await readFile(path, "utf8")) as { jobs: Array<{ id: string }> };
-    expect(onDisk.jobs.map((j) => j.id)).toEqual(["durable"]);
+    // Another process reading the files now (as after a crash) finds it.
+    const reader = await open();
+    expect(reader.list().map((j) => j.id)).toEqual(["durable"]);
+    expect((await stat(`${path}.journal`)).mode & 0o777).toBe(0o600);
+  });
+
+  it("appends only changes to the journal and folds it into the snapshot now and then", async () => {
+    const store = await open({ compactAfterLines: 10 });
+    for (let i = 0; i < 12; i++) await store.enqueueMany([makeNewJob(`c${i}`)]);
+    await store.enqueueMany([makeNewJob("last")]);
+    const snapshot = JSON.parse(await readFile(path, "utf8")) as { jobs: unknown[] };
+    expect(snapshot.jobs.length).toBeGreaterThanOrEqual(12);
+    expect((await readFile(`${path}.journal`, "utf8")).trim().split("\n").length).toBeLessThan(10);
+    expect((await open()).pendingCount()).toBe(13);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it("ignores a torn last journal line from an interrupted write", async () => {
+    const store = await open();
+    await store.enqueueMany([makeNewJob("kept")]);
+    await appendFile(`${path}.journal`, '{"t":"job","job":{"id":"torn"');
+    expect((await open()).list().map((j) => j.id)).toEqual(["kept"]);
   });
 
   it("commits a burst of enqueues in a handful of writes", async () => {
@@ -117,10 +136,14 @@ describe("file queue store", () => {
 
   it("rejects an enqueue whose write fails, forgets it so the redelivery is taken, and recovers", async () => {
     let failing = true;
+    const full = () => Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
     const store = await open({
       write: async (p, data) => {
-        if (failing) throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+        if (failing) throw full();
         await writeFileDurable(p, data);
+      },
+      append: async () => {
+        if (failing) throw full();
       },
     });
     await expect(store.enqueueMany([makeNewJob("full")])).rejects.toMatchObject({ code: "CT_STATE_WRITE_FAILED" });
