@@ -148,8 +148,11 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
     },
     async stop() {
       await receiver.stop();
+      logger.debug("receiver stopped");
       await delivery.stop();
+      logger.debug("delivery stopped");
       await queue.close();
+      logger.info("account stopped");
     },
   };
 }

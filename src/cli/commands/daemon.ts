@@ -38,7 +38,11 @@ export function registerDaemonCommand(program: Command, io: Io): void {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
       });
+      logger.info("stopping");
       await daemon.stop();
       await sessions.close();
+      logger.info("stopped");
+      // Everything is flushed and closed; idle keep-alive sockets of the HTTP client must not hold the process.
+      process.exit(0);
     });
 }

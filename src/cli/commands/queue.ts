@@ -22,7 +22,8 @@ interface Flags {
 async function accountIds(stateDir: string, only?: string): Promise<string[]> {
   if (only !== undefined) return [only];
   const files = await readdir(stateDir).catch(() => [] as string[]);
-  return files.flatMap((f) => /^queue-(.+)\.json$/.exec(f)?.[1] ?? []);
+  // An account's queue is its snapshot and/or its journal.
+  return [...new Set(files.flatMap((f) => /^queue-(.+)\.json(?:\.journal)?$/.exec(f)?.[1] ?? []))];
 }
 
 /** The daemon's modules, loaded on use so that other commands start fast. */

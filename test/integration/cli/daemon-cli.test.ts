@@ -1,0 +1,105 @@
+// `clawtell daemon`, `dead-letters` and `queue` as an operator uses them, against the real server.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { createClawTellClient } from "../../../src/client/index.js";
+import type { CreatedName } from "../../../src/server/index.js";
+import { CLI_PATH, runCli } from "../../helpers/cli-process.js";
+import { waitFor } from "../../helpers/http-stub.js";
+import { startTestServer, type TestServer } from "../../helpers/test-server.js";
+import { startWebhookRecorder, type WebhookRecorder } from "../../helpers/webhook-recorder.js";
+
+let server: TestServer;
+let hook: WebhookRecorder;
+let second: WebhookRecorder;
+let dir: string;
+let bob: CreatedName;
+let alice: CreatedName;
+
+beforeEach(async () => {
+  server = await startTestServer();
+  hook = await startWebhookRecorder();
+  second = await startWebhookRecorder();
+  dir = await mkdtemp(join(tmpdir(), "clawtell-daemon-cli-"));
+  alice = await server.createName("alice", "a@example.com");
+  bob = await server.createName("bob", "b@example.com");
+});
+afterEach(async () => {
+  await hook.close();
+  await second.close();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const writeConfig = (hookUrl: string) =>
+  writeFile(
+    join(dir, "openclaw.json"),
+    `// JSON5, as OpenClaw users write it
+{
+  channels: {
+    clawtell: {
+      name: "bob", apiKey: "${bob.apiKey}", baseUrl: "${server.url}",
+      queue: { backoffBaseMs: 50, backoffCapMs: 100, maxAttempts: 2 },
+      routing: { bob: { webhook: { url: "${hookUrl}" }, forward: false } },
+    },
+  },
+}`,
+  );
+
+it("runs the daemon, shows and retries dead letters through it, and follows config changes", { timeout: 60_000 }, async () => {
+  await writeConfig(hook.url);
+  const flags = ["--config", join(dir, "openclaw.json"), "--state-dir", join(dir, "state")];
+  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...flags], { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" } });
+  const exited = new Promise<number | null>((resolve) => daemon.once("exit", resolve));
+  let out = "";
+  daemon.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  try {
+    await waitFor(() => out.includes("daemon running for tell/bob (default)"), 15_000);
+    const sender = createClawTellClient({ baseUrl: server.url, apiKey: alice.apiKey });
+
+    hook.answers.push(500, 500);
+    const doomed = await sender.send({ to: "bob", body: "fails twice" });
+    await waitFor(() => hook.deliveries.length === 2, 10_000);
+    let listed = "";
+    for (let i = 0; i < 50 && !listed.includes(doomed.messageId ?? "?"); i++) {
+      listed = (await runCli(["dead-letters", "ls", ...flags])).stdout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed).toMatch(/id\s+account\s+to\s+from\s+state\s+tries/);
+    expect(listed).toContain(doomed.messageId);
+    expect(listed).toContain("webhook answered HTTP 500");
+
+    const retried = await runCli(["dead-letters", "retry", doomed.messageId ?? "", ...flags]);
+    expect(retried.stdout).toContain("1 dead letter queued again");
+    await waitFor(() => hook.deliveries.length === 3);
+    expect((await runCli(["dead-letters", "ls", ...flags])).stdout).toContain("no dead letters");
+    expect((await runCli(["queue", "ls", ...flags])).stdout).toContain("the queue is empty");
+
+    // A changed route applies without a restart.
+    await writeConfig(second.url);
+    await new Promise((r) => setTimeout(r, 500));
+    await sender.send({ to: "bob", body: "to the new hook" });
+    await waitFor(() => second.deliveries.length === 1, 10_000);
+    expect(second.deliveries[0]?.body).toMatchObject({ body: "to the new hook" });
+
+    // An invalid change is refused and the daemon keeps going with the old settings.
+    await writeFile(join(dir, "openclaw.json"), "{ channels: { clawtell: { routing: 5 } } }");
+    await new Promise((r) => setTimeout(r, 500));
+    await sender.send({ to: "bob", body: "still delivered" });
+    await waitFor(() => second.deliveries.length === 2, 10_000).catch(() => {
+      throw new Error(`after an invalid config change: ${second.deliveries.length} deliveries to the current hook`);
+    });
+  } finally {
+    daemon.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  }
+});
+
+it("refuses to start on an invalid config, naming the field", async () => {
+  await writeFile(join(dir, "openclaw.json"), `{ channels: { clawtell: { name: "bob", apiKey: "k", routing: { bob: { agent: 7 } } } } }`);
+  const result = await runCli(["daemon", "--config", join(dir, "openclaw.json"), "--state-dir", join(dir, "state")]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain("channels.clawtell.routing.bob.agent");
+});
