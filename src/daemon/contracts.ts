@@ -3,14 +3,11 @@
  * (the OpenClaw plugin, the standalone CLI). Types only.
  */
 
-import type { ForwardTarget } from "../config/index.js";
+import type { ForwardTarget, ResolvedTarget } from "../config/index.js";
 import type { Message } from "../protocol/index.js";
 
-/** Where a routed message is delivered. */
-export type RouteTarget =
-  | { readonly kind: "agent"; readonly agentId: string }
-  | { readonly kind: "webhook"; readonly url: string; readonly secret?: string; readonly timeoutMs: number }
-  | { readonly kind: "command"; readonly command: string; readonly args: readonly string[]; readonly timeoutMs: number };
+/** Where a routed message is delivered: an OpenClaw agent, a webhook or a command (from the routing config). */
+export type RouteTarget = ResolvedTarget;
 
 /** The outcome of routing one recipient name of one account. */
 export interface ResolvedRoute {

@@ -97,15 +97,6 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
       reloading = reloading.then(async () => {
         try {
           await apply(await loadOpenClawConfig(options.configPath));
-  const requests = await serveOperatorRequests(
-    options.stateDir,
-    async (request) => {
-      const daemon = running.get(request.accountId)?.handle;
-      if (daemon === undefined) throw new Error(`no running account "${request.accountId}"`);
-      return request.op === "retry" ? daemon.retryDeadLetters(request.messageId) : daemon.queue.purgeDead(request.messageId);
-    },
-    log,
-  );
           log.info("configuration reloaded");
         } catch (err) {
           log.error({ err }, "configuration change ignored: the file is invalid; the previous settings stay in force");

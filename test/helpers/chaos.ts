@@ -91,6 +91,7 @@ export async function runChaos(cycles: number, options: { random?: () => number;
   } finally {
     await hook.close();
     await server.close();
-    await rm(dir, { recursive: true, force: true });
+    if (process.env["CLAWTELL_CHAOS_KEEP"] === undefined) await rm(dir, { recursive: true, force: true });
+    else process.stdout.write(`chaos state kept in ${dir}\n`);
   }
 }

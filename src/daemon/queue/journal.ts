@@ -60,10 +60,14 @@ export async function openJournal(path: string, append?: AppendFn): Promise<Jour
   };
 }
 
-/** Applies the journal to a snapshot. Unreadable lines (a torn last write) are skipped and counted. */
-export async function replayJournal(path: string, state: QueueState): Promise<{ state: QueueState; skipped: number; lines: number }> {
+/**
+ * Applies the journal to a snapshot. Unreadable lines are skipped and counted; `torn` says the file does not end with
+ * a complete line (a write cut short by a crash) — the caller must not append after it (it rewrites the snapshot).
+ */
+export async function replayJournal(path: string, state: QueueState): Promise<{ state: QueueState; skipped: number; lines: number; torn: boolean }> {
   const text = await readFileIfExists(path);
-  if (text === undefined || text === "") return { state, skipped: 0, lines: 0 };
+  if (text === undefined || text === "") return { state, skipped: 0, lines: 0, torn: false };
+  const torn = !text.endsWith("\n");
   const jobs = new Map<string, Job>(state.jobs.map((j) => [j.id, j]));
   let dead = state.dead;
   const seen = new Map(state.seen);
@@ -84,5 +88,5 @@ export async function replayJournal(path: string, state: QueueState): Promise<{ 
     else if (line.t === "dead") dead = line.dead;
     else for (const [id, at] of line.ids) seen.set(id, at);
   }
-  return { state: { version: 1, jobs: [...jobs.values()], dead, seen: [...seen] }, skipped, lines };
+  return { state: { version: 1, jobs: [...jobs.values()], dead, seen: [...seen] }, skipped, lines, torn };
 }

@@ -123,11 +123,14 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
   const journalPath = options.path === undefined ? undefined : `${options.path}.journal`;
   let journal: JournalFile | undefined;
   let journalLines = 0;
+  let journalDamaged = false;
   if (journalPath !== undefined) {
     const replayed = await replayJournal(journalPath, loaded);
     loaded = replayed.state;
     journalLines = replayed.lines;
     if (replayed.skipped > 0) log.warn({ skipped: replayed.skipped }, "unreadable journal lines skipped (an interrupted write)");
+    // Never append after a torn line: the next write folds everything into the snapshot and empties the journal.
+    journalDamaged = replayed.torn || replayed.skipped > 0;
     journal = await openJournal(journalPath, options.append);
   }
   const compactAfter = options.compactAfterLines ?? 20_000;
@@ -148,7 +151,7 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
   let deadDirty = false;
   let newSeen: Array<[string, number]> = [];
   /** Set after a failed append: the journal may end in a torn line, so the next write is a full snapshot. */
-  let mustCompact = journal !== undefined && journalLines >= compactAfter;
+  let mustCompact = journal !== undefined && (journalDamaged || journalLines >= compactAfter);
 
   let next: Deferred | undefined;
   let writing = false;

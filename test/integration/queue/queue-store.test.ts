@@ -94,11 +94,14 @@ describe("file queue store", () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
-  it("ignores a torn last journal line from an interrupted write", async () => {
+  it("ignores a torn last journal line from an interrupted write, and never appends after it", async () => {
     const store = await open();
     await store.enqueueMany([makeNewJob("kept")]);
     await appendFile(`${path}.journal`, '{"t":"job","job":{"id":"torn"');
-    expect((await open()).list().map((j) => j.id)).toEqual(["kept"]);
+    const next = await open();
+    expect(next.list().map((j) => j.id)).toEqual(["kept"]);
+    await next.enqueueMany([makeNewJob("after-crash")]);
+    expect((await open()).list().map((j) => j.id)).toEqual(["kept", "after-crash"]);
   });
 
   it("commits a burst of enqueues in a handful of writes", async () => {
