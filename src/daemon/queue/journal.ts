@@ -1,7 +1,8 @@
 /**
- * The queue's append-only journal: each group commit appends only what changed (one JSON line per change) and
- * fsyncs, so a write costs the size of the change, not of the queue. The lowdb snapshot is rewritten now and then
- * (compaction), after which the journal starts empty. Replay is idempotent: every line carries a whole state.
+ * The queue's append-only journal: each group commit appends what changed as ONE JSON line and fsyncs, so a write
+ * costs the size of the change, not of the queue, and a write cut short by a crash is lost whole (never half a
+ * batch: a surviving "seen" without its job would make the redelivery look like a duplicate). The lowdb snapshot is
+ * rewritten now and then (compaction), after which the journal starts empty. Replay is idempotent.
  */
 
 import { open, type FileHandle } from "node:fs/promises";
@@ -10,17 +11,18 @@ import { STATE_FILE_MODE, fsyncDir, readFileIfExists } from "../../infra/index.j
 import { JobSchema, type Job, type QueueState } from "./queue-state.js";
 import { dirname } from "node:path";
 
-export const JournalLineSchema = z.discriminatedUnion("t", [
-  z.object({ t: z.literal("job"), job: JobSchema }),
-  z.object({ t: z.literal("gone"), id: z.string() }),
-  z.object({ t: z.literal("dead"), dead: z.array(JobSchema) }),
-  z.object({ t: z.literal("seen"), ids: z.array(z.tuple([z.string(), z.number()])) }),
-]);
+/** One group commit: ids taken in, jobs whose state changed, jobs that left the queue, and the dead letters if changed. */
+export const JournalLineSchema = z.object({
+  seen: z.array(z.tuple([z.string(), z.number()])).optional(),
+  put: z.array(JobSchema).optional(),
+  gone: z.array(z.string()).optional(),
+  dead: z.array(JobSchema).optional(),
+});
 export type JournalLine = z.infer<typeof JournalLineSchema>;
 
 /** Appends and syncs; `appendDurable` can be replaced in tests to simulate a full disk. */
 export interface JournalFile {
-  append(lines: readonly JournalLine[]): Promise<void>;
+  append(line: JournalLine): Promise<void>;
   /** Empties the journal (after a snapshot holds everything). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -44,9 +46,8 @@ export async function openJournal(path: string, append?: AppendFn): Promise<Jour
   };
   const write = append ?? defaultAppend;
   return {
-    async append(lines) {
-      if (lines.length === 0) return;
-      await write(path, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    async append(line) {
+      await write(path, `${JSON.stringify(line)}\n`);
     },
     async reset() {
       const h = await ensure();
@@ -83,10 +84,10 @@ export async function replayJournal(path: string, state: QueueState): Promise<{ 
       skipped++;
       continue;
     }
-    if (line.t === "job") jobs.set(line.job.id, line.job);
-    else if (line.t === "gone") jobs.delete(line.id);
-    else if (line.t === "dead") dead = line.dead;
-    else for (const [id, at] of line.ids) seen.set(id, at);
+    for (const [id, at] of line.seen ?? []) seen.set(id, at);
+    for (const job of line.put ?? []) jobs.set(job.id, job);
+    for (const id of line.gone ?? []) jobs.delete(id);
+    if (line.dead !== undefined) dead = line.dead;
   }
   return { state: { version: 1, jobs: [...jobs.values()], dead, seen: [...seen] }, skipped, lines, torn };
 }

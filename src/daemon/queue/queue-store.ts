@@ -52,7 +52,7 @@ export interface QueueStoreOptions {
   readonly write?: (path: string, data: string) => Promise<void>;
   /** Replaces the durable journal append (tests inject failures). */
   readonly append?: AppendFn;
-  /** Journal lines after which the snapshot is rewritten. @defaultValue 20000 */
+  /** Journal lines (group commits) after which the snapshot is rewritten. @defaultValue 5000 */
   readonly compactAfterLines?: number;
 }
 
@@ -133,7 +133,7 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
     journalDamaged = replayed.torn || replayed.skipped > 0;
     journal = await openJournal(journalPath, options.append);
   }
-  const compactAfter = options.compactAfterLines ?? 20_000;
+  const compactAfter = options.compactAfterLines ?? 5_000;
 
   const jobs = new Map<string, Job>();
   const seen = new Map<string, number>(loaded.seen);
@@ -156,15 +156,20 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
   let next: Deferred | undefined;
   let writing = false;
   const snapshot = (): QueueState => ({ version: 1, jobs: [...jobs.values()], dead, seen: [...seen] });
-  const changes = (): JournalLine[] => {
-    const lines: JournalLine[] = [];
-    if (newSeen.length > 0) lines.push({ t: "seen", ids: newSeen });
+  const changes = (): JournalLine => {
+    const put: Job[] = [];
+    const gone: string[] = [];
     for (const id of dirtyJobs) {
       const job = jobs.get(id);
-      lines.push(job === undefined ? { t: "gone", id } : { t: "job", job });
+      if (job === undefined) gone.push(id);
+      else put.push(job);
     }
-    if (deadDirty) lines.push({ t: "dead", dead });
-    return lines;
+    return {
+      ...(newSeen.length === 0 ? {} : { seen: newSeen }),
+      ...(put.length === 0 ? {} : { put }),
+      ...(gone.length === 0 ? {} : { gone }),
+      ...(deadDirty ? { dead } : {}),
+    };
   };
   const writeOnce = async (): Promise<void> => {
     if (journal === undefined || mustCompact) {
@@ -180,17 +185,17 @@ export async function openQueueStore(options: QueueStoreOptions): Promise<QueueS
       }
       return;
     }
-    const lines = changes();
+    const batch = changes();
     dirtyJobs.clear();
     deadDirty = false;
     newSeen = [];
     try {
-      await journal.append(lines);
+      await journal.append(batch);
     } catch (err) {
       mustCompact = true;
       throw err;
     }
-    journalLines += lines.length;
+    journalLines += 1;
     if (journalLines >= compactAfter) mustCompact = true;
   };
   const runWrite = async (): Promise<void> => {

@@ -88,7 +88,7 @@ describe("file queue store", () => {
     for (let i = 0; i < 12; i++) await store.enqueueMany([makeNewJob(`c${i}`)]);
     await store.enqueueMany([makeNewJob("last")]);
     const snapshot = JSON.parse(await readFile(path, "utf8")) as { jobs: unknown[] };
-    expect(snapshot.jobs.length).toBeGreaterThanOrEqual(12);
+    expect(snapshot.jobs.length).toBeGreaterThanOrEqual(10);
     expect((await readFile(`${path}.journal`, "utf8")).trim().split("\n").length).toBeLessThan(10);
     expect((await open()).pendingCount()).toBe(13);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -97,11 +97,13 @@ describe("file queue store", () => {
   it("ignores a torn last journal line from an interrupted write, and never appends after it", async () => {
     const store = await open();
     await store.enqueueMany([makeNewJob("kept")]);
-    await appendFile(`${path}.journal`, '{"t":"job","job":{"id":"torn"');
+    await appendFile(`${path}.journal`, '{"seen":[["torn",1]],"put":[{"id":"torn"');
     const next = await open();
     expect(next.list().map((j) => j.id)).toEqual(["kept"]);
+    // The torn write was never confirmed, so its message must be taken when the server sends it again.
+    expect((await next.enqueueMany([makeNewJob("torn")])).accepted).toEqual(["torn"]);
     await next.enqueueMany([makeNewJob("after-crash")]);
-    expect((await open()).list().map((j) => j.id)).toEqual(["kept", "after-crash"]);
+    expect((await open()).list().map((j) => j.id)).toEqual(["kept", "torn", "after-crash"]);
   });
 
   it("commits a burst of enqueues in a handful of writes", async () => {
