@@ -93,7 +93,9 @@ it("runs the daemon, shows and retries dead letters through it, and follows conf
     });
   } finally {
     daemon.kill("SIGTERM");
+    const timer = setTimeout(() => daemon.kill("SIGKILL"), 10_000);
     expect(await exited).toBe(0);
+    clearTimeout(timer);
   }
 });
 
