@@ -167,3 +167,16 @@ export const ErrorBodySchema = z.object({
   field: z.string().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/**
+ * `202 Accepted` from `POST /api/messages/send`: the message waits for its owner's approval. Clients read no field of
+ * it (the real server sends no `messageId`); whatever it carries is kept when present.
+ */
+export const SendPendingResponseSchema = z.object({
+  success: z.boolean().optional(),
+  messageId: z.string().optional(),
+  sentAt: z.string().optional(),
+  to: z.string().optional(),
+  status: z.string().optional(),
+});
+export type SendPendingResponse = z.infer<typeof SendPendingResponseSchema>;

@@ -36,7 +36,9 @@ export function createAuthenticator(store: Store, verifier: KeyVerifier, now: ()
     },
     accountNames(caller) {
       const cached = accounts.get(caller.accountId);
-      if (cached !== undefined && now() - cached.readAt < ACCOUNT_NAMES_TTL_MS) return cached.names;
+      // A caller missing from the cached list is a name created since (by another process): read again.
+      const fresh = cached !== undefined && now() - cached.readAt < ACCOUNT_NAMES_TTL_MS;
+      if (fresh && cached.names.some((n) => n.id === caller.name.id)) return cached.names;
       const names = store.listNamesOfAccount(caller.accountId);
       accounts.set(caller.accountId, { names, readAt: now() });
       return names;

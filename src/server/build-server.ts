@@ -8,7 +8,7 @@ import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger
 import { createKeyVerifier } from "./api-keys.js";
 import { createAuthenticator } from "./auth.js";
 import type { ServerContext, ServerOptions } from "./context.js";
-import { installErrorHandler } from "./http-errors.js";
+import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createLeases } from "./leases.js";
 import { createMailbox } from "./mailbox.js";
 import { createNameDirectory } from "./name-directory.js";
@@ -18,6 +18,7 @@ import { listRoutes } from "./routes/lists.js";
 import { messageRoutes } from "./routes/messages.js";
 import { nameRoutes } from "./routes/names.js";
 import { streamRoutes } from "./routes/stream.js";
+import { updateRoutes } from "./routes/updates.js";
 import type { Store } from "./store/store.js";
 
 export interface ServerDeps {
@@ -52,7 +53,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     keepaliveMs: options.keepaliveMs ?? 15_000,
   };
 
-  const app = fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, forceCloseConnections: true });
+  const app = fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    forceCloseConnections: true,
+    frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
+  });
 
   // Clients send `Content-Type: application/json` on every request, also without a body: an empty body is no body.
   app.removeContentTypeParser("application/json");
@@ -75,6 +81,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   streamRoutes(app, ctx);
   nameRoutes(app, ctx);
   listRoutes(app, ctx);
+  updateRoutes(app, ctx);
 
   const retention = startRetention({ store: deps.store, clock, logger, intervalMs: options.retentionIntervalMs ?? 300_000 });
   app.addHook("onClose", async () => retention.stop());

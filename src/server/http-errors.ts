@@ -3,7 +3,7 @@
  * reads). Bad input is a 400 naming the field, never a 5xx.
  */
 
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { ZodError, type ZodType } from "zod";
 import { ClawTellError, type Logger } from "../infra/index.js";
 
@@ -19,6 +19,15 @@ function fromZodError(err: ZodError, where: string): ClawTellError {
   const field = issue === undefined || issue.path.length === 0 ? where : issue.path.map(String).join(".");
   const text = issue === undefined ? "invalid input" : issue.message;
   return new ClawTellError("CT_BAD_REQUEST", `${field}: ${text}`, { field, cause: err });
+}
+
+/**
+ * Requests fastify refuses before routing (undecodable URL, over-long path parameter): answered in our error shape,
+ * as a 400 naming the URL.
+ */
+export function answerFrameworkError(error: FastifyError, reply: FastifyReply): void {
+  const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  void reply.status(status).send({ statusCode: status, code: "CT_BAD_REQUEST", error: `url: ${error.message}`, field: "url" });
 }
 
 export function installErrorHandler(app: FastifyInstance, logger: Logger): void {

@@ -18,6 +18,7 @@ import type { ServerContext } from "../context.js";
 import { parseInput } from "../http-errors.js";
 import { toWireMessage } from "../mailbox.js";
 import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
+import type { MessageRecord } from "../store/store.js";
 
 /** An AbortSignal that fires when the client goes away before the answer is sent. */
 export function clientGone(reply: FastifyReply): AbortSignal {
@@ -39,7 +40,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     assertDeliveryAllowed(store, recipient, sender);
 
     const id = randomUUID();
-    const original = input.replyTo === undefined ? undefined : store.findMessage(input.replyTo);
+    const original = input.replyTo === undefined ? undefined : visibleOriginal(ctx, caller, input.replyTo);
     const now = clock.now();
     await mailbox.deliver({
       id,
@@ -117,6 +118,14 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     }
     return { success: true };
   });
+}
+
+/** The message a reply answers, when the caller's account sent or received it (a thread is joined only from inside). */
+function visibleOriginal(ctx: ServerContext, caller: Caller, id: string): MessageRecord | undefined {
+  const original = ctx.store.findMessage(id);
+  if (original === undefined) return undefined;
+  const own = ctx.auth.accountNames(caller).map((n) => n.name);
+  return own.includes(original.sender) || own.includes(original.recipient) ? original : undefined;
 }
 
 /** The name a send goes out as: the key's own name, or `from_name` when the account owns it. */

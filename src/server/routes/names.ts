@@ -21,7 +21,7 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return {
       name: me.name,
       fullName: toFullName(me.name),
-      email: null,
+      email: store.findAccountById(caller.accountId)?.email ?? null,
       accountId: caller.accountId,
       names: account.map((n) => n.name),
       communicationMode: me.communicationMode,

@@ -3,7 +3,7 @@
  * Sends and acks from the same tick share one transaction (group commit): one fsync for many messages.
  */
 
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { ClawTellError } from "../../infra/index.js";
@@ -59,6 +59,13 @@ function toMessage(row: Row): MessageRecord {
   };
 }
 
+/** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
+function ownerOnly(path: string): void {
+  if (path === ":memory:") return;
+  closeSync(openSync(path, "a", 0o600));
+  chmodSync(path, 0o600);
+}
+
 export function openSqliteStore(opts: { dataDir: string } | { path: string }): Store {
   let path: string;
   if ("dataDir" in opts) {
@@ -67,9 +74,12 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
   } else {
     path = opts.path;
   }
+  ownerOnly(path);
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
   db.exec(SCHEMA_SQL);
+  // SQLite gives its -wal and -shm files the main file's mode; fix any left from an older, laxer run.
+  for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
 
   const cache = new Map<string, StatementSync>();
   const stmt = (sql: string): StatementSync => {
@@ -98,13 +108,16 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
     return row === undefined ? undefined : toName(row);
   };
 
+  const findAccount = (sql: string, value: string): AccountRecord | undefined => {
+    const row = stmt(sql).get(value) as Row | undefined;
+    return row === undefined
+      ? undefined
+      : { id: String(row["id"]), email: String(row["email"]), createdAt: Number(row["created_at"]) };
+  };
+
   const store: Store = {
-    findAccountByEmail(email) {
-      const row = stmt("SELECT * FROM accounts WHERE email = ?").get(email) as Row | undefined;
-      return row === undefined
-        ? undefined
-        : { id: String(row["id"]), email: String(row["email"]), createdAt: Number(row["created_at"]) };
-    },
+    findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
+    findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {
       stmt("INSERT INTO accounts (id, email, created_at) VALUES (?, ?, ?)").run(account.id, account.email, account.createdAt);
     },

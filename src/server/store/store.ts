@@ -73,6 +73,7 @@ export interface MessageCounts {
 
 export interface Store {
   findAccountByEmail(email: string): AccountRecord | undefined;
+  findAccountById(id: string): AccountRecord | undefined;
   insertAccount(account: AccountRecord): void;
   insertName(name: Omit<NameRecord, "id">): NameRecord;
   findNameByName(name: string): NameRecord | undefined;

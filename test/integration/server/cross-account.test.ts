@@ -59,6 +59,25 @@ describe("cross-account isolation", () => {
     expect((stillThere.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toContain(toAlice);
   });
 
+  it("never marks another account's message read, nor lets a reply join another account's thread", async () => {
+    const read = await api(server, "POST", `/api/messages/${toAlice}/read`, { key: bob.apiKey });
+    expect(read.status).toBe(404);
+    const inbox = await api(server, "GET", "/api/messages/inbox?unread=true", { key: alice.apiKey });
+    expect((inbox.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toContain(toAlice);
+
+    const internal = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "helper", body: "internal" } });
+    const internalId = String(internal.body["messageId"]);
+    const outsider = await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "alice", body: "x", replyTo: internalId } });
+    const insider = await api(server, "POST", "/api/messages/send", { key: helper.apiKey, body: { to: "alice", body: "y", replyTo: internalId } });
+    const threads = new Map(
+      ((await api(server, "GET", "/api/messages/inbox", { key: alice.apiKey })).body["messages"] as Array<{ id: string; threadId: string }>).map(
+        (m) => [m.id, m.threadId],
+      ),
+    );
+    expect(threads.get(String(outsider.body["messageId"]))).toBe(outsider.body["messageId"]);
+    expect(threads.get(String(insider.body["messageId"]))).toBe(internalId);
+  });
+
   it("lets a name's key read and ack its whole account's messages", async () => {
     const res = await api(server, "GET", "/api/messages/poll-account?timeout=0", { key: helper.apiKey });
     expect((res.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toContain(toAlice);

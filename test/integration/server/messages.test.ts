@@ -216,11 +216,26 @@ describe("messages API", () => {
     });
     expect(post.status).toBe(400);
     expect(((await post.json()) as Record<string, unknown>)["field"]).toBe("messageIds");
+    // A POST that takes no body at all succeeds with the JSON content type and nothing sent.
+    const sent = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "x" } });
+    const read = await fetch(`${server.url}/api/messages/${String(sent.body["messageId"])}/read`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${bob.apiKey}` },
+    });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual({ success: true });
   });
 
   it("answers unknown routes with a JSON 404", async () => {
     const res = await api(server, "GET", "/api/nothing-here", { key: bob.apiKey });
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ code: "CT_NOT_FOUND" });
+  });
+
+  it("answers an undecodable URL with a JSON 400 in the usual error shape", async () => {
+    const res = await api(server, "GET", "/api/names/%E0%A4%A", { key: bob.apiKey });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "CT_BAD_REQUEST", field: "url" });
+    expect(typeof res.body["error"]).toBe("string");
   });
 });

@@ -31,6 +31,7 @@ describe("names, lists and policies", () => {
     expect(me.body).toMatchObject({
       name: "bob",
       fullName: "tell/bob",
+      email: "bob@example.com",
       accountId: bob.accountId,
       names: ["bob"],
       communicationMode: "allowlist_only",

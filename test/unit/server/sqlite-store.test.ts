@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -97,5 +97,14 @@ describe("SQLite store", () => {
     store = openSqliteStore({ dataDir: dir });
     expect(store.findMessage("kept")?.body).toBe("body kept");
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    const files = await readdir(dir);
+    expect(files).toContain("clawtell.db");
+    for (const file of files) expect({ file, mode: (await stat(join(dir, file))).mode & 0o777 }).toEqual({ file, mode: 0o600 });
+  });
+
+  it("finds accounts by id and by email", () => {
+    expect(store.findAccountById("acc_1")).toEqual({ id: "acc_1", email: "a@example.com", createdAt: 1 });
+    expect(store.findAccountByEmail("a@example.com")?.id).toBe("acc_1");
+    expect(store.findAccountById("acc_2")).toBeUndefined();
   });
 });

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CreatedName } from "../../../src/server/index.js";
+import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
+
+describe("/api/updates", () => {
+  let server: TestServer;
+  let alice: CreatedName;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    alice = await server.createName("alice", "alice@example.com");
+  });
+  afterAll(async () => server.close());
+
+  it("reports no updates in the shape the SDKs read", async () => {
+    const res = await api(server, "GET", "/api/updates", { key: alice.apiKey });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ hasUpdates: false, updates: [], latestVersions: { python: null, javascript: null, skill: null } });
+  });
+
+  it("registers an SDK version for the key's name", async () => {
+    const res = await api(server, "POST", "/api/updates", {
+      key: alice.apiKey,
+      body: { sdk: "javascript", sdkVersion: "2026.6.0", notifyOnUpdates: true },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ registered: true, agent: "alice", hasUpdates: false, updates: [] });
+    expect(typeof res.body["message"]).toBe("string");
+  });
+
+  it("refuses a missing key with 401 and a bad body with 400 naming the field", async () => {
+    expect((await api(server, "GET", "/api/updates")).status).toBe(401);
+    const bad = await api(server, "POST", "/api/updates", { key: alice.apiKey, body: { notifyOnUpdates: "yes" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: "CT_BAD_REQUEST", field: "notifyOnUpdates" });
+  });
+});
