@@ -1,5 +1,9 @@
-/** Forwarding to humans: where their chat is, and sending to Telegram/Discord in standalone mode. */
-export * from "./active-chat.js";
+/** Forwarding to humans: where their chat is (forwardTo, OpenClaw session entries, legacy sessions.json) and the Telegram/Discord senders of standalone mode. */
+export * from "./chat-target.js";
+export * from "./session-entries.js";
+export * from "./sessions-file-source.js";
 export * from "./chat-sender.js";
+export { createTelegramSender, type TelegramSenderOptions } from "./telegram-sender.js";
+export { createDiscordSender, type DiscordSenderOptions } from "./discord-sender.js";
 export { splitText } from "./split-text.js";
-export { createStandaloneChatForwarder } from "./standalone-forwarder.js";
+export { createStandaloneChatForwarder, CHAT_SENDER_CONFIG_KEY, DEFAULT_FORWARD_AGENT_ID, type StandaloneChatForwarderDeps } from "./standalone-forwarder.js";

@@ -1,31 +1,57 @@
-/** The standalone daemon's ChatForwarder: explicit `forwardTo`, else the agent's active chat, sent over REST. */
+/**
+ * The standalone daemon's ChatForwarder: the notice's explicit `forwardTo`, else the resolver's answer for the
+ * notice's agent (`main` by default), sent with that channel's REST sender. No chat or no sender for it is a
+ * configuration problem, reported as a non-retryable `CT_ROUTE_UNKNOWN`; the daemon decides what to do.
+ */
 
-import { ClawTellError } from "../infra/index.js";
+import { ClawTellError, createSilentLogger, type Logger } from "../infra/index.js";
 import type { ChatForwarder, HumanNotice } from "../daemon/contracts.js";
-import { bareChatId, type ActiveChatSource } from "./active-chat.js";
 import type { ChatSender } from "./chat-sender.js";
+import type { ActiveChatResolver, ChatChannel, ChatTarget } from "./chat-target.js";
 
-const CONFIG_KEY = { telegram: "channels.telegram.botToken", discord: "channels.discord.token" } as const;
+/** The config key that enables each channel's standalone sender. */
+export const CHAT_SENDER_CONFIG_KEY: Readonly<Record<ChatChannel, string>> = {
+  telegram: "channels.telegram.botToken",
+  discord: "channels.discord.token",
+};
 
-export function createStandaloneChatForwarder(deps: { resolver: ActiveChatSource; senders: readonly ChatSender[] }): ChatForwarder {
+export interface StandaloneChatForwarderDeps {
+  readonly resolver: ActiveChatResolver;
+  readonly telegram?: ChatSender;
+  readonly discord?: ChatSender;
+  /** Senders by their `channel` (an alternative to `telegram` / `discord`; those win). */
+  readonly senders?: readonly ChatSender[];
+  readonly logger?: Logger;
+}
+
+/** The agent whose human gets a notice that names none (OpenClaw's default agent). */
+export const DEFAULT_FORWARD_AGENT_ID = "main";
+
+/** The ChatForwarder of standalone mode (outside OpenClaw, which delivers through its own channels). */
+export function createStandaloneChatForwarder(deps: StandaloneChatForwarderDeps): ChatForwarder {
+  const logger = (deps.logger ?? createSilentLogger()).child({ component: "chat.forwarder" });
+  const senderFor = (channel: ChatChannel): ChatSender | undefined => deps[channel] ?? deps.senders?.find((s) => s.channel === channel);
   return {
     async send(notice: HumanNotice, signal?: AbortSignal) {
-      const agentId = notice.agentId ?? "main";
-      const target = notice.forwardTo ?? (await deps.resolver.resolve(agentId));
+      const agentId = notice.agentId ?? DEFAULT_FORWARD_AGENT_ID;
+      const target: ChatTarget | undefined = notice.forwardTo ?? (await deps.resolver.resolve(agentId));
       if (target === undefined) {
-        throw new ClawTellError("CT_ROUTE_UNKNOWN", `no chat to forward to for agent "${agentId}": set forwardTo in channels.clawtell`, { retryable: false });
+        throw new ClawTellError(
+          "CT_ROUTE_UNKNOWN",
+          `no chat to forward to for agent "${agentId}": nobody has talked to it on Telegram or Discord yet; set forwardTo in channels.clawtell to choose one`,
+          { retryable: false, field: "channels.clawtell.forwardTo" },
+        );
       }
-      const sender = deps.senders.find((s) => s.channel === target.channel);
+      const sender = senderFor(target.channel);
       if (sender === undefined) {
-        throw new ClawTellError("CT_CONFIG_INVALID", `cannot send to ${target.channel}: ${CONFIG_KEY[target.channel]} is not set`, {
-          field: CONFIG_KEY[target.channel],
-          retryable: false,
-        });
+        const key = CHAT_SENDER_CONFIG_KEY[target.channel];
+        throw new ClawTellError("CT_ROUTE_UNKNOWN", `cannot forward to ${target.channel} for agent "${agentId}": ${key} is not set`, { retryable: false, field: key });
       }
-      await sender.sendText(bareChatId(target.to), notice.text, {
+      const receipt = await sender.sendText(target.to, notice.text, {
         ...(target.threadId === undefined ? {} : { threadId: target.threadId }),
         ...(signal === undefined ? {} : { signal }),
       });
+      logger.info({ kind: notice.kind, agentId, channel: target.channel, parts: receipt.messageIds.length }, "forwarded to the human's chat");
     },
   };
 }

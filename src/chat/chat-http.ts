@@ -1,0 +1,109 @@
+/**
+ * The HTTP plumbing shared by the Telegram and Discord senders: one JSON POST over undici (injectable dispatcher,
+ * per-request timeout, caller abort) and the answer policy — a 429 is waited out (bounded in count and length),
+ * everything else becomes a ClawTellError whose code says whether trying again may help.
+ */
+
+import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { ClawTellError, type Clock, type ErrorCode, type Logger } from "../infra/index.js";
+
+/** What a sender needs from the outside world. */
+export interface ChatHttpDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly dispatcher?: Dispatcher;
+  /** Per request. @defaultValue 15000 */
+  readonly timeoutMs?: number;
+  /** How many 429s of one request are waited out before giving up (retryable). @defaultValue 3 */
+  readonly maxRateLimitWaits?: number;
+  /** A longer `retry_after` is not waited here but returned to the caller as `retryAfterMs`. @defaultValue 60000 */
+  readonly maxRetryAfterMs?: number;
+  /** Strings that must never appear in an error message (the bot token is in Telegram URLs). */
+  readonly secrets?: readonly string[];
+}
+
+export interface ChatHttpAnswer {
+  readonly status: number;
+  readonly json: Record<string, unknown>;
+  /** The `Retry-After` header, when present. */
+  readonly retryAfterHeader?: string;
+}
+
+/** How to read one service's answers. */
+export interface ChatAnswerReader {
+  /** The service's own rate-limit wait, in milliseconds. */
+  retryAfterMs(answer: ChatHttpAnswer): number | undefined;
+  /** A one-line description of a failed answer (never containing secrets). */
+  describe(answer: ChatHttpAnswer): string;
+}
+
+const redact = (text: string, secrets: readonly string[] = []): string =>
+  secrets.reduce((out, secret) => (secret === "" ? out : out.split(secret).join("[redacted]")), text);
+
+async function postJson(url: string, headers: Record<string, string>, body: unknown, deps: ChatHttpDeps, signal?: AbortSignal): Promise<ChatHttpAnswer> {
+  const timeout = AbortSignal.timeout(deps.timeoutMs ?? 15_000);
+  try {
+    const response = await request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),
+    });
+    const text = await response.body.text();
+    const header = response.headers["retry-after"];
+    let json: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = text === "" ? {} : JSON.parse(text);
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+    } catch {
+      // A proxy's HTML error page: the status alone decides.
+    }
+    return { status: response.statusCode, json, ...(typeof header === "string" ? { retryAfterHeader: header } : {}) };
+  } catch (err) {
+    const reason = redact(err instanceof Error ? err.message : String(err), deps.secrets);
+    if (signal?.aborted === true) throw new ClawTellError("CT_ABORTED", "chat send aborted", { cause: err });
+    if (timeout.aborted || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+      throw new ClawTellError("CT_TIMEOUT", `chat API did not answer within ${deps.timeoutMs ?? 15_000} ms`, { cause: err });
+    }
+    throw new ClawTellError("CT_API_UNREACHABLE", `chat API unreachable: ${reason}`, { cause: err });
+  }
+}
+
+function failureCode(status: number): ErrorCode {
+  if (status === 401) return "CT_AUTH_FAILED";
+  if (status === 403) return "CT_FORBIDDEN";
+  if (status >= 500) return "CT_API_SERVER_ERROR";
+  return "CT_API_REJECTED";
+}
+
+/**
+ * POSTs `body` and returns the 2xx answer. A 429 is slept out (`retryAfterMs`, else 1 s) up to `maxRateLimitWaits`
+ * times when the wait is at most `maxRetryAfterMs`; then `CT_RATE_LIMITED` (retryable, with `retryAfterMs`).
+ * 5xx → `CT_API_SERVER_ERROR` (retryable); 401/403 → `CT_AUTH_FAILED`/`CT_FORBIDDEN`; other 4xx → `CT_API_REJECTED`.
+ */
+export async function postWithRateLimit(
+  target: { url: string; headers?: Record<string, string>; body: unknown },
+  reader: ChatAnswerReader,
+  deps: ChatHttpDeps,
+  signal?: AbortSignal,
+): Promise<ChatHttpAnswer> {
+  const maxWaits = deps.maxRateLimitWaits ?? 3;
+  const maxWaitMs = deps.maxRetryAfterMs ?? 60_000;
+  for (let waits = 0; ; waits++) {
+    const answer = await postJson(target.url, target.headers ?? {}, target.body, deps, signal);
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    const description = redact(reader.describe(answer), deps.secrets);
+    const retryAfterMs = answer.status === 429 ? (reader.retryAfterMs(answer) ?? 1000) : undefined;
+    if (retryAfterMs === undefined) throw new ClawTellError(failureCode(answer.status), description, { status: answer.status });
+    if (waits >= maxWaits || retryAfterMs > maxWaitMs) {
+      throw new ClawTellError("CT_RATE_LIMITED", description, { status: 429, retryAfterMs });
+    }
+    deps.logger.warn({ retryAfterMs, wait: waits + 1 }, "chat API rate limit; waiting");
+    try {
+      await deps.clock.sleep(retryAfterMs, signal);
+    } catch (err) {
+      throw new ClawTellError("CT_ABORTED", "chat send aborted while waiting out a rate limit", { cause: err });
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Standalone sender for Telegram (Bot API `sendMessage`), used when no OpenClaw runtime is around to deliver.
+ * Texts go as plain text (no `parse_mode`): the templates' `*` then never cause 400 "can't parse entities", the
+ * human sees the sender's text unaltered (legacy Markdown would eat `_` in names), and part sizes are exact.
+ */
+
+import { ClawTellError, createSilentLogger, type Clock, type Logger } from "../infra/index.js";
+import type { Dispatcher } from "undici";
+import { postWithRateLimit, type ChatAnswerReader } from "./chat-http.js";
+import { TELEGRAM_MAX_CHARS, type ChatSender } from "./chat-sender.js";
+import { parseTelegramTarget } from "./chat-target.js";
+import { splitText } from "./split-text.js";
+
+export interface TelegramSenderOptions {
+  readonly botToken: string;
+  /** Bot API root without `/bot<token>`. @defaultValue "https://api.telegram.org" */
+  readonly apiRoot?: string;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  readonly dispatcher?: Dispatcher;
+  /** Per request. @defaultValue 15000 */
+  readonly timeoutMs?: number;
+  /** 429s waited out per part. @defaultValue 3 */
+  readonly maxRateLimitWaits?: number;
+  /** Longer rate-limit waits are returned to the caller instead. @defaultValue 60000 */
+  readonly maxRetryAfterMs?: number;
+}
+
+const telegramAnswers: ChatAnswerReader = {
+  retryAfterMs: (answer) => {
+    const parameters = answer.json["parameters"];
+    const seconds = typeof parameters === "object" && parameters !== null ? (parameters as Record<string, unknown>)["retry_after"] : undefined;
+    if (typeof seconds === "number" && seconds >= 0) return seconds * 1000;
+    const header = Number(answer.retryAfterHeader);
+    return answer.retryAfterHeader !== undefined && Number.isFinite(header) ? header * 1000 : undefined;
+  },
+  describe: (answer) => {
+    const description = answer.json["description"];
+    return `Telegram sendMessage failed (HTTP ${answer.status}): ${typeof description === "string" ? description : "no description"}`;
+  },
+};
+
+/** A Telegram sender for one bot token; throws `CT_CONFIG_INVALID` for an empty token. */
+export function createTelegramSender(options: TelegramSenderOptions): ChatSender {
+  if (options.botToken.trim() === "") throw new ClawTellError("CT_CONFIG_INVALID", "Telegram bot token is empty", { field: "channels.telegram.botToken" });
+  const root = (options.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
+  const url = `${root}/bot${options.botToken}/sendMessage`;
+  const logger = (options.logger ?? createSilentLogger()).child({ component: "chat.telegram" });
+  const deps = { ...options, logger, secrets: [options.botToken] };
+  return {
+    channel: "telegram",
+    async sendText(to, text, { threadId, signal } = {}) {
+      const target = parseTelegramTarget(to);
+      if (target.chatId === "") throw new ClawTellError("CT_BAD_REQUEST", `not a Telegram chat: "${to}"`, { retryable: false });
+      if (text.trim() === "") throw new ClawTellError("CT_BAD_REQUEST", "refusing to send an empty text to Telegram");
+      const thread = threadId ?? target.threadId;
+      const topic = thread !== undefined && /^\d+$/.test(thread) ? Number(thread) : undefined;
+      if (thread !== undefined && topic === undefined) logger.warn({ threadId: thread }, "Telegram thread id is not a number; sending to the chat itself");
+      const messageIds: string[] = [];
+      for (const part of splitText(text, TELEGRAM_MAX_CHARS)) {
+        const body = {
+          chat_id: target.chatId,
+          text: part,
+          link_preview_options: { is_disabled: true },
+          ...(topic === undefined ? {} : { message_thread_id: topic }),
+        };
+        const answer = await postWithRateLimit({ url, body }, telegramAnswers, deps, signal);
+        const result = answer.json["result"];
+        const id = typeof result === "object" && result !== null ? (result as Record<string, unknown>)["message_id"] : undefined;
+        messageIds.push(String(id ?? ""));
+      }
+      logger.debug({ parts: messageIds.length }, "sent to Telegram");
+      return { messageIds };
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The standalone forwarder end to end: resolver → sender → fake Telegram / Discord on loopback.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createChatResolver,
+  createDiscordSender,
+  createForwardToSource,
+  createStandaloneChatForwarder,
+  createTelegramSender,
+  type ActiveChatResolver,
+  type ChatTarget,
+} from "../../../src/chat/index.js";
+import type { HumanNotice } from "../../../src/daemon/contracts.js";
+import { systemClock } from "../../../src/infra/index.js";
+import { startFakeDiscord, type FakeDiscord } from "../../helpers/fake-discord.js";
+import { startFakeTelegram, type FakeTelegram } from "../../helpers/fake-telegram.js";
+
+const notice = (overrides: Partial<HumanNotice> = {}): HumanNotice => ({ kind: "delivery", accountId: "default", text: "🦞 hello", ...overrides });
+
+/** The sessions the human has, per agent (stands in for OpenClaw's session store). */
+const chatsByAgent: Record<string, ChatTarget> = {
+  main: { channel: "telegram", to: "telegram:4242" },
+  forum: { channel: "telegram", to: "telegram:-100777", threadId: "12" },
+  ops: { channel: "discord", to: "channel:998877" },
+};
+const activeChats: ActiveChatResolver = { resolve: async (agentId) => chatsByAgent[agentId] };
+
+describe("standalone chat forwarder", () => {
+  let tg: FakeTelegram;
+  let dc: FakeDiscord;
+  beforeEach(async () => {
+    [tg, dc] = await Promise.all([startFakeTelegram(), startFakeDiscord()]);
+  });
+  afterEach(async () => Promise.all([tg.close(), dc.close()]));
+
+  const telegram = (): ReturnType<typeof createTelegramSender> => createTelegramSender({ botToken: tg.token, apiRoot: tg.apiRoot, clock: systemClock });
+  const discord = (): ReturnType<typeof createDiscordSender> => createDiscordSender({ token: dc.token, apiRoot: dc.apiRoot, clock: systemClock });
+
+  it("sends to the agent's active chat (main by default), with its thread", async () => {
+    const forwarder = createStandaloneChatForwarder({ resolver: activeChats, telegram: telegram(), discord: discord() });
+    await forwarder.send(notice());
+    await forwarder.send(notice({ agentId: "forum", text: "in topic" }));
+    await forwarder.send(notice({ agentId: "ops", text: "to discord" }));
+    expect(tg.sentMessages().map((m) => [m.chatId, m.threadId, m.text])).toEqual([
+      ["4242", undefined, "🦞 hello"],
+      ["-100777", 12, "in topic"],
+    ]);
+    expect(dc.sentMessages("998877").map((m) => m.content)).toEqual(["to discord"]);
+  });
+
+  it("lets an explicit forwardTo win: on the notice, or first in the resolver", async () => {
+    const resolver = createChatResolver([createForwardToSource((agentId) => (agentId === "main" ? { channel: "discord", to: "channel:1" } : undefined)), activeChats]);
+    const forwarder = createStandaloneChatForwarder({ resolver, senders: [telegram(), discord()] });
+    await forwarder.send(notice());
+    await forwarder.send(notice({ agentId: "ops", forwardTo: { channel: "telegram", to: "77" } }));
+    expect(dc.sentMessages().map((m) => m.channelId)).toEqual(["1"]);
+    expect(tg.sentMessages().map((m) => m.chatId)).toEqual(["77"]);
+  });
+
+  it("refuses, without retry, when there is no chat or no sender for its channel", async () => {
+    const forwarder = createStandaloneChatForwarder({ resolver: activeChats, telegram: telegram() });
+    await expect(forwarder.send(notice({ agentId: "nobody" }))).rejects.toMatchObject({
+      code: "CT_ROUTE_UNKNOWN",
+      retryable: false,
+      message: expect.stringContaining('agent "nobody"'),
+    });
+    await expect(forwarder.send(notice({ agentId: "ops" }))).rejects.toMatchObject({ code: "CT_ROUTE_UNKNOWN", retryable: false, field: "channels.discord.token" });
+    const noTelegram = createStandaloneChatForwarder({ resolver: activeChats, discord: discord() });
+    await expect(noTelegram.send(notice())).rejects.toThrow("channels.telegram.botToken is not set");
+    expect(tg.calls).toEqual([]);
+    expect(dc.calls).toEqual([]);
+  });
+
+  it("passes a sender failure through with its retry policy", async () => {
+    tg.failNext(1, { status: 500 });
+    const forwarder = createStandaloneChatForwarder({ resolver: activeChats, telegram: telegram() });
+    await expect(forwarder.send(notice())).rejects.toMatchObject({ code: "CT_API_SERVER_ERROR", retryable: true });
+    await forwarder.send(notice());
+    expect(tg.sentMessages()).toHaveLength(1);
+  });
+});
