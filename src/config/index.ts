@@ -4,4 +4,5 @@ export { parseChannelConfig, formatIssues } from "./parse.js";
 export * from "./resolve.js";
 export { buildChannelConfigJsonSchema } from "./json-schema.js";
 export * from "./load.js";
-export { resolveOpenClawConfigPath } from "./paths.js";
+export { resolveOpenClawConfigPath, resolveOpenClawStateDir } from "./paths.js";
+export { watchConfigFile, CONFIG_DEBOUNCE_MS, MIN_CONFIG_DEBOUNCE_MS, type ConfigWatchDeps, type ConfigWatchHandle } from "./watch.js";

@@ -52,6 +52,7 @@ export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawC
   };
 }
 
+/** Reads and validates openclaw.json; a missing file or invalid content throws CT_CONFIG_INVALID naming the path. */
 export async function loadOpenClawConfig(path: string): Promise<LoadedOpenClawConfig> {
   const text = await readFileIfExists(path);
   if (text === undefined) throw new ClawTellError("CT_CONFIG_INVALID", `${path}: file not found`, { field: path });

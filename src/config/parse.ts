@@ -9,6 +9,7 @@ function joinPath(base: string, path: readonly PropertyKey[]): string {
   return [base, ...path.map(String)].filter((p) => p !== "").join(".");
 }
 
+/** One line per zod issue, `<path>: <problem>`; unknown keys get one line each. */
 export function formatIssues(base: string, error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = joinPath(base, issue.path);

@@ -2,7 +2,7 @@
  * From a parsed `channels.clawtell` to the accounts the daemon runs and the route of each recipient name.
  * The default account comes from the top level; more come from `accounts`. An entry of `accounts` inherits the
  * connection settings of the top level (baseUrl, sseUrl, transport, pollIntervalMs, queue, forwardTo, stateDir) but
- * never its identity (name, apiKey, routing).
+ * never its identity (name, apiKey, routing, pollAccount). A top-level `enabled: false` turns every account off.
  */
 
 import { ClawTellError } from "../infra/index.js";
@@ -10,6 +10,7 @@ import {
   DEFAULT_BASE_URL,
   DEFAULT_PUBLIC_SSE_URL,
   DEFAULT_ROUTE_KEY,
+  normaliseRoutingKey,
   QueueSchema,
   type AccountConfig,
   type ChannelConfig,
@@ -65,7 +66,7 @@ export interface ResolvedAccount {
 export interface RouteResolution {
   readonly accountId: string;
   readonly recipient: string;
-  /** The routing key that matched: the name, `_default`, or `` when nothing matched (built-in default). */
+  /** The routing key that matched: the name, `_default`, the account's own name, or `` (built-in default). */
   readonly routeKey: string;
   readonly target: ResolvedTarget;
   readonly forward: boolean;
@@ -102,6 +103,7 @@ function toRoute(route: RouteConfig): ResolvedRouteConfig {
 }
 
 function resolveOne(accountId: string, own: AccountConfig, inherited: AccountConfig, path: string): ResolvedAccount {
+  // Each account is checked on its own path, so an error names `channels.clawtell.accounts.<id>.apiKey`.
   const name = own.name;
   const apiKey = own.apiKey;
   if (name === undefined || name === "") {
@@ -122,7 +124,7 @@ function resolveOne(accountId: string, own: AccountConfig, inherited: AccountCon
   const stateDir = own.stateDir ?? inherited.stateDir;
   return {
     accountId,
-    enabled: own.enabled ?? true,
+    enabled: inherited.enabled !== false && (own.enabled ?? true),
     name,
     apiKey,
     baseUrl,
@@ -137,7 +139,10 @@ function resolveOne(accountId: string, own: AccountConfig, inherited: AccountCon
   };
 }
 
-/** Every configured account, the default one first. Accounts without a name and key are configuration errors. */
+/**
+ * Every configured account, the default one first. The default account exists when the top level has a name or a
+ * key; an account with only one of the two is a configuration error naming the missing path.
+ */
 export function resolveAccounts(config: ChannelConfig, path = "channels.clawtell"): ResolvedAccount[] {
   const accounts: ResolvedAccount[] = [];
   const { accounts: extra, ...top } = config;
@@ -148,13 +153,18 @@ export function resolveAccounts(config: ChannelConfig, path = "channels.clawtell
   return accounts;
 }
 
-/** The route of one recipient name: its own entry, else `_default`, else the default agent with forwarding on. */
+/**
+ * The route of one recipient name, as the official plugin chose it: the name's own entry, else `_default`, else the
+ * entry of the account's own name, else the default agent `main` with forwarding on. Pure; `tell/` and case ignored.
+ */
 export function resolveRoute(account: ResolvedAccount, toName: string | undefined): RouteResolution {
-  const recipient = (toName ?? account.name).toLowerCase();
-  const own = account.routing[recipient];
-  const fallback = account.routing[DEFAULT_ROUTE_KEY];
-  const route = own ?? fallback;
-  const routeKey = own !== undefined ? recipient : fallback !== undefined ? DEFAULT_ROUTE_KEY : "";
+  const recipient = normaliseRoutingKey(toName === undefined || toName.trim() === "" ? account.name : toName);
+  const candidates: Array<[string, ResolvedRouteConfig | undefined]> = [
+    [recipient, account.routing[recipient]],
+    [DEFAULT_ROUTE_KEY, account.routing[DEFAULT_ROUTE_KEY]],
+    [account.name, account.routing[account.name]],
+  ];
+  const [routeKey, route] = candidates.find(([, r]) => r !== undefined) ?? ["", undefined];
   const forwardTo = route?.forwardTo ?? account.forwardTo;
   return {
     accountId: account.accountId,
@@ -163,7 +173,16 @@ export function resolveRoute(account: ResolvedAccount, toName: string | undefine
     target: route?.target ?? { kind: "agent", agentId: DEFAULT_AGENT_ID },
     forward: route?.forward ?? true,
     ...(forwardTo === undefined ? {} : { forwardTo }),
-    // Replies of a name go out with that name's own key when its route has one.
-    replyApiKey: own?.apiKey ?? account.apiKey,
+    // As the official plugin: the matched route's key, else the account key.
+    replyApiKey: route?.apiKey ?? account.apiKey,
   };
+}
+
+/**
+ * The key to send with as `fromName` (as the official `clawtell_send` tool): that name's own route key, else the
+ * account key. Unlike {@link resolveRoute}, `_default` never lends its key to an outbound identity.
+ */
+export function resolveSenderApiKey(account: ResolvedAccount, fromName: string | undefined): string {
+  if (fromName === undefined || fromName.trim() === "") return account.apiKey;
+  return account.routing[normaliseRoutingKey(fromName)]?.apiKey ?? account.apiKey;
 }

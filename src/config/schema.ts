@@ -20,6 +20,7 @@ const httpUrl = z
 
 const positiveMs = z.number().int().positive();
 
+/** An explicit chat for 🦞 copies and alerts (`forwardTo`), at top level, per account or per route. */
 export const ForwardToSchema = z
   .object({
     channel: z.enum(["telegram", "discord"]).describe("Chat channel of the human to forward to"),
@@ -32,6 +33,7 @@ export const ForwardToSchema = z
   .strict()
   .refine((f) => f.to !== undefined || f.chatId !== undefined, { message: "needs `to` (the chat id)", path: ["to"] });
 
+/** A route target for agents outside OpenClaw: HTTP POST of the message JSON (standalone daemon). */
 export const WebhookTargetSchema = z
   .object({
     url: httpUrl,
@@ -40,6 +42,7 @@ export const WebhookTargetSchema = z
   })
   .strict();
 
+/** A route target for agents outside OpenClaw: a command run without a shell, message JSON on stdin. */
 export const CommandTargetSchema = z
   .object({
     command: z.string().min(1),
@@ -48,6 +51,7 @@ export const CommandTargetSchema = z
   })
   .strict();
 
+/** One entry of `routing`: at most one of agent/webhook/command (none = the default agent `main`). */
 export const RouteSchema = z
   .object({
     agent: z.string().min(1).optional().describe("OpenClaw agent id (default: main)"),
@@ -62,6 +66,7 @@ export const RouteSchema = z
     message: "give only one of agent, webhook or command",
   });
 
+/** Retry and retention settings of the local queue; every key has its default here. */
 export const QueueSchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(100).default(10),
@@ -73,17 +78,37 @@ export const QueueSchema = z
   })
   .strict();
 
-const routingKey = z
-  .string()
-  .transform((k) => k.trim().toLowerCase().replace(/^tell\//, ""))
-  .refine((k) => k === DEFAULT_ROUTE_KEY || /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(k), "must be a ClawTell name or _default");
+/** `tell/Alice` → `alice`: how names and routing keys are compared. */
+export function normaliseRoutingKey(key: string): string {
+  return key.trim().toLowerCase().replace(/^tell\//, "");
+}
+
+/**
+ * `routing`: keys are bare ClawTell names or `_default`. A `tell/` prefix and upper case are accepted and normalised
+ * away (as the official plugin normalises names); two keys naming the same route are an error, not a silent overwrite.
+ */
+const RoutingSchema = z
+  .record(z.string(), RouteSchema)
+  .superRefine((routing, ctx) => {
+    const seen = new Map<string, string>();
+    for (const key of Object.keys(routing)) {
+      const bare = normaliseRoutingKey(key);
+      if (bare !== DEFAULT_ROUTE_KEY && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(bare)) {
+        ctx.addIssue({ code: "custom", path: [key], message: "must be a ClawTell name or _default" });
+      }
+      const earlier = seen.get(bare);
+      if (earlier !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `names the same route as "${earlier}"` });
+      seen.set(bare, key);
+    }
+  })
+  .transform((routing) => Object.fromEntries(Object.entries(routing).map(([key, route]) => [normaliseRoutingKey(key), route])));
 
 /** Keys one account may carry (top level and each entry of `accounts`). */
 const accountShape = {
   enabled: z.boolean().optional().describe("Omitted means enabled"),
   name: z
     .string()
-    .transform((n) => n.trim().toLowerCase().replace(/^tell\//, ""))
+    .transform(normaliseRoutingKey)
     .optional()
     .describe("Your ClawTell name (tell/ prefix optional)"),
   apiKey: z.string().min(1).optional().describe("Account key (any name's key of the account)"),
@@ -92,7 +117,7 @@ const accountShape = {
   transport: z.enum(["sse", "longpoll"]).optional(),
   pollIntervalMs: positiveMs.optional(),
   pollAccount: z.boolean().optional().describe("Receive every name of the account in one stream"),
-  routing: z.record(routingKey, RouteSchema).optional(),
+  routing: RoutingSchema.optional(),
   forwardTo: ForwardToSchema.optional(),
   queue: QueueSchema.optional(),
   stateDir: z.string().min(1).optional(),
@@ -104,8 +129,10 @@ const accountShape = {
   deliveryBlocklist: z.array(z.string()).optional().describe("Accepted for compatibility; ignored (server-side)"),
 };
 
+/** One entry of `accounts` (the same keys as the top level, minus `accounts`). */
 export const AccountConfigSchema = z.object(accountShape).strict();
 
+/** `channels.clawtell`: the default account at top level, more under `accounts`. */
 export const ChannelConfigSchema = z
   .object({
     ...accountShape,

@@ -1,46 +1,111 @@
 /**
  * Delivers a message to a non-OpenClaw agent by running a command (no shell) with the message JSON on stdin.
- * Exit 0 = delivered. Exit 65 (EX_DATAERR: "this message is bad") = dead at once. Any other exit, or the timeout
- * (the child is sent SIGTERM, then SIGKILL), = retry. The end of stderr goes into the error for operators.
+ * Exit 0 = delivered. Exit 65 (EX_DATAERR from sysexits.h: "this message is bad, do not send it again") = refused,
+ * dead letter at once. Any other exit, a signal, or the route's timeout = retry. Stderr's tail goes into the error.
  */
 
 import { spawn } from "node:child_process";
-import { ClawTellError } from "../../infra/index.js";
+import { ClawTellError, type Logger } from "../../infra/index.js";
 import type { DeliveryRequest, Sink } from "../contracts.js";
 
+/** Exit code with which a command refuses a message for good (EX_DATAERR). */
 export const EXIT_DATA_ERROR = 65;
-const STDERR_TAIL_CHARS = 500;
+/** How much of the end of stderr is kept for the error message. */
+export const STDERR_TAIL_CHARS = 1_000;
+/** How long stderr may stay open after the command exited before the outcome is decided without it. */
+const STDERR_DRAIN_MS = 500;
 
-export function createCommandSink(): Sink {
+/** What the command sink needs; everything is optional. */
+export interface CommandSinkDeps {
+  readonly logger?: Logger;
+  /** Time between SIGTERM and SIGKILL when a command overruns its timeout or is cancelled. @defaultValue 2000 */
+  readonly killGraceMs?: number;
+}
+
+/** Keeps the last `max` characters of what is appended. */
+function tailBuffer(max: number): { push(chunk: Buffer): void; text(): string } {
+  let text = "";
   return {
+    push: (chunk) => {
+      text = (text + chunk.toString("utf8")).slice(-max);
+    },
+    text: () => text.trim(),
+  };
+}
+
+/** Creates the sink for `command` routes. */
+export function createCommandSink(deps: CommandSinkDeps = {}): Sink {
+  const log = deps.logger?.child({ component: "daemon.command" });
+  const killGraceMs = deps.killGraceMs ?? 2_000;
+  return {
+    /** (1) spawn without a shell, (2) write the JSON to stdin, (3) wait for exit or timeout, (4) map exit code. */
     deliver({ message, route, attempt, signal }: DeliveryRequest) {
       const target = route.target;
-      if (target.kind !== "command") return Promise.reject(new ClawTellError("CT_ROUTE_UNKNOWN", "not a command route", { retryable: false }));
+      if (target.kind !== "command") {
+        return Promise.reject(new ClawTellError("CT_ROUTE_UNKNOWN", "not a command route", { retryable: false }));
+      }
+      if (signal.aborted) return Promise.reject(new ClawTellError("CT_ABORTED", `command ${target.command}: delivery cancelled`));
       return new Promise<void>((resolve, reject) => {
-        const child = spawn(target.command, [...target.args], { stdio: ["pipe", "ignore", "pipe"], signal });
-        let stderr = "";
-        let timedOut = false;
-        child.stderr.on("data", (chunk: Buffer) => {
-          stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS);
-        });
-        const timer = setTimeout(() => {
-          timedOut = true;
+        const child = spawn(target.command, [...target.args], { stdio: ["pipe", "ignore", "pipe"], shell: false });
+        const stderr = tailBuffer(STDERR_TAIL_CHARS);
+        let stopping: "timeout" | "aborted" | undefined;
+        let killTimer: NodeJS.Timeout | undefined;
+        let settled = false;
+
+        const stop = (why: "timeout" | "aborted"): void => {
+          if (stopping !== undefined || child.exitCode !== null || child.signalCode !== null) return;
+          stopping = why;
           child.kill("SIGTERM");
-          setTimeout(() => child.kill("SIGKILL"), 2000).unref();
-        }, target.timeoutMs);
+          // A command that ignores SIGTERM must not hold the delivery (and its order key) forever.
+          killTimer = setTimeout(() => child.kill("SIGKILL"), killGraceMs);
+          killTimer.unref();
+        };
+        const timer = setTimeout(() => stop("timeout"), target.timeoutMs);
+        timer.unref();
+        const onAbort = (): void => stop("aborted");
+        signal.addEventListener("abort", onAbort, { once: true });
+
+        const finish = (error: ClawTellError | undefined): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (killTimer !== undefined) clearTimeout(killTimer);
+          signal.removeEventListener("abort", onAbort);
+          if (error === undefined) {
+            log?.debug({ messageId: message.id, attempt }, "command accepted the message");
+            resolve();
+          } else {
+            reject(error);
+          }
+        };
+
+        child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
         child.on("error", (err) => {
-          clearTimeout(timer);
-          reject(new ClawTellError("CT_SINK_FAILED", `command ${target.command}: ${err.message}`, { cause: err }));
+          // The command could not be started (not found, not executable): retried, an operator may fix the config.
+          finish(new ClawTellError("CT_SINK_FAILED", `command ${target.command} could not run: ${err.message}`, { cause: err }));
         });
-        child.on("close", (code) => {
-          clearTimeout(timer);
-          if (code === 0 && !timedOut) return resolve();
-          const why = timedOut ? `timed out after ${target.timeoutMs} ms` : `exited with ${String(code)}`;
-          const tail = stderr.trim() === "" ? "" : `: ${stderr.trim()}`;
-          reject(new ClawTellError("CT_SINK_FAILED", `command ${target.command} ${why}${tail}`, { retryable: code !== EXIT_DATA_ERROR || timedOut }));
+        const conclude = (code: number | null, killedBy: NodeJS.Signals | null): void => {
+          const tail = stderr.text() === "" ? "" : `: ${stderr.text()}`;
+          if (stopping === "aborted") return finish(new ClawTellError("CT_ABORTED", `command ${target.command}: delivery cancelled`));
+          if (stopping === "timeout") {
+            return finish(new ClawTellError("CT_TIMEOUT", `command ${target.command} timed out after ${target.timeoutMs} ms${tail}`));
+          }
+          if (code === 0) return finish(undefined);
+          const refused = code === EXIT_DATA_ERROR;
+          const how = code === null ? `was killed by ${String(killedBy)}` : `exited with ${code}${refused ? " (refused, not retried)" : ""}`;
+          finish(new ClawTellError("CT_SINK_FAILED", `command ${target.command} ${how}${tail}`, { retryable: !refused }));
+        };
+        child.on("close", conclude);
+        child.on("exit", (code, killedBy) => {
+          // A background grandchild may keep stderr open long after the command exited: do not wait for it.
+          setTimeout(() => {
+            child.stderr.destroy();
+            conclude(code, killedBy);
+          }, STDERR_DRAIN_MS).unref();
         });
-        child.stdin.on("error", () => undefined); // a command that ignores stdin is fine
-        child.stdin.end(JSON.stringify({ ...message, to_name: route.recipient, accountId: route.accountId, attempt }));
+        // A command that exits without reading stdin closes the pipe (EPIPE); its exit code still decides.
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(JSON.stringify({ ...message, to_name: route.recipient, accountId: route.accountId, deliveryId: message.id, attempt }));
       });
     },
   };

@@ -1,29 +1,75 @@
 /**
- * Delivers a message to a non-OpenClaw agent by HTTP POST. Body: the message object plus `to_name`, `accountId`,
- * `deliveryId` and `attempt`. With a secret, `X-ClawTell-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`
- * and `X-ClawTell-Timestamp` let the receiver verify it. 2xx = delivered; 408/429/5xx/network = retry; other 4xx = dead.
+ * Delivers a message to a non-OpenClaw agent by HTTP POST of its JSON, signed with HMAC-SHA256 when the route has a
+ * secret. 2xx = delivered; 408/429/5xx, network failures and the route's timeout = retry; any other status = refused.
  */
 
-import { createHmac } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { request, type Dispatcher } from "undici";
-import { ClawTellError, type Clock } from "../../infra/index.js";
+import { parseRetryAfter } from "../../client/index.js";
+import { ClawTellError, type Clock, type Logger } from "../../infra/index.js";
 import type { DeliveryRequest, Sink } from "../contracts.js";
 
+/** What the webhook sink needs. */
 export interface WebhookSinkDeps {
+  /** Source of `X-ClawTell-Timestamp` and of HTTP-date `Retry-After` arithmetic. */
   readonly clock: Clock;
+  /** Connection pool to use (tests and proxies); the global dispatcher otherwise. */
   readonly dispatcher?: Dispatcher;
+  readonly logger?: Logger;
 }
 
-/** The signature a receiver should compute to check a delivery. */
+/** Headers of a delivery (lower-case, as they arrive at the receiver). */
+export const WEBHOOK_HEADERS = {
+  delivery: "x-clawtell-delivery",
+  timestamp: "x-clawtell-timestamp",
+  signature: "x-clawtell-signature",
+} as const;
+
+/**
+ * The signature header value: `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
+ *
+ * To verify a delivery, a receiver takes the raw request body (bytes as received, before any JSON parsing) and the
+ * `X-ClawTell-Timestamp` header (Unix seconds), computes the same HMAC with its secret, compares it with
+ * `X-ClawTell-Signature` in constant time, and refuses timestamps far from its own clock (e.g. more than 5 minutes)
+ * so a captured request cannot be replayed later. `X-ClawTell-Delivery` (the message id) is stable across retries:
+ * use it to drop duplicates. {@link verifyWebhookSignature} does all of this.
+ */
 export function signWebhook(secret: string, timestamp: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
 }
 
+/** Checks a received delivery's signature and freshness (for receivers written in TypeScript, and for tests). */
+export function verifyWebhookSignature(input: {
+  readonly secret: string;
+  readonly timestamp: string;
+  readonly body: string;
+  readonly signature: string;
+  readonly nowMs: number;
+  /** @defaultValue 300000 */
+  readonly toleranceMs?: number;
+}): boolean {
+  const seconds = Number(input.timestamp);
+  if (!/^\d+$/.test(input.timestamp) || Math.abs(input.nowMs - seconds * 1000) > (input.toleranceMs ?? 300_000)) return false;
+  const expected = Buffer.from(signWebhook(input.secret, input.timestamp, input.body));
+  const given = Buffer.from(input.signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** Statuses worth another attempt: the receiver is busy, down or slow, not refusing this message. */
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Creates the sink for `webhook` routes. */
 export function createWebhookSink(deps: WebhookSinkDeps): Sink {
+  const log = deps.logger?.child({ component: "daemon.webhook" });
   return {
+    /** (1) build and sign the body, (2) POST within the route's timeout, (3) map the answer to done/retry/refuse. */
     async deliver({ message, route, attempt, signal }: DeliveryRequest) {
       if (route.target.kind !== "webhook") throw new ClawTellError("CT_ROUTE_UNKNOWN", "not a webhook route", { retryable: false });
       const target = route.target;
+      // Only the origin is named in errors and logs: a path or query may carry the receiver's own token.
+      const origin = new URL(target.url).origin;
       const body = JSON.stringify({ ...message, to_name: route.recipient, accountId: route.accountId, deliveryId: message.id, attempt });
       const timestamp = String(Math.floor(deps.clock.now() / 1000));
       const timeout = AbortSignal.timeout(target.timeoutMs);
@@ -34,9 +80,9 @@ export function createWebhookSink(deps: WebhookSinkDeps): Sink {
           method: "POST",
           headers: {
             "content-type": "application/json",
-            "x-clawtell-delivery": message.id,
-            "x-clawtell-timestamp": timestamp,
-            ...(target.secret === undefined ? {} : { "x-clawtell-signature": signWebhook(target.secret, timestamp, body) }),
+            [WEBHOOK_HEADERS.delivery]: message.id,
+            [WEBHOOK_HEADERS.timestamp]: timestamp,
+            ...(target.secret === undefined ? {} : { [WEBHOOK_HEADERS.signature]: signWebhook(target.secret, timestamp, body) }),
           },
           body,
           signal: AbortSignal.any([signal, timeout]),
@@ -44,18 +90,23 @@ export function createWebhookSink(deps: WebhookSinkDeps): Sink {
         });
         statusCode = response.statusCode;
         retryAfter = response.headers["retry-after"];
-        await response.body.dump();
+        // Drain a short answer so the connection is reused; a long one is cut off rather than read.
+        await response.body.dump({ limit: 65_536, signal: AbortSignal.any([signal, timeout]) });
       } catch (err) {
-        const what = timeout.aborted ? `no answer in ${target.timeoutMs} ms` : err instanceof Error ? err.message : String(err);
-        throw new ClawTellError(timeout.aborted ? "CT_TIMEOUT" : "CT_SINK_FAILED", `webhook ${new URL(target.url).origin}: ${what}`, { cause: err });
+        if (signal.aborted) throw new ClawTellError("CT_ABORTED", `webhook ${origin}: delivery cancelled`, { cause: err });
+        if (timeout.aborted) throw new ClawTellError("CT_TIMEOUT", `webhook ${origin}: no answer in ${target.timeoutMs} ms`, { cause: err });
+        throw new ClawTellError("CT_SINK_FAILED", `webhook ${origin}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
-      if (statusCode >= 200 && statusCode < 300) return;
-      const retryable = statusCode === 408 || statusCode === 429 || statusCode >= 500;
-      const seconds = typeof retryAfter === "string" && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
-      throw new ClawTellError("CT_SINK_FAILED", `webhook answered HTTP ${statusCode}`, {
+      if (statusCode >= 200 && statusCode < 300) {
+        log?.debug({ messageId: message.id, origin, statusCode, attempt }, "webhook delivery accepted");
+        return;
+      }
+      const retryAfterMs = statusCode === 429 || statusCode === 503 ? parseRetryAfter(retryAfter, deps.clock.now()) : undefined;
+      const refused = !isRetryableStatus(statusCode);
+      throw new ClawTellError("CT_SINK_FAILED", `webhook answered HTTP ${statusCode} (${origin}${refused ? "; refused, not retried" : ""})`, {
         status: statusCode,
-        retryable,
-        ...(seconds === undefined ? {} : { retryAfterMs: seconds }),
+        retryable: !refused,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       });
     },
   };

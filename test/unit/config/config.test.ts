@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseChannelConfig, resolveAccounts, resolveRoute, parseOpenClawConfig, resolveOpenClawConfigPath } from "../../../src/config/index.js";
+import {
+  parseChannelConfig,
+  parseOpenClawConfig,
+  resolveAccounts,
+  resolveOpenClawConfigPath,
+  resolveRoute,
+  resolveSenderApiKey,
+} from "../../../src/config/index.js";
 import { SCHEMA_FILE, renderSchema } from "../../../scripts/generate-config-schema.js";
 
 /** The configuration an official-plugin user has today (clawtell-api.md §2.2). */
@@ -45,6 +52,7 @@ describe("channels.clawtell configuration", () => {
     [{ routing: { "Not A Name": { agent: "x" } } }, "channels.clawtell.routing.Not A Name"],
     [{ routing: { bob: { agent: "x", webhook: { url: "http://127.0.0.1:1/x" } } } }, "give only one of agent, webhook or command"],
     [{ routing: { bob: { webhook: { url: "http://127.0.0.1:1/x", secret: "short" } } } }, "channels.clawtell.routing.bob.webhook.secret: must be at least 16"],
+    [{ routing: { Bob: { agent: "a" }, "tell/bob": { agent: "b" } } }, 'channels.clawtell.routing.tell/bob: names the same route as "Bob"'],
     [{ queue: { maxAttempts: 0 } }, "channels.clawtell.queue.maxAttempts:"],
     [{ forwardTo: { channel: "telegram" } }, "channels.clawtell.forwardTo.to: needs `to`"],
   ])("refuses %j", (raw, message) => {
@@ -91,6 +99,34 @@ describe("channels.clawtell configuration", () => {
     expect(resolveRoute(bare, "solo")).toMatchObject({ routeKey: "", target: { kind: "agent", agentId: "main" }, forward: true });
   });
 
+  it("falls back to the route of the account's own name when neither the name nor _default has one", () => {
+    const [account] = resolveAccounts(
+      parseChannelConfig({ name: "dennis", apiKey: "k", routing: { "tell/Dennis": { webhook: { url: "http://127.0.0.1:1/h" }, forward: false } } }),
+    );
+    if (account === undefined) throw new Error("no account");
+    expect(Object.keys(account.routing)).toEqual(["dennis"]);
+    expect(resolveRoute(account, "tell/Stranger")).toMatchObject({ recipient: "stranger", routeKey: "dennis", target: { kind: "webhook" }, forward: false });
+  });
+
+  it("replies with the matched route's key (as the official plugin) but sends as a name only with that name's own key", () => {
+    const [account] = resolveAccounts(
+      parseChannelConfig({ name: "dennis", apiKey: "account-key", routing: { helper: { apiKey: "helper-key" }, _default: { apiKey: "default-key" } } }),
+    );
+    if (account === undefined) throw new Error("no account");
+    expect(resolveRoute(account, "helper").replyApiKey).toBe("helper-key");
+    expect(resolveRoute(account, "other").replyApiKey).toBe("default-key");
+    expect(resolveSenderApiKey(account, "tell/Helper")).toBe("helper-key");
+    expect(resolveSenderApiKey(account, "other")).toBe("account-key");
+    expect(resolveSenderApiKey(account, undefined)).toBe("account-key");
+  });
+
+  it("turns every account off with a top-level enabled: false; omitted enabled means enabled", () => {
+    const accounts = resolveAccounts(parseChannelConfig({ ...OFFICIAL, enabled: false, accounts: { work: { name: "w", apiKey: "k", enabled: true } } }));
+    expect(accounts.map((a) => a.enabled)).toEqual([false, false]);
+    const [solo] = resolveAccounts(parseChannelConfig({ name: "solo", apiKey: "k" }));
+    expect(solo?.enabled).toBe(true);
+  });
+
   it("reads openclaw.json as JSON5, with the chat tokens the standalone daemon needs", () => {
     const loaded = parseOpenClawConfig(
       `{ // comments and unquoted keys are fine
@@ -107,6 +143,8 @@ describe("channels.clawtell configuration", () => {
     expect(resolveOpenClawConfigPath({ OPENCLAW_CONFIG_PATH: "/x/c.json" }, "/home/u")).toBe("/x/c.json");
     expect(resolveOpenClawConfigPath({ OPENCLAW_STATE_DIR: "/s" }, "/home/u")).toBe("/s/openclaw.json");
     expect(resolveOpenClawConfigPath({}, "/home/u")).toBe("/home/u/.openclaw/openclaw.json");
+    expect(resolveOpenClawConfigPath({ OPENCLAW_HOME: "/oc" }, "/home/u")).toBe("/oc/.openclaw/openclaw.json");
+    expect(resolveOpenClawConfigPath({ OPENCLAW_CONFIG_PATH: "", OPENCLAW_STATE_DIR: " " }, "/home/u")).toBe("/home/u/.openclaw/openclaw.json");
   });
 
   it("keeps the committed JSON Schema equal to the generated one (run npm run gen:schema)", () => {
