@@ -1,112 +1,184 @@
 /**
- * The ClawTell API client: REST calls on `baseUrl` (`/api/...`), streams and `/v1/ack` on `sseUrl` (the same origin
- * unless configured otherwise). Every call is abortable and fails with a ClawTellError.
+ * The ClawTell API client: REST calls on `baseUrl` (`/api/...`), the stream and `/v1/ack` on `sseUrl` (the same
+ * origin unless configured otherwise). Every call is abortable and fails with a ClawTellError; nothing is retried
+ * here (see `withRetry`).
  */
 
 import type { Dispatcher } from "undici";
-import { z } from "zod";
 import { createSilentLogger, isClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import {
   AckResponseSchema,
-  MeResponseSchema,
   LookupResponseSchema,
+  MeResponseSchema,
   PollResponseSchema,
+  SendPendingResponseSchema,
+  SendResponseSchema,
   stripNamePrefix,
   type LookupResponse,
   type MeResponse,
   type Message,
+  type SendPendingResponse,
+  type SendResponse,
 } from "../protocol/index.js";
+import { ACK_CHUNK_SIZE, apiUrl, chunk, clampPoll, normalizeOrigin, POLL_GRACE_MS, sseAckUrl } from "./endpoints.js";
 import { callJson, type HttpDeps } from "./http.js";
+import { openStream, openStreamBatches, type StreamEvent, type StreamRequest } from "./sse-stream.js";
 
+/** Where and how the client talks to ClawTell; everything but the key and origin is injectable for tests. */
 export interface ClawTellClientOptions {
-  /** API origin without `/api`, e.g. `https://www.clawtell.com`. */
+  /** API origin without `/api`, e.g. `https://www.clawtell.com`; a trailing `/` is ignored. */
   readonly baseUrl: string;
-  /** Streaming origin; defaults to `baseUrl`. */
+  /** Streaming origin (`/v1/stream`, `/v1/ack`). @defaultValue baseUrl */
   readonly sseUrl?: string;
   readonly apiKey: string;
+  /** undici dispatcher for every request. @defaultValue the global dispatcher */
   readonly dispatcher?: Dispatcher;
+  /** @defaultValue systemClock */
   readonly clock?: Clock;
+  /** @defaultValue a silent logger */
   readonly logger?: Logger;
-  /** @defaultValue 30000 */
+  /** Timeout of one request (long polls get their hold time plus 5 s instead). @defaultValue 30000 */
   readonly requestTimeoutMs?: number;
 }
 
+/** Per-call options. */
+export interface RequestOptions {
+  readonly signal?: AbortSignal;
+  /** Overrides the client's `requestTimeoutMs` for this call. */
+  readonly timeoutMs?: number;
+}
+
+/** One outbound message. */
 export interface SendInput {
+  /** Recipient, bare or `tell/`-prefixed. */
   readonly to: string;
   readonly body: string;
+  /** @defaultValue "Message" */
   readonly subject?: string;
+  /** Id of the message this answers. */
   readonly replyTo?: string;
   /** Another name of the key's account to send as. */
   readonly fromName?: string;
   readonly threadId?: string;
 }
 
+/** What a send achieved. */
 export interface SendResult {
   /** Absent when the message waits for its owner's approval. */
   readonly messageId?: string;
   readonly sentAt?: string;
+  /** `tell/<recipient>`. */
   readonly to: string;
+  /** `pending_approval` for a 202: queued for the owner's approval; never retried. */
   readonly status: "sent" | "pending_approval";
 }
 
+/** One long poll. */
 export interface PollOptions {
-  /** Seconds the server may hold the request. @defaultValue 30 */
+  /** Seconds the server may hold the request (0–30). @defaultValue 30 */
   readonly timeoutS?: number;
-  /** @defaultValue 50 */
+  /** Most messages returned (1–100). @defaultValue 50 */
   readonly limit?: number;
   readonly signal?: AbortSignal;
 }
 
+/** The ClawTell API for one key. */
 export interface ClawTellClient {
   readonly baseUrl: string;
   readonly sseUrl: string;
   readonly apiKey: string;
-  send(input: SendInput, signal?: AbortSignal): Promise<SendResult>;
+  /**
+   * `POST /api/messages/send`. Not retried here; the API has no idempotency key, so retrying a send whose answer was
+   * lost (timeout, reset) may deliver it twice.
+   */
+  send(input: SendInput, options?: RequestOptions | AbortSignal): Promise<SendResult>;
+  /** `GET /api/messages/poll`: the key's own name; returns at once when messages wait, else holds up to `timeoutS`. */
   poll(options?: PollOptions): Promise<Message[]>;
+  /** `GET /api/messages/poll-account`: every name of the key's account, each message with its `to_name`. */
   pollAccount(options?: PollOptions): Promise<Message[]>;
-  ack(ids: readonly string[], signal?: AbortSignal): Promise<void>;
-  me(signal?: AbortSignal): Promise<MeResponse>;
-  lookup(name: string, signal?: AbortSignal): Promise<LookupResponse>;
+  /**
+   * Acknowledges messages so they are not delivered again. No request for an empty list. Uses `{sseUrl}/v1/ack` when
+   * the streaming host differs from the API host, falling back to `/api/messages/ack` when that host cannot be
+   * reached, times out or answers 5xx.
+   */
+  ack(ids: readonly string[], options?: RequestOptions | AbortSignal): Promise<void>;
+  /** `GET /api/me`: the key's own name and settings. */
+  me(options?: RequestOptions | AbortSignal): Promise<MeResponse>;
+  /** `GET /api/names/{name}`: a public lookup (404 → CT_NOT_FOUND). */
+  lookup(name: string, options?: RequestOptions | AbortSignal): Promise<LookupResponse>;
+  /** One stream connection, event by event. */
+  openStream(request: StreamRequest): AsyncGenerator<StreamEvent, void, undefined>;
+  /** One stream connection, the events of each network read together. */
+  openStreamBatches(request: StreamRequest): AsyncGenerator<StreamEvent[], void, undefined>;
   /** The same client speaking with another key (per-route reply keys). */
   withKey(apiKey: string): ClawTellClient;
 }
 
-const SendAnswerSchema = z.object({
-  success: z.boolean().optional(),
-  messageId: z.string().optional(),
-  sentAt: z.string().optional(),
-  to: z.string().optional(),
-});
+function requestOptionsOf(options: RequestOptions | AbortSignal | undefined): RequestOptions {
+  if (options === undefined) return {};
+  return options instanceof AbortSignal ? { signal: options } : options;
+}
 
+/** Retryable transport trouble on the streaming host: worth trying the API host instead. */
+function isHostTrouble(err: unknown): boolean {
+  return isClawTellError(err) && (err.code === "CT_API_UNREACHABLE" || err.code === "CT_TIMEOUT" || err.code === "CT_API_SERVER_ERROR");
+}
+
+/** Creates a client for one key; it holds no connection until a call is made. */
 export function createClawTellClient(options: ClawTellClientOptions): ClawTellClient {
-  const baseUrl = options.baseUrl.replace(/\/+$/, "");
-  const sseUrl = (options.sseUrl ?? baseUrl).replace(/\/+$/, "");
+  const baseUrl = normalizeOrigin(options.baseUrl);
+  const sseUrl = normalizeOrigin(options.sseUrl ?? baseUrl);
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createSilentLogger();
   const deps: HttpDeps = {
-    clock: options.clock ?? systemClock,
+    clock,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
   };
-  const key = options.apiKey;
-  const api = (path: string): string => `${baseUrl}/api${path}`;
-  const withSignal = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });
+  const apiKey = options.apiKey;
+  const call = (o: RequestOptions | AbortSignal | undefined) => {
+    const { signal, timeoutMs } = requestOptionsOf(o);
+    return { apiKey, ...(signal === undefined ? {} : { signal }), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+  };
+  const streamOptions = (request: StreamRequest) => ({
+    ...request,
+    sseUrl,
+    apiKey,
+    clock,
+    logger,
+    ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+  });
 
   const pollPath = async (path: string, o: PollOptions): Promise<Message[]> => {
-    const timeoutS = Math.min(30, Math.max(0, o.timeoutS ?? 30));
-    const limit = Math.min(100, Math.max(1, o.limit ?? 50));
+    const { timeoutS, limit } = clampPoll(o.timeoutS, o.limit);
     const { data } = await callJson(
       deps,
-      { method: "GET", url: api(`${path}?timeout=${timeoutS}&limit=${limit}`), apiKey: key, timeoutMs: (timeoutS + 5) * 1000, ...withSignal(o.signal) },
+      { method: "GET", url: apiUrl(baseUrl, path, { timeout: timeoutS, limit }), ...call({ ...(o.signal === undefined ? {} : { signal: o.signal }), timeoutMs: timeoutS * 1000 + POLL_GRACE_MS }) },
       PollResponseSchema,
     );
     return data.messages;
   };
 
+  const ackChunk = async (ids: string[], o: RequestOptions | AbortSignal | undefined): Promise<void> => {
+    const body = { messageIds: ids };
+    if (sseUrl !== baseUrl) {
+      try {
+        await callJson(deps, { method: "POST", url: sseAckUrl(sseUrl), body, ...call(o) }, AckResponseSchema);
+        return;
+      } catch (err) {
+        // A 4xx is the API's answer and stands; an unreachable or failing streaming host is not the API's word.
+        if (!isHostTrouble(err)) throw err;
+        logger.warn({ err, count: ids.length }, "ack via the streaming host failed; using the API host");
+      }
+    }
+    await callJson(deps, { method: "POST", url: apiUrl(baseUrl, "/messages/ack"), body, ...call(o) }, AckResponseSchema);
+  };
+
   return {
     baseUrl,
     sseUrl,
-    apiKey: key,
-    async send(input, signal) {
+    apiKey,
+    async send(input, o) {
       const to = stripNamePrefix(input.to);
       const body = {
         to,
@@ -116,7 +188,11 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
         ...(input.fromName === undefined ? {} : { from_name: stripNamePrefix(input.fromName) }),
         ...(input.threadId === undefined ? {} : { threadId: input.threadId }),
       };
-      const { status, data } = await callJson(deps, { method: "POST", url: api("/messages/send"), apiKey: key, body, ...withSignal(signal) }, SendAnswerSchema);
+      const { status, data } = await callJson<SendResponse | SendPendingResponse>(
+        deps,
+        { method: "POST", url: apiUrl(baseUrl, "/messages/send"), body, ...call(o) },
+        (answer) => (answer === 202 ? SendPendingResponseSchema : SendResponseSchema),
+      );
       return {
         status: status === 202 ? "pending_approval" : "sent",
         to: data.to ?? `tell/${to}`,
@@ -126,28 +202,18 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
     },
     poll: (o = {}) => pollPath("/messages/poll", o),
     pollAccount: (o = {}) => pollPath("/messages/poll-account", o),
-    async ack(ids, signal) {
-      if (ids.length === 0) return;
-      const body = { messageIds: [...ids] };
-      if (sseUrl !== baseUrl) {
-        // A separate streaming host takes acks too; fall back to the API host when it is unreachable or failing.
-        try {
-          await callJson(deps, { method: "POST", url: `${sseUrl}/v1/ack`, apiKey: key, body, ...withSignal(signal) }, AckResponseSchema);
-          return;
-        } catch (err) {
-          if (!isClawTellError(err) || !err.retryable) throw err;
-          logger.warn({ err }, "ack via the streaming host failed; using the API host");
-        }
-      }
-      await callJson(deps, { method: "POST", url: api("/messages/ack"), apiKey: key, body, ...withSignal(signal) }, AckResponseSchema);
+    async ack(ids, o) {
+      for (const part of chunk(ids, ACK_CHUNK_SIZE)) await ackChunk(part, o);
     },
-    async me(signal) {
-      return (await callJson(deps, { method: "GET", url: api("/me"), apiKey: key, ...withSignal(signal) }, MeResponseSchema)).data;
+    async me(o) {
+      return (await callJson(deps, { method: "GET", url: apiUrl(baseUrl, "/me"), ...call(o) }, MeResponseSchema)).data;
     },
-    async lookup(name, signal) {
+    async lookup(name, o) {
       const bare = encodeURIComponent(stripNamePrefix(name));
-      return (await callJson(deps, { method: "GET", url: api(`/names/${bare}`), apiKey: key, ...withSignal(signal) }, LookupResponseSchema)).data;
+      return (await callJson(deps, { method: "GET", url: apiUrl(baseUrl, `/names/${bare}`), ...call(o) }, LookupResponseSchema)).data;
     },
-    withKey: (apiKey) => createClawTellClient({ ...options, apiKey }),
+    openStream: (request) => openStream(streamOptions(request)),
+    openStreamBatches: (request) => openStreamBatches(streamOptions(request)),
+    withKey: (key) => createClawTellClient({ ...options, apiKey: key }),
   };
 }

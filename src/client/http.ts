@@ -1,84 +1,141 @@
 /**
- * One HTTP call to a ClawTell server on undici: auth header, JSON body, timeout and abort, and the mapping of every
- * failure to a ClawTellError — "the API said no" (4xx codes) apart from "we could not reach it".
+ * One HTTP call to a ClawTell server on undici: auth header, JSON body, timeout and abort, a bounded body read, and
+ * the mapping of every failure to a ClawTellError — "the API said no" (status codes) apart from "we could not reach it".
  */
 
 import { request, type Dispatcher } from "undici";
 import type { ZodType } from "zod";
 import { ClawTellError, type Clock, type ErrorCode } from "../infra/index.js";
+import { ErrorBodySchema } from "../protocol/index.js";
 import { parseRetryAfter } from "./retry-after.js";
 
+/** Largest response body read, in bytes (100 polled messages of 50 KB fit many times over). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** What every call needs from the client. */
 export interface HttpDeps {
+  /** undici dispatcher; the global one when absent. */
   readonly dispatcher?: Dispatcher;
   readonly clock: Clock;
-  /** Per-request timeout. @defaultValue 30000 */
+  /** Per-request timeout in milliseconds. */
   readonly requestTimeoutMs: number;
 }
 
-export interface CallOptions {
+/** One request. */
+export interface HttpCall {
   readonly method: "GET" | "POST" | "PATCH" | "DELETE";
   readonly url: string;
   readonly apiKey: string;
+  /** Sent as JSON when present. */
   readonly body?: unknown;
   readonly signal?: AbortSignal;
   /** Overrides the per-request timeout (long polls wait longer). */
   readonly timeoutMs?: number;
 }
 
+/** A parsed 2xx answer and its status (200 and 202 mean different things for a send). */
 export interface CallResult<T> {
   readonly status: number;
   readonly data: T;
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = {
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   400: "CT_BAD_REQUEST",
   401: "CT_AUTH_FAILED",
   403: "CT_FORBIDDEN",
   404: "CT_NOT_FOUND",
+  408: "CT_TIMEOUT",
   429: "CT_RATE_LIMITED",
 };
 
-/** The error for a non-2xx answer. 408 counts as a timeout (retryable), 5xx as a server error. */
+/** The error for a non-2xx answer: 400/401/403/404/429 by name, 408 as a timeout, 5xx as a server error, other 4xx as rejected. */
 export function errorForStatus(status: number, message: string, retryAfterMs: number | undefined): ClawTellError {
-  const code: ErrorCode = STATUS_CODES[status] ?? (status === 408 ? "CT_TIMEOUT" : status >= 500 ? "CT_API_SERVER_ERROR" : "CT_API_REJECTED");
+  const code: ErrorCode = STATUS_CODES[status] ?? (status >= 500 ? "CT_API_SERVER_ERROR" : "CT_API_REJECTED");
   return new ClawTellError(code, message, { status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
 }
 
-export async function callJson<T>(deps: HttpDeps, options: CallOptions, schema: ZodType<T>): Promise<CallResult<T>> {
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? deps.requestTimeoutMs);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
-  let response: Dispatcher.ResponseData;
+/** The server's `{ "error": "…" }` text, or `HTTP <status>` when the body says nothing readable. */
+export function errorMessageOf(status: number, text: string): string {
   try {
-    response = await request(options.url, {
-      method: options.method,
-      headers: { authorization: `Bearer ${options.apiKey}`, "content-type": "application/json", accept: "application/json" },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data.error;
+  } catch {
+    // not JSON (a proxy's HTML page): fall through to the status
+  }
+  return `HTTP ${status}`;
+}
+
+/**
+ * Maps a transport failure: our caller aborted → CT_ABORTED; our own deadline → CT_TIMEOUT; anything else (refused,
+ * reset, DNS) → CT_API_UNREACHABLE.
+ */
+export function transportError(err: unknown, what: string, callerSignal: AbortSignal | undefined, deadline: AbortSignal | undefined): ClawTellError {
+  if (err instanceof ClawTellError) return err;
+  if (callerSignal?.aborted === true) return new ClawTellError("CT_ABORTED", `${what}: aborted`, { cause: err });
+  if (deadline?.aborted === true) return new ClawTellError("CT_TIMEOUT", `${what}: no answer in time`, { cause: err });
+  return new ClawTellError("CT_API_UNREACHABLE", `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** Reads a body as UTF-8 text, refusing more than `maxBytes`. */
+export async function readBodyText(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const piece of body) {
+    const buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
+    size += buf.length;
+    if (size > maxBytes) {
+      body.on("error", () => undefined);
+      body.destroy();
+      throw new ClawTellError("CT_API_REJECTED", `answer larger than ${maxBytes} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Makes one call and parses a 2xx JSON answer with `schema` (or the schema for that status); throws a ClawTellError
+ * otherwise.
+ */
+export async function callJson<T>(deps: HttpDeps, call: HttpCall, schema: ZodType<T> | ((status: number) => ZodType<T>)): Promise<CallResult<T>> {
+  const deadline = AbortSignal.timeout(call.timeoutMs ?? deps.requestTimeoutMs);
+  const signal = call.signal === undefined ? deadline : AbortSignal.any([call.signal, deadline]);
+  const where = `${call.method} ${new URL(call.url).origin}${new URL(call.url).pathname}`;
+  let status: number;
+  let text: string;
+  let retryAfter: string | string[] | undefined;
+  try {
+    const response = await request(call.url, {
+      method: call.method,
+      headers: {
+        authorization: `Bearer ${call.apiKey}`,
+        accept: "application/json",
+        ...(call.body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
       signal,
       ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),
     });
+    status = response.statusCode;
+    retryAfter = response.headers["retry-after"];
+    text = await readBodyText(response.body, MAX_RESPONSE_BYTES);
   } catch (err) {
-    if (options.signal?.aborted === true) throw new ClawTellError("CT_ABORTED", "request aborted", { cause: err });
-    if (timeout.aborted) throw new ClawTellError("CT_TIMEOUT", `no answer from ${new URL(options.url).origin} in time`, { cause: err });
-    throw new ClawTellError("CT_API_UNREACHABLE", `cannot reach ${new URL(options.url).origin}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw transportError(err, where, call.signal, deadline);
   }
-  const text = await response.body.text();
+  if (status < 200 || status >= 300) throw errorForStatus(status, errorMessageOf(status, text), parseRetryAfter(retryAfter, deps.clock.now()));
   let json: unknown;
   try {
     json = text === "" ? {} : JSON.parse(text);
-  } catch {
-    json = undefined;
+  } catch (err) {
+    throw new ClawTellError("CT_API_REJECTED", `${where}: answer is not JSON`, { status, cause: err });
   }
-  if (response.statusCode < 200 || response.statusCode >= 300) {
-    const fromBody = typeof json === "object" && json !== null && "error" in json ? String((json as { error: unknown }).error) : undefined;
-    throw errorForStatus(response.statusCode, fromBody ?? `HTTP ${response.statusCode}`, parseRetryAfter(response.headers["retry-after"], deps.clock.now()));
-  }
-  const parsed = schema.safeParse(json);
+  const parsed = (typeof schema === "function" ? schema(status) : schema).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ClawTellError("CT_API_REJECTED", `unexpected answer from ${new URL(options.url).pathname}: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(), {
-      status: response.statusCode,
+    throw new ClawTellError("CT_API_REJECTED", `${where}: unexpected answer (${issue?.path.join(".") ?? ""} ${issue?.message ?? ""})`.replace(/\( /, "("), {
+      status,
       cause: parsed.error,
     });
   }
-  return { status: response.statusCode, data: parsed.data };
+  return { status, data: parsed.data };
 }

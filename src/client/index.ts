@@ -1,6 +1,23 @@
-/** The ClawTell API client on undici: REST, streams, retries and the account's receive loop. */
-export { createClawTellClient, type ClawTellClient, type ClawTellClientOptions, type SendInput, type SendResult, type PollOptions } from "./clawtell-client.js";
-export { openStream, type StreamEvent, type StreamOptions } from "./sse-stream.js";
-export { startReceiver, type ReceiverHandle, type ReceiverOptions, type ReceiverState, type ReceiverMode } from "./receiver.js";
+/** The ClawTell API client on undici: REST calls, the SSE stream, retries and the account's receive loop. */
+export {
+  createClawTellClient,
+  type ClawTellClient,
+  type ClawTellClientOptions,
+  type PollOptions,
+  type RequestOptions,
+  type SendInput,
+  type SendResult,
+} from "./clawtell-client.js";
+export { openStream, openStreamBatches, STREAM_INACTIVITY_DEFAULT_MS, type StreamEvent, type StreamOptions, type StreamRequest } from "./sse-stream.js";
+export {
+  startReceiver,
+  type ReceiverHandle,
+  type ReceiverMode,
+  type ReceiverOptions,
+  type ReceiverState,
+  type ReceiverTransport,
+} from "./receiver.js";
 export { withRetry, type RetryPolicy } from "./with-retry.js";
 export { parseRetryAfter } from "./retry-after.js";
+export { reconnectDelayMs, retryDelayMs } from "./backoff.js";
+export { normalizeOrigin } from "./endpoints.js";

@@ -1,176 +1,279 @@
 /**
  * The one receive loop of an account: SSE with `Last-Event-ID` resume; after repeated stream failures, long polling
  * for a while, then the stream again. It never acks: it hands each batch to `onMessages` and waits for it (the daemon
- * stores, then acks), so nothing more is pulled while the daemon is busy or paused. Bad keys stop the hammering.
+ * stores, then acks), and pulls nothing more while that runs or while paused. Rejected keys stop the hammering.
  */
 
-import { ClawTellError, isClawTellError, type Clock, type Logger } from "../infra/index.js";
+import { ClawTellError, describeError, isClawTellError, type Clock, type Logger } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
+import { reconnectDelayMs } from "./backoff.js";
 import type { ClawTellClient } from "./clawtell-client.js";
-import { openStream } from "./sse-stream.js";
-import type { Dispatcher } from "undici";
+import { STREAM_INACTIVITY_DEFAULT_MS } from "./sse-stream.js";
 
-export type ReceiverMode = "sse" | "longpoll" | "fallback-longpoll" | "config_error" | "stopped";
+/** How messages are being received: the configured transport, the fallback, a key problem, or not at all. */
+export type ReceiverTransport = "sse" | "longpoll" | "fallback-longpoll" | "config_error" | "stopped";
+/** @deprecated Use `ReceiverTransport`. */
+export type ReceiverMode = ReceiverTransport;
 
+/** A snapshot for status pages and probes. */
 export interface ReceiverState {
-  readonly mode: ReceiverMode;
+  readonly transport: ReceiverTransport;
+  /** @deprecated The same as `transport`. */
+  readonly mode: ReceiverTransport;
+  /** A stream is open or the last poll answered. */
   readonly connected: boolean;
+  /** Pulling is held by `pause()` or `isPaused`. */
+  readonly paused: boolean;
+  /** Stream or poll failures since the last success (reset when falling back). */
   readonly consecutiveFailures: number;
   readonly lastError?: { readonly code: string; readonly message: string };
+  /** Clock time (ms) the last batch was taken by `onMessages`. */
   readonly lastMessageAt?: number;
 }
 
+/** The account to receive for, the daemon callback, and tuning (tests shorten the times). */
 export interface ReceiverOptions {
   readonly client: ClawTellClient;
-  /** Receive every name of the account (`poll-account`, `?account=true`). */
-  readonly accountLevel: boolean;
+  /** Receive every name of the account (`?account=true`, `poll-account`) rather than the key's name. @defaultValue false */
+  readonly account?: boolean;
+  /** @deprecated Use `account`. */
+  readonly accountLevel?: boolean;
   readonly transport: "sse" | "longpoll";
   /** Awaited before anything more is pulled. Throwing means "not taken": the messages stay on the server. */
   readonly onMessages: (messages: Message[]) => Promise<void>;
-  /** While true, nothing is pulled (e.g. the local queue is full). */
+  /** While true, nothing is pulled (e.g. the local queue is full); checked every `pauseCheckMs`. */
   readonly isPaused?: () => boolean;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly dispatcher?: Dispatcher;
+  /** Source of jitter in [0, 1). @defaultValue Math.random */
   readonly random?: () => number;
-  /** @defaultValue 120 */
+  /** Stops the receiver when aborted (as `stop()` does). */
+  readonly signal?: AbortSignal;
+  /** Seconds the server keeps one stream open. @defaultValue 120 */
   readonly streamTimeoutS?: number;
-  /** @defaultValue 50 */
+  /** Most messages per stream connection or poll. @defaultValue 50 */
   readonly batchLimit?: number;
-  /** @defaultValue 30 */
+  /** Seconds one long poll may be held. @defaultValue 30 */
   readonly pollTimeoutS?: number;
   /** Stream failures in a row before falling back to long polling. @defaultValue 3 */
   readonly fallbackAfterFailures?: number;
   /** How long to long-poll before trying the stream again. @defaultValue 60000 */
   readonly fallbackDurationMs?: number;
-  /** @defaultValue 150000 */
+  /** Silence after which a stream is dropped. @defaultValue 150000 */
   readonly inactivityMs?: number;
-  /** Wait after a rejected key before trying again. @defaultValue 300000 */
+  /** Wait after a rejected key (401/403) before trying again. @defaultValue 300000 */
   readonly authRetryMs?: number;
-  /** Cap of the reconnect backoff. @defaultValue 30000 */
+  /** Cap of the reconnect backoff `2 s · failures` (±20 %). @defaultValue 30000 */
   readonly maxBackoffMs?: number;
+  /** How often `isPaused` is asked while paused. @defaultValue 200 */
+  readonly pauseCheckMs?: number;
 }
 
+/** Controls a running receiver. */
 export interface ReceiverHandle {
   state(): ReceiverState;
+  /** Stops pulling after the current batch (an open stream is held, not read). */
+  pause(): void;
+  resume(): void;
+  /** Stops the loop (aborting an open stream or poll) and resolves when it has ended. */
   stop(): Promise<void>;
 }
 
+type Outcome = { readonly kind: "ended"; readonly clean: boolean } | { readonly kind: "refused"; readonly error: unknown };
+
+const isKeyRejected = (err: unknown): boolean => isClawTellError(err) && (err.code === "CT_AUTH_FAILED" || err.code === "CT_FORBIDDEN");
+
+/**
+ * Starts the receive loop of one account. Stream reconnects wait `min(2 s · failures, maxBackoffMs)` ±20 % (none after
+ * a clean `timeout` end); `fallbackAfterFailures` stream failures in a row switch to long polling for
+ * `fallbackDurationMs`; 429 waits `Retry-After`; 401/403 report `config_error` and wait `authRetryMs`.
+ */
 export function startReceiver(options: ReceiverOptions): ReceiverHandle {
-  const { client, clock, logger } = options;
+  const { client, clock } = options;
+  const logger = options.logger.child({ component: "client.receiver" });
   const random = options.random ?? Math.random;
+  const account = options.account ?? options.accountLevel ?? false;
   const controller = new AbortController();
   const signal = controller.signal;
-  let state: ReceiverState = { mode: options.transport, connected: false, consecutiveFailures: 0 };
-  let lastEventId: string | undefined;
-  let fallbackUntil = 0;
+  const stopFromOutside = (): void => controller.abort(new ClawTellError("CT_ABORTED", "receiver stopped"));
+  if (options.signal?.aborted === true) stopFromOutside();
+  options.signal?.addEventListener("abort", stopFromOutside, { once: true });
 
-  const set = (patch: Partial<ReceiverState>): void => {
-    state = { ...state, ...patch };
+  let state: ReceiverState = { transport: options.transport, mode: options.transport, connected: false, paused: false, consecutiveFailures: 0 };
+  let lastEventId: string | undefined;
+  let fallbackUntil = Number.NEGATIVE_INFINITY;
+  let keyRejected = false;
+  let refusals = 0;
+  let manuallyPaused = false;
+  let wake: (() => void) | undefined;
+
+  const set = (patch: Partial<Omit<ReceiverState, "mode">>): void => {
+    const next = { ...state, ...patch };
+    state = { ...next, mode: next.transport };
   };
-  const sleep = async (ms: number): Promise<void> => {
+  /** Abortable by stop(); a pause wait (`wakeable`) also ends early on resume(). */
+  const sleep = async (ms: number, wakeable = false): Promise<void> => {
+    const woken = new AbortController();
+    if (wakeable) wake = () => woken.abort();
     try {
-      await clock.sleep(ms, signal);
+      await clock.sleep(ms, wakeable ? AbortSignal.any([signal, woken.signal]) : signal);
     } catch {
-      // stopped
+      // stopped, or woken by resume()
+    } finally {
+      if (wakeable) wake = undefined;
     }
   };
-  const backoffMs = (failures: number): number =>
-    Math.min(options.maxBackoffMs ?? 30_000, 2000 * failures) * (0.8 + 0.4 * random());
-
-  const deliver = async (messages: Message[]): Promise<void> => {
-    if (messages.length === 0) return;
-    await options.onMessages(messages);
-    set({ lastMessageAt: clock.now() });
+  const isPaused = (): boolean => manuallyPaused || options.isPaused?.() === true;
+  const waitWhilePaused = async (): Promise<void> => {
+    while (!signal.aborted && isPaused()) {
+      if (!state.paused) set({ paused: true });
+      await sleep(options.pauseCheckMs ?? 200, true);
+    }
+    if (state.paused) set({ paused: false });
+  };
+  const label = (streaming: boolean): ReceiverTransport =>
+    keyRejected ? "config_error" : streaming ? "sse" : options.transport === "sse" ? "fallback-longpoll" : "longpoll";
+  /** An answer came. Failures are forgiven by a poll, a message or a clean stream end, not by a mere connect. */
+  const answered = (streaming: boolean, forgiveFailures: boolean): void => {
+    keyRejected = false;
+    set({ transport: label(streaming), connected: true, ...(forgiveFailures ? { consecutiveFailures: 0 } : {}) });
   };
 
-  const streamOnce = async (): Promise<void> => {
+  /** Hands on what this connection has not handed on yet; returns the error when `onMessages` refused them. */
+  const handOn = async (messages: readonly Message[], seen: Set<string>): Promise<unknown> => {
+    const fresh = [...new Map(messages.filter((m) => !seen.has(m.id)).map((m) => [m.id, m])).values()];
+    if (fresh.length === 0) return undefined;
+    // Paused after the pull: the batch waits here (the stream unread, the poll not repeated) until resumed.
+    await waitWhilePaused();
+    if (signal.aborted) return undefined;
+    try {
+      await options.onMessages(fresh);
+    } catch (err) {
+      return err;
+    }
+    for (const m of fresh) seen.add(m.id);
+    lastEventId = fresh.at(-1)?.id ?? lastEventId;
+    refusals = 0;
+    set({ lastMessageAt: clock.now(), consecutiveFailures: 0 });
+    return undefined;
+  };
+
+  const streamOnce = async (): Promise<Outcome> => {
     const seen = new Set<string>();
-    for await (const batch of openStream({
-      sseUrl: client.sseUrl,
-      apiKey: client.apiKey,
-      account: options.accountLevel,
+    let clean = false;
+    for await (const batch of client.openStreamBatches({
+      account,
       timeoutS: options.streamTimeoutS ?? 120,
       limit: options.batchLimit ?? 50,
-      ...(lastEventId === undefined ? {} : { lastEventId }),
-      inactivityMs: options.inactivityMs ?? 150_000,
+      inactivityMs: options.inactivityMs ?? STREAM_INACTIVITY_DEFAULT_MS,
       signal,
-      clock,
-      logger,
-      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+      ...(lastEventId === undefined ? {} : { lastEventId }),
     })) {
-      set({ mode: "sse", connected: true, consecutiveFailures: 0 });
-      const fresh: Message[] = [];
+      if (!state.connected || keyRejected) answered(true, false);
+      for (const event of batch) if (event.type === "connected") logger.debug({ resumeAfter: event.info.lastEventId }, "stream connected");
+      const messages: Message[] = [];
       for (const event of batch) {
-        if (event.type !== "message" || seen.has(event.message.id)) continue;
-        seen.add(event.message.id);
-        fresh.push(event.message);
+        if (event.type === "message") messages.push(event.message);
+        else if (event.type === "timeout") clean = true;
       }
-      await deliver(fresh);
-      const last = fresh.at(-1);
-      if (last !== undefined) lastEventId = last.id;
+      // Leaving the loop closes the connection; reconnecting with Last-Event-ID brings the refused messages back.
+      const refused = await handOn(messages, seen);
+      if (refused !== undefined) return { kind: "refused", error: refused };
+      // Back-pressure: the stream is held (not read) until the daemon wants more.
+      await waitWhilePaused();
+      if (signal.aborted) return { kind: "ended", clean: false };
     }
+    return { kind: "ended", clean };
   };
 
-  const pollOnce = async (): Promise<void> => {
-    const poll = { timeoutS: options.pollTimeoutS ?? 30, limit: options.batchLimit ?? 50, signal };
-    const messages = options.accountLevel ? await client.pollAccount(poll) : await client.poll(poll);
-    set({ connected: true, consecutiveFailures: 0 });
-    await deliver(messages);
+  const pollOnce = async (): Promise<Outcome> => {
+    const remainingS = Math.ceil((fallbackUntil - clock.now()) / 1000);
+    const pollTimeoutS = options.pollTimeoutS ?? 30;
+    // A fallback poll does not hold past the time the stream is due again.
+    const timeoutS = remainingS > 0 ? Math.max(1, Math.min(pollTimeoutS, remainingS)) : pollTimeoutS;
+    const poll = { timeoutS, limit: options.batchLimit ?? 50, signal };
+    const messages = account ? await client.pollAccount(poll) : await client.poll(poll);
+    answered(false, true);
+    const refused = await handOn(messages, new Set());
+    return refused === undefined ? { kind: "ended", clean: true } : { kind: "refused", error: refused };
   };
 
   const onFailure = async (err: unknown, streaming: boolean): Promise<void> => {
     const failures = state.consecutiveFailures + 1;
-    const error = isClawTellError(err) ? { code: err.code, message: err.message } : { code: "CT_INTERNAL", message: String(err) };
-    set({ connected: false, consecutiveFailures: failures, lastError: error });
-    if (isClawTellError(err) && (err.code === "CT_AUTH_FAILED" || err.code === "CT_FORBIDDEN")) {
+    set({ connected: false, consecutiveFailures: failures, lastError: describeError(err) });
+    const retryAfterMs = isClawTellError(err) ? err.retryAfterMs : undefined;
+    const backoff = (): number => reconnectDelayMs(failures, { capMs: options.maxBackoffMs ?? 30_000, random });
+    if (isKeyRejected(err)) {
       // A wrong key will not fix itself: say so and try again rarely.
-      set({ mode: "config_error" });
+      keyRejected = true;
+      set({ transport: "config_error" });
       logger.error({ err }, "ClawTell rejected the account key; check channels.clawtell apiKey");
       await sleep(options.authRetryMs ?? 300_000);
       return;
     }
     logger.warn({ err, failures }, streaming ? "stream failed" : "poll failed");
-    if (streaming && failures >= (options.fallbackAfterFailures ?? 3)) {
+    // Rate limiting is not a broken stream: polling instead would hit the same limit.
+    const rateLimited = isClawTellError(err) && err.code === "CT_RATE_LIMITED";
+    if (streaming && !rateLimited && failures >= (options.fallbackAfterFailures ?? 3)) {
       fallbackUntil = clock.now() + (options.fallbackDurationMs ?? 60_000);
-      set({ mode: "fallback-longpoll", consecutiveFailures: 0 });
-      logger.warn({ untilMs: fallbackUntil }, "falling back to long polling");
+      set({ transport: label(false), consecutiveFailures: 0 });
+      logger.warn({ fallbackMs: options.fallbackDurationMs ?? 60_000 }, "falling back to long polling");
       return;
     }
-    const retryAfter = isClawTellError(err) ? err.retryAfterMs : undefined;
-    await sleep(retryAfter ?? backoffMs(failures));
+    await sleep(retryAfterMs ?? backoff());
+  };
+
+  const onRefused = async (err: unknown): Promise<void> => {
+    refusals += 1;
+    set({ lastError: describeError(err) });
+    logger.warn({ err, refusals }, "messages not taken; they stay on the server");
+    await sleep(reconnectDelayMs(refusals, { capMs: options.maxBackoffMs ?? 30_000, random }));
   };
 
   const loop = async (): Promise<void> => {
     while (!signal.aborted) {
-      if (options.isPaused?.() === true) {
-        await sleep(200);
-        continue;
-      }
+      await waitWhilePaused();
+      if (signal.aborted) break;
       const streaming = options.transport === "sse" && clock.now() >= fallbackUntil;
-      if (streaming && state.mode !== "sse") set({ mode: "sse" });
-      if (!streaming && options.transport === "longpoll") set({ mode: "longpoll" });
+      if (state.transport !== label(streaming)) {
+        if (streaming && state.transport === "fallback-longpoll") logger.info("trying the stream again");
+        set({ transport: label(streaming) });
+      }
+      let outcome: Outcome;
       try {
-        if (streaming) await streamOnce();
-        else await pollOnce();
+        outcome = streaming ? await streamOnce() : await pollOnce();
       } catch (err) {
         if (signal.aborted) break;
         await onFailure(err, streaming);
+        continue;
       }
+      if (signal.aborted) break;
+      if (outcome.kind === "refused") await onRefused(outcome.error);
+      else if (streaming && outcome.clean) set({ consecutiveFailures: 0 });
+      // A stream that ends without the server's `timeout` event was dropped: reconnect with backoff.
+      else if (streaming && !outcome.clean) await onFailure(new ClawTellError("CT_API_UNREACHABLE", "stream ended without a timeout event"), true);
     }
-    set({ mode: "stopped", connected: false });
+    set({ transport: "stopped", connected: false, paused: false });
   };
 
   const running = loop().catch((err: unknown) => {
     logger.fatal({ err }, "receiver loop crashed");
-    set({ mode: "stopped", connected: false, lastError: { code: "CT_INTERNAL", message: String(err) } });
+    set({ transport: "stopped", connected: false, lastError: describeError(err) });
   });
 
   return {
     state: () => state,
+    pause: () => {
+      manuallyPaused = true;
+    },
+    resume: () => {
+      manuallyPaused = false;
+      wake?.();
+    },
     async stop() {
-      controller.abort(new ClawTellError("CT_ABORTED", "receiver stopped"));
+      stopFromOutside();
       await running;
+      options.signal?.removeEventListener("abort", stopFromOutside);
     },
   };
 }
