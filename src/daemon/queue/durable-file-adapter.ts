@@ -9,6 +9,7 @@ import type { Adapter } from "lowdb";
 import type { ZodType } from "zod";
 import { readFileIfExists, writeFileDurable } from "../../infra/index.js";
 
+/** What was found unreadable, where it was moved, and why. */
 export interface CorruptFileReport {
   readonly path: string;
   readonly movedTo: string;
@@ -24,9 +25,9 @@ export interface DurableFileAdapterOptions<T> {
   readonly write?: (path: string, data: string) => Promise<void>;
 }
 
-export function createDurableFileAdapter<T>(options: DurableFileAdapterOptions<T>): Adapter<T> & { writes(): number } {
+/** A lowdb adapter over `options.path`; `read` resolves null when the file is missing or was moved aside as corrupt. */
+export function createDurableFileAdapter<T>(options: DurableFileAdapterOptions<T>): Adapter<T> {
   const write = options.write ?? writeFileDurable;
-  let writes = 0;
   return {
     async read() {
       const text = await readFileIfExists(options.path);
@@ -46,8 +47,6 @@ export function createDurableFileAdapter<T>(options: DurableFileAdapterOptions<T
     },
     async write(data) {
       await write(options.path, JSON.stringify(data));
-      writes++;
     },
-    writes: () => writes,
   };
 }

@@ -1,36 +1,42 @@
 /**
- * The queue's append-only journal: each group commit appends what changed as ONE JSON line and fsyncs, so a write
- * costs the size of the change, not of the queue, and a write cut short by a crash is lost whole (never half a
- * batch: a surviving "seen" without its job would make the redelivery look like a duplicate). The lowdb snapshot is
- * rewritten now and then (compaction), after which the journal starts empty. Replay is idempotent.
+ * The queue's append-only journal (`<state file>.journal`): each group commit appends what changed as ONE JSON line
+ * and fsyncs, so a write costs the size of the change, not of the queue, and a write cut short by a crash is lost
+ * whole (never half a batch). The snapshot is rewritten now and then (compaction); the journal then restarts with a
+ * header line naming the snapshot generation it continues, so a crash between the two steps never replays old lines
+ * over a newer snapshot.
  */
 
 import { open, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { STATE_FILE_MODE, fsyncDir, readFileIfExists } from "../../infra/index.js";
 import { JobSchema, type Job, type QueueState } from "./queue-state.js";
-import { dirname } from "node:path";
 
-/** One group commit: ids taken in, jobs whose state changed, jobs that left the queue, and the dead letters if changed. */
+/** One group commit (or a header `{ gen }`): ids taken in, jobs changed or gone, dead letters added or removed. */
 export const JournalLineSchema = z.object({
+  gen: z.number().int().nonnegative().optional(),
   seen: z.array(z.tuple([z.string(), z.number()])).optional(),
   put: z.array(JobSchema).optional(),
   gone: z.array(z.string()).optional(),
+  deadAdd: z.array(JobSchema).optional(),
+  deadDrop: z.array(z.string()).optional(),
+  /** Older journals: the whole dead-letter list. */
   dead: z.array(JobSchema).optional(),
 });
 export type JournalLine = z.infer<typeof JournalLineSchema>;
 
-/** Appends and syncs; `appendDurable` can be replaced in tests to simulate a full disk. */
+/** Writes `data` at the end of the journal and syncs it; replaceable in tests to simulate a full disk. */
+export type AppendFn = (path: string, data: string) => Promise<void>;
+
 export interface JournalFile {
   append(line: JournalLine): Promise<void>;
-  /** Empties the journal (after a snapshot holds everything). */
-  reset(): Promise<void>;
+  /** Empties the journal and starts it with the header of snapshot generation `gen`. */
+  reset(gen: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export type AppendFn = (path: string, data: string) => Promise<void>;
-
-export async function openJournal(path: string, append?: AppendFn): Promise<JournalFile> {
+/** Opens lazily: nothing is created until the first append (a read-only `queue ls` never writes). */
+export function openJournal(path: string, append?: AppendFn): JournalFile {
   let handle: FileHandle | undefined;
   const ensure = async (): Promise<FileHandle> => {
     if (handle === undefined) {
@@ -49,9 +55,10 @@ export async function openJournal(path: string, append?: AppendFn): Promise<Jour
     async append(line) {
       await write(path, `${JSON.stringify(line)}\n`);
     },
-    async reset() {
+    async reset(gen) {
       const h = await ensure();
       await h.truncate(0);
+      await h.write(`${JSON.stringify({ gen })}\n`);
       await h.datasync();
     },
     async close() {
@@ -61,33 +68,56 @@ export async function openJournal(path: string, append?: AppendFn): Promise<Jour
   };
 }
 
+export interface ReplayResult {
+  readonly state: QueueState;
+  /** Complete lines read (including ignored ones). */
+  readonly lines: number;
+  /** Unparsable lines skipped. */
+  readonly skipped: number;
+  /** The file does not end with a complete line (a write cut short): never append after it. */
+  readonly torn: boolean;
+  /** Generation the journal continues (0 when it has no header). */
+  readonly gen: number;
+  /** The journal continues another snapshot generation and was not applied. */
+  readonly stale: boolean;
+}
+
 /**
- * Applies the journal to a snapshot. Unreadable lines are skipped and counted; `torn` says the file does not end with
- * a complete line (a write cut short by a crash) — the caller must not append after it (it rewrites the snapshot).
+ * Applies the journal at `path` to `state` (idempotent). It is applied only when it continues the snapshot's
+ * generation, or when `force` is set (the snapshot was unreadable: what the journal holds is all there is).
  */
-export async function replayJournal(path: string, state: QueueState): Promise<{ state: QueueState; skipped: number; lines: number; torn: boolean }> {
-  const text = await readFileIfExists(path);
-  if (text === undefined || text === "") return { state, skipped: 0, lines: 0, torn: false };
-  const torn = !text.endsWith("\n");
-  const jobs = new Map<string, Job>(state.jobs.map((j) => [j.id, j]));
-  let dead = state.dead;
-  const seen = new Map(state.seen);
+export async function replayJournal(path: string, state: QueueState, force = false): Promise<ReplayResult> {
+  const text = (await readFileIfExists(path)) ?? "";
+  const torn = text !== "" && !text.endsWith("\n");
+  const parsed: JournalLine[] = [];
   let skipped = 0;
-  let lines = 0;
   for (const raw of text.split("\n")) {
     if (raw === "") continue;
-    lines++;
-    let line: JournalLine;
     try {
-      line = JournalLineSchema.parse(JSON.parse(raw));
+      parsed.push(JournalLineSchema.parse(JSON.parse(raw)));
     } catch {
       skipped++;
-      continue;
     }
+  }
+  const gen = parsed[0]?.gen ?? 0;
+  const lines = parsed.length + skipped;
+  if (parsed.length === 0 || (gen !== (state.generation ?? 0) && !force)) {
+    return { state, lines, skipped, torn, gen, stale: parsed.length > 0 };
+  }
+  const jobs = new Map<string, Job>(state.jobs.map((j) => [j.id, j]));
+  let dead = new Map<string, Job>(state.dead.map((j) => [j.id, j]));
+  const seen = new Map(state.seen);
+  for (const line of parsed) {
     for (const [id, at] of line.seen ?? []) seen.set(id, at);
     for (const job of line.put ?? []) jobs.set(job.id, job);
     for (const id of line.gone ?? []) jobs.delete(id);
-    if (line.dead !== undefined) dead = line.dead;
+    if (line.dead !== undefined) dead = new Map(line.dead.map((j) => [j.id, j]));
+    for (const id of line.deadDrop ?? []) dead.delete(id);
+    for (const job of line.deadAdd ?? []) {
+      dead.delete(job.id);
+      dead.set(job.id, job);
+    }
   }
-  return { state: { version: 1, jobs: [...jobs.values()], dead, seen: [...seen] }, skipped, lines, torn };
+  const next: QueueState = { version: 1, generation: state.generation ?? 0, jobs: [...jobs.values()], dead: [...dead.values()], seen: [...seen] };
+  return { state: next, lines, skipped, torn, gen, stale: false };
 }

@@ -1,90 +1,125 @@
 import { describe, expect, it } from "vitest";
-import { InvalidTransitionError, nextRetryDelayMs, transition, type DeliveryState, type JobEvent } from "../../../src/daemon/queue/index.js";
+import { ALLOWED_EVENTS, DELIVERY_STATES, transition, type DeliveryState, type Job, type JobEvent } from "../../../src/daemon/queue/index.js";
+import { ClawTellError } from "../../../src/infra/index.js";
 import { TEST_POLICY, makeJob } from "../../helpers/jobs.js";
 
 const policy = { ...TEST_POLICY, random: () => 0.5 };
 const boom = { code: "CT_SINK_FAILED", message: "boom" };
 
+const EVENTS: JobEvent[] = [
+  { type: "claimed", leaseMs: 1000 },
+  { type: "forwarded" },
+  { type: "dispatched" },
+  { type: "succeeded" },
+  { type: "failed", error: boom, retryable: true },
+  { type: "lease_expired" },
+  { type: "due" },
+  { type: "retried_by_operator" },
+];
+
+/** What each allowed (state, event) pair must produce, from a job with 3 attempts made, due at 100, now = 200. */
+const EXPECTED: Record<DeliveryState, Partial<Record<JobEvent["type"], Partial<Job>>>> = {
+  queued: {
+    claimed: { state: "delivering", leaseUntil: 1200, attempts: 3 },
+    forwarded: { state: "queued", forwardedAt: 200 },
+    dispatched: { state: "queued", dispatchedAt: 200 },
+  },
+  delivering: {
+    forwarded: { state: "delivering", forwardedAt: 200 },
+    dispatched: { state: "delivering", dispatchedAt: 200 },
+    succeeded: { state: "delivered", attempts: 4 },
+    failed: { state: "retry_wait", attempts: 4, nextAttemptAt: 200 + 40_000, lastError: boom },
+    lease_expired: { state: "queued", attempts: 4, nextAttemptAt: 200, lastError: { code: "CT_TIMEOUT", message: expect.any(String) as string } },
+  },
+  retry_wait: {
+    due: { state: "queued", nextAttemptAt: 100 },
+    forwarded: { state: "retry_wait", forwardedAt: 200 },
+    dispatched: { state: "retry_wait", dispatchedAt: 200 },
+  },
+  delivered: {},
+  dead: { retried_by_operator: { state: "queued", attempts: 0, nextAttemptAt: 200 } },
+};
+
 describe("delivery state machine", () => {
-  it("claims a due job under a lease and completes it", () => {
-    const claimed = transition(makeJob(), { type: "claimed", leaseMs: 1000 }, 10, policy);
-    expect(claimed).toMatchObject({ state: "delivering", leaseUntil: 1010 });
-    const done = transition(claimed, { type: "succeeded" }, 20, policy);
-    expect(done).toMatchObject({ state: "delivered", attempts: 1 });
-    expect(done.leaseUntil).toBeUndefined();
-  });
-
-  it("does not claim a job before it is due", () => {
-    expect(() => transition(makeJob({ state: "retry_wait", nextAttemptAt: 100 }), { type: "claimed", leaseMs: 1 }, 99, policy)).toThrow(InvalidTransitionError);
-  });
-
-  it("schedules a retryable failure with backoff, and dead-letters after the last attempt", () => {
-    let job = makeJob();
-    for (let attempt = 1; attempt <= 9; attempt++) {
-      job = transition(transition(job, { type: "claimed", leaseMs: 1 }, job.nextAttemptAt, policy), { type: "failed", error: boom, retryable: true }, job.nextAttemptAt, policy);
-      expect(job.state).toBe("retry_wait");
-      expect(job.attempts).toBe(attempt);
+  it("defines every state and event pair: the allowed ones give the expected job, all others throw CT_CONFLICT", () => {
+    let checked = 0;
+    for (const state of DELIVERY_STATES) {
+      const job = makeJob({ state, attempts: 3, nextAttemptAt: 100, leaseUntil: 150, ...(state === "dead" ? { deadAt: 90, lastError: boom } : {}) });
+      for (const event of EVENTS) {
+        const expected = EXPECTED[state][event.type];
+        expect(ALLOWED_EVENTS[state].includes(event.type), `${state} + ${event.type}`).toBe(expected !== undefined);
+        if (expected === undefined) {
+          const run = (): Job => transition(job, event, 200, policy);
+          expect(run, `${state} + ${event.type}`).toThrow(ClawTellError);
+          expect(run, `${state} + ${event.type}`).toThrow(expect.objectContaining({ code: "CT_CONFLICT" }) as Error);
+        } else {
+          const next = transition(job, event, 200, policy);
+          expect(next, `${state} + ${event.type}`).toMatchObject({ ...expected, updatedAt: 200, id: job.id, message: job.message });
+        }
+        checked++;
+      }
     }
-    job = transition(transition(job, { type: "claimed", leaseMs: 1 }, job.nextAttemptAt, policy), { type: "failed", error: boom, retryable: true }, job.nextAttemptAt, policy);
+    expect(checked).toBe(DELIVERY_STATES.length * EVENTS.length);
+  });
+
+  it("never mutates the job it is given", () => {
+    const job = makeJob({ state: "delivering", leaseUntil: 5 });
+    const copy = structuredClone(job);
+    transition(job, { type: "failed", error: boom, retryable: true }, 10, policy);
+    expect(job).toEqual(copy);
+  });
+
+  it("keeps a lease only while delivering", () => {
+    const claimed = transition(makeJob(), { type: "claimed", leaseMs: 1000 }, 10, policy);
+    expect(claimed.leaseUntil).toBe(1010);
+    for (const event of [{ type: "succeeded" }, { type: "failed", error: boom, retryable: true }, { type: "lease_expired" }] as const) {
+      expect(transition(claimed, event, 20, policy).leaseUntil, event.type).toBeUndefined();
+    }
+  });
+
+  it("does not claim a job, or end its wait, before it is due", () => {
+    expect(() => transition(makeJob({ nextAttemptAt: 100 }), { type: "claimed", leaseMs: 1 }, 99, policy)).toThrow(expect.objectContaining({ code: "CT_CONFLICT" }) as Error);
+    expect(() => transition(makeJob({ state: "retry_wait", nextAttemptAt: 100 }), { type: "due" }, 99, policy)).toThrow(expect.objectContaining({ code: "CT_CONFLICT" }) as Error);
+    expect(transition(makeJob({ state: "retry_wait", nextAttemptAt: 100 }), { type: "due" }, 100, policy).state).toBe("queued");
+  });
+
+  it("retries with backoff until the tenth attempt fails, then dead-letters", () => {
+    let job = makeJob();
+    const waits: number[] = [];
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const at = job.nextAttemptAt;
+      if (job.state === "retry_wait") job = transition(job, { type: "due" }, at, policy);
+      job = transition(job, { type: "claimed", leaseMs: 1 }, at, policy);
+      job = transition(job, { type: "failed", error: boom, retryable: true }, at, policy);
+      expect(job.attempts).toBe(attempt);
+      if (job.state === "retry_wait") waits.push(job.nextAttemptAt - at);
+    }
+    expect(waits.map((w) => w / 1000)).toEqual([5, 10, 20, 40, 80, 160, 320, 640, 900]);
+    expect(waits.reduce((a, b) => a + b, 0) / 60_000).toBeCloseTo(36.25, 2);
     expect(job).toMatchObject({ state: "dead", attempts: 10, lastError: boom });
   });
 
-  it("dead-letters a non-retryable failure at once", () => {
-    const job = transition(makeJob({ state: "delivering" }), { type: "failed", error: { code: "CT_ROUTE_UNKNOWN", message: "x" }, retryable: false }, 5, policy);
-    expect(job).toMatchObject({ state: "dead", attempts: 1, deadAt: 5 });
-  });
-
-  it("returns a job whose lease expired to the queue, and an operator retry revives a dead letter", () => {
-    expect(transition(makeJob({ state: "delivering", leaseUntil: 3 }), { type: "lease_expired" }, 4, policy)).toMatchObject({ state: "queued", nextAttemptAt: 4 });
-    const revived = transition(makeJob({ state: "dead", attempts: 10, deadAt: 1, lastError: boom }), { type: "retried_by_operator" }, 7, policy);
-    expect(revived).toMatchObject({ state: "queued", attempts: 0, nextAttemptAt: 7 });
-    expect(revived.deadAt).toBeUndefined();
-  });
-
-  it("records forward and dispatch effects while delivering", () => {
-    const delivering = makeJob({ state: "delivering" });
-    expect(transition(delivering, { type: "forwarded" }, 3, policy).forwardedAt).toBe(3);
-    expect(transition(delivering, { type: "dispatched" }, 4, policy).dispatchedAt).toBe(4);
-  });
-
-  it("refuses every event that is not allowed in a state", () => {
-    const events: JobEvent[] = [
-      { type: "claimed", leaseMs: 1 },
-      { type: "forwarded" },
-      { type: "dispatched" },
-      { type: "succeeded" },
-      { type: "failed", error: boom, retryable: true },
-      { type: "lease_expired" },
-      { type: "retried_by_operator" },
-    ];
-    const allowed: Record<DeliveryState, string[]> = {
-      queued: ["claimed"],
-      retry_wait: ["claimed"],
-      delivering: ["forwarded", "dispatched", "succeeded", "failed", "lease_expired"],
-      dead: ["retried_by_operator"],
-      delivered: [],
-    };
-    for (const state of Object.keys(allowed) as DeliveryState[]) {
-      for (const event of events) {
-        const run = () => transition(makeJob({ state }), event, 0, policy);
-        if (allowed[state].includes(event.type)) expect(run, `${state} + ${event.type}`).not.toThrow();
-        else expect(run, `${state} + ${event.type}`).toThrow(InvalidTransitionError);
-      }
+  it("dead-letters a non-retryable failure at once (unknown route, auth failures)", () => {
+    for (const code of ["CT_ROUTE_UNKNOWN", "CT_AUTH_FAILED", "CT_FORBIDDEN"]) {
+      const job = transition(makeJob({ state: "delivering" }), { type: "failed", error: { code, message: "x" }, retryable: false }, 5, policy);
+      expect(job, code).toMatchObject({ state: "dead", attempts: 1, deadAt: 5 });
     }
   });
-});
 
-describe("retry backoff", () => {
-  it("doubles from 5 s up to the 15 min cap, within ±20 % jitter", () => {
-    const waits = Array.from({ length: 10 }, (_, i) => nextRetryDelayMs(i + 1, TEST_POLICY, 0.5));
-    expect(waits).toEqual([5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 900_000, 900_000]);
-    expect(nextRetryDelayMs(1, TEST_POLICY, 0)).toBe(4_000);
-    expect(nextRetryDelayMs(1, TEST_POLICY, 0.999_999)).toBe(6_000);
+  it("passes Retry-After to the backoff", () => {
+    const job = transition(makeJob({ state: "delivering" }), { type: "failed", error: boom, retryable: true, retryAfterMs: 120_000 }, 0, policy);
+    expect(job.nextAttemptAt).toBe(120_000);
   });
 
-  it("honours a longer Retry-After, never beyond the cap", () => {
-    expect(nextRetryDelayMs(1, TEST_POLICY, 0.5, 60_000)).toBe(60_000);
-    expect(nextRetryDelayMs(1, TEST_POLICY, 0.5, 1_000)).toBe(5_000);
-    expect(nextRetryDelayMs(1, TEST_POLICY, 0.5, 10 * 60 * 60_000)).toBe(1_080_000);
+  it("dead-letters a job whose lease expired on its last attempt (a message that crashes the daemon ends)", () => {
+    const job = transition(makeJob({ state: "delivering", attempts: 9, leaseUntil: 3 }), { type: "lease_expired" }, 4, policy);
+    expect(job).toMatchObject({ state: "dead", attempts: 10, deadAt: 4, lastError: { code: "CT_TIMEOUT" } });
+  });
+
+  it("an operator retry revives a dead letter with a fresh budget, keeping the effects already done", () => {
+    const revived = transition(makeJob({ state: "dead", attempts: 10, deadAt: 1, lastError: boom, forwardedAt: 1 }), { type: "retried_by_operator" }, 7, policy);
+    expect(revived).toMatchObject({ state: "queued", attempts: 0, nextAttemptAt: 7, forwardedAt: 1 });
+    expect(revived.deadAt).toBeUndefined();
+    expect(revived.lastError).toBeUndefined();
   });
 });
