@@ -1,8 +1,18 @@
-/** Runs every benchmark in sequence and prints their figures (`npm run bench`). Loopback only; never part of `npm test`. */
+/**
+ * Runs the benchmarks in sequence and prints their figures (`npm run bench`; `npm run bench:server` runs only the
+ * server ones). Loopback only; never part of `npm test`.
+ */
 import { runDaemonQueueBench } from "./daemon-queue.js";
 import { runIdleConnectionsBench } from "./server-idle-connections.js";
 import { runThroughputBench } from "./server-throughput.js";
 
-await runThroughputBench();
-await runIdleConnectionsBench();
-await runDaemonQueueBench();
+const only = process.argv[2];
+if (only !== undefined && only !== "server" && only !== "daemon") {
+  process.stderr.write(`usage: tsx bench/run-all.ts [server|daemon]\n`);
+  process.exit(2);
+}
+if (only !== "daemon") {
+  await runThroughputBench();
+  await runIdleConnectionsBench();
+}
+if (only !== "server") await runDaemonQueueBench();

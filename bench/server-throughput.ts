@@ -3,7 +3,7 @@
  * against the minimal in-memory baseline, in the same run. Goal: ratio ≥ 0.5.
  */
 import { Pool } from "undici";
-import { fmt, requestJson, startBaseline, startClawTell, type BenchTarget } from "./lib/harness.js";
+import { fmt, machineLine, requestJson, startBaseline, startClawTell, type BenchTarget } from "./lib/harness.js";
 
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
 const SENDERS = 32;
@@ -44,6 +44,7 @@ async function fullCycle(target: BenchTarget): Promise<number> {
 
 export async function runThroughputBench(): Promise<{ ours: number; baseline: number; ratio: number }> {
   // Alternate the two servers and keep each one's best round: the load generator shares the machine's two cores.
+  const before = machineLine();
   let baseline = 0;
   let ours = 0;
   for (let round = 0; round < 2; round++) {
@@ -56,9 +57,12 @@ export async function runThroughputBench(): Promise<{ ours: number; baseline: nu
   process.stdout.write(
     [
       "## (a) full cycle send + receive + ack",
+      `${before} (at start)`,
+      `${SENDERS} concurrent senders, 2 long-poll receivers acking each batch; best of 2 alternating rounds of ${DURATION_MS} ms each`,
       `baseline (in-memory node:http): ${fmt(baseline, 0)} msg/s`,
       `clawtell (SQLite WAL, synchronous=FULL, group commit): ${fmt(ours, 0)} msg/s`,
       `ratio clawtell/baseline: ${fmt(ratio, 2)} (goal >= 0.5)`,
+      `${machineLine()} (at end)`,
       "",
     ].join("\n"),
   );

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** The `clawtell` bin: wiring only. */
 import { enableCompileCache } from "node:module";
-import { processIo } from "./cli/output.js";
-import { runCli } from "./cli/program.js";
+import { processIo, runCli } from "./cli/index.js";
 
 // Commands load their modules on use; the compile cache makes repeated starts (service restarts) faster.
 enableCompileCache();

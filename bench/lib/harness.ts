@@ -1,12 +1,16 @@
-/** Shared pieces of the server benchmarks: start a server child process, HTTP helpers, statistics, RSS. */
-import { spawn, type ChildProcess } from "node:child_process";
+/** Shared pieces of the server benchmarks: the two servers under test as child processes, HTTP helpers, statistics. */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Pool } from "undici";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { Pool } from "undici";
 import { createName, openSqliteStore } from "../../src/server/index.js";
+import { removeOnExit, spawnUntil } from "./children.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+const LISTENING = /listening on (http:\/\/\S+)/;
+/** Extra Node flags for our server, for profiling (`BENCH_SERVER_NODE_ARGS="--cpu-prof --trace-gc"`). */
+const SERVER_NODE_ARGS = (process.env["BENCH_SERVER_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "");
 
 export interface BenchTarget {
   label: string;
@@ -21,61 +25,62 @@ export interface BenchTarget {
   stop(): Promise<void>;
 }
 
-function spawnUntilListening(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: process.env["BENCH_SERVER_NODE_OPTIONS"] ?? "" } });
-    let out = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] !== undefined) resolvePromise({ child, url: match[1] });
-    });
-    child.once("exit", (code) => reject(new Error(`server exited early (${String(code)})`)));
-  });
-}
-
-const stopChild = (child: ChildProcess): Promise<void> =>
-  new Promise((r) => {
-    child.once("exit", () => r());
-    child.kill("SIGTERM");
-  });
-
-/** Our server, as `clawtell server`, on a fresh data folder (durable SQLite storage). */
+/** Our server, run exactly as `npm start` runs it, on a fresh data folder (durable SQLite storage). */
 export async function startClawTell(): Promise<BenchTarget> {
   const dataDir = await mkdtemp(join(tmpdir(), "clawtell-bench-"));
+  removeOnExit(dataDir);
   const store = openSqliteStore({ dataDir });
   const alice = await createName(store, { name: "alice", email: "a@example.com" });
   const bob = await createName(store, { name: "bob", email: "b@example.com" });
   const idle = await createName(store, { name: "idle", email: "i@example.com" });
   store.close();
-  // Run exactly as `npm start` does (a small young generation suits a server holding many idle connections).
-  const { child, url } = await spawnUntilListening(["--max-semi-space-size=8", join(ROOT, "dist/cli.js"), "server", "--port", "0", "--data", dataDir]);
+  const server = await spawnUntil(
+    process.execPath,
+    [...SERVER_NODE_ARGS, "--max-semi-space-size=8", join(ROOT, "dist/cli.js"), "server", "--port", "0", "--data", dataDir],
+    LISTENING,
+    { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "" } },
+  );
   return {
     label: "clawtell (SQLite, durable)",
-    url,
-    pid: child.pid ?? 0,
+    url: server.match[1] ?? "",
+    pid: server.child.pid ?? 0,
     senderKey: alice.apiKey,
     receiverKey: bob.apiKey,
     idleKey: idle.apiKey,
     async stop() {
-      await stopChild(child);
+      await server.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** The minimal in-memory long-poll server of bench/baseline-server.ts. */
+/** The minimal in-memory long-poll server of bench/baseline-server.ts (names are the keys there). */
 export async function startBaseline(): Promise<BenchTarget> {
-  const { child, url } = await spawnUntilListening([join(ROOT, "bench/baseline-server.ts")]);
+  const server = await spawnUntil(process.execPath, [join(ROOT, "bench/baseline-server.ts")], LISTENING, { cwd: ROOT });
   return {
     label: "baseline (in-memory node:http)",
-    url,
-    pid: child.pid ?? 0,
+    url: server.match[1] ?? "",
+    pid: server.child.pid ?? 0,
     senderKey: "alice",
     receiverKey: "bob",
     idleKey: "idle",
-    stop: () => stopChild(child),
+    stop: () => server.stop(),
   };
+}
+
+/** Parks `count` idle connections on the target from a separate process (bench/lib/idle-parker.ts). */
+export async function parkIdleConnections(
+  target: BenchTarget,
+  count: number,
+  mode: "poll" | "mixed",
+): Promise<{ parked: number; stop(): Promise<void> }> {
+  const parker = await spawnUntil(
+    process.execPath,
+    [join(ROOT, "bench/lib/idle-parker.ts"), target.url, target.idleKey, String(count), mode],
+    /parked (\d+)/,
+    { cwd: ROOT, stdin: "pipe" },
+  );
+  return { parked: Number(parker.match[1]), stop: () => parker.stop() };
 }
 
 export async function requestJson(pool: Pool, method: "GET" | "POST", path: string, key: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -101,4 +106,45 @@ export async function rssMb(pid: number): Promise<number> {
   return kb / 1024;
 }
 
+/** CPU time the process has used so far, in ms (utime + stime from /proc; the kernel counts in 10 ms ticks). */
+export async function cpuTimeMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Waits until the process has been nearly idle (< 5 % of a core) for a whole half second, at most `timeoutMs`:
+ * sockets counted as open by a client may still be queued for the server's accept and first request.
+ */
+export async function waitUntilQuiet(pid: number, timeoutMs = 30_000): Promise<void> {
+  const WINDOW_MS = 500;
+  const deadline = performance.now() + timeoutMs;
+  let last = await cpuTimeMs(pid);
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
+    const now = await cpuTimeMs(pid);
+    if (now - last <= WINDOW_MS * 0.05) return;
+    last = now;
+  }
+}
+
 export const fmt = (n: number, digits = 1): string => n.toFixed(digits);
+
+/** One line describing the machine's state, printed with every result: numbers from a busy machine mean less. */
+export function machineLine(): string {
+  const [one = 0, five = 0] = loadavg();
+  return `machine: ${cpus().length} cpus, load average ${fmt(one, 2)} (1 min) ${fmt(five, 2)} (5 min), node ${process.version}`;
+}
+
+/** Measures the event-loop delay of the benchmark process itself (is the load generator keeping up?). */
+export function watchOwnEventLoop(): { stop(): { p99Ms: number; maxMs: number } } {
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  return {
+    stop() {
+      histogram.disable();
+      return { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 };
+    },
+  };
+}

@@ -2,11 +2,13 @@
 
 import { ClawTellError } from "../infra/errors.js";
 
+/** Where a command writes: `out` for results (stdout), `err` for errors (stderr); one call = one line. */
 export interface Io {
   out(line: string): void;
   err(line: string): void;
 }
 
+/** The process's own stdout and stderr. */
 export const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

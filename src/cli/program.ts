@@ -8,12 +8,17 @@ import { registerSendCommand } from "./commands/send.js";
 import { registerServerCommand } from "./commands/server.js";
 import { EXIT_USAGE, reportFailure, type Io } from "./output.js";
 
+/** The `clawtell` command with every command group registered; commands write through `io`. */
 export function buildProgram(io: Io): Command {
   const program = new Command("clawtell")
     .description("ClawTell for OpenClaw: embedded server, routing daemon and tools")
-    .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      // A usage error stays one line; the full help is one `--help` away.
+      outputError: (s, write) => write(`${s.trimEnd()} (see --help)`),
+    });
   registerServerCommand(program, io);
   registerAdminCommands(program, io);
   registerDaemonCommand(program, io);
@@ -22,7 +27,7 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-/** Runs the CLI; resolves with the exit code. */
+/** Runs the CLI on `argv` (without node and script); resolves with the exit code (0 ok, 2 usage, 1 failure). */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const program = buildProgram(io);
   try {

@@ -34,18 +34,23 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   stdout: () => string;
-  /** SIGTERM and wait for the exit. */
-  stop(): Promise<number | null>;
+  stderr: () => string;
+  /** Sends SIGTERM (or the given signal) and waits for the exit code. */
+  stop(signal?: "SIGTERM" | "SIGINT"): Promise<number | null>;
   /** SIGKILL and wait for the exit. */
   kill(): Promise<void>;
 }
 
 /** Starts `clawtell server --port 0 --data DIR` and resolves once it prints its URL. */
-export function startServerProcess(dataDir: string, extraArgs: readonly string[] = []): Promise<ServerProcess> {
+export function startServerProcess(
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<ServerProcess> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, "server", "--port", "0", "--data", dataDir, ...extraArgs], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn" },
+      env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", ...options.env },
     });
     let out = "";
     let err = "";
@@ -64,8 +69,9 @@ export function startServerProcess(dataDir: string, extraArgs: readonly string[]
           child,
           url: match[1],
           stdout: () => out,
-          async stop() {
-            child.kill("SIGTERM");
+          stderr: () => err,
+          async stop(signal = "SIGTERM") {
+            child.kill(signal);
             return exited;
           },
           async kill() {

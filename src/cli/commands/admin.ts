@@ -1,19 +1,27 @@
 /** `clawtell admin …`: operator actions on a server's data folder (safe while the server runs). */
 
 import type { Command } from "commander";
-import { resolveDataDir } from "../data-dir.js";
+import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 import type { Io } from "../output.js";
 
+/** Registers `clawtell admin` and its subcommands (`create-name`). */
 export function registerAdminCommands(program: Command, io: Io): void {
   const admin = program.command("admin").description("administer the embedded server's names and accounts");
   admin
     .command("create-name <name>")
-    .description("create a ClawTell name; prints its API key once (same email = same account)")
+    .description("create a ClawTell name and print {name, fullName, apiKey, accountId} as JSON; the key is shown once")
     .requiredOption("--email <email>", "owner email; names with the same email share one account")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
+    .addHelpText("after", "\nExample:\n  clawtell admin create-name alice --email you@example.com")
     .action(async (name: string, opts: { email: string; data?: string }) => {
       const { createName, openSqliteStore } = await import("../../server/index.js");
-      const store = openSqliteStore({ dataDir: resolveDataDir(opts.data, process.env, process.cwd()) });
+      const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
+      let store: ReturnType<typeof openSqliteStore>;
+      try {
+        store = openSqliteStore({ dataDir });
+      } catch (err) {
+        throw explainDataDirError(err, dataDir);
+      }
       try {
         io.out(JSON.stringify(await createName(store, { name, email: opts.email })));
       } finally {

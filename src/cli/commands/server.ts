@@ -4,41 +4,63 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/errors.js";
-import { resolveDataDir } from "../data-dir.js";
+import { explainDataDirError, resolveDataDir, shellWord } from "../data-dir.js";
 import type { Io } from "../output.js";
+import { waitForStopSignal } from "../signals.js";
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  if (value.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new ClawTellError("CT_BAD_REQUEST", `--port: "${value}" is not a port number (0–65535)`, { field: "port" });
   }
   return port;
 }
 
+/** Listen failures the operator can fix (port taken, address not on this machine) become one-line errors. */
+function explainListenError(err: unknown, host: string, port: number): unknown {
+  const code = err instanceof Error && "code" in err ? String(err.code) : "";
+  const where = `${host}:${port}`;
+  const problems: Record<string, [field: string, message: string]> = {
+    EADDRINUSE: ["port", `--port: ${where} is already in use (another server? pick another --port, or 0 for any)`],
+    EACCES: ["port", `--port: not allowed to listen on ${where} (ports below 1024 need privileges)`],
+    EADDRNOTAVAIL: ["host", `--host: "${host}" is not an address of this machine`],
+    ENOTFOUND: ["host", `--host: "${host}" does not resolve`],
+    EAI_AGAIN: ["host", `--host: "${host}" does not resolve`],
+  };
+  const problem = problems[code];
+  return problem === undefined ? err : new ClawTellError("CT_BAD_REQUEST", problem[1], { field: problem[0], cause: err });
+}
+
+/** Registers `clawtell server`: prints `listening on <url>` (and a first-name hint on a fresh folder) on stdout. */
 export function registerServerCommand(program: Command, io: Io): void {
   program
     .command("server")
-    .description("run the embedded ClawTell-compatible server")
-    .option("--host <host>", "address to bind (use 0.0.0.0 only behind a TLS proxy)", "127.0.0.1")
+    .description("run the embedded ClawTell-compatible server (logs go to stderr; CLAWTELL_LOG_LEVEL sets the level)")
+    .option("--host <host>", "address to bind; use 0.0.0.0 only behind a TLS proxy", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", "8787")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .action(async (opts: { host: string; port: string; data?: string }) => {
+      const port = parsePort(opts.port);
       // Loaded on use, so other commands start fast.
       const { DATABASE_FILE, startServer } = await import("../../server/index.js");
       const { createLogger } = await import("../../infra/logger.js");
+      const logger = createLogger({ name: "clawtell-server" });
       const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
       const fresh = !existsSync(join(dataDir, DATABASE_FILE));
-      const server = await startServer({ host: opts.host, port: parsePort(opts.port), dataDir, logger: createLogger() });
+      // Listen for signals before announcing the URL: whoever reads it may stop us at once.
+      const stopSignal = waitForStopSignal();
+      const server = await startServer({ host: opts.host, port, dataDir, logger }).catch((err: unknown) => {
+        throw explainDataDirError(explainListenError(err, opts.host, port), dataDir);
+      });
       const lines = [`listening on ${server.url}`];
       if (fresh) {
-        lines.push(`data in ${dataDir}`, `create a first name: npx clawtell admin create-name <name> --email <email> --data ${dataDir}`);
+        lines.push(`new data folder ${dataDir}`, `create a first name: clawtell admin create-name <name> --email <email> --data ${shellWord(dataDir)}`);
       }
       io.out(lines.join("\n"));
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      logger.info({ url: server.url, dataDir }, "server listening");
+      const signal = await stopSignal;
+      logger.info({ signal }, "stopping");
       await server.close();
+      logger.info("stopped");
     });
 }
