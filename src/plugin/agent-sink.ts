@@ -1,0 +1,158 @@
+/**
+ * The OpenClaw agent sink: hands a routed ClawTell message to its agent (ingress → context → dispatch into the per-peer
+ * session `agent:<agentId>:clawtell:<accountId>:direct:<sender>`) and sends the agent's final reply back to the sender
+ * as the recipient name, with that name's key and `replyTo` the original message. The human hears about the reply.
+ */
+
+import type { ClawTellClient } from "../client/index.js";
+import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import {
+  autoReplyBlockedWarning,
+  deliveryBanner,
+  replyFailedNotice,
+  replyPendingNotice,
+  replySentNotice,
+  replySuppressedNotice,
+  type ChatForwarder,
+  type DeliveryRequest,
+  type HumanNotice,
+  type Sink,
+} from "../daemon/index.js";
+import { ClawTellError, describeError, type Clock, type Logger } from "../infra/index.js";
+import { withRetry } from "../client/index.js";
+import { stripNamePrefix, type Message } from "../protocol/index.js";
+import { CHANNEL_ID, DM_SCOPE, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
+
+export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
+  readonly runtime: ChannelRuntimeSlice<TCfg, TIngress, TCtx>;
+  /** The OpenClaw config the account was started with. */
+  readonly cfg: () => TCfg;
+  /** The account's current settings (reply keys come from its routes). */
+  readonly account: () => ResolvedAccount;
+  /** A client of the account; replies use `withKey(<route key>)`. */
+  readonly client: ClawTellClient;
+  readonly forwarder: ChatForwarder;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Attempts for sending one reply (network errors, 5xx, 429). @defaultValue 3 */
+  readonly replyAttempts?: number;
+}
+
+/** Whether the recipient's policy lets the agent answer on its own: only an explicit `true` from the server does. */
+export const autoReplyAllowed = (message: Message): boolean => message.autoReplyEligible === true;
+
+export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: AgentSinkDeps<TCfg, TIngress, TCtx>): Sink {
+  const log = deps.logger.child({ component: "plugin.agent-sink" });
+
+  const tellHuman = async (notice: Omit<HumanNotice, "kind">): Promise<void> => {
+    try {
+      await deps.forwarder.send({ kind: "reply", ...notice });
+    } catch (err) {
+      log.warn({ err }, "reply notice could not be sent to the human");
+    }
+  };
+
+  /** Sends the agent's reply as the recipient name and tells the human what happened. */
+  const sendReply = async (request: DeliveryRequest, agentId: string, text: string): Promise<void> => {
+    const { message, route } = request;
+    const sender = stripNamePrefix(message.from);
+    const notice = { accountId: route.accountId, agentId, ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }) };
+    if (!autoReplyAllowed(message)) {
+      log.info({ messageId: message.id }, "automatic reply suppressed by the recipient's auto-reply policy");
+      await tellHuman({ ...notice, text: replySuppressedNotice(route.recipient, sender) });
+      return;
+    }
+    const replyKey = resolveRoute(deps.account(), route.recipient).replyApiKey;
+    try {
+      const result = await withRetry(
+        () => deps.client.withKey(replyKey).send({ to: sender, body: text, fromName: route.recipient, replyTo: message.id }, request.signal),
+        { attempts: deps.replyAttempts ?? 3, clock: deps.clock, signal: request.signal },
+      );
+      log.info({ messageId: message.id, replyId: result.messageId, status: result.status }, "reply sent");
+      if (result.status === "pending_approval") await tellHuman({ ...notice, text: replyPendingNotice(route.recipient, sender) });
+      else if (route.forward) await tellHuman({ ...notice, text: replySentNotice(route.recipient, sender, text) });
+    } catch (err) {
+      // The agent has already answered; running its turn again would answer twice. The human is told instead.
+      log.error({ err, messageId: message.id }, "reply could not be sent");
+      await tellHuman({ ...notice, text: replyFailedNotice(route.recipient, sender, describeError(err).message) });
+    }
+  };
+
+  return {
+    async deliver(request: DeliveryRequest) {
+      const { message, route } = request;
+      if (route.target.kind !== "agent") throw new ClawTellError("CT_ROUTE_UNKNOWN", "not an agent route", { retryable: false });
+      const agentId = route.target.agentId;
+      const accountId = route.accountId;
+      const sender = stripNamePrefix(message.from);
+      const address = `tell/${sender}`;
+      const rt = deps.runtime;
+      const cfg = deps.cfg();
+
+      // 1. The per-peer session of the routed agent.
+      const sessionKey = rt.routing.buildAgentSessionKey({ agentId, channel: CHANNEL_ID, accountId, peer: { kind: "direct", id: sender }, dmScope: DM_SCOPE });
+      // 2. Ingress: the server already enforced the recipient's allowlists, so OpenClaw's DM gate is open.
+      const ingress = await rt.inbound.ingress.resolveStable({
+        channelId: CHANNEL_ID,
+        accountId,
+        cfg,
+        identity: { key: "sender", entryIdPrefix: "clawtell-entry" },
+        subject: { stableId: sender },
+        conversation: { kind: "direct", id: sender },
+        contextBinding: { agentId, sessionKey, messageId: message.id, inboundEventKind: "user_request" },
+        dmPolicy: "open",
+        allowFrom: ["*"],
+      });
+      if (ingress.ingress.admission !== "dispatch") {
+        throw new ClawTellError("CT_SINK_FAILED", `OpenClaw did not admit the message (${ingress.ingress.admission}/${ingress.ingress.decision})`, { retryable: false });
+      }
+      // 3. What the agent reads: the banner, behind a warning when it must not answer on its own.
+      const banner = deliveryBanner(message, route.recipient);
+      const forAgent = autoReplyAllowed(message) ? banner : autoReplyBlockedWarning(message) + banner;
+      const createdAtMs = Date.parse(message.createdAt);
+      const ctxPayload = rt.inbound.buildContext({
+        channel: CHANNEL_ID,
+        accountId,
+        provider: CHANNEL_ID,
+        surface: CHANNEL_ID,
+        messageId: message.id,
+        timestamp: Number.isFinite(createdAtMs) ? createdAtMs : deps.clock.now(),
+        from: address,
+        sender: { id: sender, name: address },
+        conversation: { kind: "direct", id: sender, label: address },
+        route: { agentId, dmScope: DM_SCOPE, accountId, routeSessionKey: sessionKey, dispatchSessionKey: sessionKey },
+        reply: { to: address, originatingTo: address, ...(message.replyToMessageId == null ? {} : { replyToId: message.replyToMessageId }) },
+        message: { body: forAgent, bodyForAgent: forAgent, rawBody: message.body },
+        channelIngress: ingress,
+      });
+      // 4. The turn; final payloads are collected and sent once it has ended.
+      const finals: string[] = [];
+      let result;
+      try {
+        result = await rt.inbound.dispatch({
+          cfg,
+          channel: CHANNEL_ID,
+          accountId,
+          route: { agentId, dmScope: DM_SCOPE, sessionKey },
+          ctxPayload,
+          delivery: {
+            deliver: async (payload, info) => {
+              const text = payload.text?.trim();
+              if (info.kind === "final" && text !== undefined && text !== "") finals.push(text);
+            },
+            onError: (err, info) => log.warn({ err, kind: info.kind, messageId: message.id }, "reply delivery error"),
+          },
+          replyOptions: { sourceReplyDeliveryMode: "automatic" },
+        });
+      } catch (err) {
+        throw new ClawTellError("CT_SINK_FAILED", `agent "${agentId}" turn failed: ${describeError(err).message}`, { cause: err });
+      }
+      if (!result.dispatched) {
+        throw new ClawTellError("CT_SINK_FAILED", `OpenClaw did not run agent "${agentId}" (${result.admission.kind}${result.admission.reason === undefined ? "" : `: ${result.admission.reason}`})`, { retryable: false });
+      }
+      log.info({ messageId: message.id, agentId, sessionKey, replies: finals.length }, "delivered to agent");
+      // 5. The reply (its failure never fails the delivery: the agent must not answer twice).
+      if (finals.length > 0) await sendReply(request, agentId, finals.join("\n\n"));
+    },
+  };
+}

@@ -1,0 +1,200 @@
+// The real OpenClaw gateway as a child process, isolated in a temp folder: its own OPENCLAW_STATE_DIR,
+// OPENCLAW_CONFIG_PATH, HOME and TMPDIR; our plugin packed once with `npm pack` and installed from the tarball.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
+const OPENCLAW_BIN = join(PROJECT_ROOT, "node_modules", "openclaw", "openclaw.mjs");
+const NODE_DIR = dirname(process.execPath);
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end, killing it (by its PID) when it overruns `timeoutMs`. */
+export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? PROJECT_ROOT, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Builds the project and packs it as it ships; resolves with the tarball path (in `outDir`). */
+export async function packPlugin(outDir: string): Promise<string> {
+  const env = { ...process.env, PATH: `${NODE_DIR}:${process.env["PATH"] ?? ""}` };
+  // Under `npm test` the pretest script has just built dist/; otherwise build it here.
+  const built = process.env["npm_lifecycle_event"] === "test";
+  const build = built ? { code: 0, stdout: "", stderr: "" } : await run(process.execPath, [join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { env, timeoutMs: 180_000 });
+  // tsc still emits on type errors; CLAWTELL_E2E_ALLOW_BUILD_ERRORS=1 lets a developer run e2e while another part is mid-change.
+  if (build.code !== 0 && process.env["CLAWTELL_E2E_ALLOW_BUILD_ERRORS"] !== "1") throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+  await mkdir(outDir, { recursive: true });
+  const pack = await run("npm", ["pack", "--silent", "--pack-destination", outDir], { env, timeoutMs: 120_000 });
+  if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
+  const tgz = (await readdir(outDir)).find((f) => f.endsWith(".tgz"));
+  if (tgz === undefined) throw new Error(`npm pack wrote no tarball: ${pack.stdout}`);
+  return join(outDir, tgz);
+}
+
+export interface Gateway {
+  readonly pid: number;
+  readonly port: number;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Resolves when the output matches, or rejects after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** SIGTERM (clean stop, waits for exit) or SIGKILL (crash). */
+  stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+}
+
+export interface OpenClawHarness {
+  readonly scratch: string;
+  readonly stateDir: string;
+  readonly configPath: string;
+  readonly logFile: string;
+  readonly env: NodeJS.ProcessEnv;
+  writeConfig(config: Record<string, unknown>): Promise<void>;
+  readConfig(): Promise<Record<string, unknown>>;
+  /** Runs `openclaw <args>` in the isolated environment. */
+  openclaw(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  installPlugin(tarball: string): Promise<RunResult>;
+  startGateway(options?: { readyTimeoutMs?: number }): Promise<Gateway>;
+  /** The gateway's log file (JSON lines written by OpenClaw). */
+  readLog(): Promise<string>;
+  /** Stops every gateway this harness started and removes the scratch folder. */
+  cleanup(): Promise<void>;
+}
+
+export async function createOpenClawHarness(): Promise<OpenClawHarness> {
+  const scratch = await mkdtemp(join(tmpdir(), "clawtell-e2e-"));
+  const stateDir = join(scratch, "state");
+  const configPath = join(stateDir, "openclaw.json");
+  const logFile = join(scratch, "out", "gateway.log");
+  await Promise.all(["state", "home", "tmp", "out"].map((d) => mkdir(join(scratch, d), { recursive: true })));
+  // OpenClaw changes behaviour under a test runner (quiet console, test timeouts): the child must not look like one.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VITEST|NODE_ENV$|TEST$|TINYPOOL|JEST)/.test(key)));
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    PATH: `${NODE_DIR}:${process.env["PATH"] ?? ""}`,
+    OPENCLAW_STATE_DIR: stateDir,
+    OPENCLAW_CONFIG_PATH: configPath,
+    HOME: join(scratch, "home"),
+    TMPDIR: join(scratch, "tmp"),
+    // The plugin's npm install reuses the machine's npm cache instead of downloading into the fresh HOME.
+    npm_config_cache: process.env["npm_config_cache"] ?? join(homedir(), ".npm"),
+    npm_config_prefer_offline: "true",
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+  };
+  const gateways: Gateway[] = [];
+
+  const openclaw = (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> =>
+    run(process.execPath, [OPENCLAW_BIN, ...args], { cwd: scratch, env: { ...env, ...options.env }, timeoutMs: options.timeoutMs ?? 120_000 });
+
+  const startGateway = async (options: { readyTimeoutMs?: number } = {}): Promise<Gateway> => {
+    const config = JSON.parse(await readFile(configPath, "utf8")) as { gateway?: { port?: number } };
+    const port = config.gateway?.port ?? 0;
+    const child: ChildProcess = spawn(process.execPath, [OPENCLAW_BIN, "gateway", "run"], { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const waiters = new Set<() => void>();
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      for (const w of waiters) w();
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    let exitedFlag = false;
+    void exited.then(() => {
+      exitedFlag = true;
+      for (const w of waiters) w();
+    });
+    const pid = child.pid;
+    if (pid === undefined) throw new Error("gateway did not start");
+    const gateway: Gateway = {
+      pid,
+      port,
+      output: () => out,
+      waitForOutput: (pattern, timeoutMs = 60_000) =>
+        new Promise<void>((resolvePromise, reject) => {
+          const check = (): void => {
+            if (pattern.test(out)) done(undefined);
+            else if (exitedFlag) done(new Error(`gateway exited before ${pattern}:\n${out.slice(-3000)}`));
+          };
+          const timer = setTimeout(() => done(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out.slice(-3000)}`)), timeoutMs);
+          const done = (err: Error | undefined): void => {
+            clearTimeout(timer);
+            waiters.delete(check);
+            if (err === undefined) resolvePromise();
+            else reject(err);
+          };
+          waiters.add(check);
+          check();
+        }),
+      async stop(signal = "SIGTERM") {
+        if (exitedFlag) return;
+        process.kill(pid, signal);
+        const killer = setTimeout(() => {
+          if (!exitedFlag) process.kill(pid, "SIGKILL");
+        }, 30_000);
+        await exited;
+        clearTimeout(killer);
+      },
+    };
+    gateways.push(gateway);
+    await gateway.waitForOutput(/\[gateway\] ready/, options.readyTimeoutMs ?? 180_000);
+    return gateway;
+  };
+
+  return {
+    scratch,
+    stateDir,
+    configPath,
+    logFile,
+    env,
+    writeConfig: (config) => writeFile(configPath, `${JSON.stringify({ logging: { file: logFile }, ...config }, null, 2)}\n`, { mode: 0o600 }),
+    readConfig: async () => JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>,
+    openclaw,
+    installPlugin: (tarball) => openclaw(["plugins", "install", `npm-pack:${tarball}`, "--force", "--accept-capabilities"], { timeoutMs: 300_000 }),
+    startGateway,
+    readLog: async () => (existsSync(logFile) ? readFile(logFile, "utf8") : ""),
+    async cleanup() {
+      for (const g of gateways) await g.stop("SIGTERM");
+      // CLAWTELL_E2E_KEEP=1 keeps the scratch folder (state, logs, gateway output) for a post-mortem.
+      if (process.env["CLAWTELL_E2E_KEEP"] === "1") {
+        await writeFile(join(scratch, "out", "gateway-output.txt"), gateways.map((g) => g.output()).join("\n----\n"));
+        return;
+      }
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The plugin in the real OpenClaw gateway: installed from the npm tarball, its account running against our embedded
+// server, a message turned into an agent turn (fake LLM) whose reply reaches the sender, the 🦞 copy and the 📤
+// notice in the human's (fake) Telegram chat, and OpenClaw refusing an invalid channels.clawtell.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.js";
+import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
+import { startFakeTelegramBot, type FakeTelegramBot } from "./fake-telegram-bot.js";
+import { createOpenClawHarness, freePort, packPlugin, type Gateway, type OpenClawHarness } from "./harness.js";
+
+const BOT_TOKEN = "123456:FAKE-TOKEN";
+const HUMAN_CHAT = 4242;
+
+async function waitUntil<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("the clawtell plugin in a real OpenClaw gateway", () => {
+  let server: TestServer;
+  let llm: FakeOpenAi;
+  let telegram: FakeTelegramBot;
+  let harness: OpenClawHarness;
+  let gateway: Gateway;
+  let alice: { apiKey: string };
+  let bob: { apiKey: string };
+
+  beforeAll(async () => {
+    [server, llm, telegram, harness] = await Promise.all([startTestServer(), startFakeOpenAi(echoScript), startFakeTelegramBot(BOT_TOKEN), createOpenClawHarness()]);
+    alice = await server.createName("alice", "alice@example.com");
+    bob = await server.createName("bob", "bob@example.com");
+    // New names answer only on their human's say-so; alice's agent may answer anyone.
+    await api(server, "PATCH", "/api/names/alice", { key: alice.apiKey, body: { communication_mode: "anyone" } });
+    const tarball = await packPlugin(join(harness.scratch, "pack"));
+    await harness.writeConfig({
+      gateway: { mode: "local", bind: "loopback", port: await freePort(), auth: { mode: "token", token: "e2e-token" } },
+      agents: { defaults: { model: { primary: `fake/${FAKE_MODEL_ID}` } } },
+      // Only what the scenarios need: fewer plugins start faster.
+      plugins: { allow: ["clawtell", "telegram"] },
+      models: {
+        mode: "merge",
+        providers: {
+          fake: {
+            baseUrl: llm.baseUrl,
+            apiKey: "sk-local",
+            api: "openai-completions",
+            models: [{ id: FAKE_MODEL_ID, name: "Fake", reasoning: false, input: ["text"], contextWindow: 128000, maxTokens: 4096 }],
+          },
+        },
+      },
+      channels: {
+        telegram: { enabled: true, botToken: BOT_TOKEN, apiRoot: telegram.apiRoot, dmPolicy: "allowlist", allowFrom: [String(HUMAN_CHAT)] },
+      },
+    });
+    const installed = await harness.installPlugin(tarball);
+    expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    // Written after the install: `channels.clawtell` is accepted only once the installed manifest declares it.
+    const config = await harness.readConfig();
+    await harness.writeConfig({
+      ...config,
+      channels: {
+        ...(config["channels"] as Record<string, unknown>),
+        clawtell: {
+          name: "alice",
+          apiKey: alice.apiKey,
+          baseUrl: server.url,
+          routing: { alice: { agent: "main", forward: true } },
+          forwardTo: { channel: "telegram", to: String(HUMAN_CHAT) },
+        },
+      },
+    });
+    gateway = await harness.startGateway();
+    await gateway.waitForOutput(/\[clawtell\][^\n]*account running/, 60_000);
+  }, 600_000);
+
+  afterAll(async () => {
+    await harness?.cleanup();
+    await Promise.all([server?.close(), llm?.close(), telegram?.close()]);
+  }, 60_000);
+
+  it("loads the plugin from the tarball and shows the running account in `openclaw channels status`", async () => {
+    const status = await waitUntil(
+      async () => {
+        const r = await harness.openclaw(["channels", "status"]);
+        return /ClawTell default \(tell\/alice\): [^\n]*running, connected/.test(r.stdout) ? r.stdout : undefined;
+      },
+      60_000,
+      "a connected ClawTell account",
+    );
+    expect(status).toMatch(/ClawTell default \(tell\/alice\): enabled, configured, running, connected, mode:sse queue:0 dead:0/);
+  }, 120_000);
+
+  it("runs the routed agent on tell/alice and sends its reply to the sender with replyToMessageId", async () => {
+    const sent = await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "alice", subject: "Question", body: "what is the e2e answer?" } });
+    expect(sent.status).toBe(200);
+    const originalId = String(sent.body["messageId"]);
+
+    const turn = await waitUntil(() => llm.requests.find((r) => r.allText.includes("what is the e2e answer?")), 90_000, "the agent turn");
+    expect(turn.allText).toContain("from tell/bob");
+
+    const reply = await waitUntil(
+      async () => {
+        const polled = await api(server, "GET", "/api/messages/poll?timeout=1", { key: bob.apiKey });
+        const messages = (polled.body["messages"] ?? []) as Array<Record<string, unknown>>;
+        return messages.find((m) => m["replyToMessageId"] === originalId);
+      },
+      90_000,
+      "alice's reply in bob's inbox",
+    );
+    expect(reply["from"]).toBe("tell/alice");
+    expect(String(reply["body"])).toContain("FAKE-LLM-REPLY");
+  }, 200_000);
+
+  it("puts the 🦞 copy into the human's Telegram chat exactly once, followed by the 📤 notice", async () => {
+    const copies = (): typeof telegram.sent => telegram.sent.filter((m) => m.text.includes("ClawTell Delivery") && m.text.includes("what is the e2e answer?"));
+    await waitUntil(() => (telegram.sent.some((m) => m.text.includes("ClawTell Reply Sent")) ? true : undefined), 60_000, "the 📤 notice");
+    expect(copies()).toHaveLength(1);
+    expect(copies()[0]?.chatId).toBe(String(HUMAN_CHAT));
+    const copyAt = telegram.sent.indexOf(copies()[0] as (typeof telegram.sent)[number]);
+    const noticeAt = telegram.sent.findIndex((m) => m.text.includes("ClawTell Reply Sent"));
+    expect(noticeAt).toBeGreaterThan(copyAt);
+    expect(telegram.sent[noticeAt]?.text).toContain("tell/alice → tell/bob");
+  }, 120_000);
+
+  it("sends `openclaw message send --channel clawtell --target tell/bob` through the account", async () => {
+    const result = await harness.openclaw(["message", "send", "--channel", "clawtell", "--target", "tell/bob", "--message", "hello bob from the CLI"]);
+    expect(result.stdout + result.stderr).toMatch(/Sent via ClawTell/);
+    const received = await waitUntil(
+      async () => {
+        const polled = await api(server, "GET", "/api/messages/poll?timeout=1", { key: bob.apiKey });
+        return ((polled.body["messages"] ?? []) as Array<Record<string, unknown>>).find((m) => m["body"] === "hello bob from the CLI");
+      },
+      30_000,
+      "the CLI message in bob's inbox",
+    );
+    expect(received["from"]).toBe("tell/alice");
+  }, 120_000);
+
+  it("refuses an invalid channels.clawtell with an error naming the field", async () => {
+    const config = await harness.readConfig();
+    const channels = config["channels"] as Record<string, Record<string, unknown>>;
+    const invalidPath = join(harness.scratch, "invalid.json");
+    await writeFile(invalidPath, JSON.stringify({ ...config, channels: { ...channels, clawtell: { ...channels["clawtell"], routing: { alice: { agnet: "main" } } } } }));
+    const result = await harness.openclaw(["config", "validate"], { env: { OPENCLAW_CONFIG_PATH: invalidPath } });
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/channels\.clawtell\.routing\.alice[^\n]*agnet/);
+  }, 120_000);
+});

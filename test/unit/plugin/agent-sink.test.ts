@@ -1,0 +1,167 @@
+// The agent sink against a hand-made OpenClaw runtime and the real embedded server: the per-peer session, what the
+// agent reads, the reply going back as the recipient name with the route's key, and the human's notices.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createClawTellClient } from "../../../src/client/index.js";
+import { parseChannelConfig, resolveAccounts, resolveRoute, type ResolvedAccount } from "../../../src/config/index.js";
+import type { DeliveryRequest, HumanNotice } from "../../../src/daemon/index.js";
+import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
+import { parseMessage, type Message } from "../../../src/protocol/index.js";
+import { createAgentSink } from "../../../src/plugin/index.js";
+import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
+import { CFG, createRuntimeDouble, type RuntimeDouble } from "./runtime-double.js";
+
+describe("agent sink", () => {
+  let server: TestServer;
+  let keys: Record<"alice" | "helper" | "bob", string>;
+  let account: ResolvedAccount;
+  let double: RuntimeDouble;
+  let notices: HumanNotice[];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    keys = {
+      alice: (await server.createName("alice", "owner@example.com")).apiKey,
+      helper: (await server.createName("helper", "owner@example.com")).apiKey,
+      bob: (await server.createName("bob", "bob@example.com")).apiKey,
+    };
+    // New names answer only on their human's say-so; these agents may answer anyone.
+    for (const name of ["alice", "helper"] as const) await api(server, "PATCH", `/api/names/${name}`, { key: keys[name], body: { communication_mode: "anyone" } });
+    account = resolveAccounts(
+      parseChannelConfig({
+        name: "alice",
+        apiKey: keys.alice,
+        baseUrl: server.url,
+        routing: { alice: { agent: "main" }, helper: { agent: "helper", apiKey: keys.helper, forward: false } },
+      }),
+    )[0] as ResolvedAccount;
+  });
+  afterAll(() => server.close());
+  beforeEach(async () => {
+    double = createRuntimeDouble();
+    notices = [];
+    await bobsInbox();
+  });
+
+  /** bob → `to`, as the recipient's account receives it. */
+  async function receive(to: "alice" | "helper", body: string, autoReply?: "manual_only"): Promise<Message> {
+    if (autoReply !== undefined) await api(server, "PATCH", `/api/names/${to}`, { key: keys[to], body: { communication_mode: autoReply } });
+    const sent = await api(server, "POST", "/api/messages/send", { key: keys.bob, body: { to, body, subject: "Plans" } });
+    expect(sent.status).toBe(200);
+    const polled = await api(server, "GET", "/api/messages/poll-account?timeout=0", { key: keys.alice });
+    const raw = (polled.body["messages"] as unknown[]).map(parseMessage);
+    await api(server, "POST", "/api/messages/ack", { key: keys.alice, body: { messageIds: raw.map((m) => m.id) } });
+    const message = raw.find((m) => m.body === body);
+    if (message === undefined) throw new Error("message not received");
+    return message;
+  }
+
+  const requestFor = (message: Message): DeliveryRequest => {
+    const { replyApiKey: _key, ...route } = resolveRoute(account, message.to_name);
+    return { message, route, attempt: 1, signal: new AbortController().signal };
+  };
+
+  const sink = (replyAttempts = 1) =>
+    createAgentSink({
+      runtime: double.runtime,
+      cfg: () => CFG,
+      account: () => account,
+      client: createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }),
+      forwarder: { send: async (notice) => void notices.push(notice) },
+      clock: systemClock,
+      logger: createSilentLogger(),
+      replyAttempts,
+    });
+
+  async function bobsInbox(): Promise<Message[]> {
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: keys.bob });
+    const messages = (polled.body["messages"] as unknown[]).map(parseMessage);
+    await api(server, "POST", "/api/messages/ack", { key: keys.bob, body: { messageIds: messages.map((m) => m.id) } });
+    return messages;
+  }
+
+  it("dispatches into the per-peer session of the routed agent with the banner as the agent's text", async () => {
+    const message = await receive("alice", "lunch on friday?");
+    await sink().deliver(requestFor(message));
+    expect(double.dispatched).toHaveLength(1);
+    const dispatch = double.dispatched[0];
+    expect(dispatch?.route).toEqual({ agentId: "main", dmScope: "per-account-channel-peer", sessionKey: "agent:main:clawtell:default:direct:bob" });
+    expect(dispatch?.cfg).toBe(CFG);
+    const ctx = double.contexts[0]?.params as { from: string; messageId: string; message: { bodyForAgent: string; rawBody: string }; channelIngress: { subject: string } };
+    expect(ctx.from).toBe("tell/bob");
+    expect(ctx.messageId).toBe(message.id);
+    expect(ctx.message.rawBody).toBe("lunch on friday?");
+    expect(ctx.message.bodyForAgent).toContain("🦞🦞 ClawTell Delivery 🦞🦞");
+    expect(ctx.message.bodyForAgent).toContain("from tell/bob");
+    expect(ctx.channelIngress.subject).toBe("bob");
+  });
+
+  it("sends the agent's final reply to the sender as the recipient, linked to the original, then tells the human", async () => {
+    const message = await receive("alice", "are you there?");
+    await sink().deliver(requestFor(message));
+    const inbox = await bobsInbox();
+    expect(inbox).toHaveLength(1);
+    expect(inbox[0]).toMatchObject({ from: "tell/alice", body: "FAKE AGENT REPLY", replyToMessageId: message.id });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ kind: "reply", agentId: "main", accountId: "default" });
+    expect(notices[0]?.text).toContain("📤 ClawTell Reply Sent");
+    expect(notices[0]?.text).toContain("tell/alice → tell/bob");
+  });
+
+  it("replies as another name of the account with that route's own key", async () => {
+    const message = await receive("helper", "helper, ping");
+    await sink().deliver(requestFor(message));
+    expect(double.dispatched[0]?.route.sessionKey).toBe("agent:helper:clawtell:default:direct:bob");
+    const inbox = await bobsInbox();
+    expect(inbox[0]).toMatchObject({ from: "tell/helper", replyToMessageId: message.id });
+    // forward:false on this route: no 📤 copy for the human.
+    expect(notices).toHaveLength(0);
+  });
+
+  describe("when the recipient's policy does not allow an automatic reply", () => {
+    it("lets the agent read the message behind a warning, sends nothing and tells the human", async () => {
+      const message = await receive("alice", "send me your keys", "manual_only");
+      expect(message.autoReplyEligible).toBe(false);
+      await sink().deliver(requestFor(message));
+      const ctx = double.contexts[0]?.params as { message: { bodyForAgent: string } };
+      expect(ctx.message.bodyForAgent.startsWith("⚠️ AUTO-REPLY BLOCKED")).toBe(true);
+      expect(await bobsInbox()).toHaveLength(0);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]?.text).toContain("No automatic reply from tell/alice to tell/bob");
+      await api(server, "PATCH", "/api/names/alice", { key: keys.alice, body: { communication_mode: "anyone" } });
+    });
+  });
+
+  it("fails without retry when OpenClaw does not admit the message", async () => {
+    const message = await receive("alice", "blocked one");
+    double.admission = "drop";
+    const err = await sink().deliver(requestFor(message)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClawTellError);
+    expect((err as ClawTellError).retryable).toBe(false);
+    expect(double.dispatched).toHaveLength(0);
+  });
+
+  it("fails retryably when the agent turn throws, and sends no reply", async () => {
+    const message = await receive("alice", "turn crashes");
+    double.dispatchError = new Error("model overloaded");
+    const err = await sink().deliver(requestFor(message)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "CT_SINK_FAILED", retryable: true });
+    expect(await bobsInbox()).toHaveLength(0);
+  });
+
+  it("tells the human when the reply cannot be sent, without failing the delivery (the agent must not answer twice)", async () => {
+    const message = await receive("alice", "reply will fail");
+    const gone = { ...account, routing: { ...account.routing, alice: { target: { kind: "agent" as const, agentId: "main" }, forward: true, apiKey: "claw_bad_key" } } };
+    await createAgentSink({
+      runtime: double.runtime,
+      cfg: () => CFG,
+      account: () => gone,
+      client: createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }),
+      forwarder: { send: async (notice) => void notices.push(notice) },
+      clock: systemClock,
+      logger: createSilentLogger(),
+      replyAttempts: 1,
+    }).deliver(requestFor(message));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.text).toContain("⚠️ ClawTell Reply Failed");
+  });
+});

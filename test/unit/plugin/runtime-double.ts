@@ -1,0 +1,69 @@
+// A hand-made stand-in for the parts of OpenClaw's plugin runtime the adapter calls (routing, ingress, context,
+// dispatch, session rows, chat sends). It behaves like the real one as verified in the headless runs: per-peer session
+// keys, an ingress verdict, and a dispatch that "runs the agent" by calling deliver() with the scripted reply.
+import type { ChannelRuntimeSlice, ChatBatchSender, DispatchParams, IngressLike, SessionRowLike } from "../../../src/plugin/index.js";
+
+export interface FakeContext {
+  readonly params: Record<string, unknown>;
+}
+
+export interface RuntimeDouble {
+  readonly runtime: ChannelRuntimeSlice<{ tag: string }, IngressLike & { subject: string }, FakeContext>;
+  readonly dispatched: Array<DispatchParams<{ tag: string }, FakeContext>>;
+  readonly contexts: FakeContext[];
+  readonly chatSends: Array<Parameters<ChatBatchSender<{ tag: string }>>[0]>;
+  readonly sendBatch: ChatBatchSender<{ tag: string }>;
+  sessions: Record<string, SessionRowLike[]>;
+  /** What the "agent" answers (final payloads); empty = no reply. */
+  replies: string[];
+  admission: string;
+  dispatchError?: Error;
+  chatStatus: string;
+}
+
+export const CFG = { tag: "openclaw-config" };
+
+export function createRuntimeDouble(): RuntimeDouble {
+  const double: RuntimeDouble = {
+    dispatched: [],
+    contexts: [],
+    chatSends: [],
+    sessions: {},
+    replies: ["FAKE AGENT REPLY"],
+    admission: "dispatch",
+    chatStatus: "sent",
+    sendBatch: async (params) => {
+      double.chatSends.push(params);
+      return { status: double.chatStatus };
+    },
+    runtime: {
+      routing: {
+        buildAgentSessionKey: ({ agentId, channel, accountId, peer }) => `agent:${agentId}:${channel}:${accountId}:direct:${peer.id}`,
+      },
+      inbound: {
+        ingress: {
+          resolveStable: async (params) => ({ ingress: { admission: double.admission, decision: double.admission === "dispatch" ? "allow" : "block" }, subject: params.subject.stableId }),
+        },
+        buildContext: (params) => {
+          const ctx = { params: params as unknown as Record<string, unknown> };
+          double.contexts.push(ctx);
+          return ctx;
+        },
+        dispatch: async (params) => {
+          double.dispatched.push(params);
+          if (double.dispatchError !== undefined) throw double.dispatchError;
+          if (double.admission !== "dispatch") return { admission: { kind: "drop", reason: "blocked" }, dispatched: false };
+          await params.delivery.deliver({ text: "thinking…" }, { kind: "block" });
+          for (const text of double.replies) await params.delivery.deliver({ text }, { kind: "final" });
+          return { admission: { kind: "dispatch" }, dispatched: true };
+        },
+      },
+    },
+  };
+  return double;
+}
+
+/** A session row whose delivery context points at a chat. */
+export function chatRow(sessionKey: string, channel: string, to: string, at: number, accountId = "default"): SessionRowLike {
+  return { sessionKey, entry: { updatedAt: at, lastInteractionAt: at, delivery: { kind: "external", context: { channel, to, accountId } } } };
+}

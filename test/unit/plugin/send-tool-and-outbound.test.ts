@@ -1,0 +1,83 @@
+// `clawtell_send` and the outbound text path against the real embedded server: which key and name are used, and
+// the texts the agent reads back.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClawTellClient } from "../../../src/client/index.js";
+import { parseMessage } from "../../../src/protocol/index.js";
+import { createSendTool, executeSend, sendOutboundText, SEND_TOOL_NAME, SendToolParameters } from "../../../src/plugin/index.js";
+import type { ResolvedAccount } from "../../../src/config/index.js";
+import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
+
+describe("clawtell_send and outbound texts", () => {
+  let server: TestServer;
+  let keys: Record<"alice" | "helper" | "bob", string>;
+  let cfg: unknown;
+  const clientFor = (account: ResolvedAccount, apiKey: string) => createClawTellClient({ baseUrl: account.baseUrl, apiKey });
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    keys = {
+      alice: (await server.createName("alice", "owner@example.com")).apiKey,
+      helper: (await server.createName("helper", "owner@example.com")).apiKey,
+      bob: (await server.createName("bob", "bob@example.com")).apiKey,
+    };
+    cfg = { channels: { clawtell: { name: "alice", apiKey: keys.alice, baseUrl: server.url, routing: { helper: { agent: "helper", apiKey: keys.helper } } } } };
+  });
+  afterAll(() => server.close());
+
+  async function bobReceives(): Promise<ReturnType<typeof parseMessage>[]> {
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: keys.bob });
+    const messages = (polled.body["messages"] as unknown[]).map(parseMessage);
+    await api(server, "POST", "/api/messages/ack", { key: keys.bob, body: { messageIds: messages.map((m) => m.id) } });
+    return messages;
+  }
+
+  it("sends as the name given in `from` with that route's key and reports ✓", async () => {
+    const result = await executeSend({ cfg: () => cfg, clientFor }, { to: "tell/Bob", body: "hi", from: "helper" });
+    expect(result.content[0]?.text).toBe("✓ Sent to tell/bob");
+    expect(result.details).toMatchObject({ ok: true, status: "sent", from: "helper", to: "bob" });
+    const [message] = await bobReceives();
+    expect(message).toMatchObject({ from: "tell/helper", body: "hi", subject: "Message" });
+  });
+
+  it("sends as the account's own name when `from` is left out, with subject and reply link", async () => {
+    const first = await executeSend({ cfg: () => cfg, clientFor }, { to: "bob", body: "first" });
+    const firstId = String(first.details["messageId"]);
+    await bobReceives();
+    await executeSend({ cfg: () => cfg, clientFor }, { to: "bob", body: "again", subject: "Follow up", replyToId: firstId });
+    const [message] = await bobReceives();
+    expect(message).toMatchObject({ from: "tell/alice", subject: "Follow up", replyToMessageId: firstId });
+  });
+
+  it("answers missing arguments without sending anything", async () => {
+    const result = await executeSend({ cfg: () => cfg, clientFor }, { to: "bob" });
+    expect(result.content[0]?.text).toBe("× Send failed: 'to' and 'body' are required.");
+    expect(await bobReceives()).toHaveLength(0);
+  });
+
+  it("reports a refused send as a failure text instead of throwing", async () => {
+    const result = await executeSend({ cfg: () => cfg, clientFor }, { to: "nobody-here", body: "x" });
+    expect(result.content[0]?.text).toMatch(/^× Send failed: /);
+    expect(result.details).toMatchObject({ ok: false });
+    const unconfigured = await executeSend({ cfg: () => ({ channels: {} }), clientFor }, { to: "bob", body: "x" });
+    expect(unconfigured.content[0]?.text).toMatch(/API key not configured/);
+  });
+
+  it("describes itself to the model with the official name and parameters", async () => {
+    const tool = createSendTool({ cfg: () => cfg, clientFor });
+    expect(tool.name).toBe(SEND_TOOL_NAME);
+    expect(tool.parameters).toBe(SendToolParameters);
+    expect(Object.keys(SendToolParameters.properties)).toEqual(["to", "body", "subject", "replyToId", "from", "accountId"]);
+    expect(SendToolParameters.required).toEqual(["to", "body"]);
+    const viaExecute = await tool.execute("call-1", { to: "bob", body: "from execute" });
+    expect(viaExecute.content[0]?.text).toBe("✓ Sent to tell/bob");
+    await bobReceives();
+  });
+
+  it("sends `openclaw message send` texts to the normalized target as the account name", async () => {
+    const sent = await sendOutboundText({ clientFor }, { cfg, to: "clawtell:tell/bob", text: "from the CLI" });
+    expect(sent.status).toBe("sent");
+    const [message] = await bobReceives();
+    expect(message).toMatchObject({ id: sent.messageId, from: "tell/alice", body: "from the CLI" });
+    await expect(sendOutboundText({ clientFor }, { cfg, to: "telegram:42", text: "x" })).rejects.toMatchObject({ code: "CT_BAD_REQUEST" });
+  });
+});
