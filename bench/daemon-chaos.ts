@@ -10,8 +10,9 @@ const result = await runChaos(cycles);
 process.stdout.write(
   [
     `## daemon chaos: ${result.cycles} SIGKILL cycles in ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    `sent ${result.sent}, delivered ${result.delivered}, lost ${result.lost.length} (goal 0), duplicate deliveries ${result.duplicateDeliveries}, left unacked on the server ${result.unackedOnServer}`,
+    `sent ${result.sent}, delivered ${result.delivered}, lost ${result.lost.length} (goal 0), still queued ${result.pending.length}, dead letters ${result.dead.length}, duplicate deliveries ${result.duplicateDeliveries}, left unacked on the server ${result.unackedOnServer}`,
+    ...result.dead.slice(0, 10).map((d) => `  dead ${d.id}: ${d.code} after ${d.attempts} attempts`),
     "",
   ].join("\n"),
 );
-if (result.lost.length > 0) process.exitCode = 1;
+if (result.lost.length > 0 || result.pending.length > 0 || result.dead.length > 0) process.exitCode = 1;

@@ -4,8 +4,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClawTellClient } from "../../src/client/index.js";
+import { openQueueStore, queueFileOf } from "../../src/daemon/index.js";
+import { createSilentLogger } from "../../src/infra/index.js";
 import { CLI_PATH } from "./cli-process.js";
-import { waitFor } from "./http-stub.js";
 import { api, startTestServer } from "./test-server.js";
 import { startWebhookRecorder } from "./webhook-recorder.js";
 
@@ -13,7 +14,12 @@ export interface ChaosResult {
   cycles: number;
   sent: number;
   delivered: number;
+  /** Accepted by the server, yet neither delivered, nor waiting in the local queue, nor a dead letter. */
   lost: string[];
+  /** Still waiting in the local queue when the run gave up waiting (not lost: a later run delivers them). */
+  pending: string[];
+  /** Dead letters, with the error that put each there. */
+  dead: Array<{ id: string; code: string; attempts: number }>;
   duplicateDeliveries: number;
   unackedOnServer: number;
 }
@@ -24,6 +30,20 @@ function startDaemon(configPath: string, stateDir: string): { child: ChildProces
     env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" },
   });
   return { child, exited: new Promise((resolve) => child.once("exit", () => resolve())) };
+}
+
+/** Waits until `count()` reaches `target`, or stops growing for `quietMs` (at most `capMs` in all). */
+async function waitForProgressToEnd(count: () => number, target: number, quietMs = 15_000, capMs = 300_000): Promise<void> {
+  const started = Date.now();
+  let last = -1;
+  let lastChangeAt = Date.now();
+  while (count() < target && Date.now() - lastChangeAt < quietMs && Date.now() - started < capMs) {
+    if (count() !== last) {
+      last = count();
+      lastChangeAt = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export async function runChaos(cycles: number, options: { random?: () => number; messagesPerCycle?: number } = {}): Promise<ChaosResult> {
@@ -70,24 +90,33 @@ export async function runChaos(cycles: number, options: { random?: () => number;
     }
     await server.restart();
     const final = startDaemon(configPath, stateDir);
+    const deliveredIds = (): Set<string> => new Set(hook.deliveries.map((d) => String(d.body["id"])));
+    let unackedOnServer: number;
     try {
-      const deliveredIds = () => new Set(hook.deliveries.map((d) => String(d.body["id"])));
-      await waitFor(() => sent.every((id) => deliveredIds().has(id)), 60_000).catch(() => undefined);
-      await waitFor(() => true, 10);
+      await waitForProgressToEnd(() => deliveredIds().size, sent.length);
       const res = await api(server, "GET", "/api/messages/poll?timeout=0&limit=100", { key: bob.apiKey });
-      const delivered = deliveredIds();
-      return {
-        cycles,
-        sent: sent.length,
-        delivered: delivered.size,
-        lost: sent.filter((id) => !delivered.has(id)),
-        duplicateDeliveries: hook.deliveries.length - delivered.size,
-        unackedOnServer: (res.body["messages"] as unknown[]).length,
-      };
+      unackedOnServer = (res.body["messages"] as unknown[]).length;
     } finally {
       final.child.kill("SIGTERM");
       await final.exited;
     }
+    // Whatever was not delivered must still be in the daemon's hands: waiting in its queue or a dead letter.
+    const queue = await openQueueStore({ path: queueFileOf(stateDir, "default"), logger: createSilentLogger() });
+    const pendingIds = new Set(queue.list().map((job) => job.id));
+    const dead = queue.deadLetters().map((job) => ({ id: job.id, code: job.lastError?.code ?? "?", attempts: job.attempts }));
+    await queue.close();
+    const delivered = deliveredIds();
+    const deadIds = new Set(dead.map((d) => d.id));
+    return {
+      cycles,
+      sent: sent.length,
+      delivered: delivered.size,
+      lost: sent.filter((id) => !delivered.has(id) && !pendingIds.has(id) && !deadIds.has(id)),
+      pending: sent.filter((id) => !delivered.has(id) && pendingIds.has(id)),
+      dead,
+      duplicateDeliveries: hook.deliveries.length - delivered.size,
+      unackedOnServer,
+    };
   } finally {
     await hook.close();
     await server.close();
