@@ -3,6 +3,7 @@
  * server ones). Loopback only; never part of `npm test`.
  */
 import { runDaemonQueueBench } from "./daemon-queue.js";
+import { runPluginLatencyBench } from "./plugin-latency.js";
 import { runIdleConnectionsBench } from "./server-idle-connections.js";
 import { runThroughputBench } from "./server-throughput.js";
 
@@ -15,4 +16,7 @@ if (only !== "daemon") {
   await runThroughputBench();
   await runIdleConnectionsBench();
 }
-if (only !== "server") await runDaemonQueueBench();
+if (only !== "server") {
+  await runDaemonQueueBench();
+  await runPluginLatencyBench();
+}
