@@ -12,8 +12,8 @@ import { ensureDir, systemClock, type Clock, type Logger } from "../infra/index.
 import type { Message } from "../protocol/index.js";
 import type { ChatForwarder } from "./contracts.js";
 import { startDeliveryLoop, type DeliverySinks } from "./delivery-loop.js";
-import { openQueueStore, type Job, type QueueAlarm, type QueueStore } from "./queue/index.js";
-import { queueAlarmText } from "./templates.js";
+import { createHumanAlerts } from "./human-alerts.js";
+import { openQueueStore, type Job, type QueueStore } from "./queue/index.js";
 
 export interface AccountDaemonOptions {
   readonly account: ResolvedAccount;
@@ -27,6 +27,8 @@ export interface AccountDaemonOptions {
   /** Receiver tuning (tests shorten these). */
   readonly receiver?: { streamTimeoutS?: number; pollTimeoutS?: number; fallbackDurationMs?: number; maxBackoffMs?: number };
   readonly onSettled?: (job: Job, outcome: "delivered" | "retry" | "dead") => void;
+  /** The CLI named in dead-letter alerts. @defaultValue "clawtell" */
+  readonly operatorCommand?: string;
 }
 
 export interface DaemonStatus {
@@ -58,22 +60,19 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
   let lastAckError: string | undefined;
   await ensureDir(options.stateDir);
 
-  const raiseAlarm = (alarm: QueueAlarm): void => {
-    const detail =
-      alarm.kind === "state_corrupt"
-        ? `the queue file was unreadable and was moved to ${alarm.report.movedTo} (${alarm.report.reason})`
-        : `${alarm.exported} dead letters beyond the limit were exported to ${alarm.exportedTo}`;
-    void options.forwarder
-      ?.send({ kind: "alarm", accountId: account.accountId, text: queueAlarmText(detail), ...(account.forwardTo === undefined ? {} : { forwardTo: account.forwardTo }) })
-      .catch((err: unknown) => logger.error({ err }, "queue alarm could not be sent"));
-  };
-
+  const alerts = createHumanAlerts({
+    account: () => account,
+    logger,
+    ...(options.forwarder === undefined ? {} : { forwarder: options.forwarder }),
+    ...(options.operatorCommand === undefined ? {} : { operatorCommand: options.operatorCommand }),
+  });
   const queue = await openQueueStore({
     path: queueFileOf(options.stateDir, account.accountId),
     policy: account.queue,
     clock,
     logger,
-    onAlarm: raiseAlarm,
+    onAlarm: alerts.queueAlarm,
+    onDeadLetter: alerts.deadLetter,
   });
   const client = createClawTellClient({
     baseUrl: account.baseUrl,
@@ -112,7 +111,12 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
     }
   };
 
-  const paused = (): boolean => queue.pendingCount() >= account.queue.maxPending;
+  const paused = (): boolean => {
+    const pending = queue.pendingCount();
+    const full = pending >= account.queue.maxPending;
+    alerts.queueFull(pending, full);
+    return full;
+  };
   const receiver = startReceiver({
     client,
     accountLevel: account.accountLevel,

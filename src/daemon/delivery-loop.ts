@@ -1,7 +1,8 @@
 /**
  * Works the queue: claims due jobs and delivers each one — the 🦞 copy to the human once, then the hand-over to its
  * target once — keeping order per route and sender (a message waits while an earlier one from the same sender to the
- * same route is still pending), and turning failures into retries or dead letters with one alert each.
+ * same route is still pending), and turning failures into retries or dead letters (the queue's `onDeadLetter` alerts
+ * the human, see human-alerts.ts).
  */
 
 import PQueue from "p-queue";
@@ -9,7 +10,7 @@ import { describeError, isClawTellError, isRetryable, ClawTellError, type Clock,
 import { resolveRoute, type ResolvedAccount } from "../config/index.js";
 import type { ChatForwarder, ResolvedRoute, Sink } from "./contracts.js";
 import type { Job, QueueStore } from "./queue/index.js";
-import { deadLetterAlert, deliveryBanner } from "./templates.js";
+import { deliveryBanner } from "./templates.js";
 
 export interface DeliverySinks {
   readonly agent?: Sink;
@@ -64,22 +65,6 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
   };
   const agentOf = (route: ResolvedRoute): string | undefined => (route.target.kind === "agent" ? route.target.agentId : undefined);
 
-  const alertDead = async (job: Job, route: ResolvedRoute): Promise<void> => {
-    if (options.forwarder === undefined) return;
-    const agentId = agentOf(route);
-    try {
-      await options.forwarder.send({
-        kind: "dead_letter",
-        accountId: job.accountId,
-        ...(agentId === undefined ? {} : { agentId }),
-        ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
-        text: deadLetterAlert({ id: job.id, from: job.message.from, recipient: job.recipient, attempts: job.attempts, ...(job.lastError === undefined ? {} : { lastError: job.lastError.message }) }),
-      });
-    } catch (err) {
-      logger.error({ err, messageId: job.id }, "dead-letter alert could not be sent");
-    }
-  };
-
   const sinkFor = (route: ResolvedRoute): Sink => {
     const sink = options.sinks[route.target.kind];
     if (sink !== undefined) return sink;
@@ -124,7 +109,6 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
         if (controller.signal.aborted) return; // stopping: the lease runs out and the job is delivered again
         const updated = await queue.fail(job.id, describeError(err), isRetryable(err), isClawTellError(err) ? err.retryAfterMs : undefined);
         logger.warn({ err, messageId: job.id, attempts: updated.attempts, state: updated.state }, "delivery failed");
-        if (updated.state === "dead") await alertDead(updated, route);
         settle(updated, updated.state === "dead" ? "dead" : "retry");
         return;
       }

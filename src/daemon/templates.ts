@@ -64,21 +64,24 @@ export interface DeadLetterInfo {
   readonly lastError?: string;
 }
 
+/** The CLI that operates the queue: `clawtell` standalone, `openclaw clawtell` inside OpenClaw. */
+export const DEFAULT_OPERATOR_COMMAND = "clawtell";
+
 /** One alert per dead letter: what failed, and how to deliver it once the cause is fixed. */
-export function deadLetterAlert(dead: DeadLetterInfo): string {
+export function deadLetterAlert(dead: DeadLetterInfo, command = DEFAULT_OPERATOR_COMMAND): string {
   return [
     "☠️ ClawTell message could not be delivered",
     "",
     `from ${tell(dead.from)} → ${tell(dead.recipient)} (message ${dead.id})`,
     `gave up after ${plural(dead.attempts, "attempt")}${dead.lastError === undefined ? "" : `; last error: ${dead.lastError}`}`,
     "",
-    `Fix the cause, then run: clawtell dead-letters retry ${dead.id}`,
+    `Fix the cause, then run: ${command} dead-letters retry ${dead.id}`,
   ].join("\n");
 }
 
 /** Many dead letters at once become one digest instead of a flood (the first ten listed, then a count). */
-export function deadLetterDigest(dead: readonly DeadLetterInfo[]): string {
-  if (dead.length === 1 && dead[0] !== undefined) return deadLetterAlert(dead[0]);
+export function deadLetterDigest(dead: readonly DeadLetterInfo[], command = DEFAULT_OPERATOR_COMMAND): string {
+  if (dead.length === 1 && dead[0] !== undefined) return deadLetterAlert(dead[0], command);
   const shown = dead.slice(0, DIGEST_MAX_LISTED).map((d) => `• ${tell(d.from)} → ${tell(d.recipient)} (${d.id}): ${d.lastError ?? "failed"}`);
   const more = dead.length > DIGEST_MAX_LISTED ? [`… and ${dead.length - DIGEST_MAX_LISTED} more`] : [];
   return [
@@ -87,7 +90,7 @@ export function deadLetterDigest(dead: readonly DeadLetterInfo[]): string {
     ...shown,
     ...more,
     "",
-    "See them with: clawtell dead-letters ls; retry with: clawtell dead-letters retry --all",
+    `See them with: ${command} dead-letters ls; retry with: ${command} dead-letters retry --all`,
   ].join("\n");
 }
 

@@ -72,6 +72,7 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     sinks: { agent },
     forwarder,
     stateDir: account.stateDir ?? deps.stateDir,
+    operatorCommand: "openclaw clawtell",
     logger,
     clock,
     ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),

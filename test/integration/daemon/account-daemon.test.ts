@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { parseChannelConfig, resolveAccounts, type ResolvedAccount } from "../../../src/config/index.js";
-import { createCommandSink, createWebhookSink, startAccountDaemon, type AccountDaemonHandle, type HumanNotice } from "../../../src/daemon/index.js";
+import { createCommandSink, createWebhookSink, openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle, type HumanNotice } from "../../../src/daemon/index.js";
 import { createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import type { CreatedName } from "../../../src/server/index.js";
 import { waitFor } from "../../helpers/http-stub.js";
@@ -45,8 +45,9 @@ describe("account daemon against the embedded server", () => {
     if (account === undefined) throw new Error("no account");
     return account;
   };
-  const start = async (raw: Record<string, unknown>, transport: "sse" | "longpoll" = "sse") => {
+  const start = async (raw: Record<string, unknown>, transport: "sse" | "longpoll" = "sse", operatorCommand?: string) => {
     daemon = await startAccountDaemon({
+      ...(operatorCommand === undefined ? {} : { operatorCommand }),
       account: accountOf({ transport, ...raw }),
       sinks: { webhook: createWebhookSink({ clock: systemClock }), command: createCommandSink() },
       forwarder: { send: async (notice) => void notices.push(notice) },
@@ -117,6 +118,43 @@ describe("account daemon against the embedded server", () => {
     expect(await daemon?.retryDeadLetters(sent.messageId ?? "")).toBe(1);
     await waitFor(() => hook.deliveries.length === 2 && daemon?.queue.pendingCount() === 0);
     expect(await serverStillHolds(bob.apiKey)).toBe(0);
+  });
+
+  it("alerts the human about a message that died because its deliveries were cut short, naming the operator command", async () => {
+    // A previous daemon took the message and stopped mid-delivery on its last allowed attempt.
+    const previous = await openQueueStore({ path: queueFileOf(stateDir, "default"), logger: createSilentLogger(), policy: { maxAttempts: 3, backoffBaseMs: 50, backoffCapMs: 200, deadLetterMaxCount: 10, deadLetterRetentionDays: 1 } });
+    const message = { id: "msg-cut-short", from: "tell/alice", to_name: "bob", subject: "Message", body: "cut short", createdAt: new Date().toISOString(), attachments: [] };
+    await previous.enqueueMany([{ id: message.id, accountId: "default", recipient: "bob", routeKey: "bob", message }]);
+    for (let attempt = 1; attempt < 3; attempt++) {
+      previous.claimDue(1, 60_000);
+      await previous.fail(message.id, { code: "CT_UPSTREAM", message: "503" }, true, 0);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(previous.claimDue(1, 60_000).map((j) => j.id)).toEqual([message.id]);
+    await previous.close();
+
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url }, forward: false } } }, "sse", "openclaw clawtell");
+    await waitFor(() => notices.length === 1);
+    expect(daemon?.queue.deadLetters().map((d) => [d.id, d.lastError?.code])).toEqual([[message.id, "CT_TIMEOUT"]]);
+    expect(notices[0]).toMatchObject({ kind: "dead_letter", accountId: "default" });
+    expect(notices[0]?.text).toContain("openclaw clawtell dead-letters retry msg-cut-short");
+    expect(hook.deliveries).toHaveLength(0);
+  });
+
+  it("says once that the local queue is full, and leaves new messages on the server", async () => {
+    hook.answers.push(503, 503, 503, 503, 503, 503);
+    await start({ name: "bob", apiKey: bob.apiKey, queue: { backoffBaseMs: 60_000, backoffCapMs: 60_000, maxAttempts: 3, maxPending: 2 }, routing: { bob: { webhook: { url: hook.url }, forward: false } } });
+    await send("bob", "one");
+    await waitFor(() => daemon?.queue.pendingCount() === 1);
+    await send("bob", "two");
+    await waitFor(() => notices.some((n) => n.kind === "alarm"), 10_000);
+    await send("bob", "three");
+    await new Promise((r) => setTimeout(r, 300));
+    const alarms = notices.filter((n) => n.kind === "alarm");
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.text).toContain("2 messages wait to be delivered (limit 2, queue.maxPending)");
+    expect(daemon?.status()).toMatchObject({ pending: 2, paused: true });
+    expect(await serverStillHolds(bob.apiKey)).toBe(1);
   });
 
   it("dead-letters an agent route in the standalone daemon with a clear reason", async () => {

@@ -99,6 +99,12 @@ describe("dead-letter alerts", () => {
     expect(deadLetterDigest(many.slice(0, 2))).not.toContain("more");
   });
 
+  it("names the CLI the human has: `openclaw clawtell` inside OpenClaw", () => {
+    expect(deadLetterAlert(letter, "openclaw clawtell")).toMatch(/Fix the cause, then run: openclaw clawtell dead-letters retry 6c1f$/);
+    const digest = deadLetterDigest([letter, { ...letter, id: "7d2e" }], "openclaw clawtell");
+    expect(digest).toContain("See them with: openclaw clawtell dead-letters ls; retry with: openclaw clawtell dead-letters retry --all");
+  });
+
   it("a digest of one is the single alert", () => {
     expect(deadLetterDigest([letter])).toBe(deadLetterAlert(letter));
   });

@@ -1,0 +1,73 @@
+/**
+ * What the queue tells the human on its own: one ☠️ alert per dead letter, however it died (a failed attempt, or an
+ * attempt cut short too often), and 🚨 alarms when the queue file was unreadable, the dead letters overflowed, or the
+ * queue is full. Each goes to the chat of the route's agent (or the configured `forwardTo`); a failed send is logged,
+ * never retried in a loop.
+ */
+
+import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import type { Logger } from "../infra/index.js";
+import type { ChatForwarder, HumanNotice } from "./contracts.js";
+import type { Job, QueueAlarm } from "./queue/index.js";
+import { deadLetterAlert, deadLetterOverflowAlarm, DEFAULT_OPERATOR_COMMAND, queueFullAlarm, stateCorruptAlarm } from "./templates.js";
+
+export interface HumanAlertsOptions {
+  readonly account: () => ResolvedAccount;
+  readonly forwarder?: ChatForwarder;
+  readonly logger: Logger;
+  /** The CLI named in the alerts (`clawtell`, or `openclaw clawtell` inside OpenClaw). */
+  readonly operatorCommand?: string;
+}
+
+export interface HumanAlerts {
+  deadLetter(job: Job): void;
+  queueAlarm(alarm: QueueAlarm): void;
+  /** Says once that the queue is full, and again only after it has drained below the limit in between. */
+  queueFull(pending: number, full: boolean): void;
+}
+
+export function createHumanAlerts(options: HumanAlertsOptions): HumanAlerts {
+  const { logger } = options;
+  const command = options.operatorCommand ?? DEFAULT_OPERATOR_COMMAND;
+  let fullAlarmSent = false;
+
+  const send = (notice: Omit<HumanNotice, "accountId">): void => {
+    const account = options.account();
+    const forwardTo = notice.forwardTo ?? account.forwardTo;
+    void options.forwarder
+      ?.send({ ...notice, accountId: account.accountId, ...(forwardTo === undefined ? {} : { forwardTo }) })
+      .catch((err: unknown) => logger.error({ err, kind: notice.kind }, "alert could not be sent to the human"));
+  };
+
+  return {
+    deadLetter(job) {
+      logger.error({ messageId: job.id, attempts: job.attempts, lastError: job.lastError }, "message dead-lettered");
+      const route = resolveRoute(options.account(), job.recipient);
+      const info = { id: job.id, from: job.message.from, recipient: job.recipient, attempts: job.attempts, ...(job.lastError === undefined ? {} : { lastError: job.lastError.message }) };
+      send({
+        kind: "dead_letter",
+        text: deadLetterAlert(info, command),
+        ...(route.target.kind === "agent" ? { agentId: route.target.agentId } : {}),
+        ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
+      });
+    },
+    queueAlarm(alarm) {
+      const maxCount = options.account().queue.deadLetterMaxCount;
+      const text =
+        alarm.kind === "state_corrupt"
+          ? stateCorruptAlarm({ movedTo: alarm.report.movedTo, reason: alarm.report.reason })
+          : deadLetterOverflowAlarm({ exported: alarm.exported, exportedTo: alarm.exportedTo, maxCount });
+      send({ kind: "alarm", text });
+    },
+    queueFull(pending, full) {
+      if (!full) {
+        fullAlarmSent = false;
+        return;
+      }
+      if (fullAlarmSent) return;
+      fullAlarmSent = true;
+      logger.warn({ pending }, "local queue full; new messages stay on the server");
+      send({ kind: "alarm", text: queueFullAlarm({ pending, maxPending: options.account().queue.maxPending }) });
+    },
+  };
+}
