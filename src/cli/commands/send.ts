@@ -17,7 +17,7 @@ export function registerSendCommand(program: Command, io: Io): void {
     .option("--config <file>", "openclaw.json")
     .action(async (flags: { from: string; to: string; body: string; subject: string; replyTo?: string; config?: string }) => {
       const { createClawTellClient } = await import("../../client/index.js");
-      const { loadOpenClawConfig, resolveAccounts, resolveRoute } = await import("../../config/index.js");
+      const { loadOpenClawConfig, resolveAccounts, resolveSenderApiKey } = await import("../../config/index.js");
       const { stripNamePrefix } = await import("../../protocol/index.js");
       const { configPath } = resolveDaemonPaths(flags, process.env, process.cwd());
       const config = await loadOpenClawConfig(configPath);
@@ -26,7 +26,8 @@ export function registerSendCommand(program: Command, io: Io): void {
       if (account === undefined) {
         throw new ClawTellError("CT_BAD_REQUEST", `--from: tell/${from} is not a configured name (channels.clawtell.name or a routing entry)`, { field: "from" });
       }
-      const key = resolveRoute(account, from).replyApiKey;
+      // The name's own route key, else the account key: `_default` never lends its key to an outbound identity.
+      const key = resolveSenderApiKey(account, from);
       const client = createClawTellClient({ baseUrl: account.baseUrl, apiKey: key });
       const result = await client.send({
         to: flags.to,
