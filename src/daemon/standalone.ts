@@ -4,10 +4,9 @@
  * a valid change restarts the accounts whose settings changed; an invalid one is reported and the old config kept.
  */
 
-import { watch, type FSWatcher } from "chokidar";
 import { isDeepStrictEqual } from "node:util";
 import type { Dispatcher } from "undici";
-import { loadOpenClawConfig, resolveAccounts, type LoadedOpenClawConfig, type ResolvedAccount } from "../config/index.js";
+import { loadOpenClawConfig, resolveAccounts, watchConfigFile, type ConfigWatchHandle, type LoadedOpenClawConfig, type ResolvedAccount } from "../config/index.js";
 import { systemClock, type Clock, type Logger } from "../infra/index.js";
 import { startAccountDaemon, type AccountDaemonHandle, type DaemonStatus } from "./account-daemon.js";
 import type { ChatForwarder } from "./contracts.js";
@@ -89,21 +88,18 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
     log,
   );
 
-  let watcher: FSWatcher | undefined;
-  let reloading = Promise.resolve();
-  if (options.watchConfig !== false) {
-    watcher = watch(options.configPath, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 } });
-    watcher.on("change", () => {
-      reloading = reloading.then(async () => {
-        try {
-          await apply(await loadOpenClawConfig(options.configPath));
-          log.info("configuration reloaded");
-        } catch (err) {
-          log.error({ err }, "configuration change ignored: the file is invalid; the previous settings stay in force");
-        }
-      });
-    });
-  }
+  // A valid change is applied (one at a time); an invalid one is logged by the watcher and the old settings stay.
+  const watcher: ConfigWatchHandle | undefined =
+    options.watchConfig === false
+      ? undefined
+      : await watchConfigFile(
+          options.configPath,
+          async (config) => {
+            await apply(config);
+            log.info("configuration reloaded");
+          },
+          { logger: log, clock },
+        );
 
   return {
     status: () => [...running.values()].map((r) => r.handle.status()),
@@ -111,7 +107,6 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
     async stop() {
       await requests.close();
       await watcher?.close();
-      await reloading;
       for (const { handle } of running.values()) await handle.stop();
       running.clear();
     },
