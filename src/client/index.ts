@@ -12,7 +12,6 @@ export { openStream, openStreamBatches, STREAM_INACTIVITY_DEFAULT_MS, type Strea
 export {
   startReceiver,
   type ReceiverHandle,
-  type ReceiverMode,
   type ReceiverOptions,
   type ReceiverState,
   type ReceiverTransport,

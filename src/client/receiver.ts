@@ -12,14 +12,10 @@ import { STREAM_INACTIVITY_DEFAULT_MS } from "./sse-stream.js";
 
 /** How messages are being received: the configured transport, the fallback, a key problem, or not at all. */
 export type ReceiverTransport = "sse" | "longpoll" | "fallback-longpoll" | "config_error" | "stopped";
-/** @deprecated Use `ReceiverTransport`. */
-export type ReceiverMode = ReceiverTransport;
 
 /** A snapshot for status pages and probes. */
 export interface ReceiverState {
   readonly transport: ReceiverTransport;
-  /** @deprecated The same as `transport`. */
-  readonly mode: ReceiverTransport;
   /** A stream is open or the last poll answered. */
   readonly connected: boolean;
   /** Pulling is held by `pause()` or `isPaused`. */
@@ -36,8 +32,6 @@ export interface ReceiverOptions {
   readonly client: ClawTellClient;
   /** Receive every name of the account (`?account=true`, `poll-account`) rather than the key's name. @defaultValue false */
   readonly account?: boolean;
-  /** @deprecated Use `account`. */
-  readonly accountLevel?: boolean;
   readonly transport: "sse" | "longpoll";
   /** Awaited before anything more is pulled. Throwing means "not taken": the messages stay on the server. */
   readonly onMessages: (messages: Message[]) => Promise<void>;
@@ -92,14 +86,14 @@ export function startReceiver(options: ReceiverOptions): ReceiverHandle {
   const { client, clock } = options;
   const logger = options.logger.child({ component: "client.receiver" });
   const random = options.random ?? Math.random;
-  const account = options.account ?? options.accountLevel ?? false;
+  const account = options.account ?? false;
   const controller = new AbortController();
   const signal = controller.signal;
   const stopFromOutside = (): void => controller.abort(new ClawTellError("CT_ABORTED", "receiver stopped"));
   if (options.signal?.aborted === true) stopFromOutside();
   options.signal?.addEventListener("abort", stopFromOutside, { once: true });
 
-  let state: ReceiverState = { transport: options.transport, mode: options.transport, connected: false, paused: false, consecutiveFailures: 0 };
+  let state: ReceiverState = { transport: options.transport, connected: false, paused: false, consecutiveFailures: 0 };
   let lastEventId: string | undefined;
   let fallbackUntil = Number.NEGATIVE_INFINITY;
   let keyRejected = false;
@@ -107,9 +101,8 @@ export function startReceiver(options: ReceiverOptions): ReceiverHandle {
   let manuallyPaused = false;
   let wake: (() => void) | undefined;
 
-  const set = (patch: Partial<Omit<ReceiverState, "mode">>): void => {
-    const next = { ...state, ...patch };
-    state = { ...next, mode: next.transport };
+  const set = (patch: Partial<ReceiverState>): void => {
+    state = { ...state, ...patch };
   };
   /** Abortable by stop(); a pause wait (`wakeable`) also ends early on resume(). */
   const sleep = async (ms: number, wakeable = false): Promise<void> => {

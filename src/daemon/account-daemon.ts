@@ -119,7 +119,7 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
   };
   const receiver = startReceiver({
     client,
-    accountLevel: account.accountLevel,
+    account: account.accountLevel,
     transport: account.transport,
     onMessages: takeIn,
     isPaused: paused,

@@ -55,14 +55,14 @@ export function daemonSnapshot(status: DaemonStatus): Partial<AccountSnapshot> {
   const queue = `queue:${status.pending} dead:${status.deadLetters}${status.paused ? " paused" : ""}`;
   const lastError = receiver.lastError?.message ?? status.lastAckError ?? null;
   return {
-    running: receiver.mode !== "stopped",
+    running: receiver.transport !== "stopped",
     connected: receiver.connected,
     // `openclaw channels status` prints `mode` (not statusState) in its text output: carry the queue there too.
-    mode: `${receiver.mode} ${queue}`,
+    mode: `${receiver.transport} ${queue}`,
     statusState: queue,
     stateReason: queue,
     lastError,
-    lifecycle: receiver.mode === "config_error" ? "blocked" : receiver.connected ? "ready" : "recovering",
+    lifecycle: receiver.transport === "config_error" ? "blocked" : receiver.connected ? "ready" : "recovering",
     ...(receiver.lastMessageAt === undefined ? {} : { lastInboundAt: receiver.lastMessageAt }),
   };
 }

@@ -82,7 +82,7 @@ describe("receiver", () => {
     await send("three");
     await waitFor(() => received.length === 3);
     expect(bodies()).toEqual(["one", "two", "three"]);
-    expect(r.state()).toMatchObject({ transport: "sse", mode: "sse", connected: true, consecutiveFailures: 0 });
+    expect(r.state()).toMatchObject({ transport: "sse", connected: true, consecutiveFailures: 0 });
     expect(r.state().lastMessageAt).toBeGreaterThan(0);
   });
 
