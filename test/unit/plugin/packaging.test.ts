@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildChannelConfigJsonSchema } from "../../../src/config/index.js";
 import { PLUGIN_ID, SEND_TOOL_NAME } from "../../../src/plugin/index.js";
+import { renderManifest } from "../../../scripts/generate-config-schema.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(resolve(root, file), "utf8")) as Record<string, unknown>;
@@ -33,6 +34,9 @@ describe("plugin packaging", () => {
     const { $schema: _dialect, ...generated } = buildChannelConfigJsonSchema();
     expect(manifest.channelConfigs["clawtell"]?.schema).toEqual(generated);
     expect(manifest.configSchema).toEqual({ type: "object", additionalProperties: false, properties: {} });
+    // `npm run gen:schema` rewrites the manifest; on a current manifest it changes nothing.
+    const text = readFileSync(resolve(root, "openclaw.plugin.json"), "utf8");
+    expect(renderManifest(text)).toBe(text);
   });
 
   it("agrees with package.json and the code on ids, version, tool and skill", () => {
