@@ -29,11 +29,14 @@ async function accountIds(stateDir: string, only?: string): Promise<string[]> {
 /** The daemon's modules, loaded on use so that other commands start fast. */
 const daemonModule = () => import("../../daemon/index.js");
 
-/** Opens an account's queue file; nothing is written unless a change is made. */
-async function openQueue(stateDir: string, accountId: string) {
+/**
+ * Opens an account's queue file: to look (read-only, safe beside a running daemon), or to change it when no daemon
+ * runs (takes the file's lock, so a daemon starting meanwhile waits its turn or is refused).
+ */
+async function openQueue(stateDir: string, accountId: string, mode: "read" | "change" = "read") {
   const { openQueueStore, queueFileOf } = await daemonModule();
   const { createSilentLogger } = await import("../../infra/logger.js");
-  return openQueueStore({ path: queueFileOf(stateDir, accountId), policy: POLICY, logger: createSilentLogger() });
+  return openQueueStore({ path: queueFileOf(stateDir, accountId), policy: POLICY, logger: createSilentLogger(), readOnly: mode === "read" });
 }
 
 const jobRow = (accountId: string, job: Job): string[] => [
@@ -94,7 +97,7 @@ export function registerQueueCommands(program: Command, io: Io): void {
         if (!result.ok) throw new ClawTellError("CT_INTERNAL", result.error ?? "the daemon refused the request");
         total += result.count;
       } else {
-        const store = await openQueue(stateDir, accountId);
+        const store = await openQueue(stateDir, accountId, "change");
         if (op === "purge") total += await store.purgeDead(messageId);
         else total += messageId === undefined ? await store.retryAllDead() : (await store.retryDead(messageId)) ? 1 : 0;
         await store.close();

@@ -7,7 +7,7 @@
 import { rename } from "node:fs/promises";
 import type { Adapter } from "lowdb";
 import type { ZodType } from "zod";
-import { readFileIfExists, writeFileDurable } from "../../infra/index.js";
+import { ClawTellError, readFileIfExists, writeFileDurable } from "../../infra/index.js";
 
 /** What was found unreadable, where it was moved, and why. */
 export interface CorruptFileReport {
@@ -23,6 +23,8 @@ export interface DurableFileAdapterOptions<T> {
   readonly onCorrupt: (report: CorruptFileReport) => void;
   /** Replaces the durable write (tests inject disk-full failures here). */
   readonly write?: (path: string, data: string) => Promise<void>;
+  /** A reader beside the daemon: a corrupt file is reported (`CT_STATE_CORRUPT`), never moved; writes are refused. */
+  readonly readOnly?: boolean;
 }
 
 /** A lowdb adapter over `options.path`; `read` resolves null when the file is missing or was moved aside as corrupt. */
@@ -40,12 +42,14 @@ export function createDurableFileAdapter<T>(options: DurableFileAdapterOptions<T
       } catch (err) {
         reason = `not JSON: ${err instanceof Error ? err.message : String(err)}`;
       }
+      if (options.readOnly === true) throw new ClawTellError("CT_STATE_CORRUPT", `${options.path}: ${reason}`, { field: options.path });
       const movedTo = `${options.path}.corrupt-${options.now()}`;
       await rename(options.path, movedTo);
       options.onCorrupt({ path: options.path, movedTo, reason });
       return null;
     },
     async write(data) {
+      if (options.readOnly === true) throw new ClawTellError("CT_STATE_WRITE_FAILED", `${options.path} was opened read-only`);
       await write(options.path, JSON.stringify(data));
     },
   };

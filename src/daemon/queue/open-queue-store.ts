@@ -13,6 +13,7 @@ import { createMemoryPersistence, openFilePersistence, type FilePersistenceOptio
 import type { QueueStore, QueueStoreOptions } from "./queue-port.js";
 import { createQueueStore } from "./queue-store.js";
 import type { AppendFn } from "./journal.js";
+import { acquireQueueLock } from "./queue-lock.js";
 
 export interface FileQueueStoreOptions extends Partial<Pick<QueueStoreOptions, "clock">>, Omit<QueueStoreOptions, "clock" | "overflowPath"> {
   /** The snapshot file, e.g. `<stateDir>/queue-<accountId>.json`. */
@@ -25,12 +26,22 @@ export interface FileQueueStoreOptions extends Partial<Pick<QueueStoreOptions, "
   readonly compactAfterLines?: number;
   /** Called after every completed durable write. */
   readonly onWrite?: (kind: WriteKind) => void;
+  /**
+   * Look without taking the file (a CLI beside a running daemon): no lock, nothing written, moved or created;
+   * changes are refused with `CT_STATE_WRITE_FAILED`. Otherwise the store holds `<path>.lock` until closed.
+   */
+  readonly readOnly?: boolean;
 }
 
-/** Opens (or creates) the durable queue at `path`; a corrupt snapshot is moved aside with a `state_corrupt` alarm. */
+/**
+ * Opens (or creates) the durable queue at `path`; a corrupt snapshot is moved aside with a `state_corrupt` alarm.
+ * Throws `CT_CONFLICT` when another live process has it open.
+ */
 export async function openFileQueueStore(options: FileQueueStoreOptions): Promise<QueueStore> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
+  const readOnly = options.readOnly === true;
+  const lock = readOnly ? undefined : await acquireQueueLock(options.path, logger);
   const persistenceOptions: FilePersistenceOptions = {
     path: options.path,
     logger,
@@ -43,9 +54,26 @@ export async function openFileQueueStore(options: FileQueueStoreOptions): Promis
     ...(options.append === undefined ? {} : { append: options.append }),
     ...(options.compactAfterLines === undefined ? {} : { compactAfterLines: options.compactAfterLines }),
     ...(options.onWrite === undefined ? {} : { onWrite: options.onWrite }),
+    ...(readOnly ? { readOnly } : {}),
   };
-  const persistence = await openFilePersistence(persistenceOptions);
-  return createQueueStore(persistence, { ...options, clock, logger, overflowPath: `${options.path}.dead-letters.overflow.jsonl` });
+  try {
+    const persistence = await openFilePersistence(persistenceOptions);
+    const store = createQueueStore(persistence, { ...options, clock, logger, overflowPath: `${options.path}.dead-letters.overflow.jsonl` });
+    if (lock === undefined) return store;
+    return {
+      ...store,
+      async close() {
+        try {
+          await store.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
 }
 
 export type MemoryQueueStoreOptions = Partial<Omit<QueueStoreOptions, "overflowPath">> & { readonly onWrite?: (kind: WriteKind) => void };

@@ -4,7 +4,7 @@
  */
 
 import { Low } from "lowdb";
-import type { Logger } from "../../infra/index.js";
+import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createDurableFileAdapter, type CorruptFileReport } from "./durable-file-adapter.js";
 import { openJournal, replayJournal, type AppendFn, type JournalLine } from "./journal.js";
 import { QueueStateSchema, emptyQueueState, type QueueState } from "./queue-state.js";
@@ -49,6 +49,8 @@ export interface FilePersistenceOptions {
   readonly compactAfterLines?: number;
   /** Called after every completed write (tests count group commits). */
   readonly onWrite?: (kind: WriteKind) => void;
+  /** Load only (a CLI beside a running daemon): nothing is written, moved or created. */
+  readonly readOnly?: boolean;
 }
 
 export async function openFilePersistence(options: FilePersistenceOptions): Promise<QueuePersistence> {
@@ -59,6 +61,7 @@ export async function openFilePersistence(options: FilePersistenceOptions): Prom
     now: options.now,
     onCorrupt: options.onCorrupt,
     ...(options.write === undefined ? {} : { write: options.write }),
+    ...(options.readOnly === true ? { readOnly: true } : {}),
   });
   const db = new Low<QueueState>(adapter, emptyQueueState());
   const journalPath = `${options.path}.journal`;
@@ -77,6 +80,14 @@ export async function openFilePersistence(options: FilePersistenceOptions): Prom
   for (let i = 0; i < 3 && replayed.stale && replayed.gen > (db.data.generation ?? 0); i++) replayed = await load();
   if (replayed.skipped > 0) log.warn({ skipped: replayed.skipped }, "unreadable journal lines skipped (an interrupted write)");
   if (replayed.stale) log.info({ gen: replayed.gen }, "journal of an older snapshot ignored (its lines are in the snapshot)");
+  if (options.readOnly === true) {
+    return {
+      loaded: replayed.state,
+      write: () => Promise.reject(new ClawTellError("CT_STATE_WRITE_FAILED", `${options.path} was opened read-only`)),
+      writes: () => 0,
+      close: async () => undefined,
+    };
+  }
 
   const journal = openJournal(journalPath, options.append);
   const compactAfter = options.compactAfterLines ?? 5_000;

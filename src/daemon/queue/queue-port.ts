@@ -57,6 +57,8 @@ export interface QueueStoreOptions {
   readonly dedupeMaxCount?: number;
   /** Where dead letters pushed off a full shelf are exported. */
   readonly overflowPath?: string;
+  /** A view for readers beside the daemon: jobs are shown as stored (an interrupted delivery stays `delivering`). */
+  readonly readOnly?: boolean;
 }
 
 export interface QueueStore {

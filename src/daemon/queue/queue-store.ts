@@ -51,7 +51,7 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
   for (const job of loaded.jobs) {
     // A job that was being delivered when the daemon stopped is delivered again (at least once); the cut-short
     // attempt counts.
-    if (job.state === "delivering") place(transition(job, { type: "lease_expired" }, now0, policy));
+    if (job.state === "delivering" && options.readOnly !== true) place(transition(job, { type: "lease_expired" }, now0, policy));
     else jobs.set(job.id, job);
   }
   shelf.expire(now0);

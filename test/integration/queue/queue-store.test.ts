@@ -41,6 +41,8 @@ const track = (store: QueueStore): QueueStore => {
   return store;
 };
 const open = async (overrides: Partial<FileQueueStoreOptions> = {}) => track(await openFileQueueStore({ path, policy: TEST_POLICY, logger, ...overrides }));
+/** A look at the files as another process sees them while the writer holds them. */
+const peek = () => open({ readOnly: true });
 
 describeQueueStoreContract("file", async (deps) => track(await openFileQueueStore({ path: join(dir, `q-${Math.random().toString(36).slice(2)}.json`), logger, ...deps })));
 
@@ -60,7 +62,7 @@ describe("file queue store", () => {
     await pending;
     expect(await readFile(`${path}.journal`, "utf8")).toContain('"id":"durable"');
     // Another process reading the files now (as after a crash) finds it.
-    const reader = await open();
+    const reader = await peek();
     expect(reader.list().map((j) => j.id)).toEqual(["durable"]);
   });
 
@@ -82,7 +84,7 @@ describe("file queue store", () => {
     await Promise.all(Array.from({ length: 100 }, (_, i) => store.enqueueMany([makeNewJob(`g${i}`)])));
     expect(kinds.length).toBeGreaterThanOrEqual(1);
     expect(kinds.length).toBeLessThanOrEqual(3);
-    expect((await open()).pendingCount()).toBe(100);
+    expect((await peek()).pendingCount()).toBe(100);
   });
 
   it("keeps jobs, dead letters and dedupe across reopen, and redelivers what was being delivered with the attempt counted", async () => {
@@ -165,6 +167,7 @@ describe("file queue store", () => {
     expect(store.get("done")).toBeUndefined();
     failing = false;
     await store.enqueueMany([makeNewJob("next")]);
+    await store.close();
     const reopened = await open();
     expect(reopened.list().map((j) => j.id)).toEqual(["other", "next"]);
     expect((await reopened.enqueueMany([makeNewJob("done")])).duplicates).toEqual(["done"]);
@@ -203,11 +206,11 @@ describe("file queue store", () => {
     }
     await expect(store.fail("e2", boom, false)).rejects.toMatchObject({ code: "CT_STATE_WRITE_FAILED" });
     // The file still holds e1 as a dead letter.
-    expect((await open()).deadLetters().map((j) => j.id)).toEqual(["e1"]);
+    expect((await peek()).deadLetters().map((j) => j.id)).toEqual(["e1"]);
     await rm(overflow, { recursive: true, force: true });
     await store.enqueueMany([makeNewJob("e3")]);
     expect((await readFile(overflow, "utf8")).trim().split("\n").map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(["e1"]);
-    expect((await open()).deadLetters().map((j) => j.id)).toEqual(["e2"]);
+    expect((await peek()).deadLetters().map((j) => j.id)).toEqual(["e2"]);
   });
 
   it("appends only changes to the journal and folds it into the snapshot now and then", async () => {
@@ -218,7 +221,7 @@ describe("file queue store", () => {
     const snapshot = JSON.parse(await readFile(path, "utf8")) as { jobs: unknown[]; generation: number };
     expect(snapshot.jobs.length).toBeGreaterThanOrEqual(10);
     expect((await readFile(`${path}.journal`, "utf8")).trim().split("\n").length).toBeLessThanOrEqual(10);
-    expect((await open()).pendingCount()).toBe(25);
+    expect((await peek()).pendingCount()).toBe(25);
   });
 
   it("never replays an old journal over a newer snapshot (crash between compaction and journal restart)", async () => {
@@ -249,7 +252,7 @@ describe("file queue store", () => {
     // The torn write was never confirmed, so its message must be taken when the server sends it again.
     expect((await next.enqueueMany([makeNewJob("torn")])).accepted).toEqual(["torn"]);
     await next.enqueueMany([makeNewJob("after-crash")]);
-    expect((await open()).list().map((j) => j.id)).toEqual(["kept", "torn", "after-crash"]);
+    expect((await peek()).list().map((j) => j.id)).toEqual(["kept", "torn", "after-crash"]);
   });
 
   it("remembers delivered ids across reopen within the dedupe window, and forgets them after it", async () => {
@@ -272,10 +275,10 @@ describe("file queue store", () => {
     const writes: Array<Promise<unknown>> = [];
     for (let i = 0; i < 30; i++) writes.push(writer.enqueueMany([makeNewJob(`w${i}`)]));
     const counts: number[] = [];
-    for (let i = 0; i < 5; i++) counts.push((await open()).pendingCount());
+    for (let i = 0; i < 5; i++) counts.push((await peek()).pendingCount());
     await Promise.all(writes);
     for (const count of counts) expect(count).toBeLessThanOrEqual(30);
-    expect((await open()).pendingCount()).toBe(30);
+    expect((await peek()).pendingCount()).toBe(30);
     const names = await readdir(dir);
     expect(names.filter((n) => n.includes("corrupt"))).toEqual([]);
   });
