@@ -7,6 +7,9 @@
 import { errors as undiciErrors, request, type Dispatcher } from "undici";
 import { ClawTellError, type Clock, type ErrorCode, type Logger } from "../infra/index.js";
 
+/** The options every chat sender takes besides its credentials and API root. */
+export type ChatSenderBaseOptions = Omit<ChatHttpDeps, "logger" | "secrets"> & { readonly logger?: Logger };
+
 /** What a sender needs from the outside world. */
 export interface ChatHttpDeps {
   readonly clock: Clock;

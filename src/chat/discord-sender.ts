@@ -4,26 +4,16 @@
  * texts are disabled (`allowed_mentions`), so a stranger's `@everyone` never pings a server.
  */
 
-import type { Dispatcher } from "undici";
-import { ClawTellError, createSilentLogger, type Clock, type Logger } from "../infra/index.js";
-import { postWithRateLimit, type ChatAnswerReader, type ChatHttpDeps } from "./chat-http.js";
+import { ClawTellError, createSilentLogger } from "../infra/index.js";
+import { postWithRateLimit, type ChatAnswerReader, type ChatHttpDeps, type ChatSenderBaseOptions } from "./chat-http.js";
 import { DISCORD_MAX_CHARS, type ChatSender } from "./chat-sender.js";
 import { parseDiscordTarget } from "./chat-target.js";
 import { splitText } from "./split-text.js";
 
-export interface DiscordSenderOptions {
+export interface DiscordSenderOptions extends ChatSenderBaseOptions {
   readonly token: string;
   /** REST root including the version. @defaultValue "https://discord.com/api/v10" */
   readonly apiRoot?: string;
-  readonly clock: Clock;
-  readonly logger?: Logger;
-  readonly dispatcher?: Dispatcher;
-  /** Per request. @defaultValue 15000 */
-  readonly timeoutMs?: number;
-  /** 429s waited out per part. @defaultValue 3 */
-  readonly maxRateLimitWaits?: number;
-  /** Longer rate-limit waits are returned to the caller instead. @defaultValue 60000 */
-  readonly maxRetryAfterMs?: number;
 }
 
 const discordAnswers: ChatAnswerReader = {

@@ -4,26 +4,16 @@
  * human sees the sender's text unaltered (legacy Markdown would eat `_` in names), and part sizes are exact.
  */
 
-import { ClawTellError, createSilentLogger, type Clock, type Logger } from "../infra/index.js";
-import type { Dispatcher } from "undici";
-import { postWithRateLimit, type ChatAnswerReader } from "./chat-http.js";
+import { ClawTellError, createSilentLogger } from "../infra/index.js";
+import { postWithRateLimit, type ChatAnswerReader, type ChatSenderBaseOptions } from "./chat-http.js";
 import { TELEGRAM_MAX_CHARS, type ChatSender } from "./chat-sender.js";
 import { parseTelegramTarget } from "./chat-target.js";
 import { splitText } from "./split-text.js";
 
-export interface TelegramSenderOptions {
+export interface TelegramSenderOptions extends ChatSenderBaseOptions {
   readonly botToken: string;
   /** Bot API root without `/bot<token>`. @defaultValue "https://api.telegram.org" */
   readonly apiRoot?: string;
-  readonly clock: Clock;
-  readonly logger?: Logger;
-  readonly dispatcher?: Dispatcher;
-  /** Per request. @defaultValue 15000 */
-  readonly timeoutMs?: number;
-  /** 429s waited out per part. @defaultValue 3 */
-  readonly maxRateLimitWaits?: number;
-  /** Longer rate-limit waits are returned to the caller instead. @defaultValue 60000 */
-  readonly maxRetryAfterMs?: number;
 }
 
 const telegramAnswers: ChatAnswerReader = {
