@@ -63,6 +63,7 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
   const alerts = createHumanAlerts({
     account: () => account,
     logger,
+    clock,
     ...(options.forwarder === undefined ? {} : { forwarder: options.forwarder }),
     ...(options.operatorCommand === undefined ? {} : { operatorCommand: options.operatorCommand }),
   });
@@ -156,6 +157,7 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
       await delivery.stop();
       logger.debug("delivery stopped");
       await queue.close();
+      alerts.flush();
       logger.info("account stopped");
     },
   };

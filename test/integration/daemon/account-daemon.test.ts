@@ -120,6 +120,21 @@ describe("account daemon against the embedded server", () => {
     expect(await serverStillHolds(bob.apiKey)).toBe(0);
   });
 
+  it("sends one digest instead of a flood when several messages die at once", async () => {
+    hook.answers.push(410, 410, 410);
+    // Waiting on the server, they arrive in one batch and die within one window.
+    const ids = [];
+    for (const body of ["first", "second", "third"]) ids.push((await send("bob", body)).messageId ?? "");
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url }, forward: false } } });
+    await waitFor(() => daemon?.queue.deadLetters().length === 3, 10_000);
+    await waitFor(() => notices.length > 0, 5_000);
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.text).toMatch(/^☠️ 3 ClawTell messages could not be delivered/);
+    for (const id of ids) expect(notices[0]?.text).toContain(id);
+    expect(notices[0]?.text).toContain("clawtell dead-letters retry --all");
+  });
+
   it("alerts the human about a message that died because its deliveries were cut short, naming the operator command", async () => {
     // A previous daemon took the message and stopped mid-delivery on its last allowed attempt.
     const previous = await openQueueStore({ path: queueFileOf(stateDir, "default"), logger: createSilentLogger(), policy: { maxAttempts: 3, backoffBaseMs: 50, backoffCapMs: 200, deadLetterMaxCount: 10, deadLetterRetentionDays: 1 } });
