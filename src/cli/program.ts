@@ -6,7 +6,7 @@ import { registerDaemonCommand } from "./commands/daemon.js";
 import { registerQueueCommands } from "./commands/queue.js";
 import { registerSendCommand } from "./commands/send.js";
 import { registerServerCommand } from "./commands/server.js";
-import { EXIT_USAGE, reportFailure, type Io } from "./output.js";
+import { EXIT_USAGE, reportFailure, type Io } from "../infra/terminal-io.js";
 
 /** The `clawtell` command with every command group registered; commands write through `io`. */
 export function buildProgram(io: Io): Command {

@@ -10,7 +10,7 @@ import { loadOpenClawConfig, resolveAccounts, watchConfigFile, type ConfigWatchH
 import { systemClock, type Clock, type Logger } from "../infra/index.js";
 import { startAccountDaemon, type AccountDaemonHandle, type DaemonStatus } from "./account-daemon.js";
 import type { ChatForwarder } from "./contracts.js";
-import { serveOperatorRequests } from "./operator-requests.js";
+import { createOperatorDesk } from "./operator-desk.js";
 import { createCommandSink, createWebhookSink } from "./sinks/index.js";
 
 export interface StandaloneOptions {
@@ -39,7 +39,8 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
     webhook: createWebhookSink({ clock, ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }) }),
     command: createCommandSink(),
   };
-  const running = new Map<string, { account: ResolvedAccount; handle: AccountDaemonHandle }>();
+  const running = new Map<string, { account: ResolvedAccount; handle: AccountDaemonHandle; unregister: () => Promise<void> }>();
+  const desk = createOperatorDesk(options.logger);
   let forwarder: ChatForwarder | undefined;
 
   const apply = async (config: LoadedOpenClawConfig): Promise<void> => {
@@ -53,10 +54,11 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
         next.sseUrl === current.account.sseUrl && next.transport === current.account.transport && next.accountLevel === current.account.accountLevel;
       if (next !== undefined && sameConnection) {
         current.handle.update(next);
-        running.set(id, { account: next, handle: current.handle });
+        running.set(id, { ...current, account: next });
         log.info({ accountId: id }, "account settings updated");
         continue;
       }
+      await current.unregister();
       await current.handle.stop();
       running.delete(id);
       log.info({ accountId: id }, "account stopped");
@@ -72,22 +74,14 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
         clock,
         ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       });
-      running.set(id, { account, handle });
+      // `clawtell dead-letters retry | purge` reach the running account through its state folder.
+      const unregister = await desk.register(account.stateDir ?? options.stateDir, id, handle);
+      running.set(id, { account, handle, unregister });
       log.info({ accountId: id, name: account.name }, "account started");
     }
   };
 
   await apply(await loadOpenClawConfig(options.configPath));
-  const requests = await serveOperatorRequests(
-    options.stateDir,
-    async (request) => {
-      const daemon = running.get(request.accountId)?.handle;
-      if (daemon === undefined) throw new Error(`no running account "${request.accountId}"`);
-      return request.op === "retry" ? daemon.retryDeadLetters(request.messageId) : daemon.queue.purgeDead(request.messageId);
-    },
-    log,
-  );
-
   // A valid change is applied (one at a time); an invalid one is logged by the watcher and the old settings stay.
   const watcher: ConfigWatchHandle | undefined =
     options.watchConfig === false
@@ -105,9 +99,11 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
     status: () => [...running.values()].map((r) => r.handle.status()),
     account: (id) => running.get(id)?.handle,
     async stop() {
-      await requests.close();
       await watcher?.close();
-      for (const { handle } of running.values()) await handle.stop();
+      for (const { handle, unregister } of running.values()) {
+        await unregister();
+        await handle.stop();
+      }
       running.clear();
     },
   };

@@ -2,7 +2,7 @@
 
 import type { Command } from "commander";
 import { explainDataDirError, resolveDataDir } from "../data-dir.js";
-import type { Io } from "../output.js";
+import type { Io } from "../../infra/terminal-io.js";
 
 /** Registers `clawtell admin` and its subcommands (`create-name`). */
 export function registerAdminCommands(program: Command, io: Io): void {

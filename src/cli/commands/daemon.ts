@@ -2,7 +2,7 @@
 
 import type { Command } from "commander";
 import { resolveDaemonPaths } from "../daemon-context.js";
-import type { Io } from "../output.js";
+import type { Io } from "../../infra/terminal-io.js";
 
 export function registerDaemonCommand(program: Command, io: Io): void {
   program

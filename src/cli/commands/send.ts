@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/errors.js";
 import { resolveDaemonPaths } from "../daemon-context.js";
-import type { Io } from "../output.js";
+import type { Io } from "../../infra/terminal-io.js";
 
 export function registerSendCommand(program: Command, io: Io): void {
   program

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/errors.js";
 import { explainDataDirError, resolveDataDir, shellWord } from "../data-dir.js";
-import type { Io } from "../output.js";
+import type { Io } from "../../infra/terminal-io.js";
 import { waitForStopSignal } from "../signals.js";
 
 function parsePort(value: string): number {

@@ -1,6 +1,6 @@
 /** What commands print: results on stdout, user errors as one line on stderr with exit code 2. */
 
-import { ClawTellError } from "../infra/errors.js";
+import { ClawTellError } from "./errors.js";
 
 /** Where a command writes: `out` for results (stdout), `err` for errors (stderr); one call = one line. */
 export interface Io {
