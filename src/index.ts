@@ -1,12 +1,13 @@
 /**
  * The OpenClaw plugin entry (`openclaw.extensions` → dist/index.js): registers the `clawtell` channel and the
- * `clawtell_send` tool. Wiring only; nothing runs at import time.
+ * `clawtell_send` tool and the `openclaw clawtell` commands. Wiring only; nothing runs at import time.
  */
 
 import { defineChannelPluginEntry } from "openclaw/plugin-sdk/channel-core";
 import type { OpenClawPluginApi, PluginRuntime } from "openclaw/plugin-sdk/channel-core";
 import { createPluginRuntimeStore } from "openclaw/plugin-sdk/runtime-store";
 import { createClawTellChannelPlugin, createToolFactory, PLUGIN_DESCRIPTION, PLUGIN_ID, PLUGIN_NAME, SEND_TOOL_NAME } from "./plugin/index.js";
+import { registerOperatorCli } from "./plugin/cli/register.js";
 
 const runtimeStore = createPluginRuntimeStore<PluginRuntime>({ pluginId: PLUGIN_ID, errorMessage: "ClawTell runtime not initialized" });
 
@@ -24,6 +25,8 @@ const entry: ClawTellPluginEntry = defineChannelPluginEntry({
   description: PLUGIN_DESCRIPTION,
   plugin: createClawTellChannelPlugin({ runtime: runtimeStore.getRuntime }),
   setRuntime: runtimeStore.setRuntime,
+  // `openclaw clawtell …` (the descriptor keeps root help from loading the plugin).
+  registerCliMetadata: registerOperatorCli,
   registerFull: (api) => {
     api.registerTool(createToolFactory(), { names: [SEND_TOOL_NAME] });
   },

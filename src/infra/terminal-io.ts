@@ -17,8 +17,19 @@ export const processIo: Io = {
 /** Exit code for input the user can fix. */
 export const EXIT_USAGE = 2;
 
+/** Ends a command with an exit code after it has said everything itself (e.g. `doctor` found problems). */
+export class CommandExit extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = "CommandExit";
+    this.exitCode = exitCode;
+  }
+}
+
 /** Turns a failure into a one-line message and an exit code; unexpected errors keep their stack for bug reports. */
 export function reportFailure(io: Io, err: unknown): number {
+  if (err instanceof CommandExit) return err.exitCode;
   if (err instanceof ClawTellError) {
     io.err(`error: ${err.message}`);
     return err.code === "CT_INTERNAL" ? 1 : EXIT_USAGE;

@@ -5,7 +5,7 @@
 
 import type { Dispatcher } from "undici";
 import { createClawTellClient } from "../client/index.js";
-import { startAccountDaemon, type AccountDaemonHandle, type AccountDaemonOptions } from "../daemon/index.js";
+import { startAccountDaemon, type AccountDaemonHandle, type AccountDaemonOptions, type OperatorDesk } from "../daemon/index.js";
 import { ClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { PluginAccount } from "./accounts.js";
 import { createAgentSink } from "./agent-sink.js";
@@ -38,6 +38,8 @@ export interface AccountRunDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly receiver?: AccountDaemonOptions["receiver"];
   /** Called once the daemon runs (tests, operator access). */
   readonly onStarted?: (daemon: AccountDaemonHandle) => void;
+  /** Serves `openclaw clawtell dead-letters retry | purge` for the running account. */
+  readonly desk?: OperatorDesk;
 }
 
 /** Runs the account until `ctx.abortSignal` fires; resolves after the daemon has stopped. */
@@ -67,11 +69,12 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
   });
   const agent = createAgentSink({ runtime: deps.runtime, cfg: () => ctx.cfg, account: () => account, client, forwarder, clock, logger });
 
+  const stateDir = account.stateDir ?? deps.stateDir;
   const daemon = await startAccountDaemon({
     account,
     sinks: { agent },
     forwarder,
-    stateDir: account.stateDir ?? deps.stateDir,
+    stateDir,
     operatorCommand: "openclaw clawtell",
     logger,
     clock,
@@ -79,6 +82,10 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     ...(deps.receiver === undefined ? {} : { receiver: deps.receiver }),
   });
   deps.onStarted?.(daemon);
+  const unregister = await deps.desk?.register(stateDir, ctx.accountId, daemon).catch((err: unknown) => {
+    logger.warn({ err }, "operator commands (dead-letters retry | purge) cannot reach this account while it runs");
+    return undefined;
+  });
   logger.info({ name: account.name, transport: account.transport, accountLevel: account.accountLevel }, "ClawTell account running");
 
   const publish = (): void => ctx.setStatus({ ...base, ...daemonSnapshot(daemon.status()), lastStartAt: startedAt });
@@ -92,6 +99,7 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     });
   } finally {
     clearInterval(ticker);
+    await unregister?.();
     await daemon.stop();
     ctx.setStatus({ ...base, running: false, connected: false, lifecycle: "stopped", lastStartAt: startedAt, lastStopAt: clock.now() });
     logger.info("ClawTell account stopped");

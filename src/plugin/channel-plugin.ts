@@ -6,8 +6,8 @@
 
 import { createChannelPluginBase, createChatChannelPlugin, type ChannelPlugin, type OpenClawConfig, type PluginRuntime } from "openclaw/plugin-sdk/channel-core";
 import { createMessageReceiptFromOutboundResults, defineChannelMessageAdapter } from "openclaw/plugin-sdk/channel-outbound";
-import { createClawTellClient, type ClawTellClient } from "../client/index.js";
-import type { ResolvedAccount } from "../config/index.js";
+import { clientFor } from "./client-for.js";
+import { createOperatorDesk, type OperatorDesk } from "../daemon/index.js";
 import { systemClock } from "../infra/index.js";
 import { listAccountIds, resolvePluginAccount, type PluginAccount } from "./accounts.js";
 import { runAccount } from "./account-runner.js";
@@ -26,14 +26,13 @@ export interface ChannelPluginDeps {
   readonly runtime: () => PluginRuntime;
 }
 
-const clientFor = (account: ResolvedAccount, apiKey: string): ClawTellClient =>
-  createClawTellClient({ baseUrl: account.baseUrl, ...(account.sseUrl === null ? {} : { sseUrl: account.sseUrl }), apiKey });
-
 export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlugin<PluginAccount, ProbeResult> {
   const sendText = async (ctx: { cfg: OpenClawConfig; to: string; text: string; accountId?: string | null; replyToId?: string | null; signal?: AbortSignal }) => {
     const sent = await sendOutboundText({ clientFor }, ctx);
     return { messageId: sent.messageId };
   };
+  /** One per gateway process: serves operator requests for every running account. */
+  let desk: OperatorDesk | undefined;
 
   const config: ChannelPlugin<PluginAccount>["config"] = {
     listAccountIds: (cfg) => listAccountIds(cfg),
@@ -75,6 +74,7 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
               sendBatch: host.sendBatch,
               stateDir: `${host.stateDir()}/${CHANNEL_ID}`,
               logger: createHostLogger(sink),
+              desk: (desk ??= createOperatorDesk(createHostLogger(sink))),
             },
           );
         },

@@ -94,7 +94,7 @@ export function collectStatusIssues(accounts: readonly AccountSnapshot[]): Statu
     } else if (a.mode?.startsWith("config_error") === true) {
       issues.push({ channel: CHANNEL_ID, accountId: a.accountId, kind: "config", message: `ClawTell refused the account: ${a.lastError ?? "check apiKey"}` });
     } else if (typeof a.stateReason === "string" && /dead:[1-9]/.test(a.stateReason)) {
-      issues.push({ channel: CHANNEL_ID, accountId: a.accountId, kind: "runtime", message: `ClawTell has undelivered messages (${a.stateReason}); see clawtell dead-letters ls` });
+      issues.push({ channel: CHANNEL_ID, accountId: a.accountId, kind: "runtime", message: `ClawTell has undelivered messages (${a.stateReason}); see openclaw clawtell dead-letters ls` });
     }
   }
   return issues;

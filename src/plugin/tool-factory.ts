@@ -4,7 +4,7 @@
  */
 
 import type { AnyAgentTool, OpenClawPluginToolFactory } from "openclaw/plugin-sdk/plugin-entry";
-import { createClawTellClient } from "../client/index.js";
+import { clientFor } from "./client-for.js";
 import { createSendTool } from "./send-tool.js";
 
 export function createToolFactory(): OpenClawPluginToolFactory {
@@ -12,8 +12,7 @@ export function createToolFactory(): OpenClawPluginToolFactory {
     if (ctx.senderIsOwner === false) return null;
     const tool: AnyAgentTool = createSendTool({
       cfg: () => ctx.getRuntimeConfig?.() ?? ctx.runtimeConfig ?? ctx.config,
-      clientFor: (account, apiKey) =>
-        createClawTellClient({ baseUrl: account.baseUrl, ...(account.sseUrl === null ? {} : { sseUrl: account.sseUrl }), apiKey }),
+      clientFor,
     });
     return tool;
   };

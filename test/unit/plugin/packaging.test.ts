@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { buildChannelConfigJsonSchema } from "../../../src/config/index.js";
 import { PLUGIN_ID, SEND_TOOL_NAME } from "../../../src/plugin/index.js";
 import { renderManifest } from "../../../scripts/generate-config-schema.js";
+import { CLI_DESCRIPTORS } from "../../../src/plugin/cli/register.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(resolve(root, file), "utf8")) as Record<string, unknown>;
@@ -19,6 +20,7 @@ describe("plugin packaging", () => {
     contracts: { tools: string[] };
     configSchema: Record<string, unknown>;
     channelConfigs: Record<string, { schema: Record<string, unknown> }>;
+    cliCommands: unknown[];
   };
   const pkg = readJson("package.json") as {
     version: string;
@@ -29,6 +31,10 @@ describe("plugin packaging", () => {
     devDependencies: Record<string, string>;
     dependencies: Record<string, string>;
   };
+
+  it("lists `openclaw clawtell` in cliCommands exactly as the entry registers it", () => {
+    expect(manifest.cliCommands).toEqual(CLI_DESCRIPTORS);
+  });
 
   it("declares channels.clawtell with exactly the schema generated from the config code", () => {
     const { $schema: _dialect, ...generated } = buildChannelConfigJsonSchema();

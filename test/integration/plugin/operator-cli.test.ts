@@ -1,0 +1,150 @@
+// `openclaw clawtell …` run as OpenClaw runs it (our program on the words after `clawtell`), against the real server
+// and real queue files: routes without secrets, status, doctor's findings, dead letters retried with and without a
+// running account, and send with the configured key.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parseChannelConfig, resolveAccounts } from "../../../src/config/index.js";
+import { createOperatorDesk, openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle } from "../../../src/daemon/index.js";
+import { ClawTellError, createSilentLogger, type Io } from "../../../src/infra/index.js";
+import { clientFor } from "../../../src/plugin/client-for.js";
+import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
+import type { OperatorContext } from "../../../src/plugin/cli/context.js";
+import { makeNewJob, TEST_POLICY } from "../../helpers/jobs.js";
+import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
+
+const logger = createSilentLogger();
+
+describe("openclaw clawtell", () => {
+  let server: TestServer;
+  let stateDir: string;
+  const keys: Record<string, string> = {};
+  let daemon: AccountDaemonHandle | undefined;
+  let stopServing: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    stateDir = await mkdtemp(join(tmpdir(), "clawtell-operator-"));
+    for (const [name, email] of [["alice", "owner@example.com"], ["carol", "owner@example.com"], ["bob", "bob@example.com"]] as const) {
+      keys[name] = (await server.createName(name, email)).apiKey;
+    }
+  });
+  afterEach(async () => {
+    await stopServing?.();
+    await daemon?.stop();
+    daemon = undefined;
+    stopServing = undefined;
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  const cfgWith = (clawtell: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ channels: { clawtell: { baseUrl: server.url, ...clawtell } }, ...rest });
+  const good = () => cfgWith({ name: "alice", apiKey: keys["alice"], routing: { alice: { agent: "main" }, carol: { agent: "main", apiKey: keys["carol"] } } });
+
+  async function run(cfg: unknown, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
+    const ctx: OperatorContext = { io, cfg, stateDir, clientFor, agentIds: () => ["main", "helper"], timeoutMs: 2000 };
+    const code = await runOperatorCli(argv, ctx);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  }
+
+  /** A queue file for the default account with one pending message and one dead letter. */
+  async function seedQueue(): Promise<void> {
+    const store = await openQueueStore({ path: queueFileOf(stateDir, "default"), policy: TEST_POLICY, logger });
+    await store.enqueueMany([makeNewJob("pending-1", { recipient: "alice", routeKey: "alice" }), makeNewJob("dead-1", { recipient: "alice", routeKey: "alice" })]);
+    store.claimDue(2, 60_000);
+    await store.fail("dead-1", { code: "CT_SINK_FAILED", message: "agent refused" }, false);
+    await store.fail("pending-1", { code: "CT_SINK_FAILED", message: "busy" }, true);
+    await store.close();
+  }
+
+  it("lists the routes with masked keys, never the secrets", async () => {
+    const { code, out } = await run(good(), "routes");
+    expect(code).toBe(0);
+    expect(out).toMatch(/default\s+tell\/alice\s+agent main\s+yes\s+account key claw_\w+…/);
+    expect(out).toMatch(/default\s+tell\/carol\s+agent main\s+yes\s+own key claw_\w+…/);
+    for (const key of Object.values(keys)) expect(out).not.toContain(key);
+  });
+
+  it("shows each account's server, queue and dead letters in status", async () => {
+    await seedQueue();
+    const { code, out } = await run(good(), "status", "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual([
+      { accountId: "default", name: "alice", baseUrl: server.url, enabled: true, queued: 1, deadLetters: 1, server: { ok: true, name: "alice" } },
+    ]);
+    const text = await run(good(), "status");
+    expect(text.out).toMatch(/default\s+tell\/alice\s+enabled\s+not running\s+1\s+1\s+ok/);
+  });
+
+  it("retries dead letters on the file when no gateway runs, and through the running account when one does", async () => {
+    await rm(queueFileOf(stateDir, "default"), { force: true });
+    await rm(`${queueFileOf(stateDir, "default")}.journal`, { force: true });
+    await seedQueue();
+    expect((await run(good(), "dead-letters", "ls")).out).toMatch(/dead-1\s+default\s+tell\/alice\s+tell\/alice\s+dead\s+1/);
+    expect((await run(good(), "dead-letters", "retry", "--all")).out).toBe("1 dead letter queued again (delivered when the gateway runs)");
+    expect((await run(good(), "queue", "ls")).out).toMatch(/dead-1\s+default\s+tell\/alice\s+tell\/alice\s+queued\s+0/);
+    expect((await run(good(), "dead-letters", "retry")).code).toBe(2);
+
+    // A running account holds the file: the request goes to it.
+    const [account] = resolveAccounts(parseChannelConfig({ name: "alice", apiKey: keys["alice"], baseUrl: server.url, transport: "longpoll" }));
+    if (account === undefined) throw new Error("no account");
+    const refused = { deliver: async () => Promise.reject(new ClawTellError("CT_ROUTE_UNKNOWN", "agent refused", { retryable: false })) };
+    daemon = await startAccountDaemon({ account, sinks: { agent: refused }, stateDir, logger });
+    stopServing = await createOperatorDesk(logger).register(stateDir, "default", daemon);
+    // From another sender, so it does not wait behind the earlier messages of tell/alice.
+    const fromZoe = makeNewJob("dead-2", { recipient: "alice", routeKey: "alice" });
+    await daemon.queue.enqueueMany([{ ...fromZoe, message: { ...fromZoe.message, from: "tell/zoe" } }]);
+    daemon.update(account);
+    for (let i = 0; i < 100 && daemon.queue.deadLetters().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(daemon.queue.deadLetters().map((j) => j.id)).toContain("dead-2");
+    const purged = await run(good(), "dead-letters", "purge", "dead-2");
+    expect(purged.out, purged.err).toBe("1 dead letter purged");
+    expect(daemon.queue.get("dead-2")).toBeUndefined();
+  });
+
+  it("doctor finds foreign keys, names not on the account, unknown agents and a hidden tool — and passes once fixed", async () => {
+    const broken = cfgWith(
+      { name: "alice", apiKey: keys["alice"], routing: { carol: { agent: "ghost", apiKey: keys["bob"] }, zed: { agent: "main" } } },
+      { tools: { profile: "messaging" } },
+    );
+    const { code, out } = await run(broken, "doctor");
+    expect(code).toBe(1);
+    expect(out).toContain(`✓ channels.clawtell.apiKey: ${server.url} answers as tell/alice`);
+    expect(out).toContain('✗ channels.clawtell.routing.carol.agent: no agent "ghost" in OpenClaw (agents: main, helper)');
+    expect(out).toContain("✗ channels.clawtell.routing.carol.apiKey: the key belongs to another account (tell/bob)");
+    expect(out).toContain("✗ channels.clawtell.routing.zed: tell/zed is not a name of this account (it has tell/alice, tell/carol)");
+    expect(out).toMatch(/✗ tools: clawtell_send is hidden here \(profile "messaging" leaves plugin tools out and alsoAllow does not list it\)\n\s+→ add "clawtell_send" to tools.alsoAllow/);
+    expect(out).toMatch(/4 problems found$/);
+
+    const fixed = await run({ ...good(), tools: { profile: "messaging", alsoAllow: ["clawtell_send"] } }, "doctor");
+    expect(fixed.out).toMatch(/no problems found$/);
+    expect(fixed.code).toBe(0);
+  });
+
+  it("doctor says when the server does not answer or refuses the key", async () => {
+    const closed = await startTestServer();
+    const url = closed.url;
+    await closed.close();
+    const unreachable = await run(cfgWith({ name: "alice", apiKey: keys["alice"], baseUrl: url }), "doctor");
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.out).toContain(`✗ channels.clawtell.baseUrl: ${url} does not answer`);
+    const refused = await run(cfgWith({ name: "alice", apiKey: "claw_nope_0000000000000000" }), "doctor");
+    expect(refused.out).toMatch(/✗ channels.clawtell.apiKey: the server refused the key/);
+  });
+
+  it("sends as a configured name with its own key", async () => {
+    const sent = await run(good(), "send", "--from", "carol", "--to", "tell/bob", "--body", "hello from carol");
+    expect(sent.code, sent.err).toBe(0);
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: keys["bob"] ?? "" });
+    expect((polled.body["messages"] as Array<Record<string, unknown>>).map((m) => [m["from"], m["body"]])).toEqual([["tell/carol", "hello from carol"]]);
+    const bad = await run(good(), "send", "--to", "tell/bob");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--body/);
+  });
+});
