@@ -26,6 +26,8 @@ export interface AccountRunDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly runtime: ChannelRuntimeSlice<TCfg, TIngress, TCtx>;
   readonly listSessionEntries: (agentId: string) => readonly SessionRowLike[];
   readonly defaultAgentId: (cfg: TCfg) => string;
+  /** The agents OpenClaw has (routes to other ids fail and are retried). */
+  readonly agentIds?: (cfg: TCfg) => readonly string[];
   readonly sendBatch: ChatBatchSender<TCfg>;
   /** Folder for queue files when the account sets no `stateDir` (`<OpenClaw state>/clawtell`). */
   readonly stateDir: string;
@@ -67,7 +69,16 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     sendBatch: deps.sendBatch,
     logger,
   });
-  const agent = createAgentSink({ runtime: deps.runtime, cfg: () => ctx.cfg, account: () => account, client, forwarder, clock, logger });
+  const agent = createAgentSink({
+    runtime: deps.runtime,
+    cfg: () => ctx.cfg,
+    account: () => account,
+    client,
+    forwarder,
+    clock,
+    logger,
+    ...(deps.agentIds === undefined ? {} : { agentIds: deps.agentIds }),
+  });
 
   const stateDir = account.stateDir ?? deps.stateDir;
   const daemon = await startAccountDaemon({

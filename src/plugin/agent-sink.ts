@@ -36,6 +36,8 @@ export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly logger: Logger;
   /** Attempts for sending one reply (network errors, 5xx, 429). @defaultValue 3 */
   readonly replyAttempts?: number;
+  /** The agents OpenClaw has; a route to another id fails (and is retried: the agent may be on its way). */
+  readonly agentIds?: (cfg: TCfg) => readonly string[];
 }
 
 /** Whether the recipient's policy lets the agent answer on its own: only an explicit `true` from the server does. */
@@ -88,6 +90,10 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
       const address = `tell/${sender}`;
       const rt = deps.runtime;
       const cfg = deps.cfg();
+      const known = deps.agentIds?.(cfg);
+      if (known !== undefined && !known.includes(agentId)) {
+        throw new ClawTellError("CT_ROUTE_UNKNOWN", `no agent "${agentId}" in OpenClaw (agents: ${known.join(", ")}); fix the route of tell/${route.recipient}`, { retryable: true });
+      }
 
       // 1. The per-peer session of the routed agent.
       const sessionKey = rt.routing.buildAgentSessionKey({ agentId, channel: CHANNEL_ID, accountId, peer: { kind: "direct", id: sender }, dmScope: DM_SCOPE });

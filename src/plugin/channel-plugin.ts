@@ -71,6 +71,7 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
               runtime: host.channel,
               listSessionEntries: host.listSessionEntries,
               defaultAgentId: host.defaultAgentId,
+              agentIds: host.agentIds,
               sendBatch: host.sendBatch,
               stateDir: `${host.stateDir()}/${CHANNEL_ID}`,
               logger: createHostLogger(sink),

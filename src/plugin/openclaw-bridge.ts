@@ -3,7 +3,7 @@
  * host-runtime.ts describes, so the rest of the adapter (and its tests) can use plain objects.
  */
 
-import { resolveDefaultAgentId } from "openclaw/plugin-sdk/agent-runtime";
+import { listAgentIds, resolveDefaultAgentId } from "openclaw/plugin-sdk/agent-runtime";
 import type { OpenClawConfig, PluginRuntime } from "openclaw/plugin-sdk/channel-core";
 import { sendDurableMessageBatch } from "openclaw/plugin-sdk/channel-outbound";
 import type { ChannelRuntimeSlice, ChatBatchSender, SessionRowLike } from "./host-runtime.js";
@@ -17,6 +17,7 @@ export interface HostRuntimeParts {
   readonly channel: ChannelRuntimeSlice<OpenClawConfig, HostIngress, HostContext>;
   readonly listSessionEntries: (agentId: string) => readonly SessionRowLike[];
   readonly defaultAgentId: (cfg: OpenClawConfig) => string;
+  readonly agentIds: (cfg: OpenClawConfig) => readonly string[];
   readonly sendBatch: ChatBatchSender<OpenClawConfig>;
   /** OpenClaw's state folder (`OPENCLAW_STATE_DIR`, default `~/.openclaw`). */
   readonly stateDir: () => string;
@@ -35,6 +36,7 @@ export function bridgeRuntime(runtime: PluginRuntime): HostRuntimeParts {
     channel,
     listSessionEntries: (agentId) => runtime.agent.session.listSessionEntries({ agentId, readOnly: true }),
     defaultAgentId: (cfg) => resolveDefaultAgentId(cfg),
+    agentIds: (cfg) => listAgentIds(cfg),
     sendBatch: async (params) => sendDurableMessageBatch(params),
     stateDir: () => runtime.state.resolveStateDir(),
   };

@@ -131,6 +131,25 @@ describe("agent sink", () => {
     });
   });
 
+  it("refuses a route to an agent OpenClaw does not have, retryably and before any turn", async () => {
+    const message = await receive("helper", "for a missing agent");
+    const withRoster = createAgentSink({
+      runtime: double.runtime,
+      cfg: () => CFG,
+      account: () => account,
+      client: createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }),
+      forwarder: { send: async (notice) => void notices.push(notice) },
+      clock: systemClock,
+      logger: createSilentLogger(),
+      agentIds: (cfg) => (cfg === CFG ? ["main"] : []),
+    });
+    const failure = await withRoster.deliver(requestFor(message)).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ClawTellError);
+    expect(failure).toMatchObject({ code: "CT_ROUTE_UNKNOWN", retryable: true, message: expect.stringContaining('no agent "helper" in OpenClaw (agents: main)') as unknown });
+    expect(double.dispatched).toHaveLength(0);
+    expect(await bobsInbox()).toEqual([]);
+  });
+
   it("fails without retry when OpenClaw does not admit the message", async () => {
     const message = await receive("alice", "blocked one");
     double.admission = "drop";
