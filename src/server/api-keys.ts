@@ -1,6 +1,9 @@
 /**
  * API keys: `claw_<prefix>_<secret>`. Only a bcrypt hash is stored; the prefix finds the name. A verified key is
  * remembered (as its SHA-256, compared in constant time) so the slow hash runs at most once per key per process.
+ * The slow hash runs on the event loop, so wrong secrets for a known prefix are bounded: after
+ * {@link MAX_KEY_FAILURES_PER_MINUTE} failures in a minute, further unknown secrets for that prefix are refused
+ * without hashing until the minute is over (a key verified before keeps working).
  */
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
@@ -41,6 +44,15 @@ export interface KeyVerifier {
 
 /** How long a verified key's name record is reused before it is read again. */
 export const KEY_RECORD_TTL_MS = 5_000;
+/** Wrong secrets per prefix and minute that still get the slow hash. */
+export const MAX_KEY_FAILURES_PER_MINUTE = 10;
+
+export interface KeyVerifierOptions {
+  /** Epoch ms. @defaultValue Date.now */
+  readonly now?: () => number;
+  /** The slow comparison. @defaultValue bcrypt.compare */
+  readonly compare?: (apiKey: string, hash: string) => Promise<boolean>;
+}
 
 interface VerifiedKey {
   readonly digest: Buffer;
@@ -48,13 +60,32 @@ interface VerifiedKey {
   readonly readAt: number;
 }
 
-export function createKeyVerifier(store: Store, now: () => number = Date.now): KeyVerifier {
+export function createKeyVerifier(store: Store, options: KeyVerifierOptions = {}): KeyVerifier {
+  const now = options.now ?? Date.now;
+  const compare = options.compare ?? ((apiKey: string, hash: string) => bcrypt.compare(apiKey, hash));
+  /** prefix → failures in the current minute. */
+  const failures = new Map<string, { count: number; since: number }>();
+  const throttled = (prefix: string): boolean => {
+    const entry = failures.get(prefix);
+    if (entry === undefined) return false;
+    if (now() - entry.since >= 60_000) {
+      failures.delete(prefix);
+      return false;
+    }
+    return entry.count >= MAX_KEY_FAILURES_PER_MINUTE;
+  };
+  const fail = (prefix: string): undefined => {
+    const entry = failures.get(prefix);
+    if (entry === undefined || now() - entry.since >= 60_000) failures.set(prefix, { count: 1, since: now() });
+    else entry.count += 1;
+    return undefined;
+  };
   /** prefix → the SHA-256 of the full key that passed bcrypt once, with its name record. */
   const verified = new Map<string, VerifiedKey>();
   /** Verifications under way, by key digest: a burst of requests with one new key runs bcrypt once. */
   const inFlight = new Map<string, Promise<NameRecord | undefined>>();
   const slowVerify = async (prefix: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
-    if (!(await bcrypt.compare(apiKey, record.keyHash))) return undefined;
+    if (!(await compare(apiKey, record.keyHash))) return fail(prefix);
     verified.set(prefix, { digest, record, readAt: now() });
     return record;
   };
@@ -76,6 +107,7 @@ export function createKeyVerifier(store: Store, now: () => number = Date.now): K
       const id = digest.toString("hex");
       let pending = inFlight.get(id);
       if (pending === undefined) {
+        if (throttled(prefix)) return undefined;
         pending = slowVerify(prefix, apiKey, digest, record).finally(() => inFlight.delete(id));
         inFlight.set(id, pending);
       }

@@ -46,7 +46,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       clock,
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
     }),
-    auth: createAuthenticator(deps.store, createKeyVerifier(deps.store, () => clock.now()), () => clock.now()),
+    auth: createAuthenticator(deps.store, createKeyVerifier(deps.store, { now: () => clock.now() }), () => clock.now()),
     names: createNameDirectory(deps.store, () => clock.now()),
     clock,
     logger,

@@ -10,6 +10,7 @@ import { ClawTellError } from "../../infra/index.js";
 import type { CommunicationMode, DeliveryPolicy } from "../../protocol/index.js";
 import type {
   AccountRecord,
+  AckedMessage,
   ListEntry,
   ListKind,
   MessageCounts,
@@ -181,20 +182,18 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
     },
     listUnacked(recipientIds, limit, excludeSeqs) {
       if (recipientIds.length === 0) return [];
-      const result: MessageRecord[] = [];
-      // Leased (in-flight) messages are skipped in memory; fetch enough rows to get past them.
-      const rows = stmt(
-        `SELECT * FROM messages INDEXED BY messages_pending
-         WHERE recipient_id IN (SELECT value FROM json_each(?)) AND acked_at IS NULL
-         ORDER BY seq LIMIT ?`,
-      ).all(JSON.stringify(recipientIds), limit + excludeSeqs.size) as Row[];
-      for (const row of rows) {
-        const message = toMessage(row);
-        if (excludeSeqs.has(message.seq)) continue;
-        result.push(message);
-        if (result.length >= limit) break;
+      // Leased (in-flight) messages are left out in SQL, so their bodies are never read or copied.
+      const who = recipientIds.length === 1 ? "recipient_id = ?" : "recipient_id IN (SELECT value FROM json_each(?))";
+      const whoArg = recipientIds.length === 1 ? (recipientIds[0] ?? 0) : JSON.stringify(recipientIds);
+      if (excludeSeqs.size === 0) {
+        return (stmt(`SELECT * FROM messages INDEXED BY messages_pending WHERE ${who} AND acked_at IS NULL ORDER BY seq LIMIT ?`).all(whoArg, limit) as Row[]).map(toMessage);
       }
-      return result;
+      return (
+        stmt(
+          `SELECT * FROM messages INDEXED BY messages_pending WHERE ${who} AND acked_at IS NULL
+           AND seq NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?`,
+        ).all(whoArg, JSON.stringify([...excludeSeqs]), limit) as Row[]
+      ).map(toMessage);
     },
     listUnackedAfter(recipientIds, afterSeq) {
       if (recipientIds.length === 0) return [];
@@ -214,17 +213,17 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
       const recipients = JSON.stringify(recipientIds);
       const wanted = JSON.stringify(ids);
+      const toAcked = (rows: Row[]): AckedMessage[] => rows.map((r) => ({ id: String(r["id"]), recipientId: Number(r["recipient_id"]), seq: Number(r["seq"]) }));
       return committer.run(() => {
-        stmt(
+        const changed = stmt(
           `UPDATE messages SET acked_at = ? WHERE acked_at IS NULL AND id IN (SELECT value FROM json_each(?))
-           AND recipient_id IN (SELECT value FROM json_each(?))`,
-        ).run(now, wanted, recipients);
-        return (
-          stmt(
-            `SELECT id, recipient_id, seq FROM messages WHERE id IN (SELECT value FROM json_each(?))
-             AND recipient_id IN (SELECT value FROM json_each(?))`,
-          ).all(wanted, recipients) as Row[]
-        ).map((r) => ({ id: String(r["id"]), recipientId: Number(r["recipient_id"]), seq: Number(r["seq"]) }));
+           AND recipient_id IN (SELECT value FROM json_each(?)) RETURNING id, recipient_id, seq`,
+        ).all(now, wanted, recipients) as Row[];
+        if (changed.length === ids.length) return toAcked(changed);
+        // Some were acked before (an ack is idempotent) or are not the caller's: answer with all that are theirs.
+        return toAcked(
+          stmt(`SELECT id, recipient_id, seq FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND recipient_id IN (SELECT value FROM json_each(?))`).all(wanted, recipients) as Row[],
+        );
       });
     },
     listInbox(recipientId, { limit, offset, unreadOnly }) {

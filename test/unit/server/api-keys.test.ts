@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import bcrypt from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createKeyVerifier, generateApiKey, keyPrefixOf } from "../../../src/server/api-keys.js";
+import { MAX_KEY_FAILURES_PER_MINUTE, createKeyVerifier, generateApiKey, keyPrefixOf } from "../../../src/server/api-keys.js";
 import { DATABASE_FILE, createName, openSqliteStore, type Store } from "../../../src/server/index.js";
 
 describe("API keys", () => {
@@ -45,5 +45,29 @@ describe("API keys", () => {
     expect(await createKeyVerifier(store).verify(created.apiKey)).toBeUndefined();
     const prefix = keyPrefixOf(created.apiKey) ?? "";
     expect(await verifier.verify(`claw_${prefix}_${"x".repeat(32)}`)).toBeUndefined();
+  });
+
+  it("stop hashing wrong secrets for a prefix after ten a minute, keep a verified key working, and start again after the minute", async () => {
+    const created = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
+    const prefix = keyPrefixOf(created.apiKey) ?? "";
+    let clock = 1_000_000;
+    let hashed = 0;
+    const verifier = createKeyVerifier(store, {
+      now: () => clock,
+      compare: async (key, hash) => {
+        hashed++;
+        return bcrypt.compare(key, hash);
+      },
+    });
+    expect((await verifier.verify(created.apiKey))?.name).toBe("alice");
+    const wrong = (i: number): string => `claw_${prefix}_${String(i).padStart(32, "w")}`;
+    clock += 6_000; // past the few seconds in which a wrong secret is refused against the fresh verified key alone
+    for (let i = 0; i < 25; i++) expect(await verifier.verify(wrong(i))).toBeUndefined();
+    expect(hashed).toBe(1 + MAX_KEY_FAILURES_PER_MINUTE);
+    // The owner's key, verified before, needs no hash and still works.
+    expect((await verifier.verify(created.apiKey))?.name).toBe("alice");
+    clock += 60_000;
+    expect(await verifier.verify(wrong(99))).toBeUndefined();
+    expect(hashed).toBe(2 + MAX_KEY_FAILURES_PER_MINUTE);
   });
 });
