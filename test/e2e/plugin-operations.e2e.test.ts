@@ -1,0 +1,220 @@
+// The plugin in a real OpenClaw gateway, run the way operators run it: two names of one account routed to two agents
+// with their own keys; a route to a missing agent dead-lettered, alerted, found by `openclaw clawtell doctor` and
+// delivered by `openclaw clawtell dead-letters retry` once fixed; the model sending with `clawtell_send`; and the
+// gateway SIGKILLed while messages flow, losing nothing and forwarding nothing twice.
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeLlmScript, type FakeOpenAi } from "../helpers/fake-openai.js";
+import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
+import { startFakeTelegramBot, type FakeTelegramBot } from "./fake-telegram-bot.js";
+import { createOpenClawHarness, freePort, packPlugin, type Gateway, type OpenClawHarness } from "./harness.js";
+
+const BOT_TOKEN = "123456:FAKE-TOKEN";
+const HUMAN_CHAT = 4242;
+const TOOL_MARKER = "PLEASE-SEND-WITH-THE-TOOL";
+
+async function waitUntil<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Echoes, except that a turn asked to use the tool calls `clawtell_send` once and then reports. (OpenClaw appends its
+ * own context after the user's words, so the marker is looked for in the whole request.)
+ */
+const script: FakeLlmScript = (request, index) => {
+  const alreadyCalled = JSON.stringify(request.body["messages"] ?? request.body["input"] ?? []).includes('"clawtell_send"');
+  if (request.allText.includes(TOOL_MARKER) && !alreadyCalled) {
+    return { toolCall: { name: "clawtell_send", arguments: { to: "bob", body: "hello bob, sent by the agent's tool", from: "carol" } } };
+  }
+  return echoScript(request, index);
+};
+
+describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
+  let server: TestServer;
+  let llm: FakeOpenAi;
+  let telegram: FakeTelegramBot;
+  let harness: OpenClawHarness;
+  let gateway: Gateway;
+  const keys: Record<string, string> = {};
+
+  const clawtellSection = (deadRoute: string) => ({
+    name: "alice",
+    apiKey: keys["alice"],
+    baseUrl: server.url,
+    queue: { maxAttempts: 2, backoffBaseMs: 200, backoffCapMs: 500 },
+    routing: {
+      alice: { agent: "main", forward: true },
+      carol: { agent: "helper", apiKey: keys["carol"], forward: false },
+      dave: { agent: deadRoute, apiKey: keys["dave"], forward: false },
+    },
+    forwardTo: { channel: "telegram", to: String(HUMAN_CHAT) },
+  });
+
+  /** Messages in bob's inbox (acked as read), in arrival order. */
+  async function bobReceives(): Promise<Array<Record<string, unknown>>> {
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=1", { key: keys["bob"] ?? "" });
+    const messages = (polled.body["messages"] ?? []) as Array<Record<string, unknown>>;
+    if (messages.length > 0) await api(server, "POST", "/api/messages/ack", { key: keys["bob"] ?? "", body: { messageIds: messages.map((m) => m["id"]) } });
+    return messages;
+  }
+  const inbox: Array<Record<string, unknown>> = [];
+  const replyTo = (id: string) =>
+    waitUntil(
+      async () => {
+        inbox.push(...(await bobReceives()));
+        return inbox.find((m) => m["replyToMessageId"] === id);
+      },
+      120_000,
+      `the reply to ${id}`,
+    );
+  const send = async (to: string, body: string): Promise<string> => {
+    const sent = await api(server, "POST", "/api/messages/send", { key: keys["bob"] ?? "", body: { to, body } });
+    expect(sent.status).toBe(200);
+    return String(sent.body["messageId"]);
+  };
+  const clawtell = (...args: string[]) => harness.openclaw(["clawtell", ...args], { timeoutMs: 60_000 });
+
+  beforeAll(async () => {
+    [server, llm, telegram, harness] = await Promise.all([startTestServer(), startFakeOpenAi(script), startFakeTelegramBot(BOT_TOKEN), createOpenClawHarness()]);
+    for (const [name, email] of [["alice", "owner@example.com"], ["carol", "owner@example.com"], ["dave", "owner@example.com"], ["bob", "bob@example.com"]] as const) {
+      keys[name] = (await server.createName(name, email)).apiKey;
+      // The agents may answer anyone (new names answer only with their human's approval).
+      if (name !== "bob") await api(server, "PATCH", `/api/names/${name}`, { key: keys[name] ?? "", body: { communication_mode: "anyone" } });
+    }
+    const tarball = await packPlugin(join(harness.scratch, "pack"));
+    await harness.writeConfig({
+      gateway: { mode: "local", bind: "loopback", port: await freePort(), auth: { mode: "token", token: "e2e-token" } },
+      agents: { defaults: { model: { primary: `fake/${FAKE_MODEL_ID}` } }, ownership: "explicit", entries: { main: {}, helper: { name: "Helper" } } },
+      bindings: [{ agentId: "main", match: { channel: "telegram", accountId: "default" } }],
+      // The model sees clawtell_send directly (not behind tool search).
+      tools: { toolSearch: false },
+      plugins: { allow: ["clawtell", "telegram"] },
+      models: {
+        mode: "merge",
+        providers: {
+          fake: {
+            baseUrl: llm.baseUrl,
+            apiKey: "sk-local",
+            api: "openai-completions",
+            models: [{ id: FAKE_MODEL_ID, name: "Fake", reasoning: false, input: ["text"], contextWindow: 128000, maxTokens: 4096 }],
+          },
+        },
+      },
+      channels: { telegram: { enabled: true, botToken: BOT_TOKEN, apiRoot: telegram.apiRoot, dmPolicy: "allowlist", allowFrom: [String(HUMAN_CHAT)] } },
+    });
+    const installed = await harness.installPlugin(tarball);
+    expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    const config = await harness.readConfig();
+    await harness.writeConfig({ ...config, channels: { ...(config["channels"] as Record<string, unknown>), clawtell: clawtellSection("ghost") } });
+    gateway = await harness.startGateway();
+    await gateway.waitForOutput(/\[clawtell\][^\n]*account running/, 60_000);
+  }, 600_000);
+
+  afterAll(async () => {
+    await harness?.cleanup();
+    await Promise.all([server?.close(), llm?.close(), telegram?.close()]);
+  }, 60_000);
+
+  it("runs each name's own agent and replies with each name's own key", async () => {
+    const toCarol = await send("carol", "carol, which agent are you?");
+    const toAlice = await send("alice", "alice, which agent are you?");
+    const [carolReply, aliceReply] = [await replyTo(toCarol), await replyTo(toAlice)];
+    expect(carolReply["from"]).toBe("tell/carol");
+    expect(aliceReply["from"]).toBe("tell/alice");
+    // Each turn ran in its routed agent's own session store.
+    const agents = await readdir(join(harness.stateDir, "agents"));
+    expect(agents).toEqual(expect.arrayContaining(["main", "helper"]));
+    expect(llm.requests.some((r) => r.allText.includes("carol, which agent are you?"))).toBe(true);
+  }, 300_000);
+
+  // Each `openclaw …` call starts OpenClaw's CLI (seconds): the commands' details are covered by
+  // test/integration/plugin/operator-cli.test.ts; here they are proven to load and act in a real installation.
+  it("shows the running account with `openclaw clawtell status`, and doctor finds the route to a missing agent", async () => {
+    const status = await clawtell("status", "--json");
+    expect(status.code, status.stderr).toBe(0);
+    const [account] = JSON.parse(status.stdout) as Array<Record<string, unknown>>;
+    expect(account).toMatchObject({ accountId: "default", name: "alice", server: { ok: true, name: "alice" } });
+    expect(account?.["runningPid"]).toBe(gateway.pid);
+
+    const doctor = await clawtell("doctor");
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('✗ channels.clawtell.routing.dave.agent: no agent "ghost" in OpenClaw (agents: main, helper)');
+  }, 120_000);
+
+  it("dead-letters a message for a missing agent, alerts the human, and delivers it after the fix and a retry", async () => {
+    const toDave = await send("dave", "dave, are you there?");
+    await waitUntil(() => (telegram.sent.some((m) => m.text.includes("☠️") && m.text.includes(toDave)) ? true : undefined), 60_000, "the dead-letter alert");
+    const alert = telegram.sent.find((m) => m.text.includes(toDave));
+    expect(alert?.chatId).toBe(String(HUMAN_CHAT));
+    expect(alert?.text).toContain(`openclaw clawtell dead-letters retry ${toDave}`);
+    const letters = await clawtell("dead-letters", "ls");
+    expect(letters.stdout).toMatch(new RegExp(`${toDave}\\s+default\\s+tell/dave\\s+tell/bob\\s+dead\\s+2`));
+
+    // The fix: dave goes to the helper agent. OpenClaw restarts the account on the change.
+    const config = await harness.readConfig();
+    await harness.writeConfig({ ...config, channels: { ...(config["channels"] as Record<string, unknown>), clawtell: clawtellSection("helper") } });
+    await waitUntil(() => ((gateway.output().match(/\[clawtell\][^\n]*account running/g) ?? []).length >= 2 ? true : undefined), 60_000, "the account restarted with the fix");
+
+    const retried = await clawtell("dead-letters", "retry", "--all");
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout.trim()).toBe("1 dead letter queued again");
+    const reply = await replyTo(toDave);
+    expect(reply["from"]).toBe("tell/dave");
+  }, 300_000);
+
+  it("lets the model send with clawtell_send as the name it picks", async () => {
+    const turn = await harness.openclaw(["agent", "--agent", "main", "--session-key", "agent:main:tool-e2e", "--message", `${TOOL_MARKER}: say hello to bob`, "--json"], { timeoutMs: 120_000 });
+    expect(turn.code, turn.stdout + turn.stderr).toBe(0);
+    const offered = llm.requests.find((r) => r.allText.includes(TOOL_MARKER));
+    expect(offered?.toolNames).toContain("clawtell_send");
+    const message = await waitUntil(
+      async () => {
+        inbox.push(...(await bobReceives()));
+        return inbox.find((m) => m["body"] === "hello bob, sent by the agent's tool");
+      },
+      60_000,
+      "the tool's message in bob's inbox",
+    );
+    expect(message["from"]).toBe("tell/carol");
+  }, 300_000);
+
+  it("loses nothing and forwards nothing twice when the gateway is SIGKILLed while messages flow", async () => {
+    const bodies = Array.from({ length: 6 }, (_, i) => `crash test message ${i}`);
+    const ids: string[] = [];
+    for (const body of bodies.slice(0, 3)) ids.push(await send("alice", body));
+    // Kill once the first turn has started, with the rest queued or on their way.
+    await waitUntil(() => (llm.requests.some((r) => r.allText.includes(bodies[0] ?? "")) ? true : undefined), 120_000, "the first turn");
+    for (const body of bodies.slice(3)) ids.push(await send("alice", body));
+    await gateway.stop("SIGKILL");
+    const touchedBeforeKill = new Set(bodies.filter((body) => llm.requests.some((r) => r.allText.includes(body))));
+    gateway = await harness.startGateway();
+
+    // Every message reaches its agent. A turn the kill cut short is finished by OpenClaw's own restart recovery, and a
+    // message whose turn already ran is recognised and not run again; the untouched ones run normally and are answered.
+    await waitUntil(() => (bodies.every((body) => llm.requests.some((r) => r.allText.includes(body))) ? true : undefined), 180_000, "a turn for every message");
+    for (const [i, id] of ids.entries()) if (!touchedBeforeKill.has(bodies[i] ?? "")) await replyTo(id);
+    expect(touchedBeforeKill.size).toBeLessThan(bodies.length);
+    for (const body of bodies) {
+      // The human's copy of each message: exactly once.
+      expect(telegram.sent.filter((m) => m.text.includes("ClawTell Delivery") && m.text.includes(body)).length, body).toBe(1);
+    }
+    const status = await waitUntil(
+      async () => {
+        const [account] = JSON.parse((await clawtell("status", "--json")).stdout) as Array<{ queued: number; deadLetters: number }>;
+        return account?.queued === 0 ? account : undefined;
+      },
+      60_000,
+      "an empty queue",
+    );
+    expect(status.deadLetters).toBe(0);
+    const alice = server.store.findNameByName("alice");
+    expect(alice === undefined ? -1 : server.store.countMessages(alice.id).unacked).toBe(0);
+  }, 400_000);
+});
