@@ -6,7 +6,7 @@
  * without hashing until the minute is over (a key verified before keeps working).
  */
 
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import bcrypt from "bcryptjs";
 import type { NameRecord, Store } from "./store/store.js";
 
@@ -35,7 +35,7 @@ export function keyPrefixOf(apiKey: string): string | undefined {
   return KEY_PATTERN.exec(apiKey)?.[1];
 }
 
-const sha256 = (value: string): Buffer => createHash("sha256").update(value).digest();
+const sha256 = (value: string): Buffer => hash("sha256", value, "buffer");
 
 export interface KeyVerifier {
   /** The name the key belongs to, or `undefined` for an unknown or wrong key. */

@@ -24,6 +24,8 @@ import { createGroupCommitter } from "./group-commit.js";
 import { SCHEMA_SQL } from "./sqlite-schema.js";
 
 export const DATABASE_FILE = "clawtell.db";
+/** How long a list (blocklist, allowlist) read for a policy check is reused. */
+export const ENTRY_CACHE_TTL_MS = 2_000;
 
 type Row = Record<string, SQLInputValue>;
 
@@ -91,6 +93,8 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
     }
     return s;
   };
+  /** `name:kind` → that list's entries, for `hasEntry`. */
+  const entryCache = new Map<string, { entries: Set<string>; readAt: number }>();
   const transaction = <T>(work: () => T): T => {
     db.exec("BEGIN IMMEDIATE");
     try {
@@ -259,9 +263,19 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       ).map((r) => ({ id: String(r["id"]), entry: String(r["entry"]), createdAt: Number(r["created_at"]) }));
     },
     hasEntry(nameId, kind, entry) {
-      return stmt("SELECT 1 FROM list_entries WHERE name_id = ? AND kind = ? AND entry = ?").get(nameId, kind, entry) !== undefined;
+      // Asked on every send; a list changes rarely. Changes made here drop the cached copy at once; another process
+      // sharing the data folder is seen within ENTRY_CACHE_TTL_MS.
+      const key = `${nameId}:${kind}`;
+      let cached = entryCache.get(key);
+      if (cached === undefined || Date.now() - cached.readAt >= ENTRY_CACHE_TTL_MS) {
+        const entries = stmt("SELECT entry FROM list_entries WHERE name_id = ? AND kind = ?").all(nameId, kind) as Row[];
+        cached = { entries: new Set(entries.map((r) => String(r["entry"]))), readAt: Date.now() };
+        entryCache.set(key, cached);
+      }
+      return cached.entries.has(entry);
     },
     addEntry(nameId, kind: ListKind, entry: ListEntry) {
+      entryCache.delete(`${nameId}:${kind}`);
       stmt("INSERT OR IGNORE INTO list_entries (name_id, kind, entry, id, created_at) VALUES (?, ?, ?, ?, ?)").run(
         nameId,
         kind,
@@ -277,6 +291,7 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       return { id: String(row["id"]), entry: String(row["entry"]), createdAt: Number(row["created_at"]) };
     },
     removeEntry(nameId, kind, entry) {
+      entryCache.delete(`${nameId}:${kind}`);
       const result = stmt("DELETE FROM list_entries WHERE name_id = ? AND kind = ? AND entry = ?").run(nameId, kind, entry);
       return Number(result.changes) > 0;
     },
