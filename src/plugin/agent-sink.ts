@@ -132,6 +132,7 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
         channelIngress: ingress,
       });
       // 4. The turn; final payloads are collected and sent once it has ended.
+      log.info({ messageId: message.id, agentId, sessionKey, attempt: request.attempt }, "dispatching to agent");
       const finals: string[] = [];
       let result;
       try {
