@@ -1,16 +1,42 @@
 /**
  * The running side of operator commands for a whole process: every account registers its daemon under its state
- * folder, and one request server per folder (operator-requests.ts) carries out `dead-letters retry | purge` for the
- * account named in each request. Accounts of one process may share a folder or have their own.
+ * folder, and one request server per folder (operator-requests.ts) carries out `dead-letters retry | purge` and
+ * answers `status` for the account named in each request. Accounts of one process may share a folder or have their own.
  */
 
 import type { Logger } from "../infra/index.js";
-import type { AccountDaemonHandle } from "./account-daemon.js";
-import { serveOperatorRequests } from "./operator-requests.js";
+import type { AccountDaemonHandle, DaemonStatus } from "./account-daemon.js";
+import { serveOperatorRequests, type LiveAccountStatus, type OperatorAnswer, type OperatorRequest } from "./operator-requests.js";
 
 export interface OperatorDesk {
   /** Serves requests for `accountId` from `stateDir` until the returned function is called. */
   register(stateDir: string, accountId: string, daemon: AccountDaemonHandle): Promise<() => Promise<void>>;
+}
+
+/** The daemon's state as `status` reports it. */
+function liveStatusOf(status: DaemonStatus): LiveAccountStatus {
+  const { receiver } = status;
+  const lastError = receiver.lastError?.message ?? status.lastAckError;
+  return {
+    transport: receiver.transport,
+    connected: receiver.connected,
+    pending: status.pending,
+    deadLetters: status.deadLetters,
+    paused: status.paused,
+    ...(lastError === undefined ? {} : { lastError }),
+    ...(receiver.lastMessageAt === undefined ? {} : { lastMessageAt: receiver.lastMessageAt }),
+  };
+}
+
+async function carryOut(daemon: AccountDaemonHandle, request: OperatorRequest): Promise<OperatorAnswer> {
+  switch (request.op) {
+    case "retry":
+      return { count: await daemon.retryDeadLetters(request.messageId) };
+    case "purge":
+      return { count: await daemon.queue.purgeDead(request.messageId) };
+    case "status":
+      return { count: 0, status: liveStatusOf(daemon.status()) };
+  }
 }
 
 interface Folder {
@@ -29,7 +55,7 @@ export function createOperatorDesk(logger: Logger): OperatorDesk {
       async (request) => {
         const daemon = accounts.get(request.accountId);
         if (daemon === undefined) throw new Error(`account "${request.accountId}" is not running here`);
-        return request.op === "retry" ? daemon.retryDeadLetters(request.messageId) : daemon.queue.purgeDead(request.messageId);
+        return carryOut(daemon, request);
       },
       log,
     );

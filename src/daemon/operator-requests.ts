@@ -1,7 +1,7 @@
 /**
  * How operator commands reach a running daemon: the daemon owns its queue file, so `clawtell dead-letters retry`
  * drops a request file into `<stateDir>/requests/`; the daemon carries it out and writes `<id>.done.json` beside it.
- * A `daemon.pid` file tells the CLI whether a daemon is running.
+ * `status` asks a running account how it is connected. A `daemon.pid` file tells the CLI whether a daemon is running.
  */
 
 import { randomUUID } from "node:crypto";
@@ -13,17 +13,38 @@ import { ensureDir, readFileIfExists, writeFileDurable, type Logger } from "../i
 
 export const OperatorRequestSchema = z.object({
   id: z.string(),
-  op: z.enum(["retry", "purge"]),
+  op: z.enum(["retry", "purge", "status"]),
   accountId: z.string(),
-  /** One dead letter, or all of the account's when omitted. */
+  /** One dead letter, or all of the account's when omitted (retry, purge). */
   messageId: z.string().optional(),
 });
 export type OperatorRequest = z.infer<typeof OperatorRequestSchema>;
-export interface OperatorResult {
-  readonly ok: boolean;
-  readonly count: number;
-  readonly error?: string;
-}
+
+/** How a running account is doing, as `status` answers it. */
+export const LiveAccountStatusSchema = z.object({
+  /** `sse`, `longpoll`, `fallback-longpoll`, `config_error` or `stopped`. */
+  transport: z.string(),
+  connected: z.boolean(),
+  pending: z.number(),
+  deadLetters: z.number(),
+  paused: z.boolean(),
+  lastError: z.string().optional(),
+  /** Clock time (ms) the last batch of messages came in. */
+  lastMessageAt: z.number().optional(),
+});
+export type LiveAccountStatus = z.infer<typeof LiveAccountStatusSchema>;
+
+const OperatorResultSchema = z.object({
+  ok: z.boolean(),
+  /** Dead letters queued again or purged. */
+  count: z.number(),
+  error: z.string().optional(),
+  /** The account's state (`status`). */
+  status: LiveAccountStatusSchema.optional(),
+});
+export type OperatorResult = z.infer<typeof OperatorResultSchema>;
+/** What a daemon answers to one request. */
+export type OperatorAnswer = Omit<OperatorResult, "ok" | "error">;
 
 export const requestsDirOf = (stateDir: string): string => join(stateDir, "requests");
 export const pidFileOf = (stateDir: string): string => join(stateDir, "daemon.pid");
@@ -44,7 +65,7 @@ export async function runningDaemonPid(stateDir: string): Promise<number | undef
 /** Daemon side: carries out requests as they appear. */
 export async function serveOperatorRequests(
   stateDir: string,
-  handle: (request: OperatorRequest) => Promise<number>,
+  handle: (request: OperatorRequest) => Promise<OperatorAnswer>,
   logger: Logger,
 ): Promise<{ close(): Promise<void> }> {
   const dir = requestsDirOf(stateDir);
@@ -56,16 +77,18 @@ export async function serveOperatorRequests(
     if (text === undefined) return;
     let result: OperatorResult;
     let id: string = randomUUID();
+    let op = "?";
     try {
       const request = OperatorRequestSchema.parse(JSON.parse(text));
-      id = request.id;
-      result = { ok: true, count: await handle(request) };
+      ({ id, op } = request);
+      result = { ...(await handle(request)), ok: true };
     } catch (err) {
       result = { ok: false, count: 0, error: err instanceof Error ? err.message : String(err) };
     }
     await writeFileDurable(join(dir, `${id}.done.json`), JSON.stringify(result));
     await rm(path, { force: true });
-    logger.info({ request: id, result }, "operator request served");
+    // `status` is asked by every `openclaw clawtell status`: not worth a line at info.
+    logger[op === "status" && result.ok ? "debug" : "info"]({ request: id, op, ok: result.ok, count: result.count, error: result.error }, "operator request served");
   };
   const watcher: FSWatcher = watch(dir, { ignoreInitial: false, depth: 0 });
   watcher.on("add", (path) => void serve(path).catch((err: unknown) => logger.error({ err }, "operator request failed")));
@@ -77,7 +100,7 @@ export async function serveOperatorRequests(
   };
 }
 
-/** CLI side: asks the running daemon and waits for its answer. */
+/** CLI side: asks the running daemon and waits for its answer; a request not taken in time is withdrawn. */
 export async function requestFromDaemon(stateDir: string, request: Omit<OperatorRequest, "id">, timeoutMs = 10_000): Promise<OperatorResult> {
   const id = randomUUID();
   const dir = requestsDirOf(stateDir);
@@ -88,10 +111,12 @@ export async function requestFromDaemon(stateDir: string, request: Omit<Operator
     const text = await readFileIfExists(done);
     if (text !== undefined) {
       await rm(done, { force: true });
-      return JSON.parse(text) as OperatorResult;
+      const parsed = OperatorResultSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : { ok: false, count: 0, error: "the daemon answered in a form this version does not read" };
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  await rm(join(dir, `${id}.request.json`), { force: true });
   return { ok: false, count: 0, error: "the daemon did not answer in time" };
 }
 

@@ -5,9 +5,9 @@
  */
 
 import { readdir } from "node:fs/promises";
-import { ClawTellError, createSilentLogger, isClawTellError, isoOf, shorten } from "../infra/index.js";
+import { ClawTellError, createSilentLogger, isClawTellError, isoOf, readFileIfExists, shorten } from "../infra/index.js";
 import { queueFileOf } from "./account-daemon.js";
-import { requestFromDaemon } from "./operator-requests.js";
+import { requestFromDaemon, runningDaemonPid, type LiveAccountStatus } from "./operator-requests.js";
 import { openQueueStore, type Job, type QueuePolicy } from "./queue/index.js";
 
 /** One account's queue: its id and the folder its file lives in. */
@@ -61,6 +61,26 @@ export async function findJob(locations: readonly QueueLocation[], messageId: st
   return undefined;
 }
 
+/** The running account's own view (transport, connection, queue), when a live daemon on its folder runs it. */
+export async function askRunningAccount(location: QueueLocation, timeoutMs = 3000): Promise<{ pid: number; status: LiveAccountStatus } | undefined> {
+  const pid = await runningDaemonPid(location.stateDir);
+  if (pid === undefined) return undefined;
+  const answer = await requestFromDaemon(location.stateDir, { op: "status", accountId: location.accountId }, timeoutMs);
+  return answer.ok && answer.status !== undefined ? { pid, status: answer.status } : undefined;
+}
+
+/** The live process holding the queue file's lock (`<file>.lock` holds the owner's pid), if any. */
+async function lockHolder(queueFile: string): Promise<number | undefined> {
+  const pid = Number((await readFileIfExists(`${queueFile}.lock`))?.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined;
+  }
+}
+
 export interface DeadLetterChange {
   /** How many letters were queued again or deleted. */
   readonly count: number;
@@ -74,11 +94,18 @@ export async function changeDeadLetters(locations: readonly QueueLocation[], op:
   let live = false;
   for (const location of locations) {
     // The file's lock says who may change it: free → change it here; held by a running daemon → ask that daemon.
-    const store = await openQueueStore({ path: queueFileOf(location.stateDir, location.accountId), policy: OPERATOR_POLICY, logger: createSilentLogger() }).catch((err: unknown) => {
-      if (isClawTellError(err) && err.code === "CT_CONFLICT") return undefined;
-      throw err;
-    });
+    const path = queueFileOf(location.stateDir, location.accountId);
+    const holder = await lockHolder(path);
+    const store = holder !== undefined
+      ? undefined
+      : await openQueueStore({ path, policy: OPERATOR_POLICY, logger: createSilentLogger() }).catch((err: unknown) => {
+          if (isClawTellError(err) && err.code === "CT_CONFLICT") return undefined;
+          throw err;
+        });
     if (store === undefined) {
+      if ((await runningDaemonPid(location.stateDir)) === undefined) {
+        throw new ClawTellError("CT_CONFLICT", `account "${location.accountId}": the queue file is in use by process ${holder ?? "?"}, which takes no operator requests; try again when it has finished`);
+      }
       live = true;
       const result = await requestFromDaemon(location.stateDir, { op, accountId: location.accountId, ...(messageId === undefined ? {} : { messageId }) });
       if (!result.ok) throw new ClawTellError("CT_CONFLICT", `account "${location.accountId}": ${result.error ?? "the daemon refused the request"}`);

@@ -6,11 +6,12 @@
  */
 
 import type { Command } from "commander";
-import type { ResolvedAccount } from "../../config/index.js";
+import { DEFAULT_AGENT_ID, type ResolvedAccount } from "../../config/index.js";
 import { CommandExit, describeError } from "../../infra/index.js";
 import type { MeResponse } from "../../protocol/index.js";
 import { listAccountIds, resolvePluginAccount } from "../accounts.js";
-import { PLUGIN_TOOL_GRANTS, toolPolicyScopes } from "./tool-policy.js";
+import { SEND_TOOL_NAME } from "../send-tool.js";
+import { sendToolProblem } from "./tool-policy.js";
 import type { OperatorContext } from "./context.js";
 
 export interface Finding {
@@ -51,6 +52,14 @@ async function checkAccount(ctx: OperatorContext, account: ResolvedAccount, agen
       : { ok: false, field: `${path}.apiKey`, message: `the key is tell/${owner.name}'s, not tell/${account.name}'s`, fix: `set name to "${owner.name}" or use tell/${account.name}'s key` },
   );
 
+  if (account.routing[account.name] === undefined && account.routing["_default"] === undefined && !agents.includes(DEFAULT_AGENT_ID)) {
+    findings.push({
+      ok: false,
+      field: `${path}.routing`,
+      message: `tell/${account.name} has no route, so its messages go to agent "${DEFAULT_AGENT_ID}", which OpenClaw does not have (agents: ${agents.join(", ")})`,
+      fix: `add routing.${account.name}.agent (or routing._default.agent) naming one of those agents`,
+    });
+  }
   for (const [key, route] of Object.entries(account.routing)) {
     const field = `${path}.routing.${key}`;
     if (key !== "_default" && owner.names !== undefined && !owner.names.includes(key)) {
@@ -74,15 +83,29 @@ async function checkAccount(ctx: OperatorContext, account: ResolvedAccount, agen
   return findings;
 }
 
-/** Whether the routed agents can see `clawtell_send`. */
+/** The agents an account's messages go to: each route's, and the default agent for names no route covers. */
+function agentsOf(account: ResolvedAccount): string[] {
+  const ids = Object.values(account.routing).flatMap((route) => (route.target.kind === "agent" ? [route.target.agentId] : []));
+  if (account.routing[account.name] === undefined && account.routing["_default"] === undefined) ids.push(DEFAULT_AGENT_ID);
+  return ids;
+}
+
+/** Whether the agents that get ClawTell messages can see `clawtell_send` (to answer others, start conversations). */
 function checkToolPolicy(cfg: unknown, agentIds: readonly string[]): Finding[] {
-  const hidden = toolPolicyScopes(cfg, agentIds).filter((scope) => scope.hides);
-  if (hidden.length === 0) return [{ ok: true, field: "tools", message: "clawtell_send is visible to the routed agents" }];
-  return hidden.map((scope) => ({
+  const problems = agentIds.flatMap((id) => sendToolProblem(cfg, id) ?? []);
+  if (problems.length === 0) return [{ ok: true, field: "tools", message: `${SEND_TOOL_NAME} is visible to ${agentIds.length === 1 ? "the routed agent" : "the routed agents"} (${agentIds.join(", ")})` }];
+  // One finding per list to change, naming every agent it hides the tool from.
+  const byPath = new Map<string, { reason: string; fix: string; agents: string[] }>();
+  for (const p of problems) {
+    const entry = byPath.get(p.path) ?? { reason: p.reason, fix: p.fix, agents: [] };
+    entry.agents.push(p.agentId);
+    byPath.set(p.path, entry);
+  }
+  return [...byPath].map(([path, p]) => ({
     ok: false,
-    field: scope.path,
-    message: `clawtell_send is hidden here (${scope.reason})`,
-    fix: `add "clawtell_send" to ${scope.path}.${scope.reason.startsWith("allow") ? "allow" : "alsoAllow"} (${PLUGIN_TOOL_GRANTS.join(", ")} also work)`,
+    field: path,
+    message: `${SEND_TOOL_NAME} is hidden from agent${p.agents.length === 1 ? "" : "s"} ${p.agents.join(", ")}: ${p.reason}`,
+    fix: p.fix,
   }));
 }
 
@@ -98,7 +121,7 @@ export async function diagnose(ctx: OperatorContext): Promise<Finding[]> {
       findings.push({ ok: false, field: accountPath(id), message: account.problem ?? "not configured", fix: "see the configuration reference in the README" });
       continue;
     }
-    for (const route of Object.values(account.resolved.routing)) if (route.target.kind === "agent") routedAgents.add(route.target.agentId);
+    for (const agentId of agentsOf(account.resolved)) routedAgents.add(agentId);
     findings.push(...(await checkAccount(ctx, account.resolved, agents)));
   }
   findings.push(...checkToolPolicy(ctx.cfg, [...routedAgents].filter((a) => agents.includes(a))));

@@ -6,8 +6,11 @@ import { renderTable } from "../../infra/index.js";
 import { listAccountIds, resolvePluginAccount } from "../accounts.js";
 import type { OperatorContext } from "./context.js";
 
-/** A key shown without its secret: `claw_ab12…`. */
-export const maskKey = (key: string): string => `${key.split("_").slice(0, 2).join("_")}…`;
+/** A key shown without its secret: `claw_<prefix>…` (the prefix only finds the name); a key of another shape not at all. */
+export const maskKey = (key: string): string => {
+  const prefix = /^(claw_[A-Za-z0-9]{1,32})_./.exec(key)?.[1];
+  return prefix === undefined ? "(hidden)" : `${prefix}…`;
+};
 
 export function routeRows(account: ResolvedAccount): string[][] {
   const rows = Object.entries(account.routing).map(([key, route]) => {

@@ -1,7 +1,10 @@
-/** `openclaw clawtell status`: each account's identity, whether a gateway runs it, its queue, and whether ClawTell answers. */
+/**
+ * `openclaw clawtell status`: each account's identity, whether a gateway runs it (and then how it is connected, as the
+ * running account answers through its state folder), its queue, and whether ClawTell answers the account key.
+ */
 
 import type { Command } from "commander";
-import { locateQueues, readQueues, runningDaemonPid } from "../../daemon/index.js";
+import { askRunningAccount, locateQueues, readQueues } from "../../daemon/index.js";
 import { describeError, renderTable } from "../../infra/index.js";
 import { listAccountIds, resolvePluginAccount } from "../accounts.js";
 import type { OperatorContext } from "./context.js";
@@ -12,8 +15,14 @@ export interface AccountStatus {
   readonly baseUrl?: string;
   readonly enabled: boolean;
   readonly problem?: string;
-  /** The pid of the process running the account's queue (a gateway or `clawtell daemon`), if any. */
+  /** The pid of the process running the account (a gateway or `clawtell daemon`), if any. */
   readonly runningPid?: number;
+  /** How the running account receives (`sse`, `longpoll`, `fallback-longpoll`, `config_error`); only while it runs. */
+  readonly transport?: string;
+  /** Whether its stream is open or its last poll answered; only while it runs. */
+  readonly connected?: boolean;
+  /** The running account's last receive or ack error. */
+  readonly lastError?: string;
   readonly queued: number;
   readonly deadLetters: number;
   /** `GET /api/me` with the account key: the name it answered with, or why it failed. */
@@ -27,7 +36,7 @@ export async function collectStatus(ctx: OperatorContext): Promise<AccountStatus
   return Promise.all(
     accounts.map(async (a): Promise<AccountStatus> => {
       const queue = queues.find((q) => q.accountId === a.accountId);
-      const runningPid = queue === undefined ? undefined : await runningDaemonPid(queue.stateDir);
+      const live = queue === undefined ? undefined : await askRunningAccount(queue, ctx.timeoutMs ?? 5000);
       let server: AccountStatus["server"] = { ok: false, error: "not checked" };
       if (a.resolved !== undefined) {
         try {
@@ -43,9 +52,12 @@ export async function collectStatus(ctx: OperatorContext): Promise<AccountStatus
         ...(a.resolved === undefined ? {} : { baseUrl: a.resolved.baseUrl }),
         enabled: a.enabled,
         ...(a.problem === undefined ? {} : { problem: a.problem }),
-        ...(runningPid === undefined ? {} : { runningPid }),
-        queued: queue?.pending.length ?? 0,
-        deadLetters: queue?.dead.length ?? 0,
+        ...(live === undefined
+          ? {}
+          : { runningPid: live.pid, transport: live.status.transport, connected: live.status.connected, ...(live.status.lastError === undefined ? {} : { lastError: live.status.lastError }) }),
+        // The running account's own counts are current; the file may lag by a group commit.
+        queued: live?.status.pending ?? queue?.pending.length ?? 0,
+        deadLetters: live?.status.deadLetters ?? queue?.dead.length ?? 0,
         server,
       };
     }),
@@ -71,11 +83,11 @@ export function registerStatusCommand(parent: Command, ctx: OperatorContext): vo
         s.accountId,
         s.name === undefined ? "?" : `tell/${s.name}`,
         s.problem ?? (s.enabled ? "enabled" : "disabled"),
-        s.runningPid === undefined ? "not running" : `running (pid ${s.runningPid})`,
+        s.runningPid === undefined ? "not running" : `pid ${s.runningPid}, ${s.transport ?? "?"} ${s.connected === true ? "connected" : `not connected${s.lastError === undefined ? "" : ` (${s.lastError})`}`}`,
         String(s.queued),
         String(s.deadLetters),
         s.server.ok ? `ok (${s.baseUrl ?? ""})` : `${s.server.error}${s.baseUrl === undefined ? "" : ` (${s.baseUrl})`}`,
       ]);
-      ctx.io.out(renderTable(["account", "name", "config", "gateway", "queued", "dead", "server"], rows));
+      ctx.io.out(renderTable(["account", "name", "config", "running", "queued", "dead", "server"], rows));
     });
 }

@@ -1,45 +1,85 @@
 /**
- * Whether OpenClaw's tool policy lets agents see `clawtell_send`. The limited profiles (`minimal`, `coding`,
- * `messaging`) leave plugin tools out unless `alsoAllow` grants them; an `allow` list admits only what it names; a
- * `deny` entry removes it. Checked at the top level (`tools`) and for each routed agent (`agents.entries.<id>.tools`).
+ * Whether OpenClaw's tool policy lets an agent see `clawtell_send`, judged as OpenClaw layers it for that agent:
+ * the profile in effect is the agent's own `tools.profile`, else the global one, and its `alsoAllow` likewise (an
+ * agent's own list replaces the global one); the limited profiles (`minimal`, `coding`, `messaging`) leave plugin
+ * tools out unless that `alsoAllow` grants them. Then the global and the agent's `allow` (when not empty) must each
+ * admit the tool and neither `deny` may name it. Entries match case-insensitively, `*` as a wildcard. Without an
+ * agent roster (`agents.entries`), `agents.defaults.tools` stands for the agent's own. Provider profiles
+ * (`tools.byProvider`) and the sandbox gate are not judged.
  */
 
 import { CHANNEL_ID as PLUGIN_ID } from "../host-runtime.js";
 import { SEND_TOOL_NAME } from "../send-tool.js";
 
-/** Entries of a tool list that grant (or deny) `clawtell_send`. */
-export const PLUGIN_TOOL_GRANTS = [SEND_TOOL_NAME, PLUGIN_ID, "group:plugins", "*"] as const;
+/** Entries of a tool list that name `clawtell_send` (besides wildcards such as `clawtell_*`). */
+export const PLUGIN_TOOL_GRANTS = [SEND_TOOL_NAME, PLUGIN_ID, "group:plugins"] as const;
 const LIMITED_PROFILES = new Set(["minimal", "coding", "messaging"]);
 
-export interface ToolPolicyScope {
-  readonly path: string;
-  readonly hides: boolean;
+/** Why one agent cannot see the tool, and the list to change. */
+export interface ToolPolicyProblem {
+  readonly agentId: string;
   readonly reason: string;
+  /** The config path of the list to change (`tools.alsoAllow`, `agents.entries.main.tools.deny`, …). */
+  readonly path: string;
+  readonly fix: string;
 }
 
-const record = (value: unknown): Record<string, unknown> | undefined => (typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined);
+type ToolsConfig = Record<string, unknown>;
+
+const record = (value: unknown): ToolsConfig | undefined => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as ToolsConfig) : undefined);
 const list = (value: unknown): string[] | undefined => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : undefined);
-const grants = (entries: readonly string[] | undefined): boolean => entries?.some((e) => (PLUGIN_TOOL_GRANTS as readonly string[]).includes(e)) === true;
+const glob = (pattern: string): RegExp => new RegExp(`^${pattern.trim().split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
 
-function judge(path: string, tools: Record<string, unknown> | undefined): ToolPolicyScope {
-  const profile = typeof tools?.["profile"] === "string" ? tools["profile"] : undefined;
-  const allow = list(tools?.["allow"]);
-  if (grants(list(tools?.["deny"]))) return { path, hides: true, reason: "deny lists it" };
-  if (allow !== undefined && !grants(allow)) return { path, hides: true, reason: "allow does not list it" };
-  if (profile !== undefined && LIMITED_PROFILES.has(profile) && allow === undefined && !grants(list(tools?.["alsoAllow"]))) {
-    return { path, hides: true, reason: `profile "${profile}" leaves plugin tools out and alsoAllow does not list it` };
-  }
-  return { path, hides: false, reason: "visible" };
+/** Whether a tool list names `clawtell_send`: by name, the plugin id, `group:plugins`, or a matching wildcard. */
+export function namesSendTool(entries: readonly string[] | undefined): boolean {
+  return (entries ?? []).some((entry) => (PLUGIN_TOOL_GRANTS as readonly string[]).includes(entry.trim().toLowerCase()) || glob(entry).test(SEND_TOOL_NAME));
 }
 
-/** The top-level policy and each given agent's own policy, judged one by one. */
-export function toolPolicyScopes(cfg: unknown, agentIds: readonly string[]): ToolPolicyScope[] {
-  const root = record(cfg);
-  const entries = record(record(root?.["agents"])?.["entries"]);
-  const scopes = [judge("tools", record(root?.["tools"]))];
-  for (const id of agentIds) {
-    const own = record(record(entries?.[id])?.["tools"]);
-    if (own !== undefined) scopes.push(judge(`agents.entries.${id}.tools`, own));
+/** The agent's own `tools` as OpenClaw finds it. */
+function agentTools(root: ToolsConfig | undefined, agentId: string): { tools: ToolsConfig | undefined; path: string } {
+  const agents = record(root?.["agents"]);
+  const roster = agents?.["entries"] ?? agents?.["list"];
+  if (roster === undefined) return { tools: record(record(agents?.["defaults"])?.["tools"]), path: "agents.defaults.tools" };
+  if (Array.isArray(roster)) {
+    const index = roster.findIndex((entry) => record(entry)?.["id"] === agentId);
+    return { tools: record(record(roster[index])?.["tools"]), path: `agents.list[${index}].tools` };
   }
-  return scopes;
+  return { tools: record(record(record(roster)?.[agentId])?.["tools"]), path: `agents.entries.${agentId}.tools` };
+}
+
+/** Why `agentId` cannot see `clawtell_send` under `cfg`, or undefined when it can. */
+export function sendToolProblem(cfg: unknown, agentId: string): ToolPolicyProblem | undefined {
+  const root = record(cfg);
+  const global = record(root?.["tools"]);
+  const own = agentTools(root, agentId);
+  const scopes: Array<[ToolsConfig | undefined, string]> = [
+    [global, "tools"],
+    [own.tools, own.path],
+  ];
+  for (const [tools, path] of scopes) {
+    if (namesSendTool(list(tools?.["deny"]))) {
+      return { agentId, reason: `${path}.deny removes it`, path: `${path}.deny`, fix: `take "${SEND_TOOL_NAME}" (or the pattern that matches it) out of ${path}.deny` };
+    }
+  }
+  for (const [tools, path] of scopes) {
+    const allow = list(tools?.["allow"]);
+    if (allow !== undefined && allow.length > 0 && !namesSendTool(allow)) {
+      return { agentId, reason: `${path}.allow does not list it`, path: `${path}.allow`, fix: `add "${SEND_TOOL_NAME}" to ${path}.allow` };
+    }
+  }
+  const ownProfile = typeof own.tools?.["profile"] === "string" ? own.tools["profile"] : undefined;
+  const profile = ownProfile ?? (typeof global?.["profile"] === "string" ? global["profile"] : undefined);
+  if (profile === undefined || !LIMITED_PROFILES.has(profile)) return undefined;
+  const ownAlsoAllow = list(own.tools?.["alsoAllow"]);
+  const alsoAllow = ownAlsoAllow ?? list(global?.["alsoAllow"]);
+  if (namesSendTool(alsoAllow)) return undefined;
+  // The list OpenClaw reads: the agent's own when it has one (or owns the profile), else the global one.
+  const where = ownAlsoAllow !== undefined || (ownProfile !== undefined && list(global?.["alsoAllow"]) === undefined) ? own.path : "tools";
+  const profilePath = ownProfile !== undefined ? `${own.path}.profile` : "tools.profile";
+  return {
+    agentId,
+    reason: `${profilePath} "${profile}" leaves plugin tools out and ${where}.alsoAllow does not list it`,
+    path: `${where}.alsoAllow`,
+    fix: `add "${SEND_TOOL_NAME}" to ${where}.alsoAllow (${PLUGIN_TOOL_GRANTS.slice(1).join(" or ")} also work)`,
+  };
 }

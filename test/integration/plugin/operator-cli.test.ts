@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseChannelConfig, resolveAccounts } from "../../../src/config/index.js";
-import { createOperatorDesk, openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle } from "../../../src/daemon/index.js";
+import { createOperatorDesk, openQueueStore, queueFileOf, runningDaemonPid, startAccountDaemon, type AccountDaemonHandle } from "../../../src/daemon/index.js";
 import { ClawTellError, createSilentLogger, type Io } from "../../../src/infra/index.js";
 import { clientFor } from "../../../src/plugin/client-for.js";
 import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
@@ -45,10 +45,13 @@ describe("openclaw clawtell", () => {
   const good = () => cfgWith({ name: "alice", apiKey: keys["alice"], routing: { alice: { agent: "main" }, carol: { agent: "main", apiKey: keys["carol"] } } });
 
   async function run(cfg: unknown, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    return runWith(["main", "helper"], cfg, ...argv);
+  }
+  async function runWith(agents: readonly string[], cfg: unknown, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
     const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-    const ctx: OperatorContext = { io, cfg, stateDir, clientFor, agentIds: () => ["main", "helper"], timeoutMs: 2000 };
+    const ctx: OperatorContext = { io, cfg, stateDir, clientFor, agentIds: () => agents, timeoutMs: 2000 };
     const code = await runOperatorCli(argv, ctx);
     return { code, out: out.join("\n"), err: err.join("\n") };
   }
@@ -108,6 +111,71 @@ describe("openclaw clawtell", () => {
     expect(daemon.queue.get("dead-2")).toBeUndefined();
   });
 
+  it("shows how a running account is connected, as the account itself answers, and only for the accounts it runs", async () => {
+    const [account] = resolveAccounts(parseChannelConfig({ name: "alice", apiKey: keys["alice"], baseUrl: server.url, transport: "sse" }));
+    if (account === undefined) throw new Error("no account");
+    daemon = await startAccountDaemon({ account, sinks: { agent: { deliver: async () => undefined } }, stateDir, logger });
+    stopServing = await createOperatorDesk(logger).register(stateDir, "default", daemon);
+    for (let i = 0; i < 200 && !daemon.status().receiver.connected; i++) await new Promise((r) => setTimeout(r, 20));
+    // A second account in the same folder that this process does not run.
+    const twoAccounts = cfgWith({ name: "alice", apiKey: keys["alice"], accounts: { other: { name: "carol", apiKey: keys["carol"] } } });
+
+    const { code, out } = await run(twoAccounts, "status", "--json");
+    expect(code).toBe(0);
+    const [running, other] = JSON.parse(out) as Array<Record<string, unknown>>;
+    expect(running).toMatchObject({ accountId: "default", runningPid: process.pid, transport: "sse", connected: true, deadLetters: daemon.status().deadLetters });
+    expect(other).toMatchObject({ accountId: "other", name: "carol", server: { ok: true, name: "carol" } });
+    expect(other).not.toHaveProperty("runningPid");
+    expect(other).not.toHaveProperty("transport");
+
+    const table = await run(twoAccounts, "status");
+    expect(table.out).toMatch(new RegExp(`default\\s+tell/alice\\s+enabled\\s+pid ${process.pid}, sse connected\\s+`));
+    expect(table.out).toMatch(/other\s+tell\/carol\s+enabled\s+not running\s+0\s+0\s+ok/);
+  });
+
+  it("serves two accounts that share a state folder: each request reaches its own account, until the last one stops", async () => {
+    const shared = join(stateDir, "shared");
+    const cfg = cfgWith({ name: "alice", apiKey: keys["alice"], stateDir: shared, accounts: { other: { name: "carol", apiKey: keys["carol"], stateDir: shared } } });
+    const accounts = resolveAccounts(parseChannelConfig((cfg.channels as { clawtell: Record<string, unknown> }).clawtell));
+    const refused = { deliver: async () => Promise.reject(new ClawTellError("CT_ROUTE_UNKNOWN", "agent refused", { retryable: false })) };
+    const desk = createOperatorDesk(logger);
+    const running: Array<{ handle: AccountDaemonHandle; unregister: () => Promise<void> }> = [];
+    try {
+      for (const account of accounts) {
+        const handle = await startAccountDaemon({ account, sinks: { agent: refused }, stateDir: shared, logger });
+        running.push({ handle, unregister: await desk.register(shared, account.accountId, handle) });
+        const job = makeNewJob(`dead-${account.accountId}`, { accountId: account.accountId, recipient: account.name, routeKey: account.name });
+        await handle.queue.enqueueMany([{ ...job, message: { ...job.message, from: "tell/zoe" } }]);
+        handle.update(account);
+      }
+      for (let i = 0; i < 200 && running.some((r) => r.handle.queue.deadLetters().length === 0); i++) await new Promise((r) => setTimeout(r, 20));
+
+      const both = JSON.parse((await run(cfg, "status", "--json")).out) as Array<Record<string, unknown>>;
+      expect(both.map((a) => [a["accountId"], a["runningPid"], a["deadLetters"]])).toEqual([
+        ["default", process.pid, 1],
+        ["other", process.pid, 1],
+      ]);
+      // The purge names carol's letter; alice's stays.
+      expect((await run(cfg, "dead-letters", "purge", "dead-other")).out).toBe("1 dead letter purged");
+      expect(running.map((r) => r.handle.queue.deadLetters().map((j) => j.id))).toEqual([["dead-default"], []]);
+
+      // alice's account stops; carol's is still served from the folder.
+      await running[0]?.unregister();
+      const one = JSON.parse((await run(cfg, "status", "--json")).out) as Array<Record<string, unknown>>;
+      expect(one.map((a) => [a["accountId"], a["runningPid"]])).toEqual([
+        ["default", undefined],
+        ["other", process.pid],
+      ]);
+      await running[1]?.unregister();
+      expect(await runningDaemonPid(shared)).toBeUndefined();
+    } finally {
+      for (const r of running) {
+        await r.unregister();
+        await r.handle.stop();
+      }
+    }
+  });
+
   it("doctor finds foreign keys, names not on the account, unknown agents and a hidden tool — and passes once fixed", async () => {
     const broken = cfgWith(
       { name: "alice", apiKey: keys["alice"], routing: { carol: { agent: "ghost", apiKey: keys["bob"] }, zed: { agent: "main" } } },
@@ -119,12 +187,37 @@ describe("openclaw clawtell", () => {
     expect(out).toContain('✗ channels.clawtell.routing.carol.agent: no agent "ghost" in OpenClaw (agents: main, helper)');
     expect(out).toContain("✗ channels.clawtell.routing.carol.apiKey: the key belongs to another account (tell/bob)");
     expect(out).toContain("✗ channels.clawtell.routing.zed: tell/zed is not a name of this account (it has tell/alice, tell/carol)");
-    expect(out).toMatch(/✗ tools: clawtell_send is hidden here \(profile "messaging" leaves plugin tools out and alsoAllow does not list it\)\n\s+→ add "clawtell_send" to tools.alsoAllow/);
+    expect(out).toContain(
+      '✗ tools.alsoAllow: clawtell_send is hidden from agent main: tools.profile "messaging" leaves plugin tools out and tools.alsoAllow does not list it\n' +
+        '    → add "clawtell_send" to tools.alsoAllow (clawtell or group:plugins also work)',
+    );
     expect(out).toMatch(/4 problems found$/);
 
     const fixed = await run({ ...good(), tools: { profile: "messaging", alsoAllow: ["clawtell_send"] } }, "doctor");
     expect(fixed.out).toMatch(/no problems found$/);
     expect(fixed.code).toBe(0);
+  });
+
+  it("doctor follows messages to the default agent and judges each routed agent's own tool policy", async () => {
+    // No route for tell/alice: her messages go to "main", which this OpenClaw does not have.
+    const noMain = cfgWith({ name: "alice", apiKey: keys["alice"], routing: { carol: { agent: "helper", apiKey: keys["carol"] } } });
+    const missing = await runWith(["helper"], noMain, "doctor");
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain('✗ channels.clawtell.routing: tell/alice has no route, so its messages go to agent "main", which OpenClaw does not have (agents: helper)');
+
+    // The helper agent has its own limited profile; the global alsoAllow does not reach it (its own list would replace it).
+    const perAgent = {
+      ...cfgWith({ name: "alice", apiKey: keys["alice"], routing: { alice: { agent: "main" }, carol: { agent: "helper", apiKey: keys["carol"] } } }),
+      tools: { profile: "messaging", alsoAllow: ["clawtell_*"] },
+      agents: { entries: { main: {}, helper: { tools: { profile: "coding", alsoAllow: ["web_search"] } } } },
+    };
+    const hidden = await run(perAgent, "doctor");
+    expect(hidden.code).toBe(1);
+    expect(hidden.out).toContain(
+      '✗ agents.entries.helper.tools.alsoAllow: clawtell_send is hidden from agent helper: agents.entries.helper.tools.profile "coding" leaves plugin tools out and agents.entries.helper.tools.alsoAllow does not list it',
+    );
+    expect(hidden.out).not.toContain("hidden from agent main");
+    expect(hidden.out).toMatch(/1 problem found$/);
   });
 
   it("doctor says when the server does not answer or refuses the key", async () => {
