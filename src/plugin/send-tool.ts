@@ -5,7 +5,7 @@
 
 import { Type, type Static } from "typebox";
 import type { ClawTellClient } from "../client/index.js";
-import { DEFAULT_ACCOUNT_ID, type ResolvedAccount } from "../config/index.js";
+import { DEFAULT_ACCOUNT_ID, resolveSenderApiKey, type ResolvedAccount } from "../config/index.js";
 import { describeError } from "../infra/index.js";
 import { stripNamePrefix } from "../protocol/index.js";
 import { resolvePluginAccount } from "./accounts.js";
@@ -44,8 +44,9 @@ export async function executeSend(deps: SendToolDeps, input: Partial<SendToolInp
   if (account.resolved === undefined) {
     return result(`× Send failed: ClawTell API key not configured for this account. (${account.problem ?? "not configured"})`, { ok: false, reason: "no_api_key" });
   }
-  const from = input.from === undefined ? account.resolved.name : stripNamePrefix(input.from);
-  const key = account.resolved.routing[from]?.apiKey ?? account.resolved.apiKey;
+  const from = input.from === undefined ? account.resolved.name : stripNamePrefix(input.from).toLowerCase();
+  // That name's own route key, else the account key (`_default` never lends its key to an outbound identity).
+  const key = resolveSenderApiKey(account.resolved, from);
   try {
     const sent = await deps.clientFor(account.resolved, key).send(
       {

@@ -32,7 +32,7 @@ describe("clawtell_send and outbound texts", () => {
   }
 
   it("sends as the name given in `from` with that route's key and reports ✓", async () => {
-    const result = await executeSend({ cfg: () => cfg, clientFor }, { to: "tell/Bob", body: "hi", from: "helper" });
+    const result = await executeSend({ cfg: () => cfg, clientFor }, { to: "tell/Bob", body: "hi", from: "tell/Helper" });
     expect(result.content[0]?.text).toBe("✓ Sent to tell/bob");
     expect(result.details).toMatchObject({ ok: true, status: "sent", from: "helper", to: "bob" });
     const [message] = await bobReceives();
