@@ -9,6 +9,7 @@ import { startAccountDaemon, type AccountDaemonHandle, type AccountDaemonOptions
 import { ClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { PluginAccount } from "./accounts.js";
 import { createAgentSink } from "./agent-sink.js";
+import type { HostAnswerBook } from "./host-answers.js";
 import { createPluginChatForwarder } from "./chat-forwarder.js";
 import type { ChannelRuntimeSlice, ChatBatchSender, IngressLike, SessionRowLike } from "./host-runtime.js";
 import { daemonSnapshot, describeAccount, type AccountSnapshot } from "./status.js";
@@ -42,6 +43,8 @@ export interface AccountRunDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly onStarted?: (daemon: AccountDaemonHandle) => void;
   /** Serves `openclaw clawtell dead-letters retry | purge` for the running account. */
   readonly desk?: OperatorDesk;
+  /** Shared with the outbound adapter: answers OpenClaw delivers on its own (see host-answers.ts). */
+  readonly hostAnswers?: HostAnswerBook;
 }
 
 /** Runs the account until `ctx.abortSignal` fires; resolves after the daemon has stopped. */
@@ -78,6 +81,8 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     clock,
     logger,
     ...(deps.agentIds === undefined ? {} : { agentIds: deps.agentIds }),
+    ...(deps.hostAnswers === undefined ? {} : { hostAnswers: deps.hostAnswers }),
+    sessionStatus: (agentId, sessionKey) => deps.listSessionEntries(agentId).find((row) => row.sessionKey === sessionKey)?.entry.status,
   });
 
   const stateDir = account.stateDir ?? deps.stateDir;

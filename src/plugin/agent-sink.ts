@@ -21,6 +21,7 @@ import {
 import { ClawTellError, describeError, type Clock, type Logger } from "../infra/index.js";
 import { withRetry } from "../client/index.js";
 import { stripNamePrefix, type Message } from "../protocol/index.js";
+import type { HostAnswerBook, HostAnswerResult } from "./host-answers.js";
 import { CHANNEL_ID, DM_SCOPE, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
 
 export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
@@ -38,7 +39,21 @@ export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly replyAttempts?: number;
   /** The agents OpenClaw has; a route to another id fails (and is retried: the agent may be on its way). */
   readonly agentIds?: (cfg: TCfg) => readonly string[];
+  /** Where answers OpenClaw delivers on its own find their way back to the sender (see host-answers.ts). */
+  readonly hostAnswers?: HostAnswerBook;
+  /**
+   * The state of a session's run (`running`, `interrupted`, `done`, …) from OpenClaw's session store. A message waits
+   * while OpenClaw has a turn of its own going in the session (one it resumes after a restart): handed over then, it
+   * would be queued behind that turn and answered without us.
+   */
+  readonly sessionStatus?: (agentId: string, sessionKey: string) => string | undefined;
+  /** Longest wait for such a turn to end; then the message is handed over anyway. @defaultValue 120000 */
+  readonly busySessionWaitMs?: number;
 }
+
+/** Session states in which OpenClaw has (or is about to resume) a turn of its own. */
+const BUSY_SESSION_STATES = new Set(["running", "interrupted"]);
+const BUSY_SESSION_POLL_MS = 250;
 
 /** Whether the recipient's policy lets the agent answer on its own: only an explicit `true` from the server does. */
 export const autoReplyAllowed = (message: Message): boolean => message.autoReplyEligible === true;
@@ -54,29 +69,58 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
     }
   };
 
-  /** Sends the agent's reply as the recipient name and tells the human what happened. */
-  const sendReply = async (request: DeliveryRequest, agentId: string, text: string): Promise<void> => {
-    const { message, route } = request;
+  const noticeFor = (route: DeliveryRequest["route"], agentId: string) => ({
+    accountId: route.accountId,
+    agentId,
+    ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
+  });
+
+  /**
+   * Sends the agent's answer as the recipient name, with that name's key and `replyTo` the message, and tells the human
+   * what happened. Throws when the server refuses or cannot be reached.
+   */
+  const answer = async (message: Message, route: DeliveryRequest["route"], agentId: string, text: string, signal?: AbortSignal): Promise<HostAnswerResult> => {
     const sender = stripNamePrefix(message.from);
-    const notice = { accountId: route.accountId, agentId, ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }) };
+    const notice = noticeFor(route, agentId);
     if (!autoReplyAllowed(message)) {
       log.info({ messageId: message.id }, "automatic reply suppressed by the recipient's auto-reply policy");
       await tellHuman({ ...notice, text: replySuppressedNotice(route.recipient, sender) });
-      return;
+      return { messageId: `suppressed:${message.id}`, status: "suppressed" };
     }
     const replyKey = resolveRoute(deps.account(), route.recipient).replyApiKey;
+    const result = await withRetry(
+      () => deps.client.withKey(replyKey).send({ to: sender, body: text, fromName: route.recipient, replyTo: message.id }, signal),
+      { attempts: deps.replyAttempts ?? 3, clock: deps.clock, ...(signal === undefined ? {} : { signal }) },
+    );
+    log.info({ messageId: message.id, replyId: result.messageId, status: result.status }, "reply sent");
+    if (result.status === "pending_approval") await tellHuman({ ...notice, text: replyPendingNotice(route.recipient, sender) });
+    else if (route.forward) await tellHuman({ ...notice, text: replySentNotice(route.recipient, sender, text) });
+    return { messageId: result.messageId ?? `pending-approval:${sender}`, status: result.status };
+  };
+
+  /** The reply to a turn the sink ran itself; its failure never fails the delivery (the agent must not answer twice). */
+  const sendReply = async (request: DeliveryRequest, agentId: string, text: string): Promise<void> => {
+    const { message, route } = request;
     try {
-      const result = await withRetry(
-        () => deps.client.withKey(replyKey).send({ to: sender, body: text, fromName: route.recipient, replyTo: message.id }, request.signal),
-        { attempts: deps.replyAttempts ?? 3, clock: deps.clock, signal: request.signal },
-      );
-      log.info({ messageId: message.id, replyId: result.messageId, status: result.status }, "reply sent");
-      if (result.status === "pending_approval") await tellHuman({ ...notice, text: replyPendingNotice(route.recipient, sender) });
-      else if (route.forward) await tellHuman({ ...notice, text: replySentNotice(route.recipient, sender, text) });
+      await answer(message, route, agentId, text, request.signal);
     } catch (err) {
-      // The agent has already answered; running its turn again would answer twice. The human is told instead.
       log.error({ err, messageId: message.id }, "reply could not be sent");
-      await tellHuman({ ...notice, text: replyFailedNotice(route.recipient, sender, describeError(err).message) });
+      await tellHuman({ ...noticeFor(route, agentId), text: replyFailedNotice(route.recipient, stripNamePrefix(message.from), describeError(err).message) });
+    }
+  };
+
+  /** Waits while OpenClaw runs a turn of its own in the session (bounded; our own turns never overlap). */
+  const waitForIdleSession = async (agentId: string, sessionKey: string, messageId: string, signal: AbortSignal): Promise<void> => {
+    const status = deps.sessionStatus;
+    if (status === undefined || !BUSY_SESSION_STATES.has(status(agentId, sessionKey) ?? "")) return;
+    const deadline = deps.clock.now() + (deps.busySessionWaitMs ?? 120_000);
+    log.info({ messageId, agentId, sessionKey }, "waiting for OpenClaw's running turn in the session to end");
+    while (BUSY_SESSION_STATES.has(status(agentId, sessionKey) ?? "")) {
+      if (deps.clock.now() >= deadline) {
+        log.warn({ messageId, agentId, sessionKey }, "the session still has a running turn; handing the message over anyway");
+        return;
+      }
+      await deps.clock.sleep(BUSY_SESSION_POLL_MS, signal);
     }
   };
 
@@ -131,7 +175,14 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
         message: { body: forAgent, bodyForAgent: forAgent, rawBody: message.body },
         channelIngress: ingress,
       });
-      // 4. The turn; final payloads are collected and sent once it has ended.
+      // 4. The turn; final payloads are collected and sent once it has ended. Should OpenClaw answer on its own instead
+      // (it queued the message behind a turn already running, or finishes the turn after a restart), the answer comes
+      // through the outbound adapter naming this message, and goes out the same way.
+      const book = deps.hostAnswers;
+      book?.remember(message.id, (text, signal) => answer(message, route, agentId, text, signal));
+      // Handed over before (the process died meanwhile): OpenClaw may be finishing that turn and answer on its own.
+      if (request.attempt > 1) book?.owe(accountId, sender, message.id);
+      await waitForIdleSession(agentId, sessionKey, message.id, request.signal);
       log.info({ messageId: message.id, agentId, sessionKey, attempt: request.attempt }, "dispatching to agent");
       const finals: string[] = [];
       let result;
@@ -157,7 +208,13 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
       if (!result.dispatched) {
         throw new ClawTellError("CT_SINK_FAILED", `OpenClaw did not run agent "${agentId}" (${result.admission.kind}${result.admission.reason === undefined ? "" : `: ${result.admission.reason}`})`, { retryable: false });
       }
-      log.info({ messageId: message.id, agentId, sessionKey, replies: finals.length }, "delivered to agent");
+      const deferred = result.dispatchResult?.deferredToActiveRun;
+      if (finals.length > 0) book?.settle(accountId, sender);
+      else if (deferred !== undefined) book?.owe(accountId, sender, message.id);
+      log.info(
+        { messageId: message.id, agentId, sessionKey, replies: finals.length, ...(deferred === undefined ? {} : { queuedBehindRunningTurn: deferred }) },
+        "delivered to agent",
+      );
       // 5. The reply (its failure never fails the delivery: the agent must not answer twice).
       if (finals.length > 0) await sendReply(request, agentId, finals.join("\n\n"));
     },

@@ -11,6 +11,7 @@ import { createOperatorDesk, type OperatorDesk } from "../daemon/index.js";
 import { systemClock } from "../infra/index.js";
 import { listAccountIds, resolvePluginAccount, type PluginAccount } from "./accounts.js";
 import { runAccount } from "./account-runner.js";
+import { createHostAnswerBook } from "./host-answers.js";
 import { CHANNEL_ID } from "./host-runtime.js";
 import { createHostLogger } from "./host-logger.js";
 import { bridgeRuntime } from "./openclaw-bridge.js";
@@ -27,8 +28,13 @@ export interface ChannelPluginDeps {
 }
 
 export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlugin<PluginAccount, ProbeResult> {
+  /** Answers OpenClaw delivers on its own go out as the agent sink's replies would (see host-answers.ts). */
+  const hostAnswers = createHostAnswerBook({ clock: systemClock });
   const sendText = async (ctx: { cfg: OpenClawConfig; to: string; text: string; accountId?: string | null; replyToId?: string | null; signal?: AbortSignal }) => {
-    const sent = await sendOutboundText({ clientFor }, ctx);
+    const to = normalizeTarget(ctx.to);
+    const accountId = resolvePluginAccount(ctx.cfg, ctx.accountId ?? undefined).accountId;
+    const answer = to === undefined ? undefined : hostAnswers.find(accountId, to, ctx.replyToId ?? undefined);
+    const sent = answer === undefined ? await sendOutboundText({ clientFor }, ctx) : await answer(ctx.text, ctx.signal);
     return { messageId: sent.messageId };
   };
   /** One per gateway process: serves operator requests for every running account. */
@@ -76,6 +82,7 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
               stateDir: `${host.stateDir()}/${CHANNEL_ID}`,
               logger: createHostLogger(sink),
               desk: (desk ??= createOperatorDesk(createHostLogger(sink))),
+              hostAnswers,
             },
           );
         },

@@ -72,6 +72,8 @@ export interface DispatchParams<TCfg, TCtx> {
 export interface DispatchResultLike {
   readonly admission: { readonly kind: string; readonly reason?: string };
   readonly dispatched: boolean;
+  /** Set when OpenClaw queued the message behind a turn already running in the session (`followup`, `steer`, …). */
+  readonly dispatchResult?: { readonly deferredToActiveRun?: string };
 }
 
 /** `api.runtime.channel` / `ctx.channelRuntime`, the parts we call. */
@@ -90,6 +92,8 @@ export interface SessionRowLike {
   readonly entry: {
     readonly updatedAt?: number;
     readonly lastInteractionAt?: number;
+    /** The session's run: `running` while a turn runs, `interrupted` when a restart cut one short (OpenClaw resumes it). */
+    readonly status?: string;
     readonly delivery?: { readonly kind?: string; readonly context?: { channel?: string; to?: string; accountId?: string; threadId?: string | number } };
   };
 }

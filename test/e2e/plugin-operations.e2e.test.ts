@@ -188,20 +188,28 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
   it("loses nothing and forwards nothing twice when the gateway is SIGKILLed while messages flow", async () => {
     const bodies = Array.from({ length: 6 }, (_, i) => `crash test message ${i}`);
     const ids: string[] = [];
+    // A model that thinks for a while, so that the kill falls inside a turn: the hard case.
+    llm.setLatency(3_000);
     for (const body of bodies.slice(0, 3)) ids.push(await send("alice", body));
     // Kill once the first turn has started, with the rest queued or on their way.
     await waitUntil(() => (llm.requests.some((r) => r.allText.includes(bodies[0] ?? "")) ? true : undefined), 120_000, "the first turn");
     for (const body of bodies.slice(3)) ids.push(await send("alice", body));
     await gateway.stop("SIGKILL");
+    llm.setLatency(0);
     const killed = gateway.output();
     const handedBeforeKill = new Set(ids.filter((id) => killed.split("\n").some((line) => line.includes("dispatching to agent") && line.includes(id))));
     gateway = await harness.startGateway();
 
-    // Every message reaches its agent. What was handed to OpenClaw before the kill is OpenClaw's to finish: a turn cut
-    // short is completed by its own restart recovery, a turn already run is recognised and not run again (its reply is
-    // lost if the kill fell between the turn's end and the reply's send). Everything else runs normally and is answered.
+    // Every message reaches its agent and is answered, as a reply to it. The turn the kill cut short is finished by
+    // OpenClaw's own restart recovery, which answers through the outbound adapter; the messages behind it wait for that
+    // turn to end instead of being folded into it.
     await waitUntil(() => (bodies.every((body) => llm.requests.some((r) => r.allText.includes(body))) ? true : undefined), 180_000, "a turn for every message");
-    for (const id of ids) if (!handedBeforeKill.has(id)) await replyTo(id);
+    try {
+      for (const id of ids) expect((await replyTo(id))["from"]).toBe("tell/alice");
+    } catch (err) {
+      const seen = inbox.map((m) => `${String(m["from"])} replyTo=${String(m["replyToMessageId"])}: ${String(m["body"]).slice(0, 40)}`);
+      throw new Error(`${(err as Error).message}\nsent: ${ids.join(", ")}\nbob's inbox:\n${seen.join("\n")}`);
+    }
     expect(handedBeforeKill.size).toBeGreaterThan(0);
     expect(handedBeforeKill.size).toBeLessThan(ids.length);
     for (const body of bodies) {

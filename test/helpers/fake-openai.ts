@@ -24,6 +24,8 @@ export interface FakeOpenAi {
   readonly baseUrl: string;
   readonly requests: FakeLlmRequest[];
   setScript(script: FakeLlmScript): void;
+  /** Holds every answer back this long (a model that thinks), so a test can act while a turn is under way. */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ function answerResponses(res: ServerResponse, answer: FakeLlmAnswer, index: numb
 
 export async function startFakeOpenAi(script: FakeLlmScript = echoScript): Promise<FakeOpenAi> {
   let current = script;
+  let latencyMs = 0;
   const requests: FakeLlmRequest[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = "";
@@ -122,12 +125,17 @@ export async function startFakeOpenAi(script: FakeLlmScript = echoScript): Promi
       const index = requests.length;
       requests.push(request);
       const answer = current(request, index);
-      if (path.endsWith("/chat/completions")) answerChat(res, body["stream"] === true, answer, index);
-      else if (path.endsWith("/responses")) answerResponses(res, answer, index);
-      else {
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { message: `no route ${path}`, type: "not_found" } }));
-      }
+      const respond = (): void => {
+        if (res.destroyed) return;
+        if (path.endsWith("/chat/completions")) answerChat(res, body["stream"] === true, answer, index);
+        else if (path.endsWith("/responses")) answerResponses(res, answer, index);
+        else {
+          res.writeHead(404, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { message: `no route ${path}`, type: "not_found" } }));
+        }
+      };
+      if (latencyMs > 0) setTimeout(respond, latencyMs);
+      else respond();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -138,6 +146,9 @@ export async function startFakeOpenAi(script: FakeLlmScript = echoScript): Promi
     requests,
     setScript: (next) => {
       current = next;
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,9 +6,9 @@ import { parseChannelConfig, resolveAccounts, resolveRoute, type ResolvedAccount
 import type { DeliveryRequest, HumanNotice } from "../../../src/daemon/index.js";
 import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import { parseMessage, type Message } from "../../../src/protocol/index.js";
-import { createAgentSink } from "../../../src/plugin/index.js";
+import { createAgentSink, createHostAnswerBook, type AgentSinkDeps, type HostAnswerBook } from "../../../src/plugin/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
-import { CFG, createRuntimeDouble, type RuntimeDouble } from "./runtime-double.js";
+import { CFG, createRuntimeDouble, type FakeContext, type RuntimeDouble } from "./runtime-double.js";
 
 describe("agent sink", () => {
   let server: TestServer;
@@ -55,9 +55,9 @@ describe("agent sink", () => {
     return message;
   }
 
-  const requestFor = (message: Message): DeliveryRequest => {
+  const requestFor = (message: Message, attempt = 1): DeliveryRequest => {
     const { replyApiKey: _key, ...route } = resolveRoute(account, message.to_name);
-    return { message, route, attempt: 1, signal: new AbortController().signal };
+    return { message, route, attempt, signal: new AbortController().signal };
   };
 
   const sink = (replyAttempts = 1) =>
@@ -182,5 +182,101 @@ describe("agent sink", () => {
     }).deliver(requestFor(message));
     expect(notices).toHaveLength(1);
     expect(notices[0]?.text).toContain("⚠️ ClawTell Reply Failed");
+  });
+
+  describe("when OpenClaw answers on its own (a turn it resumes after a restart, a message queued behind one)", () => {
+    type SinkDeps = AgentSinkDeps<{ tag: string }, Parameters<RuntimeDouble["runtime"]["inbound"]["buildContext"]>[0]["channelIngress"], FakeContext>;
+    let book: HostAnswerBook;
+    beforeEach(() => {
+      book = createHostAnswerBook({ clock: systemClock });
+    });
+    const bookedSink = (extra: Partial<SinkDeps> = {}) =>
+      createAgentSink({
+        runtime: double.runtime,
+        cfg: () => CFG,
+        account: () => account,
+        client: createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }),
+        forwarder: { send: async (notice) => void notices.push(notice) },
+        clock: systemClock,
+        logger: createSilentLogger(),
+        replyAttempts: 1,
+        hostAnswers: book,
+        ...extra,
+      });
+
+    it("sends the answer to a message OpenClaw queued behind its running turn as the recipient's reply, and tells the human", async () => {
+      const message = await receive("alice", "queued behind a running turn");
+      double.deferred = "followup";
+      await bookedSink().deliver(requestFor(message));
+      expect(await bobsInbox()).toEqual([]);
+      const answer = book.find("default", "bob");
+      expect(answer).toBeDefined();
+      const sent = await answer?.("the late answer");
+      expect(sent?.status).toBe("sent");
+      const inbox = await bobsInbox();
+      expect(inbox).toHaveLength(1);
+      expect(inbox[0]).toMatchObject({ from: "tell/alice", body: "the late answer", replyToMessageId: message.id });
+      expect(notices.map((n) => n.text).join("\n")).toContain("📤 ClawTell Reply Sent");
+    });
+
+    it("sends it with the route's own name and key when the message was for another name of the account", async () => {
+      const message = await receive("helper", "helper, queued");
+      double.deferred = "followup";
+      await bookedSink().deliver(requestFor(message));
+      await book.find("default", "bob")?.("helper's late answer");
+      expect((await bobsInbox())[0]).toMatchObject({ from: "tell/helper", replyToMessageId: message.id });
+    });
+
+    it("owes a redelivered message's answer from before the turn, and forgets it once a turn is answered normally", async () => {
+      const first = await receive("alice", "handed over before a crash");
+      double.replies = []; // OpenClaw recognises the message and runs nothing: its resumed turn answers instead
+      await bookedSink().deliver(requestFor(first, 2));
+      await book.find("default", "bob")?.("answer of the resumed turn");
+      expect((await bobsInbox())[0]).toMatchObject({ body: "answer of the resumed turn", replyToMessageId: first.id });
+
+      const next = await receive("alice", "an ordinary one");
+      double.replies = ["ordinary answer"];
+      await bookedSink().deliver(requestFor(next));
+      expect((await bobsInbox())[0]).toMatchObject({ body: "ordinary answer", replyToMessageId: next.id });
+      expect(book.find("default", "bob")).toBeUndefined();
+      // A text naming a message we handed over still goes out as that message's reply.
+      expect(book.find("default", "bob", first.id)).toBeDefined();
+    });
+
+    it("keeps the recipient's auto-reply policy for such answers", async () => {
+      const message = await receive("alice", "no automatic answers please", "manual_only");
+      double.deferred = "followup";
+      await bookedSink().deliver(requestFor(message));
+      const sent = await book.find("default", "bob")?.("an automatic answer");
+      expect(sent?.status).toBe("suppressed");
+      expect(await bobsInbox()).toEqual([]);
+      expect(notices.map((n) => n.text).join("\n")).toContain("No automatic reply from tell/alice to tell/bob");
+      await api(server, "PATCH", "/api/names/alice", { key: keys.alice, body: { communication_mode: "anyone" } });
+    });
+
+    it("waits while OpenClaw has a turn of its own in the session, then hands the message over", async () => {
+      const message = await receive("alice", "behind a resumed turn");
+      let polls = 0;
+      const statusSeen: string[] = [];
+      const sessionStatus = (agentId: string, sessionKey: string): string => {
+        expect({ agentId, sessionKey }).toEqual({ agentId: "main", sessionKey: "agent:main:clawtell:default:direct:bob" });
+        const status = ++polls < 3 ? "interrupted" : polls < 5 ? "running" : "done";
+        statusSeen.push(status);
+        return status;
+      };
+      await bookedSink({ sessionStatus }).deliver(requestFor(message));
+      expect(statusSeen.slice(0, 5)).toEqual(["interrupted", "interrupted", "running", "running", "done"]);
+      expect(double.dispatched).toHaveLength(1);
+      expect((await bobsInbox())[0]).toMatchObject({ replyToMessageId: message.id });
+    });
+
+    it("hands the message over anyway when the session stays busy longer than busySessionWaitMs", async () => {
+      const message = await receive("alice", "behind a turn that never ends");
+      const started = Date.now();
+      await bookedSink({ sessionStatus: () => "running", busySessionWaitMs: 600 }).deliver(requestFor(message));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+      expect(double.dispatched).toHaveLength(1);
+      await bobsInbox();
+    });
   });
 });

@@ -18,6 +18,8 @@ export interface RuntimeDouble {
   replies: string[];
   admission: string;
   dispatchError?: Error;
+  /** Set: OpenClaw queues the message behind a turn already running (no finals come back to the sink). */
+  deferred?: "followup" | "steer";
   chatStatus: string;
 }
 
@@ -53,6 +55,7 @@ export function createRuntimeDouble(): RuntimeDouble {
           double.dispatched.push(params);
           if (double.dispatchError !== undefined) throw double.dispatchError;
           if (double.admission !== "dispatch") return { admission: { kind: "drop", reason: "blocked" }, dispatched: false };
+          if (double.deferred !== undefined) return { admission: { kind: "dispatch" }, dispatched: true, dispatchResult: { deferredToActiveRun: double.deferred } };
           await params.delivery.deliver({ text: "thinking…" }, { kind: "block" });
           for (const text of double.replies) await params.delivery.deliver({ text }, { kind: "final" });
           return { admission: { kind: "dispatch" }, dispatched: true };
