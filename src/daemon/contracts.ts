@@ -31,6 +31,10 @@ export interface DeliveryRequest {
   /** 1 on the first attempt. */
   readonly attempt: number;
   readonly signal: AbortSignal;
+  /** The agent's answer an earlier attempt kept but may not have sent (the process died in between). */
+  readonly savedAnswer?: string;
+  /** Keeps the agent's answer durably before its reply is sent. */
+  readonly saveAnswer?: (text: string) => Promise<void>;
 }
 
 /**

@@ -99,7 +99,14 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     }
     if (job.dispatchedAt === undefined) {
       try {
-        await sinkFor(route).deliver({ message: job.message, route, attempt: job.attempts + 1, signal: controller.signal });
+        await sinkFor(route).deliver({
+          message: job.message,
+          route,
+          attempt: job.attempts + 1,
+          signal: controller.signal,
+          ...(job.answer === undefined ? {} : { savedAnswer: job.answer }),
+          saveAnswer: (text) => queue.markAnswered(job.id, text),
+        });
         handedOver.add(job.id);
         busy.delete(orderKeyOf(job));
         wakeUp?.();

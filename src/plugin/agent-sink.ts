@@ -132,6 +132,13 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
       const accountId = route.accountId;
       const sender = stripNamePrefix(message.from);
       const address = `tell/${sender}`;
+      if (request.savedAnswer !== undefined) {
+        // The turn ran in an earlier attempt, which stopped before its reply was surely sent: send that answer now
+        // (OpenClaw would recognise the message and run nothing). At least once: the reply may arrive twice.
+        log.info({ messageId: message.id, agentId }, "sending the answer kept from an earlier attempt");
+        await sendReply(request, agentId, request.savedAnswer);
+        return;
+      }
       const rt = deps.runtime;
       const cfg = deps.cfg();
       const known = deps.agentIds?.(cfg);
@@ -215,8 +222,13 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
         { messageId: message.id, agentId, sessionKey, replies: finals.length, ...(deferred === undefined ? {} : { queuedBehindRunningTurn: deferred }) },
         "delivered to agent",
       );
-      // 5. The reply (its failure never fails the delivery: the agent must not answer twice).
-      if (finals.length > 0) await sendReply(request, agentId, finals.join("\n\n"));
+      // 5. The reply, once the answer is kept (a crash before the send then sends it on the next attempt). Neither
+      // failure fails the delivery: the agent must not answer twice.
+      if (finals.length > 0) {
+        const text = finals.join("\n\n");
+        await request.saveAnswer?.(text).catch((err: unknown) => log.warn({ err, messageId: message.id }, "the answer could not be kept; sending it anyway"));
+        await sendReply(request, agentId, text);
+      }
     },
   };
 }

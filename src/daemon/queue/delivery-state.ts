@@ -8,8 +8,9 @@
  *     │                     └──failed, not retryable or last attempt──► dead
  *     └──────────────retried_by_operator (attempts reset)──────────────────┘
  *
- * Two effects are recorded on the job so each happens once even when delivery is retried: the 🦞 copy to the
- * human (`forwarded` → `forwardedAt`) and the hand-over to the target (`dispatched` → `dispatchedAt`).
+ * Three effects are recorded on the job so each happens once even when delivery is retried: the 🦞 copy to the
+ * human (`forwarded` → `forwardedAt`), the hand-over to the target (`dispatched` → `dispatchedAt`) and the agent's
+ * answer awaiting its send (`answered` → `answer`).
  */
 
 import { ClawTellError } from "../../infra/index.js";
@@ -22,6 +23,7 @@ export type JobEvent =
   | { readonly type: "claimed"; readonly leaseMs: number }
   | { readonly type: "forwarded" }
   | { readonly type: "dispatched" }
+  | { readonly type: "answered"; readonly text: string }
   | { readonly type: "succeeded" }
   | { readonly type: "failed"; readonly error: JobError; readonly retryable: boolean; readonly retryAfterMs?: number }
   | { readonly type: "lease_expired" }
@@ -37,9 +39,9 @@ export interface TransitionPolicy extends BackoffPolicy {
 
 /** Which events each state accepts; anything else is a bug in the caller and throws `CT_CONFLICT`. */
 export const ALLOWED_EVENTS: Readonly<Record<DeliveryState, readonly JobEvent["type"][]>> = {
-  queued: ["claimed", "forwarded", "dispatched"],
-  delivering: ["forwarded", "dispatched", "succeeded", "failed", "lease_expired"],
-  retry_wait: ["due", "forwarded", "dispatched"],
+  queued: ["claimed", "forwarded", "dispatched", "answered"],
+  delivering: ["forwarded", "dispatched", "answered", "succeeded", "failed", "lease_expired"],
+  retry_wait: ["due", "forwarded", "dispatched", "answered"],
   delivered: [],
   dead: ["retried_by_operator"],
 };
@@ -73,6 +75,8 @@ export function transition(job: Job, event: JobEvent, now: number, policy: Trans
       return { ...job, forwardedAt: now, updatedAt: now };
     case "dispatched":
       return { ...job, dispatchedAt: now, updatedAt: now };
+    case "answered":
+      return { ...job, answer: event.text, updatedAt: now };
     case "succeeded":
       return { ...without(job, "leaseUntil"), state: "delivered", attempts: job.attempts + 1, updatedAt: now };
     case "failed": {

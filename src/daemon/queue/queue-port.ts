@@ -77,6 +77,8 @@ export interface QueueStore {
   markForwarded(id: string): Promise<void>;
   /** Records that the target took the message while something else is still owed. */
   markDispatched(id: string): Promise<void>;
+  /** Keeps the agent's answer until its reply is sent (see `Job.answer`); resolves once durable. */
+  markAnswered(id: string, text: string): Promise<void>;
   /** The attempt succeeded: the job leaves the queue (its id stays in the dedupe set). */
   complete(id: string): Promise<void>;
   /** Records a failed attempt; resolves with the job's new state (`retry_wait` or `dead`). */

@@ -31,6 +31,11 @@ export const JobSchema = z.object({
   forwardedAt: z.number().optional(),
   /** When the target took the message while the 🦞 copy was still owed: the target is not called twice. */
   dispatchedAt: z.number().optional(),
+  /**
+   * The agent's answer, kept from the end of its turn until the reply is sent: a crash in between sends this answer
+   * instead of running the turn again (OpenClaw would recognise the message and run nothing).
+   */
+  answer: z.string().optional(),
   deadAt: z.number().optional(),
 });
 

@@ -184,6 +184,10 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
       apply(id, { type: "dispatched" });
       await commit.request();
     },
+    async markAnswered(id, text) {
+      apply(id, { type: "answered", text });
+      await commit.request();
+    },
     async complete(id) {
       apply(id, { type: "succeeded" });
       await commit.request();

@@ -1,13 +1,13 @@
 import { createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { parseChannelConfig, resolveAccounts, type ResolvedAccount } from "../../../src/config/index.js";
-import { createCommandSink, createWebhookSink, openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle, type HumanNotice } from "../../../src/daemon/index.js";
-import { createSilentLogger, systemClock } from "../../../src/infra/index.js";
+import { createCommandSink, createWebhookSink, openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle, type HumanNotice, type Sink } from "../../../src/daemon/index.js";
+import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import type { CreatedName } from "../../../src/server/index.js";
 import { waitFor } from "../../helpers/http-stub.js";
 import { startTestServer, api, type TestServer } from "../../helpers/test-server.js";
@@ -177,6 +177,37 @@ describe("account daemon against the embedded server", () => {
     await send("bob", "needs openclaw");
     await waitFor(() => daemon?.queue.deadLetters().length === 1);
     expect(daemon?.queue.deadLetters()[0]?.lastError?.message).toMatch(/agent routes need the OpenClaw plugin/);
+  });
+
+  it("keeps an agent's answer on disk, so an attempt after a failure sends that answer instead of running the turn again", async () => {
+    // An agent target that answers on its first attempt and then fails, as a process that dies after the turn would.
+    const seen: Array<{ attempt: number; savedAnswer: string | undefined }> = [];
+    const agent: Sink = {
+      async deliver(request) {
+        seen.push({ attempt: request.attempt, savedAnswer: request.savedAnswer });
+        if (request.savedAnswer !== undefined) return;
+        await request.saveAnswer?.("the answer of the first turn");
+        throw new ClawTellError("CT_SINK_FAILED", "the process died before the reply went out");
+      },
+    };
+    daemon = await startAccountDaemon({
+      account: accountOf({ name: "bob", apiKey: bob.apiKey, routing: { bob: { agent: "main", forward: false } } }),
+      sinks: { agent },
+      stateDir,
+      logger: createSilentLogger(),
+      receiver: { streamTimeoutS: 2, pollTimeoutS: 1, maxBackoffMs: 50 },
+    });
+    const sent = await send("bob", "answer me once");
+    await waitFor(() => seen.length === 1);
+    await waitFor(() => daemon?.queue.get(sent.messageId ?? "")?.answer !== undefined);
+    // The kept answer is in the queue file, not only in memory.
+    const onDisk = (await readdir(stateDir)).filter((f) => f.startsWith("queue-default.json")).map((f) => readFileSync(join(stateDir, f), "utf8"));
+    expect(onDisk.join("\n")).toContain("the answer of the first turn");
+    await waitFor(() => daemon?.queue.pendingCount() === 0, 5_000);
+    expect(seen).toEqual([
+      { attempt: 1, savedAnswer: undefined },
+      { attempt: 2, savedAnswer: "the answer of the first turn" },
+    ]);
   });
 
   it("keeps delivering in order per sender when one message has to wait", async () => {

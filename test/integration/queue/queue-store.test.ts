@@ -93,10 +93,12 @@ describe("file queue store", () => {
     first.claimDue(3, 60_000);
     await first.complete("r1");
     await first.fail("r2", boom, false);
-    // r3 is left `delivering`, as if the daemon were killed during its delivery.
+    // r3 is left `delivering`, as if the daemon were killed during its delivery, after its agent had answered.
+    await first.markAnswered("r3", "the answer, not yet sent");
     await first.close();
     const second = await open();
     expect(second.list().map((j) => [j.id, j.state, j.attempts])).toEqual([["r3", "queued", 1], ["r4", "queued", 0]]);
+    expect(second.get("r3")?.answer).toBe("the answer, not yet sent");
     expect(second.deadLetters().map((j) => j.id)).toEqual(["r2"]);
     expect(await second.enqueueMany(["r1", "r2", "r3", "r5"].map((id) => makeNewJob(id)))).toEqual({ accepted: ["r5"], duplicates: ["r1", "r2", "r3"] });
   });

@@ -184,6 +184,33 @@ describe("agent sink", () => {
     expect(notices[0]?.text).toContain("⚠️ ClawTell Reply Failed");
   });
 
+  describe("keeping the agent's answer until its reply is sent", () => {
+    it("keeps the answer durably before the reply goes out", async () => {
+      const message = await receive("alice", "keep my answer");
+      const kept: Array<{ text: string; inboxAtThatMoment: number }> = [];
+      const request = {
+        ...requestFor(message),
+        saveAnswer: async (text: string) => void kept.push({ text, inboxAtThatMoment: (await bobsInbox()).length }),
+      };
+      await sink().deliver(request);
+      expect(kept).toEqual([{ text: "FAKE AGENT REPLY", inboxAtThatMoment: 0 }]);
+      expect((await bobsInbox())[0]).toMatchObject({ body: "FAKE AGENT REPLY", replyToMessageId: message.id });
+    });
+
+    it("sends an answer kept by an earlier attempt without running the turn again", async () => {
+      const message = await receive("helper", "answered before the crash");
+      await sink().deliver({ ...requestFor(message, 2), savedAnswer: "the answer from before" });
+      expect(double.dispatched).toHaveLength(0);
+      expect((await bobsInbox())[0]).toMatchObject({ from: "tell/helper", body: "the answer from before", replyToMessageId: message.id });
+    });
+
+    it("still sends the reply when the answer cannot be kept", async () => {
+      const message = await receive("alice", "disk is full");
+      await sink().deliver({ ...requestFor(message), saveAnswer: () => Promise.reject(new ClawTellError("CT_STATE_WRITE_FAILED", "disk full")) });
+      expect((await bobsInbox())[0]).toMatchObject({ body: "FAKE AGENT REPLY", replyToMessageId: message.id });
+    });
+  });
+
   describe("when OpenClaw answers on its own (a turn it resumes after a restart, a message queued behind one)", () => {
     type SinkDeps = AgentSinkDeps<{ tag: string }, Parameters<RuntimeDouble["runtime"]["inbound"]["buildContext"]>[0]["channelIngress"], FakeContext>;
     let book: HostAnswerBook;
