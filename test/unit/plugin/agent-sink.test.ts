@@ -60,7 +60,8 @@ describe("agent sink", () => {
     return { message, route, attempt, signal: new AbortController().signal };
   };
 
-  const sink = (replyAttempts = 1) =>
+  type SinkDeps = AgentSinkDeps<{ tag: string }, Parameters<RuntimeDouble["runtime"]["inbound"]["buildContext"]>[0]["channelIngress"], FakeContext>;
+  const sink = (extra: Partial<SinkDeps> = {}) =>
     createAgentSink({
       runtime: double.runtime,
       cfg: () => CFG,
@@ -69,7 +70,8 @@ describe("agent sink", () => {
       forwarder: { send: async (notice) => void notices.push(notice) },
       clock: systemClock,
       logger: createSilentLogger(),
-      replyAttempts,
+      replyAttempts: 1,
+      ...extra,
     });
 
   async function bobsInbox(): Promise<Message[]> {
@@ -133,16 +135,7 @@ describe("agent sink", () => {
 
   it("refuses a route to an agent OpenClaw does not have, retryably and before any turn", async () => {
     const message = await receive("helper", "for a missing agent");
-    const withRoster = createAgentSink({
-      runtime: double.runtime,
-      cfg: () => CFG,
-      account: () => account,
-      client: createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }),
-      forwarder: { send: async (notice) => void notices.push(notice) },
-      clock: systemClock,
-      logger: createSilentLogger(),
-      agentIds: (cfg) => (cfg === CFG ? ["main"] : []),
-    });
+    const withRoster = sink({ agentIds: (cfg) => (cfg === CFG ? ["main"] : []) });
     const failure = await withRoster.deliver(requestFor(message)).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ClawTellError);
     expect(failure).toMatchObject({ code: "CT_ROUTE_UNKNOWN", retryable: true, message: expect.stringContaining('no agent "helper" in OpenClaw (agents: main)') as unknown });
@@ -170,16 +163,7 @@ describe("agent sink", () => {
   it("tells the human when the reply cannot be sent, without failing the delivery (the agent must not answer twice)", async () => {
     const message = await receive("alice", "reply will fail");
     const gone = { ...account, routing: { ...account.routing, alice: { target: { kind: "agent" as const, agentId: "main" }, forward: true, apiKey: "claw_bad_key" } } };
-    await createAgentSink({
-      runtime: double.runtime,
-      cfg: () => CFG,
-      account: () => gone,
-      client: createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }),
-      forwarder: { send: async (notice) => void notices.push(notice) },
-      clock: systemClock,
-      logger: createSilentLogger(),
-      replyAttempts: 1,
-    }).deliver(requestFor(message));
+    await sink({ account: () => gone }).deliver(requestFor(message));
     expect(notices).toHaveLength(1);
     expect(notices[0]?.text).toContain("⚠️ ClawTell Reply Failed");
   });
@@ -212,24 +196,11 @@ describe("agent sink", () => {
   });
 
   describe("when OpenClaw answers on its own (a turn it resumes after a restart, a message queued behind one)", () => {
-    type SinkDeps = AgentSinkDeps<{ tag: string }, Parameters<RuntimeDouble["runtime"]["inbound"]["buildContext"]>[0]["channelIngress"], FakeContext>;
     let book: HostAnswerBook;
     beforeEach(() => {
       book = createHostAnswerBook({ clock: systemClock });
     });
-    const bookedSink = (extra: Partial<SinkDeps> = {}) =>
-      createAgentSink({
-        runtime: double.runtime,
-        cfg: () => CFG,
-        account: () => account,
-        client: createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }),
-        forwarder: { send: async (notice) => void notices.push(notice) },
-        clock: systemClock,
-        logger: createSilentLogger(),
-        replyAttempts: 1,
-        hostAnswers: book,
-        ...extra,
-      });
+    const bookedSink = (extra: Partial<SinkDeps> = {}) => sink({ hostAnswers: book, ...extra });
 
     it("sends the answer to a message OpenClaw queued behind its running turn as the recipient's reply, and tells the human", async () => {
       const message = await receive("alice", "queued behind a running turn");
