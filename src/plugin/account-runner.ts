@@ -45,6 +45,8 @@ export interface AccountRunDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly desk?: OperatorDesk;
   /** Shared with the outbound adapter: answers OpenClaw delivers on its own (see host-answers.ts). */
   readonly hostAnswers?: HostAnswerBook;
+  /** One session's run state from OpenClaw's session store (see `AgentSinkDeps.sessionStatus`). */
+  readonly sessionStatus?: (agentId: string, sessionKey: string) => string | undefined;
 }
 
 /** Runs the account until `ctx.abortSignal` fires; resolves after the daemon has stopped. */
@@ -82,7 +84,7 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     logger,
     ...(deps.agentIds === undefined ? {} : { agentIds: deps.agentIds }),
     ...(deps.hostAnswers === undefined ? {} : { hostAnswers: deps.hostAnswers }),
-    sessionStatus: (agentId, sessionKey) => deps.listSessionEntries(agentId).find((row) => row.sessionKey === sessionKey)?.entry.status,
+    ...(deps.sessionStatus === undefined ? {} : { sessionStatus: deps.sessionStatus }),
   });
 
   const stateDir = account.stateDir ?? deps.stateDir;

@@ -112,10 +112,10 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
   /** Waits while OpenClaw runs a turn of its own in the session (bounded; our own turns never overlap). */
   const waitForIdleSession = async (agentId: string, sessionKey: string, messageId: string, signal: AbortSignal): Promise<void> => {
     const status = deps.sessionStatus;
-    if (status === undefined || !BUSY_SESSION_STATES.has(status(agentId, sessionKey) ?? "")) return;
+    if (status === undefined) return;
     const deadline = deps.clock.now() + (deps.busySessionWaitMs ?? 120_000);
-    log.info({ messageId, agentId, sessionKey }, "waiting for OpenClaw's running turn in the session to end");
-    while (BUSY_SESSION_STATES.has(status(agentId, sessionKey) ?? "")) {
+    for (let polls = 0; BUSY_SESSION_STATES.has(status(agentId, sessionKey) ?? ""); polls++) {
+      if (polls === 0) log.info({ messageId, agentId, sessionKey }, "waiting for OpenClaw's running turn in the session to end");
       if (deps.clock.now() >= deadline) {
         log.warn({ messageId, agentId, sessionKey }, "the session still has a running turn; handing the message over anyway");
         return;

@@ -31,10 +31,7 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
   /** Answers OpenClaw delivers on its own go out as the agent sink's replies would (see host-answers.ts). */
   const hostAnswers = createHostAnswerBook({ clock: systemClock });
   const sendText = async (ctx: { cfg: OpenClawConfig; to: string; text: string; accountId?: string | null; replyToId?: string | null; signal?: AbortSignal }) => {
-    const to = normalizeTarget(ctx.to);
-    const accountId = resolvePluginAccount(ctx.cfg, ctx.accountId ?? undefined).accountId;
-    const answer = to === undefined ? undefined : hostAnswers.find(accountId, to, ctx.replyToId ?? undefined);
-    const sent = answer === undefined ? await sendOutboundText({ clientFor }, ctx) : await answer(ctx.text, ctx.signal);
+    const sent = await sendOutboundText({ clientFor, answers: hostAnswers }, ctx);
     return { messageId: sent.messageId };
   };
   /** One per gateway process: serves operator requests for every running account. */
@@ -76,6 +73,7 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
             {
               runtime: host.channel,
               listSessionEntries: host.listSessionEntries,
+              sessionStatus: host.sessionStatus,
               defaultAgentId: host.defaultAgentId,
               agentIds: host.agentIds,
               sendBatch: host.sendBatch,

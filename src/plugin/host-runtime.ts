@@ -92,8 +92,6 @@ export interface SessionRowLike {
   readonly entry: {
     readonly updatedAt?: number;
     readonly lastInteractionAt?: number;
-    /** The session's run: `running` while a turn runs, `interrupted` when a restart cut one short (OpenClaw resumes it). */
-    readonly status?: string;
     readonly delivery?: { readonly kind?: string; readonly context?: { channel?: string; to?: string; accountId?: string; threadId?: string | number } };
   };
 }

@@ -16,6 +16,8 @@ type HostContext = ReturnType<Inbound["buildContext"]>;
 export interface HostRuntimeParts {
   readonly channel: ChannelRuntimeSlice<OpenClawConfig, HostIngress, HostContext>;
   readonly listSessionEntries: (agentId: string) => readonly SessionRowLike[];
+  /** One session's run state (`running`, `interrupted`, `done`, …), read fresh. */
+  readonly sessionStatus: (agentId: string, sessionKey: string) => string | undefined;
   readonly defaultAgentId: (cfg: OpenClawConfig) => string;
   readonly agentIds: (cfg: OpenClawConfig) => readonly string[];
   readonly sendBatch: ChatBatchSender<OpenClawConfig>;
@@ -35,6 +37,7 @@ export function bridgeRuntime(runtime: PluginRuntime): HostRuntimeParts {
   return {
     channel,
     listSessionEntries: (agentId) => runtime.agent.session.listSessionEntries({ agentId, readOnly: true }),
+    sessionStatus: (agentId, sessionKey) => runtime.agent.session.getSessionEntry({ agentId, sessionKey, readConsistency: "latest" })?.status,
     defaultAgentId: (cfg) => resolveDefaultAgentId(cfg),
     agentIds: (cfg) => listAgentIds(cfg),
     sendBatch: async (params) => sendDurableMessageBatch(params),

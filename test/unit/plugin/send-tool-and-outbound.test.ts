@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { parseMessage } from "../../../src/protocol/index.js";
-import { createSendTool, executeSend, sendOutboundText, SEND_TOOL_NAME, SendToolParameters } from "../../../src/plugin/index.js";
+import { createHostAnswerBook, createSendTool, executeSend, sendOutboundText, SEND_TOOL_NAME, SendToolParameters } from "../../../src/plugin/index.js";
+import { systemClock } from "../../../src/infra/index.js";
 import type { ResolvedAccount } from "../../../src/config/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
@@ -79,5 +80,21 @@ describe("clawtell_send and outbound texts", () => {
     const [message] = await bobReceives();
     expect(message).toMatchObject({ id: sent.messageId, from: "tell/alice", body: "from the CLI" });
     await expect(sendOutboundText({ clientFor }, { cfg, to: "telegram:42", text: "x" })).rejects.toMatchObject({ code: "CT_BAD_REQUEST" });
+  });
+
+  it("sends an answer OpenClaw owes a handed-over message through the book, and other texts as before", async () => {
+    const book = createHostAnswerBook({ clock: systemClock });
+    const answered: string[] = [];
+    book.remember("m-1", async (text) => {
+      answered.push(text);
+      return { messageId: "reply-to-m-1", status: "sent" };
+    });
+    book.owe("default", "bob", "m-1");
+    expect(await sendOutboundText({ clientFor, answers: book }, { cfg, to: "tell/bob", text: "the resumed turn's answer" })).toEqual({ messageId: "reply-to-m-1", status: "sent" });
+    expect(answered).toEqual(["the resumed turn's answer"]);
+    expect(await bobReceives()).toEqual([]);
+    const other = await sendOutboundText({ clientFor, answers: book }, { cfg, to: "tell/helper", text: "not owed" });
+    expect(other.status).toBe("sent");
+    expect(answered).toHaveLength(1);
   });
 });
