@@ -7,7 +7,7 @@ import { createClawTellClient } from "../../src/client/index.js";
 import { openQueueStore, queueFileOf } from "../../src/daemon/index.js";
 import { createSilentLogger } from "../../src/infra/index.js";
 import { CLI_PATH } from "./cli-process.js";
-import { api, startTestServer } from "./test-server.js";
+import { startTestServer } from "./test-server.js";
 import { startWebhookRecorder } from "./webhook-recorder.js";
 
 export interface ChaosResult {
@@ -91,11 +91,14 @@ export async function runChaos(cycles: number, options: { random?: () => number;
     await server.restart();
     const final = startDaemon(configPath, stateDir);
     const deliveredIds = (): Set<string> => new Set(hook.deliveries.map((d) => String(d.body["id"])));
+    // Read from the store, not by polling: a poll would hand the messages out and hide them from the daemon.
+    const bobId = server.store.findNameByName("bob")?.id ?? -1;
+    const unacked = (): number => server.store.listUnacked([bobId], sent.length + 1, new Set()).length;
     let unackedOnServer: number;
     try {
-      await waitForProgressToEnd(() => deliveredIds().size, sent.length);
-      const res = await api(server, "GET", "/api/messages/poll?timeout=0&limit=100", { key: bob.apiKey });
-      unackedOnServer = (res.body["messages"] as unknown[]).length;
+      // Deliveries from the local queue can finish before the redelivered copies are acked: wait for both.
+      await waitForProgressToEnd(() => deliveredIds().size + (sent.length - unacked()), 2 * sent.length);
+      unackedOnServer = unacked();
     } finally {
       final.child.kill("SIGTERM");
       await final.exited;
