@@ -3,6 +3,7 @@
  * half SSE streams; the baseline, which has no SSE, holds 10 000 long polls) and the server quiet again, measure
  *   (b) send → receive latency p50/p99 at 500 msg/s (receiver on a long poll, acking each batch) — goal p99 ≤ 10 ms;
  *   (c) the server's RSS — goal ≤ 300 MB.
+ * The two servers take turns for `BENCH_ROUNDS` rounds (default 3); the goals are judged on the medians.
  */
 import { Pool } from "undici";
 import {
@@ -23,6 +24,7 @@ const IDLE = Number(process.env["BENCH_IDLE"] ?? 10_000);
 const RATE = 500;
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
 const DRAIN_DEADLINE_MS = 5000;
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 /** `BENCH_IDLE_MODE=poll` parks only long polls on our server too (as on the baseline, which has no SSE). */
 const OURS_MODE: "poll" | "mixed" = process.env["BENCH_IDLE_MODE"] === "poll" ? "poll" : "mixed";
 
@@ -134,24 +136,51 @@ function describe(label: string, r: Result): string {
   ].join("\n");
 }
 
+/** The middle value (the lower one of the two middles for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
+}
+
 export async function runIdleConnectionsBench(): Promise<{ p99Ms: number; rssMb: number }> {
   const before = machineLine();
-  const baseline = await runOne(await startBaseline(), "poll");
-  const ours = await runOne(await startClawTell(), OURS_MODE);
   const p99 = (r: Result): number => percentile(r.latency.sorted, 99);
-  process.stdout.write(
-    [
-      `## (b) latency and (c) memory with ${IDLE} idle connections`,
-      `${before} (at start)`,
+  const lines: string[] = [`## (b) latency and (c) memory with ${IDLE} idle connections`, `${before} (at start)`];
+  const ourP99s: number[] = [];
+  const baselineP99s: number[] = [];
+  const ourRss: number[] = [];
+  const ourRssAfter: number[] = [];
+  const baselineRss: number[] = [];
+  // One run's p99 rests on its worst 1 % (50 messages); a stall of the shared virtual disk or CPU can decide it.
+  // So the servers take turns for several rounds; every round is printed and the goals are judged on the median.
+  for (let round = 1; round <= ROUNDS; round++) {
+    const baseline = await runOne(await startBaseline(), "poll");
+    const ours = await runOne(await startClawTell(), OURS_MODE);
+    baselineP99s.push(p99(baseline));
+    ourP99s.push(p99(ours));
+    baselineRss.push(baseline.rssIdleMb);
+    ourRss.push(ours.rssIdleMb);
+    ourRssAfter.push(ours.rssAfterMb);
+    lines.push(
+      `### round ${round} of ${ROUNDS}`,
       describe("baseline (in-memory node:http, long polls only)", baseline),
       describe(`clawtell (SQLite, durable; ${OURS_MODE === "mixed" ? "half long polls, half SSE streams" : "long polls only"})`, ours),
-      `(b) p99 ${fmt(p99(ours), 2)} ms (goal <= 10 ms); ratio clawtell/baseline p99: ${fmt(p99(ours) / p99(baseline), 2)}`,
-      `(c) RSS ${fmt(ours.rssIdleMb)} MB idle, ${fmt(ours.rssAfterMb)} MB after load (goal <= 300 MB); ratio clawtell/baseline RSS: ${fmt(ours.rssIdleMb / baseline.rssIdleMb, 2)}`,
-      `${machineLine()} (at end)`,
-      "",
-    ].join("\n"),
+    );
+  }
+  const p99Ms = median(ourP99s);
+  const rssIdle = median(ourRss);
+  const rssAfter = median(ourRssAfter);
+  lines.push(
+    `### over ${ROUNDS} rounds`,
+    `(b) p99 per round: ${ourP99s.map((v) => fmt(v, 2)).join(", ")} ms; median ${fmt(p99Ms, 2)} ms (goal <= 10 ms); ` +
+      `ratio clawtell/baseline p99 (medians): ${fmt(p99Ms / median(baselineP99s), 2)}`,
+    `(c) RSS idle per round: ${ourRss.map((v) => fmt(v)).join(", ")} MB; median ${fmt(rssIdle)} MB idle, ${fmt(rssAfter)} MB after load ` +
+      `(goal <= 300 MB); ratio clawtell/baseline RSS (medians): ${fmt(rssIdle / median(baselineRss), 2)}`,
+    `${machineLine()} (at end)`,
+    "",
   );
-  return { p99Ms: p99(ours), rssMb: Math.max(ours.rssIdleMb, ours.rssAfterMb) };
+  process.stdout.write(lines.join("\n"));
+  return { p99Ms, rssMb: Math.max(rssIdle, rssAfter) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runIdleConnectionsBench();
