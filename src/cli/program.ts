@@ -6,6 +6,7 @@ import { registerDaemonCommand } from "./commands/daemon.js";
 import { registerQueueCommands } from "./commands/queue.js";
 import { registerSendCommand } from "./commands/send.js";
 import { registerServerCommand } from "./commands/server.js";
+import { registerStatusCommand } from "./commands/status.js";
 import { EXIT_USAGE, reportFailure, type Io } from "../infra/terminal-io.js";
 
 /** The `clawtell` command with every command group registered; commands write through `io`. */
@@ -24,6 +25,7 @@ export function buildProgram(io: Io): Command {
   registerDaemonCommand(program, io);
   registerQueueCommands(program, io);
   registerSendCommand(program, io);
+  registerStatusCommand(program, io);
   return program;
 }
 

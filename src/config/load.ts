@@ -24,16 +24,20 @@ const OtherChannelsSchema = z.object({
     .optional(),
 });
 
-/** Parses openclaw.json text; errors name the file and the field. */
-export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawConfig {
-  let raw: unknown;
+/** openclaw.json text as a value, unchecked; a syntax error names the file. */
+function parseJson5(text: string, path: string): unknown {
   try {
-    raw = JSON5.parse(text);
+    return JSON5.parse(text);
   } catch (err) {
     throw new ClawTellError("CT_CONFIG_INVALID", `${path}: not valid JSON5 (${err instanceof Error ? err.message : String(err)})`, {
       cause: err,
     });
   }
+}
+
+/** Parses openclaw.json text; errors name the file and the field. */
+export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawConfig {
+  const raw = parseJson5(text, path);
   const root = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
   const channels = typeof root["channels"] === "object" && root["channels"] !== null ? (root["channels"] as Record<string, unknown>) : {};
   const clawtell = parseChannelConfig(channels["clawtell"]);
@@ -52,9 +56,18 @@ export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawC
   };
 }
 
-/** Reads and validates openclaw.json; a missing file or invalid content throws CT_CONFIG_INVALID naming the path. */
-export async function loadOpenClawConfig(path: string): Promise<LoadedOpenClawConfig> {
+async function readConfigText(path: string): Promise<string> {
   const text = await readFileIfExists(path);
   if (text === undefined) throw new ClawTellError("CT_CONFIG_INVALID", `${path}: file not found`, { field: path });
-  return parseOpenClawConfig(text, path);
+  return text;
+}
+
+/** Reads and validates openclaw.json; a missing file or invalid content throws CT_CONFIG_INVALID naming the path. */
+export async function loadOpenClawConfig(path: string): Promise<LoadedOpenClawConfig> {
+  return parseOpenClawConfig(await readConfigText(path), path);
+}
+
+/** Reads openclaw.json as OpenClaw would hand it to a plugin: the whole file, sections unchecked. */
+export async function readOpenClawJson(path: string): Promise<unknown> {
+  return parseJson5(await readConfigText(path), path);
 }

@@ -5,7 +5,7 @@
 
 import type { Command } from "commander";
 import { askRunningAccount, locateQueues, readQueues } from "../../daemon/index.js";
-import { describeError, renderTable } from "../../infra/index.js";
+import { describeError, renderTable, type Io } from "../../infra/index.js";
 import { listAccountIds, resolvePluginAccount } from "../accounts.js";
 import type { OperatorContext } from "./context.js";
 
@@ -64,30 +64,33 @@ export async function collectStatus(ctx: OperatorContext): Promise<AccountStatus
   );
 }
 
+/** Prints the accounts' status as a table, or as JSON with `json`. */
+export function printStatus(io: Io, status: readonly AccountStatus[], json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify(status, null, 2));
+    return;
+  }
+  if (status.length === 0) {
+    io.out("no ClawTell accounts configured (channels.clawtell)");
+    return;
+  }
+  const rows = status.map((s) => [
+    s.accountId,
+    s.name === undefined ? "?" : `tell/${s.name}`,
+    // A config problem may span lines (one per bad field); a table cell holds one.
+    s.problem?.replace(/\s*\n\s*/g, " ") ?? (s.enabled ? "enabled" : "disabled"),
+    s.runningPid === undefined ? "not running" : `pid ${s.runningPid}, ${s.transport ?? "?"} ${s.connected === true ? "connected" : `not connected${s.lastError === undefined ? "" : ` (${s.lastError})`}`}`,
+    String(s.queued),
+    String(s.deadLetters),
+    s.server.ok ? `ok (${s.baseUrl ?? ""})` : `${s.server.error}${s.baseUrl === undefined ? "" : ` (${s.baseUrl})`}`,
+  ]);
+  io.out(renderTable(["account", "name", "config", "running", "queued", "dead", "server"], rows));
+}
+
 export function registerStatusCommand(parent: Command, ctx: OperatorContext): void {
   parent
     .command("status")
     .description("accounts: name, server, whether a gateway runs them, queue and dead letters")
     .option("--json", "machine-readable output")
-    .action(async (flags: { json?: boolean }) => {
-      const status = await collectStatus(ctx);
-      if (flags.json === true) {
-        ctx.io.out(JSON.stringify(status, null, 2));
-        return;
-      }
-      if (status.length === 0) {
-        ctx.io.out("no ClawTell accounts configured (channels.clawtell)");
-        return;
-      }
-      const rows = status.map((s) => [
-        s.accountId,
-        s.name === undefined ? "?" : `tell/${s.name}`,
-        s.problem ?? (s.enabled ? "enabled" : "disabled"),
-        s.runningPid === undefined ? "not running" : `pid ${s.runningPid}, ${s.transport ?? "?"} ${s.connected === true ? "connected" : `not connected${s.lastError === undefined ? "" : ` (${s.lastError})`}`}`,
-        String(s.queued),
-        String(s.deadLetters),
-        s.server.ok ? `ok (${s.baseUrl ?? ""})` : `${s.server.error}${s.baseUrl === undefined ? "" : ` (${s.baseUrl})`}`,
-      ]);
-      ctx.io.out(renderTable(["account", "name", "config", "running", "queued", "dead", "server"], rows));
-    });
+    .action(async (flags: { json?: boolean }) => printStatus(ctx.io, await collectStatus(ctx), flags.json === true));
 }

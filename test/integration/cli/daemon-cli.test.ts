@@ -99,6 +99,43 @@ it("runs the daemon, shows and retries dead letters through it, and follows conf
   }
 });
 
+it("reports with `clawtell status` whether the daemon runs each account and how it is connected", { timeout: 60_000 }, async () => {
+  await writeConfig(hook.url);
+  const flags = ["--config", join(dir, "openclaw.json"), "--state-dir", join(dir, "state")];
+  const status = async (): Promise<Array<Record<string, unknown>>> => {
+    const result = await runCli(["status", "--json", ...flags]);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+  };
+
+  const before = await status();
+  expect(before).toEqual([expect.objectContaining({ accountId: "default", name: "bob", queued: 0, deadLetters: 0, server: { ok: true, name: "bob" } })]);
+  expect(before[0]).not.toHaveProperty("runningPid");
+  expect((await runCli(["status", ...flags])).stdout).toMatch(/default\s+tell\/bob\s+enabled\s+not running\s+0\s+0\s+ok/);
+
+  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...flags], { stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" } });
+  const exited = new Promise<number | null>((resolve) => daemon.once("exit", resolve));
+  try {
+    let running: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && running?.["connected"] !== true; i++) {
+      running = (await status())[0];
+      if (running?.["connected"] !== true) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(running).toMatchObject({ runningPid: daemon.pid, transport: "sse", connected: true, queued: 0 });
+    expect((await runCli(["status", ...flags])).stdout).toContain(`pid ${daemon.pid}, sse connected`);
+  } finally {
+    daemon.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  }
+  expect((await status())[0]).not.toHaveProperty("runningPid");
+
+  // A broken config is reported in the account's row, on one line, naming the field.
+  await writeFile(join(dir, "openclaw.json"), "{ channels: { clawtell: { routing: 5 } } }");
+  const broken = await runCli(["status", ...flags]);
+  expect(broken.code).toBe(0);
+  expect(broken.stdout).toMatch(/^default .*channels\.clawtell\.routing: .*not running/m);
+});
+
 it("refuses to start on an invalid config, naming the field", async () => {
   await writeFile(join(dir, "openclaw.json"), `{ channels: { clawtell: { name: "bob", apiKey: "k", routing: { bob: { agent: 7 } } } } }`);
   const result = await runCli(["daemon", "--config", join(dir, "openclaw.json"), "--state-dir", join(dir, "state")]);
