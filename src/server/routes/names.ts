@@ -10,6 +10,12 @@ import { parseInput } from "../http-errors.js";
 const NameParamSchema = z.object({ name: NameRefSchema });
 const NameQuerySchema = z.object({ name: z.string().min(1, "is required") });
 
+/**
+ * Names here never expire ("register once, keep forever"). The SDKs' `checkExpiry()` reads `expiresAt` as a date (a
+ * null reads as 1970 in JS — "expired" — and fails in Python), so the answer is the calendar's last day instead.
+ */
+export const NAME_NEVER_EXPIRES = "9999-12-31T23:59:59.000Z";
+
 export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { store, auth, names } = ctx;
 
@@ -27,7 +33,7 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
       communicationMode: me.communicationMode,
       deliveryPolicy: me.deliveryPolicy,
       webhookUrl: me.webhookUrl,
-      expiresAt: null,
+      expiresAt: NAME_NEVER_EXPIRES,
       createdAt: new Date(me.createdAt).toISOString(),
       stats: {
         totalMessages: counts.total,

@@ -37,7 +37,8 @@ describe("names, lists and policies", () => {
       communicationMode: "allowlist_only",
       deliveryPolicy: "everyone",
       webhookUrl: null,
-      expiresAt: null,
+      // A date the SDKs' checkExpiry() reads as "valid": names never expire here.
+      expiresAt: "9999-12-31T23:59:59.000Z",
       stats: { totalMessages: 1, unreadMessages: 1, allowlistCount: 0 },
     });
   });
