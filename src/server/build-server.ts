@@ -18,6 +18,7 @@ import { listRoutes } from "./routes/lists.js";
 import { messageRoutes } from "./routes/messages.js";
 import { nameRoutes } from "./routes/names.js";
 import { streamRoutes } from "./routes/stream.js";
+import { renewalRoutes } from "./routes/renewal.js";
 import { updateRoutes } from "./routes/updates.js";
 import type { Store } from "./store/store.js";
 
@@ -82,6 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   nameRoutes(app, ctx);
   listRoutes(app, ctx);
   updateRoutes(app, ctx);
+  renewalRoutes(app, ctx);
 
   const retention = startRetention({ store: deps.store, clock, logger, intervalMs: options.retentionIntervalMs ?? 300_000 });
   app.addHook("onClose", async () => retention.stop());
