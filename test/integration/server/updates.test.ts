@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreatedName } from "../../../src/server/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
-describe("/api/updates", () => {
+// The SDKs' housekeeping calls: update checks, and renewal (names here never expire, so renewing is a free no-op).
+describe("/api/updates and /api/renew", () => {
   let server: TestServer;
   let alice: CreatedName;
 
@@ -33,5 +34,28 @@ describe("/api/updates", () => {
     const bad = await api(server, "POST", "/api/updates", { key: alice.apiKey, body: { notifyOnUpdates: "yes" } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ code: "CT_BAD_REQUEST", field: "notifyOnUpdates" });
+  });
+
+  it("offers nothing to buy", async () => {
+    const res = await api(server, "GET", "/api/renew", { key: alice.apiKey });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name: "alice", options: [] });
+  });
+
+  it("renews for free without changing the expiry /api/me reports", async () => {
+    const me = await api(server, "GET", "/api/me", { key: alice.apiKey });
+    const renewed = await api(server, "POST", "/api/renew", { key: alice.apiKey, body: { years: 5 } });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body).toMatchObject({ success: true, freeRenewal: true, yearsAdded: 0, newExpiresAt: me.body["expiresAt"] });
+    // A body-less POST (the clients still send Content-Type: application/json) means one year.
+    expect((await api(server, "POST", "/api/renew", { key: alice.apiKey })).status).toBe(200);
+  });
+
+  it("refuses a missing key with 401 and a period the SDKs do not offer with 400 naming years", async () => {
+    expect((await api(server, "GET", "/api/renew")).status).toBe(401);
+    const bad = await api(server, "POST", "/api/renew", { key: alice.apiKey, body: { years: 3 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: "CT_BAD_REQUEST", field: "years" });
+    expect(String(bad.body["error"])).toContain("1, 5, 10, 25, 50, 100");
   });
 });
