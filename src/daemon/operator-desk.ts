@@ -1,12 +1,13 @@
 /**
  * The running side of operator commands for a whole process: every account registers its daemon under its state
  * folder, and one request server per folder (operator-requests.ts) carries out `dead-letters retry | purge` and
- * answers `status` for the account named in each request. Accounts of one process may share a folder or have their own.
+ * answers `status` for the account named in each request. Accounts of one process may share a folder or have their own;
+ * processes may share a folder too (each answers for its own accounts).
  */
 
 import type { Logger } from "../infra/index.js";
 import type { AccountDaemonHandle, DaemonStatus } from "./account-daemon.js";
-import { serveOperatorRequests, type LiveAccountStatus, type OperatorAnswer, type OperatorRequest } from "./operator-requests.js";
+import { serveOperatorRequests, type LiveAccountStatus, type OperatorAnswer, type OperatorRequest, type OperatorRequestServer } from "./operator-requests.js";
 
 export interface OperatorDesk {
   /** Serves requests for `accountId` from `stateDir` until the returned function is called. */
@@ -41,7 +42,7 @@ async function carryOut(daemon: AccountDaemonHandle, request: OperatorRequest): 
 
 interface Folder {
   readonly accounts: Map<string, AccountDaemonHandle>;
-  readonly server: Promise<{ close(): Promise<void> }>;
+  readonly server: Promise<OperatorRequestServer>;
 }
 
 export function createOperatorDesk(logger: Logger): OperatorDesk {
@@ -54,8 +55,8 @@ export function createOperatorDesk(logger: Logger): OperatorDesk {
       stateDir,
       async (request) => {
         const daemon = accounts.get(request.accountId);
-        if (daemon === undefined) throw new Error(`account "${request.accountId}" is not running here`);
-        return carryOut(daemon, request);
+        // Another process may run that account from the same folder: its request is left to it.
+        return daemon === undefined ? undefined : carryOut(daemon, request);
       },
       log,
     );
@@ -71,7 +72,8 @@ export function createOperatorDesk(logger: Logger): OperatorDesk {
     async register(stateDir, accountId, daemon) {
       const folder = folders.get(stateDir) ?? open(stateDir);
       folder.accounts.set(accountId, daemon);
-      await folder.server;
+      // A request may have come in for this account while it was starting.
+      await (await folder.server).rescan();
       return async () => {
         if (folder.accounts.get(accountId) !== daemon) return;
         folder.accounts.delete(accountId);

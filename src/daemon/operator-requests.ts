@@ -1,11 +1,13 @@
 /**
  * How operator commands reach a running daemon: the daemon owns its queue file, so `clawtell dead-letters retry`
  * drops a request file into `<stateDir>/requests/`; the daemon carries it out and writes `<id>.done.json` beside it.
- * `status` asks a running account how it is connected. A `daemon.pid` file tells the CLI whether a daemon is running.
+ * `status` asks a running account how it is connected. The CLI asks only when the account's queue file is locked by a
+ * live process (the lock holds its pid). Several processes may serve one folder: each answers only for the accounts
+ * it runs and leaves other requests to their owners.
  */
 
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import { z } from "zod";
@@ -47,30 +49,24 @@ export type OperatorResult = z.infer<typeof OperatorResultSchema>;
 export type OperatorAnswer = Omit<OperatorResult, "ok" | "error">;
 
 export const requestsDirOf = (stateDir: string): string => join(stateDir, "requests");
-export const pidFileOf = (stateDir: string): string => join(stateDir, "daemon.pid");
 
-/** The pid of a live daemon on this state folder, if any. */
-export async function runningDaemonPid(stateDir: string): Promise<number | undefined> {
-  const text = await readFileIfExists(pidFileOf(stateDir));
-  const pid = Number(text?.trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+export interface OperatorRequestServer {
+  /** Serves requests already waiting (for an account that has just started here). */
+  rescan(): Promise<void>;
+  close(): Promise<void>;
 }
 
-/** Daemon side: carries out requests as they appear. */
+/**
+ * Daemon side: carries out requests as they appear. `handle` answers `undefined` for an account this process does not
+ * run; such a request is left in place for the process that runs it.
+ */
 export async function serveOperatorRequests(
   stateDir: string,
-  handle: (request: OperatorRequest) => Promise<OperatorAnswer>,
+  handle: (request: OperatorRequest) => Promise<OperatorAnswer | undefined>,
   logger: Logger,
-): Promise<{ close(): Promise<void> }> {
+): Promise<OperatorRequestServer> {
   const dir = requestsDirOf(stateDir);
   await ensureDir(dir);
-  await writeFileDurable(pidFileOf(stateDir), `${process.pid}\n`);
   const serve = async (path: string): Promise<void> => {
     if (!path.endsWith(".request.json")) return;
     const text = await readFileIfExists(path);
@@ -81,7 +77,9 @@ export async function serveOperatorRequests(
     try {
       const request = OperatorRequestSchema.parse(JSON.parse(text));
       ({ id, op } = request);
-      result = { ...(await handle(request)), ok: true };
+      const answer = await handle(request);
+      if (answer === undefined) return;
+      result = { ...answer, ok: true };
     } catch (err) {
       result = { ok: false, count: 0, error: err instanceof Error ? err.message : String(err) };
     }
@@ -90,15 +88,30 @@ export async function serveOperatorRequests(
     // `status` is asked by every `openclaw clawtell status`: not worth a line at info.
     logger[op === "status" && result.ok ? "debug" : "info"]({ request: id, op, ok: result.ok, count: result.count, error: result.error }, "operator request served");
   };
+  // The watcher and a rescan may both see a file: each request is carried out once.
+  const serving = new Set<string>();
+  const serveLogged = async (path: string): Promise<void> => {
+    if (serving.has(path)) return;
+    serving.add(path);
+    await serve(path)
+      .catch((err: unknown) => logger.error({ err }, "operator request failed"))
+      .finally(() => serving.delete(path));
+  };
   const watcher: FSWatcher = watch(dir, { ignoreInitial: false, depth: 0 });
-  watcher.on("add", (path) => void serve(path).catch((err: unknown) => logger.error({ err }, "operator request failed")));
+  watcher.on("add", (path) => void serveLogged(path));
   return {
+    async rescan() {
+      const files = await readdir(dir).catch(() => [] as string[]);
+      await Promise.all(files.map((file) => serveLogged(join(dir, file))));
+    },
     async close() {
       await watcher.close();
-      await rm(pidFileOf(stateDir), { force: true });
     },
   };
 }
+
+/** The error of a request nobody answered in time. */
+export const NO_ANSWER = "the daemon did not answer in time";
 
 /** CLI side: asks the running daemon and waits for its answer; a request not taken in time is withdrawn. */
 export async function requestFromDaemon(stateDir: string, request: Omit<OperatorRequest, "id">, timeoutMs = 10_000): Promise<OperatorResult> {
@@ -117,6 +130,6 @@ export async function requestFromDaemon(stateDir: string, request: Omit<Operator
     await new Promise((r) => setTimeout(r, 50));
   }
   await rm(join(dir, `${id}.request.json`), { force: true });
-  return { ok: false, count: 0, error: "the daemon did not answer in time" };
+  return { ok: false, count: 0, error: NO_ANSWER };
 }
 

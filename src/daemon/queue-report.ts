@@ -7,7 +7,7 @@
 import { readdir } from "node:fs/promises";
 import { ClawTellError, createSilentLogger, isClawTellError, isoOf, readFileIfExists, shorten } from "../infra/index.js";
 import { queueFileOf } from "./account-daemon.js";
-import { requestFromDaemon, runningDaemonPid, type LiveAccountStatus } from "./operator-requests.js";
+import { NO_ANSWER, requestFromDaemon, type LiveAccountStatus } from "./operator-requests.js";
 import { openQueueStore, type Job, type QueuePolicy } from "./queue/index.js";
 
 /** One account's queue: its id and the folder its file lives in. */
@@ -63,7 +63,8 @@ export async function findJob(locations: readonly QueueLocation[], messageId: st
 
 /** The running account's own view (transport, connection, queue), when a live daemon on its folder runs it. */
 export async function askRunningAccount(location: QueueLocation, timeoutMs = 3000): Promise<{ pid: number; status: LiveAccountStatus } | undefined> {
-  const pid = await runningDaemonPid(location.stateDir);
+  // The process running an account holds its queue file's lock; nobody else is asked.
+  const pid = await lockHolder(queueFileOf(location.stateDir, location.accountId));
   if (pid === undefined) return undefined;
   const answer = await requestFromDaemon(location.stateDir, { op: "status", accountId: location.accountId }, timeoutMs);
   return answer.ok && answer.status !== undefined ? { pid, status: answer.status } : undefined;
@@ -103,12 +104,12 @@ export async function changeDeadLetters(locations: readonly QueueLocation[], op:
           throw err;
         });
     if (store === undefined) {
-      if ((await runningDaemonPid(location.stateDir)) === undefined) {
-        throw new ClawTellError("CT_CONFLICT", `account "${location.accountId}": the queue file is in use by process ${holder ?? "?"}, which takes no operator requests; try again when it has finished`);
-      }
       live = true;
       const result = await requestFromDaemon(location.stateDir, { op, accountId: location.accountId, ...(messageId === undefined ? {} : { messageId }) });
-      if (!result.ok) throw new ClawTellError("CT_CONFLICT", `account "${location.accountId}": ${result.error ?? "the daemon refused the request"}`);
+      if (!result.ok) {
+        const why = result.error === NO_ANSWER ? `the queue file is in use by process ${holder ?? "?"}, which did not answer; try again when it has finished` : (result.error ?? "the daemon refused the request");
+        throw new ClawTellError("CT_CONFLICT", `account "${location.accountId}": ${why}`);
+      }
       count += result.count;
       continue;
     }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseChannelConfig, resolveAccounts } from "../../../src/config/index.js";
-import { createOperatorDesk, openQueueStore, queueFileOf, runningDaemonPid, startAccountDaemon, type AccountDaemonHandle } from "../../../src/daemon/index.js";
+import { createOperatorDesk, openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle } from "../../../src/daemon/index.js";
 import { ClawTellError, createSilentLogger, type Io } from "../../../src/infra/index.js";
 import { clientFor } from "../../../src/plugin/client-for.js";
 import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
@@ -133,48 +133,59 @@ describe("openclaw clawtell", () => {
     expect(table.out).toMatch(/other\s+tell\/carol\s+enabled\s+not running\s+0\s+0\s+ok/);
   });
 
-  it("serves two accounts that share a state folder: each request reaches its own account, until the last one stops", async () => {
-    const shared = join(stateDir, "shared");
-    const cfg = cfgWith({ name: "alice", apiKey: keys["alice"], stateDir: shared, accounts: { other: { name: "carol", apiKey: keys["carol"], stateDir: shared } } });
-    const accounts = resolveAccounts(parseChannelConfig((cfg.channels as { clawtell: Record<string, unknown> }).clawtell));
-    const refused = { deliver: async () => Promise.reject(new ClawTellError("CT_ROUTE_UNKNOWN", "agent refused", { retryable: false })) };
-    const desk = createOperatorDesk(logger);
-    const running: Array<{ handle: AccountDaemonHandle; unregister: () => Promise<void> }> = [];
-    try {
-      for (const account of accounts) {
-        const handle = await startAccountDaemon({ account, sinks: { agent: refused }, stateDir: shared, logger });
-        running.push({ handle, unregister: await desk.register(shared, account.accountId, handle) });
-        const job = makeNewJob(`dead-${account.accountId}`, { accountId: account.accountId, recipient: account.name, routeKey: account.name });
-        await handle.queue.enqueueMany([{ ...job, message: { ...job.message, from: "tell/zoe" } }]);
-        handle.update(account);
-      }
-      for (let i = 0; i < 200 && running.some((r) => r.handle.queue.deadLetters().length === 0); i++) await new Promise((r) => setTimeout(r, 20));
-
-      const both = JSON.parse((await run(cfg, "status", "--json")).out) as Array<Record<string, unknown>>;
-      expect(both.map((a) => [a["accountId"], a["runningPid"], a["deadLetters"]])).toEqual([
-        ["default", process.pid, 1],
-        ["other", process.pid, 1],
-      ]);
-      // The purge names carol's letter; alice's stays.
-      expect((await run(cfg, "dead-letters", "purge", "dead-other")).out).toBe("1 dead letter purged");
-      expect(running.map((r) => r.handle.queue.deadLetters().map((j) => j.id))).toEqual([["dead-default"], []]);
-
-      // alice's account stops; carol's is still served from the folder.
-      await running[0]?.unregister();
-      const one = JSON.parse((await run(cfg, "status", "--json")).out) as Array<Record<string, unknown>>;
-      expect(one.map((a) => [a["accountId"], a["runningPid"]])).toEqual([
-        ["default", undefined],
-        ["other", process.pid],
-      ]);
-      await running[1]?.unregister();
-      expect(await runningDaemonPid(shared)).toBeUndefined();
-    } finally {
-      for (const r of running) {
+  // One desk per process: `oneProcess` runs both accounts in one; otherwise each account has its own process (desk).
+  for (const oneProcess of [true, false]) {
+    it(`serves two accounts that share a state folder ${oneProcess ? "in one process" : "from two processes"}: each request reaches its own account, until it stops`, async () => {
+      const shared = join(stateDir, oneProcess ? "shared" : "shared-by-two");
+      const cfg = cfgWith({ name: "alice", apiKey: keys["alice"], stateDir: shared, accounts: { other: { name: "carol", apiKey: keys["carol"], stateDir: shared } } });
+      const accounts = resolveAccounts(parseChannelConfig((cfg.channels as { clawtell: Record<string, unknown> }).clawtell));
+      const refused = { deliver: async () => Promise.reject(new ClawTellError("CT_ROUTE_UNKNOWN", "agent refused", { retryable: false })) };
+      const sharedDesk = createOperatorDesk(logger);
+      const running: Array<{ handle: AccountDaemonHandle; unregister: () => Promise<void> }> = [];
+      const stopped = new Set<AccountDaemonHandle>();
+      const stop = async (r: (typeof running)[number] | undefined): Promise<void> => {
+        if (r === undefined || stopped.has(r.handle)) return;
+        stopped.add(r.handle);
         await r.unregister();
         await r.handle.stop();
+      };
+      try {
+        for (const account of accounts) {
+          const desk = oneProcess ? sharedDesk : createOperatorDesk(logger);
+          const handle = await startAccountDaemon({ account, sinks: { agent: refused }, stateDir: shared, logger });
+          running.push({ handle, unregister: await desk.register(shared, account.accountId, handle) });
+          const job = makeNewJob(`dead-${account.accountId}`, { accountId: account.accountId, recipient: account.name, routeKey: account.name });
+          await handle.queue.enqueueMany([{ ...job, message: { ...job.message, from: "tell/zoe" } }]);
+          handle.update(account);
+        }
+        for (let i = 0; i < 200 && running.some((r) => r.handle.queue.deadLetters().length === 0); i++) await new Promise((r) => setTimeout(r, 20));
+
+        const both = JSON.parse((await run(cfg, "status", "--json")).out) as Array<Record<string, unknown>>;
+        expect(both.map((a) => [a["accountId"], a["runningPid"], a["deadLetters"]])).toEqual([
+          ["default", process.pid, 1],
+          ["other", process.pid, 1],
+        ]);
+        // The purge names carol's letter; alice's stays.
+        expect((await run(cfg, "dead-letters", "purge", "dead-other")).out).toBe("1 dead letter purged");
+        expect(running.map((r) => r.handle.queue.deadLetters().map((j) => j.id))).toEqual([["dead-default"], []]);
+
+        // alice's account stops; carol's is still served from the folder.
+        await stop(running[0]);
+        const one = JSON.parse((await run(cfg, "status", "--json")).out) as Array<Record<string, unknown>>;
+        expect(one.map((a) => [a["accountId"], a["runningPid"], a["deadLetters"]])).toEqual([
+          ["default", undefined, 1],
+          ["other", process.pid, 0],
+        ]);
+        // Its letter is changed in the file now, while carol's account keeps running beside it.
+        expect((await run(cfg, "dead-letters", "retry", "dead-default")).out).toContain("1 dead letter queued again");
+        await stop(running[1]);
+        const none = JSON.parse((await run(cfg, "status", "--json")).out) as Array<Record<string, unknown>>;
+        expect(none.map((a) => a["runningPid"])).toEqual([undefined, undefined]);
+      } finally {
+        for (const r of running) await stop(r);
       }
-    }
-  });
+    });
+  }
 
   it("doctor finds foreign keys, names not on the account, unknown agents and a hidden tool — and passes once fixed", async () => {
     const broken = cfgWith(
