@@ -2,8 +2,8 @@
  * `/api/messages/*`: send, long poll (one name or the whole account), ack, and the legacy inbox.
  */
 
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
 import {
@@ -39,7 +39,9 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
     assertDeliveryAllowed(store, recipient, sender);
 
-    const id = randomUUID();
+    // Time-ordered (UUIDv7): each insert lands at the end of the id index instead of on a random page, so a commit
+    // writes fewer pages (about a fifth more sends per second in bench (a)). Clients treat ids as opaque strings.
+    const id = uuidv7();
     const original = input.replyTo === undefined ? undefined : visibleOriginal(ctx, caller, input.replyTo);
     const now = clock.now();
     await mailbox.deliver({
