@@ -7,7 +7,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import { z } from "zod";
@@ -50,6 +50,11 @@ export type OperatorAnswer = Omit<OperatorResult, "ok" | "error">;
 
 export const requestsDirOf = (stateDir: string): string => join(stateDir, "requests");
 
+/** How long the CLI waits for an answer at most. */
+const ANSWER_TIMEOUT_MS = 10_000;
+/** A request older than this was given up by its asker. */
+export const REQUEST_MAX_AGE_MS = 6 * ANSWER_TIMEOUT_MS;
+
 export interface OperatorRequestServer {
   /** Serves requests already waiting (for an account that has just started here). */
   rescan(): Promise<void>;
@@ -69,6 +74,14 @@ export async function serveOperatorRequests(
   await ensureDir(dir);
   const serve = async (path: string): Promise<void> => {
     if (!path.endsWith(".request.json")) return;
+    // A request its asker gave up on long ago (the asker was killed while waiting) is dropped, not carried out late.
+    const asked = await stat(path).then((s) => s.mtimeMs, () => undefined);
+    if (asked === undefined) return;
+    if (Date.now() - asked > REQUEST_MAX_AGE_MS) {
+      await rm(path, { force: true });
+      logger.info({ path }, "dropped a stale operator request");
+      return;
+    }
     const text = await readFileIfExists(path);
     if (text === undefined) return;
     let result: OperatorResult;
@@ -114,7 +127,7 @@ export async function serveOperatorRequests(
 export const NO_ANSWER = "the daemon did not answer in time";
 
 /** CLI side: asks the running daemon and waits for its answer; a request not taken in time is withdrawn. */
-export async function requestFromDaemon(stateDir: string, request: Omit<OperatorRequest, "id">, timeoutMs = 10_000): Promise<OperatorResult> {
+export async function requestFromDaemon(stateDir: string, request: Omit<OperatorRequest, "id">, timeoutMs = ANSWER_TIMEOUT_MS): Promise<OperatorResult> {
   const id = randomUUID();
   const dir = requestsDirOf(stateDir);
   await writeFileDurable(join(dir, `${id}.request.json`), JSON.stringify({ ...request, id }));
