@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { resolveDaemonPaths } from "../daemon-context.js";
+import { waitForStopSignal } from "../signals.js";
 import type { Io } from "../../infra/terminal-io.js";
 
 export function registerDaemonCommand(program: Command, io: Io): void {
@@ -17,6 +18,8 @@ export function registerDaemonCommand(program: Command, io: Io): void {
       const chat = await import("../../chat/index.js");
       const { systemClock } = await import("../../infra/clock.js");
       const logger = createLogger({ name: "clawtell-daemon" });
+      // Listen for stop signals before anything starts: a SIGTERM while accounts connect still stops cleanly.
+      const stopSignal = waitForStopSignal();
       // 🦞 copies go to forwardTo, else to the agent's last chat in OpenClaw's legacy sessions.json.
       const sessions = chat.createSessionsFileSource(paths.openclawStateDir, logger);
       const daemon = await startStandaloneDaemon({
@@ -34,11 +37,8 @@ export function registerDaemonCommand(program: Command, io: Io): void {
       });
       const names = daemon.status().map((s) => `tell/${s.name} (${s.accountId})`);
       io.out(`daemon running for ${names.length === 0 ? "no enabled account" : names.join(", ")}; state in ${paths.stateDir}`);
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", () => resolve());
-        process.once("SIGTERM", () => resolve());
-      });
-      logger.info("stopping");
+      const signal = await stopSignal;
+      logger.info({ signal }, "stopping");
       await daemon.stop();
       await sessions.close();
       logger.info("stopped");

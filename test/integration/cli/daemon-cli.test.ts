@@ -1,10 +1,12 @@
 // `clawtell daemon`, `dead-letters` and `queue` as an operator uses them, against the real server.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
+import { queueFileOf } from "../../../src/daemon/index.js";
 import type { CreatedName } from "../../../src/server/index.js";
 import { CLI_PATH, runCli } from "../../helpers/cli-process.js";
 import { waitFor } from "../../helpers/http-stub.js";
@@ -134,6 +136,18 @@ it("reports with `clawtell status` whether the daemon runs each account and how 
   const broken = await runCli(["status", ...flags]);
   expect(broken.code).toBe(0);
   expect(broken.stdout).toMatch(/^default .*channels\.clawtell\.routing: .*not running/m);
+});
+
+it("stops cleanly on a SIGTERM that comes while it is still starting", { timeout: 30_000 }, async () => {
+  await writeConfig(hook.url);
+  const stateDir = join(dir, "state");
+  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", "--config", join(dir, "openclaw.json"), "--state-dir", stateDir], { stdio: "ignore", env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" } });
+  const exited = new Promise<number | null>((resolve) => daemon.once("exit", resolve));
+  // The queue's lock appears while the account starts, before the daemon reports itself running.
+  const lock = `${queueFileOf(stateDir, "default")}.lock`;
+  for (let i = 0; i < 1000 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 5));
+  daemon.kill("SIGTERM");
+  expect(await exited).toBe(0);
 });
 
 it("refuses to start on an invalid config, naming the field", async () => {
