@@ -1,5 +1,5 @@
 // The request folder between operator commands and running daemons, on real files.
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -14,6 +14,13 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 it("answers only for its own accounts, serves a waiting request once its account starts, and drops stale ones", async () => {
   const requests = join(dir, "requests");
+  // One left behind by an asker that was killed two minutes ago, before this process started.
+  await mkdir(requests);
+  const stale = join(requests, "stale.request.json");
+  await writeFile(stale, JSON.stringify({ id: "stale", op: "retry", accountId: "alice" }));
+  const twoMinutesAgo = new Date(Date.now() - 120_000);
+  await utimes(stale, twoMinutesAgo, twoMinutesAgo);
+
   const mine = new Set(["alice"]);
   const served: OperatorRequest[] = [];
   const server = await serveOperatorRequests(
@@ -26,12 +33,6 @@ it("answers only for its own accounts, serves a waiting request once its account
     createSilentLogger(),
   );
   try {
-    // One left behind by an asker that was killed two minutes ago.
-    const stale = join(requests, "stale.request.json");
-    await writeFile(stale, JSON.stringify({ id: "stale", op: "retry", accountId: "alice" }));
-    const twoMinutesAgo = new Date(Date.now() - 120_000);
-    await utimes(stale, twoMinutesAgo, twoMinutesAgo);
-
     expect(await requestFromDaemon(dir, { op: "retry", accountId: "alice" }, 5000)).toEqual({ ok: true, count: 1 });
 
     // carol is run by another process: her request waits for it, unanswered here.
