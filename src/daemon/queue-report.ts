@@ -5,10 +5,10 @@
  */
 
 import { readdir } from "node:fs/promises";
-import { ClawTellError, createSilentLogger, isClawTellError, isoOf, readFileIfExists, shorten } from "../infra/index.js";
+import { ClawTellError, createSilentLogger, isClawTellError, isoOf, shorten } from "../infra/index.js";
 import { queueFileOf } from "./account-daemon.js";
 import { NO_ANSWER, requestFromDaemon, type LiveAccountStatus } from "./operator-requests.js";
-import { openQueueStore, type Job, type QueuePolicy } from "./queue/index.js";
+import { openQueueStore, queueLockHolder, type Job, type QueuePolicy } from "./queue/index.js";
 
 /** One account's queue: its id and the folder its file lives in. */
 export interface QueueLocation {
@@ -64,22 +64,10 @@ export async function findJob(locations: readonly QueueLocation[], messageId: st
 /** The running account's own view (transport, connection, queue), when a live daemon on its folder runs it. */
 export async function askRunningAccount(location: QueueLocation, timeoutMs = 3000): Promise<{ pid: number; status: LiveAccountStatus } | undefined> {
   // The process running an account holds its queue file's lock; nobody else is asked.
-  const pid = await lockHolder(queueFileOf(location.stateDir, location.accountId));
+  const pid = await queueLockHolder(queueFileOf(location.stateDir, location.accountId));
   if (pid === undefined) return undefined;
   const answer = await requestFromDaemon(location.stateDir, { op: "status", accountId: location.accountId }, timeoutMs);
   return answer.ok && answer.status !== undefined ? { pid, status: answer.status } : undefined;
-}
-
-/** The live process holding the queue file's lock (`<file>.lock` holds the owner's pid), if any. */
-async function lockHolder(queueFile: string): Promise<number | undefined> {
-  const pid = Number((await readFileIfExists(`${queueFile}.lock`))?.trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined;
-  }
 }
 
 export interface DeadLetterChange {
@@ -96,7 +84,7 @@ export async function changeDeadLetters(locations: readonly QueueLocation[], op:
   for (const location of locations) {
     // The file's lock says who may change it: free → change it here; held by a running daemon → ask that daemon.
     const path = queueFileOf(location.stateDir, location.accountId);
-    const holder = await lockHolder(path);
+    const holder = await queueLockHolder(path);
     const store = holder !== undefined
       ? undefined
       : await openQueueStore({ path, policy: OPERATOR_POLICY, logger: createSilentLogger() }).catch((err: unknown) => {

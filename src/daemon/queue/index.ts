@@ -7,3 +7,4 @@ export { createQueueStore } from "./queue-store.js";
 export { openFileQueueStore, createMemoryQueueStore, openQueueStore, type FileQueueStoreOptions, type MemoryQueueStoreOptions } from "./open-queue-store.js";
 export type { WriteKind } from "./persistence.js";
 export type { CorruptFileReport } from "./durable-file-adapter.js";
+export { queueLockHolder } from "./queue-lock.js";

@@ -28,6 +28,18 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
+/** The pid written in a lock file, if it holds one. */
+const pidIn = async (lockPath: string): Promise<number | undefined> => {
+  const pid = Number((await readFileIfExists(lockPath))?.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+};
+
+/** The live process holding the lock of the queue file at `path` (this process included), if any. */
+export async function queueLockHolder(path: string): Promise<number | undefined> {
+  const pid = await pidIn(`${path}.lock`);
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
 async function tryCreate(lockPath: string): Promise<boolean> {
   try {
     const handle = await open(lockPath, "wx", STATE_FILE_MODE);
@@ -57,16 +69,16 @@ export async function acquireQueueLock(path: string, logger: Logger, waitInProce
       acquired = true;
       break;
     }
-    const pid = Number((await readFileIfExists(lockPath))?.trim());
+    const pid = await pidIn(lockPath);
     // Our own pid in a lock nobody here holds is left from an earlier life of this pid (e.g. a container restart).
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    if (pid !== undefined && pid !== process.pid && isAlive(pid)) {
       throw new ClawTellError(
         "CT_CONFLICT",
         `${path} is in use by process ${pid} (another daemon or OpenClaw gateway on the same state folder); stop it, or give this one its own stateDir`,
         { field: "stateDir" },
       );
     }
-    logger.warn({ lock: lockPath, stalePid: Number.isNaN(pid) ? undefined : pid }, "taking over the lock of a process that is gone");
+    logger.warn({ lock: lockPath, stalePid: pid }, "taking over the lock of a process that is gone");
     await rm(lockPath, { force: true });
   }
   if (!acquired) throw new ClawTellError("CT_CONFLICT", `${lockPath}: could not take the lock`, { field: "stateDir" });
