@@ -70,10 +70,13 @@ export function createOperatorDesk(logger: Logger): OperatorDesk {
 
   return {
     async register(stateDir, accountId, daemon) {
-      const folder = folders.get(stateDir) ?? open(stateDir);
+      const opened = folders.get(stateDir);
+      const folder = opened ?? open(stateDir);
       folder.accounts.set(accountId, daemon);
-      // A request may have come in for this account while it was starting.
-      await (await folder.server).rescan();
+      // A request may have come in for this account while it was starting. A folder opened just now is read in full
+      // by its new watcher; one already watched has reported its files before this account was here.
+      const server = await folder.server;
+      if (opened !== undefined) await server.rescan();
       return async () => {
         if (folder.accounts.get(accountId) !== daemon) return;
         folder.accounts.delete(accountId);
