@@ -136,46 +136,37 @@ function describe(label: string, r: Result): string {
   ].join("\n");
 }
 
-/** The middle value (the lower one of the two middles for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
-}
+/** The median over the rounds of one figure (the upper middle for an even count). */
+const medianOf = (values: readonly number[]): number => percentile([...values].sort((x, y) => x - y), 50);
 
 export async function runIdleConnectionsBench(): Promise<{ p99Ms: number; rssMb: number }> {
   const before = machineLine();
   const p99 = (r: Result): number => percentile(r.latency.sorted, 99);
   const lines: string[] = [`## (b) latency and (c) memory with ${IDLE} idle connections`, `${before} (at start)`];
-  const ourP99s: number[] = [];
-  const baselineP99s: number[] = [];
-  const ourRss: number[] = [];
-  const ourRssAfter: number[] = [];
-  const baselineRss: number[] = [];
+  const rounds: Array<{ baseline: Result; ours: Result }> = [];
   // One run's p99 rests on its worst 1 % (50 messages); a stall of the shared virtual disk or CPU can decide it.
   // So the servers take turns for several rounds; every round is printed and the goals are judged on the median.
   for (let round = 1; round <= ROUNDS; round++) {
     const baseline = await runOne(await startBaseline(), "poll");
     const ours = await runOne(await startClawTell(), OURS_MODE);
-    baselineP99s.push(p99(baseline));
-    ourP99s.push(p99(ours));
-    baselineRss.push(baseline.rssIdleMb);
-    ourRss.push(ours.rssIdleMb);
-    ourRssAfter.push(ours.rssAfterMb);
+    rounds.push({ baseline, ours });
     lines.push(
       `### round ${round} of ${ROUNDS}`,
       describe("baseline (in-memory node:http, long polls only)", baseline),
       describe(`clawtell (SQLite, durable; ${OURS_MODE === "mixed" ? "half long polls, half SSE streams" : "long polls only"})`, ours),
     );
   }
-  const p99Ms = median(ourP99s);
-  const rssIdle = median(ourRss);
-  const rssAfter = median(ourRssAfter);
+  const ourP99s = rounds.map((r) => p99(r.ours));
+  const ourRss = rounds.map((r) => r.ours.rssIdleMb);
+  const p99Ms = medianOf(ourP99s);
+  const rssIdle = medianOf(ourRss);
+  const rssAfter = medianOf(rounds.map((r) => r.ours.rssAfterMb));
   lines.push(
     `### over ${ROUNDS} rounds`,
     `(b) p99 per round: ${ourP99s.map((v) => fmt(v, 2)).join(", ")} ms; median ${fmt(p99Ms, 2)} ms (goal <= 10 ms); ` +
-      `ratio clawtell/baseline p99 (medians): ${fmt(p99Ms / median(baselineP99s), 2)}`,
+      `ratio clawtell/baseline p99 (medians): ${fmt(p99Ms / medianOf(rounds.map((r) => p99(r.baseline))), 2)}`,
     `(c) RSS idle per round: ${ourRss.map((v) => fmt(v)).join(", ")} MB; median ${fmt(rssIdle)} MB idle, ${fmt(rssAfter)} MB after load ` +
-      `(goal <= 300 MB); ratio clawtell/baseline RSS (medians): ${fmt(rssIdle / median(baselineRss), 2)}`,
+      `(goal <= 300 MB); ratio clawtell/baseline RSS (medians): ${fmt(rssIdle / medianOf(rounds.map((r) => r.baseline.rssIdleMb)), 2)}`,
     `${machineLine()} (at end)`,
     "",
   );
