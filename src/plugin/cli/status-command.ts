@@ -77,8 +77,7 @@ export function printStatus(io: Io, status: readonly AccountStatus[], json: bool
   const rows = status.map((s) => [
     s.accountId,
     s.name === undefined ? "?" : `tell/${s.name}`,
-    // A config problem may span lines (one per bad field); a table cell holds one.
-    s.problem?.replace(/\s*\n\s*/g, " ") ?? (s.enabled ? "enabled" : "disabled"),
+    s.problem ?? (s.enabled ? "enabled" : "disabled"),
     s.runningPid === undefined ? "not running" : `pid ${s.runningPid}, ${s.transport ?? "?"} ${s.connected === true ? "connected" : `not connected${s.lastError === undefined ? "" : ` (${s.lastError})`}`}`,
     String(s.queued),
     String(s.deadLetters),
