@@ -23,7 +23,10 @@ import type { MessageRecord } from "../store/store.js";
 /** An AbortSignal that fires when the client goes away before the answer is sent. */
 export function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  reply.raw.once("close", () => controller.abort());
+  // "close" also follows every answered request; aborting then would only build an unused AbortError.
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
   return controller.signal;
 }
 

@@ -132,6 +132,21 @@ describe("messages API", () => {
       expect(again.body["waitedMs"]).toBeLessThan(2000);
     });
 
+    it("leases nothing to a poll whose client went away, and frees its waiter", async () => {
+      const gone = new AbortController();
+      const polling = fetch(`${server.url}/api/messages/poll?timeout=30`, {
+        headers: { authorization: `Bearer ${bob.apiKey}` },
+        signal: gone.signal,
+      }).catch((err: unknown) => err);
+      await expect.poll(async () => (await api(server, "GET", "/health")).body["waiting"]).toBe(1);
+      gone.abort();
+      await polling;
+      await expect.poll(async () => (await api(server, "GET", "/health")).body["waiting"]).toBe(0);
+      await send(alice.apiKey, { to: "bob", body: "for whoever polls next" });
+      const next = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
+      expect((next.body["messages"] as Array<{ body: string }>).map((m) => m.body)).toEqual(["for whoever polls next"]);
+    });
+
     it("never returns an acked message again", async () => {
       const sent = await send(alice.apiKey, { to: "bob", body: "once" });
       await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
