@@ -14,6 +14,35 @@ export type CommunicationMode = (typeof COMMUNICATION_MODES)[number];
 export const DELIVERY_POLICIES = ["everyone", "everyone_except_blocklist", "allowlist_only"] as const;
 export type DeliveryPolicy = (typeof DELIVERY_POLICIES)[number];
 
+/** Files one message may carry, and their decoded size together (the hosted service allows 10 × 25 MB). */
+export const MAX_ATTACHMENTS = 10;
+export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
+
+/**
+ * The kinds of file the product accepts: images, PDF, Office documents, JSON, XML, text, ZIP, gzip, tar, audio and
+ * video. Executables are refused by name as well, whatever type they claim.
+ */
+const ACCEPTED_MIME = [
+  /^(image|audio|video|text)\/[\w.+-]+$/,
+  /^application\/(pdf|json|xml|zip|gzip|x-gzip|x-tar|msword|rtf|vnd\.ms-(excel|powerpoint)|vnd\.openxmlformats-officedocument\.[\w.-]+)$/,
+];
+const EXECUTABLE_NAME = /\.(exe|com|bat|cmd|msi|scr|pif|cpl|dll|so|dylib|sh|bash|ps1|vbs|jar|app|apk|bin|run)$/i;
+
+export const AttachmentUploadSchema = z.object({
+  data: z.base64("must be the file content in base64 (attachments by url are not supported)"),
+  filename: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((name) => !/[/\\\u0000-\u001f]/.test(name), "must be a plain file name, without folders or control characters")
+    .refine((name) => !EXECUTABLE_NAME.test(name), "executables are not accepted"),
+  mime_type: z
+    .string()
+    .transform((type) => type.toLowerCase())
+    .refine((type) => ACCEPTED_MIME.some((pattern) => pattern.test(type)), "this file type is not accepted"),
+});
+export type AttachmentUpload = z.output<typeof AttachmentUploadSchema>;
+
 export const SendRequestSchema = z.object({
   to: NameRefSchema,
   body: z.string().min(1, "must not be empty").max(MAX_BODY_CHARS, `must be at most ${MAX_BODY_CHARS} characters`),
@@ -21,6 +50,7 @@ export const SendRequestSchema = z.object({
   replyTo: z.string().min(1).optional(),
   from_name: NameRefSchema.optional(),
   threadId: z.string().min(1).max(200).optional(),
+  attachments: z.array(AttachmentUploadSchema).max(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} files per message`).optional(),
 });
 export type SendRequest = z.input<typeof SendRequestSchema>;
 export type ParsedSendRequest = z.output<typeof SendRequestSchema>;
@@ -180,3 +210,11 @@ export const SendPendingResponseSchema = z.object({
   status: z.string().optional(),
 });
 export type SendPendingResponse = z.infer<typeof SendPendingResponseSchema>;
+
+/** `GET /api/files/{fileId}`: where to download the file, without a key, until `expiresAt`. */
+export const FileUrlResponseSchema = z.object({
+  signedUrl: z.string(),
+  url: z.string(),
+  expiresAt: z.string(),
+});
+export type FileUrlResponse = z.infer<typeof FileUrlResponseSchema>;

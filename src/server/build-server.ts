@@ -7,13 +7,16 @@ import fastify, { type FastifyInstance } from "fastify";
 import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { createKeyVerifier } from "./api-keys.js";
 import { createAuthenticator } from "./auth.js";
-import type { ServerContext, ServerOptions } from "./context.js";
+import { BODY_LIMIT_BYTES, type ServerContext, type ServerOptions } from "./context.js";
+import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createLeases } from "./leases.js";
 import { createMailbox } from "./mailbox.js";
 import { createNameDirectory } from "./name-directory.js";
 import { createNotifier } from "./notifier.js";
+import { createLinkSigner } from "./signed-links.js";
 import { startRetention } from "./retention.js";
+import { fileRoutes } from "./routes/files.js";
 import { listRoutes } from "./routes/lists.js";
 import { messageRoutes } from "./routes/messages.js";
 import { nameRoutes } from "./routes/names.js";
@@ -24,13 +27,14 @@ import type { Store } from "./store/store.js";
 
 export interface ServerDeps {
   store: Store;
+  /** Where attachment bytes are kept (files.ts). */
+  files: FileStore;
   logger?: Logger;
   clock?: Clock;
   options?: ServerOptions;
 }
 
-/** Largest request body accepted, in bytes (a 50 000-character body in JSON fits comfortably). */
-export const BODY_LIMIT_BYTES = 256 * 1024;
+export { BODY_LIMIT_BYTES };
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger ?? createSilentLogger();
@@ -52,6 +56,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock,
     logger,
     keepaliveMs: options.keepaliveMs ?? 15_000,
+    files: deps.files,
+    links: createLinkSigner(),
+    fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
   };
 
   const app = fastify({
@@ -84,8 +91,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   listRoutes(app, ctx);
   updateRoutes(app, ctx);
   renewalRoutes(app, ctx);
+  fileRoutes(app, ctx);
 
-  const retention = startRetention({ store: deps.store, clock, logger, intervalMs: options.retentionIntervalMs ?? 300_000 });
+  const retention = startRetention({
+    store: deps.store,
+    files: deps.files,
+    clock,
+    logger,
+    intervalMs: options.retentionIntervalMs ?? 300_000,
+  });
   app.addHook("onClose", async () => retention.stop());
   return app;
 }

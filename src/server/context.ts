@@ -2,9 +2,11 @@
 
 import type { Clock, Logger } from "../infra/index.js";
 import type { Authenticator } from "./auth.js";
+import type { FileStore } from "./files.js";
 import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
+import type { LinkSigner } from "./signed-links.js";
 import type { Store } from "./store/store.js";
 
 export interface ServerOptions {
@@ -16,7 +18,12 @@ export interface ServerOptions {
   bcryptCost?: number;
   /** How often expired and acked messages are purged. @defaultValue 300000 */
   retentionIntervalMs?: number;
+  /** How long a signed attachment download link works. @defaultValue 300000 */
+  fileLinkTtlMs?: number;
 }
+
+/** Largest request body accepted, in bytes (a 50 000-character body in JSON fits comfortably). */
+export const BODY_LIMIT_BYTES = 256 * 1024;
 
 export interface ServerContext {
   readonly store: Store;
@@ -27,4 +34,8 @@ export interface ServerContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly keepaliveMs: number;
+  /** Attachment bytes, and the links that download them. */
+  readonly files: FileStore;
+  readonly links: LinkSigner;
+  readonly fileLinkTtlMs: number;
 }

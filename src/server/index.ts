@@ -6,3 +6,4 @@ export { openSqliteStore, DATABASE_FILE } from "./store/sqlite-store.js";
 export type { Store } from "./store/store.js";
 export { createName, type CreatedName } from "./admin.js";
 export { purgeExpired } from "./retention.js";
+export { openFileStore, FILES_DIR, type FileStore } from "./files.js";

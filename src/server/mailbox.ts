@@ -94,7 +94,7 @@ export function toWireMessage(record: MessageRecord, options: { includeRead?: bo
     threadId: record.threadId,
     replyToMessageId: record.replyTo,
     autoReplyEligible: record.autoReplyEligible,
-    attachments: [],
+    attachments: record.attachments.map((a) => ({ fileId: a.fileId, filename: a.filename, mime_type: a.mimeType })),
     ...(options.includeRead === true ? { read: record.readAt !== null } : {}),
   };
 }

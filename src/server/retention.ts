@@ -1,25 +1,54 @@
-/** Retention: acked messages are deleted 1 h after the ack; unacked ones expire after 14 days. */
+/**
+ * Retention: acked messages are deleted 1 h after the ack; unacked ones expire after 14 days. Their attachments go with
+ * them, and so do files no message holds (a send that crashed between writing its files and committing).
+ */
 
 import type { Clock, Logger } from "../infra/index.js";
+import type { FileStore } from "./files.js";
 import type { Store } from "./store/store.js";
 
 export const ACKED_RETENTION_MS = 60 * 60 * 1000;
 export const UNACKED_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+/** A file without a message is removed once it is this old (no send takes that long to commit). */
+export const ORPHAN_FILE_AGE_MS = 60 * 60 * 1000;
 
-/** Runs one purge; returns what was deleted. */
-export function purgeExpired(store: Store, now: number): { acked: number; expired: number } {
-  return store.purge(now - ACKED_RETENTION_MS, now - UNACKED_RETENTION_MS);
+/** Runs one purge; answers what was deleted. */
+export async function purgeExpired(
+  store: Store,
+  files: FileStore,
+  now: number,
+): Promise<{ acked: number; expired: number; files: number }> {
+  const { acked, expired, fileIds } = store.purge(now - ACKED_RETENTION_MS, now - UNACKED_RETENTION_MS);
+  const purged = new Set(fileIds);
+  const orphans = (await files.listWrittenBefore(now - ORPHAN_FILE_AGE_MS)).filter(
+    (id) => !purged.has(id) && store.findFile(id) === undefined,
+  );
+  await files.remove([...fileIds, ...orphans]);
+  return { acked, expired, files: fileIds.length + orphans.length };
 }
 
-export function startRetention(deps: { store: Store; clock: Clock; logger: Logger; intervalMs: number }): { stop(): void } {
+export function startRetention(deps: {
+  store: Store;
+  files: FileStore;
+  clock: Clock;
+  logger: Logger;
+  intervalMs: number;
+}): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    try {
-      const removed = purgeExpired(deps.store, deps.clock.now());
-      if (removed.acked + removed.expired > 0) deps.logger.info(removed, "retention purge");
-    } catch (err) {
-      deps.logger.error({ err }, "retention purge failed");
-    }
+    if (running !== undefined) return;
+    running = purgeExpired(deps.store, deps.files, deps.clock.now())
+      .then((removed) => {
+        if (removed.acked + removed.expired + removed.files > 0) deps.logger.info(removed, "retention purge");
+      })
+      .catch((err: unknown) => deps.logger.error({ err }, "retention purge failed"))
+      .finally(() => (running = undefined));
   }, deps.intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -3,6 +3,7 @@
 import { createSilentLogger, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
+import { openFileStore } from "./files.js";
 import { openSqliteStore } from "./store/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -27,7 +28,12 @@ export async function startServer(opts: {
   const host = opts.host ?? DEFAULT_HOST;
   const store = openSqliteStore({ dataDir: opts.dataDir });
   const logger = opts.logger ?? createSilentLogger();
-  const app = await buildServer({ store, logger, ...(opts.options === undefined ? {} : { options: opts.options }) });
+  const app = await buildServer({
+    store,
+    files: openFileStore(opts.dataDir),
+    logger,
+    ...(opts.options === undefined ? {} : { options: opts.options }),
+  });
   try {
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (err) {

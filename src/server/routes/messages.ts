@@ -8,17 +8,22 @@ import { ClawTellError } from "../../infra/index.js";
 import {
   AckRequestSchema,
   InboxQuerySchema,
+  MAX_ATTACHMENT_BYTES,
   PollQuerySchema,
   SendRequestSchema,
   toFullName,
+  type AttachmentUpload,
 } from "../../protocol/index.js";
 import type { Caller } from "../auth.js";
-import type { ServerContext } from "../context.js";
+import { BODY_LIMIT_BYTES, type ServerContext } from "../context.js";
 import { parseInput } from "../http-errors.js";
 import { toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
-import type { MessageRecord } from "../store/store.js";
+import type { MessageRecord, StoredAttachment } from "../store/store.js";
+
+/** A send may carry attachments in base64 (4 characters for every 3 bytes) beside its text. */
+export const SEND_BODY_LIMIT_BYTES = BODY_LIMIT_BYTES + Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4;
 
 /** An AbortSignal that fires when the client goes away before the answer is sent. */
 export function clientGone(reply: FastifyReply): AbortSignal {
@@ -33,7 +38,7 @@ export function clientGone(reply: FastifyReply): AbortSignal {
 export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { store, mailbox, auth, clock, names } = ctx;
 
-  app.post("/api/messages/send", async (request) => {
+  app.post("/api/messages/send", { bodyLimit: SEND_BODY_LIMIT_BYTES }, async (request) => {
     // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
     const caller = await auth.authenticate(request);
     const input = parseInput(SendRequestSchema, request.body, "body");
@@ -45,6 +50,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const id = newMessageId();
     const original = input.replyTo === undefined ? undefined : visibleOriginal(ctx, caller, input.replyTo);
     const now = clock.now();
+    const attachments = await saveAttachments(ctx, input.attachments ?? []);
     await mailbox.deliver({
       id,
       recipientId: recipient.id,
@@ -56,6 +62,10 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
       replyTo: input.replyTo ?? null,
       autoReplyEligible: isAutoReplyEligible(store, recipient, sender),
       createdAt: now,
+      attachments,
+    }).catch(async (err: unknown) => {
+      await ctx.files.remove(attachments.map((a) => a.fileId));
+      throw err;
     });
     return { success: true, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
   });
@@ -121,6 +131,29 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     }
     return { success: true };
   });
+}
+
+/** Writes a send's files durably, before its message is committed; a file that is not kept is never referenced. */
+async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentUpload[]): Promise<StoredAttachment[]> {
+  const contents = uploads.map((upload) => Buffer.from(upload.data, "base64"));
+  const total = contents.reduce((sum, content) => sum + content.length, 0);
+  if (total > MAX_ATTACHMENT_BYTES) {
+    throw new ClawTellError("CT_PAYLOAD_TOO_LARGE", `attachments: at most ${MAX_ATTACHMENT_BYTES} bytes per message`, {
+      field: "attachments",
+    });
+  }
+  const saved: StoredAttachment[] = [];
+  try {
+    for (const [i, upload] of uploads.entries()) {
+      const content = contents[i] ?? Buffer.alloc(0);
+      const fileId = await ctx.files.save(content);
+      saved.push({ fileId, filename: upload.filename, mimeType: upload.mime_type, size: content.length });
+    }
+  } catch (err) {
+    await ctx.files.remove(saved.map((a) => a.fileId));
+    throw err;
+  }
+  return saved;
 }
 
 /** The message a reply answers, when the caller's account sent or received it (a thread is joined only from inside). */

@@ -32,11 +32,22 @@ CREATE TABLE IF NOT EXISTS messages (
   auto_reply_eligible INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   read_at INTEGER,
-  acked_at INTEGER
+  acked_at INTEGER,
+  attachments TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_pending ON messages(recipient_id, seq) WHERE acked_at IS NULL;
 CREATE INDEX IF NOT EXISTS messages_inbox ON messages(recipient_id, seq);
 CREATE INDEX IF NOT EXISTS messages_acked ON messages(acked_at) WHERE acked_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS files (
+  file_id TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  recipient_id INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  mime_type TEXT NOT NULL,
+  size INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_message ON files(message_id);
 CREATE TABLE IF NOT EXISTS list_entries (
   name_id INTEGER NOT NULL REFERENCES names(id),
   kind TEXT NOT NULL,
@@ -46,3 +57,8 @@ CREATE TABLE IF NOT EXISTS list_entries (
   PRIMARY KEY (name_id, kind, entry)
 );
 `;
+
+/** Columns added after their table was first released: added on open to a database that lacks them. */
+export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
+  { table: "messages", column: "attachments", definition: "TEXT" },
+];

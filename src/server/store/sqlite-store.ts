@@ -11,6 +11,7 @@ import type { CommunicationMode, DeliveryPolicy } from "../../protocol/index.js"
 import type {
   AccountRecord,
   AckedMessage,
+  FileRecord,
   ListEntry,
   ListKind,
   MessageCounts,
@@ -19,9 +20,10 @@ import type {
   NameSettings,
   NewMessage,
   Store,
+  StoredAttachment,
 } from "./store.js";
 import { createGroupCommitter } from "./group-commit.js";
-import { SCHEMA_SQL } from "./sqlite-schema.js";
+import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 
 export const DATABASE_FILE = "clawtell.db";
 /**
@@ -65,6 +67,19 @@ function toMessage(row: Row): MessageRecord {
     createdAt: Number(row["created_at"]),
     readAt: row["read_at"] === null ? null : Number(row["read_at"]),
     ackedAt: row["acked_at"] === null ? null : Number(row["acked_at"]),
+    attachments: row["attachments"] === null ? [] : (JSON.parse(String(row["attachments"])) as StoredAttachment[]),
+  };
+}
+
+function toFile(row: Row): FileRecord {
+  return {
+    fileId: String(row["file_id"]),
+    messageId: String(row["message_id"]),
+    recipientId: Number(row["recipient_id"]),
+    sender: String(row["sender"]),
+    filename: String(row["filename"]),
+    mimeType: String(row["mime_type"]),
+    size: Number(row["size"]),
   };
 }
 
@@ -90,6 +105,10 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`,
   );
   db.exec(SCHEMA_SQL);
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = (db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).map((r) => String(r["name"]));
+    if (!columns.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
   // SQLite gives its -wal and -shm files the main file's mode; fix any left from an older, laxer run.
   for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
 
@@ -185,11 +204,18 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       return committer.run(() => {
         const insert = stmt(
           `INSERT INTO messages (id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
-             auto_reply_eligible, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             auto_reply_eligible, created_at, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const m of messages) {
+          const attachments = m.attachments.length === 0 ? null : JSON.stringify(m.attachments);
           insert.run(m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
-            m.autoReplyEligible ? 1 : 0, m.createdAt);
+            m.autoReplyEligible ? 1 : 0, m.createdAt, attachments);
+          for (const file of m.attachments) {
+            stmt(
+              `INSERT INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
+               VALUES (?, ?, ?, ?, ?, ?, ?)`,
+            ).run(file.fileId, m.id, m.recipientId, m.sender, file.filename, file.mimeType, file.size);
+          }
         }
       });
     },
@@ -305,11 +331,20 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       return Number(result.changes) > 0;
     },
 
+    findFile(fileId) {
+      const row = stmt("SELECT * FROM files WHERE file_id = ?").get(fileId) as Row | undefined;
+      return row === undefined ? undefined : toFile(row);
+    },
+
     purge(ackedBefore, createdBefore) {
       return transaction(() => {
+        const files = stmt(
+          `DELETE FROM files WHERE message_id IN (SELECT id FROM messages
+             WHERE (acked_at IS NOT NULL AND acked_at < ?) OR (acked_at IS NULL AND created_at < ?)) RETURNING file_id`,
+        ).all(ackedBefore, createdBefore) as Row[];
         const acked = stmt("DELETE FROM messages WHERE acked_at IS NOT NULL AND acked_at < ?").run(ackedBefore);
         const expired = stmt("DELETE FROM messages WHERE acked_at IS NULL AND created_at < ?").run(createdBefore);
-        return { acked: Number(acked.changes), expired: Number(expired.changes) };
+        return { acked: Number(acked.changes), expired: Number(expired.changes), fileIds: files.map((r) => String(r["file_id"])) };
       });
     },
     close() {

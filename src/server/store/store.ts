@@ -31,6 +31,21 @@ export type NameSettings = Partial<
   Pick<NameRecord, "communicationMode" | "deliveryPolicy" | "webhookUrl" | "webhookSecret">
 >;
 
+/** A file a message carries; its bytes live in the file room (files.ts) under `fileId`. */
+export interface StoredAttachment {
+  readonly fileId: string;
+  readonly filename: string;
+  readonly mimeType: string;
+  readonly size: number;
+}
+
+/** An attachment with the message it came with: who may fetch it. */
+export interface FileRecord extends StoredAttachment {
+  readonly messageId: string;
+  readonly recipientId: number;
+  readonly sender: string;
+}
+
 export interface NewMessage {
   readonly id: string;
   readonly recipientId: number;
@@ -42,6 +57,7 @@ export interface NewMessage {
   readonly replyTo: string | null;
   readonly autoReplyEligible: boolean;
   readonly createdAt: number;
+  readonly attachments: readonly StoredAttachment[];
 }
 
 export interface MessageRecord extends NewMessage {
@@ -99,7 +115,12 @@ export interface Store {
   addEntry(nameId: number, kind: ListKind, entry: ListEntry): ListEntry;
   removeEntry(nameId: number, kind: ListKind, entry: string): boolean;
 
-  /** Deletes acked messages older than `ackedBefore` and unacked ones created before `createdBefore`. */
-  purge(ackedBefore: number, createdBefore: number): { acked: number; expired: number };
+  findFile(fileId: string): FileRecord | undefined;
+
+  /**
+   * Deletes acked messages older than `ackedBefore` and unacked ones created before `createdBefore`, with their file
+   * records; answers the ids of those files, whose bytes the caller removes.
+   */
+  purge(ackedBefore: number, createdBefore: number): { acked: number; expired: number; fileIds: string[] };
   close(): void;
 }

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -42,6 +43,7 @@ describe("SQLite store", () => {
     replyTo: null,
     autoReplyEligible: false,
     createdAt,
+    attachments: [],
   });
 
   it("refuses a taken name with CT_CONFLICT", () => {
@@ -82,11 +84,26 @@ describe("SQLite store", () => {
     expect(store.listUnacked([bob.id, eve.id], 10, new Set()).map((m) => m.id)).toEqual(["to-eve"]);
   });
 
-  it("purges acked messages after their grace and unacked ones after expiry", async () => {
+  it("keeps a message's attachments with it and finds each file with its message", async () => {
     const bob = addName("bob", "p1");
-    await store.insertMessages([message("old-unacked", bob.id, 5), message("acked", bob.id, 20), message("fresh", bob.id, 30)]);
+    const file = { fileId: "f1", filename: "notes.txt", mimeType: "text/plain", size: 5 };
+    await store.insertMessages([{ ...message("with-file", bob.id), attachments: [file] }]);
+    expect(store.listUnacked([bob.id], 10, new Set())[0]?.attachments).toEqual([file]);
+    expect(store.findFile("f1")).toEqual({ ...file, messageId: "with-file", recipientId: bob.id, sender: "alice" });
+    expect(store.findFile("f2")).toBeUndefined();
+  });
+
+  it("purges acked messages after their grace and unacked ones after expiry, with their files", async () => {
+    const bob = addName("bob", "p1");
+    const file = { fileId: "f1", filename: "old.txt", mimeType: "text/plain", size: 3 };
+    await store.insertMessages([
+      { ...message("old-unacked", bob.id, 5), attachments: [file] },
+      message("acked", bob.id, 20),
+      message("fresh", bob.id, 30),
+    ]);
     await store.ackMessages([bob.id], ["acked"], 40);
-    expect(store.purge(41, 10)).toEqual({ acked: 1, expired: 1 });
+    expect(store.purge(41, 10)).toEqual({ acked: 1, expired: 1, fileIds: ["f1"] });
+    expect(store.findFile("f1")).toBeUndefined();
     expect(store.listInbox(bob.id, { limit: 10, offset: 0, unreadOnly: false }).map((m) => m.id)).toEqual(["fresh"]);
   });
 
@@ -100,6 +117,24 @@ describe("SQLite store", () => {
     const files = await readdir(dir);
     expect(files).toContain("clawtell.db");
     for (const file of files) expect({ file, mode: (await stat(join(dir, file))).mode & 0o777 }).toEqual({ file, mode: 0o600 });
+  });
+
+  it("opens a database from before attachments and adds their column", async () => {
+    const old = join(dir, "old");
+    await mkdir(old);
+    const db = new DatabaseSync(join(old, "clawtell.db"));
+    db.exec(`CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, recipient_id INTEGER NOT NULL,
+      recipient TEXT NOT NULL, sender TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, thread_id TEXT NOT NULL,
+      reply_to TEXT, auto_reply_eligible INTEGER NOT NULL, created_at INTEGER NOT NULL, read_at INTEGER, acked_at INTEGER);
+      INSERT INTO messages (id, recipient_id, recipient, sender, subject, body, thread_id, auto_reply_eligible, created_at)
+      VALUES ('before', 1, 'bob', 'alice', 'Message', 'from the old version', 'before', 0, 1);`);
+    db.close();
+    const reopened = openSqliteStore({ dataDir: old });
+    try {
+      expect(reopened.findMessage("before")).toMatchObject({ body: "from the old version", attachments: [] });
+    } finally {
+      reopened.close();
+    }
   });
 
   it("finds accounts by id and by email", () => {

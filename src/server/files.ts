@@ -1,0 +1,56 @@
+/**
+ * The file room of the server: attachment bytes on disk as `<dataDir>/files/<fileId>`, owner-only. A file is written
+ * durably before the message that carries it is committed, so a delivered message never points at a missing file.
+ */
+
+import { randomBytes } from "node:crypto";
+import { createReadStream, type ReadStream } from "node:fs";
+import { readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ensureDir, writeFileDurable } from "../infra/index.js";
+
+export const FILES_DIR = "files";
+const FILE_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+export interface FileStore {
+  /** Writes the bytes durably under a new id and answers the id. */
+  save(content: Uint8Array): Promise<string>;
+  /** The bytes of a stored file. */
+  read(fileId: string): ReadStream;
+  /** Deletes files; ids that are not there are ignored. */
+  remove(fileIds: readonly string[]): Promise<void>;
+  /** Ids of the files last written before `cutoff` (epoch ms), for the sweep of files no message kept. */
+  listWrittenBefore(cutoff: number): Promise<string[]>;
+}
+
+export function openFileStore(dataDir: string): FileStore {
+  const dir = join(dataDir, FILES_DIR);
+  const pathOf = (fileId: string): string => {
+    if (!FILE_ID.test(fileId)) throw new Error(`not a file id: ${JSON.stringify(fileId)}`);
+    return join(dir, fileId);
+  };
+  return {
+    async save(content) {
+      await ensureDir(dir);
+      const fileId = randomBytes(18).toString("base64url");
+      await writeFileDurable(pathOf(fileId), content);
+      return fileId;
+    },
+    read: (fileId) => createReadStream(pathOf(fileId)),
+    async remove(fileIds) {
+      await Promise.all(fileIds.map((id) => rm(pathOf(id), { force: true })));
+    },
+    async listWrittenBefore(cutoff) {
+      const names = await readdir(dir).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+        throw err;
+      });
+      const old: string[] = [];
+      for (const name of names.filter((n) => FILE_ID.test(n))) {
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (info !== undefined && info.mtimeMs < cutoff) old.push(name);
+      }
+      return old;
+    },
+  };
+}

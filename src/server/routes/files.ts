@@ -1,0 +1,58 @@
+/**
+ * Attachments: `GET /api/files/{fileId}` answers a signed link for a file of the caller's account (as recipient or
+ * sender); `GET /files/{fileId}?expires&sig` downloads it with that link and no key.
+ */
+
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { ClawTellError } from "../../infra/index.js";
+import type { FileUrlResponse } from "../../protocol/index.js";
+import type { ServerContext } from "../context.js";
+import { parseInput } from "../http-errors.js";
+
+const FileParamsSchema = z.object({ fileId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "not a file id") });
+const LinkQuerySchema = z.object({ expires: z.string().default(""), sig: z.string().default("") });
+
+/** `attachment` with the name in ASCII for old clients and in UTF-8 (RFC 6266) for the rest. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+export function fileRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { store, auth, clock, files, links, fileLinkTtlMs } = ctx;
+
+  app.get("/api/files/:fileId", async (request): Promise<FileUrlResponse> => {
+    const caller = await auth.authenticate(request);
+    const { fileId } = parseInput(FileParamsSchema, request.params, "params");
+    const file = store.findFile(fileId);
+    const own = auth.accountNames(caller);
+    const mayRead = file !== undefined && own.some((n) => n.id === file.recipientId || n.name === file.sender);
+    // Another account's file answers like a missing one: ids reveal nothing.
+    if (!mayRead) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
+    const expiresAt = clock.now() + fileLinkTtlMs;
+    const signedUrl = `${request.protocol}://${request.host}${links.pathFor(fileId, expiresAt)}`;
+    return { signedUrl, url: signedUrl, expiresAt: new Date(expiresAt).toISOString() };
+  });
+
+  app.get("/files/:fileId", async (request, reply) => {
+    const { fileId } = parseInput(FileParamsSchema, request.params, "params");
+    const { expires, sig } = parseInput(LinkQuerySchema, request.query, "query");
+    if (!links.verify(fileId, expires, sig, clock.now())) {
+      throw new ClawTellError("CT_FORBIDDEN", "This download link is invalid or has expired; ask GET /api/files/{fileId} for a new one", {
+        field: "sig",
+      });
+    }
+    const file = store.findFile(fileId);
+    if (file === undefined) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
+    // The bytes are whatever a sender uploaded: never let a browser render them as a page of this origin.
+    return reply
+      .header("content-type", file.mimeType)
+      .header("content-length", file.size)
+      .header("content-disposition", contentDisposition(file.filename))
+      .header("x-content-type-options", "nosniff")
+      .header("content-security-policy", "sandbox; default-src 'none'")
+      .header("cache-control", "private, no-store")
+      .send(files.read(fileId));
+  });
+}
