@@ -16,11 +16,15 @@ const plural = (count: number, word: string): string => `${count} ${word}${count
 const hasSubject = (subject: string | undefined): subject is string =>
   subject !== undefined && subject.trim() !== "" && subject.trim() !== DEFAULT_SUBJECT;
 
-/** The copy of an inbound message for the human's chat (and the agent's view of it). */
+/**
+ * The copy of an inbound message for the human's chat (and the agent's view of it). Attachments are listed by name
+ * and type after the body, so a file is never dropped without a word.
+ */
 export function deliveryBanner(message: Message, recipient: string): string {
   const lines = ["🦞🦞 ClawTell Delivery 🦞🦞", "", `from ${tell(message.from)}`, `to: ${tell(recipient)}`];
   if (hasSubject(message.subject)) lines.push(`Subject: ${message.subject.trim()}`);
   lines.push("", message.body);
+  if (message.attachments.length > 0) lines.push("", ...message.attachments.map((a) => `📎 ${a.filename} (${a.mime_type})`));
   return lines.join("\n");
 }
 

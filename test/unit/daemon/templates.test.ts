@@ -38,6 +38,22 @@ describe("🦞 delivery banner", () => {
     }
   });
 
+  it("lists attachments by name and type after the body", () => {
+    const text = deliveryBanner(
+      message({
+        attachments: [
+          { fileId: "f1", filename: "report.pdf", mime_type: "application/pdf" },
+          { fileId: "f2", filename: "notes.txt", mime_type: "text/plain" },
+        ],
+      }),
+      "bob",
+    );
+    expect(text).toBe(
+      "🦞🦞 ClawTell Delivery 🦞🦞\n\nfrom tell/alice\nto: tell/bob\nSubject: Lunch\n\nAre you free at noon? *really*\n\n" +
+        "📎 report.pdf (application/pdf)\n📎 notes.txt (text/plain)",
+    );
+  });
+
   it("never doubles the tell/ prefix, whichever form the names come in", () => {
     expect(deliveryBanner(message({ from: "alice" }), "tell/bob")).toContain("from tell/alice\nto: tell/bob\n");
   });
