@@ -8,6 +8,7 @@ import type { Dispatcher } from "undici";
 import { createSilentLogger, isClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import {
   AckResponseSchema,
+  FileLinkAnswerSchema,
   LookupResponseSchema,
   MeResponseSchema,
   PollResponseSchema,
@@ -21,7 +22,7 @@ import {
   type SendResponse,
 } from "../protocol/index.js";
 import { ACK_CHUNK_SIZE, apiUrl, chunk, clampPoll, normalizeOrigin, POLL_GRACE_MS, sseAckUrl } from "./endpoints.js";
-import { callJson, type HttpDeps } from "./http.js";
+import { callJson, fetchBytes, type HttpDeps } from "./http.js";
 import { openStream, openStreamBatches, type StreamEvent, type StreamRequest } from "./sse-stream.js";
 
 /** Where and how the client talks to ClawTell; everything but the key and origin is injectable for tests. */
@@ -106,6 +107,11 @@ export interface ClawTellClient {
   me(options?: RequestOptions | AbortSignal): Promise<MeResponse>;
   /** `GET /api/names/{name}`: a public lookup (404 → CT_NOT_FOUND). */
   lookup(name: string, options?: RequestOptions | AbortSignal): Promise<LookupResponse>;
+  /**
+   * An attachment's bytes: `GET /api/files/{fileId}` for a signed link, then that link without the key (it may point
+   * at another host). More than `maxBytes` fails with CT_API_REJECTED.
+   */
+  downloadFile(fileId: string, maxBytes: number, options?: RequestOptions | AbortSignal): Promise<Buffer>;
   /** One stream connection, event by event. */
   openStream(request: StreamRequest): AsyncGenerator<StreamEvent, void, undefined>;
   /** One stream connection, the events of each network read together. */
@@ -211,6 +217,13 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
     async lookup(name, o) {
       const bare = encodeURIComponent(stripNamePrefix(name));
       return (await callJson(deps, { method: "GET", url: apiUrl(baseUrl, `/names/${bare}`), ...call(o) }, LookupResponseSchema)).data;
+    },
+    async downloadFile(fileId, maxBytes, o) {
+      const { signal, timeoutMs } = requestOptionsOf(o);
+      const url = apiUrl(baseUrl, `/files/${encodeURIComponent(fileId)}`);
+      const { data: link } = await callJson(deps, { method: "GET", url, ...call(o) }, FileLinkAnswerSchema);
+      const downloadDeps = timeoutMs === undefined ? deps : { ...deps, requestTimeoutMs: timeoutMs };
+      return fetchBytes(downloadDeps, new URL(link, baseUrl).toString(), maxBytes, signal);
     },
     openStream: (request) => openStream(streamOptions(request)),
     openStreamBatches: (request) => openStreamBatches(streamOptions(request)),

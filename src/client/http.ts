@@ -78,6 +78,11 @@ export function transportError(err: unknown, what: string, callerSignal: AbortSi
 
 /** Reads a body as UTF-8 text, refusing more than `maxBytes`. */
 export async function readBodyText(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
+  return (await readBodyBytes(body, maxBytes)).toString("utf8");
+}
+
+/** Reads a body whole, refusing more than `maxBytes` (CT_API_REJECTED). */
+export async function readBodyBytes(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const piece of body) {
@@ -90,7 +95,27 @@ export async function readBodyText(body: Dispatcher.ResponseData["body"], maxByt
     }
     chunks.push(buf);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Downloads `url` without our key (a signed link, perhaps on a storage host that must never see it), refusing more
+ * than `maxBytes`. Failures map as for `callJson`.
+ */
+export async function fetchBytes(deps: HttpDeps, url: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
+  const deadline = AbortSignal.timeout(deps.requestTimeoutMs);
+  const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+  const where = `GET ${new URL(url).origin}${new URL(url).pathname}`;
+  try {
+    const response = await request(url, { method: "GET", signal: combined, ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }) });
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      const text = await readBodyText(response.body, MAX_RESPONSE_BYTES);
+      throw errorForStatus(response.statusCode, errorMessageOf(response.statusCode, text), parseRetryAfter(response.headers["retry-after"], deps.clock.now()));
+    }
+    return await readBodyBytes(response.body, maxBytes);
+  } catch (err) {
+    throw transportError(err, where, signal, deadline);
+  }
 }
 
 /**

@@ -18,13 +18,16 @@ const hasSubject = (subject: string | undefined): subject is string =>
 
 /**
  * The copy of an inbound message for the human's chat (and the agent's view of it). Attachments are listed by name
- * and type after the body, so a file is never dropped without a word.
+ * and type after the body, so a file is never dropped without a word; `notes` (by file id) adds where each one was
+ * saved, or why it could not be.
  */
-export function deliveryBanner(message: Message, recipient: string): string {
+export function deliveryBanner(message: Message, recipient: string, notes?: ReadonlyMap<string, string>): string {
   const lines = ["🦞🦞 ClawTell Delivery 🦞🦞", "", `from ${tell(message.from)}`, `to: ${tell(recipient)}`];
   if (hasSubject(message.subject)) lines.push(`Subject: ${message.subject.trim()}`);
   lines.push("", message.body);
-  if (message.attachments.length > 0) lines.push("", ...message.attachments.map((a) => `📎 ${a.filename} (${a.mime_type})`));
+  if (message.attachments.length > 0) {
+    lines.push("", ...message.attachments.map((a) => `📎 ${a.filename} (${a.mime_type})${notes?.has(a.fileId) === true ? `: ${notes.get(a.fileId)}` : ""}`));
+  }
   return lines.join("\n");
 }
 

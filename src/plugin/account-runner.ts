@@ -3,11 +3,13 @@
  * until OpenClaw aborts the account, publishing its state (transport, queue depth, dead letters) as the account status.
  */
 
+import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import { createClawTellClient } from "../client/index.js";
 import { startAccountDaemon, type AccountDaemonHandle, type AccountDaemonOptions, type OperatorDesk } from "../daemon/index.js";
 import { ClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { PluginAccount } from "./accounts.js";
+import { ATTACHMENT_KEEP_MS, sweepAttachments } from "./agent-attachments.js";
 import { createAgentSink } from "./agent-sink.js";
 import type { HostAnswerBook } from "./host-answers.js";
 import { createPluginChatForwarder } from "./chat-forwarder.js";
@@ -74,6 +76,11 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     sendBatch: deps.sendBatch,
     logger,
   });
+  const stateDir = account.stateDir ?? deps.stateDir;
+  const attachmentsDir = join(stateDir, "attachments", encodeURIComponent(ctx.accountId));
+  await sweepAttachments(attachmentsDir, clock.now() - ATTACHMENT_KEEP_MS).catch((err: unknown) =>
+    logger.warn({ err }, "old attachment downloads could not be removed"),
+  );
   const agent = createAgentSink({
     runtime: deps.runtime,
     cfg: () => ctx.cfg,
@@ -82,12 +89,12 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     forwarder,
     clock,
     logger,
+    attachmentsDir,
     ...(deps.agentIds === undefined ? {} : { agentIds: deps.agentIds }),
     ...(deps.hostAnswers === undefined ? {} : { hostAnswers: deps.hostAnswers }),
     ...(deps.sessionStatus === undefined ? {} : { sessionStatus: deps.sessionStatus }),
   });
 
-  const stateDir = account.stateDir ?? deps.stateDir;
   const daemon = await startAccountDaemon({
     account,
     sinks: { agent },

@@ -21,6 +21,7 @@ import {
 import { ClawTellError, describeError, type Clock, type Logger } from "../infra/index.js";
 import { withRetry } from "../client/index.js";
 import { stripNamePrefix, type Message } from "../protocol/index.js";
+import { fetchAttachments } from "./agent-attachments.js";
 import type { HostAnswerBook, HostAnswerResult } from "./host-answers.js";
 import { CHANNEL_ID, DM_SCOPE, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
 
@@ -49,6 +50,8 @@ export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly sessionStatus?: (agentId: string, sessionKey: string) => string | undefined;
   /** Longest wait for such a turn to end; then the message is handed over anyway. @defaultValue 120000 */
   readonly busySessionWaitMs?: number;
+  /** Where a message's attachments are downloaded for its agent (agent-attachments.ts). */
+  readonly attachmentsDir: string;
 }
 
 /** Session states in which OpenClaw has (or is about to resume) a turn of its own. */
@@ -163,8 +166,10 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
       if (ingress.ingress.admission !== "dispatch") {
         throw new ClawTellError("CT_SINK_FAILED", `OpenClaw did not admit the message (${ingress.ingress.admission}/${ingress.ingress.decision})`, { retryable: false });
       }
-      // 3. What the agent reads: the banner, behind a warning when it must not answer on its own.
-      const banner = deliveryBanner(message, route.recipient);
+      // 3. What the agent reads: the banner with where its attachments were saved, behind a warning when it must not
+      // answer on its own.
+      const saved = await fetchAttachments(deps.client, message, deps.attachmentsDir, request.signal);
+      const banner = deliveryBanner(message, route.recipient, saved);
       const forAgent = autoReplyAllowed(message) ? banner : autoReplyBlockedWarning(message) + banner;
       const createdAtMs = Date.parse(message.createdAt);
       const ctxPayload = rt.inbound.buildContext({

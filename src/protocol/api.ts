@@ -218,3 +218,9 @@ export const FileUrlResponseSchema = z.object({
   expiresAt: z.string(),
 });
 export type FileUrlResponse = z.infer<typeof FileUrlResponseSchema>;
+
+/** What a client needs of that answer: the link, from `signedUrl` or else `url` (as the official plugin reads it). */
+export const FileLinkAnswerSchema = z
+  .object({ signedUrl: z.string().min(1).optional(), url: z.string().min(1).optional() })
+  .refine((answer) => answer.signedUrl !== undefined || answer.url !== undefined, "signedUrl: missing")
+  .transform((answer) => answer.signedUrl ?? answer.url ?? "");

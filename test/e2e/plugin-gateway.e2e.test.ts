@@ -1,7 +1,7 @@
 // The plugin in the real OpenClaw gateway: installed from the npm tarball, its account running against our embedded
 // server, a message turned into an agent turn (fake LLM) whose reply reaches the sender, the 🦞 copy and the 📤
 // notice in the human's (fake) Telegram chat, and OpenClaw refusing an invalid channels.clawtell.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.js";
@@ -115,6 +115,19 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     );
     expect(reply["from"]).toBe("tell/alice");
     expect(String(reply["body"])).toContain("FAKE-LLM-REPLY");
+  }, 200_000);
+
+  it("downloads an attachment for the agent, which reads where the file lies", async () => {
+    const report = Buffer.from("quarterly numbers: 1, 2, 3\n");
+    const sent = await api(server, "POST", "/api/messages/send", {
+      key: bob.apiKey,
+      body: { to: "alice", body: "the report is attached", attachments: [{ data: report.toString("base64"), filename: "report.txt", mime_type: "text/plain" }] },
+    });
+    expect(sent.status).toBe(200);
+    const turn = await waitUntil(() => llm.requests.find((r) => r.allText.includes("the report is attached")), 90_000, "the agent turn");
+    const path = /📎 report\.txt \(text\/plain\): saved at (\S+)/.exec(turn.allText)?.[1];
+    expect(path, turn.allText).toBeDefined();
+    expect((await readFile(path ?? "")).equals(report)).toBe(true);
   }, 200_000);
 
   it("puts the 🦞 copy into the human's Telegram chat exactly once, followed by the 📤 notice", async () => {

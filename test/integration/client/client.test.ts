@@ -104,6 +104,38 @@ describe("ClawTell client against the embedded server", () => {
     await expect(as(bob).me(AbortSignal.abort())).rejects.toMatchObject({ code: "CT_ABORTED" });
   });
 
+  it("downloads an attachment through its signed link, and refuses one larger than asked", async () => {
+    const content = Buffer.from("a small file\n");
+    const sent = await fetch(`${server.url}/api/messages/send`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ to: "bob", body: "file", attachments: [{ data: content.toString("base64"), filename: "f.txt", mime_type: "text/plain" }] }),
+    });
+    expect(sent.status).toBe(200);
+    const [message] = (await as(bob).poll({ timeoutS: 0 })).filter((m) => m.attachments.length > 0);
+    const fileId = message?.attachments[0]?.fileId ?? "";
+    expect((await as(bob).downloadFile(fileId, 1024)).equals(content)).toBe(true);
+    await expect(as(bob).downloadFile(fileId, 4)).rejects.toMatchObject({ code: "CT_API_REJECTED" });
+    await expect(as(bob).downloadFile("no-such-file", 1024)).rejects.toMatchObject({ code: "CT_NOT_FOUND" });
+  });
+
+  it("never sends the key to the host of a signed link", async () => {
+    const storage = await startHttpStub((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end("bytes from storage");
+    });
+    stub = await startHttpStub((_req, res) => sendJson(res, 200, { url: `${storage.url}/bucket/f1?token=signed` }));
+    try {
+      const bytes = await createClawTellClient({ baseUrl: stub.url, apiKey: "claw_secret" }).downloadFile("f1", 1024);
+      expect(bytes.toString()).toBe("bytes from storage");
+      expect(stub.requests[0]).toMatchObject({ url: "/api/files/f1", headers: { authorization: "Bearer claw_secret" } });
+      expect(storage.requests[0]?.url).toBe("/bucket/f1?token=signed");
+      expect(storage.requests[0]?.headers["authorization"]).toBeUndefined();
+    } finally {
+      await storage.close();
+    }
+  });
+
   it("refuses answers that do not match the wire contract", async () => {
     stub = await startHttpStub((req, res) => {
       if (req.url === "/api/me") return sendJson(res, 200, { name: 5 });

@@ -1,5 +1,8 @@
 // The agent sink against a hand-made OpenClaw runtime and the real embedded server: the per-peer session, what the
 // agent reads, the reply going back as the recipient name with the route's key, and the human's notices.
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { parseChannelConfig, resolveAccounts, resolveRoute, type ResolvedAccount } from "../../../src/config/index.js";
@@ -16,9 +19,11 @@ describe("agent sink", () => {
   let account: ResolvedAccount;
   let double: RuntimeDouble;
   let notices: HumanNotice[];
+  let attachmentsDir: string;
 
   beforeAll(async () => {
     server = await startTestServer();
+    attachmentsDir = await mkdtemp(join(tmpdir(), "clawtell-attachments-"));
     keys = {
       alice: (await server.createName("alice", "owner@example.com")).apiKey,
       helper: (await server.createName("helper", "owner@example.com")).apiKey,
@@ -35,7 +40,10 @@ describe("agent sink", () => {
       }),
     )[0] as ResolvedAccount;
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await rm(attachmentsDir, { recursive: true, force: true });
+  });
   beforeEach(async () => {
     double = createRuntimeDouble();
     notices = [];
@@ -43,9 +51,9 @@ describe("agent sink", () => {
   });
 
   /** bob → `to`, as the recipient's account receives it. */
-  async function receive(to: "alice" | "helper", body: string, autoReply?: "manual_only"): Promise<Message> {
+  async function receive(to: "alice" | "helper", body: string, autoReply?: "manual_only", attachments?: unknown[]): Promise<Message> {
     if (autoReply !== undefined) await api(server, "PATCH", `/api/names/${to}`, { key: keys[to], body: { communication_mode: autoReply } });
-    const sent = await api(server, "POST", "/api/messages/send", { key: keys.bob, body: { to, body, subject: "Plans" } });
+    const sent = await api(server, "POST", "/api/messages/send", { key: keys.bob, body: { to, body, subject: "Plans", ...(attachments === undefined ? {} : { attachments }) } });
     expect(sent.status).toBe(200);
     const polled = await api(server, "GET", "/api/messages/poll-account?timeout=0", { key: keys.alice });
     const raw = (polled.body["messages"] as unknown[]).map(parseMessage);
@@ -71,6 +79,7 @@ describe("agent sink", () => {
       clock: systemClock,
       logger: createSilentLogger(),
       replyAttempts: 1,
+      attachmentsDir,
       ...extra,
     });
 
@@ -95,6 +104,44 @@ describe("agent sink", () => {
     expect(ctx.message.bodyForAgent).toContain("🦞🦞 ClawTell Delivery 🦞🦞");
     expect(ctx.message.bodyForAgent).toContain("from tell/bob");
     expect(ctx.channelIngress.subject).toBe("bob");
+  });
+
+  it("downloads the message's attachments for the agent and tells it where each one lies", async () => {
+    const plan = Buffer.from("step 1: lunch\nstep 2: more lunch\n");
+    const photo = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    const message = await receive("alice", "files for you", undefined, [
+      { data: plan.toString("base64"), filename: "plan v2.txt", mime_type: "text/plain" },
+      { data: photo.toString("base64"), filename: "photo.png", mime_type: "image/png" },
+    ]);
+    await sink().deliver(requestFor(message));
+    const text = (double.contexts[0]?.params as { message: { bodyForAgent: string } }).message.bodyForAgent;
+    const paths = [...text.matchAll(/saved at (\S+)/g)].map((m) => m[1] ?? "");
+    expect(text).toContain("📎 plan v2.txt (text/plain): saved at ");
+    expect(paths).toHaveLength(2);
+    expect((await readFile(paths[0] ?? "")).equals(plan)).toBe(true);
+    expect((await readFile(paths[1] ?? "")).equals(photo)).toBe(true);
+    expect(((await stat(paths[0] ?? "")).mode & 0o777).toString(8)).toBe("600");
+    for (const path of paths) expect(path.startsWith(attachmentsDir)).toBe(true);
+
+    // Another attempt finds the files where it left them.
+    await sink().deliver(requestFor(message, 2));
+    const again = (double.contexts[1]?.params as { message: { bodyForAgent: string } }).message.bodyForAgent;
+    expect([...again.matchAll(/saved at (\S+)/g)].map((m) => m[1])).toEqual(paths);
+  });
+
+  it("names a file the server no longer has, and fails the delivery for another try when the server is out of reach", async () => {
+    const message = await receive("alice", "a file that went away", undefined, [
+      { data: Buffer.from("gone").toString("base64"), filename: "gone.txt", mime_type: "text/plain" },
+    ]);
+    const missing: Message = { ...message, attachments: [{ fileId: "no-such-file", filename: "gone.txt", mime_type: "text/plain" }] };
+    await sink().deliver(requestFor(missing));
+    const text = (double.contexts[0]?.params as { message: { bodyForAgent: string } }).message.bodyForAgent;
+    expect(text).toContain("📎 gone.txt (text/plain): not available: File not found");
+
+    const unreachable = createClawTellClient({ baseUrl: "http://127.0.0.1:9", apiKey: keys.alice });
+    const retried = { ...message, id: `${message.id}-later` };
+    await expect(sink({ client: unreachable }).deliver(requestFor(retried))).rejects.toMatchObject({ code: "CT_API_UNREACHABLE", retryable: true });
+    expect(double.dispatched).toHaveLength(1);
   });
 
   it("sends the agent's final reply to the sender as the recipient, linked to the original, then tells the human", async () => {
