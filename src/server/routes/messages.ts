@@ -2,7 +2,7 @@
  * `/api/messages/*`: send, long poll (one name or the whole account), ack, and the legacy inbox.
  */
 
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
 import {
@@ -38,9 +38,15 @@ export function clientGone(reply: FastifyReply): AbortSignal {
 export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { store, mailbox, auth, clock, names } = ctx;
 
-  app.post("/api/messages/send", { bodyLimit: SEND_BODY_LIMIT_BYTES }, async (request) => {
+  /** Senders, known before their body is read: only a valid key may make the server take in a large upload. */
+  const senders = new WeakMap<FastifyRequest, Caller>();
+  const onRequest = async (request: FastifyRequest): Promise<void> => {
+    senders.set(request, await auth.authenticate(request));
+  };
+
+  app.post("/api/messages/send", { bodyLimit: SEND_BODY_LIMIT_BYTES, onRequest }, async (request) => {
     // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
-    const caller = await auth.authenticate(request);
+    const caller = senders.get(request) ?? (await auth.authenticate(request));
     const input = parseInput(SendRequestSchema, request.body, "body");
     const sender = resolveSender(ctx, caller, input.from_name);
     const recipient = names.find(input.to);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_ATTACHMENT_BYTES } from "../../../src/protocol/index.js";
@@ -106,6 +107,24 @@ describe("attachments", () => {
 
     expect(await receive()).toEqual([]);
     expect(await readdir(join(server.dataDir, FILES_DIR)).catch(() => [])).toEqual([]);
+  });
+
+  it("answers a large send without a valid key with 401 before reading its body", async () => {
+    const url = new URL(`${server.url}/api/messages/send`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": 30_000_000, authorization: "Bearer claw_00000000_wrongwrongwrongwrong" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
+      req.on("error", reject);
+      // Only the first bytes of the promised 30 MB are ever sent.
+      req.write('{"to":"bob","body":"x","attachments":[{"data":"');
+    });
+    expect(status).toBe(401);
   });
 
   it("keeps files across a restart and removes them with their message", async () => {
