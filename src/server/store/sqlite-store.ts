@@ -107,7 +107,13 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
   db.exec(SCHEMA_SQL);
   for (const { table, column, definition } of ADDED_COLUMNS) {
     const columns = (db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).map((r) => String(r["name"]));
-    if (!columns.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    if (columns.includes(column)) continue;
+    try {
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    } catch (err) {
+      // Another process on the same data folder (the admin CLI beside the server) added it a moment ago.
+      if (!(err instanceof Error && /duplicate column name/i.test(err.message))) throw err;
+    }
   }
   // SQLite gives its -wal and -shm files the main file's mode; fix any left from an older, laxer run.
   for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
