@@ -16,7 +16,9 @@ const LinkQuerySchema = z.object({ expires: z.string().default(""), sig: z.strin
 /** `attachment` with the name in ASCII for old clients and in UTF-8 (RFC 6266) for the rest. */
 function contentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // encodeURIComponent leaves ' ( ) * as they are; RFC 5987 wants them encoded too.
+  const utf8 = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
 
 export function fileRoutes(app: FastifyInstance, ctx: ServerContext): void {

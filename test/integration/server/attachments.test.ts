@@ -39,12 +39,12 @@ describe("attachments", () => {
   const linkFor = (fileId: string, key: string) => api(server, "GET", `/api/files/${fileId}`, { key });
 
   it("delivers files sent as base64 and serves their exact bytes through a signed link, without a key", async () => {
-    const sent = await sendWith([upload(pdf, "report.pdf", "application/pdf"), upload(notes, "notes.txt", "text/plain")]);
+    const sent = await sendWith([upload(pdf, "report.pdf", "application/pdf"), upload(notes, "nøtes (v2).txt", "text/plain")]);
     expect(sent.status).toBe(200);
     const refs = await receive();
     expect(refs.map(({ filename, mime_type }) => ({ filename, mime_type }))).toEqual([
       { filename: "report.pdf", mime_type: "application/pdf" },
-      { filename: "notes.txt", mime_type: "text/plain" },
+      { filename: "nøtes (v2).txt", mime_type: "text/plain" },
     ]);
     for (const ref of refs) expect(ref.fileId).toMatch(/^[A-Za-z0-9_-]{1,100}$/);
 
@@ -63,7 +63,7 @@ describe("attachments", () => {
     const own = await linkFor(refs[1]?.fileId ?? "", alice.apiKey);
     const text = await fetch(String(own.body["signedUrl"]));
     expect(Buffer.from(await text.arrayBuffer()).equals(notes)).toBe(true);
-    expect(text.headers.get("content-disposition")).toContain("filename*=UTF-8''notes.txt");
+    expect(text.headers.get("content-disposition")).toBe(`attachment; filename="n_tes (v2).txt"; filename*=UTF-8''n%C3%B8tes%20%28v2%29.txt`);
   });
 
   it("shows another account's file as missing, and refuses a forged or expired link", async () => {
