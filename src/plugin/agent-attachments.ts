@@ -19,7 +19,11 @@ const FINAL_CODES = new Set(["CT_NOT_FOUND", "CT_FORBIDDEN", "CT_API_REJECTED", 
 /** fileId → what the agent is told about that file: its local path, or why it is missing. */
 export type AttachmentNotes = ReadonlyMap<string, string>;
 
-const safePart = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 120) || "file";
+/** A name part that stays one plain name in the folder, whatever the server sent ("..", "a/b", ""). */
+const safePart = (text: string): string => {
+  const part = text.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 120);
+  return /^\.*$/.test(part) ? `_${part}` : part;
+};
 
 export async function fetchAttachments(
   client: ClawTellClient,

@@ -1,8 +1,11 @@
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ATTACHMENT_KEEP_MS, sweepAttachments } from "../../../src/plugin/agent-attachments.js";
+import { createClawTellClient } from "../../../src/client/index.js";
+import { parseMessage } from "../../../src/protocol/index.js";
+import { ATTACHMENT_KEEP_MS, fetchAttachments, sweepAttachments } from "../../../src/plugin/agent-attachments.js";
+import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
 describe("attachment sweep", () => {
   let dir: string;
@@ -25,5 +28,36 @@ describe("attachment sweep", () => {
 
   it("is content with a folder that does not exist yet", async () => {
     expect(await sweepAttachments(join(dir, "never-made"), Date.now())).toBe(0);
+  });
+});
+
+describe("attachment download", () => {
+  let server: TestServer;
+  let dir: string;
+  beforeEach(async () => {
+    server = await startTestServer();
+    dir = await mkdtemp(join(tmpdir(), "clawtell-download-"));
+  });
+  afterEach(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps every file inside its folder, whatever ids and names the server sends", async () => {
+    const alice = await server.createName("alice", "a@example.com");
+    const bob = await server.createName("bob", "b@example.com");
+    const data = Buffer.from("inside").toString("base64");
+    await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "f", attachments: [{ data, filename: "..", mime_type: "text/plain" }] } });
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
+    const [message] = (polled.body["messages"] as unknown[]).map(parseMessage);
+    if (message === undefined) throw new Error("no message");
+    const client = createClawTellClient({ baseUrl: server.url, apiKey: bob.apiKey });
+    for (const id of ["..", ".", ""]) {
+      const notes = await fetchAttachments(client, { ...message, id }, dir);
+      const path = /^saved at (.+)$/.exec(notes.get(message.attachments[0]?.fileId ?? "") ?? "")?.[1] ?? "";
+      expect(relative(dir, path).startsWith("..")).toBe(false);
+      expect(dirname(path)).not.toBe(dir);
+      expect(await readFile(path, "utf8")).toBe("inside");
+    }
   });
 });
