@@ -98,24 +98,56 @@ export async function readBodyBytes(body: Dispatcher.ResponseData["body"], maxBy
   return Buffer.concat(chunks);
 }
 
+/** What went over the wire once the request is out: `headers` and `body` are sent as given. */
+interface Exchange {
+  readonly method: HttpCall["method"];
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  /** Largest 2xx body read; an error body is read up to MAX_RESPONSE_BYTES whatever this says. */
+  readonly maxBytes: number;
+}
+
+const whereOf = (method: string, url: string): string => `${method} ${new URL(url).origin}${new URL(url).pathname}`;
+
+/**
+ * One request under our deadline and the caller's signal, its body read whole. A non-2xx answer throws the error for
+ * its status; a transport failure throws as `transportError` maps it.
+ */
+async function exchange(deps: HttpDeps, call: Exchange): Promise<{ status: number; body: Buffer }> {
+  const deadline = AbortSignal.timeout(call.timeoutMs ?? deps.requestTimeoutMs);
+  const signal = call.signal === undefined ? deadline : AbortSignal.any([call.signal, deadline]);
+  let status: number;
+  let body: Buffer;
+  let retryAfter: string | string[] | undefined;
+  try {
+    const response = await request(call.url, {
+      method: call.method,
+      headers: call.headers,
+      ...(call.body === undefined ? {} : { body: call.body }),
+      signal,
+      ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),
+    });
+    status = response.statusCode;
+    retryAfter = response.headers["retry-after"];
+    body = await readBodyBytes(response.body, status >= 200 && status < 300 ? call.maxBytes : MAX_RESPONSE_BYTES);
+  } catch (err) {
+    throw transportError(err, whereOf(call.method, call.url), call.signal, deadline);
+  }
+  if (status < 200 || status >= 300) {
+    throw errorForStatus(status, errorMessageOf(status, body.toString("utf8")), parseRetryAfter(retryAfter, deps.clock.now()));
+  }
+  return { status, body };
+}
+
 /**
  * Downloads `url` without our key (a signed link, perhaps on a storage host that must never see it), refusing more
  * than `maxBytes`. Failures map as for `callJson`.
  */
 export async function fetchBytes(deps: HttpDeps, url: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
-  const deadline = AbortSignal.timeout(deps.requestTimeoutMs);
-  const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
-  const where = `GET ${new URL(url).origin}${new URL(url).pathname}`;
-  try {
-    const response = await request(url, { method: "GET", signal: combined, ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }) });
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      const text = await readBodyText(response.body, MAX_RESPONSE_BYTES);
-      throw errorForStatus(response.statusCode, errorMessageOf(response.statusCode, text), parseRetryAfter(response.headers["retry-after"], deps.clock.now()));
-    }
-    return await readBodyBytes(response.body, maxBytes);
-  } catch (err) {
-    throw transportError(err, where, signal, deadline);
-  }
+  return (await exchange(deps, { method: "GET", url, headers: {}, maxBytes, ...(signal === undefined ? {} : { signal }) })).body;
 }
 
 /**
@@ -123,31 +155,21 @@ export async function fetchBytes(deps: HttpDeps, url: string, maxBytes: number, 
  * otherwise.
  */
 export async function callJson<T>(deps: HttpDeps, call: HttpCall, schema: ZodType<T> | ((status: number) => ZodType<T>)): Promise<CallResult<T>> {
-  const deadline = AbortSignal.timeout(call.timeoutMs ?? deps.requestTimeoutMs);
-  const signal = call.signal === undefined ? deadline : AbortSignal.any([call.signal, deadline]);
-  const where = `${call.method} ${new URL(call.url).origin}${new URL(call.url).pathname}`;
-  let status: number;
-  let text: string;
-  let retryAfter: string | string[] | undefined;
-  try {
-    const response = await request(call.url, {
-      method: call.method,
-      headers: {
-        authorization: `Bearer ${call.apiKey}`,
-        accept: "application/json",
-        ...(call.body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-      signal,
-      ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),
-    });
-    status = response.statusCode;
-    retryAfter = response.headers["retry-after"];
-    text = await readBodyText(response.body, MAX_RESPONSE_BYTES);
-  } catch (err) {
-    throw transportError(err, where, call.signal, deadline);
-  }
-  if (status < 200 || status >= 300) throw errorForStatus(status, errorMessageOf(status, text), parseRetryAfter(retryAfter, deps.clock.now()));
+  const where = whereOf(call.method, call.url);
+  const { status, body } = await exchange(deps, {
+    method: call.method,
+    url: call.url,
+    headers: {
+      authorization: `Bearer ${call.apiKey}`,
+      accept: "application/json",
+      ...(call.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+    ...(call.signal === undefined ? {} : { signal: call.signal }),
+    ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
+    maxBytes: MAX_RESPONSE_BYTES,
+  });
+  const text = body.toString("utf8");
   let json: unknown;
   try {
     json = text === "" ? {} : JSON.parse(text);
