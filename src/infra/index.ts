@@ -3,5 +3,6 @@ export * from "./errors.js";
 export * from "./clock.js";
 export * from "./logger.js";
 export * from "./atomic-file.js";
+export * from "./old-entries.js";
 export * from "./text-table.js";
 export * from "./terminal-io.js";

@@ -5,10 +5,10 @@
  * (network, 5xx, 429) fails the delivery, which is tried again later. Folders are removed a week after their message.
  */
 
-import { readdir, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ClawTellClient } from "../client/index.js";
-import { ensureDir, isClawTellError, writeFileDurable } from "../infra/index.js";
+import { ensureDir, entriesChangedBefore, isClawTellError, writeFileDurable } from "../infra/index.js";
 import { MAX_ATTACHMENT_BYTES, type Message } from "../protocol/index.js";
 
 /** How long downloaded attachments are kept. */
@@ -43,7 +43,7 @@ export async function fetchAttachments(
       continue;
     }
     try {
-      const bytes = await client.downloadFile(attachment.fileId, MAX_ATTACHMENT_BYTES, signal === undefined ? {} : { signal });
+      const bytes = await client.downloadFile(attachment.fileId, MAX_ATTACHMENT_BYTES, signal);
       await writeFileDurable(path, bytes);
       notes.set(attachment.fileId, `saved at ${path}`);
     } catch (err) {
@@ -56,16 +56,7 @@ export async function fetchAttachments(
 
 /** Removes the folders of messages older than `cutoff` (epoch ms); answers how many went. */
 export async function sweepAttachments(dir: string, cutoff: number): Promise<number> {
-  const names = await readdir(dir).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  });
-  let removed = 0;
-  for (const name of names) {
-    const info = await stat(join(dir, name)).catch(() => undefined);
-    if (info === undefined || info.mtimeMs >= cutoff) continue;
-    await rm(join(dir, name), { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
+  const old = await entriesChangedBefore(dir, cutoff);
+  await Promise.all(old.map((name) => rm(join(dir, name), { recursive: true, force: true })));
+  return old.length;
 }

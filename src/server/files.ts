@@ -5,9 +5,9 @@
 
 import { randomBytes } from "node:crypto";
 import { createReadStream, type ReadStream } from "node:fs";
-import { readdir, rm, stat } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { ensureDir, writeFileDurable } from "../infra/index.js";
+import { ensureDir, entriesChangedBefore, writeFileDurable } from "../infra/index.js";
 
 export const FILES_DIR = "files";
 const FILE_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -41,16 +41,7 @@ export function openFileStore(dataDir: string): FileStore {
       await Promise.all(fileIds.map((id) => rm(pathOf(id), { force: true })));
     },
     async listWrittenBefore(cutoff) {
-      const names = await readdir(dir).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-        throw err;
-      });
-      const old: string[] = [];
-      for (const name of names.filter((n) => FILE_ID.test(n))) {
-        const info = await stat(join(dir, name)).catch(() => undefined);
-        if (info !== undefined && info.mtimeMs < cutoff) old.push(name);
-      }
-      return old;
+      return (await entriesChangedBefore(dir, cutoff)).filter((name) => FILE_ID.test(name));
     },
   };
 }

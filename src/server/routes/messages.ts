@@ -141,8 +141,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
 /** Writes a send's files durably, before its message is committed; a file that is not kept is never referenced. */
 async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentUpload[]): Promise<StoredAttachment[]> {
-  const contents = uploads.map((upload) => Buffer.from(upload.data, "base64"));
-  const total = contents.reduce((sum, content) => sum + content.length, 0);
+  const files = uploads.map((upload) => ({ upload, content: Buffer.from(upload.data, "base64") }));
+  const total = files.reduce((sum, { content }) => sum + content.length, 0);
   if (total > MAX_ATTACHMENT_BYTES) {
     throw new ClawTellError("CT_PAYLOAD_TOO_LARGE", `attachments: at most ${MAX_ATTACHMENT_BYTES} bytes per message`, {
       field: "attachments",
@@ -150,8 +150,7 @@ async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentU
   }
   const saved: StoredAttachment[] = [];
   try {
-    for (const [i, upload] of uploads.entries()) {
-      const content = contents[i] ?? Buffer.alloc(0);
+    for (const { upload, content } of files) {
       const fileId = await ctx.files.save(content);
       saved.push({ fileId, filename: upload.filename, mimeType: upload.mime_type, size: content.length });
     }
