@@ -153,7 +153,7 @@ export async function runIdleConnectionsBench(): Promise<{ p99Ms: number; rssMb:
     lines.push(
       `### round ${round} of ${ROUNDS}`,
       describe("baseline (in-memory node:http, long polls only)", baseline),
-      describe(`clawtell (SQLite, durable; ${OURS_MODE === "mixed" ? "half long polls, half SSE streams" : "long polls only"})`, ours),
+      describe(`clawtell (durable: message journal + SQLite; ${OURS_MODE === "mixed" ? "half long polls, half SSE streams" : "long polls only"})`, ours),
     );
   }
   const ourP99s = rounds.map((r) => p99(r.ours));

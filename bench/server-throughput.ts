@@ -6,7 +6,8 @@ import { Pool } from "undici";
 import { fmt, machineLine, requestJson, startBaseline, startClawTell, type BenchTarget } from "./lib/harness.js";
 
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
-const SENDERS = 32;
+/** 32 by default for both servers; BENCH_SENDERS compares them at another concurrency. */
+const SENDERS = Number(process.env["BENCH_SENDERS"] ?? 32);
 
 async function fullCycle(target: BenchTarget): Promise<number> {
   const pool = new Pool(target.url, { connections: SENDERS + 4, pipelining: 1 });
@@ -60,7 +61,7 @@ export async function runThroughputBench(): Promise<{ ours: number; baseline: nu
       `${before} (at start)`,
       `${SENDERS} concurrent senders, 2 long-poll receivers acking each batch; best of 2 alternating rounds of ${DURATION_MS} ms each`,
       `baseline (in-memory node:http): ${fmt(baseline, 0)} msg/s`,
-      `clawtell (SQLite WAL, synchronous=FULL, group commit): ${fmt(ours, 0)} msg/s`,
+      `clawtell (fdatasync'd message journal, group commit; SQLite archive): ${fmt(ours, 0)} msg/s`,
       `ratio clawtell/baseline: ${fmt(ratio, 2)} (goal >= 0.5)`,
       `${machineLine()} (at end)`,
       "",

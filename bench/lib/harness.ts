@@ -41,7 +41,7 @@ export async function startClawTell(): Promise<BenchTarget> {
     { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "" } },
   );
   return {
-    label: "clawtell (SQLite, durable)",
+    label: "clawtell (durable: message journal + SQLite)",
     url: server.match[1] ?? "",
     pid: server.child.pid ?? 0,
     senderKey: alice.apiKey,

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { ClawTellError, systemClock, type Clock } from "../infra/index.js";
 import { checkName, describeNameProblem, stripNamePrefix, toFullName } from "../protocol/index.js";
 import { DEFAULT_BCRYPT_COST, generateApiKey, hashApiKey } from "./api-keys.js";
-import type { Store } from "./store/store.js";
+import type { DirectoryStore } from "./store/store.js";
 
 export interface CreatedName {
   name: string;
@@ -20,7 +20,7 @@ export interface CreatedName {
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export async function createName(
-  store: Store,
+  store: DirectoryStore,
   input: { name: string; email: string },
   opts: { bcryptCost?: number; clock?: Clock } = {},
 ): Promise<CreatedName> {

@@ -8,7 +8,7 @@
 
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import bcrypt from "bcryptjs";
-import type { NameRecord, Store } from "./store/store.js";
+import type { DirectoryStore, NameRecord } from "./store/store.js";
 
 const KEY_PATTERN = /^claw_([a-z0-9]{8,32})_([A-Za-z0-9_-]{16,128})$/;
 
@@ -60,7 +60,7 @@ interface VerifiedKey {
   readonly readAt: number;
 }
 
-export function createKeyVerifier(store: Store, options: KeyVerifierOptions = {}): KeyVerifier {
+export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPrefix">, options: KeyVerifierOptions = {}): KeyVerifier {
   const now = options.now ?? Date.now;
   const compare = options.compare ?? ((apiKey: string, hash: string) => bcrypt.compare(apiKey, hash));
   /** prefix → failures in the current minute. */

@@ -4,7 +4,7 @@ import { createSilentLogger, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore } from "./files.js";
-import { openSqliteStore } from "./store/sqlite-store.js";
+import { openStore } from "./store/journaled-store.js";
 import type { Store } from "./store/store.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
@@ -26,8 +26,8 @@ export async function startServer(opts: {
   options?: ServerOptions;
 }): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
-  const store = openSqliteStore({ dataDir: opts.dataDir });
   const logger = opts.logger ?? createSilentLogger();
+  const store = openStore({ dataDir: opts.dataDir, logger });
   const app = await buildServer({
     store,
     files: openFileStore(opts.dataDir),

@@ -1,6 +1,7 @@
 /**
- * `Store` on `node:sqlite`: one file, WAL journal, `synchronous=FULL`, so a committed send survives a crash.
- * Sends and acks from the same tick share one transaction (group commit): one fsync for many messages.
+ * The archive on `node:sqlite`: one file, WAL journal, `synchronous=FULL`. It holds names, keys, lists, files and the
+ * message history. Messages in flight reach it in large batches from the message journal (`writeMessages`, see
+ * journaled-store.ts); everything else is written here directly. The admin CLI opens only this, beside a server.
  */
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
@@ -10,7 +11,6 @@ import { ClawTellError } from "../../infra/index.js";
 import type { CommunicationMode, DeliveryPolicy } from "../../protocol/index.js";
 import type {
   AccountRecord,
-  AckedMessage,
   FileRecord,
   ListEntry,
   ListKind,
@@ -18,11 +18,9 @@ import type {
   MessageRecord,
   NameRecord,
   NameSettings,
-  NewMessage,
   Store,
   StoredAttachment,
 } from "./store.js";
-import { createGroupCommitter } from "./group-commit.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 
 export const DATABASE_FILE = "clawtell.db";
@@ -83,6 +81,24 @@ function toFile(row: Row): FileRecord {
   };
 }
 
+/** An unacked message as the pending index needs it. */
+export interface PendingRow {
+  readonly id: string;
+  readonly recipientId: number;
+  readonly seq: number;
+  readonly createdAt: number;
+}
+
+/** The store without the hot message operations, plus what the journal needs to hand messages over. */
+export interface SqliteStore extends Omit<Store, "insertMessages" | "listUnacked" | "listUnackedAfter" | "ackMessages"> {
+  /** Writes messages (with their state) and acks of archived messages in one transaction; idempotent. */
+  writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>): void;
+  /** Every unacked message, oldest first. */
+  listPending(): PendingRow[];
+  /** The highest message seq ever given out (also of purged messages); 0 for none. */
+  lastSeq(): number;
+}
+
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
 function ownerOnly(path: string): void {
   if (path === ":memory:") return;
@@ -90,7 +106,7 @@ function ownerOnly(path: string): void {
   chmodSync(path, 0o600);
 }
 
-export function openSqliteStore(opts: { dataDir: string } | { path: string }): Store {
+export function openSqliteStore(opts: { dataDir: string } | { path: string }): SqliteStore {
   let path: string;
   if ("dataDir" in opts) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
@@ -140,7 +156,6 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       throw err;
     }
   };
-  const committer = createGroupCommitter(transaction);
 
   const findName = (sql: string, value: SQLInputValue): NameRecord | undefined => {
     const row = stmt(sql).get(value) as Row | undefined;
@@ -154,7 +169,7 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       : { id: String(row["id"]), email: String(row["email"]), createdAt: Number(row["created_at"]) };
   };
 
-  const store: Store = {
+  const store: SqliteStore = {
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {
@@ -206,70 +221,41 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       return updated;
     },
 
-    insertMessages(messages: readonly NewMessage[]) {
-      return committer.run(() => {
+    writeMessages(messages, acks) {
+      transaction(() => {
         const insert = stmt(
-          `INSERT INTO messages (id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
-             auto_reply_eligible, created_at, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT OR IGNORE INTO messages (seq, id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
+             auto_reply_eligible, created_at, read_at, acked_at, attachments)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        const insertFile = stmt(
+          `INSERT OR IGNORE INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const m of messages) {
           const attachments = m.attachments.length === 0 ? null : JSON.stringify(m.attachments);
-          insert.run(m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
-            m.autoReplyEligible ? 1 : 0, m.createdAt, attachments);
+          insert.run(m.seq, m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
+            m.autoReplyEligible ? 1 : 0, m.createdAt, m.readAt, m.ackedAt, attachments);
           for (const file of m.attachments) {
-            stmt(
-              `INSERT INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
-               VALUES (?, ?, ?, ?, ?, ?, ?)`,
-            ).run(file.fileId, m.id, m.recipientId, m.sender, file.filename, file.mimeType, file.size);
+            insertFile.run(file.fileId, m.id, m.recipientId, m.sender, file.filename, file.mimeType, file.size);
           }
         }
+        const ack = stmt("UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL");
+        for (const [id, at] of acks) ack.run(at, id);
       });
     },
-    listUnacked(recipientIds, limit, excludeSeqs) {
-      if (recipientIds.length === 0) return [];
-      // Leased (in-flight) messages are left out in SQL, so their bodies are never read or copied.
-      const who = recipientIds.length === 1 ? "recipient_id = ?" : "recipient_id IN (SELECT value FROM json_each(?))";
-      const whoArg = recipientIds.length === 1 ? (recipientIds[0] ?? 0) : JSON.stringify(recipientIds);
-      if (excludeSeqs.size === 0) {
-        return (stmt(`SELECT * FROM messages INDEXED BY messages_pending WHERE ${who} AND acked_at IS NULL ORDER BY seq LIMIT ?`).all(whoArg, limit) as Row[]).map(toMessage);
-      }
-      return (
-        stmt(
-          `SELECT * FROM messages INDEXED BY messages_pending WHERE ${who} AND acked_at IS NULL
-           AND seq NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?`,
-        ).all(whoArg, JSON.stringify([...excludeSeqs]), limit) as Row[]
-      ).map(toMessage);
+    listPending() {
+      return (stmt("SELECT id, recipient_id, seq, created_at FROM messages WHERE acked_at IS NULL ORDER BY seq").all() as Row[]).map(
+        (r) => ({ id: String(r["id"]), recipientId: Number(r["recipient_id"]), seq: Number(r["seq"]), createdAt: Number(r["created_at"]) }),
+      );
     },
-    listUnackedAfter(recipientIds, afterSeq) {
-      if (recipientIds.length === 0) return [];
-      return (
-        stmt(
-          `SELECT * FROM messages INDEXED BY messages_pending
-         WHERE recipient_id IN (SELECT value FROM json_each(?)) AND acked_at IS NULL
-           AND seq > ? ORDER BY seq`,
-        ).all(JSON.stringify(recipientIds), afterSeq) as Row[]
-      ).map(toMessage);
+    lastSeq() {
+      const row = stmt("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as Row | undefined;
+      return row === undefined ? 0 : Number(row["seq"]);
     },
     findMessage(id) {
       const row = stmt("SELECT * FROM messages WHERE id = ?").get(id) as Row | undefined;
       return row === undefined ? undefined : toMessage(row);
-    },
-    ackMessages(recipientIds, ids, now) {
-      if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
-      const recipients = JSON.stringify(recipientIds);
-      const wanted = JSON.stringify(ids);
-      const toAcked = (rows: Row[]): AckedMessage[] => rows.map((r) => ({ id: String(r["id"]), recipientId: Number(r["recipient_id"]), seq: Number(r["seq"]) }));
-      return committer.run(() => {
-        const changed = stmt(
-          `UPDATE messages SET acked_at = ? WHERE acked_at IS NULL AND id IN (SELECT value FROM json_each(?))
-           AND recipient_id IN (SELECT value FROM json_each(?)) RETURNING id, recipient_id, seq`,
-        ).all(now, wanted, recipients) as Row[];
-        if (changed.length === ids.length) return toAcked(changed);
-        // Some were acked before (an ack is idempotent) or are not the caller's: answer with all that are theirs.
-        return toAcked(
-          stmt(`SELECT id, recipient_id, seq FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND recipient_id IN (SELECT value FROM json_each(?))`).all(wanted, recipients) as Row[],
-        );
-      });
     },
     listInbox(recipientId, { limit, offset, unreadOnly }) {
       const filter = unreadOnly ? "AND read_at IS NULL" : "";
@@ -354,7 +340,6 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       });
     },
     close() {
-      committer.flushSync();
       db.close();
     },
   };

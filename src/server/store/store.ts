@@ -1,6 +1,7 @@
 /**
- * The storage port of the embedded server. Routes talk only to this interface; `sqlite-store.ts` implements it on
- * `node:sqlite`, and a PostgreSQL implementation can be added without touching routes.
+ * The storage port of the embedded server. Routes talk only to this interface. `journaled-store.ts` implements it:
+ * messages in flight live in memory behind an fsync'd journal, and everything else (names, keys, lists, files, the
+ * message history) in SQLite (`sqlite-store.ts`). A PostgreSQL archive could replace SQLite without touching routes.
  */
 
 import type { CommunicationMode, DeliveryPolicy } from "../../protocol/index.js";
@@ -87,6 +88,19 @@ export interface MessageCounts {
   readonly unacked: number;
 }
 
+/** Accounts and names: what the admin CLI needs, also beside a running server. */
+export type DirectoryStore = Pick<
+  Store,
+  | "findAccountByEmail"
+  | "findAccountById"
+  | "insertAccount"
+  | "insertName"
+  | "findNameByName"
+  | "findNameByKeyPrefix"
+  | "listNamesOfAccount"
+  | "updateNameSettings"
+>;
+
 export interface Store {
   findAccountByEmail(email: string): AccountRecord | undefined;
   findAccountById(id: string): AccountRecord | undefined;
@@ -97,7 +111,7 @@ export interface Store {
   listNamesOfAccount(accountId: string): NameRecord[];
   updateNameSettings(nameId: number, settings: NameSettings): NameRecord;
 
-  /** Durably stores messages; resolves once they are committed to disk (many calls share one commit). */
+  /** Durably stores messages; resolves once they are on disk (calls of the same tick share one write). */
   insertMessages(messages: readonly NewMessage[]): Promise<void>;
   /** Unacked messages of the recipients, oldest first, skipping `excludeSeqs`. */
   listUnacked(recipientIds: readonly number[], limit: number, excludeSeqs: ReadonlySet<number>): MessageRecord[];

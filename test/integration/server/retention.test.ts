@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createManualClock } from "../../../src/infra/index.js";
-import { buildServer, createName, openFileStore, openSqliteStore, type CreatedName, type Store } from "../../../src/server/index.js";
+import { buildServer, createName, openFileStore, openStore, type CreatedName, type Store } from "../../../src/server/index.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -22,7 +22,7 @@ describe("retention job", () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "clawtell-retention-"));
-    store = openSqliteStore({ dataDir: dir });
+    store = openStore({ dataDir: dir });
     app = await buildServer({ store, files: openFileStore(dir), clock, options: { retentionIntervalMs: 10 } });
     server = { url: await app.listen({ host: "127.0.0.1", port: 0 }) };
     alice = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST, clock });

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createName, openSqliteStore, type CreatedName, type Store } from "../../../src/server/index.js";
+import { createName, openSqliteStore, type CreatedName, type SqliteStore } from "../../../src/server/index.js";
 import { api, startTestServer, TEST_BCRYPT_COST, type TestServer } from "../../helpers/test-server.js";
 
 // The admin CLI creates names through its own SQLite connection while the server runs on the same data folder.
 // A second connection on the same file stands in for that process here (the CLI's own tests spawn it for real).
 describe("names created beside a running server", () => {
   let server: TestServer;
-  let admin: Store;
+  let admin: SqliteStore;
   let alice: CreatedName;
 
   beforeEach(async () => {
@@ -43,6 +43,9 @@ describe("names created beside a running server", () => {
     await expect(adminCreate("alice", "other@example.com")).rejects.toMatchObject({ code: "CT_CONFLICT" });
     const bob = await adminCreate("bob", "bob@example.com");
     const sent = await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "alice", body: "hi" } });
-    expect(admin.findMessage(String(sent.body["messageId"]))?.body).toBe("hi");
+    // The send is journaled first; the database has it once the archive takes it over (every 200 ms).
+    const id = String(sent.body["messageId"]);
+    for (let i = 0; i < 100 && admin.findMessage(id) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(admin.findMessage(id)?.body).toBe("hi");
   });
 });

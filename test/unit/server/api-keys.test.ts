@@ -5,11 +5,11 @@ import { DatabaseSync } from "node:sqlite";
 import bcrypt from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_KEY_FAILURES_PER_MINUTE, createKeyVerifier, generateApiKey, keyPrefixOf } from "../../../src/server/api-keys.js";
-import { DATABASE_FILE, createName, openSqliteStore, type Store } from "../../../src/server/index.js";
+import { DATABASE_FILE, createName, openSqliteStore, type SqliteStore } from "../../../src/server/index.js";
 
 describe("API keys", () => {
   let dir: string;
-  let store: Store;
+  let store: SqliteStore;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "clawtell-keys-"));
     store = openSqliteStore({ dataDir: dir });

@@ -1,0 +1,180 @@
+/**
+ * The message journal (`messages.journal` in the data folder). Every group of sends and acks is written as ONE line
+ * and fdatasync'd before any of its callers is answered; that is what makes a 200 durable. Now and then the SQLite
+ * archive takes the journal's content over and the journal starts again from its first byte (journaled-store.ts).
+ *
+ * The file is overwritten in place rather than truncated and appended to: a sync that does not change the file's size
+ * only has to flush data, which made bench (a) about a fifth faster. Old lines therefore stay behind the current ones,
+ * so every line names its generation (one more at each restart of the journal; the first one random) and carries a
+ * CRC-32:
+ *
+ *     <generation hex> <crc32 hex of the JSON> <JSON>\n
+ *
+ * A reader takes the lines of the first line's generation whose checksum holds, in order. A line cut short by a crash
+ * (its group was never answered), a damaged line and whatever an older generation left behind are all skipped.
+ * Writes are synchronous on purpose: an append+fdatasync costs about as long as a trip through the thread pool, and
+ * it keeps the order of the file trivially the order of the groups.
+ */
+
+import { randomInt } from "node:crypto";
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { crc32 } from "node:zlib";
+import { z } from "zod";
+import { ClawTellError, STATE_FILE_MODE, isErrnoException } from "../../infra/index.js";
+import type { MessageRecord } from "./store.js";
+
+export const JOURNAL_FILE = "messages.journal";
+/** Zeros written when the journal is opened, so that syncs in steady state never grow the file. */
+export const JOURNAL_PREALLOCATE_BYTES = 4 * 1024 * 1024;
+
+const AttachmentSchema = z.object({
+  fileId: z.string(),
+  filename: z.string(),
+  mimeType: z.string(),
+  size: z.number(),
+});
+
+/** A new message as journaled: the stored fields, with its sequence number. */
+const JournaledMessageSchema = z.object({
+  seq: z.number().int().positive(),
+  id: z.string(),
+  recipientId: z.number().int(),
+  recipient: z.string(),
+  sender: z.string(),
+  subject: z.string(),
+  body: z.string(),
+  threadId: z.string(),
+  replyTo: z.string().nullable(),
+  autoReplyEligible: z.boolean(),
+  createdAt: z.number(),
+  attachments: z.array(AttachmentSchema),
+});
+
+const JournalLineSchema = z.object({
+  messages: z.array(JournaledMessageSchema).optional(),
+  acks: z.array(z.tuple([z.string(), z.number()])).optional(),
+});
+
+/** One group: the messages it stored and the acks it made. */
+export interface JournalLine {
+  /** New messages; their read and ack state is not journaled (a message is new here). */
+  readonly messages?: ReadonlyArray<Omit<MessageRecord, "readAt" | "ackedAt">> | undefined;
+  readonly acks?: ReadonlyArray<readonly [id: string, ackedAt: number]> | undefined;
+}
+
+export interface MessageJournal {
+  /** Writes the line and syncs it; throws `CT_STATE_WRITE_FAILED` when it could not (the line then does not count). */
+  append(line: JournalLine): void;
+  /** Starts a new generation at the first byte: the lines written so far are in the archive now. */
+  reset(): void;
+  close(): void;
+}
+
+export interface JournalContent {
+  readonly lines: JournalLine[];
+  /** Lines of the current generation that could not be read: damaged, or cut short by a crash. */
+  readonly damaged: number;
+}
+
+const encode = (generation: number, json: string): string =>
+  `${generation.toString(16)} ${crc32(json).toString(16)} ${json}\n`;
+
+/** Parses one line of the journal: its generation and JSON, or undefined when it is not a whole, intact line. */
+function decode(raw: string): { generation: number; json: string } | undefined {
+  const first = raw.indexOf(" ");
+  const second = raw.indexOf(" ", first + 1);
+  if (first <= 0 || second <= first) return undefined;
+  const json = raw.slice(second + 1);
+  if (crc32(json).toString(16) !== raw.slice(first + 1, second)) return undefined;
+  const generation = Number.parseInt(raw.slice(0, first), 16);
+  return Number.isNaN(generation) ? undefined : { generation, json };
+}
+
+export function readMessageJournal(path: string): JournalContent {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if (isErrnoException(err) && err.code === "ENOENT") return { lines: [], damaged: 0 };
+    throw err;
+  }
+  const raw = text.split("\n");
+  // The last piece has no newline: a line cut short, or the preallocated zeros.
+  raw.pop();
+  const generation = raw.length === 0 ? undefined : decode(raw[0] ?? "")?.generation;
+  if (generation === undefined) return { lines: [], damaged: 0 };
+  const lines: JournalLine[] = [];
+  let damaged = 0;
+  const prefix = `${generation.toString(16)} `;
+  for (const piece of raw) {
+    if (!piece.startsWith(prefix)) continue; // another generation's leftovers
+    const decoded = decode(piece);
+    const parsed = decoded === undefined ? undefined : JournalLineSchema.safeParse(safeJson(decoded.json));
+    if (decoded?.generation !== generation || parsed?.success !== true) damaged++;
+    else if (parsed.data.messages !== undefined || parsed.data.acks !== undefined) lines.push(parsed.data); // not the header
+  }
+  return { lines, damaged };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the journal EMPTY, as a new generation: read it and hand its content to the archive first. */
+export function openMessageJournal(path: string): MessageJournal {
+  const fd = openSync(path, "w", STATE_FILE_MODE);
+  let generation = randomInt(1, 2 ** 32);
+  let offset = 0;
+
+  const writeAt = (data: Buffer, at: number): void => {
+    for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written, at + written);
+  };
+  const reset = (): void => {
+    generation = (generation % 0xffff_ffff) + 1;
+    const header = Buffer.from(encode(generation, "{}"));
+    writeAt(header, 0);
+    fdatasyncSync(fd);
+    offset = header.length;
+  };
+
+  try {
+    writeAt(Buffer.alloc(JOURNAL_PREALLOCATE_BYTES), 0);
+    reset();
+    syncDir(dirname(path));
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+
+  return {
+    append(line) {
+      const data = Buffer.from(encode(generation, JSON.stringify(line)));
+      try {
+        writeAt(data, offset);
+        fdatasyncSync(fd);
+      } catch (err) {
+        // Whatever reached the file is overwritten by the next line, or fails its checksum.
+        throw new ClawTellError("CT_STATE_WRITE_FAILED", "the message journal could not be written", { cause: err });
+      }
+      offset += data.length;
+    },
+    reset,
+    close() {
+      closeSync(fd);
+    },
+  };
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
