@@ -130,6 +130,8 @@ export const NO_ANSWER = "the daemon did not answer in time";
 export async function requestFromDaemon(stateDir: string, request: Omit<OperatorRequest, "id">, timeoutMs = ANSWER_TIMEOUT_MS): Promise<OperatorResult> {
   const id = randomUUID();
   const dir = requestsDirOf(stateDir);
+  // A daemon that has only just started may not have made its request folder yet.
+  await ensureDir(dir);
   await writeFileDurable(join(dir, `${id}.request.json`), JSON.stringify({ ...request, id }));
   const done = join(dir, `${id}.done.json`);
   const deadline = Date.now() + timeoutMs;
