@@ -1,6 +1,7 @@
 /**
- * Group commit: work submitted in the same tick runs inside one transaction, so many sends cost one fsync.
- * Each caller's promise settles with its own result once the shared transaction has committed.
+ * Group commit: work submitted in the same tick runs inside one transaction (for the server's store: one journal line
+ * and one fdatasync), so many sends cost one sync. Each caller's promise settles with its own result once the shared
+ * transaction has committed; if it fails, each item is retried alone, so one bad item does not fail the others.
  */
 
 interface Pending {
