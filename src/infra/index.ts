@@ -4,5 +4,6 @@ export * from "./clock.js";
 export * from "./logger.js";
 export * from "./atomic-file.js";
 export * from "./old-entries.js";
+export * from "./file-lock.js";
 export * from "./text-table.js";
 export * from "./terminal-io.js";

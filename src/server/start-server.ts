@@ -1,10 +1,13 @@
 /** Composition root of a running server: open the store in a data folder, build, listen (127.0.0.1 by default). */
 
-import { createSilentLogger, type Logger } from "../infra/index.js";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { acquireFileLock, createSilentLogger, ensureDir, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore } from "./files.js";
 import { openStore } from "./store/journaled-store.js";
+import { JOURNAL_FILE } from "./store/message-journal.js";
 import type { Store } from "./store/store.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
@@ -27,19 +30,32 @@ export async function startServer(opts: {
 }): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const logger = opts.logger ?? createSilentLogger();
-  const store = openStore({ dataDir: opts.dataDir, logger });
-  const app = await buildServer({
-    store,
-    files: openFileStore(opts.dataDir),
+  // One server per data folder: its message journal holds sends that only it knows of until the archive has them.
+  await ensureDir(opts.dataDir);
+  const lock = await acquireFileLock(join(opts.dataDir, JOURNAL_FILE), {
     logger,
-    ...(opts.options === undefined ? {} : { options: opts.options }),
+    field: "data",
+    waitInProcessMs: 2_000,
+    heldHere: `${opts.dataDir} is already used by a server in this process`,
+    heldBy: (pid) => `${opts.dataDir} is in use by another clawtell server (process ${pid}); stop it, or give this one its own --data folder`,
   });
+  let store: Store | undefined;
+  let app: FastifyInstance;
   try {
+    store = openStore({ dataDir: opts.dataDir, logger });
+    app = await buildServer({
+      store,
+      files: openFileStore(opts.dataDir),
+      logger,
+      ...(opts.options === undefined ? {} : { options: opts.options }),
+    });
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (err) {
-    store.close();
+    store?.close();
+    await lock.release();
     throw err;
   }
+  const opened = store;
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : (opts.port ?? DEFAULT_PORT);
   const shownHost = host.includes(":") ? `[${host}]` : host;
@@ -47,12 +63,13 @@ export async function startServer(opts: {
     url: `http://${shownHost}:${port}`,
     host,
     port,
-    store,
+    store: opened,
     async close() {
       await app.close();
       // Let handlers of just-closed connections finish their turn before the database goes away.
       await new Promise((resolve) => setImmediate(resolve));
-      store.close();
+      opened.close();
+      await lock.release();
     },
   };
 }

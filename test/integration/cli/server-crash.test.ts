@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createName, openSqliteStore } from "../../../src/server/index.js";
-import { startServerProcess } from "../../helpers/cli-process.js";
+import { runCli, startServerProcess } from "../../helpers/cli-process.js";
 import { api } from "../../helpers/test-server.js";
 
 let dir: string;
@@ -60,4 +60,18 @@ it("keeps every acknowledged send across a SIGKILL", async () => {
   } finally {
     await restarted.stop();
   }
+});
+
+it("refuses a second server on the same data folder, naming the one that runs, and takes over after a crash", async () => {
+  const first = await startServerProcess(dir);
+  try {
+    const second = await runCli(["server", "--port", "0", "--data", dir], { timeoutMs: 15_000 });
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain(`in use by another clawtell server (process ${first.child.pid})`);
+  } finally {
+    await first.kill();
+  }
+  // The lock of a killed server is taken over.
+  const after = await startServerProcess(dir);
+  await after.stop();
 });
