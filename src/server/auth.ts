@@ -1,8 +1,9 @@
 /** Bearer-key authentication for `/api` and `/v1` routes: who is calling, and which names their account owns. */
 
+import type { Socket } from "node:net";
 import type { FastifyRequest } from "fastify";
 import { ClawTellError } from "../infra/index.js";
-import type { KeyVerifier } from "./api-keys.js";
+import { KEY_RECORD_TTL_MS, type KeyVerifier } from "./api-keys.js";
 import type { NameRecord, Store } from "./store/store.js";
 
 export interface Caller {
@@ -23,16 +24,27 @@ export const ACCOUNT_NAMES_TTL_MS = 2_000;
 
 export function createAuthenticator(store: Store, verifier: KeyVerifier, now: () => number = Date.now): Authenticator {
   const accounts = new Map<string, { names: NameRecord[]; readAt: number }>();
+  /**
+   * The header a keep-alive connection last authenticated with, and its caller: its next requests skip the key's
+   * hash. The plain string comparison only ever meets what the same connection sent before, so its timing tells a
+   * peer nothing it did not know; another connection starts with nothing here.
+   */
+  const connections = new WeakMap<Socket, { header: string; caller: Caller; at: number }>();
   return {
     async authenticate(request) {
       const header = request.headers.authorization;
       if (header === undefined || header === "") {
         throw new ClawTellError("CT_AUTH_FAILED", "API key required (Authorization: Bearer claw_…)");
       }
+      const socket = request.raw.socket;
+      const known = connections.get(socket);
+      if (known !== undefined && known.header === header && now() - known.at < KEY_RECORD_TTL_MS) return known.caller;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1]);
       if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");
-      return { name, accountId: name.accountId };
+      const caller = { name, accountId: name.accountId };
+      connections.set(socket, { header, caller, at: now() });
+      return caller;
     },
     accountNames(caller) {
       const cached = accounts.get(caller.accountId);

@@ -1,3 +1,4 @@
+import { Client } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreatedName } from "../../../src/server/index.js";
 import { messagesOf, readStream } from "../../helpers/sse.js";
@@ -21,6 +22,24 @@ describe("cross-account isolation", () => {
     toBob = String((await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "for bob" } })).body["messageId"]);
   });
   afterAll(async () => server.close());
+
+  it("judges each request's key on its own, also on one keep-alive connection", async () => {
+    const client = new Client(server.url, { pipelining: 1 });
+    const whoAmI = async (key: string): Promise<[number, unknown]> => {
+      const res = await client.request({ method: "GET", path: "/api/me", headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.body.json()) as Record<string, unknown>;
+      return [res.statusCode, body["name"] ?? body["code"]];
+    };
+    try {
+      const wrongSecret = alice.apiKey.replace(/.$/, (c) => (c === "a" ? "b" : "a"));
+      expect(await whoAmI(alice.apiKey)).toEqual([200, "alice"]);
+      expect(await whoAmI(wrongSecret)).toEqual([401, "CT_AUTH_FAILED"]);
+      expect(await whoAmI(bob.apiKey)).toEqual([200, "bob"]);
+      expect(await whoAmI(alice.apiKey)).toEqual([200, "alice"]);
+    } finally {
+      await client.close();
+    }
+  });
 
   it("puts names created with the same email into one account", () => {
     expect(helper.accountId).toBe(alice.accountId);
