@@ -75,3 +75,63 @@ it("refuses a second server on the same data folder, naming the one that runs, a
   const after = await startServerProcess(dir);
   await after.stop();
 });
+
+it("loses no answered send and redelivers no answered ack across repeated SIGKILLs, with the archive taking over between", async () => {
+  const store = openSqliteStore({ dataDir: dir });
+  const alice = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
+  const bob = await createName(store, { name: "bob", email: "b@example.com" }, { bcryptCost: 4 });
+  store.close();
+  const sent = new Set<string>();
+  /** Acks asked for: an ack the kill cut off may or may not have been stored. */
+  const ackAsked = new Set<string>();
+  const acked = new Set<string>();
+  for (let cycle = 0; cycle < 4; cycle++) {
+    const server = await startServerProcess(dir);
+    let stop = false;
+    const sender = async (): Promise<void> => {
+      while (!stop) {
+        const res = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: `c${cycle}` } }).catch(() => undefined);
+        if (res === undefined) return;
+        if (res.status === 200) sent.add(String(res.body["messageId"]));
+      }
+    };
+    const receiver = async (): Promise<void> => {
+      while (!stop) {
+        const polled = await api(server, "GET", "/api/messages/poll?timeout=1&limit=50", { key: bob.apiKey }).catch(() => undefined);
+        const ids = ((polled?.body["messages"] ?? []) as Array<{ id: string }>).map((m) => m.id);
+        if (polled === undefined) return;
+        if (ids.length === 0) continue;
+        for (const id of ids) ackAsked.add(id);
+        const res = await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: ids } }).catch(() => undefined);
+        if (res === undefined) return;
+        if (res.status === 200) for (const id of ids) acked.add(id);
+      }
+    };
+    const running = [sender(), sender(), sender(), receiver()];
+    // Kill at a different moment each cycle: before, around and after the archive's first hand-overs (every 200 ms).
+    await new Promise((r) => setTimeout(r, 120 + cycle * 110));
+    await server.kill();
+    stop = true;
+    await Promise.all(running);
+  }
+
+  const restarted = await startServerProcess(dir);
+  try {
+    const redelivered: string[] = [];
+    for (let round = 0; round < 200; round++) {
+      const res = await api(restarted, "GET", "/api/messages/poll?timeout=0&limit=100", { key: bob.apiKey });
+      const ids = (res.body["messages"] as Array<{ id: string }>).map((m) => m.id);
+      if (ids.length === 0) break;
+      redelivered.push(...ids);
+      await api(restarted, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: ids } });
+    }
+    expect(sent.size).toBeGreaterThan(100);
+    expect(acked.size).toBeGreaterThan(0);
+    const delivered = new Set(redelivered);
+    // Every answered send is still waiting, or its ack was asked for; no answered ack comes back.
+    expect([...sent].filter((id) => !ackAsked.has(id) && !delivered.has(id))).toEqual([]);
+    expect(redelivered.filter((id) => acked.has(id))).toEqual([]);
+  } finally {
+    await restarted.stop();
+  }
+});
