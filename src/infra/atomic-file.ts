@@ -4,6 +4,7 @@
  */
 
 import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
 
@@ -22,6 +23,16 @@ export async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** `fsyncDir` for code that must not yield (a file opened while nothing else may run). */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

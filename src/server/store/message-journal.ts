@@ -17,11 +17,11 @@
  */
 
 import { randomInt } from "node:crypto";
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
 import { z } from "zod";
-import { ClawTellError, STATE_FILE_MODE, isErrnoException } from "../../infra/index.js";
+import { ClawTellError, STATE_FILE_MODE, fsyncDirSync, isErrnoException } from "../../infra/index.js";
 import type { MessageRecord } from "./store.js";
 
 export const JOURNAL_FILE = "messages.journal";
@@ -111,7 +111,7 @@ export function readMessageJournal(path: string): JournalContent {
     if (!piece.startsWith(prefix)) continue; // another generation's leftovers
     const decoded = decode(piece);
     const parsed = decoded === undefined ? undefined : JournalLineSchema.safeParse(safeJson(decoded.json));
-    if (decoded?.generation !== generation || parsed?.success !== true) damaged++;
+    if (parsed?.success !== true) damaged++;
     else if (parsed.data.messages !== undefined || parsed.data.acks !== undefined) lines.push(parsed.data); // not the header
   }
   return { lines, damaged };
@@ -145,7 +145,7 @@ export function openMessageJournal(path: string): MessageJournal {
   try {
     writeAt(Buffer.alloc(JOURNAL_PREALLOCATE_BYTES), 0);
     reset();
-    syncDir(dirname(path));
+    fsyncDirSync(dirname(path));
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -168,13 +168,4 @@ export function openMessageJournal(path: string): MessageJournal {
       closeSync(fd);
     },
   };
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
