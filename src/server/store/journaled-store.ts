@@ -67,10 +67,10 @@ export function openStore(opts: OpenStoreOptions): Store {
   };
 
   const committer = createGroupCommitter(<T>(work: () => T): T => {
+    // Fresh for every transaction: a work that threw in an earlier one may have left part of its group here.
     staged = { messages: [], acks: [] };
     const result = work();
     const group = staged;
-    staged = { messages: [], acks: [] };
     if (group.messages.length > 0 || group.acks.length > 0) {
       // Drafts carry readAt/ackedAt (null) besides the journaled fields; replay ignores them.
       const line: JournalLine = {
