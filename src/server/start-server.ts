@@ -39,10 +39,19 @@ export async function startServer(opts: {
     heldHere: `${opts.dataDir} is already used by a server in this process`,
     heldBy: (pid) => `${opts.dataDir} is in use by another clawtell server (process ${pid}); stop it, or give this one its own --data folder`,
   });
-  let store: Store | undefined;
-  let app: FastifyInstance;
+  let store: Store;
   try {
     store = openStore({ dataDir: opts.dataDir, logger });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  const closeStore = async (): Promise<void> => {
+    store.close();
+    await lock.release();
+  };
+  let app: FastifyInstance;
+  try {
     app = await buildServer({
       store,
       files: openFileStore(opts.dataDir),
@@ -51,11 +60,9 @@ export async function startServer(opts: {
     });
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (err) {
-    store?.close();
-    await lock.release();
+    await closeStore();
     throw err;
   }
-  const opened = store;
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : (opts.port ?? DEFAULT_PORT);
   const shownHost = host.includes(":") ? `[${host}]` : host;
@@ -63,13 +70,12 @@ export async function startServer(opts: {
     url: `http://${shownHost}:${port}`,
     host,
     port,
-    store: opened,
+    store,
     async close() {
       await app.close();
       // Let handlers of just-closed connections finish their turn before the database goes away.
       await new Promise((resolve) => setImmediate(resolve));
-      opened.close();
-      await lock.release();
+      await closeStore();
     },
   };
 }
