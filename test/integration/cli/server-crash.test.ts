@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { createName, openSqliteStore } from "../../../src/server/index.js";
+import { createName, openSqliteStore, type CreatedName } from "../../../src/server/index.js";
 import { runCli, startServerProcess } from "../../helpers/cli-process.js";
 import { api } from "../../helpers/test-server.js";
 
@@ -13,11 +13,33 @@ beforeEach(async () => {
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-it("keeps every acknowledged send across a SIGKILL", async () => {
+/** Two names in the data folder, made before any server runs. */
+async function aliceAndBob(): Promise<{ alice: CreatedName; bob: CreatedName }> {
   const store = openSqliteStore({ dataDir: dir });
-  const alice = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
-  const bob = await createName(store, { name: "bob", email: "b@example.com" }, { bcryptCost: 4 });
-  store.close();
+  try {
+    const alice = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
+    const bob = await createName(store, { name: "bob", email: "b@example.com" }, { bcryptCost: 4 });
+    return { alice, bob };
+  } finally {
+    store.close();
+  }
+}
+
+/** Polls and acks until nothing waits; answers the ids in the order they came. */
+async function drain(server: { url: string }, key: string, rounds: number): Promise<string[]> {
+  const seen: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const res = await api(server, "GET", "/api/messages/poll?timeout=0&limit=100", { key });
+    const ids = (res.body["messages"] as Array<{ id: string }>).map((m) => m.id);
+    if (ids.length === 0) break;
+    seen.push(...ids);
+    await api(server, "POST", "/api/messages/ack", { key, body: { messageIds: ids } });
+  }
+  return seen;
+}
+
+it("keeps every acknowledged send across a SIGKILL", async () => {
+  const { alice, bob } = await aliceAndBob();
 
   const server = await startServerProcess(dir);
   const confirmed: string[] = [];
@@ -42,14 +64,7 @@ it("keeps every acknowledged send across a SIGKILL", async () => {
 
   const restarted = await startServerProcess(dir);
   try {
-    const seen: string[] = [];
-    for (let round = 0; round < 100; round++) {
-      const res = await api(restarted, "GET", "/api/messages/poll?timeout=0&limit=100", { key: bob.apiKey });
-      const ids = (res.body["messages"] as Array<{ id: string }>).map((m) => m.id);
-      if (ids.length === 0) break;
-      seen.push(...ids);
-      await api(restarted, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: ids } });
-    }
+    const seen = await drain(restarted, bob.apiKey, 100);
     expect(confirmed.length).toBeGreaterThanOrEqual(150);
     expect(new Set(confirmed).size).toBe(confirmed.length);
     expect(new Set(seen).size).toBe(seen.length);
@@ -77,10 +92,7 @@ it("refuses a second server on the same data folder, naming the one that runs, a
 });
 
 it("loses no answered send and redelivers no answered ack across repeated SIGKILLs, with the archive taking over between", async () => {
-  const store = openSqliteStore({ dataDir: dir });
-  const alice = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
-  const bob = await createName(store, { name: "bob", email: "b@example.com" }, { bcryptCost: 4 });
-  store.close();
+  const { alice, bob } = await aliceAndBob();
   const sent = new Set<string>();
   /** Acks asked for: an ack the kill cut off may or may not have been stored. */
   const ackAsked = new Set<string>();
@@ -117,14 +129,7 @@ it("loses no answered send and redelivers no answered ack across repeated SIGKIL
 
   const restarted = await startServerProcess(dir);
   try {
-    const redelivered: string[] = [];
-    for (let round = 0; round < 200; round++) {
-      const res = await api(restarted, "GET", "/api/messages/poll?timeout=0&limit=100", { key: bob.apiKey });
-      const ids = (res.body["messages"] as Array<{ id: string }>).map((m) => m.id);
-      if (ids.length === 0) break;
-      redelivered.push(...ids);
-      await api(restarted, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: ids } });
-    }
+    const redelivered = await drain(restarted, bob.apiKey, 200);
     expect(sent.size).toBeGreaterThan(100);
     expect(acked.size).toBeGreaterThan(0);
     const delivered = new Set(redelivered);
