@@ -32,3 +32,11 @@ export function explainDataDirError(err: unknown, dataDir: string): unknown {
 export function shellWord(path: string): string {
   return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
+
+/**
+ * How the user can run our bin: `npx clawtell` when this process came from an npm script of this package (a checkout,
+ * where `clawtell` is not on the PATH), else `clawtell` (an installed package).
+ */
+export function binCommand(env: NodeJS.ProcessEnv): string {
+  return env["npm_package_name"] === "openclaw-clawtell" ? "npx clawtell" : "clawtell";
+}

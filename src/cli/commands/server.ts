@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/errors.js";
-import { explainDataDirError, resolveDataDir, shellWord } from "../data-dir.js";
+import { binCommand, explainDataDirError, resolveDataDir, shellWord } from "../data-dir.js";
 import type { Io } from "../../infra/terminal-io.js";
 import { waitForStopSignal } from "../signals.js";
 
@@ -54,7 +54,8 @@ export function registerServerCommand(program: Command, io: Io): void {
       });
       const lines = [`listening on ${server.url}`];
       if (fresh) {
-        lines.push(`new data folder ${dataDir}`, `create a first name: clawtell admin create-name <name> --email <email> --data ${shellWord(dataDir)}`);
+        const createName = `${binCommand(process.env)} admin create-name <name> --email <email> --data ${shellWord(dataDir)}`;
+        lines.push(`new data folder ${dataDir}`, `create a first name: ${createName}`);
       }
       io.out(lines.join("\n"));
       logger.info({ url: server.url, dataDir }, "server listening");

@@ -15,13 +15,14 @@ describe("clawtell CLI", () => {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it("server prints the real listening URL first and, on a fresh data folder, how to create a first name", async () => {
-    const server = await startServerProcess(join(dir, "data"), [], { env: { CLAWTELL_LOG_LEVEL: "info" } });
+    // As an installed bin: not started by an npm script of this package.
+    const server = await startServerProcess(join(dir, "data"), [], { env: { CLAWTELL_LOG_LEVEL: "info", npm_package_name: "" } });
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(server.url).not.toMatch(/:0$/);
       const lines = server.stdout().trimEnd().split("\n");
       expect(lines[0]).toBe(`listening on ${server.url}`);
-      expect(server.stdout()).toContain("clawtell admin create-name <name> --email <email>");
+      expect(lines[2]).toBe(`create a first name: clawtell admin create-name <name> --email <email> --data ${join(dir, "data")}`);
       expect((await api(server, "GET", "/health")).status).toBe(200);
     } finally {
       expect(await server.stop()).toBe(0);
@@ -29,6 +30,12 @@ describe("clawtell CLI", () => {
     // Logs are pino JSON lines on stderr, never on stdout.
     expect(server.stderr()).toMatch(/"msg":"server listening"/);
     expect(server.stdout()).not.toContain('"msg"');
+  });
+
+  it("under `npm start` in a checkout, where the bin is not on the PATH, hints `npx clawtell`", async () => {
+    const server = await startServerProcess(join(dir, "data"), [], { env: { npm_package_name: "openclaw-clawtell" } });
+    expect(await server.stop()).toBe(0);
+    expect(server.stdout()).toContain("create a first name: npx clawtell admin create-name <name> --email <email>");
   });
 
   it("on a data folder in use before, prints only the listening line, and stops cleanly on SIGINT", async () => {
