@@ -21,7 +21,7 @@ import {
 import { ClawTellError, describeError, type Clock, type Logger } from "../infra/index.js";
 import { withRetry } from "../client/index.js";
 import { stripNamePrefix, type Message } from "../protocol/index.js";
-import { fetchAttachments } from "./agent-attachments.js";
+import { attachmentsForAgent, fetchAttachments } from "./agent-attachments.js";
 import type { HostAnswerBook, HostAnswerResult } from "./host-answers.js";
 import { CHANNEL_ID, DM_SCOPE, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
 
@@ -166,10 +166,11 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
       if (ingress.ingress.admission !== "dispatch") {
         throw new ClawTellError("CT_SINK_FAILED", `OpenClaw did not admit the message (${ingress.ingress.admission}/${ingress.ingress.decision})`, { retryable: false });
       }
-      // 3. What the agent reads: the banner with where its attachments were saved, behind a warning when it must not
-      // answer on its own.
-      const saved = await fetchAttachments(deps.client, message, deps.attachmentsDir, request.signal);
-      const banner = deliveryBanner(message, route.recipient, saved);
+      // 3. What the agent reads: the banner, behind a warning when it must not answer on its own, and the message's
+      // files as OpenClaw media (or, where the host refuses one, where our download lies).
+      const fetched = await fetchAttachments(deps.client, message, deps.attachmentsDir, request.signal);
+      const { media, notes } = await attachmentsForAgent(fetched, rt.media, log);
+      const banner = deliveryBanner(message, route.recipient, notes);
       const forAgent = autoReplyAllowed(message) ? banner : autoReplyBlockedWarning(message) + banner;
       const createdAtMs = Date.parse(message.createdAt);
       const ctxPayload = rt.inbound.buildContext({
@@ -186,6 +187,7 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
         reply: { to: address, originatingTo: address, ...(message.replyToMessageId == null ? {} : { replyToId: message.replyToMessageId }) },
         message: { body: forAgent, bodyForAgent: forAgent, rawBody: message.body },
         channelIngress: ingress,
+        ...(media.length > 0 ? { media } : {}),
       });
       // 4. The turn; final payloads are collected and sent once it has ended. Should OpenClaw answer on its own instead
       // (it queued the message behind a turn already running, or finishes the turn after a restart), the answer comes

@@ -1,6 +1,7 @@
 /**
  * The slice of OpenClaw's plugin runtime the adapter uses, in narrow structural types named after the real API
- * (`routing.buildAgentSessionKey`, `inbound.ingress.resolveStable`, `inbound.buildContext`, `inbound.dispatch`).
+ * (`routing.buildAgentSessionKey`, `inbound.ingress.resolveStable`, `inbound.buildContext`, `inbound.dispatch`,
+ * `media.saveResponseMedia`).
  * The real runtime is checked against these types where it is wired (openclaw-bridge.ts); tests pass plain objects.
  */
 
@@ -49,6 +50,23 @@ export interface BuildContextParams<TIngress> {
   reply: { to: string; originatingTo: string; replyToId?: string };
   message: { body: string; bodyForAgent: string; rawBody: string };
   channelIngress: TIngress;
+  /** Files of the message in OpenClaw's media store, in order (core's `InboundMediaFacts`). */
+  media?: MediaFactLike[];
+}
+
+/** One inbound file as OpenClaw's turn context takes it: OpenClaw stages it into the agent's workspace. */
+export interface MediaFactLike {
+  readonly path: string;
+  readonly contentType?: string;
+  readonly fileName?: string;
+}
+
+/** OpenClaw's media store (`api.runtime.channel.media`): saves a response body we fetched ourselves. */
+export interface HostMedia {
+  readonly saveResponseMedia: (
+    res: Response,
+    options: { subdir: string; maxBytes: number; originalFilename: string; filePathHint: string; fallbackContentType: string },
+  ) => Promise<{ readonly path: string; readonly contentType?: string }>;
 }
 
 /** One reply payload of the agent (core's ReplyPayload carries more; we read the text). */
@@ -84,6 +102,8 @@ export interface ChannelRuntimeSlice<TCfg, TIngress extends IngressLike, TCtx> {
     readonly buildContext: (params: BuildContextParams<TIngress>) => TCtx;
     readonly dispatch: (params: DispatchParams<TCfg, TCtx>) => Promise<DispatchResultLike>;
   };
+  /** Absent in a host without a media store: attachments are then read where we downloaded them. */
+  readonly media?: HostMedia;
 }
 
 /** A session row as `runtime.agent.session.listSessionEntries` returns it (the fields the chat lookup reads). */

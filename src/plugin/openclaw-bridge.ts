@@ -33,6 +33,7 @@ export function bridgeRuntime(runtime: PluginRuntime): HostRuntimeParts {
       buildContext: (params) => runtime.channel.inbound.buildContext(params),
       dispatch: (params) => runtime.channel.inbound.dispatch(params),
     },
+    media: { saveResponseMedia: (res, options) => runtime.channel.media.saveResponseMedia(res, options) },
   };
   return {
     channel,

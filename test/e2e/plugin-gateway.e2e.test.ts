@@ -2,7 +2,7 @@
 // server, a message turned into an agent turn (fake LLM) whose reply reaches the sender, the 🦞 copy and the 📤
 // notice in the human's (fake) Telegram chat, and OpenClaw refusing an invalid channels.clawtell.
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.js";
 import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
@@ -41,6 +41,8 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     await harness.writeConfig({
       gateway: { mode: "local", bind: "loopback", port: await freePort(), auth: { mode: "token", token: "e2e-token" } },
       agents: { defaults: { model: { primary: `fake/${FAKE_MODEL_ID}` } } },
+      // The hardened posture: file tools reach only the workspace, so attachments must arrive there.
+      tools: { fs: { workspaceOnly: true } },
       // Only what the scenarios need: fewer plugins start faster.
       plugins: { allow: ["clawtell", "telegram"] },
       models: {
@@ -117,7 +119,7 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     expect(String(reply["body"])).toContain("FAKE-LLM-REPLY");
   }, 200_000);
 
-  it("downloads an attachment for the agent, which reads where the file lies", async () => {
+  it("hands an attachment to OpenClaw as inbound media, which puts it into the agent's workspace", async () => {
     const report = Buffer.from("quarterly numbers: 1, 2, 3\n");
     const sent = await api(server, "POST", "/api/messages/send", {
       key: bob.apiKey,
@@ -125,9 +127,14 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     });
     expect(sent.status).toBe(200);
     const turn = await waitUntil(() => llm.requests.find((r) => r.allText.includes("the report is attached")), 90_000, "the agent turn");
-    const path = /📎 report\.txt \(text\/plain\): saved at (\S+)/.exec(turn.allText)?.[1];
-    expect(path, turn.allText).toBeDefined();
-    expect((await readFile(path ?? "")).equals(report)).toBe(true);
+    expect(turn.allText).toContain("📎 report.txt (text/plain): attached");
+    // OpenClaw's own note names the copy it staged for the agent.
+    const staged = /\[media attached: (\S+) \(text\/plain\) "report\.txt"\]/.exec(turn.allText)?.[1];
+    expect(staged, turn.allText).toBeDefined();
+    const path = staged ?? "";
+    expect(path.startsWith(harness.scratch)).toBe(true);
+    expect(path).not.toContain(`${sep}attachments${sep}`);
+    expect((await readFile(path)).equals(report)).toBe(true);
   }, 200_000);
 
   it("puts the 🦞 copy into the human's Telegram chat exactly once, followed by the 📤 notice", async () => {

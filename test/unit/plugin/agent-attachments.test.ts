@@ -53,8 +53,8 @@ describe("attachment download", () => {
     if (message === undefined) throw new Error("no message");
     const client = createClawTellClient({ baseUrl: server.url, apiKey: bob.apiKey });
     for (const id of ["..", ".", ""]) {
-      const notes = await fetchAttachments(client, { ...message, id }, dir);
-      const path = /^saved at (.+)$/.exec(notes.get(message.attachments[0]?.fileId ?? "") ?? "")?.[1] ?? "";
+      const [fetched] = await fetchAttachments(client, { ...message, id }, dir);
+      const path = fetched !== undefined && "path" in fetched ? fetched.path : "";
       expect(relative(dir, path).startsWith("..")).toBe(false);
       expect(dirname(path)).not.toBe(dir);
       expect(await readFile(path, "utf8")).toBe("inside");

@@ -11,7 +11,7 @@ import { ClawTellError, createSilentLogger, systemClock } from "../../../src/inf
 import { parseMessage, type Message } from "../../../src/protocol/index.js";
 import { createAgentSink, createHostAnswerBook, type AgentSinkDeps, type HostAnswerBook } from "../../../src/plugin/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
-import { CFG, createRuntimeDouble, type FakeContext, type RuntimeDouble } from "./runtime-double.js";
+import { CFG, createMediaStoreDouble, createRuntimeDouble, type FakeContext, type RuntimeDouble } from "./runtime-double.js";
 
 describe("agent sink", () => {
   let server: TestServer;
@@ -127,6 +127,40 @@ describe("agent sink", () => {
     await sink().deliver(requestFor(message, 2));
     const again = (double.contexts[1]?.params as { message: { bodyForAgent: string } }).message.bodyForAgent;
     expect([...again.matchAll(/saved at (\S+)/g)].map((m) => m[1])).toEqual(paths);
+  });
+
+  it("hands the files to OpenClaw's media store as the turn's media, and keeps our path for a file the host refuses", async () => {
+    const plan = Buffer.from("step 1: lunch\n");
+    const photo = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 4, 5, 6]);
+    const archive = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]);
+    const message = await receive("alice", "files for the media store", undefined, [
+      { data: plan.toString("base64"), filename: "plan.txt", mime_type: "text/plain" },
+      { data: photo.toString("base64"), filename: "photo.png", mime_type: "image/png" },
+      { data: archive.toString("base64"), filename: "all.zip", mime_type: "application/zip" },
+    ]);
+    const store = createMediaStoreDouble(join(attachmentsDir, "host-media"), new Set(["application/zip"]));
+    await sink({ runtime: { ...double.runtime, media: store } }).deliver(requestFor(message));
+
+    const ctx = double.contexts[0]?.params as { media?: Array<{ path: string; contentType: string; fileName: string }>; message: { bodyForAgent: string } };
+    expect(ctx.media?.map(({ contentType, fileName }) => ({ contentType, fileName }))).toEqual([
+      { contentType: "text/plain", fileName: "plan.txt" },
+      { contentType: "image/png", fileName: "photo.png" },
+    ]);
+    expect(ctx.media?.map((m) => m.path)).toEqual(store.saved);
+    expect((await readFile(ctx.media?.[0]?.path ?? "")).equals(plan)).toBe(true);
+    expect((await readFile(ctx.media?.[1]?.path ?? "")).equals(photo)).toBe(true);
+    const text = ctx.message.bodyForAgent;
+    expect(text).toContain("📎 plan.txt (text/plain): attached\n📎 photo.png (image/png): attached\n📎 all.zip (application/zip): saved at ");
+    const zipPath = /all\.zip \(application\/zip\): saved at (\S+)/.exec(text)?.[1] ?? "";
+    expect((await readFile(zipPath)).equals(archive)).toBe(true);
+  });
+
+  it("gives the turn no media when the message has no files", async () => {
+    const message = await receive("alice", "no files here");
+    const store = createMediaStoreDouble(join(attachmentsDir, "host-media"));
+    await sink({ runtime: { ...double.runtime, media: store } }).deliver(requestFor(message));
+    expect(double.contexts[0]?.params).not.toHaveProperty("media");
+    expect(store.saved).toEqual([]);
   });
 
   it("names a file the server no longer has, and fails the delivery for another try when the server is out of reach", async () => {

@@ -1,7 +1,10 @@
 // A hand-made stand-in for the parts of OpenClaw's plugin runtime the adapter calls (routing, ingress, context,
 // dispatch, session rows, chat sends). It behaves like the real one as verified in the headless runs: per-peer session
 // keys, an ingress verdict, and a dispatch that "runs the agent" by calling deliver() with the scripted reply.
-import type { ChannelRuntimeSlice, ChatBatchSender, DispatchParams, IngressLike, SessionRowLike } from "../../../src/plugin/index.js";
+import { randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ChannelRuntimeSlice, ChatBatchSender, DispatchParams, HostMedia, IngressLike, SessionRowLike } from "../../../src/plugin/index.js";
 
 export interface FakeContext {
   readonly params: Record<string, unknown>;
@@ -69,4 +72,27 @@ export function createRuntimeDouble(): RuntimeDouble {
 /** A session row whose delivery context points at a chat. */
 export function chatRow(sessionKey: string, channel: string, to: string, at: number, accountId = "default"): SessionRowLike {
   return { sessionKey, entry: { updatedAt: at, lastInteractionAt: at, delivery: { kind: "external", context: { channel, to, accountId } } } };
+}
+
+/**
+ * OpenClaw's media store (`runtime.channel.media.saveResponseMedia`) as the real one behaves: the response body is
+ * saved under `<dir>/<subdir>/<uuid>-<original name>` and its path and type are answered; a body over `maxBytes`, or of
+ * a type in `refused`, is refused with an error.
+ */
+export function createMediaStoreDouble(dir: string, refused: ReadonlySet<string> = new Set()): HostMedia & { readonly saved: string[] } {
+  const saved: string[] = [];
+  return {
+    saved,
+    saveResponseMedia: async (res, options) => {
+      const contentType = res.headers.get("content-type") ?? options.fallbackContentType;
+      if (refused.has(contentType)) throw new Error(`unsupported media type ${contentType}`);
+      const body = Buffer.from(await res.arrayBuffer());
+      if (body.length > options.maxBytes) throw new Error(`media exceeds ${options.maxBytes} bytes`);
+      await mkdir(join(dir, options.subdir), { recursive: true });
+      const path = join(dir, options.subdir, `${randomUUID()}-${options.originalFilename.replace(/[^\w.-]/g, "_")}`);
+      await writeFile(path, body, { mode: 0o600 });
+      saved.push(path);
+      return { path, contentType };
+    },
+  };
 }
