@@ -95,6 +95,6 @@ export function toWireMessage(record: MessageRecord, options: { includeRead?: bo
     replyToMessageId: record.replyTo,
     autoReplyEligible: record.autoReplyEligible,
     attachments: record.attachments.map((a) => ({ fileId: a.fileId, filename: a.filename, mime_type: a.mimeType })),
-    ...(options.includeRead === true ? { read: record.readAt !== null } : {}),
+    ...(options.includeRead === true ? { read: record.readAt !== null || record.ackedAt !== null } : {}),
   };
 }

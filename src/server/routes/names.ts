@@ -37,7 +37,7 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
       createdAt: new Date(me.createdAt).toISOString(),
       stats: {
         totalMessages: counts.total,
-        unreadMessages: counts.unacked,
+        unreadMessages: counts.unread,
         allowlistCount: store.listEntries(me.id, "auto_reply").length,
       },
     };

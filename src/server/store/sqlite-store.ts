@@ -258,7 +258,7 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       return row === undefined ? undefined : toMessage(row);
     },
     listInbox(recipientId, { limit, offset, unreadOnly }) {
-      const filter = unreadOnly ? "AND read_at IS NULL" : "";
+      const filter = unreadOnly ? "AND read_at IS NULL AND acked_at IS NULL" : "";
       return (
         db
           .prepare(`SELECT * FROM messages WHERE recipient_id = ? ${filter} ORDER BY seq LIMIT ? OFFSET ?`)
@@ -275,7 +275,7 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
     },
     countMessages(recipientId): MessageCounts & { unread: number } {
       const row = stmt(
-        `SELECT COUNT(*) AS total, SUM(acked_at IS NULL) AS unacked, SUM(read_at IS NULL) AS unread
+        `SELECT COUNT(*) AS total, SUM(acked_at IS NULL) AS unacked, SUM(read_at IS NULL AND acked_at IS NULL) AS unread
          FROM messages WHERE recipient_id = ?`,
       ).get(recipientId) as Row;
       return { total: Number(row["total"]), unacked: Number(row["unacked"] ?? 0), unread: Number(row["unread"] ?? 0) };

@@ -215,6 +215,18 @@ describe("messages API", () => {
       const foreign = await api(server, "POST", `/api/messages/${String(sent.body["messageId"])}/read`, { key: alice.apiKey });
       expect(foreign.status).toBe(404);
     });
+    it("counts an acked message as read: it leaves the unread inbox and the unread counts", async () => {
+      const acked = await send(alice.apiKey, { to: "bob", body: "acked one" });
+      await send(alice.apiKey, { to: "bob", body: "still unread" });
+      await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: [acked.body["messageId"]] } });
+      const unread = await api(server, "GET", "/api/messages/inbox?unread=true", { key: bob.apiKey });
+      expect(unread.body).toMatchObject({ unreadCount: 1, messages: [{ body: "still unread", read: false }] });
+      expect((unread.body["messages"] as unknown[]).length).toBe(1);
+      const all = await api(server, "GET", "/api/messages/inbox", { key: bob.apiKey });
+      expect(all.body["messages"]).toMatchObject([{ body: "acked one", read: true }, { body: "still unread", read: false }]);
+      const me = await api(server, "GET", "/api/me", { key: bob.apiKey });
+      expect(me.body["stats"]).toMatchObject({ totalMessages: 2, unreadMessages: 1 });
+    });
   });
 
   it("accepts Content-Type: application/json with an empty body on GET, DELETE and POST", async () => {
