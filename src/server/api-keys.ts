@@ -1,13 +1,16 @@
 /**
  * API keys: `claw_<prefix>_<secret>`. Only a bcrypt hash is stored; the prefix finds the name. A verified key is
  * remembered (as its SHA-256, compared in constant time) so the slow hash runs at most once per key per process.
- * The slow hash runs on the event loop, so wrong secrets for a known prefix are bounded: after
- * {@link MAX_KEY_FAILURES_PER_MINUTE} failures in a minute, further unknown secrets for that prefix are refused
- * without hashing until the minute is over (a key verified before keeps working).
+ * The slow hash runs on the event loop, so wrong secrets for a known prefix are bounded per caller address: after
+ * {@link MAX_KEY_FAILURES_PER_MINUTE} failures in a minute from one address, that address's further unknown secrets
+ * for the prefix are answered 429 (with the seconds to wait) without hashing until the minute is over. Other
+ * addresses are not held up, and a key verified before keeps working everywhere, so a stranger guessing keys cannot
+ * lock the owner out.
  */
 
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import bcrypt from "bcryptjs";
+import { ClawTellError } from "../infra/index.js";
 import type { DirectoryStore, NameRecord } from "./store/store.js";
 
 const KEY_PATTERN = /^claw_([a-z0-9]{8,32})_([A-Za-z0-9_-]{16,128})$/;
@@ -38,14 +41,20 @@ export function keyPrefixOf(apiKey: string): string | undefined {
 const sha256 = (value: string): Buffer => hash("sha256", value, "buffer");
 
 export interface KeyVerifier {
-  /** The name the key belongs to, or `undefined` for an unknown or wrong key. */
-  verify(apiKey: string): Promise<NameRecord | undefined>;
+  /**
+   * The name the key belongs to, or `undefined` for an unknown or wrong key. `source` (the caller's address) bounds
+   * wrong guesses; throws CT_RATE_LIMITED once that source made too many for the prefix.
+   */
+  verify(apiKey: string, source?: string): Promise<NameRecord | undefined>;
 }
 
 /** How long a verified key's name record is reused before it is read again. */
 export const KEY_RECORD_TTL_MS = 5_000;
-/** Wrong secrets per prefix and minute that still get the slow hash. */
+/** Wrong secrets per prefix, caller address and minute that still get the slow hash. */
 export const MAX_KEY_FAILURES_PER_MINUTE = 10;
+const FAILURE_WINDOW_MS = 60_000;
+/** Above this many tracked (prefix, address) pairs, the expired ones are dropped. */
+const MAX_TRACKED_FAILURES = 10_000;
 
 export interface KeyVerifierOptions {
   /** Epoch ms. @defaultValue Date.now */
@@ -63,34 +72,39 @@ interface VerifiedKey {
 export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPrefix">, options: KeyVerifierOptions = {}): KeyVerifier {
   const now = options.now ?? Date.now;
   const compare = options.compare ?? ((apiKey: string, hash: string) => bcrypt.compare(apiKey, hash));
-  /** prefix → failures in the current minute. */
+  /** `<prefix> <source>` → wrong secrets in the current minute. */
   const failures = new Map<string, { count: number; since: number }>();
-  const throttled = (prefix: string): boolean => {
-    const entry = failures.get(prefix);
-    if (entry === undefined) return false;
-    if (now() - entry.since >= 60_000) {
-      failures.delete(prefix);
-      return false;
+  /** Throws once the source has used up its wrong secrets for the prefix this minute. */
+  const checkThrottle = (slot: string): void => {
+    const entry = failures.get(slot);
+    if (entry === undefined) return;
+    const left = entry.since + FAILURE_WINDOW_MS - now();
+    if (left <= 0) failures.delete(slot);
+    else if (entry.count >= MAX_KEY_FAILURES_PER_MINUTE) {
+      throw new ClawTellError("CT_RATE_LIMITED", "Too many wrong API keys for this name; try again later", { retryAfterMs: left });
     }
-    return entry.count >= MAX_KEY_FAILURES_PER_MINUTE;
   };
-  const fail = (prefix: string): undefined => {
-    const entry = failures.get(prefix);
-    if (entry === undefined || now() - entry.since >= 60_000) failures.set(prefix, { count: 1, since: now() });
-    else entry.count += 1;
+  const fail = (slot: string): undefined => {
+    const entry = failures.get(slot);
+    if (entry === undefined || now() - entry.since >= FAILURE_WINDOW_MS) {
+      if (failures.size >= MAX_TRACKED_FAILURES) {
+        for (const [key, old] of failures) if (now() - old.since >= FAILURE_WINDOW_MS) failures.delete(key);
+      }
+      failures.set(slot, { count: 1, since: now() });
+    } else entry.count += 1;
     return undefined;
   };
   /** prefix → the SHA-256 of the full key that passed bcrypt once, with its name record. */
   const verified = new Map<string, VerifiedKey>();
   /** Verifications under way, by key digest: a burst of requests with one new key runs bcrypt once. */
   const inFlight = new Map<string, Promise<NameRecord | undefined>>();
-  const slowVerify = async (prefix: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
-    if (!(await compare(apiKey, record.keyHash))) return fail(prefix);
+  const slowVerify = async (prefix: string, slot: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
+    if (!(await compare(apiKey, record.keyHash))) return fail(slot);
     verified.set(prefix, { digest, record, readAt: now() });
     return record;
   };
   return {
-    async verify(apiKey) {
+    async verify(apiKey, source = "") {
       const prefix = keyPrefixOf(apiKey);
       if (prefix === undefined) return undefined;
       const digest = sha256(apiKey);
@@ -107,8 +121,9 @@ export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPref
       const id = digest.toString("hex");
       let pending = inFlight.get(id);
       if (pending === undefined) {
-        if (throttled(prefix)) return undefined;
-        pending = slowVerify(prefix, apiKey, digest, record).finally(() => inFlight.delete(id));
+        const slot = `${prefix} ${source}`;
+        checkThrottle(slot);
+        pending = slowVerify(prefix, slot, apiKey, digest, record).finally(() => inFlight.delete(id));
         inFlight.set(id, pending);
       }
       return pending;

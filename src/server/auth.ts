@@ -13,7 +13,7 @@ export interface Caller {
 }
 
 export interface Authenticator {
-  /** The caller, or throws CT_AUTH_FAILED (401). */
+  /** The caller, or throws CT_AUTH_FAILED (401), or CT_RATE_LIMITED (429) after many wrong keys from the address. */
   authenticate(request: FastifyRequest): Promise<Caller>;
   /** All names of the caller's account (re-read every few seconds: another process may add names). */
   accountNames(caller: Caller): NameRecord[];
@@ -40,7 +40,7 @@ export function createAuthenticator(store: Store, verifier: KeyVerifier, now: ()
       const known = connections.get(socket);
       if (known !== undefined && known.header === header && now() - known.at < KEY_RECORD_TTL_MS) return known.caller;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1]);
+      const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1], request.ip);
       if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");
       const caller = { name, accountId: name.accountId };
       connections.set(socket, { header, caller, at: now() });
