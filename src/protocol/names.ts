@@ -31,6 +31,8 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "null",
   "undefined",
   "default",
+  // `GET /api/names/check` is the availability route: a name `check` could never be looked up.
+  "check",
 ]);
 
 /** `Tell/Alice ` → `alice`. Only a leading prefix is removed (unlike one SDK, which removes it anywhere). */
@@ -56,7 +58,7 @@ export function checkName(name: string): NameProblem | undefined {
 }
 
 export function isValidName(name: string): boolean {
-  return checkName(name) === undefined && NAME_PATTERN.test(name);
+  return checkName(name) === undefined;
 }
 
 const NAME_PROBLEM_TEXT: Record<NameProblem, string> = {
