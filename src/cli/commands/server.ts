@@ -16,6 +16,15 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** `--visibility-timeout` in whole seconds, 1 to 3600, as milliseconds. */
+function parseVisibilityTimeout(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isInteger(seconds) || seconds < 1 || seconds > 3_600) {
+    throw new ClawTellError("CT_BAD_REQUEST", `--visibility-timeout: "${value}" is not a number of seconds (1–3600)`, { field: "visibility-timeout" });
+  }
+  return seconds * 1000;
+}
+
 /** Listen failures the operator can fix (port taken, address not on this machine) become one-line errors. */
 function explainListenError(err: unknown, host: string, port: number): unknown {
   const code = err instanceof Error && "code" in err ? String(err.code) : "";
@@ -39,8 +48,10 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--host <host>", "address to bind; use 0.0.0.0 only behind a TLS proxy", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", "8787")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
-    .action(async (opts: { host: string; port: string; data?: string }) => {
+    .option("--visibility-timeout <seconds>", "how long a handed-out, unacked message stays hidden before it is delivered again", "60")
+    .action(async (opts: { host: string; port: string; data?: string; visibilityTimeout: string }) => {
       const port = parsePort(opts.port);
+      const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
       // Loaded on use, so other commands start fast.
       const { DATABASE_FILE, startServer } = await import("../../server/index.js");
       const { createLogger } = await import("../../infra/logger.js");
@@ -49,7 +60,7 @@ export function registerServerCommand(program: Command, io: Io): void {
       const fresh = !existsSync(join(dataDir, DATABASE_FILE));
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
-      const server = await startServer({ host: opts.host, port, dataDir, logger }).catch((err: unknown) => {
+      const server = await startServer({ host: opts.host, port, dataDir, logger, options: { visibilityTimeoutMs } }).catch((err: unknown) => {
         throw explainDataDirError(explainListenError(err, opts.host, port), dataDir);
       });
       const lines = [`listening on ${server.url}`];

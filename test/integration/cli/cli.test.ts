@@ -93,6 +93,8 @@ describe("clawtell CLI", () => {
     [["admin", "create-name", "okname"], /^error: required option '--email <email>' not specified/],
     [["server", "--port", "99999"], /^error: --port: "99999" is not a port number/],
     [["server", "--port", "0", "--host", "nonexistent.invalid"], /^error: --host: "nonexistent.invalid" does not resolve/],
+    [["server", "--visibility-timeout", "0"], /^error: --visibility-timeout: "0" is not a number of seconds \(1–3600\)/],
+    [["server", "--visibility-timeout", "1.5"], /^error: --visibility-timeout: "1.5" is not a number of seconds/],
     [["no-such-command"], /^error: unknown command 'no-such-command'/],
   ])("refuses bad input with one clear line and exit code 2 (%j)", async (args, message) => {
     const result = await runCli([...args, "--data", dir]);
@@ -100,6 +102,28 @@ describe("clawtell CLI", () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(result.stdout).toBe("");
+  });
+
+  it("hands an unacked message out again after --visibility-timeout seconds", async () => {
+    const server = await startServerProcess(join(dir, "data"), ["--visibility-timeout", "1"]);
+    try {
+      const created = await runCli(["admin", "create-name", "bob", "--email", "bob@example.com", "--data", join(dir, "data")]);
+      const bob = JSON.parse(created.stdout) as { apiKey: string };
+      await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "bob", body: "note to self" } });
+      const poll = async (): Promise<unknown[]> => (await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey })).body["messages"] as unknown[];
+      const handedOutAt = Date.now();
+      expect(await poll()).toHaveLength(1);
+      expect(await poll()).toHaveLength(0);
+      let again: unknown[] = [];
+      while (again.length === 0 && Date.now() - handedOutAt < 5_000) {
+        await new Promise((r) => setTimeout(r, 100));
+        again = await poll();
+      }
+      expect(again).toHaveLength(1);
+      expect(Date.now() - handedOutAt).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      await server.stop();
+    }
   });
 
   it("refuses a data folder it cannot create, naming --data", async () => {
