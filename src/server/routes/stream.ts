@@ -11,9 +11,13 @@ import { parseInput } from "../http-errors.js";
 import { toWireMessage } from "../mailbox.js";
 import { clientGone } from "./messages.js";
 
-/** One SSE event in the exact form the clients parse: `event: x\ndata: <one line>\n\n`. */
-export function formatEvent(event: string, data: string): string {
-  return `event: ${event}\ndata: ${data}\n\n`;
+/**
+ * One SSE event in the exact form the clients parse: `event: x\ndata: <one line>\n\n`. A message event also carries
+ * `id: <message id>` after its data (the official parsers skip `id:` lines), so a standard EventSource client sends
+ * `Last-Event-ID` when it reconnects.
+ */
+export function formatEvent(event: string, data: string, id?: string): string {
+  return `event: ${event}\ndata: ${data}\n${id === undefined ? "" : `id: ${id}\n`}\n`;
 }
 
 export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -59,7 +63,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
     try {
       while (!closed.aborted && sent < query.limit) {
         const rows = mailbox.pull(recipientIds, query.limit - sent);
-        for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row))));
+        for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row)), row.id));
         sent += rows.length;
         const remaining = deadline - clock.now();
         if (remaining <= 0 || sent >= query.limit) break;

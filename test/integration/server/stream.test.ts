@@ -44,7 +44,10 @@ describe("GET /v1/stream", () => {
     await send("bob", "wire");
     const read = await readStream(server, bob.apiKey, { query: "timeout=1" });
     expect(read.raw).toMatch(/^event: connected\ndata: \{[^\n]*\}\n\n/);
-    expect(read.raw).toMatch(/\nevent: message\ndata: \{[^\n]*"body":"wire"[^\n]*\}\n\n/);
+    expect(read.raw).toMatch(/\nevent: message\ndata: \{[^\n]*"body":"wire"[^\n]*\}\nid: [^\n]+\n\n/);
+    // The id line names the message, for EventSource clients' Last-Event-ID.
+    const message = messagesOf(read.events)[0];
+    expect(read.events.find((e) => e.event === "message")?.id).toBe(message?.["id"]);
     expect(read.raw.endsWith("event: timeout\ndata: \n\n")).toBe(true);
     expect(read.raw).not.toContain("\r");
   });
