@@ -47,8 +47,11 @@ describe("cross-account isolation", () => {
   });
 
   it("lets a name's key send as another name of its own account", async () => {
-    const res = await api(server, "POST", "/api/messages/send", { key: helper.apiKey, body: { to: "bob", body: "x", from_name: "alice" } });
+    const res = await api(server, "POST", "/api/messages/send", { key: helper.apiKey, body: { to: "bob", body: "sent as alice", from_name: "alice" } });
     expect(res.status).toBe(200);
+    const inbox = await api(server, "GET", "/api/messages/inbox", { key: bob.apiKey });
+    const received = (inbox.body["messages"] as Array<Record<string, unknown>>).find((m) => m["id"] === res.body["messageId"]);
+    expect(received).toMatchObject({ from: "tell/alice", body: "sent as alice" });
   });
 
   it.each([
