@@ -40,11 +40,7 @@ export async function createName(
   const { apiKey, prefix } = generateApiKey();
   const keyHash = await hashApiKey(apiKey, opts.bcryptCost ?? DEFAULT_BCRYPT_COST);
 
-  let account = store.findAccountByEmail(email);
-  if (account === undefined) {
-    account = { id: `acc_${randomBytes(8).toString("hex")}`, email, createdAt: now };
-    store.insertAccount(account);
-  }
+  const account = store.findAccountByEmail(email) ?? store.insertAccount({ id: `acc_${randomBytes(8).toString("hex")}`, email, createdAt: now });
   store.insertName({
     name,
     accountId: account.id,

@@ -173,7 +173,15 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {
-      stmt("INSERT INTO accounts (id, email, created_at) VALUES (?, ?, ?)").run(account.id, account.email, account.createdAt);
+      // Another process (an admin command beside the server) may have made the email's account a moment ago.
+      stmt("INSERT INTO accounts (id, email, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING").run(
+        account.id,
+        account.email,
+        account.createdAt,
+      );
+      const stored = findAccount("SELECT * FROM accounts WHERE email = ?", account.email);
+      if (stored === undefined) throw new ClawTellError("CT_INTERNAL", `the account of ${account.email} was not stored`);
+      return stored;
     },
     insertName(name) {
       try {

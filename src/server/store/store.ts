@@ -104,7 +104,8 @@ export type DirectoryStore = Pick<
 export interface Store {
   findAccountByEmail(email: string): AccountRecord | undefined;
   findAccountById(id: string): AccountRecord | undefined;
-  insertAccount(account: AccountRecord): void;
+  /** Stores the account, unless its email has one already; answers the email's stored account either way. */
+  insertAccount(account: AccountRecord): AccountRecord;
   insertName(name: Omit<NameRecord, "id">): NameRecord;
   findNameByName(name: string): NameRecord | undefined;
   findNameByKeyPrefix(prefix: string): NameRecord | undefined;

@@ -40,6 +40,15 @@ describe("GET /v1/stream", () => {
     expect(read.ended).toBe(true);
   });
 
+  it("holds a stream for 120 s and up to 50 messages unless told otherwise", async () => {
+    const read = await readStream(server, bob.apiKey, { stopWhen: (events) => events.length > 0 });
+    expect(JSON.parse(read.events[0]?.data ?? "{}")).toMatchObject({ timeout: 120 });
+    for (let i = 0; i < 52; i++) await send("bob", `n${i}`);
+    const many = await readStream(server, bob.apiKey);
+    expect(messagesOf(many.events)).toHaveLength(50);
+    expect(many.ended).toBe(true);
+  });
+
   it("writes each event in the exact line form the official clients parse", async () => {
     await send("bob", "wire");
     const read = await readStream(server, bob.apiKey, { query: "timeout=1" });

@@ -242,4 +242,10 @@ describe("the server store", () => {
     expect(store.findAccountByEmail("a@example.com")?.id).toBe("acc_1");
     expect(store.findAccountById("acc_2")).toBeUndefined();
   });
+
+  it("keeps one account per email when two creators race: the second gets the account the first stored", () => {
+    const second = store.insertAccount({ id: "acc_late", email: "a@example.com", createdAt: 9 });
+    expect(second).toEqual({ id: "acc_1", email: "a@example.com", createdAt: 1 });
+    expect(store.findAccountById("acc_late")).toBeUndefined();
+  });
 });
