@@ -49,7 +49,8 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
       return reply.status(500).send({ statusCode: 500, code: "CT_INTERNAL", error: "Internal server error" });
     }
     const code = status === 413 ? "CT_PAYLOAD_TOO_LARGE" : "CT_BAD_REQUEST";
-    return reply.status(status).send({ statusCode: status, code, error: err.message, field: "body" });
+    const error = status === 415 ? "body: send JSON with Content-Type: application/json" : err.message;
+    return reply.status(status).send({ statusCode: status, code, error, field: "body" });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ statusCode: 404, code: "CT_NOT_FOUND", error: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }),

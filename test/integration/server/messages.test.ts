@@ -74,7 +74,7 @@ describe("messages API", () => {
       }
     });
 
-    it("answers 400 for malformed JSON and 401 without a key", async () => {
+    it("answers 400 for malformed JSON, 415 naming the body for a form, and 401 without a key", async () => {
       const malformed = await fetch(`${server.url}/api/messages/send`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${alice.apiKey}` },
@@ -82,6 +82,13 @@ describe("messages API", () => {
       });
       expect(malformed.status).toBe(400);
       expect(((await malformed.json()) as Record<string, unknown>)["error"]).toMatch(/malformed JSON/);
+      const form = await fetch(`${server.url}/api/messages/send`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${alice.apiKey}` },
+        body: "to=bob&body=x",
+      });
+      expect(form.status).toBe(415);
+      expect(await form.json()).toMatchObject({ code: "CT_BAD_REQUEST", field: "body", error: "body: send JSON with Content-Type: application/json" });
       expect((await send("", { to: "bob", body: "x" })).status).toBe(401);
       expect((await send("claw_00000000_wrongwrongwrongwrong", { to: "bob", body: "x" })).status).toBe(401);
       expect((await send("garbage", { to: "bob", body: "x" })).body).toMatchObject({ error: "Invalid API key", code: "CT_AUTH_FAILED" });
