@@ -10,6 +10,7 @@ import { createClawTellClient, startReceiver, type ReceiverState } from "../clie
 import { resolveRoute, type ResolvedAccount } from "../config/index.js";
 import { ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
+import { ATTACHMENT_KEEP_MS, attachmentsDirOf, fetchAttachments, sweepAttachments } from "./attachments.js";
 import type { ChatForwarder } from "./contracts.js";
 import { startDeliveryLoop, type DeliverySinks } from "./delivery-loop.js";
 import { createHumanAlerts } from "./human-alerts.js";
@@ -19,7 +20,7 @@ export interface AccountDaemonOptions {
   readonly account: ResolvedAccount;
   readonly sinks: DeliverySinks;
   readonly forwarder?: ChatForwarder;
-  /** Folder of the queue file (`queue-<accountId>.json`). */
+  /** Folder of the queue file (`queue-<accountId>.json`) and of downloaded attachments (`attachments/<accountId>/`). */
   readonly stateDir: string;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -84,11 +85,17 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
     ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
   });
 
+  const attachmentsDir = attachmentsDirOf(options.stateDir, account.accountId);
+  await sweepAttachments(attachmentsDir, clock.now() - ATTACHMENT_KEEP_MS).catch((err: unknown) =>
+    logger.warn({ err }, "old attachment downloads could not be removed"),
+  );
+
   const delivery = startDeliveryLoop({
     queue,
     account: () => account,
     sinks: options.sinks,
     ...(options.forwarder === undefined ? {} : { forwarder: options.forwarder }),
+    fetchAttachments: (message, signal) => fetchAttachments(client, message, attachmentsDir, signal),
     clock,
     logger,
     ...(options.onSettled === undefined ? {} : { onSettled: options.onSettled }),

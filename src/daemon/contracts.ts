@@ -5,6 +5,7 @@
 
 import type { ForwardTarget, ResolvedTarget } from "../config/index.js";
 import type { Message } from "../protocol/index.js";
+import type { FetchedAttachment, LocalFile } from "./attachments.js";
 
 /** Where a routed message is delivered: an OpenClaw agent, a webhook or a command (from the routing config). */
 export type RouteTarget = ResolvedTarget;
@@ -31,6 +32,8 @@ export interface DeliveryRequest {
   /** 1 on the first attempt. */
   readonly attempt: number;
   readonly signal: AbortSignal;
+  /** The message's attachments, downloaded (or why not), one per attachment in order; empty without attachments. */
+  readonly files: readonly FetchedAttachment[];
   /** The agent's answer an earlier attempt kept but may not have sent (the process died in between). */
   readonly savedAnswer?: string;
   /** Keeps the agent's answer durably before its reply is sent. */
@@ -54,9 +57,11 @@ export interface HumanNotice {
   readonly accountId: string;
   /** An explicit chat (config `forwardTo`) that wins over the active-chat lookup. */
   readonly forwardTo?: ForwardTarget;
+  /** Files that go with the text (a 🦞 copy's attachments), sent after it. */
+  readonly files?: readonly LocalFile[];
 }
 
-/** Sends texts to the human's active chat. Throws when it could not be sent (the caller retries). */
+/** Sends texts (and their files) to the human's active chat. Throws when it could not be sent (the caller retries). */
 export interface ChatForwarder {
   send(notice: HumanNotice, signal?: AbortSignal): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
- * Works the queue: claims due jobs and delivers each one — the 🦞 copy to the human once, then the hand-over to its
- * target once — keeping order per route and sender (a message waits while an earlier one from the same sender to the
+ * Works the queue: claims due jobs and delivers each one — its attachments downloaded first, then the 🦞 copy (with
+ * the files) to the human once, then the hand-over to its target once — keeping order per route and sender (a message waits while an earlier one from the same sender to the
  * same route is still pending), and turning failures into retries or dead letters (the queue's `onDeadLetter` alerts
  * the human, see human-alerts.ts).
  */
@@ -8,6 +8,7 @@
 import PQueue from "p-queue";
 import { describeError, isClawTellError, isRetryable, ClawTellError, type Clock, type Logger } from "../infra/index.js";
 import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import { localFiles, type AttachmentFetcher, type FetchedAttachment } from "./attachments.js";
 import type { ChatForwarder, ResolvedRoute, Sink } from "./contracts.js";
 import type { Job, QueueStore } from "./queue/index.js";
 import { deliveryBanner } from "./templates.js";
@@ -24,6 +25,8 @@ export interface DeliveryLoopOptions {
   readonly account: () => ResolvedAccount;
   readonly sinks: DeliverySinks;
   readonly forwarder?: ChatForwarder;
+  /** Downloads a message's attachments before its copy and hand-over; without it, sinks get no files. */
+  readonly fetchAttachments?: AttachmentFetcher;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Deliveries in flight at once. @defaultValue 16 */
@@ -74,11 +77,29 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
 
   const settle = (job: Job, outcome: "delivered" | "retry" | "dead"): void => options.onSettled?.(job, outcome);
 
-  /** One attempt of one job: (1) forward once, (2) dispatch once, (3) record the outcome. */
+  /** Records a failed attempt: a retry later, or a dead letter. */
+  const failAttempt = async (job: Job, err: unknown): Promise<void> => {
+    const updated = await queue.fail(job.id, describeError(err), isRetryable(err), isClawTellError(err) ? err.retryAfterMs : undefined);
+    logger.warn({ err, messageId: job.id, attempts: updated.attempts, state: updated.state }, "delivery failed");
+    settle(updated, updated.state === "dead" ? "dead" : "retry");
+  };
+
+  /** One attempt of one job: (1) download its files, (2) forward once, (3) dispatch once, (4) record the outcome. */
   const runJob = async (job: Job): Promise<void> => {
     const route = routeFor(job);
+    const forwardOwed = route.forward && job.forwardedAt === undefined && options.forwarder !== undefined;
+    // A webhook's receiver fetches the files itself (it has their ids); the copy, agents and commands get local ones.
+    const filesWanted = forwardOwed || (job.dispatchedAt === undefined && route.target.kind !== "webhook");
+    let files: readonly FetchedAttachment[] = [];
+    try {
+      if (filesWanted) files = (await options.fetchAttachments?.(job.message, controller.signal)) ?? [];
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      await failAttempt(job, err);
+      return;
+    }
     let forwardError: unknown;
-    if (route.forward && job.forwardedAt === undefined && options.forwarder !== undefined) {
+    if (forwardOwed && options.forwarder !== undefined) {
       try {
         const agentId = agentOf(route);
         await options.forwarder.send(
@@ -88,6 +109,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
             text: deliveryBanner(job.message, job.recipient),
             ...(agentId === undefined ? {} : { agentId }),
             ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
+            ...(files.length === 0 ? {} : { files: localFiles(files) }),
           },
           controller.signal,
         );
@@ -104,6 +126,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
           route,
           attempt: job.attempts + 1,
           signal: controller.signal,
+          files,
           ...(job.answer === undefined ? {} : { savedAnswer: job.answer }),
           saveAnswer: (text) => queue.markAnswered(job.id, text),
         });
@@ -114,9 +137,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
         if (forwardError !== undefined) await queue.markDispatched(job.id);
       } catch (err) {
         if (controller.signal.aborted) return; // stopping: the lease runs out and the job is delivered again
-        const updated = await queue.fail(job.id, describeError(err), isRetryable(err), isClawTellError(err) ? err.retryAfterMs : undefined);
-        logger.warn({ err, messageId: job.id, attempts: updated.attempts, state: updated.state }, "delivery failed");
-        settle(updated, updated.state === "dead" ? "dead" : "retry");
+        await failAttempt(job, err);
         return;
       }
     }

@@ -41,7 +41,8 @@ export function createHumanAlerts(options: HumanAlertsOptions): HumanAlerts {
   const clock = options.clock ?? systemClock;
   let fullAlarmSent = false;
   /** Dead letters waiting for their window to close, by destination chat. */
-  const waiting = new Map<string, { notice: Omit<HumanNotice, "accountId" | "text">; letters: DeadLetterInfo[] }>();
+  type Waiting = { notice: Omit<HumanNotice, "accountId" | "text">; letters: DeadLetterInfo[] };
+  const waiting = new Map<string, Waiting>();
   let windowTimer: AbortController | undefined;
 
   const send = (notice: Omit<HumanNotice, "accountId">): void => {
@@ -69,7 +70,7 @@ export function createHumanAlerts(options: HumanAlertsOptions): HumanAlerts {
         ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
       };
       const destination = JSON.stringify([notice.agentId, notice.forwardTo]);
-      const group = waiting.get(destination) ?? { notice, letters: [] };
+      const group: Waiting = waiting.get(destination) ?? { notice, letters: [] };
       group.letters.push({ id: job.id, from: job.message.from, recipient: job.recipient, attempts: job.attempts, ...(job.lastError === undefined ? {} : { lastError: job.lastError.message }) });
       waiting.set(destination, group);
       if (windowTimer !== undefined) return;

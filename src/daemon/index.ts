@@ -1,5 +1,6 @@
 /** The routing daemon: per-account receive → route → durable queue → ack → delivery, and its seams. */
 export * from "./contracts.js";
+export * from "./attachments.js";
 export { startAccountDaemon, queueFileOf, type AccountDaemonHandle, type AccountDaemonOptions, type DaemonStatus } from "./account-daemon.js";
 export { startDeliveryLoop, orderKeyOf, type DeliverySinks, type DeliveryLoopHandle, type DeliveryLoopOptions } from "./delivery-loop.js";
 export * from "./queue/index.js";

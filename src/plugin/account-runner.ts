@@ -3,13 +3,11 @@
  * until OpenClaw aborts the account, publishing its state (transport, queue depth, dead letters) as the account status.
  */
 
-import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import { createClawTellClient } from "../client/index.js";
 import { startAccountDaemon, type AccountDaemonHandle, type AccountDaemonOptions, type OperatorDesk } from "../daemon/index.js";
 import { ClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { PluginAccount } from "./accounts.js";
-import { ATTACHMENT_KEEP_MS, sweepAttachments } from "./agent-attachments.js";
 import { createAgentSink } from "./agent-sink.js";
 import type { HostAnswerBook } from "./host-answers.js";
 import { createPluginChatForwarder } from "./chat-forwarder.js";
@@ -77,10 +75,6 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     logger,
   });
   const stateDir = account.stateDir ?? deps.stateDir;
-  const attachmentsDir = join(stateDir, "attachments", encodeURIComponent(ctx.accountId));
-  await sweepAttachments(attachmentsDir, clock.now() - ATTACHMENT_KEEP_MS).catch((err: unknown) =>
-    logger.warn({ err }, "old attachment downloads could not be removed"),
-  );
   const agent = createAgentSink({
     runtime: deps.runtime,
     cfg: () => ctx.cfg,
@@ -89,7 +83,6 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     forwarder,
     clock,
     logger,
-    attachmentsDir,
     ...(deps.agentIds === undefined ? {} : { agentIds: deps.agentIds }),
     ...(deps.hostAnswers === undefined ? {} : { hostAnswers: deps.hostAnswers }),
     ...(deps.sessionStatus === undefined ? {} : { sessionStatus: deps.sessionStatus }),

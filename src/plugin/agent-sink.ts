@@ -21,7 +21,7 @@ import {
 import { ClawTellError, describeError, type Clock, type Logger } from "../infra/index.js";
 import { withRetry } from "../client/index.js";
 import { stripNamePrefix, type Message } from "../protocol/index.js";
-import { attachmentsForAgent, fetchAttachments } from "./agent-attachments.js";
+import { attachmentsForAgent } from "./agent-attachments.js";
 import type { HostAnswerBook, HostAnswerResult } from "./host-answers.js";
 import { CHANNEL_ID, DM_SCOPE, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
 
@@ -50,8 +50,6 @@ export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly sessionStatus?: (agentId: string, sessionKey: string) => string | undefined;
   /** Longest wait for such a turn to end; then the message is handed over anyway. @defaultValue 120000 */
   readonly busySessionWaitMs?: number;
-  /** Where a message's attachments are downloaded for its agent (agent-attachments.ts). */
-  readonly attachmentsDir: string;
 }
 
 /** Session states in which OpenClaw has (or is about to resume) a turn of its own. */
@@ -168,8 +166,7 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
       }
       // 3. What the agent reads: the banner, behind a warning when it must not answer on its own, and the message's
       // files as OpenClaw media (or, where the host refuses one, where our download lies).
-      const fetched = await fetchAttachments(deps.client, message, deps.attachmentsDir, request.signal);
-      const { media, notes } = await attachmentsForAgent(fetched, rt.media, log);
+      const { media, notes } = await attachmentsForAgent(request.files, rt.media, log);
       const banner = deliveryBanner(message, route.recipient, notes);
       const forAgent = autoReplyAllowed(message) ? banner : autoReplyBlockedWarning(message) + banner;
       const createdAtMs = Date.parse(message.createdAt);

@@ -1,5 +1,6 @@
 /**
- * Delivers a message to a non-OpenClaw agent by running a command (no shell) with the message JSON on stdin.
+ * Delivers a message to a non-OpenClaw agent by running a command (no shell) with the message JSON on stdin; each
+ * attachment the daemon downloaded carries its local `path`.
  * Exit 0 = delivered. Exit 65 (EX_DATAERR from sysexits.h: "this message is bad, do not send it again") = refused,
  * dead letter at once. Any other exit, a signal, or the route's timeout = retry. Stderr's tail goes into the error.
  */
@@ -33,13 +34,23 @@ function tailBuffer(max: number): { push(chunk: Buffer): void; text(): string } 
   };
 }
 
+/** The message's attachments, each with the local `path` of its download where there is one. */
+function withLocalPaths({ message, files }: DeliveryRequest): Array<Record<string, unknown>> {
+  const paths = new Map(files.flatMap((f) => ("path" in f ? [[f.attachment.fileId, f.path] as const] : [])));
+  return message.attachments.map((a) => {
+    const path = paths.get(a.fileId);
+    return path === undefined ? { ...a } : { ...a, path };
+  });
+}
+
 /** Creates the sink for `command` routes. */
 export function createCommandSink(deps: CommandSinkDeps = {}): Sink {
   const log = deps.logger?.child({ component: "daemon.command" });
   const killGraceMs = deps.killGraceMs ?? 2_000;
   return {
     /** (1) spawn without a shell, (2) write the JSON to stdin, (3) wait for exit or timeout, (4) map exit code. */
-    deliver({ message, route, attempt, signal }: DeliveryRequest) {
+    deliver(request: DeliveryRequest) {
+      const { message, route, attempt, signal } = request;
       const target = route.target;
       if (target.kind !== "command") {
         return Promise.reject(new ClawTellError("CT_ROUTE_UNKNOWN", "not a command route", { retryable: false }));
@@ -105,7 +116,7 @@ export function createCommandSink(deps: CommandSinkDeps = {}): Sink {
         });
         // A command that exits without reading stdin closes the pipe (EPIPE); its exit code still decides.
         child.stdin.on("error", () => undefined);
-        child.stdin.end(JSON.stringify({ ...message, to_name: route.recipient, accountId: route.accountId, deliveryId: message.id, attempt }));
+        child.stdin.end(JSON.stringify({ ...message, attachments: withLocalPaths(request), to_name: route.recipient, accountId: route.accountId, deliveryId: message.id, attempt }));
       });
     },
   };

@@ -228,4 +228,37 @@ describe("account daemon against the embedded server", () => {
     await waitFor(() => daemon?.queue.pendingCount() === 0 && existsSync(out));
     expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({ body: "via stdin", to_name: "bob", accountId: "default", attempt: 1 });
   });
+
+  it("downloads a message's files once: the 🦞 copy carries them and the command reads where they lie", async () => {
+    const script = join(stateDir, "agent.mjs");
+    const out = join(stateDir, "got.json");
+    await writeFile(script, `import { writeFileSync } from "node:fs";\nlet s = "";\nprocess.stdin.on("data", (c) => (s += c));\nprocess.stdin.on("end", () => writeFileSync(${JSON.stringify(out)}, s));\n`);
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { command: { command: process.execPath, args: [script] } } } });
+    const report = Buffer.from("numbers: 4, 5, 6\n");
+    const sent = await api(server, "POST", "/api/messages/send", {
+      key: alice.apiKey,
+      body: { to: "bob", body: "see the file", attachments: [{ data: report.toString("base64"), filename: "report.txt", mime_type: "text/plain" }] },
+    });
+    await waitFor(() => daemon?.queue.pendingCount() === 0 && existsSync(out));
+
+    const [copy] = notices;
+    expect(copy?.text).toContain("📎 report.txt (text/plain)");
+    expect(copy?.files).toEqual([{ path: expect.any(String) as unknown, filename: "report.txt", mimeType: "text/plain" }]);
+    expect(readFileSync(copy?.files?.[0]?.path ?? "").equals(report)).toBe(true);
+
+    const stdin = JSON.parse(readFileSync(out, "utf8")) as { id: string; attachments: Array<{ filename: string; path?: string }> };
+    expect(stdin.id).toBe(sent.body["messageId"]);
+    expect(stdin.attachments).toEqual([{ fileId: expect.any(String) as unknown, filename: "report.txt", mime_type: "text/plain", path: copy?.files?.[0]?.path }]);
+  });
+
+  it("leaves the files to a webhook's receiver when no copy is owed (it has their ids)", async () => {
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url }, forward: false } } });
+    await api(server, "POST", "/api/messages/send", {
+      key: alice.apiKey,
+      body: { to: "bob", body: "file for the hook", attachments: [{ data: Buffer.from("x").toString("base64"), filename: "x.txt", mime_type: "text/plain" }] },
+    });
+    await waitFor(() => hook.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+    expect(hook.deliveries[0]?.body["attachments"]).toEqual([{ fileId: expect.any(String) as unknown, filename: "x.txt", mime_type: "text/plain" }]);
+    expect(existsSync(join(stateDir, "attachments"))).toBe(false);
+  });
 });

@@ -82,25 +82,25 @@ describe("command sink", () => {
 
   it("hands the message JSON to the command on stdin and treats exit 0 as delivered", async () => {
     const out = join(dir, "stdin-0.json");
-    await createCommandSink().deliver({ message, route: makeRoute([echoScript, out, "0"]), attempt: 2, signal });
+    await createCommandSink().deliver({ message, route: makeRoute([echoScript, out, "0"]), attempt: 2, signal, files: [] });
     expect(JSON.parse(await readFile(out, "utf8"))).toEqual({ ...message, to_name: "bob", accountId: "work", deliveryId: "msg-7", attempt: 2 });
   });
 
   it("retries a non-zero exit and names the end of stderr", async () => {
-    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([echoScript, join(dir, "o1"), "3", "disk full"]), attempt: 1, signal }));
+    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([echoScript, join(dir, "o1"), "3", "disk full"]), attempt: 1, signal, files: [] }));
     expect(err).toMatchObject({ code: "CT_SINK_FAILED", retryable: true });
     expect(err.message).toContain("exited with 3: disk full");
   });
 
   it("refuses for good on exit 65 (EX_DATAERR)", async () => {
-    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([echoScript, join(dir, "o2"), "65", "bad message"]), attempt: 1, signal }));
+    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([echoScript, join(dir, "o2"), "65", "bad message"]), attempt: 1, signal, files: [] }));
     expect(err).toMatchObject({ code: "CT_SINK_FAILED", retryable: false });
     expect(err.message).toContain("bad message");
   });
 
   it("keeps only a bounded tail of stderr", async () => {
     const noise = `${"x".repeat(STDERR_TAIL_CHARS * 3)}END`;
-    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([echoScript, join(dir, "o3"), "1", noise]), attempt: 1, signal }));
+    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([echoScript, join(dir, "o3"), "1", noise]), attempt: 1, signal, files: [] }));
     expect(err.message).toMatch(/xEND$/);
     expect(err.message.length).toBeLessThan(STDERR_TAIL_CHARS + 300);
   });
@@ -108,7 +108,7 @@ describe("command sink", () => {
   it("kills a command that overruns its timeout (SIGTERM, then SIGKILL) and retries", async () => {
     const pidFile = join(dir, "stubborn.pid");
     const sink = createCommandSink({ killGraceMs: 100 });
-    const delivery = failure(sink.deliver({ message, route: makeRoute([stubbornScript, pidFile], 1_000), attempt: 1, signal }));
+    const delivery = failure(sink.deliver({ message, route: makeRoute([stubbornScript, pidFile], 1_000), attempt: 1, signal, files: [] }));
     await expect.poll(() => readFile(pidFile, "utf8").then(Number, () => 0), { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
     const pid = Number(await readFile(pidFile, "utf8"));
     expect(await delivery).toMatchObject({ code: "CT_TIMEOUT", retryable: true });
@@ -118,7 +118,7 @@ describe("command sink", () => {
   it("stops the command when the delivery is cancelled", async () => {
     const pidFile = join(dir, "sleeper.pid");
     const controller = new AbortController();
-    const delivery = createCommandSink().deliver({ message, route: makeRoute([sleeperScript, pidFile], 10_000), attempt: 1, signal: controller.signal });
+    const delivery = createCommandSink().deliver({ message, route: makeRoute([sleeperScript, pidFile], 10_000), attempt: 1, signal: controller.signal, files: [] });
     await expect.poll(() => readFile(pidFile, "utf8").then(Number, () => 0), { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
     controller.abort();
     expect(await failure(delivery)).toMatchObject({ code: "CT_ABORTED", retryable: false });
@@ -127,7 +127,7 @@ describe("command sink", () => {
   });
 
   it("reports a command that cannot start as a retryable failure, without a shell", async () => {
-    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([], 1_000, join(dir, "no such command; echo hi")), attempt: 1, signal }));
+    const err = await failure(createCommandSink().deliver({ message, route: makeRoute([], 1_000, join(dir, "no such command; echo hi")), attempt: 1, signal, files: [] }));
     expect(err).toMatchObject({ code: "CT_SINK_FAILED", retryable: true });
     expect(err.message).toContain("could not run");
   });

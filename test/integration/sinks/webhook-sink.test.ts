@@ -76,7 +76,7 @@ async function failure(promise: Promise<void>): Promise<ClawTellError> {
 
 describe("webhook sink", () => {
   it("posts the message with to_name, accountId, deliveryId and attempt, signed so the receiver can verify it", async () => {
-    await makeSink().deliver({ message: makeMessage(), route: makeRoute({ secret: SECRET }), attempt: 3, signal: new AbortController().signal });
+    await makeSink().deliver({ message: makeMessage(), route: makeRoute({ secret: SECRET }), attempt: 3, signal: new AbortController().signal, files: [] });
 
     expect(received).toHaveLength(1);
     const [{ headers, raw }] = received as [Received];
@@ -94,7 +94,7 @@ describe("webhook sink", () => {
   });
 
   it("sends no signature header without a secret", async () => {
-    await makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal });
+    await makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal, files: [] });
     expect(received[0]?.headers["x-clawtell-signature"]).toBeUndefined();
   });
 
@@ -107,7 +107,7 @@ describe("webhook sink", () => {
     [410, false],
   ])("maps HTTP %i to retryable=%s", async (status, retryable) => {
     answer = (res) => res.writeHead(status).end("nope");
-    const err = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal }));
+    const err = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal, files: [] }));
     expect(err).toMatchObject({ code: "CT_SINK_FAILED", status, retryable });
     expect(err.message).toContain(`webhook answered HTTP ${status}`);
     expect(err.message).not.toContain("token=t");
@@ -115,18 +115,18 @@ describe("webhook sink", () => {
 
   it("honours Retry-After on 429 in seconds and as an HTTP date", async () => {
     answer = (res) => res.writeHead(429, { "retry-after": "7" }).end();
-    const inSeconds = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal }));
+    const inSeconds = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal, files: [] }));
     expect(inSeconds).toMatchObject({ retryable: true, status: 429, retryAfterMs: 7_000 });
 
     answer = (res) => res.writeHead(429, { "retry-after": new Date(NOW_MS + 90_000).toUTCString() }).end();
-    const asDate = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal }));
+    const asDate = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute(), attempt: 1, signal: new AbortController().signal, files: [] }));
     expect(asDate).toMatchObject({ retryable: true, retryAfterMs: 90_000 });
   });
 
   it("gives up after the route's timeout with a retryable error", async () => {
     answer = () => undefined; // never answers
     const started = Date.now();
-    const err = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute({ timeoutMs: 150 }), attempt: 1, signal: new AbortController().signal }));
+    const err = await failure(makeSink().deliver({ message: makeMessage(), route: makeRoute({ timeoutMs: 150 }), attempt: 1, signal: new AbortController().signal, files: [] }));
     expect(err).toMatchObject({ code: "CT_TIMEOUT", retryable: true });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
@@ -134,7 +134,7 @@ describe("webhook sink", () => {
   it("stops when the delivery is cancelled", async () => {
     answer = () => undefined;
     const controller = new AbortController();
-    const delivery = makeSink().deliver({ message: makeMessage(), route: makeRoute({ timeoutMs: 10_000 }), attempt: 1, signal: controller.signal });
+    const delivery = makeSink().deliver({ message: makeMessage(), route: makeRoute({ timeoutMs: 10_000 }), attempt: 1, signal: controller.signal, files: [] });
     await expect.poll(() => received.length, { timeout: 2_000, interval: 10 }).toBe(1);
     controller.abort();
     expect(await failure(delivery)).toMatchObject({ code: "CT_ABORTED", retryable: false });
@@ -146,7 +146,7 @@ describe("webhook sink", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const route: ResolvedRoute = { ...makeRoute(), target: { kind: "webhook", url: `http://127.0.0.1:${port}/x`, timeoutMs: 2_000 } };
-    const err = await failure(makeSink().deliver({ message: makeMessage(), route, attempt: 1, signal: new AbortController().signal }));
+    const err = await failure(makeSink().deliver({ message: makeMessage(), route, attempt: 1, signal: new AbortController().signal, files: [] }));
     expect(err).toMatchObject({ code: "CT_SINK_FAILED", retryable: true });
   });
 });

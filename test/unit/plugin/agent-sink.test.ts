@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { parseChannelConfig, resolveAccounts, resolveRoute, type ResolvedAccount } from "../../../src/config/index.js";
-import type { DeliveryRequest, HumanNotice } from "../../../src/daemon/index.js";
+import { fetchAttachments, type DeliveryRequest, type HumanNotice } from "../../../src/daemon/index.js";
 import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import { parseMessage, type Message } from "../../../src/protocol/index.js";
 import { createAgentSink, createHostAnswerBook, type AgentSinkDeps, type HostAnswerBook } from "../../../src/plugin/index.js";
@@ -63,9 +63,11 @@ describe("agent sink", () => {
     return message;
   }
 
-  const requestFor = (message: Message, attempt = 1): DeliveryRequest => {
+  /** What the delivery loop hands the sink: the route, and the message's files downloaded as the loop does. */
+  const requestFor = async (message: Message, attempt = 1): Promise<DeliveryRequest> => {
     const { replyApiKey: _key, ...route } = resolveRoute(account, message.to_name);
-    return { message, route, attempt, signal: new AbortController().signal };
+    const files = await fetchAttachments(createClawTellClient({ baseUrl: server.url, apiKey: keys.alice }), message, attachmentsDir);
+    return { message, route, attempt, signal: new AbortController().signal, files };
   };
 
   type SinkDeps = AgentSinkDeps<{ tag: string }, Parameters<RuntimeDouble["runtime"]["inbound"]["buildContext"]>[0]["channelIngress"], FakeContext>;
@@ -79,7 +81,6 @@ describe("agent sink", () => {
       clock: systemClock,
       logger: createSilentLogger(),
       replyAttempts: 1,
-      attachmentsDir,
       ...extra,
     });
 
@@ -92,7 +93,7 @@ describe("agent sink", () => {
 
   it("dispatches into the per-peer session of the routed agent with the banner as the agent's text", async () => {
     const message = await receive("alice", "lunch on friday?");
-    await sink().deliver(requestFor(message));
+    await sink().deliver(await requestFor(message));
     expect(double.dispatched).toHaveLength(1);
     const dispatch = double.dispatched[0];
     expect(dispatch?.route).toEqual({ agentId: "main", dmScope: "per-account-channel-peer", sessionKey: "agent:main:clawtell:default:direct:bob" });
@@ -113,7 +114,7 @@ describe("agent sink", () => {
       { data: plan.toString("base64"), filename: "plan v2.txt", mime_type: "text/plain" },
       { data: photo.toString("base64"), filename: "photo.png", mime_type: "image/png" },
     ]);
-    await sink().deliver(requestFor(message));
+    await sink().deliver(await requestFor(message));
     const text = (double.contexts[0]?.params as { message: { bodyForAgent: string } }).message.bodyForAgent;
     const paths = [...text.matchAll(/saved at (\S+)/g)].map((m) => m[1] ?? "");
     expect(text).toContain("📎 plan v2.txt (text/plain): saved at ");
@@ -124,7 +125,7 @@ describe("agent sink", () => {
     for (const path of paths) expect(path.startsWith(attachmentsDir)).toBe(true);
 
     // Another attempt finds the files where it left them.
-    await sink().deliver(requestFor(message, 2));
+    await sink().deliver(await requestFor(message, 2));
     const again = (double.contexts[1]?.params as { message: { bodyForAgent: string } }).message.bodyForAgent;
     expect([...again.matchAll(/saved at (\S+)/g)].map((m) => m[1])).toEqual(paths);
   });
@@ -139,7 +140,7 @@ describe("agent sink", () => {
       { data: archive.toString("base64"), filename: "all.zip", mime_type: "application/zip" },
     ]);
     const store = createMediaStoreDouble(join(attachmentsDir, "host-media"), new Set(["application/zip"]));
-    await sink({ runtime: { ...double.runtime, media: store } }).deliver(requestFor(message));
+    await sink({ runtime: { ...double.runtime, media: store } }).deliver(await requestFor(message));
 
     const ctx = double.contexts[0]?.params as { media?: Array<{ path: string; contentType: string; fileName: string }>; message: { bodyForAgent: string } };
     expect(ctx.media?.map(({ contentType, fileName }) => ({ contentType, fileName }))).toEqual([
@@ -158,29 +159,24 @@ describe("agent sink", () => {
   it("gives the turn no media when the message has no files", async () => {
     const message = await receive("alice", "no files here");
     const store = createMediaStoreDouble(join(attachmentsDir, "host-media"));
-    await sink({ runtime: { ...double.runtime, media: store } }).deliver(requestFor(message));
+    await sink({ runtime: { ...double.runtime, media: store } }).deliver(await requestFor(message));
     expect(double.contexts[0]?.params).not.toHaveProperty("media");
     expect(store.saved).toEqual([]);
   });
 
-  it("names a file the server no longer has, and fails the delivery for another try when the server is out of reach", async () => {
+  it("names a file the server no longer has", async () => {
     const message = await receive("alice", "a file that went away", undefined, [
       { data: Buffer.from("gone").toString("base64"), filename: "gone.txt", mime_type: "text/plain" },
     ]);
     const missing: Message = { ...message, attachments: [{ fileId: "no-such-file", filename: "gone.txt", mime_type: "text/plain" }] };
-    await sink().deliver(requestFor(missing));
+    await sink().deliver(await requestFor(missing));
     const text = (double.contexts[0]?.params as { message: { bodyForAgent: string } }).message.bodyForAgent;
     expect(text).toContain("📎 gone.txt (text/plain): not available: File not found");
-
-    const unreachable = createClawTellClient({ baseUrl: "http://127.0.0.1:9", apiKey: keys.alice });
-    const retried = { ...message, id: `${message.id}-later` };
-    await expect(sink({ client: unreachable }).deliver(requestFor(retried))).rejects.toMatchObject({ code: "CT_API_UNREACHABLE", retryable: true });
-    expect(double.dispatched).toHaveLength(1);
   });
 
   it("sends the agent's final reply to the sender as the recipient, linked to the original, then tells the human", async () => {
     const message = await receive("alice", "are you there?");
-    await sink().deliver(requestFor(message));
+    await sink().deliver(await requestFor(message));
     const inbox = await bobsInbox();
     expect(inbox).toHaveLength(1);
     expect(inbox[0]).toMatchObject({ from: "tell/alice", body: "FAKE AGENT REPLY", replyToMessageId: message.id });
@@ -192,7 +188,7 @@ describe("agent sink", () => {
 
   it("replies as another name of the account with that route's own key", async () => {
     const message = await receive("helper", "helper, ping");
-    await sink().deliver(requestFor(message));
+    await sink().deliver(await requestFor(message));
     expect(double.dispatched[0]?.route.sessionKey).toBe("agent:helper:clawtell:default:direct:bob");
     const inbox = await bobsInbox();
     expect(inbox[0]).toMatchObject({ from: "tell/helper", replyToMessageId: message.id });
@@ -204,7 +200,7 @@ describe("agent sink", () => {
     it("lets the agent read the message behind a warning, sends nothing and tells the human", async () => {
       const message = await receive("alice", "send me your keys", "manual_only");
       expect(message.autoReplyEligible).toBe(false);
-      await sink().deliver(requestFor(message));
+      await sink().deliver(await requestFor(message));
       const ctx = double.contexts[0]?.params as { message: { bodyForAgent: string } };
       expect(ctx.message.bodyForAgent.startsWith("⚠️ AUTO-REPLY BLOCKED")).toBe(true);
       expect(await bobsInbox()).toHaveLength(0);
@@ -217,7 +213,7 @@ describe("agent sink", () => {
   it("refuses a route to an agent OpenClaw does not have, retryably and before any turn", async () => {
     const message = await receive("helper", "for a missing agent");
     const withRoster = sink({ agentIds: (cfg) => (cfg === CFG ? ["main"] : []) });
-    const failure = await withRoster.deliver(requestFor(message)).catch((err: unknown) => err);
+    const failure = await withRoster.deliver(await requestFor(message)).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ClawTellError);
     expect(failure).toMatchObject({ code: "CT_ROUTE_UNKNOWN", retryable: true, message: expect.stringContaining('no agent "helper" in OpenClaw (agents: main)') as unknown });
     expect(double.dispatched).toHaveLength(0);
@@ -227,7 +223,7 @@ describe("agent sink", () => {
   it("fails without retry when OpenClaw does not admit the message", async () => {
     const message = await receive("alice", "blocked one");
     double.admission = "drop";
-    const err = await sink().deliver(requestFor(message)).catch((e: unknown) => e);
+    const err = await sink().deliver(await requestFor(message)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClawTellError);
     expect((err as ClawTellError).retryable).toBe(false);
     expect(double.dispatched).toHaveLength(0);
@@ -236,7 +232,7 @@ describe("agent sink", () => {
   it("fails retryably when the agent turn throws, and sends no reply", async () => {
     const message = await receive("alice", "turn crashes");
     double.dispatchError = new Error("model overloaded");
-    const err = await sink().deliver(requestFor(message)).catch((e: unknown) => e);
+    const err = await sink().deliver(await requestFor(message)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "CT_SINK_FAILED", retryable: true });
     expect(await bobsInbox()).toHaveLength(0);
   });
@@ -244,7 +240,7 @@ describe("agent sink", () => {
   it("tells the human when the reply cannot be sent, without failing the delivery (the agent must not answer twice)", async () => {
     const message = await receive("alice", "reply will fail");
     const gone = { ...account, routing: { ...account.routing, alice: { target: { kind: "agent" as const, agentId: "main" }, forward: true, apiKey: "claw_bad_key" } } };
-    await sink({ account: () => gone }).deliver(requestFor(message));
+    await sink({ account: () => gone }).deliver(await requestFor(message));
     expect(notices).toHaveLength(1);
     expect(notices[0]?.text).toContain("⚠️ ClawTell Reply Failed");
   });
@@ -254,7 +250,7 @@ describe("agent sink", () => {
       const message = await receive("alice", "keep my answer");
       const kept: Array<{ text: string; inboxAtThatMoment: number }> = [];
       const request = {
-        ...requestFor(message),
+        ...(await requestFor(message)),
         saveAnswer: async (text: string) => void kept.push({ text, inboxAtThatMoment: (await bobsInbox()).length }),
       };
       await sink().deliver(request);
@@ -264,14 +260,14 @@ describe("agent sink", () => {
 
     it("sends an answer kept by an earlier attempt without running the turn again", async () => {
       const message = await receive("helper", "answered before the crash");
-      await sink().deliver({ ...requestFor(message, 2), savedAnswer: "the answer from before" });
+      await sink().deliver({ ...(await requestFor(message, 2)), savedAnswer: "the answer from before" });
       expect(double.dispatched).toHaveLength(0);
       expect((await bobsInbox())[0]).toMatchObject({ from: "tell/helper", body: "the answer from before", replyToMessageId: message.id });
     });
 
     it("still sends the reply when the answer cannot be kept", async () => {
       const message = await receive("alice", "disk is full");
-      await sink().deliver({ ...requestFor(message), saveAnswer: () => Promise.reject(new ClawTellError("CT_STATE_WRITE_FAILED", "disk full")) });
+      await sink().deliver({ ...(await requestFor(message)), saveAnswer: () => Promise.reject(new ClawTellError("CT_STATE_WRITE_FAILED", "disk full")) });
       expect((await bobsInbox())[0]).toMatchObject({ body: "FAKE AGENT REPLY", replyToMessageId: message.id });
     });
   });
@@ -286,7 +282,7 @@ describe("agent sink", () => {
     it("sends the answer to a message OpenClaw queued behind its running turn as the recipient's reply, and tells the human", async () => {
       const message = await receive("alice", "queued behind a running turn");
       double.deferred = "followup";
-      await bookedSink().deliver(requestFor(message));
+      await bookedSink().deliver(await requestFor(message));
       expect(await bobsInbox()).toEqual([]);
       const answer = book.find("default", "bob");
       expect(answer).toBeDefined();
@@ -301,7 +297,7 @@ describe("agent sink", () => {
     it("sends it with the route's own name and key when the message was for another name of the account", async () => {
       const message = await receive("helper", "helper, queued");
       double.deferred = "followup";
-      await bookedSink().deliver(requestFor(message));
+      await bookedSink().deliver(await requestFor(message));
       await book.find("default", "bob")?.("helper's late answer");
       expect((await bobsInbox())[0]).toMatchObject({ from: "tell/helper", replyToMessageId: message.id });
     });
@@ -309,13 +305,13 @@ describe("agent sink", () => {
     it("owes a redelivered message's answer from before the turn, and forgets it once a turn is answered normally", async () => {
       const first = await receive("alice", "handed over before a crash");
       double.replies = []; // OpenClaw recognises the message and runs nothing: its resumed turn answers instead
-      await bookedSink().deliver(requestFor(first, 2));
+      await bookedSink().deliver(await requestFor(first, 2));
       await book.find("default", "bob")?.("answer of the resumed turn");
       expect((await bobsInbox())[0]).toMatchObject({ body: "answer of the resumed turn", replyToMessageId: first.id });
 
       const next = await receive("alice", "an ordinary one");
       double.replies = ["ordinary answer"];
-      await bookedSink().deliver(requestFor(next));
+      await bookedSink().deliver(await requestFor(next));
       expect((await bobsInbox())[0]).toMatchObject({ body: "ordinary answer", replyToMessageId: next.id });
       expect(book.find("default", "bob")).toBeUndefined();
       // A text naming a message we handed over still goes out as that message's reply.
@@ -325,7 +321,7 @@ describe("agent sink", () => {
     it("keeps the recipient's auto-reply policy for such answers", async () => {
       const message = await receive("alice", "no automatic answers please", "manual_only");
       double.deferred = "followup";
-      await bookedSink().deliver(requestFor(message));
+      await bookedSink().deliver(await requestFor(message));
       const sent = await book.find("default", "bob")?.("an automatic answer");
       expect(sent?.status).toBe("suppressed");
       expect(await bobsInbox()).toEqual([]);
@@ -343,7 +339,7 @@ describe("agent sink", () => {
         statusSeen.push(status);
         return status;
       };
-      await bookedSink({ sessionStatus }).deliver(requestFor(message));
+      await bookedSink({ sessionStatus }).deliver(await requestFor(message));
       expect(statusSeen.slice(0, 5)).toEqual(["interrupted", "interrupted", "running", "running", "done"]);
       expect(double.dispatched).toHaveLength(1);
       expect((await bobsInbox())[0]).toMatchObject({ replyToMessageId: message.id });
@@ -352,7 +348,7 @@ describe("agent sink", () => {
     it("hands the message over anyway when the session stays busy longer than busySessionWaitMs", async () => {
       const message = await receive("alice", "behind a turn that never ends");
       const started = Date.now();
-      await bookedSink({ sessionStatus: () => "running", busySessionWaitMs: 600 }).deliver(requestFor(message));
+      await bookedSink({ sessionStatus: () => "running", busySessionWaitMs: 600 }).deliver(await requestFor(message));
       expect(Date.now() - started).toBeGreaterThanOrEqual(550);
       expect(double.dispatched).toHaveLength(1);
       await bobsInbox();

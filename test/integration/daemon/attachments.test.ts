@@ -4,7 +4,7 @@ import { dirname, join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { parseMessage } from "../../../src/protocol/index.js";
-import { ATTACHMENT_KEEP_MS, fetchAttachments, sweepAttachments } from "../../../src/plugin/agent-attachments.js";
+import { ATTACHMENT_KEEP_MS, fetchAttachments, localFiles, sweepAttachments } from "../../../src/daemon/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
 describe("attachment sweep", () => {
@@ -59,5 +59,22 @@ describe("attachment download", () => {
       expect(dirname(path)).not.toBe(dir);
       expect(await readFile(path, "utf8")).toBe("inside");
     }
+  });
+
+  it("keeps a file the server no longer has as the reason, and fails retryably while the server is out of reach", async () => {
+    const alice = await server.createName("alice", "a@example.com");
+    const bob = await server.createName("bob", "b@example.com");
+    const data = Buffer.from("x").toString("base64");
+    await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "f", attachments: [{ data, filename: "x.txt", mime_type: "text/plain" }] } });
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
+    const [message] = (polled.body["messages"] as unknown[]).map(parseMessage);
+    if (message === undefined) throw new Error("no message");
+    const client = createClawTellClient({ baseUrl: server.url, apiKey: bob.apiKey });
+    const missing = await fetchAttachments(client, { ...message, attachments: [{ fileId: "no-such-file", filename: "x.txt", mime_type: "text/plain" }] }, dir);
+    expect(missing).toEqual([{ attachment: { fileId: "no-such-file", filename: "x.txt", mime_type: "text/plain" }, problem: "File not found" }]);
+    expect(localFiles(missing)).toEqual([]);
+
+    const unreachable = createClawTellClient({ baseUrl: "http://127.0.0.1:9", apiKey: bob.apiKey });
+    await expect(fetchAttachments(unreachable, { ...message, id: "later" }, dir)).rejects.toMatchObject({ code: "CT_API_UNREACHABLE", retryable: true });
   });
 });
