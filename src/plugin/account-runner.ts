@@ -72,6 +72,7 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
     listSessionEntries: deps.listSessionEntries,
     defaultAgentId: () => deps.defaultAgentId(ctx.cfg),
     sendBatch: deps.sendBatch,
+    ...(deps.runtime.media === undefined ? {} : { media: deps.runtime.media }),
     logger,
   });
   const stateDir = account.stateDir ?? deps.stateDir;

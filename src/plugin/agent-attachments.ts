@@ -5,10 +5,9 @@
  * read it, and images reach vision models. Where the host refuses a file, the agent is told where our download lies.
  */
 
-import { readFile } from "node:fs/promises";
 import type { FetchedAttachment } from "../daemon/index.js";
 import { describeError, type Logger } from "../infra/index.js";
-import { MAX_ATTACHMENT_BYTES } from "../protocol/index.js";
+import { saveToHostMedia } from "./host-media.js";
 import type { HostMedia, MediaFactLike } from "./host-runtime.js";
 
 /** What the agent's turn gets: files for OpenClaw's inbound media, and a line about each file for the banner. */
@@ -16,19 +15,6 @@ export interface AgentAttachments {
   readonly media: MediaFactLike[];
   /** fileId → what the banner says about that file. */
   readonly notes: ReadonlyMap<string, string>;
-}
-
-/** Saves one local file into OpenClaw's media store; answers where it was stored. */
-export async function saveToHostMedia(host: HostMedia, file: { path: string; filename: string; mimeType: string }): Promise<MediaFactLike> {
-  const response = new Response(await readFile(file.path), { headers: { "content-type": file.mimeType } });
-  const saved = await host.saveResponseMedia(response, {
-    subdir: "inbound",
-    maxBytes: MAX_ATTACHMENT_BYTES,
-    originalFilename: file.filename,
-    filePathHint: file.filename,
-    fallbackContentType: file.mimeType,
-  });
-  return { path: saved.path, contentType: saved.contentType ?? file.mimeType, fileName: file.filename };
 }
 
 export async function attachmentsForAgent(fetched: readonly FetchedAttachment[], host: HostMedia | undefined, logger: Logger): Promise<AgentAttachments> {

@@ -1,13 +1,16 @@
 /**
  * The plugin's ChatForwarder: texts for the human go to an explicit `forwardTo`, else the newest external Telegram/
  * Discord chat among the sessions of the routed agent, else of the default agent; they are sent through OpenClaw's
- * own outbound path (`sendDurableMessageBatch`), so the chat plugin's token, API root and formatting apply.
+ * own outbound path (`sendDurableMessageBatch`), so the chat plugin's token, API root and formatting apply. Files of a
+ * 🦞 copy are saved into OpenClaw's media store and follow the text as media payloads (the chat plugin uploads them);
+ * a file the host refuses stays named in the text only.
  */
 
 import { pickActiveChat, type ChatTarget } from "../chat/index.js";
 import type { ChatForwarder, HumanNotice } from "../daemon/index.js";
-import { ClawTellError, type Logger } from "../infra/index.js";
-import type { ChatBatchSender, SessionRowLike } from "./host-runtime.js";
+import { ClawTellError, describeError, type Logger } from "../infra/index.js";
+import { saveToHostMedia } from "./host-media.js";
+import type { ChatBatchSender, ChatPayload, HostMedia, SessionRowLike } from "./host-runtime.js";
 
 export interface PluginChatForwarderDeps<TCfg> {
   readonly cfg: () => TCfg;
@@ -16,6 +19,8 @@ export interface PluginChatForwarderDeps<TCfg> {
   /** The agent OpenClaw treats as default (`resolveDefaultAgentId(cfg)`). */
   readonly defaultAgentId: () => string;
   readonly sendBatch: ChatBatchSender<TCfg>;
+  /** OpenClaw's media store; without it, files are named in the text only. */
+  readonly media?: HostMedia;
   readonly logger: Logger;
 }
 
@@ -38,6 +43,20 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
     return activeChatOf(routed) ?? (routed === fallbackAgent ? undefined : activeChatOf(fallbackAgent));
   };
 
+  /** The text, then one media payload per file the media store took. */
+  const payloadsOf = async (notice: HumanNotice): Promise<ChatPayload[]> => {
+    const payloads: ChatPayload[] = [{ text: notice.text }];
+    if (deps.media === undefined) return payloads;
+    for (const file of notice.files ?? []) {
+      try {
+        payloads.push({ mediaUrl: (await saveToHostMedia(deps.media, file)).path });
+      } catch (err) {
+        log.warn({ filename: file.filename, reason: describeError(err).message }, "a file of the copy was refused by OpenClaw's media store; the text names it");
+      }
+    }
+    return payloads;
+  };
+
   return {
     resolveTarget,
     async send(notice) {
@@ -49,7 +68,8 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
           { retryable: false },
         );
       }
-      let result: { readonly status: string };
+      const payloads = await payloadsOf(notice);
+      let result: { readonly status: string; readonly error?: unknown };
       try {
         result = await deps.sendBatch({
           cfg: deps.cfg(),
@@ -57,14 +77,23 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
           to: target.to,
           ...(target.accountId === undefined ? {} : { accountId: target.accountId }),
           ...(target.threadId === undefined ? {} : { threadId: target.threadId }),
-          payloads: [{ text: notice.text }],
+          payloads,
         });
       } catch (err) {
         throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       if (result.status === "sent") return;
+      if (result.status === "partial_failed") {
+        // The text (at least) reached the chat; sending the batch again would repeat it.
+        log.warn({ channel: target.channel, reason: result.error === undefined ? undefined : describeError(result.error).message }, "part of a notice (a file) did not reach the chat; the rest did");
+        return;
+      }
       // "suppressed" means a hook or policy of OpenClaw chose not to send: trying again would not change that.
-      throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send ${result.status}`, { retryable: result.status !== "suppressed" });
+      const why = result.error === undefined ? "" : `: ${describeError(result.error).message}`;
+      throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send ${result.status}${why}`, {
+        retryable: result.status !== "suppressed",
+        ...(result.error === undefined ? {} : { cause: result.error }),
+      });
     },
   };
 }

@@ -123,5 +123,8 @@ export type ChatBatchSender<TCfg> = (params: {
   to: string;
   accountId?: string;
   threadId?: string;
-  payloads: Array<{ text: string }>;
-}) => Promise<{ readonly status: string }>;
+  payloads: ChatPayload[];
+}) => Promise<{ readonly status: string; readonly error?: unknown }>;
+
+/** One outbound payload: a text, or a local media file (a path in OpenClaw's media store) the chat plugin uploads. */
+export type ChatPayload = { readonly text: string } | { readonly mediaUrl: string };

@@ -1,7 +1,8 @@
 // The real OpenClaw gateway as a child process, isolated in a temp folder: its own OPENCLAW_STATE_DIR,
 // OPENCLAW_CONFIG_PATH, HOME and TMPDIR; our plugin packed once with `npm pack` and installed from the tarball.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -197,4 +198,19 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
       await rm(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether a native build of OpenClaw's file helper (`@openclaw/fs-safe-<platform>`, an optional dependency) is installed. */
+export function openClawNativeHelperInstalled(): boolean {
+  const fromHelper = createRequire(createRequire(import.meta.url).resolve("@openclaw/fs-safe"));
+  const manifest = JSON.parse(readFileSync(fromHelper.resolve("@openclaw/fs-safe/package.json"), "utf8")) as { optionalDependencies?: Record<string, string> };
+  return Object.keys(manifest.optionalDependencies ?? {}).some((name) => {
+    if (!name.startsWith("@openclaw/fs-safe-")) return false;
+    try {
+      fromHelper.resolve(`${name}/package.json`);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

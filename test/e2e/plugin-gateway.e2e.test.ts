@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.js";
 import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { startFakeTelegramBot, type FakeTelegramBot } from "./fake-telegram-bot.js";
-import { createOpenClawHarness, freePort, packPlugin, type Gateway, type OpenClawHarness } from "./harness.js";
+import { createOpenClawHarness, freePort, openClawNativeHelperInstalled, packPlugin, type Gateway, type OpenClawHarness } from "./harness.js";
 
 const BOT_TOKEN = "123456:FAKE-TOKEN";
 const HUMAN_CHAT = 4242;
@@ -119,7 +119,7 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     expect(String(reply["body"])).toContain("FAKE-LLM-REPLY");
   }, 200_000);
 
-  it("hands an attachment to OpenClaw as inbound media, which puts it into the agent's workspace", async () => {
+  it("hands an attachment to the agent as OpenClaw inbound media, which OpenClaw stages into its workspace", async () => {
     const report = Buffer.from("quarterly numbers: 1, 2, 3\n");
     const sent = await api(server, "POST", "/api/messages/send", {
       key: bob.apiKey,
@@ -135,7 +135,23 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     expect(path.startsWith(harness.scratch)).toBe(true);
     expect(path).not.toContain(`${sep}attachments${sep}`);
     expect((await readFile(path)).equals(report)).toBe(true);
+
+    // The human's 🦞 copy names the file.
+    const copy = await waitUntil(() => telegram.sent.find((m) => m.text.includes("the report is attached")), 60_000, "the 🦞 copy");
+    expect(copy.chatId).toBe(String(HUMAN_CHAT));
+    expect(copy.text).toContain("📎 report.txt (text/plain)");
   }, 200_000);
+
+  // OpenClaw moves outbound media with its native file helper, which npm leaves out where the machine's Node is older
+  // than the helper's engines (npm then installs for that Node, though our scripts run on Node 24).
+  it.skipIf(!openClawNativeHelperInstalled())("uploads the attachment after the 🦞 copy into the human's chat, once", async () => {
+    const report = Buffer.from("quarterly numbers: 1, 2, 3\n");
+    const upload = await waitUntil(() => telegram.uploads.find((u) => u.bytes.equals(report)), 60_000, "the file in the human's chat");
+    expect(upload.chatId).toBe(String(HUMAN_CHAT));
+    expect(upload.filename).toContain("report");
+    expect(telegram.uploads.filter((u) => u.bytes.equals(report))).toHaveLength(1);
+    expect(telegram.sent.filter((m) => m.text.includes("the report is attached"))).toHaveLength(1);
+  }, 120_000);
 
   it("puts the 🦞 copy into the human's Telegram chat exactly once, followed by the 📤 notice", async () => {
     const copies = (): typeof telegram.sent => telegram.sent.filter((m) => m.text.includes("ClawTell Delivery") && m.text.includes("what is the e2e answer?"));

@@ -48,10 +48,14 @@ describe("running one ClawTell account for OpenClaw", () => {
     await waitFor(() => statuses.some((s) => s.connected === true), 10_000);
 
     const sent = await api(server, "POST", "/api/messages/send", { key: keys.bob, body: { to: "alice", body: "hello from bob" } });
-    await waitFor(() => double.chatSends.some((c) => c.payloads[0]?.text.includes("📤")), 10_000);
+    const textOf = (c: (typeof double.chatSends)[number]): string => {
+      const first = c.payloads[0];
+      return first !== undefined && "text" in first ? first.text : "";
+    };
+    await waitFor(() => double.chatSends.some((c) => textOf(c).includes("📤")), 10_000);
 
     expect(double.dispatched.map((d) => d.route.sessionKey)).toEqual(["agent:main:clawtell:default:direct:bob"]);
-    const texts = double.chatSends.map((c) => c.payloads[0]?.text ?? "");
+    const texts = double.chatSends.map(textOf);
     expect(texts).toHaveLength(2);
     expect(texts[0]).toContain("🦞🦞 ClawTell Delivery 🦞🦞");
     expect(texts[0]).toContain("hello from bob");

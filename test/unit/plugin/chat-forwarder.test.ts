@@ -1,17 +1,21 @@
-// The plugin's chat forwarder: which chat a notice goes to (forwardTo, routed agent, default agent) and how OpenClaw's
-// send outcome becomes a retryable or final error.
+// The plugin's chat forwarder: which chat a notice goes to (forwardTo, routed agent, default agent), the files that
+// follow the text, and how OpenClaw's send outcome becomes a retryable or final error.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { HumanNotice } from "../../../src/daemon/index.js";
 import { ClawTellError, createSilentLogger } from "../../../src/infra/index.js";
-import { createPluginChatForwarder } from "../../../src/plugin/index.js";
-import { CFG, chatRow, createRuntimeDouble, type RuntimeDouble } from "./runtime-double.js";
+import { createPluginChatForwarder, type HostMedia } from "../../../src/plugin/index.js";
+import { CFG, chatRow, createMediaStoreDouble, createRuntimeDouble, type RuntimeDouble } from "./runtime-double.js";
 
 const notice = (overrides: Partial<HumanNotice> = {}): HumanNotice => ({ kind: "delivery", text: "🦞 hello", accountId: "default", agentId: "helper", ...overrides });
 
 describe("plugin chat forwarder", () => {
   let double: RuntimeDouble;
-  const forwarder = () =>
+  const forwarder = (extra: { media?: HostMedia } = {}) =>
     createPluginChatForwarder({
+      ...extra,
       cfg: () => CFG,
       listSessionEntries: (agentId) => {
         const rows = double.sessions[agentId];
@@ -35,6 +39,30 @@ describe("plugin chat forwarder", () => {
     ];
     await forwarder().send(notice());
     expect(double.chatSends).toEqual([{ cfg: CFG, channel: "discord", to: "channel:999", accountId: "work", payloads: [{ text: "🦞 hello" }] }]);
+  });
+
+  it("follows the text with one media payload per file, saved into OpenClaw's media store; a refused file stays in the text only", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "clawtell-forward-files-"));
+    try {
+      await writeFile(join(dir, "plan.txt"), "the plan\n");
+      await writeFile(join(dir, "tool.bin"), Buffer.from([0, 1, 2]));
+      const store = createMediaStoreDouble(join(dir, "host-media"), new Set(["application/octet-stream"]));
+      const files = [
+        { path: join(dir, "plan.txt"), filename: "plan.txt", mimeType: "text/plain" },
+        { path: join(dir, "tool.bin"), filename: "tool.bin", mimeType: "application/octet-stream" },
+      ];
+      double.sessions["helper"] = [chatRow("agent:helper:main", "telegram", "telegram:111", 1_000)];
+      await forwarder({ media: store }).send(notice({ files }));
+      expect(store.saved).toHaveLength(1);
+      expect(double.chatSends[0]?.payloads).toEqual([{ text: "🦞 hello" }, { mediaUrl: store.saved[0] }]);
+      expect(await readFile(store.saved[0] ?? "", "utf8")).toBe("the plan\n");
+
+      // Without a media store, the text goes alone.
+      await forwarder().send(notice({ files }));
+      expect(double.chatSends[1]?.payloads).toEqual([{ text: "🦞 hello" }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("falls back to the default agent's chat when the routed agent has none", async () => {
@@ -63,5 +91,16 @@ describe("plugin chat forwarder", () => {
     await expect(forwarder().send(notice({ agentId: "main" }))).rejects.toMatchObject({ code: "CT_SINK_FAILED", retryable: true });
     double.chatStatus = "suppressed";
     await expect(forwarder().send(notice({ agentId: "main" }))).rejects.toMatchObject({ retryable: false });
+  });
+
+  it("names OpenClaw's reason for a failed send, and takes a partly sent notice (a file failed after the text) as sent", async () => {
+    double.sessions["main"] = [chatRow("agent:main:main", "telegram", "telegram:4242", 1_000)];
+    double.chatStatus = "failed";
+    double.chatError = new Error("chat not found");
+    await expect(forwarder().send(notice({ agentId: "main" }))).rejects.toMatchObject({ message: "telegram send failed: chat not found" });
+    // Sending it again would repeat the text the chat already shows.
+    double.chatStatus = "partial_failed";
+    double.chatError = new Error("file too big");
+    await expect(forwarder().send(notice({ agentId: "main" }))).resolves.toBeUndefined();
   });
 });

@@ -24,6 +24,8 @@ export interface RuntimeDouble {
   /** Set: OpenClaw queues the message behind a turn already running (no finals come back to the sink). */
   deferred?: "followup" | "steer";
   chatStatus: string;
+  /** The `error` OpenClaw reports with a failed send. */
+  chatError?: Error;
 }
 
 export const CFG = { tag: "openclaw-config" };
@@ -39,7 +41,7 @@ export function createRuntimeDouble(): RuntimeDouble {
     chatStatus: "sent",
     sendBatch: async (params) => {
       double.chatSends.push(params);
-      return { status: double.chatStatus };
+      return { status: double.chatStatus, ...(double.chatError === undefined ? {} : { error: double.chatError }) };
     },
     runtime: {
       routing: {

@@ -1,0 +1,22 @@
+/**
+ * OpenClaw's media store, as the adapter uses it: a file we downloaded is saved there, where OpenClaw's own paths
+ * accept it (inbound media staged into an agent's workspace, outbound media sent to a chat).
+ */
+
+import { readFile } from "node:fs/promises";
+import type { LocalFile } from "../daemon/index.js";
+import { MAX_ATTACHMENT_BYTES } from "../protocol/index.js";
+import type { HostMedia, MediaFactLike } from "./host-runtime.js";
+
+/** Saves one local file into OpenClaw's media store; answers where it was stored. */
+export async function saveToHostMedia(host: HostMedia, file: LocalFile): Promise<MediaFactLike> {
+  const response = new Response(await readFile(file.path), { headers: { "content-type": file.mimeType } });
+  const saved = await host.saveResponseMedia(response, {
+    subdir: "inbound",
+    maxBytes: MAX_ATTACHMENT_BYTES,
+    originalFilename: file.filename,
+    filePathHint: file.filename,
+    fallbackContentType: file.mimeType,
+  });
+  return { path: saved.path, contentType: saved.contentType ?? file.mimeType, fileName: file.filename };
+}
