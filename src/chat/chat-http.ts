@@ -1,10 +1,10 @@
 /**
- * The HTTP plumbing shared by the Telegram and Discord senders: one JSON POST over undici (injectable dispatcher,
+ * The HTTP plumbing shared by the Telegram and Discord senders: one POST over undici, JSON or multipart (injectable dispatcher,
  * per-request timeout, caller abort) and the answer policy — a 429 is waited out (bounded in count and length),
  * everything else becomes a ClawTellError whose code says whether trying again may help.
  */
 
-import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { errors as undiciErrors, FormData, request, type Dispatcher } from "undici";
 import { ClawTellError, type Clock, type ErrorCode, type Logger } from "../infra/index.js";
 
 /** The options every chat sender takes besides its credentials and API root. */
@@ -43,13 +43,15 @@ export interface ChatAnswerReader {
 const redact = (text: string, secrets: readonly string[] = []): string =>
   secrets.reduce((out, secret) => (secret === "" ? out : out.split(secret).join("[redacted]")), text);
 
-async function postJson(url: string, headers: Record<string, string>, body: unknown, deps: ChatHttpDeps, signal?: AbortSignal): Promise<ChatHttpAnswer> {
+/** POSTs a JSON body, or a `FormData` as multipart/form-data (file uploads). */
+async function post(url: string, headers: Record<string, string>, body: unknown, deps: ChatHttpDeps, signal?: AbortSignal): Promise<ChatHttpAnswer> {
   const timeout = AbortSignal.timeout(deps.timeoutMs ?? 15_000);
+  const multipart = body instanceof FormData;
   try {
     const response = await request(url, {
       method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
+      headers: multipart ? headers : { "content-type": "application/json", ...headers },
+      body: multipart ? body : JSON.stringify(body),
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),
     });
@@ -81,7 +83,7 @@ function failureCode(status: number): ErrorCode {
 }
 
 /**
- * POSTs `body` and returns the 2xx answer. A 429 is slept out (`retryAfterMs`, else 1 s) up to `maxRateLimitWaits`
+ * POSTs `body` (JSON, or a `FormData`) and returns the 2xx answer. A 429 is slept out (`retryAfterMs`, else 1 s) up to `maxRateLimitWaits`
  * times when the wait is at most `maxRetryAfterMs`; then `CT_RATE_LIMITED` (retryable, with `retryAfterMs`).
  * 5xx → `CT_API_SERVER_ERROR` (retryable); 401/403 → `CT_AUTH_FAILED`/`CT_FORBIDDEN`; other 4xx → `CT_API_REJECTED`.
  */
@@ -94,7 +96,7 @@ export async function postWithRateLimit(
   const maxWaits = deps.maxRateLimitWaits ?? 3;
   const maxWaitMs = deps.maxRetryAfterMs ?? 60_000;
   for (let waits = 0; ; waits++) {
-    const answer = await postJson(target.url, target.headers ?? {}, target.body, deps, signal);
+    const answer = await post(target.url, target.headers ?? {}, target.body, deps, signal);
     if (answer.status >= 200 && answer.status < 300) return answer;
     const description = redact(reader.describe(answer), deps.secrets);
     const retryAfterMs = answer.status === 429 ? (reader.retryAfterMs(answer) ?? 1000) : undefined;

@@ -1,5 +1,7 @@
-/** What every standalone chat sender offers, and the limits of each service (in UTF-16 code units). */
+/** What every standalone chat sender offers (texts and file uploads), and the limits of each service (in UTF-16 code units). */
 
+import { readFile } from "node:fs/promises";
+import type { LocalFile } from "../daemon/contracts.js";
 import type { ChatChannel } from "./chat-target.js";
 
 /** Telegram Bot API `sendMessage` text limit. */
@@ -26,4 +28,11 @@ export interface ChatSender {
   readonly channel: ChatChannel;
   /** `to` as OpenClaw records it (`telegram:4242`, `-100123:topic:7`, `channel:99`, `user:42`) or a bare id. */
   sendText(to: string, text: string, options?: ChatSendOptions): Promise<ChatSendReceipt>;
+  /** Uploads one file to the chat, as a document with its own name. */
+  sendFile(to: string, file: LocalFile, options?: ChatSendOptions): Promise<ChatSendReceipt>;
+}
+
+/** A local file as an upload part: its bytes with its type and name. */
+export async function uploadPart(file: LocalFile): Promise<{ blob: Blob; filename: string }> {
+  return { blob: new Blob([await readFile(file.path)], { type: file.mimeType }), filename: file.filename };
 }

@@ -1,12 +1,13 @@
 /**
- * Standalone sender for Discord (REST v10 `POST /channels/{id}/messages`, bot token). `user:<id>` targets are
+ * Standalone sender for Discord (REST v10 `POST /channels/{id}/messages`, bot token; files as multipart uploads). `user:<id>` targets are
  * direct messages: the DM channel is opened once (`POST /users/@me/channels`) and remembered. Mentions in forwarded
  * texts are disabled (`allowed_mentions`), so a stranger's `@everyone` never pings a server.
  */
 
 import { ClawTellError, createSilentLogger } from "../infra/index.js";
+import { FormData } from "undici";
 import { postWithRateLimit, type ChatAnswerReader, type ChatHttpDeps, type ChatSenderBaseOptions } from "./chat-http.js";
-import { DISCORD_MAX_CHARS, type ChatSender } from "./chat-sender.js";
+import { DISCORD_MAX_CHARS, uploadPart, type ChatSender } from "./chat-sender.js";
 import { parseDiscordTarget } from "./chat-target.js";
 import { splitText } from "./split-text.js";
 
@@ -69,6 +70,16 @@ export function createDiscordSender(options: DiscordSenderOptions): ChatSender {
       }
       logger.debug({ parts: messageIds.length }, "sent to Discord");
       return { messageIds };
+    },
+    async sendFile(to, file, { threadId, signal } = {}) {
+      const channelId = threadId !== undefined && isSnowflake(threadId) ? threadId : await channelFor(to, signal);
+      const { blob, filename } = await uploadPart(file);
+      const form = new FormData();
+      form.append("payload_json", JSON.stringify({ allowed_mentions: { parse: [] }, attachments: [{ id: 0, filename }] }));
+      form.append("files[0]", blob, filename);
+      const answer = await postWithRateLimit({ url: `${root}/channels/${channelId}/messages`, headers, body: form }, discordAnswers, deps, signal);
+      logger.debug({ filename }, "file sent to Discord");
+      return { messageIds: [String(answer.json["id"] ?? "")] };
     },
   };
 }

@@ -47,11 +47,20 @@ export function createStandaloneChatForwarder(deps: StandaloneChatForwarderDeps)
         const key = CHAT_SENDER_CONFIG_KEY[target.channel];
         throw new ClawTellError("CT_ROUTE_UNKNOWN", `cannot forward to ${target.channel} for agent "${agentId}": ${key} is not set`, { retryable: false, field: key });
       }
-      const receipt = await sender.sendText(target.to, notice.text, {
-        ...(target.threadId === undefined ? {} : { threadId: target.threadId }),
-        ...(signal === undefined ? {} : { signal }),
-      });
-      logger.info({ kind: notice.kind, agentId, channel: target.channel, parts: receipt.messageIds.length }, "forwarded to the human's chat");
+      const options = { ...(target.threadId === undefined ? {} : { threadId: target.threadId }), ...(signal === undefined ? {} : { signal }) };
+      const receipt = await sender.sendText(target.to, notice.text, options);
+      // Files follow the text. One that fails is logged and left out: the text, already in the chat, names it, and
+      // sending the notice again would repeat that text.
+      let files = 0;
+      for (const file of notice.files ?? []) {
+        try {
+          await sender.sendFile(target.to, file, options);
+          files++;
+        } catch (err) {
+          logger.warn({ err, filename: file.filename, channel: target.channel }, "a file of the notice could not be sent; its text names it");
+        }
+      }
+      logger.info({ kind: notice.kind, agentId, channel: target.channel, parts: receipt.messageIds.length, files }, "forwarded to the human's chat");
     },
   };
 }

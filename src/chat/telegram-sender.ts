@@ -1,12 +1,14 @@
 /**
- * Standalone sender for Telegram (Bot API `sendMessage`), used when no OpenClaw runtime is around to deliver.
+ * Standalone sender for Telegram (Bot API `sendMessage`, `sendDocument` for files), used when no OpenClaw runtime is
+ * around to deliver.
  * Texts go as plain text (no `parse_mode`): the templates' `*` then never cause 400 "can't parse entities", the
  * human sees the sender's text unaltered (legacy Markdown would eat `_` in names), and part sizes are exact.
  */
 
 import { ClawTellError, createSilentLogger } from "../infra/index.js";
+import { FormData } from "undici";
 import { postWithRateLimit, type ChatAnswerReader, type ChatSenderBaseOptions } from "./chat-http.js";
-import { TELEGRAM_MAX_CHARS, type ChatSender } from "./chat-sender.js";
+import { TELEGRAM_MAX_CHARS, uploadPart, type ChatSender } from "./chat-sender.js";
 import { parseTelegramTarget } from "./chat-target.js";
 import { splitText } from "./split-text.js";
 
@@ -26,7 +28,7 @@ const telegramAnswers: ChatAnswerReader = {
   },
   describe: (answer) => {
     const description = answer.json["description"];
-    return `Telegram sendMessage failed (HTTP ${answer.status}): ${typeof description === "string" ? description : "no description"}`;
+    return `Telegram request failed (HTTP ${answer.status}): ${typeof description === "string" ? description : "no description"}`;
   },
 };
 
@@ -34,18 +36,30 @@ const telegramAnswers: ChatAnswerReader = {
 export function createTelegramSender(options: TelegramSenderOptions): ChatSender {
   if (options.botToken.trim() === "") throw new ClawTellError("CT_CONFIG_INVALID", "Telegram bot token is empty", { field: "channels.telegram.botToken" });
   const root = (options.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
-  const url = `${root}/bot${options.botToken}/sendMessage`;
+  const methodUrl = (method: string): string => `${root}/bot${options.botToken}/${method}`;
   const logger = (options.logger ?? createSilentLogger()).child({ component: "chat.telegram" });
   const deps = { ...options, logger, secrets: [options.botToken] };
+
+  /** The chat and forum topic a `to` (and an optional thread) names. */
+  const destination = (to: string, threadId: string | undefined): { target: ReturnType<typeof parseTelegramTarget>; topic: number | undefined } => {
+    const target = parseTelegramTarget(to);
+    if (target.chatId === "") throw new ClawTellError("CT_BAD_REQUEST", `not a Telegram chat: "${to}"`, { retryable: false });
+    const thread = threadId ?? target.threadId;
+    const topic = thread !== undefined && /^\d+$/.test(thread) ? Number(thread) : undefined;
+    if (thread !== undefined && topic === undefined) logger.warn({ threadId: thread }, "Telegram thread id is not a number; sending to the chat itself");
+    return { target, topic };
+  };
+  const messageIdOf = (json: Record<string, unknown>): string => {
+    const result = json["result"];
+    return String((typeof result === "object" && result !== null ? (result as Record<string, unknown>)["message_id"] : undefined) ?? "");
+  };
+
   return {
     channel: "telegram",
     async sendText(to, text, { threadId, signal } = {}) {
-      const target = parseTelegramTarget(to);
-      if (target.chatId === "") throw new ClawTellError("CT_BAD_REQUEST", `not a Telegram chat: "${to}"`, { retryable: false });
       if (text.trim() === "") throw new ClawTellError("CT_BAD_REQUEST", "refusing to send an empty text to Telegram");
-      const thread = threadId ?? target.threadId;
-      const topic = thread !== undefined && /^\d+$/.test(thread) ? Number(thread) : undefined;
-      if (thread !== undefined && topic === undefined) logger.warn({ threadId: thread }, "Telegram thread id is not a number; sending to the chat itself");
+      const { target, topic } = destination(to, threadId);
+      const url = methodUrl("sendMessage");
       const messageIds: string[] = [];
       for (const part of splitText(text, TELEGRAM_MAX_CHARS)) {
         const body = {
@@ -55,12 +69,21 @@ export function createTelegramSender(options: TelegramSenderOptions): ChatSender
           ...(topic === undefined ? {} : { message_thread_id: topic }),
         };
         const answer = await postWithRateLimit({ url, body }, telegramAnswers, deps, signal);
-        const result = answer.json["result"];
-        const id = typeof result === "object" && result !== null ? (result as Record<string, unknown>)["message_id"] : undefined;
-        messageIds.push(String(id ?? ""));
+        messageIds.push(messageIdOf(answer.json));
       }
       logger.debug({ parts: messageIds.length }, "sent to Telegram");
       return { messageIds };
+    },
+    async sendFile(to, file, { threadId, signal } = {}) {
+      const { target, topic } = destination(to, threadId);
+      const { blob, filename } = await uploadPart(file);
+      const form = new FormData();
+      form.append("chat_id", target.chatId);
+      if (topic !== undefined) form.append("message_thread_id", String(topic));
+      form.append("document", blob, filename);
+      const answer = await postWithRateLimit({ url: methodUrl("sendDocument"), body: form }, telegramAnswers, deps, signal);
+      logger.debug({ filename }, "file sent to Telegram");
+      return { messageIds: [messageIdOf(answer.json)] };
     },
   };
 }

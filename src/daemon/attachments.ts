@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { ClawTellClient } from "../client/index.js";
 import { ensureDir, entriesChangedBefore, isClawTellError, writeFileDurable } from "../infra/index.js";
 import { MAX_ATTACHMENT_BYTES, type AttachmentRef, type Message } from "../protocol/index.js";
+import type { LocalFile } from "./contracts.js";
 
 /** How long downloaded attachments are kept. */
 export const ATTACHMENT_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
@@ -19,13 +20,6 @@ const FINAL_CODES = new Set(["CT_NOT_FOUND", "CT_FORBIDDEN", "CT_API_REJECTED", 
 
 /** One attachment after the download: where it lies, or why it is missing. */
 export type FetchedAttachment = { readonly attachment: AttachmentRef } & ({ readonly path: string } | { readonly problem: string });
-
-/** A file that was downloaded, as chats and sinks need it. */
-export interface LocalFile {
-  readonly path: string;
-  readonly filename: string;
-  readonly mimeType: string;
-}
 
 /** Downloads a message's attachments (see above); resolves with one entry per attachment, in order. */
 export type AttachmentFetcher = (message: Message, signal?: AbortSignal) => Promise<readonly FetchedAttachment[]>;

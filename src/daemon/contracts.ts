@@ -5,7 +5,7 @@
 
 import type { ForwardTarget, ResolvedTarget } from "../config/index.js";
 import type { Message } from "../protocol/index.js";
-import type { FetchedAttachment, LocalFile } from "./attachments.js";
+import type { FetchedAttachment } from "./attachments.js";
 
 /** Where a routed message is delivered: an OpenClaw agent, a webhook or a command (from the routing config). */
 export type RouteTarget = ResolvedTarget;
@@ -46,6 +46,13 @@ export interface DeliveryRequest {
  */
 export interface Sink {
   deliver(request: DeliveryRequest): Promise<void>;
+}
+
+/** A file the daemon downloaded, as chats and sinks need it. */
+export interface LocalFile {
+  readonly path: string;
+  readonly filename: string;
+  readonly mimeType: string;
 }
 
 /** A text for the human, e.g. the 🦞 banner, a 📤 notice or a dead-letter alert. */

@@ -19,6 +19,8 @@ export interface DiscordSentMessage {
   readonly id: string;
   readonly channelId: string;
   readonly content: string;
+  /** Uploaded files (multipart `files[n]`), in order. */
+  readonly files: ReadonlyArray<{ readonly filename: string; readonly bytes: Buffer }>;
 }
 
 export interface DiscordFailure {
@@ -61,6 +63,9 @@ function answer(res: ServerResponse, status: number, body: unknown, headers: Rec
   return status;
 }
 
+/** Where readBody puts a multipart request's files (not a JSON field a client could send). */
+const UPLOADS = "\u0000files";
+
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -68,11 +73,16 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   if (body.length === 0) return {};
   const type = req.headers["content-type"] ?? "";
   if (type.includes("application/json")) return JSON.parse(body.toString("utf8")) as Record<string, unknown>;
-  // multipart/form-data with `payload_json` (messages with files).
+  // multipart/form-data with `payload_json` and the files as `files[n]` (messages with files).
   const form = await new Request("http://fake/", { method: "POST", headers: { "content-type": type }, body }).formData();
   const payload = form.get("payload_json");
-  return typeof payload === "string" ? (JSON.parse(payload) as Record<string, unknown>) : {};
+  const files: Array<{ filename: string; bytes: Buffer }> = [];
+  for (const [key, value] of form) {
+    if (/^files\[\d+\]$/.test(key) && typeof value !== "string") files.push({ filename: value.name, bytes: Buffer.from(await value.arrayBuffer()) });
+  }
+  return { ...(typeof payload === "string" ? (JSON.parse(payload) as Record<string, unknown>) : {}), [UPLOADS]: files };
 }
+
 
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const tokens = options.tokens ?? ["discord-test-token"];
@@ -92,7 +102,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
   const createMessage = (channelId: string, body: Record<string, unknown>, res: ServerResponse): number => {
     const content = typeof body["content"] === "string" ? body["content"] : "";
-    if (content === "" && body["embeds"] === undefined) return answer(res, 400, { message: "Cannot send an empty message", code: 50006 });
+    const files = (body[UPLOADS] ?? []) as DiscordSentMessage["files"];
+    if (content === "" && body["embeds"] === undefined && files.length === 0) return answer(res, 400, { message: "Cannot send an empty message", code: 50006 });
     if (content.length > 2000) {
       return answer(res, 400, {
         message: "Invalid Form Body",
@@ -100,7 +111,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         errors: { content: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 2000 or fewer in length." }] } },
       });
     }
-    const message: DiscordSentMessage = { id: snowflake(), channelId, content };
+    const message: DiscordSentMessage = { id: snowflake(), channelId, content, files };
     sent.push(message);
     const bucket = { "x-ratelimit-limit": "5", "x-ratelimit-remaining": "4", "x-ratelimit-reset-after": "1", "x-ratelimit-bucket": "fake-bucket" };
     return answer(

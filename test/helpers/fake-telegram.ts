@@ -25,6 +25,14 @@ export interface TelegramSentMessage {
   readonly threadId?: number;
 }
 
+export interface TelegramSentDocument {
+  readonly messageId: number;
+  readonly chatId: string;
+  readonly filename: string;
+  readonly bytes: Buffer;
+  readonly threadId?: number;
+}
+
 /** What the next matching calls answer instead of succeeding. */
 export interface TelegramFailure {
   /** HTTP status and `error_code`; default 429. */
@@ -53,6 +61,8 @@ export interface FakeTelegram {
   readonly calls: TelegramCall[];
   /** Messages the bot sent successfully, optionally of one chat. */
   sentMessages(chatId?: string | number): TelegramSentMessage[];
+  /** Files the bot uploaded with sendDocument, in order. */
+  readonly documents: TelegramSentDocument[];
   /** Queues an update for getUpdates; `update_id` is assigned when absent. Returns the queued update. */
   injectUpdate(update: Record<string, unknown>): Record<string, unknown>;
   /** Queues a private-chat text message from user `chatId`, as Telegram delivers it. */
@@ -93,7 +103,9 @@ async function readParams(req: IncomingMessage, url: URL): Promise<Record<string
   if (body.length === 0) return params;
   if (type.includes("application/json")) return { ...params, ...(JSON.parse(body.toString("utf8")) as Record<string, unknown>) };
   const form = await new Request("http://fake/", { method: "POST", headers: { "content-type": type }, body }).formData();
-  for (const [key, value] of form) params[key] = typeof value === "string" ? value : { filename: value.name, size: value.size };
+  for (const [key, value] of form) {
+    params[key] = typeof value === "string" ? value : { filename: value.name, size: value.size, bytes: Buffer.from(await value.arrayBuffer()) };
+  }
   return params;
 }
 
@@ -110,6 +122,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const tokens = options.tokens ?? ["123456:TEST-TOKEN"];
   const calls: TelegramCall[] = [];
   const sent: TelegramSentMessage[] = [];
+  const documents: TelegramSentDocument[] = [];
   const updates: Array<Record<string, unknown> & { update_id: number }> = [];
   const failures: TelegramFailure[] = [];
   const events = new EventEmitter();
@@ -145,6 +158,27 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       req.socket.on("close", done);
     });
     return pendingUpdates(offset, limit);
+  };
+
+  /** `sendDocument` with the file as a multipart part: recorded in `documents`, answered with a document message. */
+  const sendDocument = (params: Record<string, unknown>, res: ServerResponse): number => {
+    const chatId = params["chat_id"] === undefined ? "" : String(params["chat_id"]);
+    const file = params["document"];
+    if (chatId === "") return fail(res, 400, "Bad Request: chat_id is empty");
+    if (typeof file !== "object" || file === null) return fail(res, 400, "Bad Request: there is no document in the request");
+    const { filename, bytes } = file as { filename: string; bytes: Buffer };
+    const thread = params["message_thread_id"];
+    const document: TelegramSentDocument = { messageId: nextMessageId++, chatId, filename, bytes, ...(thread === undefined ? {} : { threadId: Number(thread) }) };
+    documents.push(document);
+    return answer(res, 200, {
+      ok: true,
+      result: {
+        message_id: document.messageId,
+        date: Math.floor(Date.now() / 1000),
+        chat: chatOf(chatId),
+        document: { file_id: `doc-${document.messageId}`, file_unique_id: `u-${document.messageId}`, file_name: filename, file_size: bytes.length },
+      },
+    });
   };
 
   const sendMessage = (params: Record<string, unknown>, res: ServerResponse): number => {
@@ -217,6 +251,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
         return answer(res, 200, { ok: true, result: await getUpdates(params, req) });
       case "sendMessage":
         return sendMessage(params, res);
+      case "sendDocument":
+        return sendDocument(params, res);
       case "getWebhookInfo":
         return answer(res, 200, { ok: true, result: { url: "", has_custom_certificate: false, pending_update_count: updates.length } });
       default:
@@ -246,6 +282,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     token: tokens[0] ?? "",
     calls,
     sentMessages: (chatId) => (chatId === undefined ? [...sent] : sent.filter((m) => m.chatId === String(chatId))),
+    documents,
     injectUpdate,
     sendUserText: (chatId, text, from = {}) => {
       const user = { id: chatId, is_bot: false, first_name: from.firstName ?? "Human", ...(from.username === undefined ? {} : { username: from.username }), language_code: "en" };

@@ -1,4 +1,7 @@
 // The standalone forwarder end to end: resolver → sender → fake Telegram / Discord on loopback.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createChatResolver,
@@ -68,6 +71,56 @@ describe("standalone chat forwarder", () => {
     await expect(noTelegram.send(notice())).rejects.toThrow("channels.telegram.botToken is not set");
     expect(tg.calls).toEqual([]);
     expect(dc.calls).toEqual([]);
+  });
+
+  it("uploads the notice's files after its text, to Telegram (sendDocument) and Discord (multipart), with their bytes and names", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "clawtell-forward-files-"));
+    try {
+      const report = Buffer.from("numbers: 7, 8, 9\n");
+      const photo = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]);
+      await writeFile(join(dir, "a"), report);
+      await writeFile(join(dir, "b"), photo);
+      const files = [
+        { path: join(dir, "a"), filename: "report.txt", mimeType: "text/plain" },
+        { path: join(dir, "b"), filename: "photo.png", mimeType: "image/png" },
+      ];
+      const forwarder = createStandaloneChatForwarder({ resolver: activeChats, telegram: telegram(), discord: discord() });
+      await forwarder.send(notice({ agentId: "forum", files }));
+      expect(tg.sentMessages().map((m) => m.text)).toEqual(["🦞 hello"]);
+      expect(tg.documents.map((d) => [d.chatId, d.threadId, d.filename, d.bytes])).toEqual([
+        ["-100777", 12, "report.txt", report],
+        ["-100777", 12, "photo.png", photo],
+      ]);
+      const textAt = tg.calls.findIndex((c) => c.method === "sendMessage");
+      expect(tg.calls.findIndex((c) => c.method === "sendDocument")).toBeGreaterThan(textAt);
+
+      await forwarder.send(notice({ agentId: "ops", files: [files[0] as (typeof files)[number]] }));
+      const [text, upload] = dc.sentMessages("998877");
+      expect(text?.content).toBe("🦞 hello");
+      expect(upload?.files).toEqual([{ filename: "report.txt", bytes: report }]);
+      expect(dc.calls.at(-1)?.body["allowed_mentions"]).toEqual({ parse: [] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sends the text and the other files when one file fails, and does not send the text again", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "clawtell-forward-files-"));
+    try {
+      await writeFile(join(dir, "ok"), "fine");
+      const files = [
+        { path: join(dir, "missing"), filename: "gone.txt", mimeType: "text/plain" },
+        { path: join(dir, "ok"), filename: "ok.txt", mimeType: "text/plain" },
+      ];
+      tg.failNext(1, { method: "sendDocument", status: 400, description: "Bad Request: file is too big" });
+      const forwarder = createStandaloneChatForwarder({ resolver: activeChats, telegram: telegram() });
+      await forwarder.send(notice({ files: [files[1] as (typeof files)[number], ...files] }));
+      expect(tg.sentMessages()).toHaveLength(1);
+      // The first upload was refused, the missing file could not be read, the last one went through.
+      expect(tg.documents.map((d) => d.filename)).toEqual(["ok.txt"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("passes a sender failure through with its retry policy", async () => {
