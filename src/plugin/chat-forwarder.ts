@@ -2,8 +2,8 @@
  * The plugin's ChatForwarder: texts for the human go to an explicit `forwardTo`, else the newest external Telegram/
  * Discord chat among the sessions of the routed agent, else of the default agent; they are sent through OpenClaw's
  * own outbound path (`sendDurableMessageBatch`), so the chat plugin's token, API root and formatting apply. Files of a
- * 🦞 copy are saved into OpenClaw's media store and follow the text as media payloads (the chat plugin uploads them);
- * a file the host refuses stays named in the text only.
+ * 🦞 copy are saved into OpenClaw's media store and sent after the text, in a batch of their own (the chat plugin
+ * uploads them); a file that cannot be sent stays named in the text, which is never sent twice for it.
  */
 
 import { pickActiveChat, type ChatTarget } from "../chat/index.js";
@@ -43,9 +43,9 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
     return activeChatOf(routed) ?? (routed === fallbackAgent ? undefined : activeChatOf(fallbackAgent));
   };
 
-  /** The text, then one media payload per file the media store took. */
-  const payloadsOf = async (notice: HumanNotice): Promise<ChatPayload[]> => {
-    const payloads: ChatPayload[] = [{ text: notice.text }];
+  /** One media payload per file of the notice that OpenClaw's media store took. */
+  const mediaPayloadsOf = async (notice: HumanNotice): Promise<ChatPayload[]> => {
+    const payloads: ChatPayload[] = [];
     if (deps.media === undefined) return payloads;
     for (const file of notice.files ?? []) {
       try {
@@ -55,6 +55,35 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
       }
     }
     return payloads;
+  };
+
+  /** Sends one batch through OpenClaw; throws unless it (or, partly sent, its first part) reached the chat. */
+  const sendPayloads = async (target: ChatTarget, payloads: ChatPayload[]): Promise<void> => {
+    let result: { readonly status: string; readonly error?: unknown };
+    try {
+      result = await deps.sendBatch({
+        cfg: deps.cfg(),
+        channel: target.channel,
+        to: target.to,
+        ...(target.accountId === undefined ? {} : { accountId: target.accountId }),
+        ...(target.threadId === undefined ? {} : { threadId: target.threadId }),
+        payloads,
+      });
+    } catch (err) {
+      throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (result.status === "sent") return;
+    if (result.status === "partial_failed") {
+      // Some of it reached the chat; sending the batch again would repeat that.
+      log.warn({ channel: target.channel, reason: result.error === undefined ? undefined : describeError(result.error).message }, "part of a notice did not reach the chat; the rest did");
+      return;
+    }
+    // "suppressed" means a hook or policy of OpenClaw chose not to send: trying again would not change that.
+    const why = result.error === undefined ? "" : `: ${describeError(result.error).message}`;
+    throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send ${result.status}${why}`, {
+      retryable: result.status !== "suppressed",
+      ...(result.error === undefined ? {} : { cause: result.error }),
+    });
   };
 
   return {
@@ -68,32 +97,13 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
           { retryable: false },
         );
       }
-      const payloads = await payloadsOf(notice);
-      let result: { readonly status: string; readonly error?: unknown };
-      try {
-        result = await deps.sendBatch({
-          cfg: deps.cfg(),
-          channel: target.channel,
-          to: target.to,
-          ...(target.accountId === undefined ? {} : { accountId: target.accountId }),
-          ...(target.threadId === undefined ? {} : { threadId: target.threadId }),
-          payloads,
-        });
-      } catch (err) {
-        throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      }
-      if (result.status === "sent") return;
-      if (result.status === "partial_failed") {
-        // The text (at least) reached the chat; sending the batch again would repeat it.
-        log.warn({ channel: target.channel, reason: result.error === undefined ? undefined : describeError(result.error).message }, "part of a notice (a file) did not reach the chat; the rest did");
-        return;
-      }
-      // "suppressed" means a hook or policy of OpenClaw chose not to send: trying again would not change that.
-      const why = result.error === undefined ? "" : `: ${describeError(result.error).message}`;
-      throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send ${result.status}${why}`, {
-        retryable: result.status !== "suppressed",
-        ...(result.error === undefined ? {} : { cause: result.error }),
-      });
+      // The text first, on its own: whatever happens to the files, the human gets it, and only it is retried.
+      await sendPayloads(target, [{ text: notice.text }]);
+      const media = await mediaPayloadsOf(notice);
+      if (media.length === 0) return;
+      await sendPayloads(target, media).catch((err: unknown) =>
+        log.warn({ channel: target.channel, reason: describeError(err).message }, "the files of a copy did not reach the chat; its text names them"),
+      );
     },
   };
 }

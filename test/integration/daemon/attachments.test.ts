@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createClawTellClient } from "../../../src/client/index.js";
-import { parseMessage } from "../../../src/protocol/index.js";
+import { createClawTellClient, type ClawTellClient } from "../../../src/client/index.js";
+import { parseMessage, type Message } from "../../../src/protocol/index.js";
 import { ATTACHMENT_KEEP_MS, fetchAttachments, localFiles, sweepAttachments } from "../../../src/daemon/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
@@ -43,15 +43,20 @@ describe("attachment download", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("keeps every file inside its folder, whatever ids and names the server sends", async () => {
+  /** alice sends bob one file; answers bob's message and a client with his key. */
+  async function bobReceivesFile(filename: string, content: string): Promise<{ message: Message; client: ClawTellClient }> {
     const alice = await server.createName("alice", "a@example.com");
     const bob = await server.createName("bob", "b@example.com");
-    const data = Buffer.from("inside").toString("base64");
-    await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "f", attachments: [{ data, filename: "..", mime_type: "text/plain" }] } });
+    const data = Buffer.from(content).toString("base64");
+    await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "f", attachments: [{ data, filename, mime_type: "text/plain" }] } });
     const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
     const [message] = (polled.body["messages"] as unknown[]).map(parseMessage);
     if (message === undefined) throw new Error("no message");
-    const client = createClawTellClient({ baseUrl: server.url, apiKey: bob.apiKey });
+    return { message, client: createClawTellClient({ baseUrl: server.url, apiKey: bob.apiKey }) };
+  }
+
+  it("keeps every file inside its folder, whatever ids and names the server sends", async () => {
+    const { message, client } = await bobReceivesFile("..", "inside");
     for (const id of ["..", ".", ""]) {
       const [fetched] = await fetchAttachments(client, { ...message, id }, dir);
       const path = fetched !== undefined && "path" in fetched ? fetched.path : "";
@@ -62,19 +67,12 @@ describe("attachment download", () => {
   });
 
   it("keeps a file the server no longer has as the reason, and fails retryably while the server is out of reach", async () => {
-    const alice = await server.createName("alice", "a@example.com");
-    const bob = await server.createName("bob", "b@example.com");
-    const data = Buffer.from("x").toString("base64");
-    await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "f", attachments: [{ data, filename: "x.txt", mime_type: "text/plain" }] } });
-    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
-    const [message] = (polled.body["messages"] as unknown[]).map(parseMessage);
-    if (message === undefined) throw new Error("no message");
-    const client = createClawTellClient({ baseUrl: server.url, apiKey: bob.apiKey });
+    const { message, client } = await bobReceivesFile("x.txt", "x");
     const missing = await fetchAttachments(client, { ...message, attachments: [{ fileId: "no-such-file", filename: "x.txt", mime_type: "text/plain" }] }, dir);
     expect(missing).toEqual([{ attachment: { fileId: "no-such-file", filename: "x.txt", mime_type: "text/plain" }, problem: "File not found" }]);
     expect(localFiles(missing)).toEqual([]);
 
-    const unreachable = createClawTellClient({ baseUrl: "http://127.0.0.1:9", apiKey: bob.apiKey });
+    const unreachable = createClawTellClient({ baseUrl: "http://127.0.0.1:9", apiKey: "claw_000000000000_abcdefghijklmnopqrstuvwxyz012345" });
     await expect(fetchAttachments(unreachable, { ...message, id: "later" }, dir)).rejects.toMatchObject({ code: "CT_API_UNREACHABLE", retryable: true });
   });
 });

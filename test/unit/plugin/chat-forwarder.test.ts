@@ -13,7 +13,7 @@ const notice = (overrides: Partial<HumanNotice> = {}): HumanNotice => ({ kind: "
 
 describe("plugin chat forwarder", () => {
   let double: RuntimeDouble;
-  const forwarder = (extra: { media?: HostMedia } = {}) =>
+  const forwarder = (extra: { media?: HostMedia; sendBatch?: RuntimeDouble["sendBatch"] } = {}) =>
     createPluginChatForwarder({
       ...extra,
       cfg: () => CFG,
@@ -23,7 +23,7 @@ describe("plugin chat forwarder", () => {
         return rows;
       },
       defaultAgentId: () => "main",
-      sendBatch: double.sendBatch,
+      sendBatch: extra.sendBatch ?? double.sendBatch,
       logger: createSilentLogger(),
     });
 
@@ -41,7 +41,7 @@ describe("plugin chat forwarder", () => {
     expect(double.chatSends).toEqual([{ cfg: CFG, channel: "discord", to: "channel:999", accountId: "work", payloads: [{ text: "🦞 hello" }] }]);
   });
 
-  it("follows the text with one media payload per file, saved into OpenClaw's media store; a refused file stays in the text only", async () => {
+  it("sends the files after the text, as media saved into OpenClaw's media store; files that fail never fail the copy", async () => {
     const dir = await mkdtemp(join(tmpdir(), "clawtell-forward-files-"));
     try {
       await writeFile(join(dir, "plan.txt"), "the plan\n");
@@ -54,12 +54,20 @@ describe("plugin chat forwarder", () => {
       double.sessions["helper"] = [chatRow("agent:helper:main", "telegram", "telegram:111", 1_000)];
       await forwarder({ media: store }).send(notice({ files }));
       expect(store.saved).toHaveLength(1);
-      expect(double.chatSends[0]?.payloads).toEqual([{ text: "🦞 hello" }, { mediaUrl: store.saved[0] }]);
+      expect(double.chatSends.map((c) => c.payloads)).toEqual([[{ text: "🦞 hello" }], [{ mediaUrl: store.saved[0] }]]);
       expect(await readFile(store.saved[0] ?? "", "utf8")).toBe("the plan\n");
 
+      // Files that cannot be sent leave the delivered text alone: no error, so the copy is not sent again.
+      double.chatSends.length = 0;
+      const flaky = double.sendBatch;
+      const sendBatch: typeof flaky = async (params) => ("text" in (params.payloads[0] ?? {}) ? flaky(params) : { status: "failed", error: new Error("media spool unavailable") });
+      await forwarder({ media: store, sendBatch }).send(notice({ files }));
+      expect(double.chatSends.map((c) => c.payloads)).toEqual([[{ text: "🦞 hello" }]]);
+
       // Without a media store, the text goes alone.
+      double.chatSends.length = 0;
       await forwarder().send(notice({ files }));
-      expect(double.chatSends[1]?.payloads).toEqual([{ text: "🦞 hello" }]);
+      expect(double.chatSends.map((c) => c.payloads)).toEqual([[{ text: "🦞 hello" }]]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
