@@ -62,11 +62,6 @@ export function localFiles(fetched: readonly FetchedAttachment[]): LocalFile[] {
   return fetched.flatMap((f) => ("path" in f ? [{ path: f.path, filename: f.attachment.filename, mimeType: f.attachment.mime_type }] : []));
 }
 
-/** fileId → what a banner says about each file: where it lies, or why it is missing. */
-export function attachmentNotes(fetched: readonly FetchedAttachment[]): Map<string, string> {
-  return new Map(fetched.map((f) => [f.attachment.fileId, "path" in f ? `saved at ${f.path}` : `not available: ${f.problem}`]));
-}
-
 /** Removes the folders of messages older than `cutoff` (epoch ms); answers how many went. */
 export async function sweepAttachments(dir: string, cutoff: number): Promise<number> {
   const old = await entriesChangedBefore(dir, cutoff);
