@@ -1,8 +1,8 @@
 /**
  * Works the queue: claims due jobs and delivers each one — its attachments downloaded first, then the 🦞 copy (with
- * the files) to the human once, then the hand-over to its target once — keeping order per route and sender (a message waits while an earlier one from the same sender to the
- * same route is still pending), and turning failures into retries or dead letters (the queue's `onDeadLetter` alerts
- * the human, see human-alerts.ts).
+ * the files) to the human once, then the hand-over to its target once — keeping order per route and sender (a message
+ * waits while an earlier one from the same sender to the same route is still pending), and turning failures into
+ * retries or dead letters (the queue's `onDeadLetter` alerts the human, see human-alerts.ts).
  */
 
 import PQueue from "p-queue";
