@@ -1,8 +1,9 @@
 /**
  * From a parsed `channels.clawtell` to the accounts the daemon runs and the route of each recipient name.
  * The default account comes from the top level; more come from `accounts`. An entry of `accounts` inherits the
- * connection settings of the top level (baseUrl, sseUrl, transport, pollIntervalMs, queue, forwardTo, stateDir) but
- * never its identity (name, apiKey, routing, pollAccount). A top-level `enabled: false` turns every account off.
+ * connection settings of the top level (baseUrl, sseUrl, transport, pollIntervalMs, queue, loopGuard, forwardTo,
+ * stateDir) but never its identity (name, apiKey, routing, pollAccount). A top-level `enabled: false` turns every
+ * account off.
  */
 
 import { ClawTellError } from "../infra/index.js";
@@ -11,10 +12,12 @@ import {
   DEFAULT_PUBLIC_SSE_URL,
   DEFAULT_ROUTE_KEY,
   normaliseRoutingKey,
+  LoopGuardSchema,
   QueueSchema,
   type AccountConfig,
   type ChannelConfig,
   type ForwardToConfig,
+  type LoopGuardConfig,
   type QueueConfig,
   type RouteConfig,
 } from "./schema.js";
@@ -58,6 +61,7 @@ export interface ResolvedAccount {
   readonly pollIntervalMs: number;
   readonly routing: Readonly<Record<string, ResolvedRouteConfig>>;
   readonly queue: QueueConfig;
+  readonly loopGuard: LoopGuardConfig;
   readonly forwardTo?: ForwardTarget;
   readonly stateDir?: string;
 }
@@ -134,6 +138,7 @@ function resolveOne(accountId: string, own: AccountConfig, inherited: AccountCon
     pollIntervalMs: own.pollIntervalMs ?? inherited.pollIntervalMs ?? 30_000,
     routing,
     queue: own.queue ?? inherited.queue ?? QueueSchema.parse({}),
+    loopGuard: own.loopGuard ?? inherited.loopGuard ?? LoopGuardSchema.parse({}),
     ...(forwardTo === undefined ? {} : { forwardTo }),
     ...(stateDir === undefined ? {} : { stateDir }),
   };

@@ -78,6 +78,17 @@ export const QueueSchema = z
   })
   .strict();
 
+/**
+ * How many automatic replies one name of the account may send to one sender within a window; over it, the agent's
+ * answer is held back and the human told, so two agents cannot answer each other in an endless loop.
+ */
+export const LoopGuardSchema = z
+  .object({
+    maxReplies: z.number().int().min(0).default(10).describe("Automatic replies per name and sender within the window; 0 turns the guard off"),
+    windowSeconds: z.number().int().min(1).max(86_400).default(300),
+  })
+  .strict();
+
 /** `tell/Alice` → `alice`: how names and routing keys are compared. */
 export function normaliseRoutingKey(key: string): string {
   return key.trim().toLowerCase().replace(/^tell\//, "");
@@ -120,6 +131,7 @@ const accountShape = {
   routing: RoutingSchema.optional(),
   forwardTo: ForwardToSchema.optional(),
   queue: QueueSchema.optional(),
+  loopGuard: LoopGuardSchema.optional().describe("Limit on automatic replies between two agents (default: 10 per sender in 5 minutes)"),
   stateDir: z.string().min(1).optional(),
   dmPolicy: z.string().optional().describe("Accepted for compatibility; ClawTell enforces policies server-side"),
   allowFrom: z.array(z.union([z.string(), z.number()])).optional(),
@@ -146,3 +158,4 @@ export type AccountConfig = z.output<typeof AccountConfigSchema>;
 export type RouteConfig = z.output<typeof RouteSchema>;
 export type ForwardToConfig = z.output<typeof ForwardToSchema>;
 export type QueueConfig = z.output<typeof QueueSchema>;
+export type LoopGuardConfig = z.output<typeof LoopGuardSchema>;

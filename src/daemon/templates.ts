@@ -63,6 +63,15 @@ export function replySuppressedNotice(from: string, to: string): string {
   return `🔕 No automatic reply from ${tell(from)} to ${tell(to)}: the sender is not on the auto-reply allowlist. Reply yourself if you want to.`;
 }
 
+/** Told to the human when the loop guard held an automatic reply back (once per window and pair), with the answer. */
+export function loopGuardNotice(from: string, to: string, limit: { maxReplies: number; windowSeconds: number }, answer: string): string {
+  const window = limit.windowSeconds % 60 === 0 ? plural(limit.windowSeconds / 60, "minute") : plural(limit.windowSeconds, "second");
+  return (
+    `🔁 ClawTell Loop Guard\n\n${tell(from)} has answered ${tell(to)} automatically ${plural(limit.maxReplies, "time")} within ${window}, ` +
+    `so this answer was not sent (nor are more until the pace drops). Send it yourself if it should go:\n\n${answer}`
+  );
+}
+
 export interface DeadLetterInfo {
   readonly id: string;
   readonly from: string;

@@ -2,6 +2,7 @@
  * The OpenClaw agent sink: hands a routed ClawTell message to its agent (ingress → context → dispatch into the per-peer
  * session `agent:<agentId>:clawtell:<accountId>:direct:<sender>`) and sends the agent's final reply back to the sender
  * as the recipient name, with that name's key and `replyTo` the original message. The human hears about the reply.
+ * Automatic replies to one sender are bounded by the loop guard (loop-guard.ts).
  */
 
 import type { ClawTellClient } from "../client/index.js";
@@ -9,6 +10,7 @@ import { resolveRoute, type ResolvedAccount } from "../config/index.js";
 import {
   autoReplyBlockedWarning,
   deliveryBanner,
+  loopGuardNotice,
   replyFailedNotice,
   replyPendingNotice,
   replySentNotice,
@@ -23,6 +25,7 @@ import { withRetry } from "../client/index.js";
 import { stripNamePrefix, type Message } from "../protocol/index.js";
 import { attachmentsForAgent } from "./agent-attachments.js";
 import type { HostAnswerBook, HostAnswerResult } from "./host-answers.js";
+import { createLoopGuard } from "./loop-guard.js";
 import { CHANNEL_ID, DM_SCOPE, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
 
 export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
@@ -61,6 +64,7 @@ export const autoReplyAllowed = (message: Message): boolean => message.autoReply
 
 export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: AgentSinkDeps<TCfg, TIngress, TCtx>): Sink {
   const log = deps.logger.child({ component: "plugin.agent-sink" });
+  const loopGuard = createLoopGuard(deps.clock);
 
   const tellHuman = async (notice: Omit<HumanNotice, "kind">): Promise<void> => {
     try {
@@ -87,6 +91,13 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
       log.info({ messageId: message.id }, "automatic reply suppressed by the recipient's auto-reply policy");
       await tellHuman({ ...notice, text: replySuppressedNotice(route.recipient, sender) });
       return { messageId: `suppressed:${message.id}`, status: "suppressed" };
+    }
+    const limit = deps.account().loopGuard;
+    const verdict = loopGuard.take(route.accountId, route.recipient, sender, limit);
+    if (verdict !== "allowed") {
+      log.warn({ messageId: message.id, from: route.recipient, to: sender, ...limit }, "automatic reply held back by the loop guard");
+      if (verdict === "held-first") await tellHuman({ ...notice, text: loopGuardNotice(route.recipient, sender, limit, text) });
+      return { messageId: `held:${message.id}`, status: "suppressed" };
     }
     const replyKey = resolveRoute(deps.account(), route.recipient).replyApiKey;
     const result = await withRetry(

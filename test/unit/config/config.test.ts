@@ -54,13 +54,17 @@ describe("channels.clawtell configuration", () => {
     [{ routing: { bob: { webhook: { url: "http://127.0.0.1:1/x", secret: "short" } } } }, "channels.clawtell.routing.bob.webhook.secret: must be at least 16"],
     [{ routing: { Bob: { agent: "a" }, "tell/bob": { agent: "b" } } }, 'channels.clawtell.routing.tell/bob: names the same route as "Bob"'],
     [{ queue: { maxAttempts: 0 } }, "channels.clawtell.queue.maxAttempts:"],
+    [{ loopGuard: { maxReplies: -1 } }, "channels.clawtell.loopGuard.maxReplies:"],
+    [{ loopGuard: { windowSecs: 60 } }, "channels.clawtell.loopGuard"],
     [{ forwardTo: { channel: "telegram" } }, "channels.clawtell.forwardTo.to: needs `to`"],
   ])("refuses %j", (raw, message) => {
     expect(() => parseChannelConfig(raw)).toThrow(message);
   });
 
   it("resolves accounts: defaults, inheritance of connection settings, never of identity", () => {
-    const accounts = resolveAccounts(parseChannelConfig({ ...OFFICIAL, baseUrl: "http://127.0.0.1:8787/", sseUrl: undefined, queue: { maxAttempts: 3 } }));
+    const accounts = resolveAccounts(
+      parseChannelConfig({ ...OFFICIAL, baseUrl: "http://127.0.0.1:8787/", sseUrl: undefined, queue: { maxAttempts: 3 }, loopGuard: { maxReplies: 4 } }),
+    );
     expect(accounts.map((a) => [a.accountId, a.name, a.enabled])).toEqual([
       ["default", "dennis", true],
       ["work", "worker", true],
@@ -68,12 +72,14 @@ describe("channels.clawtell configuration", () => {
     const [main, work] = accounts;
     expect(main).toMatchObject({ baseUrl: "http://127.0.0.1:8787", sseUrl: "http://127.0.0.1:8787", transport: "sse", accountLevel: true });
     expect(work).toMatchObject({ baseUrl: "http://127.0.0.1:8787", apiKey: "claw_w_k", queue: { maxAttempts: 3, backoffBaseMs: 5000 } });
+    expect(work?.loopGuard).toEqual({ maxReplies: 4, windowSeconds: 300 });
     expect(Object.keys(work?.routing ?? {})).toEqual(["worker"]);
   });
 
   it("uses the public service and its streaming host by default, and long polling when streaming is off", () => {
     const [account] = resolveAccounts(parseChannelConfig({ name: "a-b", apiKey: "k" }));
     expect(account).toMatchObject({ baseUrl: "https://www.clawtell.com", sseUrl: "https://clawtell-sse.fly.dev", transport: "sse", accountLevel: false });
+    expect(account?.loopGuard).toEqual({ maxReplies: 10, windowSeconds: 300 });
     const [off] = resolveAccounts(parseChannelConfig({ name: "a-b", apiKey: "k", sseUrl: false }));
     expect(off).toMatchObject({ sseUrl: null, transport: "longpoll" });
   });

@@ -186,6 +186,18 @@ describe("agent sink", () => {
     expect(notices[0]?.text).toContain("tell/alice → tell/bob");
   });
 
+  it("holds automatic replies to one sender back over the loop guard's limit, and tells the human once with the answer", async () => {
+    const guarded: ResolvedAccount = { ...account, loopGuard: { maxReplies: 2, windowSeconds: 60 } };
+    const guardedSink = sink({ account: () => guarded });
+    for (const body of ["ping 1", "ping 2", "ping 3", "ping 4"]) await guardedSink.deliver(await requestFor(await receive("alice", body)));
+    expect(double.dispatched).toHaveLength(4);
+    expect((await bobsInbox()).map((m) => m.body)).toEqual(["FAKE AGENT REPLY", "FAKE AGENT REPLY"]);
+    const guardNotices = notices.filter((n) => n.text.startsWith("🔁 ClawTell Loop Guard"));
+    expect(guardNotices).toHaveLength(1);
+    expect(guardNotices[0]?.text).toContain("tell/alice has answered tell/bob automatically 2 times within 1 minute");
+    expect(guardNotices[0]?.text.endsWith("FAKE AGENT REPLY")).toBe(true);
+  });
+
   it("replies as another name of the account with that route's own key", async () => {
     const message = await receive("helper", "helper, ping");
     await sink().deliver(await requestFor(message));
