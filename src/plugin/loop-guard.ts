@@ -17,14 +17,24 @@ export interface LoopGuard {
   take(accountId: string, from: string, to: string, config: LoopGuardConfig): "allowed" | "held" | "held-first";
 }
 
+/** Above this many pairs, those with nothing in their window are forgotten. */
+const SWEEP_ABOVE_PAIRS = 1_000;
+
 export function createLoopGuard(clock: Clock): LoopGuard {
   /** Pair → times of its counted replies (oldest first), and when the human was last told. */
   const pairs = new Map<string, { sent: number[]; toldAt?: number }>();
+  const sweep = (now: number, windowMs: number): void => {
+    for (const [key, pair] of pairs) {
+      const last = Math.max(pair.sent.at(-1) ?? 0, pair.toldAt ?? 0);
+      if (last <= now - windowMs) pairs.delete(key);
+    }
+  };
   return {
     take(accountId, from, to, config) {
       if (config.maxReplies === 0) return "allowed";
       const now = clock.now();
       const windowMs = config.windowSeconds * 1000;
+      if (pairs.size > SWEEP_ABOVE_PAIRS) sweep(now, windowMs);
       const key = JSON.stringify([accountId, from, to]);
       const pair = pairs.get(key) ?? { sent: [] };
       pairs.set(key, pair);

@@ -31,6 +31,18 @@ describe("loop guard", () => {
     expect(guard.take("work", "alice", "bob", LIMIT)).toBe("allowed");
   });
 
+  it("forgets only pairs with nothing left in their window when it keeps many", async () => {
+    const clock = createManualClock(0);
+    const guard = createLoopGuard(clock);
+    for (let i = 0; i < 3; i++) guard.take("default", "alice", "bob", LIMIT);
+    await clock.advance(61_000);
+    for (let i = 0; i < 3; i++) guard.take("default", "alice", "carol", LIMIT);
+    // Many other pairs, once each: the next takes sweep; bob's replies are out of the window, carol's are not.
+    for (let i = 0; i < 1_200; i++) guard.take("default", "alice", `sender-${i}`, LIMIT);
+    expect(guard.take("default", "alice", "carol", LIMIT)).toBe("held-first");
+    expect(guard.take("default", "alice", "bob", LIMIT)).toBe("allowed");
+  });
+
   it("is off with maxReplies 0", () => {
     const guard = createLoopGuard(createManualClock(0));
     for (let i = 0; i < 100; i++) expect(guard.take("default", "alice", "bob", { maxReplies: 0, windowSeconds: 60 })).toBe("allowed");
