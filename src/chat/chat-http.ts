@@ -1,7 +1,7 @@
 /**
- * The HTTP plumbing shared by the Telegram and Discord senders: one POST over undici, JSON or multipart (injectable dispatcher,
- * per-request timeout, caller abort) and the answer policy — a 429 is waited out (bounded in count and length),
- * everything else becomes a ClawTellError whose code says whether trying again may help.
+ * The HTTP plumbing shared by the Telegram and Discord senders: one POST over undici, JSON or multipart (injectable
+ * dispatcher, per-request timeout, caller abort) and the answer policy — a 429 is waited out (bounded in count and
+ * length), everything else becomes a ClawTellError whose code says whether trying again may help.
  */
 
 import { errors as undiciErrors, FormData, request, type Dispatcher } from "undici";
@@ -83,8 +83,9 @@ function failureCode(status: number): ErrorCode {
 }
 
 /**
- * POSTs `body` (JSON, or a `FormData`) and returns the 2xx answer. A 429 is slept out (`retryAfterMs`, else 1 s) up to `maxRateLimitWaits`
- * times when the wait is at most `maxRetryAfterMs`; then `CT_RATE_LIMITED` (retryable, with `retryAfterMs`).
+ * POSTs `body` (JSON, or a `FormData`) and returns the 2xx answer. A 429 is slept out (`retryAfterMs`, else 1 s) up
+ * to `maxRateLimitWaits` times when the wait is at most `maxRetryAfterMs`; then `CT_RATE_LIMITED` (retryable, with
+ * `retryAfterMs`).
  * 5xx → `CT_API_SERVER_ERROR` (retryable); 401/403 → `CT_AUTH_FAILED`/`CT_FORBIDDEN`; other 4xx → `CT_API_REJECTED`.
  */
 export async function postWithRateLimit(

@@ -1,4 +1,4 @@
-/** What every standalone chat sender offers (texts and file uploads), and the limits of each service (in UTF-16 code units). */
+/** What every standalone chat sender offers (texts, file uploads), and each service's limits (in UTF-16 code units). */
 
 import { readFile } from "node:fs/promises";
 import type { LocalFile } from "../daemon/contracts.js";

@@ -1,11 +1,11 @@
 /**
- * Standalone sender for Discord (REST v10 `POST /channels/{id}/messages`, bot token; files as multipart uploads). `user:<id>` targets are
- * direct messages: the DM channel is opened once (`POST /users/@me/channels`) and remembered. Mentions in forwarded
- * texts are disabled (`allowed_mentions`), so a stranger's `@everyone` never pings a server.
+ * Standalone sender for Discord (REST v10 `POST /channels/{id}/messages`, bot token; files as multipart uploads).
+ * `user:<id>` targets are direct messages: the DM channel is opened once (`POST /users/@me/channels`) and remembered.
+ * Mentions in forwarded texts are disabled (`allowed_mentions`), so a stranger's `@everyone` never pings a server.
  */
 
-import { ClawTellError, createSilentLogger } from "../infra/index.js";
 import { FormData } from "undici";
+import { ClawTellError, createSilentLogger } from "../infra/index.js";
 import { postWithRateLimit, type ChatAnswerReader, type ChatHttpDeps, type ChatSenderBaseOptions } from "./chat-http.js";
 import { DISCORD_MAX_CHARS, uploadPart, type ChatSender } from "./chat-sender.js";
 import { parseDiscordTarget } from "./chat-target.js";

@@ -5,8 +5,8 @@
  * human sees the sender's text unaltered (legacy Markdown would eat `_` in names), and part sizes are exact.
  */
 
-import { ClawTellError, createSilentLogger } from "../infra/index.js";
 import { FormData } from "undici";
+import { ClawTellError, createSilentLogger } from "../infra/index.js";
 import { postWithRateLimit, type ChatAnswerReader, type ChatSenderBaseOptions } from "./chat-http.js";
 import { TELEGRAM_MAX_CHARS, uploadPart, type ChatSender } from "./chat-sender.js";
 import { parseTelegramTarget } from "./chat-target.js";
