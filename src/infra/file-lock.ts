@@ -6,7 +6,7 @@
 
 import { open, rm } from "node:fs/promises";
 import { ClawTellError } from "./errors.js";
-import { readFileIfExists, STATE_FILE_MODE } from "./atomic-file.js";
+import { isErrnoException, readFileIfExists, STATE_FILE_MODE } from "./atomic-file.js";
 import type { Logger } from "./logger.js";
 
 export interface FileLock {
@@ -33,7 +33,7 @@ const isAlive = (pid: number): boolean => {
     return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    return isErrnoException(err) && err.code === "EPERM";
   }
 };
 
@@ -57,7 +57,7 @@ async function tryCreate(lockPath: string): Promise<boolean> {
     await handle.close();
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if (isErrnoException(err) && err.code === "EEXIST") return false;
     throw err;
   }
 }

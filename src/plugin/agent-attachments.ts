@@ -6,8 +6,8 @@
  */
 
 import type { FetchedAttachment } from "../daemon/index.js";
-import { describeError, type Logger } from "../infra/index.js";
-import { saveToHostMedia } from "./host-media.js";
+import type { Logger } from "../infra/index.js";
+import { trySaveToHostMedia } from "./host-media.js";
 import type { HostMedia, MediaFactLike } from "./host-runtime.js";
 
 /** What the agent's turn gets: files for OpenClaw's inbound media, and a line about each file for the banner. */
@@ -26,16 +26,9 @@ export async function attachmentsForAgent(fetched: readonly FetchedAttachment[],
       notes.set(fileId, `not available: ${file.problem}`);
       continue;
     }
-    if (host !== undefined) {
-      try {
-        media.push(await saveToHostMedia(host, { path: file.path, filename, mimeType }));
-        notes.set(fileId, "attached");
-        continue;
-      } catch (err) {
-        logger.warn({ fileId, reason: describeError(err).message }, "OpenClaw's media store refused an attachment; the agent gets our download's path");
-      }
-    }
-    notes.set(fileId, `saved at ${file.path}`);
+    const saved = host === undefined ? undefined : await trySaveToHostMedia(host, { path: file.path, filename, mimeType }, logger, "the agent gets our download's path");
+    if (saved !== undefined) media.push(saved);
+    notes.set(fileId, saved === undefined ? `saved at ${file.path}` : "attached");
   }
   return { media, notes };
 }

@@ -9,7 +9,7 @@
 import { pickActiveChat, type ChatTarget } from "../chat/index.js";
 import type { ChatForwarder, HumanNotice } from "../daemon/index.js";
 import { ClawTellError, describeError, type Logger } from "../infra/index.js";
-import { saveToHostMedia } from "./host-media.js";
+import { trySaveToHostMedia } from "./host-media.js";
 import type { ChatBatchSender, ChatPayload, HostMedia, SessionRowLike } from "./host-runtime.js";
 
 export interface PluginChatForwarderDeps<TCfg> {
@@ -48,11 +48,8 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
     const payloads: ChatPayload[] = [];
     if (deps.media === undefined) return payloads;
     for (const file of notice.files ?? []) {
-      try {
-        payloads.push({ mediaUrl: (await saveToHostMedia(deps.media, file)).path });
-      } catch (err) {
-        log.warn({ filename: file.filename, reason: describeError(err).message }, "a file of the copy was refused by OpenClaw's media store; the text names it");
-      }
+      const saved = await trySaveToHostMedia(deps.media, file, log, "the copy's text names it");
+      if (saved !== undefined) payloads.push({ mediaUrl: saved.path });
     }
     return payloads;
   };
@@ -70,7 +67,7 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
         payloads,
       });
     } catch (err) {
-      throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ClawTellError("CT_SINK_FAILED", `${target.channel} send failed: ${describeError(err).message}`, { cause: err });
     }
     if (result.status === "sent") return;
     if (result.status === "partial_failed") {

@@ -5,11 +5,12 @@
 
 import { readFile } from "node:fs/promises";
 import type { LocalFile } from "../daemon/index.js";
+import { describeError, type Logger } from "../infra/index.js";
 import { MAX_ATTACHMENT_BYTES } from "../protocol/index.js";
 import type { HostMedia, MediaFactLike } from "./host-runtime.js";
 
 /** Saves one local file into OpenClaw's media store; answers where it was stored. */
-export async function saveToHostMedia(host: HostMedia, file: LocalFile): Promise<MediaFactLike> {
+async function saveToHostMedia(host: HostMedia, file: LocalFile): Promise<MediaFactLike> {
   const response = new Response(await readFile(file.path), { headers: { "content-type": file.mimeType } });
   const saved = await host.saveResponseMedia(response, {
     subdir: "inbound",
@@ -19,4 +20,14 @@ export async function saveToHostMedia(host: HostMedia, file: LocalFile): Promise
     fallbackContentType: file.mimeType,
   });
   return { path: saved.path, contentType: saved.contentType ?? file.mimeType, fileName: file.filename };
+}
+
+/** `saveToHostMedia`, or `undefined` (logged, with `why` the caller's fallback) when the host refuses the file. */
+export async function trySaveToHostMedia(host: HostMedia, file: LocalFile, logger: Logger, why: string): Promise<MediaFactLike | undefined> {
+  try {
+    return await saveToHostMedia(host, file);
+  } catch (err) {
+    logger.warn({ filename: file.filename, reason: describeError(err).message }, `OpenClaw's media store refused a file; ${why}`);
+    return undefined;
+  }
 }

@@ -40,7 +40,8 @@ export async function createName(
   const { apiKey, prefix } = generateApiKey();
   const keyHash = await hashApiKey(apiKey, opts.bcryptCost ?? DEFAULT_BCRYPT_COST);
 
-  const account = store.findAccountByEmail(email) ?? store.insertAccount({ id: `acc_${randomBytes(8).toString("hex")}`, email, createdAt: now });
+  // The email's account: the one it has, or a new one (insertAccount answers the stored account either way).
+  const account = store.insertAccount({ id: `acc_${randomBytes(8).toString("hex")}`, email, createdAt: now });
   store.insertName({
     name,
     accountId: account.id,

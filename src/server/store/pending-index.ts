@@ -26,7 +26,6 @@ export interface PendingIndex {
   after(recipientIds: readonly number[], afterSeq: number): PendingEntry[];
   /** Drops the entries created before `createdBefore` (expired by retention). */
   dropCreatedBefore(createdBefore: number): void;
-  readonly size: number;
 }
 
 export function createPendingIndex(): PendingIndex {
@@ -79,9 +78,6 @@ export function createPendingIndex(): PendingIndex {
     after: (recipientIds, afterSeq) => collect(recipientIds, (entry) => entry.seq > afterSeq, Number.POSITIVE_INFINITY),
     dropCreatedBefore(createdBefore) {
       for (const entry of [...byId.values()]) if (entry.createdAt < createdBefore) remove(entry.id);
-    },
-    get size() {
-      return byId.size;
     },
   };
 }
