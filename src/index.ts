@@ -1,6 +1,7 @@
 /**
- * The OpenClaw plugin entry (`openclaw.extensions` → dist/index.js): registers the `clawtell` channel and the
- * `clawtell_send` tool and the `openclaw clawtell` commands. Wiring only; nothing runs at import time.
+ * The OpenClaw plugin entry (`openclaw.extensions` → dist/bundle/index.js, this file with its libraries bundled in):
+ * registers the `clawtell` channel and the `clawtell_send` tool and the `openclaw clawtell` commands. Wiring only;
+ * nothing runs at import time.
  */
 
 import { defineChannelPluginEntry } from "openclaw/plugin-sdk/channel-core";

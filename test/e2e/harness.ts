@@ -51,11 +51,14 @@ export async function freePort(): Promise<number> {
 /** Builds the project and packs it as it ships; resolves with the tarball path (in `outDir`). */
 export async function packPlugin(outDir: string): Promise<string> {
   const env = { ...process.env, PATH: `${NODE_DIR}:${process.env["PATH"] ?? ""}` };
-  // Under `npm test` the pretest script has just built dist/; otherwise build it here.
-  const built = process.env["npm_lifecycle_event"] === "test";
-  const build = built ? { code: 0, stdout: "", stderr: "" } : await run(process.execPath, [join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { env, timeoutMs: 180_000 });
-  // tsc still emits on type errors; CLAWTELL_E2E_ALLOW_BUILD_ERRORS=1 lets a developer run e2e while another part is mid-change.
-  if (build.code !== 0 && process.env["CLAWTELL_E2E_ALLOW_BUILD_ERRORS"] !== "1") throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+  // Under `npm test` the pretest script has just built dist/; otherwise build it here (tsc, then the bundles).
+  if (process.env["npm_lifecycle_event"] !== "test") {
+    const compiled = await run(process.execPath, [join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { env, timeoutMs: 180_000 });
+    // tsc still emits on type errors; CLAWTELL_E2E_ALLOW_BUILD_ERRORS=1 lets a developer run e2e while another part is mid-change.
+    if (compiled.code !== 0 && process.env["CLAWTELL_E2E_ALLOW_BUILD_ERRORS"] !== "1") throw new Error(`build failed:\n${compiled.stdout}${compiled.stderr}`);
+    const bundled = await run(process.execPath, [join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/bundle.ts"], { env, timeoutMs: 120_000 });
+    if (bundled.code !== 0) throw new Error(`bundling failed:\n${bundled.stdout}${bundled.stderr}`);
+  }
   await mkdir(outDir, { recursive: true });
   const pack = await run("npm", ["pack", "--silent", "--pack-destination", outDir], { env, timeoutMs: 120_000 });
   if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);

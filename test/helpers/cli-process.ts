@@ -1,8 +1,8 @@
-// Runs the built `clawtell` bin (dist/cli.js) as a child process with the test's Node.
+// Runs the `clawtell` bin as the package ships it (dist/bundle/cli.js) as a child process with the test's Node.
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 
-export const CLI_PATH = resolve(import.meta.dirname, "../../dist/cli.js");
+export const CLI_PATH = resolve(import.meta.dirname, "../../dist/bundle/cli.js");
 
 export interface CliResult {
   code: number | null;

@@ -1,6 +1,7 @@
 // The package as OpenClaw reads it: the manifest's channel schema is the generated one, ids and versions agree, the
-// entry is built JS, the tool is declared and the skill ships.
+// entry is built JS with its libraries bundled in, the tool is declared and the skill ships.
 import { existsSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildChannelConfigJsonSchema } from "../../../src/config/index.js";
@@ -28,8 +29,9 @@ describe("plugin packaging", () => {
     openclaw: { extensions: string[]; channel: { id: string; label: string; aliases: string[] }; compat: { pluginApi: string }; install: { minHostVersion: string } };
     peerDependencies: Record<string, string>;
     peerDependenciesMeta: Record<string, { optional: boolean }>;
+    bin: Record<string, string>;
     devDependencies: Record<string, string>;
-    dependencies: Record<string, string>;
+    dependencies?: Record<string, string>;
   };
 
   it("lists `openclaw clawtell` in cliCommands exactly as the entry registers it", () => {
@@ -55,15 +57,35 @@ describe("plugin packaging", () => {
     expect(pkg.openclaw.channel).toMatchObject({ id: PLUGIN_ID, label: "ClawTell", aliases: ["ct", "tell"] });
   });
 
-  it("points OpenClaw at built JavaScript that the package ships, with OpenClaw as an optional peer", () => {
-    expect(pkg.openclaw.extensions).toEqual(["./dist/index.js"]);
-    for (const file of ["dist", "config-schema", "openclaw.plugin.json", "skills"]) expect(pkg.files).toContain(file);
+  it("points OpenClaw at bundled JavaScript that the package ships, with OpenClaw as an optional peer and no dependencies", () => {
+    expect(pkg.openclaw.extensions).toEqual(["./dist/bundle/index.js"]);
+    expect(pkg.bin).toEqual({ clawtell: "dist/bundle/cli.js" });
+    for (const file of ["dist/bundle", "config-schema", "openclaw.plugin.json", "skills"]) expect(pkg.files).toContain(file);
     expect(pkg.peerDependencies["openclaw"]).toBe(">=2026.9.0");
     expect(pkg.peerDependenciesMeta["openclaw"]?.optional).toBe(true);
     expect(pkg.devDependencies["openclaw"]).toBeDefined();
-    expect(pkg.dependencies["openclaw"]).toBeUndefined();
+    // OpenClaw copies every declared dependency each time it loads the plugin: the bundles need none.
+    expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.openclaw.compat.pluginApi).toBe(">=2026.9.0");
     expect(pkg.openclaw.install.minHostVersion).toBe(">=2026.9.0");
+  });
+
+  // Built by `npm run build` (the pretest script).
+  it.each(["dist/bundle/index.js", "dist/bundle/cli.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
+    const code = readFileSync(resolve(root, file), "utf8");
+    // What the bundle still loads at run time: its import statements, and esbuild's __require() of a CommonJS require.
+    const loads = [...code.matchAll(/^import [^;]*?from "([^"]+)";$/gm), ...code.matchAll(/\b__require\("([^"]+)"\)/g), ...code.matchAll(/\bimport\("([^"]+)"\)/g)];
+    const specifiers = new Set(loads.map((m) => m[1] ?? ""));
+    expect(specifiers.size).toBeGreaterThan(0);
+    const builtins = new Set(builtinModules);
+    const foreign = [...specifiers].filter((s) => !s.startsWith("node:") && !builtins.has(s) && !/^openclaw\/plugin-sdk\/[a-z-]+$/.test(s));
+    expect(foreign).toEqual([]);
+    if (file.endsWith("cli.js")) expect(code).not.toContain("openclaw/plugin-sdk");
+  });
+
+  it("ships the licence of every bundled library beside the bundles", () => {
+    const notices = readFileSync(resolve(root, "dist/bundle/THIRD-PARTY-NOTICES.txt"), "utf8");
+    for (const library of ["fastify", "zod", "undici", "pino", "chokidar", "p-queue", "lowdb", "commander"]) expect(notices).toMatch(new RegExp(`^${library}@\\d`, "m"));
   });
 
   it("imports OpenClaw only through plugin-sdk subpaths", () => {

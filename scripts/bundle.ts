@@ -1,0 +1,60 @@
+// Bundles what tsc compiled into dist/ into the two files the package ships, each with its libraries inside:
+//   dist/bundle/index.js  the OpenClaw plugin entry (OpenClaw itself stays an import from openclaw/plugin-sdk/*)
+//   dist/bundle/cli.js    the `clawtell` bin: server, daemon and admin commands
+// and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in.
+// The package then declares no dependencies. OpenClaw copies a plugin's package and every dependency it declares into
+// a private folder each time a gateway or an `openclaw` command loads it; one bundled file is a few MB to copy instead
+// of some 36 MB in seventy packages, and installing the plugin downloads nothing.
+import { chmod, readFile, readdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { build, type Metafile } from "esbuild";
+
+const root = resolve(import.meta.dirname, "..");
+const outdir = resolve(root, "dist/bundle");
+
+// The libraries written as CommonJS call require() for Node's own modules; an ES module has none of its own.
+const requireShim = 'import { createRequire as __clawtellCreateRequire } from "node:module";\nconst require = __clawtellCreateRequire(import.meta.url);';
+
+/** The package folders (node_modules/<name> or node_modules/@scope/<name>) that the bundles took code from. */
+function bundledPackages(metafile: Metafile): string[] {
+  const folders = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match?.[1] !== undefined) folders.add(match[1]);
+  }
+  return [...folders].sort();
+}
+
+async function notices(folders: readonly string[]): Promise<string> {
+  const sections: string[] = [];
+  for (const folder of folders) {
+    const manifest = JSON.parse(await readFile(join(root, folder, "package.json"), "utf8")) as { name: string; version: string; license?: string };
+    const licenceFile = (await readdir(join(root, folder))).find((f) => /^(licen[cs]e|copying)(\..*)?$/i.test(f));
+    const text = licenceFile === undefined ? `License: ${manifest.license ?? "see the package"}` : (await readFile(join(root, folder, licenceFile), "utf8")).trim();
+    sections.push(`${manifest.name}@${manifest.version}\n\n${text}`);
+  }
+  return `The bundled files of openclaw-clawtell include code from these packages, under their licences:\n\n${sections.join("\n\n---\n\n")}\n`;
+}
+
+async function bundle(): Promise<void> {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { index: "dist/index.js", cli: "dist/cli.js" },
+    outdir,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node24",
+    external: ["openclaw", "openclaw/*"],
+    banner: { js: requireShim },
+    // Readable stack traces without shipping source maps: names and layout are kept.
+    minify: false,
+    legalComments: "eof",
+    metafile: true,
+    logLevel: "warning",
+  });
+  await chmod(join(outdir, "cli.js"), 0o755);
+  await writeFile(join(outdir, "THIRD-PARTY-NOTICES.txt"), await notices(bundledPackages(result.metafile)));
+}
+
+await bundle();
