@@ -36,7 +36,7 @@ export async function startClawTell(): Promise<BenchTarget> {
   store.close();
   const server = await spawnUntil(
     process.execPath,
-    [...SERVER_NODE_ARGS, "--max-semi-space-size=8", join(ROOT, "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir],
+    [...SERVER_NODE_ARGS, "--max-semi-space-size=8", join(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir],
     LISTENING,
     { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "" } },
   );
