@@ -1,4 +1,5 @@
-// Bundles what tsc compiled into dist/ into the two files the package ships, each with its libraries inside:
+// `npm run bundle`, the second half of `npm run build`: bundles what tsc compiled into dist/ into the two files the
+// package ships, each with its libraries inside:
 //   dist/bundle/index.js  the OpenClaw plugin entry (OpenClaw itself stays an import from openclaw/plugin-sdk/*)
 //   dist/bundle/cli.js    the `clawtell` bin: server, daemon and admin commands
 // and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in.

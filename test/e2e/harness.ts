@@ -56,7 +56,7 @@ export async function packPlugin(outDir: string): Promise<string> {
     const compiled = await run(process.execPath, [join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { env, timeoutMs: 180_000 });
     // tsc still emits on type errors; CLAWTELL_E2E_ALLOW_BUILD_ERRORS=1 lets a developer run e2e while another part is mid-change.
     if (compiled.code !== 0 && process.env["CLAWTELL_E2E_ALLOW_BUILD_ERRORS"] !== "1") throw new Error(`build failed:\n${compiled.stdout}${compiled.stderr}`);
-    const bundled = await run(process.execPath, [join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/bundle.ts"], { env, timeoutMs: 120_000 });
+    const bundled = await run("npm", ["run", "--silent", "bundle"], { env, timeoutMs: 120_000 });
     if (bundled.code !== 0) throw new Error(`bundling failed:\n${bundled.stdout}${bundled.stderr}`);
   }
   await mkdir(outDir, { recursive: true });
