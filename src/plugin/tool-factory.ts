@@ -4,7 +4,7 @@
  */
 
 import type { AnyAgentTool, OpenClawPluginToolFactory } from "openclaw/plugin-sdk/plugin-entry";
-import { clientFor } from "./client-for.js";
+import { clientFor } from "../operator/index.js";
 import { createSendTool } from "./send-tool.js";
 
 export function createToolFactory(): OpenClawPluginToolFactory {
