@@ -15,6 +15,7 @@ export function createToolFactory(): OpenClawPluginToolFactory {
     const tool: AnyAgentTool = createSendTool({
       cfg: () => ctx.getRuntimeConfig?.() ?? ctx.runtimeConfig ?? ctx.config,
       clientFor,
+      ...(ctx.agentId === undefined ? {} : { agentId: ctx.agentId }),
     });
     return tool;
   };
