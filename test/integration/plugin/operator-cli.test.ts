@@ -206,6 +206,8 @@ describe("openclaw clawtell", () => {
 
     const fixed = await run({ ...good(), tools: { profile: "messaging", alsoAllow: ["clawtell_send"] } }, "doctor");
     expect(fixed.out).toMatch(/no problems found$/);
+    // The rule the tool factory applies: not OpenClaw's owner bit, only whether a ClawTell message started the turn.
+    expect(fixed.out).toContain("✓ tools: clawtell_send is offered to the routed agent (main) in every turn except one a ClawTell message starts (the human on any chat, owner or admitted by allowFrom, cron, the CLI)");
     expect(fixed.code).toBe(0);
   });
 
