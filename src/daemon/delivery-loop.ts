@@ -54,7 +54,9 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
   /** Handed to their target, completion record not yet on disk: the next message of the same key may go. */
   const handedOver = new Set<string>();
   const controller = new AbortController();
-  let wakeUp: (() => void) | undefined;
+  /** Ends the current idle wait (aborts its sleep); undefined while the loop is busy. */
+  let idle: AbortController | undefined;
+  const wakeUp = (): void => idle?.abort();
 
 
   const sinkFor = (route: ResolvedRoute): Sink => {
@@ -129,7 +131,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
         }
         handedOver.add(job.id);
         busy.delete(orderKeyOf(job));
-        wakeUp?.();
+        wakeUp();
         // With nothing else owed, completing the job is the record; otherwise remember the hand-over first.
         if (forwardError !== undefined) await queue.markDispatched(job.id);
       } catch (err) {
@@ -165,7 +167,30 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     return (job) => heads.has(job.id) && !busy.has(orderKeyOf(job));
   };
 
+  /** Waits, through the clock, until `ms` have passed, the loop is woken, or it stops. Leaves nothing behind. */
+  const idleFor = async (ms: number): Promise<void> => {
+    const wait = new AbortController();
+    idle = wait;
+    try {
+      await clock.sleep(ms, wait.signal);
+    } catch {
+      // woken, or stopping
+    } finally {
+      if (idle === wait) idle = undefined;
+    }
+  };
+
   const loop = async (): Promise<void> => {
+    // One listener for the loop's whole life: stopping ends whatever idle wait is running.
+    controller.signal.addEventListener("abort", wakeUp);
+    try {
+      await work();
+    } finally {
+      controller.signal.removeEventListener("abort", wakeUp);
+    }
+  };
+
+  const work = async (): Promise<void> => {
     while (!controller.signal.aborted) {
       // Claim in batches: each claim round scans the queue, so wait until half the capacity is free again.
       const capacity = (options.concurrency ?? 16) * 4;
@@ -181,27 +206,20 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
           .finally(() => {
             busy.delete(key);
             handedOver.delete(job.id);
-            wakeUp?.();
+            wakeUp();
           });
       }
       if (jobs.length > 0) continue;
       const next = queue.nextDueAt();
       const waitMs = next === undefined ? 60_000 : Math.max(5, next - clock.now());
-      await new Promise<void>((resolve) => {
-        wakeUp = resolve;
-        const timer = setTimeout(resolve, Math.min(waitMs, 60_000));
-        controller.signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
-      wakeUp = undefined;
+      if (controller.signal.aborted) break;
+      await idleFor(Math.min(waitMs, 60_000));
     }
   };
   const running = loop().catch((err: unknown) => logger.fatal({ err }, "delivery loop crashed"));
 
   return {
-    wake: () => wakeUp?.(),
+    wake: wakeUp,
     async stop() {
       controller.abort();
       await running;

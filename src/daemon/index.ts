@@ -2,6 +2,7 @@
 export * from "./contracts.js";
 export * from "./attachments.js";
 export { startAccountDaemon, queueFileOf, type AccountDaemonHandle, type AccountDaemonOptions, type DaemonStatus } from "./account-daemon.js";
+export { routeAtIntake, routeOf } from "./job-route.js";
 export { startDeliveryLoop, orderKeyOf, type DeliverySinks, type DeliveryLoopHandle, type DeliveryLoopOptions } from "./delivery-loop.js";
 export * from "./queue/index.js";
 export * from "./templates.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createClawTellClient } from "../../src/client/index.js";
 import { openQueueStore, queueFileOf } from "../../src/daemon/index.js";
 import { createSilentLogger } from "../../src/infra/index.js";
-import { CLI_PATH } from "./cli-process.js";
+import { CLI_PATH, cliEnv } from "./cli-process.js";
 import { startTestServer } from "./test-server.js";
 import { startWebhookRecorder } from "./webhook-recorder.js";
 
@@ -27,7 +27,7 @@ export interface ChaosResult {
 function startDaemon(configPath: string, stateDir: string): { child: ChildProcess; exited: Promise<void> } {
   const child = spawn(process.execPath, [CLI_PATH, "daemon", "--config", configPath, "--state-dir", stateDir], {
     stdio: ["ignore", "ignore", "ignore"],
-    env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" },
+    env: cliEnv({ CLAWTELL_LOG_LEVEL: "silent" }),
   });
   return { child, exited: new Promise((resolve) => child.once("exit", () => resolve())) };
 }

@@ -1,8 +1,19 @@
 // Runs the `clawtell` bin as the package ships it (dist/bundle/cli.js) as a child process with the test's Node.
 import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 export const CLI_PATH = resolve(import.meta.dirname, "../../dist/bundle/cli.js");
+
+/** A home of OpenClaw's for the processes tests start, so that nothing they do lands in the real one. */
+export const TEST_OPENCLAW_HOME = mkdtempSync(join(tmpdir(), "clawtell-test-home-"));
+process.once("exit", () => rmSync(TEST_OPENCLAW_HOME, { recursive: true, force: true }));
+
+/** The environment for a process of our bin: the test's, with OpenClaw's home and state folder in a temp folder. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, OPENCLAW_HOME: TEST_OPENCLAW_HOME, OPENCLAW_STATE_DIR: join(TEST_OPENCLAW_HOME, ".openclaw"), ...extra };
+}
 
 export interface CliResult {
   code: number | null;
@@ -14,7 +25,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: cliEnv(options.env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -50,7 +61,7 @@ export function startServerProcess(
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, "server", "--port", "0", "--data", dataDir, ...extraArgs], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", ...options.env },
+      env: cliEnv({ CLAWTELL_LOG_LEVEL: "warn", ...options.env }),
     });
     let out = "";
     let err = "";

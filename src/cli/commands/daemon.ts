@@ -1,7 +1,7 @@
 /** `clawtell daemon`: the standalone routing daemon for agents outside OpenClaw (webhook and command targets). */
 
 import type { Command } from "commander";
-import { resolveDaemonPaths } from "../daemon-context.js";
+import { recordDaemonPaths, resolveDaemonPaths } from "../daemon-context.js";
 import { waitForStopSignal } from "../signals.js";
 import type { Io } from "../../infra/terminal-io.js";
 
@@ -10,7 +10,7 @@ export function registerDaemonCommand(program: Command, io: Io): void {
     .command("daemon")
     .description("run the routing daemon for channels.clawtell of openclaw.json (reloads when the file changes)")
     .option("--config <file>", "openclaw.json (default: $OPENCLAW_CONFIG_PATH or ~/.openclaw/openclaw.json)")
-    .option("--state-dir <dir>", "queue and dead letters (default: ~/.openclaw/clawtell)")
+    .option("--state-dir <dir>", "queue and dead letters (default: the folder last used with this config, else $OPENCLAW_STATE_DIR/clawtell or ~/.openclaw/clawtell)")
     .action(async (flags: { config?: string; stateDir?: string }) => {
       const paths = resolveDaemonPaths(flags, process.env, process.cwd());
       const { startStandaloneDaemon } = await import("../../daemon/index.js");
@@ -37,6 +37,8 @@ export function registerDaemonCommand(program: Command, io: Io): void {
             ],
           }),
       });
+      // `clawtell status --config <same file>` finds this daemon's state folder without `--state-dir`.
+      await recordDaemonPaths(paths).catch((err: unknown) => logger.warn({ err }, "the state folder could not be recorded for the operator commands"));
       const names = daemon.status().map((s) => `tell/${s.name} (${s.accountId})`);
       io.out(`daemon running for ${names.length === 0 ? "no enabled account" : names.join(", ")}; state in ${paths.stateDir}`);
       const signal = await stopSignal;

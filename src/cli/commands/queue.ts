@@ -33,7 +33,7 @@ export function registerQueueCommands(program: Command, io: Io): void {
     withOptions: (command) =>
       command
         .option("--config <file>", "openclaw.json")
-        .option("--state-dir <dir>", "queue folder (default: ~/.openclaw/clawtell)")
+        .option("--state-dir <dir>", "queue folder (default: the one the daemon of --config uses)")
         .option("--account <id>", "only this account"),
   });
 }

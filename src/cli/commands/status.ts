@@ -19,7 +19,7 @@ export function registerStatusCommand(program: Command, io: Io): void {
     .command("status")
     .description("each account: name, whether the daemon runs it and how it is connected, queued, dead letters, server")
     .option("--config <file>", "openclaw.json")
-    .option("--state-dir <dir>", "queue folder (default: ~/.openclaw/clawtell)")
+    .option("--state-dir <dir>", "queue folder (default: the one the daemon of --config uses)")
     .option("--json", "machine-readable output")
     .action(async (flags: Flags) => {
       const { readOpenClawJson } = await import("../../config/index.js");

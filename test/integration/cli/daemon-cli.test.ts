@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { queueFileOf } from "../../../src/daemon/index.js";
 import type { CreatedName } from "../../../src/server/index.js";
-import { CLI_PATH, runCli } from "../../helpers/cli-process.js";
+import { CLI_PATH, cliEnv, runCli } from "../../helpers/cli-process.js";
 import { waitFor } from "../../helpers/http-stub.js";
 import { startTestServer, type TestServer } from "../../helpers/test-server.js";
 import { startWebhookRecorder, type WebhookRecorder } from "../../helpers/webhook-recorder.js";
@@ -53,7 +53,7 @@ const writeConfig = (hookUrl: string) =>
 it("runs the daemon, shows and retries dead letters through it, and follows config changes", { timeout: 60_000 }, async () => {
   await writeConfig(hook.url);
   const flags = ["--config", join(dir, "openclaw.json"), "--state-dir", join(dir, "state")];
-  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...flags], { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" } });
+  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...flags], { stdio: ["ignore", "pipe", "ignore"], env: cliEnv({ CLAWTELL_LOG_LEVEL: "silent" }) });
   const exited = new Promise<number | null>((resolve) => daemon.once("exit", resolve));
   let out = "";
   daemon.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -115,7 +115,7 @@ it("reports with `clawtell status` whether the daemon runs each account and how 
   expect(before[0]).not.toHaveProperty("runningPid");
   expect((await runCli(["status", ...flags])).stdout).toMatch(/default\s+tell\/bob\s+enabled\s+not running\s+0\s+0\s+ok/);
 
-  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...flags], { stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" } });
+  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...flags], { stdio: ["ignore", "ignore", "ignore"], env: cliEnv({ CLAWTELL_LOG_LEVEL: "silent" }) });
   const exited = new Promise<number | null>((resolve) => daemon.once("exit", resolve));
   try {
     let running: Record<string, unknown> | undefined;
@@ -125,6 +125,10 @@ it("reports with `clawtell status` whether the daemon runs each account and how 
     }
     expect(running).toMatchObject({ runningPid: daemon.pid, transport: "sse", connected: true, queued: 0 });
     expect((await runCli(["status", ...flags])).stdout).toContain(`pid ${daemon.pid}, sse connected`);
+    // The same config alone finds it: the daemon recorded its state folder.
+    const byConfig = await runCli(["status", "--json", "--config", join(dir, "openclaw.json")]);
+    expect((JSON.parse(byConfig.stdout) as Array<Record<string, unknown>>)[0]).toMatchObject({ runningPid: daemon.pid, connected: true });
+    expect((await runCli(["queue", "ls", "--config", join(dir, "openclaw.json")])).stdout).toContain("the queue is empty");
   } finally {
     daemon.kill("SIGTERM");
     expect(await exited).toBe(0);
@@ -141,7 +145,7 @@ it("reports with `clawtell status` whether the daemon runs each account and how 
 it("stops cleanly on a SIGTERM that comes while it is still starting", { timeout: 30_000 }, async () => {
   await writeConfig(hook.url);
   const stateDir = join(dir, "state");
-  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", "--config", join(dir, "openclaw.json"), "--state-dir", stateDir], { stdio: "ignore", env: { ...process.env, CLAWTELL_LOG_LEVEL: "silent" } });
+  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", "--config", join(dir, "openclaw.json"), "--state-dir", stateDir], { stdio: "ignore", env: cliEnv({ CLAWTELL_LOG_LEVEL: "silent" }) });
   const exited = new Promise<number | null>((resolve) => daemon.once("exit", resolve));
   // The queue's lock appears while the account starts, before the daemon reports itself running.
   const lock = `${queueFileOf(stateDir, "default")}.lock`;
