@@ -5,7 +5,7 @@
  */
 
 import { errors as undiciErrors, FormData, request, type Dispatcher } from "undici";
-import { ClawTellError, type Clock, type ErrorCode, type Logger } from "../infra/index.js";
+import { ClawTellError, parseRetryAfter, type Clock, type ErrorCode, type Logger } from "../infra/index.js";
 
 /** The options every chat sender takes besides its credentials and API root. */
 export type ChatSenderBaseOptions = Omit<ChatHttpDeps, "logger" | "secrets"> & { readonly logger?: Logger };
@@ -100,7 +100,8 @@ export async function postWithRateLimit(
     const answer = await post(target.url, target.headers ?? {}, target.body, deps, signal);
     if (answer.status >= 200 && answer.status < 300) return answer;
     const description = redact(reader.describe(answer), deps.secrets);
-    const retryAfterMs = answer.status === 429 ? (reader.retryAfterMs(answer) ?? 1000) : undefined;
+    // The service's own field first, then the `Retry-After` header in either form (seconds or an HTTP date).
+    const retryAfterMs = answer.status === 429 ? (reader.retryAfterMs(answer) ?? parseRetryAfter(answer.retryAfterHeader, deps.clock.now()) ?? 1000) : undefined;
     if (retryAfterMs === undefined) throw new ClawTellError(failureCode(answer.status), description, { status: answer.status });
     if (waits >= maxWaits || retryAfterMs > maxWaitMs) {
       throw new ClawTellError("CT_RATE_LIMITED", description, { status: 429, retryAfterMs });

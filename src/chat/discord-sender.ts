@@ -18,12 +18,10 @@ export interface DiscordSenderOptions extends ChatSenderBaseOptions {
 }
 
 const discordAnswers: ChatAnswerReader = {
-  // `retry_after` is seconds as a float; the header is the fallback (e.g. a 429 from Cloudflare without a body).
+  // `retry_after` is seconds as a float; without it (a 429 from Cloudflare without a body) chat-http reads the header.
   retryAfterMs: (answer) => {
     const seconds = answer.json["retry_after"];
-    if (typeof seconds === "number" && seconds >= 0) return Math.ceil(seconds * 1000);
-    const header = Number(answer.retryAfterHeader);
-    return answer.retryAfterHeader !== undefined && Number.isFinite(header) ? Math.ceil(header * 1000) : undefined;
+    return typeof seconds === "number" && seconds >= 0 ? Math.ceil(seconds * 1000) : undefined;
   },
   describe: (answer) => {
     const message = answer.json["message"];

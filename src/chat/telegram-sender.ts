@@ -22,9 +22,8 @@ const telegramAnswers: ChatAnswerReader = {
   retryAfterMs: (answer) => {
     const parameters = answer.json["parameters"];
     const seconds = typeof parameters === "object" && parameters !== null ? (parameters as Record<string, unknown>)["retry_after"] : undefined;
-    if (typeof seconds === "number" && seconds >= 0) return seconds * 1000;
-    const header = Number(answer.retryAfterHeader);
-    return answer.retryAfterHeader !== undefined && Number.isFinite(header) ? header * 1000 : undefined;
+    // Without it (a proxy's 429), chat-http reads the `Retry-After` header.
+    return typeof seconds === "number" && seconds >= 0 ? seconds * 1000 : undefined;
   },
   describe: (answer) => {
     const description = answer.json["description"];

@@ -7,7 +7,7 @@ import { request, type Dispatcher } from "undici";
 import type { ZodType } from "zod";
 import { ClawTellError, type Clock, type ErrorCode } from "../infra/index.js";
 import { ErrorBodySchema } from "../protocol/index.js";
-import { parseRetryAfter } from "./retry-after.js";
+import { parseRetryAfter } from "../infra/index.js";
 
 /** Largest response body read, in bytes (100 polled messages of 50 KB fit many times over). */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;

@@ -17,6 +17,5 @@ export {
   type ReceiverTransport,
 } from "./receiver.js";
 export { withRetry, type RetryPolicy } from "./with-retry.js";
-export { parseRetryAfter } from "./retry-after.js";
-export { reconnectDelayMs, retryDelayMs } from "./backoff.js";
+export { parseRetryAfter, reconnectDelayMs, retryDelayMs } from "../infra/index.js";
 export { normalizeOrigin } from "./endpoints.js";

@@ -6,7 +6,7 @@
 
 import { ClawTellError, describeError, isClawTellError, type Clock, type Logger } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
-import { reconnectDelayMs } from "./backoff.js";
+import { reconnectDelayMs } from "../infra/index.js";
 import type { ClawTellClient } from "./clawtell-client.js";
 import { STREAM_INACTIVITY_DEFAULT_MS } from "./sse-stream.js";
 

@@ -12,7 +12,7 @@ import { ConnectedEventSchema, MessageSchema, type ConnectedEvent, type Message 
 import { streamUrl } from "./endpoints.js";
 import { errorForStatus, errorMessageOf, readBodyText, transportError } from "./http.js";
 import { startInactivityWatchdog } from "./inactivity-watchdog.js";
-import { parseRetryAfter } from "./retry-after.js";
+import { parseRetryAfter } from "../infra/index.js";
 
 /** Default silence after which a stream is treated as dead (the reference plugin's value). */
 export const STREAM_INACTIVITY_DEFAULT_MS = 150_000;

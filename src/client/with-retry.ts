@@ -6,7 +6,7 @@
  */
 
 import { ClawTellError, isClawTellError, systemClock, type Clock } from "../infra/index.js";
-import { retryDelayMs } from "./backoff.js";
+import { retryDelayMs } from "../infra/index.js";
 
 /** How often and how patiently `withRetry` tries. */
 export interface RetryPolicy {

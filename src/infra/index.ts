@@ -7,3 +7,5 @@ export * from "./old-entries.js";
 export * from "./file-lock.js";
 export * from "./text-table.js";
 export * from "./terminal-io.js";
+export * from "./backoff.js";
+export * from "./retry-after.js";

@@ -39,6 +39,8 @@ export interface TelegramFailure {
   readonly status?: number;
   /** For 429: `parameters.retry_after` in seconds; default 1. */
   readonly retryAfterS?: number;
+  /** For 429: answer as a proxy in front of the API does — this `Retry-After` header and no `parameters`. */
+  readonly retryAfterHeader?: string;
   readonly description?: string;
   /** Drop the connection without an answer (a network failure). */
   readonly resetConnection?: boolean;
@@ -238,6 +240,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     if (failure !== undefined) {
       const status = failure.status ?? 429;
       if (status !== 429) return fail(res, status, failure.description ?? ERROR_TEXT[status] ?? "Error");
+      if (failure.retryAfterHeader !== undefined) {
+        res.writeHead(429, { "content-type": "application/json", "retry-after": failure.retryAfterHeader });
+        res.end(JSON.stringify({ ok: false, error_code: 429, description: "Too Many Requests" }));
+        return 429;
+      }
       const seconds = failure.retryAfterS ?? 1;
       return fail(res, 429, failure.description ?? `Too Many Requests: retry after ${seconds}`, { retry_after: seconds });
     }

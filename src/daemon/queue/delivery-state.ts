@@ -14,7 +14,7 @@
  */
 
 import { ClawTellError } from "../../infra/index.js";
-import { nextRetryDelayMs, type BackoffPolicy } from "./backoff.js";
+import { nextRetryDelayMs, type BackoffPolicy } from "../../infra/index.js";
 import type { DeliveryState, Job, JobError } from "./queue-state.js";
 
 export type { DeliveryState, Job, JobError } from "./queue-state.js";

@@ -5,7 +5,7 @@
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { request, type Dispatcher } from "undici";
-import { parseRetryAfter } from "../../client/index.js";
+import { parseRetryAfter } from "../../infra/index.js";
 import { ClawTellError, type Clock, type Logger } from "../../infra/index.js";
 import type { DeliveryRequest, Sink } from "../contracts.js";
 

@@ -75,6 +75,18 @@ describe("Telegram sender", () => {
     expect(tg.sentMessages().map((m) => m.text)).toEqual(["hi"]);
   });
 
+  it("reads a proxy's Retry-After header in both forms, an HTTP date as well as seconds", async () => {
+    tg = await startFakeTelegram();
+    tg.failNext(1, { status: 429, retryAfterHeader: new Date(clock.now() + 7_000).toUTCString() });
+    tg.failNext(1, { status: 429, retryAfterHeader: "4" });
+    const sending = sender().sendText("4242", "hi");
+    await vi.waitFor(() => expect(clock.sleeps).toEqual([7_000]));
+    await clock.advance(7_000);
+    await vi.waitFor(() => expect(clock.sleeps).toEqual([7_000, 4_000]));
+    await clock.advance(4_000);
+    await expect(sending).resolves.toMatchObject({ messageIds: [expect.any(String)] });
+  });
+
   it("gives a rate limit longer than it may wait back to the caller as retryable, with retryAfterMs", async () => {
     tg = await startFakeTelegram();
     tg.failNext(1, { status: 429, retryAfterS: 120 });

@@ -123,6 +123,11 @@ describe("import boundaries", () => {
     expect(daemonFiles.filter((f) => /operator|queue-report|requests/.test(f))).toEqual([]);
   });
 
+  it("has one backoff module: one jitter constant in the whole source", () => {
+    const defining = files.filter((f) => /\bJITTER_RATIO\s*=/.test(readFileSync(f, "utf8"))).map((f) => relative(SRC, f).split(sep).join("/"));
+    expect(defining).toEqual(["infra/backoff.ts"]);
+  });
+
   it("keeps console out of library code", () => {
     const offenders = files.filter((f) => !f.endsWith(`${sep}cli.ts`) && /\bconsole\.(log|error|warn|info|debug)\(/.test(readFileSync(f, "utf8")));
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseRetryAfter } from "../../../src/client/retry-after.js";
+import { parseRetryAfter } from "../../../src/infra/index.js";
 
 describe("parseRetryAfter", () => {
   it("reads delay-seconds", () => {
     expect(parseRetryAfter("7", 0)).toBe(7000);
     expect(parseRetryAfter(" 0 ", 0)).toBe(0);
     expect(parseRetryAfter(["3", "9"], 0)).toBe(3000);
+    expect(parseRetryAfter("1.25", 0)).toBe(1250);
   });
 
   it("reads an HTTP date relative to now, never negative", () => {

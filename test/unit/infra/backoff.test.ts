@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jitter, reconnectDelayMs, retryDelayMs } from "../../../src/client/backoff.js";
+import { jitter, reconnectDelayMs, retryDelayMs } from "../../../src/infra/index.js";
 
 const fixed = (value: number) => () => value;
 
