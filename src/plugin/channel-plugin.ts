@@ -6,8 +6,8 @@
 
 import { createChannelPluginBase, createChatChannelPlugin, type ChannelPlugin, type OpenClawConfig, type PluginRuntime } from "openclaw/plugin-sdk/channel-core";
 import { createMessageReceiptFromOutboundResults, defineChannelMessageAdapter } from "openclaw/plugin-sdk/channel-outbound";
-import { clientFor } from "./client-for.js";
-import { createOperatorDesk, type OperatorDesk } from "../daemon/index.js";
+import { clientFor } from "../operator/index.js";
+import { createOperatorDesk, type OperatorDesk } from "../operator/index.js";
 import { systemClock } from "../infra/index.js";
 import { listAccountIds, resolvePluginAccount, type PluginAccount } from "./accounts.js";
 import { runAccount } from "./account-runner.js";

@@ -5,7 +5,7 @@
  */
 
 import type { AnyAgentTool, OpenClawPluginToolFactory } from "openclaw/plugin-sdk/plugin-entry";
-import { clientFor } from "./client-for.js";
+import { clientFor } from "../operator/index.js";
 import { createSendTool } from "./send-tool.js";
 import { isClawTellSenderTurn } from "./turn-origin.js";
 
