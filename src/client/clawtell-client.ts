@@ -15,6 +15,7 @@ import {
   SendPendingResponseSchema,
   SendResponseSchema,
   stripNamePrefix,
+  type AttachmentUpload,
   type LookupResponse,
   type MeResponse,
   type Message,
@@ -61,6 +62,8 @@ export interface SendInput {
   /** Another name of the key's account to send as. */
   readonly fromName?: string;
   readonly threadId?: string;
+  /** Files carried in the request (base64), as `readAttachmentFiles` makes them. */
+  readonly attachments?: readonly AttachmentUpload[];
 }
 
 /** What a send achieved. */
@@ -193,6 +196,7 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
         ...(input.replyTo === undefined ? {} : { replyTo: input.replyTo }),
         ...(input.fromName === undefined ? {} : { from_name: stripNamePrefix(input.fromName) }),
         ...(input.threadId === undefined ? {} : { threadId: input.threadId }),
+        ...(input.attachments === undefined || input.attachments.length === 0 ? {} : { attachments: input.attachments }),
       };
       const { status, data } = await callJson<SendResponse | SendPendingResponse>(
         deps,

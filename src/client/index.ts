@@ -20,3 +20,4 @@ export { withRetry, type RetryPolicy } from "./with-retry.js";
 export { parseRetryAfter } from "./retry-after.js";
 export { reconnectDelayMs, retryDelayMs } from "./backoff.js";
 export { normalizeOrigin } from "./endpoints.js";
+export { readAttachmentFiles } from "./attachment-files.js";
