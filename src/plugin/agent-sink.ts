@@ -25,8 +25,9 @@ import { withRetry } from "../client/index.js";
 import { stripNamePrefix, type Message } from "../protocol/index.js";
 import { attachmentsForAgent } from "./agent-attachments.js";
 import type { HostAnswerBook, HostAnswerResult } from "./host-answers.js";
+import { createFirstNotices } from "./first-notices.js";
 import { createLoopGuard } from "./loop-guard.js";
-import { CHANNEL_ID, DM_SCOPE, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
+import { CHANNEL_ID, DM_SCOPE, OPENCLAW_OPERATOR_COMMAND, type ChannelRuntimeSlice, type IngressLike } from "./host-runtime.js";
 
 export interface AgentSinkDeps<TCfg, TIngress extends IngressLike, TCtx> {
   readonly runtime: ChannelRuntimeSlice<TCfg, TIngress, TCtx>;
@@ -65,6 +66,7 @@ export const autoReplyAllowed = (message: Message): boolean => message.autoReply
 export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: AgentSinkDeps<TCfg, TIngress, TCtx>): Sink {
   const log = deps.logger.child({ component: "plugin.agent-sink" });
   const loopGuard = createLoopGuard(deps.clock);
+  const firstNotices = createFirstNotices();
 
   const tellHuman = async (notice: Omit<HumanNotice, "kind">): Promise<void> => {
     try {
@@ -89,7 +91,9 @@ export function createAgentSink<TCfg, TIngress extends IngressLike, TCtx>(deps: 
     const notice = noticeFor(route, agentId);
     if (!autoReplyAllowed(message)) {
       log.info({ messageId: message.id }, "automatic reply suppressed by the recipient's auto-reply policy");
-      await tellHuman({ ...notice, text: replySuppressedNotice(route.recipient, sender) });
+      // The first time per sender, the notice names the command that lets the name answer it.
+      const hint = firstNotices.first(route.accountId, route.recipient, sender) ? OPENCLAW_OPERATOR_COMMAND : undefined;
+      await tellHuman({ ...notice, text: replySuppressedNotice(route.recipient, sender, hint) });
       return { messageId: `suppressed:${message.id}`, status: "suppressed" };
     }
     const limit = deps.account().loopGuard;

@@ -12,9 +12,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ["protocol", "infra"],
   chat: ["protocol", "config", "infra", "daemon/contracts"],
   daemon: ["protocol", "client", "config", "chat", "infra"],
-  plugin: ["protocol", "client", "config", "chat", "daemon", "infra"],
+  operator: ["protocol", "client", "config", "infra"],
+  plugin: ["protocol", "client", "config", "chat", "daemon", "infra", "operator"],
   server: ["protocol", "infra"],
-  cli: ["protocol", "client", "config", "chat", "daemon", "server", "infra", "plugin"],
+  cli: ["protocol", "client", "config", "chat", "daemon", "server", "infra", "plugin", "operator"],
 };
 
 function listTsFiles(dir: string): string[] {
