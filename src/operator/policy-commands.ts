@@ -27,8 +27,7 @@ export interface PolicyCommandsDeps<TFlags extends { account?: string }> {
 }
 
 async function defaultClientFor(): Promise<(account: ResolvedAccount, apiKey: string) => ClawTellClient> {
-  const { createClawTellClient } = await import("../client/index.js");
-  return (account, apiKey) => createClawTellClient({ baseUrl: account.baseUrl, ...(account.sseUrl === null ? {} : { sseUrl: account.sseUrl }), apiKey });
+  return (await import("./client-for.js")).clientFor;
 }
 
 const LIST_ACTIONS: ReadonlyArray<{ action: ListAction; description: string }> = [

@@ -8,13 +8,12 @@
 import { Type, type Static } from "typebox";
 import type { OpenClawPluginToolFactory } from "openclaw/plugin-sdk/plugin-entry";
 import type { ClawTellClient } from "../client/index.js";
-import { DEFAULT_ROUTE_KEY, type ResolvedAccount } from "../config/index.js";
+import type { ResolvedAccount } from "../config/index.js";
 import { describeError } from "../infra/index.js";
-import { changeLists, formatLists, readLists } from "../operator/policy-actions.js";
-import { openManagedName, type PolicyDeps } from "../operator/policy-target.js";
+import { changeLists, clientFor, formatLists, openManagedName, readLists, type PolicyDeps } from "../operator/index.js";
 import { stripNamePrefix } from "../protocol/index.js";
-import { listAccountIds, resolvePluginAccount } from "./accounts.js";
-import { clientFor } from "./client-for.js";
+import { resolvePluginAccount } from "./accounts.js";
+import { senderIdentityOf } from "./agent-names.js";
 import { OPENCLAW_OPERATOR_COMMAND } from "./host-runtime.js";
 import { isClawTellSenderTurn } from "./turn-origin.js";
 
@@ -46,19 +45,15 @@ export interface ListsToolDeps {
 
 const result = (text: string, details: Record<string, unknown>): ListsToolResult => ({ content: [{ type: "text", text }], details });
 
-/** The name to act for: the first one routed to the agent, else the account's own name. */
-function defaultName(account: ResolvedAccount, agentId: string | undefined): string {
-  const routed = Object.entries(account.routing).find(([key, route]) => key !== DEFAULT_ROUTE_KEY && route.target.kind === "agent" && route.target.agentId === agentId);
-  return routed?.[0] ?? account.name;
-}
-
 /** Runs one `clawtell_lists` call; never throws (failures are results the agent can read). */
 export async function executeLists(deps: ListsToolDeps, input: Partial<ListsToolInput>, signal?: AbortSignal): Promise<ListsToolResult> {
   const cfg = deps.cfg();
-  const accounts = listAccountIds(cfg).flatMap((id) => resolvePluginAccount(cfg, id).resolved ?? []);
-  const account = input.accountId === undefined ? accounts[0] : accounts.find((a) => a.accountId === input.accountId);
-  if (account === undefined) return result("× ClawTell is not configured for this account.", { ok: false, reason: "not_configured" });
-  const name = input.name === undefined ? defaultName(account, deps.agentId) : stripNamePrefix(input.name);
+  // The name routed to the calling agent (the first), else the account's own name — as clawtell_send.
+  const identity = senderIdentityOf(cfg, deps.agentId, input.accountId);
+  const plugin = resolvePluginAccount(cfg, identity.accountId);
+  const account = plugin.resolved;
+  if (account === undefined) return result(`× ClawTell is not configured for this account. (${plugin.problem ?? "not configured"})`, { ok: false, reason: "not_configured" });
+  const name = input.name === undefined ? (identity.name ?? account.name) : stripNamePrefix(input.name);
   const policy: PolicyDeps = { accounts: [account], clientFor: deps.clientFor, command: OPENCLAW_OPERATOR_COMMAND, request: { timeoutMs: 10_000, ...(signal === undefined ? {} : { signal }) } };
   try {
     const target = await openManagedName(policy, name);

@@ -10,7 +10,7 @@ import { fetchAttachments, type DeliveryRequest, type HumanNotice } from "../../
 import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import { parseMessage, type Message } from "../../../src/protocol/index.js";
 import { createAgentSink, createHostAnswerBook, type AgentSinkDeps, type HostAnswerBook } from "../../../src/plugin/index.js";
-import { clientFor } from "../../../src/plugin/client-for.js";
+import { clientFor } from "../../../src/operator/index.js";
 import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 import { CFG, createMediaStoreDouble, createRuntimeDouble, type FakeContext, type RuntimeDouble } from "./runtime-double.js";
