@@ -8,3 +8,4 @@ export { createDiscordSender, type DiscordSenderOptions } from "./discord-sender
 export { createSlackSender, type SlackSenderOptions } from "./slack-sender.js";
 export { splitText } from "./split-text.js";
 export { createStandaloneChatForwarder, CHAT_SENDER_CONFIG_KEY, DEFAULT_FORWARD_AGENT_ID, type StandaloneChatForwarderDeps } from "./standalone-forwarder.js";
+export type { ChatForwarder, HumanNotice, LocalFile } from "./notices.js";
