@@ -1,7 +1,7 @@
 /** What every standalone chat sender offers (texts, file uploads), and each service's limits (in UTF-16 code units). */
 
 import { readFile } from "node:fs/promises";
-import type { LocalFile } from "../daemon/contracts.js";
+import type { LocalFile } from "./notices.js";
 import type { ChatChannel } from "./chat-target.js";
 
 /** Telegram Bot API `sendMessage` text limit. */

@@ -7,3 +7,4 @@ export { createTelegramSender, type TelegramSenderOptions } from "./telegram-sen
 export { createDiscordSender, type DiscordSenderOptions } from "./discord-sender.js";
 export { splitText } from "./split-text.js";
 export { createStandaloneChatForwarder, CHAT_SENDER_CONFIG_KEY, DEFAULT_FORWARD_AGENT_ID, type StandaloneChatForwarderDeps } from "./standalone-forwarder.js";
+export type { ChatForwarder, HumanNotice, LocalFile } from "./notices.js";

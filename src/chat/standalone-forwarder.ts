@@ -5,7 +5,7 @@
  */
 
 import { ClawTellError, createSilentLogger, type Logger } from "../infra/index.js";
-import type { ChatForwarder, HumanNotice } from "../daemon/contracts.js";
+import type { ChatForwarder, HumanNotice } from "./notices.js";
 import type { ChatSender } from "./chat-sender.js";
 import type { ActiveChatResolver, ChatChannel, ChatTarget } from "./chat-target.js";
 

@@ -6,3 +6,4 @@ export { buildChannelConfigJsonSchema } from "./json-schema.js";
 export * from "./load.js";
 export { resolveOpenClawConfigPath, resolveOpenClawStateDir } from "./paths.js";
 export { watchConfigFile, CONFIG_DEBOUNCE_MS, MIN_CONFIG_DEBOUNCE_MS, type ConfigWatchDeps, type ConfigWatchHandle } from "./watch.js";
+export { CHANNEL_KEY, channelSectionOf, listAccountIds, resolvePluginAccount, type PluginAccount } from "./channel-accounts.js";

@@ -1,10 +1,13 @@
 /**
  * The seams of the routing daemon, shared by its parts and by the hosts that plug sinks into it
- * (the OpenClaw plugin, the standalone CLI). Types only.
+ * (the OpenClaw plugin, the standalone CLI). Types only. What goes to the human's chat is chat/'s (chat/notices.ts),
+ * re-exported here for the daemon's users.
  */
 
 import type { ForwardTarget, ResolvedTarget } from "../config/index.js";
+import type { ChatForwarder, HumanNotice, LocalFile } from "../chat/index.js";
 import type { Message } from "../protocol/index.js";
+import type { AccountDaemonHandle } from "./account-daemon.js";
 import type { FetchedAttachment } from "./attachments.js";
 
 /** Where a routed message is delivered: an OpenClaw agent, a webhook or a command (from the routing config). */
@@ -48,27 +51,9 @@ export interface Sink {
   deliver(request: DeliveryRequest): Promise<void>;
 }
 
-/** A file the daemon downloaded, as chats and sinks need it. */
-export interface LocalFile {
-  readonly path: string;
-  readonly filename: string;
-  readonly mimeType: string;
+/** Takes a running account in for operator requests until the returned function is called (operator/desk.ts). */
+export interface AccountRegistrar {
+  register(stateDir: string, accountId: string, daemon: AccountDaemonHandle): Promise<() => Promise<void>>;
 }
 
-/** A text for the human, e.g. the 🦞 banner, a 📤 notice or a dead-letter alert. */
-export interface HumanNotice {
-  readonly kind: "delivery" | "reply" | "dead_letter" | "alarm";
-  readonly text: string;
-  /** The agent whose human should see it (their active chat is looked up). */
-  readonly agentId?: string;
-  readonly accountId: string;
-  /** An explicit chat (config `forwardTo`) that wins over the active-chat lookup. */
-  readonly forwardTo?: ForwardTarget;
-  /** Files that go with the text (a 🦞 copy's attachments), sent after it. */
-  readonly files?: readonly LocalFile[];
-}
-
-/** Sends texts (and their files) to the human's active chat. Throws when it could not be sent (the caller retries). */
-export interface ChatForwarder {
-  send(notice: HumanNotice, signal?: AbortSignal): Promise<void>;
-}
+export type { ChatForwarder, HumanNotice, LocalFile };

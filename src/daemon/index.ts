@@ -7,6 +7,3 @@ export * from "./queue/index.js";
 export * from "./templates.js";
 export * from "./sinks/index.js";
 export { startStandaloneDaemon, type StandaloneHandle, type StandaloneOptions } from "./standalone.js";
-export { requestFromDaemon, type LiveAccountStatus, type OperatorRequest, type OperatorResult } from "./operator-requests.js";
-export { createOperatorDesk, type OperatorDesk } from "./operator-desk.js";
-export { locateQueues, readQueues, findJob, changeDeadLetters, askRunningAccount, jobRow, JOB_TABLE_HEADERS, type QueueLocation, type QueueContents, type DeadLetterChange } from "./queue-report.js";

@@ -9,8 +9,7 @@ import type { Dispatcher } from "undici";
 import { loadOpenClawConfig, resolveAccounts, watchConfigFile, type ConfigWatchHandle, type LoadedOpenClawConfig, type ResolvedAccount } from "../config/index.js";
 import { systemClock, type Clock, type Logger } from "../infra/index.js";
 import { startAccountDaemon, type AccountDaemonHandle, type DaemonStatus } from "./account-daemon.js";
-import type { ChatForwarder } from "./contracts.js";
-import { createOperatorDesk } from "./operator-desk.js";
+import type { AccountRegistrar, ChatForwarder } from "./contracts.js";
 import { createCommandSink, createWebhookSink } from "./sinks/index.js";
 
 export interface StandaloneOptions {
@@ -23,6 +22,8 @@ export interface StandaloneOptions {
   readonly forwarderFor?: (config: LoadedOpenClawConfig) => ChatForwarder | undefined;
   /** @defaultValue true */
   readonly watchConfig?: boolean;
+  /** Where each running account is registered for operator requests (`clawtell status`, `dead-letters retry`). */
+  readonly registrar?: AccountRegistrar;
 }
 
 export interface StandaloneHandle {
@@ -32,6 +33,8 @@ export interface StandaloneHandle {
   stop(): Promise<void>;
 }
 
+const NO_REGISTRAR: AccountRegistrar = { register: () => Promise.resolve(() => Promise.resolve()) };
+
 export async function startStandaloneDaemon(options: StandaloneOptions): Promise<StandaloneHandle> {
   const clock = options.clock ?? systemClock;
   const log = options.logger.child({ component: "standalone" });
@@ -40,7 +43,6 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
     command: createCommandSink(),
   };
   const running = new Map<string, { account: ResolvedAccount; handle: AccountDaemonHandle; unregister: () => Promise<void> }>();
-  const desk = createOperatorDesk(options.logger);
   let forwarder: ChatForwarder | undefined;
 
   const apply = async (config: LoadedOpenClawConfig): Promise<void> => {
@@ -75,7 +77,7 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
         ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       });
       // `clawtell dead-letters retry | purge` reach the running account through its state folder.
-      const unregister = await desk.register(account.stateDir ?? options.stateDir, id, handle);
+      const unregister = await (options.registrar ?? NO_REGISTRAR).register(account.stateDir ?? options.stateDir, id, handle);
       running.set(id, { account, handle, unregister });
       log.info({ accountId: id, name: account.name }, "account started");
     }

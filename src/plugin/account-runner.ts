@@ -5,7 +5,8 @@
 
 import type { Dispatcher } from "undici";
 import { createClawTellClient } from "../client/index.js";
-import { startAccountDaemon, type AccountDaemonHandle, type AccountDaemonOptions, type OperatorDesk } from "../daemon/index.js";
+import { startAccountDaemon, type AccountDaemonHandle, type AccountDaemonOptions } from "../daemon/index.js";
+import type { OperatorDesk } from "../operator/index.js";
 import { ClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { PluginAccount } from "./accounts.js";
 import { createAgentSink } from "./agent-sink.js";

@@ -6,11 +6,12 @@
 
 import { createChannelPluginBase, createChatChannelPlugin, type ChannelPlugin, type OpenClawConfig, type PluginRuntime } from "openclaw/plugin-sdk/channel-core";
 import { createMessageReceiptFromOutboundResults, defineChannelMessageAdapter } from "openclaw/plugin-sdk/channel-outbound";
-import { clientFor } from "./client-for.js";
-import { createOperatorDesk, type OperatorDesk } from "../daemon/index.js";
+import { clientFor } from "../operator/index.js";
+import { createOperatorDesk, type OperatorDesk } from "../operator/index.js";
 import { systemClock } from "../infra/index.js";
 import { listAccountIds, resolvePluginAccount, type PluginAccount } from "./accounts.js";
 import { runAccount } from "./account-runner.js";
+import { clawTellPromptHints } from "./agent-names.js";
 import { createHostAnswerBook } from "./host-answers.js";
 import { CHANNEL_ID } from "./host-runtime.js";
 import { createHostLogger } from "./host-logger.js";
@@ -98,6 +99,8 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
         }),
         collectStatusIssues: (accounts) => collectStatusIssues(accounts),
       },
+      // Each routed agent is told its own name and how to reach the others (see agent-names.ts).
+      agentPrompt: { messageToolHints: ({ cfg, accountId }) => clawTellPromptHints(cfg, accountId) },
       messaging: {
         normalizeTarget: (raw) => normalizeTarget(raw),
         targetResolver: { looksLikeId: (raw) => looksLikeTellTarget(raw) || normalizeTarget(raw) !== undefined, hint: "<tell/name>" },

@@ -1,14 +1,16 @@
 /**
  * The `clawtell_send` agent tool: sends a ClawTell message as one of the account's names (`from` picks that name's
- * route key), and reports the outcome in the texts the official plugin used so agents and prompts keep working.
+ * route key; left out, the calling agent's own routed name), and reports the outcome in the texts the official plugin
+ * used so agents and prompts keep working.
  */
 
 import { Type, type Static } from "typebox";
 import type { ClawTellClient } from "../client/index.js";
-import { DEFAULT_ACCOUNT_ID, resolveSenderApiKey, type ResolvedAccount } from "../config/index.js";
+import { resolveSenderApiKey, type ResolvedAccount } from "../config/index.js";
 import { describeError } from "../infra/index.js";
 import { stripNamePrefix } from "../protocol/index.js";
 import { resolvePluginAccount } from "./accounts.js";
+import { senderIdentityOf } from "./agent-names.js";
 
 export const SEND_TOOL_NAME = "clawtell_send";
 
@@ -17,7 +19,9 @@ export const SendToolParameters = Type.Object({
   body: Type.String({ description: "Message text" }),
   subject: Type.Optional(Type.String({ description: "Brief topic, 3-5 words" })),
   replyToId: Type.Optional(Type.String({ description: "Original message id when replying" })),
-  from: Type.Optional(Type.String({ description: "Your tell/ name. Required on multi-name accounts (the name you send as)" })),
+  from: Type.Optional(
+    Type.String({ description: "The tell/ name you send as. Defaults to the name routed to you (the first of them when several are); give it to send as another of your names" }),
+  ),
   accountId: Type.Optional(Type.String({ description: "ClawTell account id; required only when channels.clawtell.accounts is configured" })),
 });
 export type SendToolInput = Static<typeof SendToolParameters>;
@@ -31,6 +35,8 @@ export interface SendToolDeps {
   /** The current OpenClaw config. */
   readonly cfg: () => unknown;
   readonly clientFor: (account: ResolvedAccount, apiKey: string) => ClawTellClient;
+  /** The calling agent (OpenClaw's tool context): `from` defaults to the first name routed to it. */
+  readonly agentId?: string;
 }
 
 const result = (text: string, details: Record<string, unknown>): SendToolResult => ({ content: [{ type: "text", text }], details });
@@ -40,11 +46,13 @@ export async function executeSend(deps: SendToolDeps, input: Partial<SendToolInp
   const to = stripNamePrefix(input.to ?? "");
   const body = input.body ?? "";
   if (to === "" || body.trim() === "") return result("× Send failed: 'to' and 'body' are required.", { ok: false, reason: "missing_required_args" });
-  const account = resolvePluginAccount(deps.cfg(), input.accountId ?? DEFAULT_ACCOUNT_ID);
+  const cfg = deps.cfg();
+  const own = senderIdentityOf(cfg, deps.agentId, input.accountId);
+  const account = resolvePluginAccount(cfg, own.accountId);
   if (account.resolved === undefined) {
     return result(`× Send failed: ClawTell API key not configured for this account. (${account.problem ?? "not configured"})`, { ok: false, reason: "no_api_key" });
   }
-  const from = input.from === undefined ? account.resolved.name : stripNamePrefix(input.from).toLowerCase();
+  const from = input.from === undefined || input.from.trim() === "" ? (own.name ?? account.resolved.name) : stripNamePrefix(input.from).toLowerCase();
   // That name's own route key, else the account key (`_default` never lends its key to an outbound identity).
   const key = resolveSenderApiKey(account.resolved, from);
   try {
@@ -67,6 +75,13 @@ export async function executeSend(deps: SendToolDeps, input: Partial<SendToolInp
   }
 }
 
+/** Tells the calling agent which name it sends as when it leaves `from` out. */
+function ownNameNote(deps: SendToolDeps): string {
+  const own = senderIdentityOf(deps.cfg(), deps.agentId, undefined);
+  if (own.name === undefined) return "Without `from` it sends as the account's own name.";
+  return `You are tell/${own.name}: without \`from\` it sends as tell/${own.name} (when several names are routed to you, the first; name another in \`from\`).`;
+}
+
 /** The tool object OpenClaw registers. */
 export function createSendTool(deps: SendToolDeps): {
   name: string;
@@ -80,7 +95,8 @@ export function createSendTool(deps: SendToolDeps): {
     label: "ClawTell Send",
     description:
       "Send a message via ClawTell to another agent (tell/<name>). After the call succeeds, summarize the send in the current chat " +
-      "(e.g. '✓ Sent to tell/<name>') so the human has visibility. If the user did not specify content verbatim, compose the message naturally in your own words.",
+      "(e.g. '✓ Sent to tell/<name>') so the human has visibility. If the user did not specify content verbatim, compose the message naturally in your own words. " +
+      ownNameNote(deps),
     parameters: SendToolParameters,
     execute: (_toolCallId, params, signal) => executeSend(deps, typeof params === "object" && params !== null ? (params as Partial<SendToolInput>) : {}, signal),
   };

@@ -6,21 +6,31 @@
 import type { Clock } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
 import { toFullName } from "../protocol/index.js";
-import type { Leases } from "./leases.js";
+import type { ClientConnection, Leases } from "./leases.js";
 import type { Notifier } from "./notifier.js";
 import type { MessageRecord, NewMessage, Store } from "./store/store.js";
 
 export interface Mailbox {
   /** Commits the message durably, then wakes the recipient's waiters. */
   deliver(message: NewMessage): Promise<void>;
-  /** Deliverable messages now (leased on return). */
-  pull(recipientIds: readonly number[], limit: number): MessageRecord[];
+  /** Deliverable messages now, leased on return to `connection` (the socket the answer goes out on). */
+  pull(recipientIds: readonly number[], limit: number, connection?: ClientConnection): MessageRecord[];
   /** Like `pull`, but waits up to `timeoutMs` for a first message. */
-  pullWaiting(recipientIds: readonly number[], limit: number, timeoutMs: number, signal?: AbortSignal): Promise<MessageRecord[]>;
+  pullWaiting(
+    recipientIds: readonly number[],
+    limit: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    connection?: ClientConnection,
+  ): Promise<MessageRecord[]>;
   /** Acks the ids that belong to the recipients; returns the ids now acked. */
   ack(recipientIds: readonly number[], ids: readonly string[]): Promise<string[]>;
-  /** Makes unacked messages after `afterSeq` deliverable again at once (stream resume). */
-  resumeAfter(recipientIds: readonly number[], afterSeq: number): void;
+  /**
+   * A stream or poll of these names opens: the messages leased to connections that have closed are deliverable again
+   * at once, and with `afterSeq` (a stream's Last-Event-ID) every unacked message after it too. They go out first,
+   * oldest first, before anything sent later.
+   */
+  opened(recipientIds: readonly number[], afterSeq?: number): void;
   /** Waits until one of the names may have something deliverable (a send or an expiring lease). */
   waitForWork(recipientIds: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
@@ -37,10 +47,11 @@ export interface MailboxDeps {
 export function createMailbox(deps: MailboxDeps): Mailbox {
   const { store, notifier, leases, clock, visibilityTimeoutMs } = deps;
 
-  const pull = (recipientIds: readonly number[], limit: number): MessageRecord[] => {
+  const pull = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): MessageRecord[] => {
     const now = clock.now();
     const rows = store.listUnacked(recipientIds, limit, leases.activeFor(recipientIds, now));
-    for (const row of rows) leases.lease(row.recipientId, row.seq, now + visibilityTimeoutMs);
+    const holder = connection === undefined ? undefined : leases.holderOf(connection);
+    for (const row of rows) leases.lease(row.recipientId, row.seq, now + visibilityTimeoutMs, holder);
     return rows;
   };
 
@@ -57,10 +68,10 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
       notifier.notify(message.recipientId);
     },
     pull,
-    async pullWaiting(recipientIds, limit, timeoutMs, signal) {
+    async pullWaiting(recipientIds, limit, timeoutMs, signal, connection) {
       const deadline = clock.now() + timeoutMs;
       for (;;) {
-        const rows = pull(recipientIds, limit);
+        const rows = pull(recipientIds, limit, connection);
         const remaining = deadline - clock.now();
         if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
         await waitForWork(recipientIds, remaining, signal);
@@ -73,8 +84,9 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
       for (const row of acked) leases.release(row.recipientId, row.seq);
       return acked.map((row) => row.id);
     },
-    resumeAfter(recipientIds, afterSeq) {
-      leases.releaseAfter(recipientIds, afterSeq);
+    opened(recipientIds, afterSeq) {
+      leases.releaseEnded(recipientIds);
+      if (afterSeq !== undefined) leases.releaseAfter(recipientIds, afterSeq);
     },
     waitForWork,
   };

@@ -2,7 +2,7 @@
 
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { acquireFileLock, createSilentLogger, ensureDir, type Logger } from "../infra/index.js";
+import { acquireFileLock, createSilentLogger, ensureDir, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore } from "./files.js";
@@ -26,6 +26,7 @@ export async function startServer(opts: {
   port?: number;
   dataDir: string;
   logger?: Logger;
+  clock?: Clock;
   options?: ServerOptions;
 }): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
@@ -56,6 +57,7 @@ export async function startServer(opts: {
       store,
       files: openFileStore(opts.dataDir),
       logger,
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       ...(opts.options === undefined ? {} : { options: opts.options }),
     });
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Clock } from "../../src/infra/index.js";
 import { createName, startServer, type CreatedName, type RunningServer, type ServerOptions } from "../../src/server/index.js";
 
 export interface TestServer extends RunningServer {
@@ -16,10 +17,11 @@ export interface TestServer extends RunningServer {
 /** bcrypt cost for test keys: the minimum, so creating names is fast. */
 export const TEST_BCRYPT_COST = 4;
 
-export async function startTestServer(options: ServerOptions & { dataDir?: string; port?: number } = {}): Promise<TestServer> {
-  const { dataDir: given, port, ...serverOptions } = options;
+export async function startTestServer(options: ServerOptions & { dataDir?: string; port?: number; clock?: Clock } = {}): Promise<TestServer> {
+  const { dataDir: given, port, clock, ...serverOptions } = options;
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), "clawtell-server-")));
-  let running: RunningServer | undefined = await startServer({ dataDir, port: port ?? 0, options: serverOptions });
+  const withClock = clock === undefined ? {} : { clock };
+  let running: RunningServer | undefined = await startServer({ dataDir, port: port ?? 0, ...withClock, options: serverOptions });
   const current = (): RunningServer => {
     if (running === undefined) throw new Error("test server is stopped");
     return running;
@@ -40,7 +42,7 @@ export async function startTestServer(options: ServerOptions & { dataDir?: strin
     },
     async restart() {
       await server.stop();
-      running = await startServer({ dataDir, port: first.port, options: serverOptions });
+      running = await startServer({ dataDir, port: first.port, ...withClock, options: serverOptions });
     },
     async close() {
       await server.stop();

@@ -17,6 +17,7 @@ export function registerDaemonCommand(program: Command, io: Io): void {
       const { createLogger } = await import("../../infra/logger.js");
       const chat = await import("../../chat/index.js");
       const { systemClock } = await import("../../infra/clock.js");
+      const { createOperatorDesk } = await import("../../operator/index.js");
       const logger = createLogger({ name: "clawtell-daemon" });
       // Listen for stop signals before anything starts: a SIGTERM while accounts connect still stops cleanly.
       const stopSignal = waitForStopSignal();
@@ -26,6 +27,7 @@ export function registerDaemonCommand(program: Command, io: Io): void {
         configPath: paths.configPath,
         stateDir: paths.stateDir,
         logger,
+        registrar: createOperatorDesk(logger),
         forwarderFor: (config) =>
           chat.createStandaloneChatForwarder({
             resolver: chat.createChatResolver([sessions]),

@@ -1,13 +1,12 @@
 /**
  * `clawtell queue …` and `clawtell dead-letters …` over the standalone daemon's queues: every account of the config
  * in its own `stateDir`, else `--state-dir` (default `<OpenClaw state dir>/clawtell`). The commands themselves are
- * shared with `openclaw clawtell` (plugin/cli/queue-commands.ts).
+ * shared with `openclaw clawtell` (operator/queue-commands.ts).
  */
 
 import type { Command } from "commander";
-import type { QueueLocation } from "../../daemon/index.js";
 import type { Io } from "../../infra/terminal-io.js";
-import { registerQueueCommands as registerShared } from "../../plugin/cli/queue-commands.js";
+import { registerQueueCommands as registerShared, type QueueLocation } from "../../operator/index.js";
 import { resolveDaemonPaths } from "../daemon-context.js";
 
 interface Flags {
@@ -19,7 +18,7 @@ interface Flags {
 /** The queues: configured accounts where their config puts them, plus queue files left in the state folder. */
 async function locate(flags: Flags): Promise<QueueLocation[]> {
   const { configPath, stateDir } = resolveDaemonPaths(flags, process.env, process.cwd());
-  const { locateQueues } = await import("../../daemon/index.js");
+  const { locateQueues } = await import("../../operator/index.js");
   const { loadOpenClawConfig, resolveAccounts } = await import("../../config/index.js");
   // An unreadable config still lets the operator see the files in the state folder.
   const accounts = await loadOpenClawConfig(configPath).then((c) => resolveAccounts(c.clawtell), () => []);

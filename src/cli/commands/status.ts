@@ -1,7 +1,7 @@
 /**
  * `clawtell status`: each account of the config — its name, whether `clawtell daemon` runs it and how it is connected
  * (the running daemon answers through the account's state folder), what waits in its queue, and whether ClawTell
- * answers its key. The same report as `openclaw clawtell status` (plugin/cli/status-command.ts).
+ * answers its key. The same report as `openclaw clawtell status` (operator/status-report.ts).
  */
 
 import type { Command } from "commander";
@@ -23,12 +23,10 @@ export function registerStatusCommand(program: Command, io: Io): void {
     .option("--json", "machine-readable output")
     .action(async (flags: Flags) => {
       const { readOpenClawJson } = await import("../../config/index.js");
-      const { collectStatus, printStatus } = await import("../../plugin/cli/status-command.js");
-      const { clientFor } = await import("../../plugin/client-for.js");
+      const { collectStatus, printStatus, clientFor } = await import("../../operator/index.js");
       const { configPath, stateDir } = resolveDaemonPaths(flags, process.env, process.cwd());
       const cfg = await readOpenClawJson(configPath);
-      // Standalone accounts route to webhooks and commands: there are no OpenClaw agents to list.
-      const status = await collectStatus({ io, cfg, stateDir, clientFor, agentIds: () => [] });
+      const status = await collectStatus({ cfg, stateDir, clientFor });
       printStatus(io, status, flags.json === true);
     });
 }

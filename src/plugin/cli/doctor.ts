@@ -90,10 +90,16 @@ function agentsOf(account: ResolvedAccount): string[] {
   return ids;
 }
 
+/** The rule of src/plugin/tool-factory.ts, as doctor states it. */
+export const TOOL_TURNS_RULE = "every turn except one a ClawTell message starts (the human on any chat, owner or admitted by allowFrom, cron, the CLI)";
+
 /** Whether the agents that get ClawTell messages can see `clawtell_send` (to answer others, start conversations). */
 function checkToolPolicy(cfg: unknown, agentIds: readonly string[]): Finding[] {
   const problems = agentIds.flatMap((id) => sendToolProblem(cfg, id) ?? []);
-  if (problems.length === 0) return [{ ok: true, field: "tools", message: `${SEND_TOOL_NAME} is visible to ${agentIds.length === 1 ? "the routed agent" : "the routed agents"} (${agentIds.join(", ")})` }];
+  if (problems.length === 0) {
+    const who = `${agentIds.length === 1 ? "the routed agent" : "the routed agents"} (${agentIds.join(", ")})`;
+    return [{ ok: true, field: "tools", message: `${SEND_TOOL_NAME} is offered to ${who} in ${TOOL_TURNS_RULE}` }];
+  }
   // One finding per list to change, naming every agent it hides the tool from.
   const byPath = new Map<string, { reason: string; fix: string; agents: string[] }>();
   for (const p of problems) {

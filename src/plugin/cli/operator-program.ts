@@ -5,11 +5,10 @@
 
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE, reportFailure } from "../../infra/index.js";
-import { locateQueues } from "../../daemon/index.js";
-import { listAccountIds, resolvePluginAccount } from "../accounts.js";
+import { listAccountIds, resolvePluginAccount } from "../../config/index.js";
+import { locateQueues, registerQueueCommands } from "../../operator/index.js";
 import type { OperatorContext } from "./context.js";
 import { registerDoctorCommand } from "./doctor.js";
-import { registerQueueCommands } from "./queue-commands.js";
 import { registerRoutesCommand } from "./routes-command.js";
 import { registerSendCommand } from "./send-command.js";
 import { registerStatusCommand } from "./status-command.js";

@@ -10,7 +10,7 @@ import { listAgentIds } from "openclaw/plugin-sdk/agent-runtime";
 import type { OpenClawPluginApi } from "openclaw/plugin-sdk/channel-core";
 import { resolveOpenClawStateDir } from "../../config/index.js";
 import { processIo } from "../../infra/index.js";
-import { clientFor } from "../client-for.js";
+import { clientFor } from "../../operator/index.js";
 import { CHANNEL_ID } from "../host-runtime.js";
 import { runOperatorCli } from "./operator-program.js";
 

@@ -80,7 +80,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const poll = async (recipientIds: number[], query: unknown, reply: FastifyReply) => {
     const { timeout, limit } = parseInput(PollQuerySchema, query, "query");
     const started = clock.now();
-    const rows = await mailbox.pullWaiting(recipientIds, limit, timeout * 1000, clientGone(reply));
+    mailbox.opened(recipientIds);
+    const rows = await mailbox.pullWaiting(recipientIds, limit, timeout * 1000, clientGone(reply), reply.request.raw.socket);
     const messages = rows.map((row) => toWireMessage(row));
     return { messages, count: messages.length, waitedMs: clock.now() - started, timeout };
   };

@@ -1,7 +1,8 @@
 /**
  * `GET /v1/stream`: Server-Sent Events for one name or (`?account=true`) the whole account. Events `connected`,
  * `message` (one-line JSON), `timeout` (then the stream ends); `: keepalive` comments in between.
- * `Last-Event-ID` (a message id) resumes: everything unacked after that message is sent again at once.
+ * `Last-Event-ID` (a message id) resumes: everything unacked after that message is sent again at once. Messages leased
+ * to connections of the account that have closed are sent again at once too (see leases.ts).
  */
 
 import type { FastifyInstance } from "fastify";
@@ -32,10 +33,9 @@ export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const recipientIds = query.account ? auth.accountNames(caller).map((n) => n.id) : [caller.name.id];
     const lastEventIdHeader = request.headers["last-event-id"];
     const lastEventId = typeof lastEventIdHeader === "string" && lastEventIdHeader !== "" ? lastEventIdHeader : null;
-    if (lastEventId !== null) {
-      const last = store.findMessage(lastEventId);
-      if (last !== undefined && recipientIds.includes(last.recipientId)) mailbox.resumeAfter(recipientIds, last.seq);
-    }
+    const last = lastEventId === null ? undefined : store.findMessage(lastEventId);
+    // An unknown Last-Event-ID resumes nothing: the stream then starts like a new one.
+    mailbox.opened(recipientIds, last !== undefined && recipientIds.includes(last.recipientId) ? last.seq : undefined);
 
     const closed = clientGone(reply);
     reply.hijack();
@@ -64,7 +64,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
     let sent = 0;
     try {
       while (!closed.aborted && sent < query.limit) {
-        const rows = mailbox.pull(recipientIds, query.limit - sent);
+        const rows = mailbox.pull(recipientIds, query.limit - sent, request.raw.socket);
         for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row)), row.id));
         sent += rows.length;
         const remaining = deadline - clock.now();

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseChannelConfig, resolveAccounts } from "../../../src/config/index.js";
-import { createOperatorDesk, openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle } from "../../../src/daemon/index.js";
+import { openQueueStore, queueFileOf, startAccountDaemon, type AccountDaemonHandle } from "../../../src/daemon/index.js";
 import { ClawTellError, createSilentLogger, type Io } from "../../../src/infra/index.js";
-import { clientFor } from "../../../src/plugin/client-for.js";
+import { clientFor, createOperatorDesk } from "../../../src/operator/index.js";
 import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
 import type { OperatorContext } from "../../../src/plugin/cli/context.js";
 import { makeNewJob, TEST_POLICY } from "../../helpers/jobs.js";
@@ -206,6 +206,8 @@ describe("openclaw clawtell", () => {
 
     const fixed = await run({ ...good(), tools: { profile: "messaging", alsoAllow: ["clawtell_send"] } }, "doctor");
     expect(fixed.out).toMatch(/no problems found$/);
+    // The rule the tool factory applies: not OpenClaw's owner bit, only whether a ClawTell message started the turn.
+    expect(fixed.out).toContain("✓ tools: clawtell_send is offered to the routed agent (main) in every turn except one a ClawTell message starts (the human on any chat, owner or admitted by allowFrom, cron, the CLI)");
     expect(fixed.code).toBe(0);
   });
 

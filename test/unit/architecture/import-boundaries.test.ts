@@ -10,12 +10,49 @@ const ALLOWED: Record<string, readonly string[]> = {
   protocol: [],
   client: ["protocol", "infra"],
   config: ["protocol", "infra"],
-  chat: ["protocol", "config", "infra", "daemon/contracts"],
+  chat: ["protocol", "config", "infra"],
   daemon: ["protocol", "client", "config", "chat", "infra"],
-  plugin: ["protocol", "client", "config", "chat", "daemon", "infra"],
+  operator: ["protocol", "client", "config", "daemon", "infra"],
+  plugin: ["protocol", "client", "config", "chat", "daemon", "operator", "infra"],
   server: ["protocol", "infra"],
-  cli: ["protocol", "client", "config", "chat", "daemon", "server", "infra", "plugin"],
+  cli: ["protocol", "client", "config", "chat", "daemon", "operator", "server", "infra"],
 };
+
+/** The room each relative import of a file lands in (other rooms only). */
+function roomImports(file: string, room: string): { spec: string; targetRoom: string }[] {
+  const found: { spec: string; targetRoom: string }[] = [];
+  for (const spec of importsOf(readFileSync(file, "utf8"))) {
+    if (!spec.startsWith(".")) continue;
+    const rel = relative(SRC, resolve(dirname(file), spec)).split(sep);
+    const targetRoom = rel.length > 1 ? rel[0] : undefined;
+    if (targetRoom !== undefined && targetRoom !== room) found.push({ spec, targetRoom });
+  }
+  return found;
+}
+
+/** A cycle of the graph as room names (first = last), or undefined when it has none. */
+function findCycle(edges: ReadonlyMap<string, ReadonlySet<string>>): string[] | undefined {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === "done") return undefined;
+    if (state.get(node) === "open") return [...path.slice(path.indexOf(node)), node];
+    state.set(node, "open");
+    path.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const cycle = visit(next);
+      if (cycle !== undefined) return cycle;
+    }
+    path.pop();
+    state.set(node, "done");
+    return undefined;
+  };
+  for (const node of edges.keys()) {
+    const cycle = visit(node);
+    if (cycle !== undefined) return cycle;
+  }
+  return undefined;
+}
 
 function listTsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -56,18 +93,34 @@ describe("import boundaries", () => {
         violations.push(`${relative(SRC, file)}: room "${room}" is not in the architecture table`);
         continue;
       }
-      for (const spec of importsOf(readFileSync(file, "utf8"))) {
-        if (!spec.startsWith(".")) continue;
-        const target = resolve(dirname(file), spec);
-        const rel = relative(SRC, target).split(sep);
-        const targetRoom = rel.length > 1 ? rel[0] : undefined;
-        if (targetRoom === undefined || targetRoom === room) continue;
-        const targetPath = rel.join("/").replace(/\.js$/, "");
-        const ok = allowed.some((a) => a === targetRoom || targetPath.startsWith(a));
-        if (!ok) violations.push(`${relative(SRC, file)} imports ${spec} (room ${targetRoom})`);
+      for (const { spec, targetRoom } of roomImports(file, room)) {
+        if (!allowed.includes(targetRoom)) violations.push(`${relative(SRC, file)} imports ${spec} (room ${targetRoom})`);
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it("allows no cycle between rooms in the table (chat ↔ daemon, operator ↔ daemon cannot circle)", () => {
+    const edges = new Map(Object.entries(ALLOWED).map(([room, allowed]) => [room, new Set(allowed)]));
+    expect(findCycle(edges)).toBeUndefined();
+  });
+
+  it("has no cycle between rooms in the code", () => {
+    const edges = new Map<string, Set<string>>();
+    for (const file of files) {
+      const room = roomOf(file);
+      if (room === undefined) continue;
+      const out = edges.get(room) ?? new Set<string>();
+      for (const { targetRoom } of roomImports(file, room)) out.add(targetRoom);
+      edges.set(room, out);
+    }
+    expect(findCycle(edges)).toBeUndefined();
+  });
+
+  it("keeps the operator protocol out of the pipeline and the plugin out of the CLI", () => {
+    expect(files.some((f) => relative(SRC, f).split(sep)[0] === "operator")).toBe(true);
+    const daemonFiles = files.filter((f) => relative(SRC, f).split(sep)[0] === "daemon").map((f) => relative(SRC, f));
+    expect(daemonFiles.filter((f) => /operator|queue-report|requests/.test(f))).toEqual([]);
   });
 
   it("keeps console out of library code", () => {

@@ -49,6 +49,25 @@ describe("clawtell_send and outbound texts", () => {
     expect(message).toMatchObject({ from: "tell/alice", subject: "Follow up", replyToMessageId: firstId });
   });
 
+  it("sends without `from` as the calling agent's routed name, and says so in its description", async () => {
+    const result = await executeSend({ cfg: () => cfg, clientFor, agentId: "helper" }, { to: "bob", body: "from the helper agent" });
+    expect(result.details).toMatchObject({ ok: true, from: "helper" });
+    const [message] = await bobReceives();
+    expect(message).toMatchObject({ from: "tell/helper", body: "from the helper agent" });
+    expect(createSendTool({ cfg: () => cfg, clientFor, agentId: "helper" }).description).toContain("You are tell/helper: without `from` it sends as tell/helper");
+    // The default agent gets the account's own name (no route names it, so its messages go to "main").
+    await executeSend({ cfg: () => cfg, clientFor, agentId: "main" }, { to: "bob", body: "from main" });
+    expect((await bobReceives())[0]).toMatchObject({ from: "tell/alice" });
+  });
+
+  it("sends as the first of several names routed to one agent, unless `from` names another", async () => {
+    const twoNames = { channels: { clawtell: { name: "alice", apiKey: keys.alice, baseUrl: server.url, routing: { helper: { agent: "main", apiKey: keys.helper }, alice: { agent: "main" } } } } };
+    await executeSend({ cfg: () => twoNames, clientFor, agentId: "main" }, { to: "bob", body: "first name" });
+    expect((await bobReceives())[0]).toMatchObject({ from: "tell/helper" });
+    await executeSend({ cfg: () => twoNames, clientFor, agentId: "main" }, { to: "bob", body: "picked name", from: "alice" });
+    expect((await bobReceives())[0]).toMatchObject({ from: "tell/alice" });
+  });
+
   it("answers missing arguments without sending anything", async () => {
     const result = await executeSend({ cfg: () => cfg, clientFor }, { to: "bob" });
     expect(result.content[0]?.text).toBe("× Send failed: 'to' and 'body' are required.");

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { requestFromDaemon, serveOperatorRequests, type OperatorRequest } from "../../../src/daemon/operator-requests.js";
+import { requestFromDaemon, serveOperatorRequests, type OperatorRequest } from "../../../src/operator/requests.js";
 import { createSilentLogger } from "../../../src/infra/index.js";
 
 let dir: string;

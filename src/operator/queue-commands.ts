@@ -5,11 +5,11 @@
  */
 
 import type { Command } from "commander";
-import type { QueueLocation } from "../../daemon/index.js";
-import { ClawTellError, renderTable, type Io } from "../../infra/index.js";
+import { ClawTellError, renderTable, type Io } from "../infra/index.js";
+import type { QueueLocation } from "./queue-report.js";
 
 /** Loaded on use, so that a CLI registering these commands starts fast. */
-const daemon = () => import("../../daemon/index.js");
+const report = () => import("./queue-report.js");
 
 export interface QueueCommandsDeps<TFlags> {
   readonly io: Io;
@@ -23,28 +23,28 @@ export interface QueueCommandsDeps<TFlags> {
 
 export function registerQueueCommands<TFlags>(program: Command, deps: QueueCommandsDeps<TFlags>): void {
   const { io, withOptions, locate } = deps;
-  const table = async (rows: string[][], empty: string): Promise<string> => (rows.length === 0 ? empty : renderTable((await daemon()).JOB_TABLE_HEADERS, rows));
+  const table = async (rows: string[][], empty: string): Promise<string> => (rows.length === 0 ? empty : renderTable((await report()).JOB_TABLE_HEADERS, rows));
 
   const queue = program.command("queue").description("messages waiting in the local queue");
   withOptions(queue.command("ls").description("list queued messages")).action(async (flags: TFlags) => {
-    const { readQueues, jobRow } = await daemon();
+    const { readQueues, jobRow } = await report();
     const queues = await readQueues(await locate(flags));
     io.out(await table(queues.flatMap((q) => q.pending.map((job) => jobRow(q.accountId, job))), "the queue is empty"));
   });
   withOptions(queue.command("show <id>").description("show one queued or dead message")).action(async (messageId: string, flags: TFlags) => {
-    const found = await (await daemon()).findJob(await locate(flags), messageId);
+    const found = await (await report()).findJob(await locate(flags), messageId);
     if (found === undefined) throw new ClawTellError("CT_NOT_FOUND", `no queued or dead message ${messageId}`);
     io.out(JSON.stringify(found.job, null, 2));
   });
 
   const dead = program.command("dead-letters").description("messages that could not be delivered");
   withOptions(dead.command("ls").description("list dead letters")).action(async (flags: TFlags) => {
-    const { readQueues, jobRow } = await daemon();
+    const { readQueues, jobRow } = await report();
     const queues = await readQueues(await locate(flags));
     io.out(await table(queues.flatMap((q) => q.dead.map((job) => jobRow(q.accountId, job))), "no dead letters"));
   });
   const change = async (op: "retry" | "purge", messageId: string | undefined, flags: TFlags): Promise<void> => {
-    const { count, live } = await (await daemon()).changeDeadLetters(await locate(flags), op, messageId);
+    const { count, live } = await (await report()).changeDeadLetters(await locate(flags), op, messageId);
     const verb = op === "retry" ? "queued again" : "purged";
     const later = op === "retry" && !live && count > 0 ? ` (delivered when ${deps.daemonName} runs)` : "";
     io.out(`${count} dead letter${count === 1 ? "" : "s"} ${verb}${later}`);

@@ -1,15 +1,15 @@
 /**
  * The running side of operator commands for a whole process: every account registers its daemon under its state
- * folder, and one request server per folder (operator-requests.ts) carries out `dead-letters retry | purge` and
+ * folder, and one request server per folder (requests.ts) carries out `dead-letters retry | purge` and
  * answers `status` for the account named in each request. Accounts of one process may share a folder or have their own;
  * processes may share a folder too (each answers for its own accounts).
  */
 
 import type { Logger } from "../infra/index.js";
-import type { AccountDaemonHandle, DaemonStatus } from "./account-daemon.js";
-import { serveOperatorRequests, type LiveAccountStatus, type OperatorAnswer, type OperatorRequest, type OperatorRequestServer } from "./operator-requests.js";
+import type { AccountDaemonHandle, AccountRegistrar, DaemonStatus } from "../daemon/index.js";
+import { serveOperatorRequests, type LiveAccountStatus, type OperatorAnswer, type OperatorRequest, type OperatorRequestServer } from "./requests.js";
 
-export interface OperatorDesk {
+export interface OperatorDesk extends AccountRegistrar {
   /** Serves requests for `accountId` from `stateDir` until the returned function is called. */
   register(stateDir: string, accountId: string, daemon: AccountDaemonHandle): Promise<() => Promise<void>>;
 }

@@ -6,9 +6,8 @@
 
 import { readdir } from "node:fs/promises";
 import { ClawTellError, createSilentLogger, isClawTellError, isoOf, shorten } from "../infra/index.js";
-import { queueFileOf } from "./account-daemon.js";
-import { NO_ANSWER, requestFromDaemon, type LiveAccountStatus } from "./operator-requests.js";
-import { openQueueStore, queueLockHolder, type Job, type QueuePolicy } from "./queue/index.js";
+import { NO_ANSWER, requestFromDaemon, type LiveAccountStatus } from "./requests.js";
+import { openQueueStore, queueFileOf, queueLockHolder, type Job, type QueuePolicy } from "../daemon/index.js";
 
 /** One account's queue: its id and the folder its file lives in. */
 export interface QueueLocation {
