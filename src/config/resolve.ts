@@ -184,6 +184,17 @@ export function resolveRoute(account: ResolvedAccount, toName: string | undefine
 }
 
 /**
+ * The secrets of the route a message was given at intake (by its routing key): the key its replies go out with (the
+ * route's own, else the account key) and its webhook's signing secret. Looked up at use, so they are never persisted
+ * and a rotated secret applies to messages already queued.
+ */
+export function routeSecretsOf(account: ResolvedAccount, routeKey: string): { readonly replyApiKey: string; readonly webhookSecret?: string } {
+  const route = routeKey === "" ? undefined : account.routing[routeKey];
+  const secret = route?.target.kind === "webhook" ? route.target.secret : undefined;
+  return { replyApiKey: route?.apiKey ?? account.apiKey, ...(secret === undefined ? {} : { webhookSecret: secret }) };
+}
+
+/**
  * The key to send with as `fromName` (as the official `clawtell_send` tool): that name's own route key, else the
  * account key. Unlike {@link resolveRoute}, `_default` never lends its key to an outbound identity.
  */
