@@ -3,6 +3,8 @@ export {
   createClawTellClient,
   type ClawTellClient,
   type ClawTellClientOptions,
+  type NameSettings,
+  type NameSettingsInput,
   type PollOptions,
   type RequestOptions,
   type SendInput,
@@ -18,4 +20,5 @@ export {
 } from "./receiver.js";
 export { withRetry, type RetryPolicy } from "./with-retry.js";
 export { parseRetryAfter, reconnectDelayMs, retryDelayMs } from "../infra/index.js";
-export { normalizeOrigin } from "./endpoints.js";
+export { normalizeOrigin, POLICY_LIST_PATHS, type PolicyList } from "./endpoints.js";
+export { readAttachmentFiles } from "./attachment-files.js";
