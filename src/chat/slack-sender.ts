@@ -25,11 +25,8 @@ export interface SlackSenderOptions extends ChatSenderBaseOptions {
 const AUTH_ERRORS = new Set(["not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired", "no_permission", "missing_scope"]);
 
 const slackAnswers: ChatAnswerReader = {
-  // Slack's 429 carries only the header, in seconds.
-  retryAfterMs: (answer) => {
-    const seconds = Number(answer.retryAfterHeader);
-    return answer.retryAfterHeader !== undefined && answer.retryAfterHeader.trim() !== "" && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-  },
+  // Slack's 429 carries only the `Retry-After` header, which chat-http reads (seconds or an HTTP date).
+  retryAfterMs: () => undefined,
   describe: (answer) => {
     const error = answer.json["error"];
     return `Slack request failed (HTTP ${answer.status}): ${typeof error === "string" ? error : (answer.text?.trim() ?? "") || "no error"}`;
