@@ -31,7 +31,8 @@ export class CommandExit extends Error {
 export function reportFailure(io: Io, err: unknown): number {
   if (err instanceof CommandExit) return err.exitCode;
   if (err instanceof ClawTellError) {
-    io.err(`error: ${err.message}`);
+    // The code is what the docs and scripts go by (`CT_CONFLICT` for a second daemon); a usage error is said plainly.
+    io.err(err.code === "CT_BAD_REQUEST" ? `error: ${err.message}` : `error: ${err.code}: ${err.message}`);
     return err.code === "CT_INTERNAL" ? 1 : EXIT_USAGE;
   }
   io.err(err instanceof Error ? (err.stack ?? err.message) : String(err));

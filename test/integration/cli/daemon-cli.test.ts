@@ -125,6 +125,10 @@ it("reports with `clawtell status` whether the daemon runs each account and how 
     }
     expect(running).toMatchObject({ runningPid: daemon.pid, transport: "sse", connected: true, queued: 0 });
     expect((await runCli(["status", ...flags])).stdout).toContain(`pid ${daemon.pid}, sse connected`);
+    // A second daemon on the same account and folder is refused, naming the code the README promises and the holder.
+    const second = await runCli(["daemon", ...flags]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`^error: CT_CONFLICT: .*${daemon.pid}`, "m"));
     // The same config alone finds it: the daemon recorded its state folder.
     const byConfig = await runCli(["status", "--json", "--config", join(dir, "openclaw.json")]);
     expect((JSON.parse(byConfig.stdout) as Array<Record<string, unknown>>)[0]).toMatchObject({ runningPid: daemon.pid, connected: true });
