@@ -37,24 +37,26 @@ export function createStandaloneChatForwarder(deps: StandaloneChatForwarderDeps)
     async send(notice: HumanNotice, signal?: AbortSignal) {
       const agentId = notice.agentId ?? DEFAULT_FORWARD_AGENT_ID;
       const target: ChatTarget | undefined = notice.forwardTo ?? (await deps.resolver.resolve(agentId));
+      // Webhook and command routes have no agent: the texts name the account, and what to configure.
+      const whose = notice.agentId === undefined ? `account "${notice.accountId}"` : `agent "${agentId}"`;
       if (target === undefined) {
         throw new ClawTellError(
           "CT_ROUTE_UNKNOWN",
-          `no chat to forward to for agent "${agentId}": nobody has talked to it on Telegram or Discord yet; set forwardTo in channels.clawtell to choose one`,
+          `no chat for the copies and alerts of ${whose}: set forwardTo in channels.clawtell (or on the route), e.g. forwardTo: { channel: "telegram", to: "<chat id>" } with channels.telegram.botToken`,
           { retryable: false, field: "channels.clawtell.forwardTo" },
         );
       }
       if (!isChatChannel(target.channel)) {
         throw new ClawTellError(
           "CT_ROUTE_UNKNOWN",
-          `cannot forward to ${target.channel} for agent "${agentId}": the standalone daemon sends to telegram, discord or slack (inside OpenClaw, any channel works)`,
+          `cannot forward to ${target.channel} for ${whose}: the standalone daemon sends to telegram, discord or slack (inside OpenClaw, any channel works)`,
           { retryable: false, field: "channels.clawtell.forwardTo.channel" },
         );
       }
       const sender = senderFor(target.channel);
       if (sender === undefined) {
         const key = CHAT_SENDER_CONFIG_KEY[target.channel];
-        throw new ClawTellError("CT_ROUTE_UNKNOWN", `cannot forward to ${target.channel} for agent "${agentId}": ${key} is not set`, { retryable: false, field: key });
+        throw new ClawTellError("CT_ROUTE_UNKNOWN", `cannot forward to ${target.channel} for ${whose}: ${key} is not set`, { retryable: false, field: key });
       }
       const options = { ...(target.threadId === undefined ? {} : { threadId: target.threadId }), ...(signal === undefined ? {} : { signal }) };
       const receipt = await sender.sendText(target.to, notice.text, options);

@@ -60,6 +60,7 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
   const logger = options.logger.child({ component: "daemon", accountId: options.account.accountId });
   let account = options.account;
   let lastAckError: string | undefined;
+  const fallbackSaid = new Set<string>();
   await ensureDir(options.stateDir);
 
   const alerts = createHumanAlerts({
@@ -105,6 +106,12 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
   /** 1. route, 2. store durably (throws → not taken, nothing acked), 3. ack what is stored, 4. wake the workers. */
   const takeIn = async (messages: Message[]): Promise<void> => {
     const items = messages.map((message) => routeAtIntake(account, message));
+    for (const item of items) {
+      // A name without a route of its own takes `_default`'s, else the account's own name's: said once per name.
+      if (item.routeKey === item.recipient || fallbackSaid.has(item.recipient)) continue;
+      fallbackSaid.add(item.recipient);
+      logger.info({ recipient: item.recipient, routeKey: item.routeKey === "" ? "(none)" : item.routeKey }, `tell/${item.recipient} has no route of its own; it takes the route of ${item.routeKey === "" ? "no entry (agent main)" : item.routeKey}`);
+    }
     const { accepted, duplicates } = await queue.enqueueMany(items);
     delivery.wake();
     try {

@@ -62,7 +62,12 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
   const sinkFor = (route: ResolvedRoute): Sink => {
     const sink = options.sinks[route.target.kind];
     if (sink !== undefined) return sink;
-    const hint = route.target.kind === "agent" ? "agent routes need the OpenClaw plugin; use webhook or command in the standalone daemon" : `no ${route.target.kind} sink`;
+    const hint =
+      route.target.kind !== "agent"
+        ? `no ${route.target.kind} sink`
+        : route.routeKey === ""
+          ? `no route takes it (no routing entry for "${route.recipient}", no "_default", none for the account's own name); add one with a webhook or a command`
+          : "agent routes need the OpenClaw plugin; use webhook or command in the standalone daemon";
     throw new ClawTellError("CT_ROUTE_UNKNOWN", `cannot deliver to tell/${route.recipient}: ${hint}`, { retryable: false });
   };
 

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Dispatcher } from "undici";
 import { loadOpenClawConfig, resolveAccounts, watchConfigFile, type ConfigWatchHandle, type LoadedOpenClawConfig, type ResolvedAccount } from "../config/index.js";
-import { systemClock, type Clock, type Logger } from "../infra/index.js";
+import { ClawTellError, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { startAccountDaemon, type AccountDaemonHandle, type DaemonStatus } from "./account-daemon.js";
 import type { AccountRegistrar, ChatForwarder } from "./contracts.js";
 import { createCommandSink, createWebhookSink } from "./sinks/index.js";
@@ -32,6 +32,8 @@ export interface StandaloneHandle {
   account(accountId: string): AccountDaemonHandle | undefined;
   stop(): Promise<void>;
 }
+
+const NO_CHAT = new ClawTellError("CT_ROUTE_UNKNOWN", "no chat for copies and alerts: set forwardTo in channels.clawtell and the chat's sender (channels.telegram.botToken, channels.discord.token or channels.slack.botToken)", { retryable: false, field: "channels.clawtell.forwardTo" });
 
 const NO_REGISTRAR: AccountRegistrar = { register: () => Promise.resolve(() => Promise.resolve()) };
 
@@ -70,7 +72,7 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
       const handle = await startAccountDaemon({
         account,
         sinks,
-        forwarder: { send: (notice, signal) => (forwarder === undefined ? Promise.reject(new Error("no chat configured for copies")) : forwarder.send(notice, signal)) },
+        forwarder: { send: (notice, signal) => (forwarder === undefined ? Promise.reject(NO_CHAT) : forwarder.send(notice, signal)) },
         stateDir: account.stateDir ?? options.stateDir,
         logger: options.logger,
         clock,

@@ -73,6 +73,17 @@ describe("standalone chat forwarder", () => {
     expect(dc.calls).toEqual([]);
   });
 
+  it("speaks of the account and of what to configure, not of an OpenClaw agent, for a webhook or command route", async () => {
+    const forwarder = createStandaloneChatForwarder({ resolver: { resolve: async () => undefined }, telegram: telegram() });
+    const err = await forwarder.send(notice({ accountId: "work" })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "CT_ROUTE_UNKNOWN", retryable: false, field: "channels.clawtell.forwardTo" });
+    const message = (err as Error).message;
+    expect(message).toContain('account "work"');
+    expect(message).toContain("forwardTo");
+    expect(message).toContain("channels.telegram.botToken");
+    expect(message).not.toMatch(/agent|nobody has talked/);
+  });
+
   it("uploads the notice's files after its text, to Telegram (sendDocument) and Discord (multipart), with their bytes and names", async () => {
     const dir = await mkdtemp(join(tmpdir(), "clawtell-forward-files-"));
     try {

@@ -213,6 +213,14 @@ describe("account daemon against the embedded server", () => {
     expect(daemon?.queue.deadLetters()[0]?.lastError?.message).toMatch(/agent routes need the OpenClaw plugin/);
   });
 
+  it("dead-letters a name no route takes in the standalone daemon, saying which route to add", async () => {
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { helper: { webhook: { url: hook.url }, forward: false } } });
+    await send("bob", "nobody routes me");
+    await waitFor(() => daemon?.queue.deadLetters().length === 1);
+    expect(daemon?.queue.deadLetters()[0]?.lastError?.message).toMatch(/no route takes it .*"_default".*add one with a webhook or a command/);
+    expect(hook.deliveries).toHaveLength(0);
+  });
+
   it("keeps an agent's answer on disk, so an attempt after a failure sends that answer instead of running the turn again", async () => {
     // An agent target that answers on its first attempt and then fails, as a process that dies after the turn would.
     const seen: Array<{ attempt: number; step: "turn" | "reply"; answer?: string }> = [];
