@@ -7,7 +7,7 @@ import type { Clock, Logger } from "../../infra/index.js";
 import type { Message } from "../../protocol/index.js";
 import type { DeadLetterLimits } from "./dead-letters.js";
 import type { CorruptFileReport } from "./durable-file-adapter.js";
-import type { DeliveryState, Job, JobError } from "./queue-state.js";
+import type { DeliveryState, Job, JobError, JobRoute } from "./queue-state.js";
 
 /** Retry and retention settings (the `queue` block of an account's config). */
 export interface QueuePolicy extends DeadLetterLimits {
@@ -38,6 +38,8 @@ export interface NewJob {
   readonly accountId: string;
   readonly recipient: string;
   readonly routeKey: string;
+  /** The route resolved at intake, carried to delivery. */
+  readonly route?: JobRoute;
   readonly message: Message;
 }
 

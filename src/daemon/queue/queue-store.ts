@@ -14,6 +14,12 @@ import type { Job, QueueState } from "./queue-state.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A dead letter an operator retries is routed again by the current config (its route may be what was fixed). */
+function unrouted(job: Job): Job {
+  const { route: _route, ...rest } = job;
+  return rest;
+}
+
 /** Builds the store over the state `persistence` loaded. Only the daemon's process may write through it. */
 export function createQueueStore(persistence: QueuePersistence, options: QueueStoreOptions): QueueStore {
   const { clock, logger: log } = options;
@@ -127,8 +133,8 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
         }
         seen.set(item.id, now);
         newSeen.push([item.id, now]);
-        const { id, accountId, recipient, routeKey, message } = item;
-        place({ id, accountId, recipient, routeKey, message, state: "queued", attempts: 0, nextAttemptAt: now, enqueuedAt: now, updatedAt: now });
+        const { id, accountId, recipient, routeKey, route, message } = item;
+        place({ id, accountId, recipient, routeKey, ...(route === undefined ? {} : { route }), message, state: "queued", attempts: 0, nextAttemptAt: now, enqueuedAt: now, updatedAt: now });
         unconfirmed.add(id);
         accepted.push(id);
       }
@@ -228,7 +234,7 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
       open();
       const job = shelf.remove(id);
       if (job === undefined) return false;
-      place(transition(job, { type: "retried_by_operator" }, clock.now(), policy));
+      place(unrouted(transition(job, { type: "retried_by_operator" }, clock.now(), policy)));
       await commit.request();
       return true;
     },
@@ -237,7 +243,7 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
       const letters = shelf.list();
       for (const job of letters) {
         shelf.remove(job.id);
-        place(transition(job, { type: "retried_by_operator" }, clock.now(), policy));
+        place(unrouted(transition(job, { type: "retried_by_operator" }, clock.now(), policy)));
       }
       await commit.request();
       return letters.length;

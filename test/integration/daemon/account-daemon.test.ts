@@ -122,6 +122,38 @@ describe("account daemon against the embedded server", () => {
     expect(await serverStillHolds(bob.apiKey)).toBe(0);
   });
 
+  it("routes a message once, when it is taken in: the job carries its route (no secrets), and a retried dead letter follows the fixed route", async () => {
+    hook.answers.push(410);
+    const second = await startWebhookRecorder();
+    try {
+      await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url, secret: SECRET }, forward: false } } });
+      const sent = await send("bob", "to the route of its arrival");
+      await waitFor(() => daemon?.queue.deadLetters().length === 1);
+      expect(daemon?.queue.deadLetters()[0]?.route).toEqual({ target: { kind: "webhook", url: hook.url, timeoutMs: 10_000 }, forward: false });
+      const onDisk = (await readdir(stateDir)).filter((f) => f.startsWith("queue-default.json")).map((f) => readFileSync(join(stateDir, f), "utf8"));
+      expect(onDisk.join("\n")).toContain(hook.url);
+      expect(onDisk.join("\n")).not.toContain(SECRET);
+      // The operator fixes the route and retries: the letter is routed again by the config of now.
+      daemon?.update(accountOf({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: second.url, secret: SECRET }, forward: false } } }));
+      expect(await daemon?.retryDeadLetters(sent.messageId ?? "")).toBe(1);
+      await waitFor(() => second.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+      expect(hook.deliveries).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("delivers a job queued by an older version, which carries no route, by the current config", async () => {
+    const previous = await openQueueStore({ path: queueFileOf(stateDir, "default"), logger: createSilentLogger() });
+    const message = { id: "msg-from-before", from: "tell/alice", to_name: "bob", subject: "Message", body: "queued before routes were carried", createdAt: new Date().toISOString(), attachments: [] };
+    await previous.enqueueMany([{ id: message.id, accountId: "default", recipient: "bob", routeKey: "bob", message }]);
+    expect(previous.get(message.id)?.route).toBeUndefined();
+    await previous.close();
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url, secret: SECRET }, forward: false } } });
+    await waitFor(() => hook.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+    expect(hook.deliveries[0]?.body).toMatchObject({ id: message.id, body: "queued before routes were carried" });
+  });
+
   it("sends one digest instead of a flood when several messages die at once", async () => {
     hook.answers.push(410, 410, 410);
     // Waiting on the server, they arrive in one batch and die within one window.
@@ -183,13 +215,15 @@ describe("account daemon against the embedded server", () => {
 
   it("keeps an agent's answer on disk, so an attempt after a failure sends that answer instead of running the turn again", async () => {
     // An agent target that answers on its first attempt and then fails, as a process that dies after the turn would.
-    const seen: Array<{ attempt: number; savedAnswer: string | undefined }> = [];
+    const seen: Array<{ attempt: number; step: "turn" | "reply"; answer?: string }> = [];
     const agent: Sink = {
       async deliver(request) {
-        seen.push({ attempt: request.attempt, savedAnswer: request.savedAnswer });
-        if (request.savedAnswer !== undefined) return;
-        await request.saveAnswer?.("the answer of the first turn");
-        throw new ClawTellError("CT_SINK_FAILED", "the process died before the reply went out");
+        seen.push({ attempt: request.attempt, step: "turn" });
+        return { answer: "the answer of the first turn" };
+      },
+      async reply(request, answer) {
+        seen.push({ attempt: request.attempt, step: "reply", answer });
+        if (request.attempt === 1) throw new ClawTellError("CT_SINK_FAILED", "the process died before the reply went out");
       },
     };
     daemon = await startAccountDaemon({
@@ -200,15 +234,16 @@ describe("account daemon against the embedded server", () => {
       receiver: { streamTimeoutS: 2, pollTimeoutS: 1, maxBackoffMs: 50 },
     });
     const sent = await send("bob", "answer me once");
-    await waitFor(() => seen.length === 1);
+    await waitFor(() => seen.length >= 2);
     await waitFor(() => daemon?.queue.get(sent.messageId ?? "")?.answer !== undefined);
     // The kept answer is in the queue file, not only in memory.
     const onDisk = (await readdir(stateDir)).filter((f) => f.startsWith("queue-default.json")).map((f) => readFileSync(join(stateDir, f), "utf8"));
     expect(onDisk.join("\n")).toContain("the answer of the first turn");
     await waitFor(() => daemon?.queue.pendingCount() === 0, 5_000);
     expect(seen).toEqual([
-      { attempt: 1, savedAnswer: undefined },
-      { attempt: 2, savedAnswer: "the answer of the first turn" },
+      { attempt: 1, step: "turn" },
+      { attempt: 1, step: "reply", answer: "the answer of the first turn" },
+      { attempt: 2, step: "reply", answer: "the answer of the first turn" },
     ]);
   });
 
