@@ -5,6 +5,8 @@ export interface RecordedDelivery {
   headers: Record<string, string | string[] | undefined>;
   raw: string;
   body: Record<string, unknown>;
+  /** When the request arrived (epoch ms). */
+  at: number;
 }
 
 export interface WebhookRecorder {
@@ -21,7 +23,7 @@ export async function startWebhookRecorder(): Promise<WebhookRecorder> {
     let raw = "";
     req.on("data", (c: Buffer) => (raw += c.toString()));
     req.on("end", () => {
-      recorder.deliveries.push({ headers: req.headers, raw, body: JSON.parse(raw) as Record<string, unknown> });
+      recorder.deliveries.push({ headers: req.headers, raw, body: JSON.parse(raw) as Record<string, unknown>, at: Date.now() });
       const status = recorder.answers.shift() ?? 200;
       res.writeHead(status, { "content-type": "application/json" });
       res.end("{}");
