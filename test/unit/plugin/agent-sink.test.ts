@@ -10,6 +10,8 @@ import { fetchAttachments, type DeliveryRequest, type HumanNotice } from "../../
 import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import { parseMessage, type Message } from "../../../src/protocol/index.js";
 import { createAgentSink, createHostAnswerBook, type AgentSinkDeps, type HostAnswerBook } from "../../../src/plugin/index.js";
+import { clientFor } from "../../../src/operator/index.js";
+import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 import { CFG, createMediaStoreDouble, createRuntimeDouble, type FakeContext, type RuntimeDouble } from "./runtime-double.js";
 
@@ -51,7 +53,7 @@ describe("agent sink", () => {
   });
 
   /** bob → `to`, as the recipient's account receives it. */
-  async function receive(to: "alice" | "helper", body: string, autoReply?: "manual_only", attachments?: unknown[]): Promise<Message> {
+  async function receive(to: "alice" | "helper", body: string, autoReply?: "manual_only" | "allowlist_only", attachments?: unknown[]): Promise<Message> {
     if (autoReply !== undefined) await api(server, "PATCH", `/api/names/${to}`, { key: keys[to], body: { communication_mode: autoReply } });
     const sent = await api(server, "POST", "/api/messages/send", { key: keys.bob, body: { to, body, subject: "Plans", ...(attachments === undefined ? {} : { attachments }) } });
     expect(sent.status).toBe(200);
@@ -71,7 +73,7 @@ describe("agent sink", () => {
   };
 
   type SinkDeps = AgentSinkDeps<{ tag: string }, Parameters<RuntimeDouble["runtime"]["inbound"]["buildContext"]>[0]["channelIngress"], FakeContext>;
-  const sink = (extra: Partial<SinkDeps> = {}) =>
+  const halves = (extra: Partial<SinkDeps> = {}) =>
     createAgentSink({
       runtime: double.runtime,
       cfg: () => CFG,
@@ -83,6 +85,16 @@ describe("agent sink", () => {
       replyAttempts: 1,
       ...extra,
     });
+  /** The sink as the delivery loop drives it: the turn, then the reply with the answer the turn gave back. */
+  const sink = (extra: Partial<SinkDeps> = {}) => {
+    const halves_ = halves(extra);
+    return {
+      async deliver(request: DeliveryRequest): Promise<void> {
+        const outcome = await halves_.deliver(request);
+        if (outcome?.answer !== undefined) await halves_.reply?.(request, outcome.answer);
+      },
+    };
+  };
 
   async function bobsInbox(): Promise<Message[]> {
     const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: keys.bob });
@@ -220,6 +232,28 @@ describe("agent sink", () => {
       expect(notices[0]?.text).toContain("No automatic reply from tell/alice to tell/bob");
       await api(server, "PATCH", "/api/names/alice", { key: keys.alice, body: { communication_mode: "anyone" } });
     });
+
+    it("names the command that fixes it the first time per sender, and that command lets the next answer go out", async () => {
+      // A fresh self-hosted name: allowlist_only with an empty auto-reply allowlist.
+      const once = sink();
+      await once.deliver(await requestFor(await receive("alice", "first message", "allowlist_only")));
+      await once.deliver(await requestFor(await receive("alice", "second message")));
+      expect(await bobsInbox()).toHaveLength(0);
+      expect(notices).toHaveLength(2);
+      expect(notices[0]?.text).toContain("🔕 No automatic reply from tell/alice to tell/bob");
+      expect(notices[0]?.text).toMatch(/run:\nopenclaw clawtell allow alice tell\/bob$/);
+      expect(notices[1]?.text).not.toContain("openclaw clawtell allow");
+
+      const out: string[] = [];
+      const cfg = { channels: { clawtell: { name: "alice", apiKey: keys.alice, baseUrl: server.url } } };
+      const command = /run:\n(.+)$/.exec(notices[0]?.text ?? "")?.[1]?.split(" ").slice(2) ?? [];
+      const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) };
+      expect(await runOperatorCli(command, { io, cfg, stateDir: attachmentsDir, clientFor, agentIds: () => ["main"] })).toBe(0);
+      await once.deliver(await requestFor(await receive("alice", "third message")));
+      expect(await bobsInbox()).toMatchObject([{ from: "tell/alice", body: "FAKE AGENT REPLY" }]);
+      for (const list of ["allowlist", "delivery/allowlist"]) await api(server, "DELETE", `/api/${list}/bob`, { key: keys.alice });
+      await api(server, "PATCH", "/api/names/alice", { key: keys.alice, body: { communication_mode: "anyone" } });
+    });
   });
 
   it("refuses a route to an agent OpenClaw does not have, retryably and before any turn", async () => {
@@ -257,30 +291,23 @@ describe("agent sink", () => {
     expect(notices[0]?.text).toContain("⚠️ ClawTell Reply Failed");
   });
 
-  describe("keeping the agent's answer until its reply is sent", () => {
-    it("keeps the answer durably before the reply goes out", async () => {
+  describe("dispatch and reply are two steps (the delivery loop keeps the answer in between)", () => {
+    it("gives the agent's answer back without sending it; the reply goes out only when asked", async () => {
       const message = await receive("alice", "keep my answer");
-      const kept: Array<{ text: string; inboxAtThatMoment: number }> = [];
-      const request = {
-        ...(await requestFor(message)),
-        saveAnswer: async (text: string) => void kept.push({ text, inboxAtThatMoment: (await bobsInbox()).length }),
-      };
-      await sink().deliver(request);
-      expect(kept).toEqual([{ text: "FAKE AGENT REPLY", inboxAtThatMoment: 0 }]);
+      const request = await requestFor(message);
+      const own = halves();
+      const outcome = await own.deliver(request);
+      expect(outcome).toEqual({ answer: "FAKE AGENT REPLY" });
+      expect(await bobsInbox()).toEqual([]);
+      await own.reply?.(request, "FAKE AGENT REPLY");
       expect((await bobsInbox())[0]).toMatchObject({ body: "FAKE AGENT REPLY", replyToMessageId: message.id });
     });
 
     it("sends an answer kept by an earlier attempt without running the turn again", async () => {
       const message = await receive("helper", "answered before the crash");
-      await sink().deliver({ ...(await requestFor(message, 2)), savedAnswer: "the answer from before" });
+      await halves().reply?.(await requestFor(message, 2), "the answer from before");
       expect(double.dispatched).toHaveLength(0);
       expect((await bobsInbox())[0]).toMatchObject({ from: "tell/helper", body: "the answer from before", replyToMessageId: message.id });
-    });
-
-    it("still sends the reply when the answer cannot be kept", async () => {
-      const message = await receive("alice", "disk is full");
-      await sink().deliver({ ...(await requestFor(message)), saveAnswer: () => Promise.reject(new ClawTellError("CT_STATE_WRITE_FAILED", "disk full")) });
-      expect((await bobsInbox())[0]).toMatchObject({ body: "FAKE AGENT REPLY", replyToMessageId: message.id });
     });
   });
 
