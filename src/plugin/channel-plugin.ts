@@ -11,6 +11,8 @@ import { createOperatorDesk, type OperatorDesk } from "../operator/index.js";
 import { systemClock } from "../infra/index.js";
 import { listAccountIds, resolvePluginAccount, type PluginAccount } from "./accounts.js";
 import { runAccount } from "./account-runner.js";
+import { deleteAccount, setAccountEnabled, setupContract, setupWizard } from "./setup.js";
+import { createStartupCheck } from "./startup-check.js";
 import { clawTellPromptHints } from "./agent-names.js";
 import { createHostAnswerBook } from "./host-answers.js";
 import { CHANNEL_ID } from "./host-runtime.js";
@@ -35,6 +37,8 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
     const sent = await sendOutboundText({ clientFor, answers: hostAnswers }, ctx);
     return { messageId: sent.messageId };
   };
+  /** What doctor would report, warned once per gateway process. */
+  const startupCheck = createStartupCheck();
   /** One per gateway process: serves operator requests for every running account. */
   let desk: OperatorDesk | undefined;
 
@@ -44,6 +48,9 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
     isConfigured: (account) => account.configured,
     isEnabled: (account) => account.enabled,
     describeAccount: (account) => describeAccount(account),
+    // `openclaw channels remove` and enable/disable.
+    setAccountEnabled: ({ cfg, accountId, enabled }) => setAccountEnabled(cfg, accountId, enabled),
+    deleteAccount: ({ cfg, accountId }) => deleteAccount(cfg, accountId),
   };
 
   return createChatChannelPlugin<PluginAccount, ProbeResult>({
@@ -64,11 +71,15 @@ export function createClawTellChannelPlugin(deps: ChannelPluginDeps): ChannelPlu
         config,
       }),
       config,
+      // `openclaw channels add --channel clawtell` (flags or the interactive wizard).
+      setupContract,
+      setupWizard,
       gateway: {
         startAccount: async (ctx) => {
           const runtime = deps.runtime();
           const host = bridgeRuntime(runtime);
           const sink = ctx.log ?? { info: () => undefined, warn: () => undefined, error: () => undefined };
+          void startupCheck.run(ctx.cfg, () => host.agentIds(ctx.cfg), createHostLogger(sink));
           await runAccount(
             { cfg: ctx.cfg, accountId: ctx.accountId, account: ctx.account, abortSignal: ctx.abortSignal, setStatus: (s) => ctx.setStatus(s) },
             {

@@ -124,7 +124,7 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
   const openclaw = (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> =>
     run(process.execPath, [OPENCLAW_BIN, ...args], { cwd: scratch, env: { ...env, ...options.env }, timeoutMs: options.timeoutMs ?? 120_000 });
 
-  const startGateway = async (options: { readyTimeoutMs?: number } = {}): Promise<Gateway> => {
+  const startOnce = async (options: { readyTimeoutMs?: number }): Promise<Gateway> => {
     const config = JSON.parse(await readFile(configPath, "utf8")) as { gateway?: { port?: number } };
     const port = config.gateway?.port ?? 0;
     const child: ChildProcess = spawn(process.execPath, [OPENCLAW_BIN, "gateway", "run"], { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -177,6 +177,16 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
     gateways.push(gateway);
     await gateway.waitForOutput(/\[gateway\] ready/, options.readyTimeoutMs ?? 180_000);
     return gateway;
+  };
+  // OpenClaw gives its state-lease heartbeat a fixed 5 s to come up and exits when a busy machine misses it: start again.
+  const startGateway = async (options: { readyTimeoutMs?: number } = {}): Promise<Gateway> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startOnce(options);
+      } catch (err) {
+        if (attempt >= 3 || !/state lease heartbeat did not become ready/.test((err as Error).message)) throw err;
+      }
+    }
   };
 
   return {

@@ -148,7 +148,9 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
     // Each turn ran in its routed agent's own session store.
     const agents = await readdir(join(harness.stateDir, "agents"));
     expect(agents).toEqual(expect.arrayContaining(["main", "helper"]));
-    expect(llm.requests.some((r) => r.allText.includes("carol, which agent are you?"))).toBe(true);
+    // Each turn is told (OpenClaw's agentPrompt hints) which name reaches which agent.
+    const carolTurn = llm.requests.find((r) => r.allText.includes("carol, which agent are you?"));
+    expect(carolTurn?.allText).toContain('tell/carol → agent "helper" (Helper)');
   }, 300_000);
 
   // Each `openclaw …` call starts OpenClaw's CLI (seconds): the commands' details are covered by
@@ -278,5 +280,28 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
     expect(status.deadLetters).toBe(0);
     const alice = server.store.findNameByName("alice");
     expect(alice === undefined ? -1 : server.store.countMessages(alice.id).unacked).toBe(0);
+  }, 400_000);
+
+  it("adds an account with `openclaw channels add`, disables and deletes it with `channels remove`", async () => {
+    const erin = await server.createName("erin", "erin@example.com");
+    const section = async () => ((await harness.readConfig())["channels"] as Record<string, Record<string, unknown>>)["clawtell"] ?? {};
+    const before = await section();
+    const added = await harness.openclaw(["channels", "add", "--channel", "clawtell", "--account", "work", "--name", "tell/erin", "--api-key", erin.apiKey, "--base-url", `${server.url}/api`]);
+    expect(added.code, added.stdout + added.stderr).toBe(0);
+    expect(added.stdout + added.stderr).toContain(`answers as tell/erin`);
+    expect((await section())["accounts"]).toEqual({ work: { name: "erin", apiKey: erin.apiKey, baseUrl: server.url } });
+    // The gateway runs the new account (config reload).
+    await waitUntil(async () => {
+      const status = await harness.openclaw(["channels", "status"]);
+      return /ClawTell work \(tell\/erin\): enabled, configured, running/.test(status.stdout) ? true : undefined;
+    }, 120_000, "the added account running");
+
+    const disabled = await harness.openclaw(["channels", "remove", "--channel", "clawtell", "--account", "work"]);
+    expect(disabled.code, disabled.stdout + disabled.stderr).toBe(0);
+    expect((await section())["accounts"]).toEqual({ work: { name: "erin", apiKey: erin.apiKey, baseUrl: server.url, enabled: false } });
+
+    const deleted = await harness.openclaw(["channels", "remove", "--channel", "clawtell", "--account", "work", "--delete"]);
+    expect(deleted.code, deleted.stdout + deleted.stderr).toBe(0);
+    expect(await section()).toEqual(before);
   }, 400_000);
 });

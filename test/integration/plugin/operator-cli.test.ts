@@ -1,7 +1,7 @@
 // `openclaw clawtell …` run as OpenClaw runs it (our program on the words after `clawtell`), against the real server
 // and real queue files: routes without secrets, status, doctor's findings, dead letters retried with and without a
 // running account, and send with the configured key.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -252,5 +252,24 @@ describe("openclaw clawtell", () => {
     const bad = await run(good(), "send", "--to", "tell/bob");
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--body/);
+  });
+
+  it("sends files of the working folder with --attach and refuses one outside it", async () => {
+    const cwd = join(stateDir, "work");
+    await mkdir(cwd, { recursive: true });
+    await writeFile(join(cwd, "photo.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    const out: string[] = [];
+    const err: string[] = [];
+    const ctx: OperatorContext = { io: { out: (l) => out.push(l), err: (l) => err.push(l) }, cfg: good(), stateDir, clientFor, agentIds: () => ["main"], cwd };
+    expect(await runOperatorCli(["send", "--to", "bob", "--body", "a photo", "--attach", "photo.png"], ctx), err.join("\n")).toBe(0);
+    expect(out.join("\n")).toBe("✓ Sent to tell/bob with photo.png");
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: keys["bob"] ?? "" });
+    const [message] = polled.body["messages"] as Array<Record<string, unknown>>;
+    expect(message?.["attachments"]).toEqual([expect.objectContaining({ filename: "photo.png", mime_type: "image/png" })]);
+    await api(server, "POST", "/api/messages/ack", { key: keys["bob"] ?? "", body: { messageIds: [message?.["id"]] } });
+
+    await writeFile(join(stateDir, "outside.txt"), "not for sending");
+    expect(await runOperatorCli(["send", "--to", "bob", "--body", "x", "--attach", "../outside.txt"], ctx)).toBe(2);
+    expect(err.join("\n")).toContain("attachments: ../outside.txt is outside the workspace");
   });
 });
