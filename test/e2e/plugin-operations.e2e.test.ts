@@ -1,7 +1,8 @@
 // The plugin in a real OpenClaw gateway, run the way operators run it: two names of one account routed to two agents
 // with their own keys; a route to a missing agent dead-lettered, alerted, found by `openclaw clawtell doctor` and
-// delivered by `openclaw clawtell dead-letters retry` once fixed; the model sending with `clawtell_send`; and the
-// gateway SIGKILLed while messages flow, losing nothing and forwarding nothing twice.
+// delivered by `openclaw clawtell dead-letters retry` once fixed; the model sending with `clawtell_send`; the 🔕
+// notice naming `openclaw clawtell allow`, which lets the next answer go out; and the gateway SIGKILLed while
+// messages flow, losing nothing and forwarding nothing twice.
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -174,6 +175,7 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
     expect(turn.code, turn.stdout + turn.stderr).toBe(0);
     const offered = llm.requests.find((r) => r.allText.includes(TOOL_MARKER));
     expect(offered?.toolNames).toContain("clawtell_send");
+    expect(offered?.toolNames).toContain("clawtell_lists");
     const message = await waitUntil(
       async () => {
         inbox.push(...(await bobReceives()));
@@ -183,6 +185,25 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
       "the tool's message in bob's inbox",
     );
     expect(message["from"]).toBe("tell/carol");
+  }, 300_000);
+
+  it("names the fix in the 🔕 notice, and `openclaw clawtell allow` lets the next answer go out (lists)", async () => {
+    // A fresh name's mode: allowlist_only with an empty auto-reply allowlist.
+    await api(server, "PATCH", "/api/names/alice", { key: keys["alice"] ?? "", body: { communication_mode: "allowlist_only" } });
+    await send("alice", "alice, will you answer me?");
+    const notice = await waitUntil(() => telegram.sent.find((m) => m.text.includes("🔕") && m.text.includes("tell/bob")), 120_000, "the 🔕 notice");
+    expect(notice.chatId).toBe(String(HUMAN_CHAT));
+    expect(notice.text).toContain("openclaw clawtell allow alice tell/bob");
+    // The agent that read it was not offered the lists tool: a ClawTell sender cannot change them.
+    const clawtellTurn = llm.requests.find((r) => r.allText.includes("alice, will you answer me?"));
+    expect(clawtellTurn?.toolNames ?? []).not.toContain("clawtell_lists");
+
+    const allowed = await clawtell("allow", "alice", "tell/bob");
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain("✓ tell/bob may message tell/alice and get automatic replies");
+    const reply = await replyTo(await send("alice", "and now, alice?"));
+    expect(reply["from"]).toBe("tell/alice");
+    await api(server, "PATCH", "/api/names/alice", { key: keys["alice"] ?? "", body: { communication_mode: "anyone" } });
   }, 300_000);
 
   it("loses nothing and forwards nothing twice when the gateway is SIGKILLed while messages flow", async () => {
