@@ -2,6 +2,7 @@
 // package ships, each with its libraries inside:
 //   dist/bundle/index.js  the OpenClaw plugin entry (OpenClaw itself stays an import from openclaw/plugin-sdk/*)
 //   dist/bundle/cli.js    the `clawtell` bin: server, daemon and admin commands
+//   dist/bundle/key-hash-worker.js  the server's bcrypt worker thread, started by file name from beside cli.js
 // and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in.
 // The package then declares no dependencies. OpenClaw copies a plugin's package and every dependency it declares into
 // a private folder each time a gateway or an `openclaw` command loads it; one bundled file is a few MB to copy instead
@@ -40,7 +41,8 @@ async function notices(folders: readonly string[]): Promise<string> {
 async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { index: "dist/index.js", cli: "dist/cli.js" },
+    // The key-hashing worker thread is loaded by file name from beside the bundle that starts it.
+    entryPoints: { index: "dist/index.js", cli: "dist/cli.js", "key-hash-worker": "dist/server/key-hash-worker.js" },
     outdir,
     bundle: true,
     platform: "node",

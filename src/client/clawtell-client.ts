@@ -15,6 +15,7 @@ import {
   SendPendingResponseSchema,
   SendResponseSchema,
   stripNamePrefix,
+  type AttachmentUpload,
   UpdateNameResponseSchema,
   type CommunicationMode,
   type DeliveryPolicy,
@@ -65,6 +66,8 @@ export interface SendInput {
   /** Another name of the key's account to send as. */
   readonly fromName?: string;
   readonly threadId?: string;
+  /** Files carried in the request (base64), as `readAttachmentFiles` makes them. */
+  readonly attachments?: readonly AttachmentUpload[];
 }
 
 /** What a send achieved. */
@@ -221,6 +224,7 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
         ...(input.replyTo === undefined ? {} : { replyTo: input.replyTo }),
         ...(input.fromName === undefined ? {} : { from_name: stripNamePrefix(input.fromName) }),
         ...(input.threadId === undefined ? {} : { threadId: input.threadId }),
+        ...(input.attachments === undefined || input.attachments.length === 0 ? {} : { attachments: input.attachments }),
       };
       const { status, data } = await callJson<SendResponse | SendPendingResponse>(
         deps,

@@ -22,3 +22,4 @@ export { withRetry, type RetryPolicy } from "./with-retry.js";
 export { parseRetryAfter } from "./retry-after.js";
 export { reconnectDelayMs, retryDelayMs } from "./backoff.js";
 export { normalizeOrigin, POLICY_LIST_PATHS, type PolicyList } from "./endpoints.js";
+export { readAttachmentFiles } from "./attachment-files.js";

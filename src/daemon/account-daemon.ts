@@ -7,13 +7,14 @@
 import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import { createClawTellClient, startReceiver, type ReceiverState } from "../client/index.js";
-import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import type { ResolvedAccount } from "../config/index.js";
 import { ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
 import { ATTACHMENT_KEEP_MS, attachmentsDirOf, fetchAttachments, sweepAttachments } from "./attachments.js";
 import type { ChatForwarder } from "./contracts.js";
 import { startDeliveryLoop, type DeliverySinks } from "./delivery-loop.js";
 import { createHumanAlerts } from "./human-alerts.js";
+import { routeAtIntake } from "./job-route.js";
 import { openQueueStore, type Job, type QueueStore } from "./queue/index.js";
 
 export interface AccountDaemonOptions {
@@ -103,10 +104,7 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
 
   /** 1. route, 2. store durably (throws → not taken, nothing acked), 3. ack what is stored, 4. wake the workers. */
   const takeIn = async (messages: Message[]): Promise<void> => {
-    const items = messages.map((message) => {
-      const route = resolveRoute(account, message.to_name);
-      return { id: message.id, accountId: account.accountId, recipient: route.recipient, routeKey: route.routeKey, message };
-    });
+    const items = messages.map((message) => routeAtIntake(account, message));
     const { accepted, duplicates } = await queue.enqueueMany(items);
     delivery.wake();
     try {
@@ -125,11 +123,14 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
     alerts.queueFull(pending, full);
     return full;
   };
+  const resumeAfter = queue.lastTaken();
   const receiver = startReceiver({
     client,
     account: account.accountLevel,
     transport: account.transport,
     onMessages: takeIn,
+    // After a crash: what the dead process was sent but had not stored comes back at once and in order.
+    ...(resumeAfter === undefined ? {} : { resumeAfter }),
     isPaused: paused,
     clock,
     logger,

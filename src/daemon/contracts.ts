@@ -13,7 +13,7 @@ import type { FetchedAttachment } from "./attachments.js";
 /** Where a routed message is delivered: an OpenClaw agent, a webhook or a command (from the routing config). */
 export type RouteTarget = ResolvedTarget;
 
-/** The outcome of routing one recipient name of one account. */
+/** The outcome of routing one recipient name of one account (resolved at intake, carried on the job). */
 export interface ResolvedRoute {
   /** The ClawTell account (config account id) the message arrived on. */
   readonly accountId: string;
@@ -37,18 +37,23 @@ export interface DeliveryRequest {
   readonly signal: AbortSignal;
   /** The message's attachments, downloaded (or why not), one per attachment in order; empty without attachments. */
   readonly files: readonly FetchedAttachment[];
-  /** The agent's answer an earlier attempt kept but may not have sent (the process died in between). */
-  readonly savedAnswer?: string;
-  /** Keeps the agent's answer durably before its reply is sent. */
-  readonly saveAnswer?: (text: string) => Promise<void>;
+}
+
+/** What a target gave back: an agent's answer, which the delivery loop keeps durably before {@link Sink.reply}. */
+export interface DeliveryOutcome {
+  readonly answer?: string;
 }
 
 /**
- * Delivers a message to its target. Resolves when the target has taken it; throws a ClawTellError otherwise
- * (`retryable` decides between retry and dead letter).
+ * Delivers a message to its target. `deliver` resolves when the target has taken it (with the agent's answer, if it
+ * answered); it throws a ClawTellError otherwise (`retryable` decides between retry and dead letter). A sink that
+ * answers has `reply`: the loop calls it once the answer is kept, and again with the kept answer on a later attempt
+ * when the process died before the reply surely went out. Sinks never write to the queue themselves.
  */
 export interface Sink {
-  deliver(request: DeliveryRequest): Promise<void>;
+  deliver(request: DeliveryRequest): Promise<DeliveryOutcome | void>;
+  /** Sends the answer back to the sender; never throws for a reply that failed (the agent must not answer twice). */
+  reply?(request: DeliveryRequest, answer: string): Promise<void>;
 }
 
 /** Takes a running account in for operator requests until the returned function is called (operator/desk.ts). */

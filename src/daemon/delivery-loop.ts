@@ -7,9 +7,10 @@
 
 import PQueue from "p-queue";
 import { describeError, isClawTellError, isRetryable, ClawTellError, type Clock, type Logger } from "../infra/index.js";
-import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import type { ResolvedAccount } from "../config/index.js";
 import { localFiles, type AttachmentFetcher, type FetchedAttachment } from "./attachments.js";
-import type { ChatForwarder, ResolvedRoute, Sink } from "./contracts.js";
+import type { ChatForwarder, DeliveryRequest, ResolvedRoute, Sink } from "./contracts.js";
+import { agentOfRoute, routeOf } from "./job-route.js";
 import type { Job, QueueStore } from "./queue/index.js";
 import { deliveryBanner } from "./templates.js";
 
@@ -21,7 +22,7 @@ export interface DeliverySinks {
 
 export interface DeliveryLoopOptions {
   readonly queue: QueueStore;
-  /** The current account settings (re-read on every job, so a config change applies to queued messages). */
+  /** The current account settings (limits, secrets, and the route of jobs that carry none). */
   readonly account: () => ResolvedAccount;
   readonly sinks: DeliverySinks;
   readonly forwarder?: ChatForwarder;
@@ -55,18 +56,6 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
   const controller = new AbortController();
   let wakeUp: (() => void) | undefined;
 
-  const routeFor = (job: Job): ResolvedRoute => {
-    const resolved = resolveRoute(options.account(), job.recipient);
-    return {
-      accountId: resolved.accountId,
-      recipient: resolved.recipient,
-      routeKey: resolved.routeKey,
-      target: resolved.target,
-      forward: resolved.forward,
-      ...(resolved.forwardTo === undefined ? {} : { forwardTo: resolved.forwardTo }),
-    };
-  };
-  const agentOf = (route: ResolvedRoute): string | undefined => (route.target.kind === "agent" ? route.target.agentId : undefined);
 
   const sinkFor = (route: ResolvedRoute): Sink => {
     const sink = options.sinks[route.target.kind];
@@ -84,9 +73,19 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     settle(updated, updated.state === "dead" ? "dead" : "retry");
   };
 
-  /** One attempt of one job: (1) download its files, (2) forward once, (3) dispatch once, (4) record the outcome. */
+  /**
+   * One attempt of one job: (0) its claim on disk, (1) download its files, (2) forward once, (3) dispatch once,
+   * (4) record the outcome. The claim is written first so that an attempt cut short by a crash still counts: the
+   * target never sees the same `attempt` twice, and a message that kills the daemon reaches the dead letters.
+   */
   const runJob = async (job: Job): Promise<void> => {
-    const route = routeFor(job);
+    try {
+      await queue.claimsWritten();
+    } catch (err) {
+      await failAttempt(job, err);
+      return;
+    }
+    const route = routeOf(job, options.account());
     const forwardOwed = route.forward && job.forwardedAt === undefined && options.forwarder !== undefined;
     // A webhook's receiver fetches the files itself (it has their ids); the copy, agents and commands get local ones.
     const filesWanted = forwardOwed || (job.dispatchedAt === undefined && route.target.kind !== "webhook");
@@ -101,7 +100,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     let forwardError: unknown;
     if (forwardOwed && options.forwarder !== undefined) {
       try {
-        const agentId = agentOf(route);
+        const agentId = agentOfRoute(route);
         await options.forwarder.send(
           {
             kind: "delivery",
@@ -121,15 +120,23 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     }
     if (job.dispatchedAt === undefined) {
       try {
-        await sinkFor(route).deliver({
-          message: job.message,
-          route,
-          attempt: job.attempts + 1,
-          signal: controller.signal,
-          files,
-          ...(job.answer === undefined ? {} : { savedAnswer: job.answer }),
-          saveAnswer: (text) => queue.markAnswered(job.id, text),
-        });
+        const sink = sinkFor(route);
+        const request: DeliveryRequest = { message: job.message, route, attempt: job.attempts + 1, signal: controller.signal, files };
+        if (job.answer !== undefined && sink.reply !== undefined) {
+          // The turn ran in an earlier attempt, which stopped before its reply was surely sent: send that answer
+          // instead of running the turn again. At least once: the reply may arrive twice.
+          logger.info({ messageId: job.id }, "sending the answer kept from an earlier attempt");
+          await sink.reply(request, job.answer);
+        } else {
+          const outcome = await sink.deliver(request);
+          const answer = outcome?.answer;
+          if (answer !== undefined && sink.reply !== undefined) {
+            // Kept before the reply goes out, so a crash in between sends this answer on the next attempt. Neither
+            // failure fails the delivery: the agent must not answer twice.
+            await queue.markAnswered(job.id, answer).catch((err: unknown) => logger.warn({ err, messageId: job.id }, "the answer could not be kept; sending it anyway"));
+            await sink.reply(request, answer);
+          }
+        }
         handedOver.add(job.id);
         busy.delete(orderKeyOf(job));
         wakeUp?.();

@@ -6,9 +6,10 @@
  * in a loop.
  */
 
-import { resolveRoute, type ResolvedAccount } from "../config/index.js";
+import type { ResolvedAccount } from "../config/index.js";
 import { systemClock, type Clock, type Logger } from "../infra/index.js";
 import type { ChatForwarder, HumanNotice } from "./contracts.js";
+import { agentOfRoute, routeOf } from "./job-route.js";
 import type { Job, QueueAlarm } from "./queue/index.js";
 import { deadLetterDigest, deadLetterOverflowAlarm, DEFAULT_OPERATOR_COMMAND, queueFullAlarm, stateCorruptAlarm, type DeadLetterInfo } from "./templates.js";
 
@@ -63,10 +64,11 @@ export function createHumanAlerts(options: HumanAlertsOptions): HumanAlerts {
   return {
     deadLetter(job) {
       logger.error({ messageId: job.id, attempts: job.attempts, lastError: job.lastError }, "message dead-lettered");
-      const route = resolveRoute(options.account(), job.recipient);
+      const route = routeOf(job, options.account());
+      const agentId = agentOfRoute(route);
       const notice = {
         kind: "dead_letter" as const,
-        ...(route.target.kind === "agent" ? { agentId: route.target.agentId } : {}),
+        ...(agentId === undefined ? {} : { agentId }),
         ...(route.forwardTo === undefined ? {} : { forwardTo: route.forwardTo }),
       };
       const destination = JSON.stringify([notice.agentId, notice.forwardTo]);

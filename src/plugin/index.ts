@@ -3,7 +3,9 @@ export { createClawTellChannelPlugin, TEXT_CHUNK_LIMIT, type ChannelPluginDeps }
 export { createToolFactory } from "./tool-factory.js";
 export { createListsTool, createListsToolFactory, executeLists, LISTS_TOOL_NAME, ListsToolParameters, type ListsToolDeps, type ListsToolInput, type ListsToolResult } from "./lists-tool.js";
 export { createSendTool, executeSend, SendToolParameters, SEND_TOOL_NAME, type SendToolDeps, type SendToolInput, type SendToolResult } from "./send-tool.js";
-export { createAgentSink, autoReplyAllowed, type AgentSinkDeps } from "./agent-sink.js";
+export { createAgentSink, type AgentSinkDeps } from "./agent-sink.js";
+export { createAgentReply, autoReplyAllowed, type AgentReply, type AgentReplyDeps } from "./agent-reply.js";
+export { createAgentDispatch, type AgentDispatch, type AgentDispatchDeps } from "./agent-dispatch.js";
 export { createHostAnswerBook, type HostAnswerBook, type HostAnswerBookOptions, type HostAnswerResult, type HostAnswerSender } from "./host-answers.js";
 export { createPluginChatForwarder, type PluginChatForwarderDeps } from "./chat-forwarder.js";
 export { runAccount, type AccountRunContext, type AccountRunDeps } from "./account-runner.js";

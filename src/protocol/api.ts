@@ -1,6 +1,7 @@
 /** Request and response bodies of the ClawTell REST API (`/api/...` and `/v1/ack`). */
 
 import { z } from "zod";
+import { fileNameProblem, normaliseFileName } from "./file-kinds.js";
 import { MessageSchema } from "./message.js";
 import { NameRefSchema } from "./names.js";
 
@@ -20,13 +21,12 @@ export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 /**
  * The kinds of file the product accepts: images, PDF, Office documents, JSON, XML, text, ZIP, gzip, tar, audio and
- * video. Executables are refused by name as well, whatever type they claim.
+ * video. Executables are refused by name and by content as well, whatever type they claim (file-kinds.ts).
  */
 const ACCEPTED_MIME = [
   /^(image|audio|video|text)\/[\w.+-]+$/,
   /^application\/(pdf|json|xml|zip|gzip|x-gzip|x-tar|msword|rtf|vnd\.ms-(excel|powerpoint)|vnd\.openxmlformats-officedocument\.[\w.-]+)$/,
 ];
-const EXECUTABLE_NAME = /\.(exe|com|bat|cmd|msi|scr|pif|cpl|dll|so|dylib|sh|bash|ps1|vbs|jar|app|apk|bin|run)$/i;
 
 export const AttachmentUploadSchema = z.object({
   data: z.base64("must be the file content in base64 (attachments by url are not supported)"),
@@ -34,8 +34,11 @@ export const AttachmentUploadSchema = z.object({
     .string()
     .min(1)
     .max(255)
-    .refine((name) => !/[/\\\u0000-\u001f]/.test(name), "must be a plain file name, without folders or control characters")
-    .refine((name) => !EXECUTABLE_NAME.test(name), "executables are not accepted"),
+    .superRefine((name, ctx) => {
+      const problem = fileNameProblem(name);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform(normaliseFileName),
   mime_type: z
     .string()
     .transform((type) => type.toLowerCase())

@@ -2,4 +2,5 @@
 export * from "./names.js";
 export * from "./message.js";
 export * from "./api.js";
+export * from "./file-kinds.js";
 export * from "./sse.js";

@@ -1,11 +1,17 @@
 /**
  * API keys: `claw_<prefix>_<secret>`. Only a bcrypt hash is stored; the prefix finds the name. A verified key is
- * remembered (as its SHA-256, compared in constant time) so the slow hash runs at most once per key per process.
- * The slow hash runs on the event loop, so wrong secrets for a known prefix are bounded per caller address: after
- * {@link MAX_KEY_FAILURES_PER_MINUTE} failures in a minute from one address, that address's further unknown secrets
- * for the prefix are answered 429 (with the seconds to wait) without hashing until the minute is over. Other
- * addresses are not held up, and a key verified before keeps working everywhere, so a stranger guessing keys cannot
- * lock the owner out.
+ * remembered (as its SHA-256, compared in constant time) so the slow hash runs at most once per key per process, and
+ * a different secret for a remembered prefix whose stored hash has not changed is refused without hashing.
+ *
+ * Guessing is bounded before any hashing starts:
+ * - a guess counts when its hash starts: after {@link MAX_KEY_FAILURES_PER_MINUTE} in a minute for one prefix from
+ *   one caller address, that address's further unknown secrets for the prefix are answered 429 (with the seconds to
+ *   wait) until the minute is over (a guess that turns out right is not counted);
+ * - hashes under way are capped per prefix ({@link MAX_HASHES_PER_PREFIX}), per address
+ *   ({@link MAX_HASHES_PER_ADDRESS}) and overall ({@link MAX_HASHES_IN_FLIGHT}); past a cap the call is a 429 at
+ *   once (`Retry-After: 1`) instead of a wait in line.
+ * The hash itself runs off the event loop (key-hasher.ts), so guesses never hold up other requests, and a key
+ * verified before never waits behind guesses: it is recognised without hashing, from any address.
  */
 
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
@@ -52,14 +58,21 @@ export interface KeyVerifier {
 export const KEY_RECORD_TTL_MS = 5_000;
 /** Wrong secrets per prefix, caller address and minute that still get the slow hash. */
 export const MAX_KEY_FAILURES_PER_MINUTE = 10;
+/** Slow hashes under way at once for one key prefix. */
+export const MAX_HASHES_PER_PREFIX = 2;
+/** Slow hashes under way at once for one caller address. */
+export const MAX_HASHES_PER_ADDRESS = 2;
+/** Slow hashes under way at once in the whole server. */
+export const MAX_HASHES_IN_FLIGHT = 4;
 const FAILURE_WINDOW_MS = 60_000;
+const BUSY_RETRY_MS = 1_000;
 /** Above this many tracked (prefix, address) pairs, the expired ones are dropped. */
 const MAX_TRACKED_FAILURES = 10_000;
 
 export interface KeyVerifierOptions {
   /** Epoch ms. @defaultValue Date.now */
   readonly now?: () => number;
-  /** The slow comparison. @defaultValue bcrypt.compare */
+  /** The slow comparison. @defaultValue bcrypt.compare (the server passes its worker-thread hasher) */
   readonly compare?: (apiKey: string, hash: string) => Promise<boolean>;
 }
 
@@ -69,12 +82,28 @@ interface VerifiedKey {
   readonly readAt: number;
 }
 
+/** Counts of hashes under way, by key. */
+class InFlight {
+  private readonly counts = new Map<string, number>();
+  get(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+  add(key: string, delta: number): void {
+    const next = this.get(key) + delta;
+    if (next <= 0) this.counts.delete(key);
+    else this.counts.set(key, next);
+  }
+}
+
+const busy = (): ClawTellError =>
+  new ClawTellError("CT_RATE_LIMITED", "Too many API keys being checked; try again shortly", { retryAfterMs: BUSY_RETRY_MS });
+
 export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPrefix">, options: KeyVerifierOptions = {}): KeyVerifier {
   const now = options.now ?? Date.now;
   const compare = options.compare ?? ((apiKey: string, hash: string) => bcrypt.compare(apiKey, hash));
-  /** `<prefix> <source>` → wrong secrets in the current minute. */
+  /** `<prefix> <source>` → guesses hashed (or being hashed) in the current minute. */
   const failures = new Map<string, { count: number; since: number }>();
-  /** Throws once the source has used up its wrong secrets for the prefix this minute. */
+  /** Throws once the source has used up its guesses for the prefix this minute. */
   const checkThrottle = (slot: string): void => {
     const entry = failures.get(slot);
     if (entry === undefined) return;
@@ -84,24 +113,47 @@ export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPref
       throw new ClawTellError("CT_RATE_LIMITED", "Too many wrong API keys for this name; try again later", { retryAfterMs: left });
     }
   };
-  const fail = (slot: string): undefined => {
-    const entry = failures.get(slot);
+  /** Counts a guess as it starts; returns how to take it back (when it proves right). */
+  const countGuess = (slot: string): (() => void) => {
+    let entry = failures.get(slot);
     if (entry === undefined || now() - entry.since >= FAILURE_WINDOW_MS) {
       if (failures.size >= MAX_TRACKED_FAILURES) {
         for (const [key, old] of failures) if (now() - old.since >= FAILURE_WINDOW_MS) failures.delete(key);
       }
-      failures.set(slot, { count: 1, since: now() });
-    } else entry.count += 1;
-    return undefined;
+      entry = { count: 0, since: now() };
+      failures.set(slot, entry);
+    }
+    entry.count += 1;
+    const counted = entry;
+    return () => {
+      counted.count = Math.max(0, counted.count - 1);
+    };
   };
+  const byPrefix = new InFlight();
+  const bySource = new InFlight();
+  let total = 0;
   /** prefix → the SHA-256 of the full key that passed bcrypt once, with its name record. */
   const verified = new Map<string, VerifiedKey>();
   /** Verifications under way, by key digest: a burst of requests with one new key runs bcrypt once. */
   const inFlight = new Map<string, Promise<NameRecord | undefined>>();
-  const slowVerify = async (prefix: string, slot: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
-    if (!(await compare(apiKey, record.keyHash))) return fail(slot);
-    verified.set(prefix, { digest, record, readAt: now() });
-    return record;
+  const slowVerify = async (prefix: string, source: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
+    const slot = `${prefix} ${source}`;
+    checkThrottle(slot);
+    if (byPrefix.get(prefix) >= MAX_HASHES_PER_PREFIX || bySource.get(source) >= MAX_HASHES_PER_ADDRESS || total >= MAX_HASHES_IN_FLIGHT) throw busy();
+    const uncount = countGuess(slot);
+    byPrefix.add(prefix, 1);
+    bySource.add(source, 1);
+    total += 1;
+    try {
+      if (!(await compare(apiKey, record.keyHash))) return undefined;
+      uncount();
+      verified.set(prefix, { digest, record, readAt: now() });
+      return record;
+    } finally {
+      byPrefix.add(prefix, -1);
+      bySource.add(source, -1);
+      total -= 1;
+    }
   };
   return {
     async verify(apiKey, source = "") {
@@ -118,12 +170,12 @@ export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPref
         verified.set(prefix, { digest, record, readAt: now() });
         return record;
       }
+      // The key verified before still holds (same stored hash) and this is another secret: wrong, without hashing.
+      if (known !== undefined && known.record.keyHash === record.keyHash) return undefined;
       const id = digest.toString("hex");
       let pending = inFlight.get(id);
       if (pending === undefined) {
-        const slot = `${prefix} ${source}`;
-        checkThrottle(slot);
-        pending = slowVerify(prefix, slot, apiKey, digest, record).finally(() => inFlight.delete(id));
+        pending = slowVerify(prefix, source, apiKey, digest, record).finally(() => inFlight.delete(id));
         inFlight.set(id, pending);
       }
       return pending;

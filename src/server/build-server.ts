@@ -7,6 +7,7 @@ import fastify, { type FastifyInstance } from "fastify";
 import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { createKeyVerifier } from "./api-keys.js";
 import { createAuthenticator } from "./auth.js";
+import { createKeyHasher } from "./key-hasher.js";
 import { BODY_LIMIT_BYTES, type ServerContext, type ServerOptions } from "./context.js";
 import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
@@ -14,6 +15,8 @@ import { createLeases } from "./leases.js";
 import { createMailbox } from "./mailbox.js";
 import { createNameDirectory } from "./name-directory.js";
 import { createNotifier } from "./notifier.js";
+import { parseJsonBody } from "./json-body.js";
+import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { createLinkSigner } from "./signed-links.js";
 import { startRetention } from "./retention.js";
 import { fileRoutes } from "./routes/files.js";
@@ -41,6 +44,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const options = deps.options ?? {};
   const notifier = createNotifier();
+  const hasher = createKeyHasher();
   const ctx: ServerContext = {
     store: deps.store,
     notifier,
@@ -51,7 +55,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       clock,
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
     }),
-    auth: createAuthenticator(deps.store, createKeyVerifier(deps.store, { now: () => clock.now() }), () => clock.now()),
+    auth: createAuthenticator(
+      deps.store,
+      createKeyVerifier(deps.store, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
+      () => clock.now(),
+    ),
     names: createNameDirectory(deps.store, () => clock.now()),
     clock,
     logger,
@@ -66,21 +74,27 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger: false,
     forceCloseConnections: true,
     frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
+    clientErrorHandler: answerClientError,
   });
 
   // Clients send `Content-Type: application/json` on every request, also without a body: an empty body is no body.
+  // Depth and size are bounded before parsing; lone surrogates become U+FFFD (json-body.ts).
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
-    if (text.trim() === "") {
-      done(null, undefined);
-      return;
-    }
     try {
-      done(null, JSON.parse(text) as unknown);
+      done(null, parseJsonBody(typeof body === "string" ? body : body.toString("utf8")));
     } catch (err) {
-      done(new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body", cause: err }), undefined);
+      done(err instanceof Error ? err : new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body" }), undefined);
     }
+  });
+  // A body announced larger than the call accepts is refused before anything else (auth included) reads it.
+  app.addHook("onRequest", async (request, reply) => {
+    const limit = request.routeOptions.bodyLimit ?? BODY_LIMIT_BYTES;
+    if (announcesTooLarge(request, limit)) {
+      refuseTooLarge(request, reply, limit);
+      return reply;
+    }
+    return undefined;
   });
 
   installErrorHandler(app, logger);
@@ -100,6 +114,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger,
     intervalMs: options.retentionIntervalMs ?? 300_000,
   });
-  app.addHook("onClose", async () => retention.stop());
+  app.addHook("onClose", async () => {
+    retention.stop();
+    await hasher.close();
+  });
   return app;
 }

@@ -6,6 +6,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { ZodError, type ZodType } from "zod";
 import { ClawTellError, type Logger } from "../infra/index.js";
+import { BODY_LIMIT_BYTES } from "./context.js";
+import { refuseTooLarge } from "./refused-requests.js";
 
 /** Parses request input; a failure becomes CT_BAD_REQUEST naming the first offending field. */
 export function parseInput<T>(schema: ZodType<T>, value: unknown, where: "body" | "query" | "params"): T {
@@ -31,7 +33,12 @@ export function answerFrameworkError(error: FastifyError, reply: FastifyReply): 
 }
 
 export function installErrorHandler(app: FastifyInstance, logger: Logger): void {
-  app.setErrorHandler((err: FastifyError | ClawTellError | Error, _request, reply) => {
+  app.setErrorHandler((err: FastifyError | ClawTellError | Error, request, reply) => {
+    // A body that grew past the limit while it streamed in (no Content-Length): answered so the client can read it.
+    if ("code" in err && err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      refuseTooLarge(request, reply, request.routeOptions.bodyLimit ?? BODY_LIMIT_BYTES);
+      return reply;
+    }
     if (err instanceof ClawTellError) {
       const status = err.httpStatus;
       if (status >= 500) logger.error({ err }, "request failed");

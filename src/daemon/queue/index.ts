@@ -1,7 +1,7 @@
 /** The daemon's durable delivery queue: state machine, backoff, persisted store with group commit, dedupe and dead letters. */
 export * from "./delivery-state.js";
 export * from "./backoff.js";
-export { DELIVERY_STATES, type QueueState } from "./queue-state.js";
+export { DELIVERY_STATES, JobRouteSchema, type QueueState, type JobRoute } from "./queue-state.js";
 export { DEFAULT_QUEUE_POLICY, type QueueStore, type QueueStoreOptions, type QueuePolicy, type QueueAlarm, type NewJob } from "./queue-port.js";
 export { createQueueStore } from "./queue-store.js";
 export { openFileQueueStore, createMemoryQueueStore, openQueueStore, type FileQueueStoreOptions, type MemoryQueueStoreOptions } from "./open-queue-store.js";

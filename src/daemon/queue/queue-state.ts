@@ -5,6 +5,20 @@ import { MessageSchema } from "../../protocol/index.js";
 
 const JobErrorSchema = z.object({ code: z.string(), message: z.string() });
 
+/** Where a message goes, decided once when it was taken in (its secrets are looked up by `routeKey` at use). */
+export const JobRouteSchema = z.object({
+  target: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("agent"), agentId: z.string() }),
+    z.object({ kind: z.literal("webhook"), url: z.string(), timeoutMs: z.number() }),
+    z.object({ kind: z.literal("command"), command: z.string(), args: z.array(z.string()), timeoutMs: z.number() }),
+  ]),
+  /** Whether a 🦞 copy goes to the human's chat. */
+  forward: z.boolean(),
+  /** The explicit chat for copies and notices (the route's, else the account's `forwardTo`). */
+  forwardTo: z.object({ channel: z.string(), to: z.string(), accountId: z.string().optional(), threadId: z.string().optional() }).optional(),
+});
+export type JobRoute = z.infer<typeof JobRouteSchema>;
+
 /** The states of one queued message; see delivery-state.ts for the transitions. */
 export const DELIVERY_STATES = ["queued", "delivering", "retry_wait", "delivered", "dead"] as const;
 
@@ -16,6 +30,11 @@ export const JobSchema = z.object({
   recipient: z.string(),
   /** The routing key that matched (`bob` or `_default`). */
   routeKey: z.string(),
+  /**
+   * The route resolved at intake. Absent on jobs queued by an older version and on dead letters an operator retried:
+   * those are routed by the current config when claimed.
+   */
+  route: JobRouteSchema.optional(),
   message: MessageSchema,
   state: z.enum(DELIVERY_STATES),
   /** Attempts made so far (a delivery that was cut short by a stop or crash counts). */

@@ -14,6 +14,12 @@ import type { Job, QueueState } from "./queue-state.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A dead letter an operator retries is routed again by the current config (its route may be what was fixed). */
+function unrouted(job: Job): Job {
+  const { route: _route, ...rest } = job;
+  return rest;
+}
+
 /** Builds the store over the state `persistence` loaded. Only the daemon's process may write through it. */
 export function createQueueStore(persistence: QueuePersistence, options: QueueStoreOptions): QueueStore {
   const { clock, logger: log } = options;
@@ -110,6 +116,8 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
     }
   };
   let lastExpiryAt = now0;
+  /** The write that carries the latest claims (settled once they are durable). */
+  let claimWrite: Promise<void> = Promise.resolve();
 
   return {
     async enqueueMany(items) {
@@ -125,8 +133,8 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
         }
         seen.set(item.id, now);
         newSeen.push([item.id, now]);
-        const { id, accountId, recipient, routeKey, message } = item;
-        place({ id, accountId, recipient, routeKey, message, state: "queued", attempts: 0, nextAttemptAt: now, enqueuedAt: now, updatedAt: now });
+        const { id, accountId, recipient, routeKey, route, message } = item;
+        place({ id, accountId, recipient, routeKey, ...(route === undefined ? {} : { route }), message, state: "queued", attempts: 0, nextAttemptAt: now, enqueuedAt: now, updatedAt: now });
         unconfirmed.add(id);
         accepted.push(id);
       }
@@ -173,9 +181,13 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
         claimed.push(apply(job.id, { type: "claimed", leaseMs }));
         changed = true;
       }
-      if (changed) void commit.request().catch(() => undefined);
+      if (changed) {
+        claimWrite = commit.request();
+        claimWrite.catch(() => undefined);
+      }
       return claimed;
     },
+    claimsWritten: () => claimWrite,
     async markForwarded(id) {
       apply(id, { type: "forwarded" });
       await commit.request();
@@ -197,6 +209,11 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
       await commit.request();
       return updated;
     },
+    lastTaken() {
+      let last: string | undefined;
+      for (const id of seen.keys()) last = id;
+      return last;
+    },
     pendingCount: () => jobs.size,
     nextDueAt() {
       let earliest: number | undefined;
@@ -217,7 +234,7 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
       open();
       const job = shelf.remove(id);
       if (job === undefined) return false;
-      place(transition(job, { type: "retried_by_operator" }, clock.now(), policy));
+      place(unrouted(transition(job, { type: "retried_by_operator" }, clock.now(), policy)));
       await commit.request();
       return true;
     },
@@ -226,7 +243,7 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
       const letters = shelf.list();
       for (const job of letters) {
         shelf.remove(job.id);
-        place(transition(job, { type: "retried_by_operator" }, clock.now(), policy));
+        place(unrouted(transition(job, { type: "retried_by_operator" }, clock.now(), policy)));
       }
       await commit.request();
       return letters.length;

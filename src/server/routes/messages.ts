@@ -8,6 +8,7 @@ import { ClawTellError } from "../../infra/index.js";
 import {
   AckRequestSchema,
   InboxQuerySchema,
+  isExecutableContent,
   MAX_ATTACHMENT_BYTES,
   PollQuerySchema,
   SendRequestSchema,
@@ -143,6 +144,10 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
 /** Writes a send's files durably, before its message is committed; a file that is not kept is never referenced. */
 async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentUpload[]): Promise<StoredAttachment[]> {
   const files = uploads.map((upload) => ({ upload, content: Buffer.from(upload.data, "base64") }));
+  const program = files.findIndex(({ content }) => isExecutableContent(content));
+  if (program >= 0) {
+    throw new ClawTellError("CT_BAD_REQUEST", `attachments.${program}.data: executables are not accepted`, { field: `attachments.${program}.data` });
+  }
   const total = files.reduce((sum, { content }) => sum + content.length, 0);
   if (total > MAX_ATTACHMENT_BYTES) {
     throw new ClawTellError("CT_PAYLOAD_TOO_LARGE", `attachments: at most ${MAX_ATTACHMENT_BYTES} bytes per message`, {

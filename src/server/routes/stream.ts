@@ -28,6 +28,8 @@ export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
     // 1. auth and query (errors still answer as JSON), 2. resume point, 3. hijack and stream until timeout/limit/close.
     const caller = await auth.authenticate(request);
     const query = parseInput(StreamQuerySchema, request.query, "query");
+    // HEAD: the stream's headers at once; nothing is pulled, so nothing is leased.
+    if (request.method === "HEAD") return reply.type("text/event-stream; charset=utf-8").header("cache-control", "no-cache, no-transform").send();
     const recipientIds = query.account ? auth.accountNames(caller).map((n) => n.id) : [caller.name.id];
     const lastEventIdHeader = request.headers["last-event-id"];
     const lastEventId = typeof lastEventIdHeader === "string" && lastEventIdHeader !== "" ? lastEventIdHeader : null;

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { Agent } from "node:http";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { createCommandSink, createWebhookSink, openQueueStore, queueFileOf, star
 import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import type { CreatedName } from "../../../src/server/index.js";
 import { waitFor } from "../../helpers/http-stub.js";
+import { streamOnOwnConnection } from "../../helpers/sse.js";
 import { startTestServer, api, type TestServer } from "../../helpers/test-server.js";
 import { startWebhookRecorder, type WebhookRecorder } from "../../helpers/webhook-recorder.js";
 
@@ -120,6 +122,38 @@ describe("account daemon against the embedded server", () => {
     expect(await serverStillHolds(bob.apiKey)).toBe(0);
   });
 
+  it("routes a message once, when it is taken in: the job carries its route (no secrets), and a retried dead letter follows the fixed route", async () => {
+    hook.answers.push(410);
+    const second = await startWebhookRecorder();
+    try {
+      await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url, secret: SECRET }, forward: false } } });
+      const sent = await send("bob", "to the route of its arrival");
+      await waitFor(() => daemon?.queue.deadLetters().length === 1);
+      expect(daemon?.queue.deadLetters()[0]?.route).toEqual({ target: { kind: "webhook", url: hook.url, timeoutMs: 10_000 }, forward: false });
+      const onDisk = (await readdir(stateDir)).filter((f) => f.startsWith("queue-default.json")).map((f) => readFileSync(join(stateDir, f), "utf8"));
+      expect(onDisk.join("\n")).toContain(hook.url);
+      expect(onDisk.join("\n")).not.toContain(SECRET);
+      // The operator fixes the route and retries: the letter is routed again by the config of now.
+      daemon?.update(accountOf({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: second.url, secret: SECRET }, forward: false } } }));
+      expect(await daemon?.retryDeadLetters(sent.messageId ?? "")).toBe(1);
+      await waitFor(() => second.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+      expect(hook.deliveries).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("delivers a job queued by an older version, which carries no route, by the current config", async () => {
+    const previous = await openQueueStore({ path: queueFileOf(stateDir, "default"), logger: createSilentLogger() });
+    const message = { id: "msg-from-before", from: "tell/alice", to_name: "bob", subject: "Message", body: "queued before routes were carried", createdAt: new Date().toISOString(), attachments: [] };
+    await previous.enqueueMany([{ id: message.id, accountId: "default", recipient: "bob", routeKey: "bob", message }]);
+    expect(previous.get(message.id)?.route).toBeUndefined();
+    await previous.close();
+    await start({ name: "bob", apiKey: bob.apiKey, routing: { bob: { webhook: { url: hook.url, secret: SECRET }, forward: false } } });
+    await waitFor(() => hook.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+    expect(hook.deliveries[0]?.body).toMatchObject({ id: message.id, body: "queued before routes were carried" });
+  });
+
   it("sends one digest instead of a flood when several messages die at once", async () => {
     hook.answers.push(410, 410, 410);
     // Waiting on the server, they arrive in one batch and die within one window.
@@ -181,13 +215,15 @@ describe("account daemon against the embedded server", () => {
 
   it("keeps an agent's answer on disk, so an attempt after a failure sends that answer instead of running the turn again", async () => {
     // An agent target that answers on its first attempt and then fails, as a process that dies after the turn would.
-    const seen: Array<{ attempt: number; savedAnswer: string | undefined }> = [];
+    const seen: Array<{ attempt: number; step: "turn" | "reply"; answer?: string }> = [];
     const agent: Sink = {
       async deliver(request) {
-        seen.push({ attempt: request.attempt, savedAnswer: request.savedAnswer });
-        if (request.savedAnswer !== undefined) return;
-        await request.saveAnswer?.("the answer of the first turn");
-        throw new ClawTellError("CT_SINK_FAILED", "the process died before the reply went out");
+        seen.push({ attempt: request.attempt, step: "turn" });
+        return { answer: "the answer of the first turn" };
+      },
+      async reply(request, answer) {
+        seen.push({ attempt: request.attempt, step: "reply", answer });
+        if (request.attempt === 1) throw new ClawTellError("CT_SINK_FAILED", "the process died before the reply went out");
       },
     };
     daemon = await startAccountDaemon({
@@ -198,15 +234,16 @@ describe("account daemon against the embedded server", () => {
       receiver: { streamTimeoutS: 2, pollTimeoutS: 1, maxBackoffMs: 50 },
     });
     const sent = await send("bob", "answer me once");
-    await waitFor(() => seen.length === 1);
+    await waitFor(() => seen.length >= 2);
     await waitFor(() => daemon?.queue.get(sent.messageId ?? "")?.answer !== undefined);
     // The kept answer is in the queue file, not only in memory.
     const onDisk = (await readdir(stateDir)).filter((f) => f.startsWith("queue-default.json")).map((f) => readFileSync(join(stateDir, f), "utf8"));
     expect(onDisk.join("\n")).toContain("the answer of the first turn");
     await waitFor(() => daemon?.queue.pendingCount() === 0, 5_000);
     expect(seen).toEqual([
-      { attempt: 1, savedAnswer: undefined },
-      { attempt: 2, savedAnswer: "the answer of the first turn" },
+      { attempt: 1, step: "turn" },
+      { attempt: 1, step: "reply", answer: "the answer of the first turn" },
+      { attempt: 2, step: "reply", answer: "the answer of the first turn" },
     ]);
   });
 
@@ -217,6 +254,30 @@ describe("account daemon against the embedded server", () => {
     await waitFor(() => hook.deliveries.filter((d) => d.headers["x-clawtell-delivery"] !== undefined).length >= 4 && daemon?.queue.pendingCount() === 0, 10_000);
     const delivered = hook.deliveries.map((d) => d.body["body"]);
     expect(delivered).toEqual(["1", "1", "2", "3"]);
+  });
+
+  it("resumes after the last message it stored: what a vanished receiver of the account held comes at once, in order", async () => {
+    const routing = { bob: { webhook: { url: hook.url }, forward: false } };
+    await start({ name: "bob", apiKey: bob.apiKey, routing });
+    await send("bob", "m1");
+    await waitFor(() => hook.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+    await daemon?.stop();
+    daemon = undefined;
+    await send("bob", "m2");
+    await send("bob", "m3");
+    // Another run took m2 and m3 and vanished with its host: its connection still looks open to the server.
+    const agent = new Agent({ keepAlive: true });
+    const ghost = await streamOnOwnConnection(server, bob.apiKey, { count: 2, limit: 2, agent });
+    try {
+      expect(ghost.ids).toHaveLength(2);
+      await start({ name: "bob", apiKey: bob.apiKey, routing });
+      await send("bob", "m4");
+      await waitFor(() => hook.deliveries.length >= 4, 15_000);
+      expect(hook.deliveries.map((d) => d.body["body"])).toEqual(["m1", "m2", "m3", "m4"]);
+    } finally {
+      ghost.drop();
+      agent.destroy();
+    }
   });
 
   it("runs a command target with the message on stdin", async () => {

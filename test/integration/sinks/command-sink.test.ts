@@ -59,7 +59,7 @@ function makeRoute(args: string[], timeoutMs = 5_000, command = process.execPath
   return { accountId: "work", recipient: "bob", routeKey: "bob", forward: false, target: { kind: "command", command, args, timeoutMs } };
 }
 
-async function failure(promise: Promise<void>): Promise<ClawTellError> {
+async function failure(promise: Promise<unknown>): Promise<ClawTellError> {
   try {
     await promise;
   } catch (err) {

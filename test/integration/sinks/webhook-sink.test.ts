@@ -65,7 +65,7 @@ function makeSink(): Sink {
   return createWebhookSink({ clock: createManualClock(NOW_MS), dispatcher });
 }
 
-async function failure(promise: Promise<void>): Promise<ClawTellError> {
+async function failure(promise: Promise<unknown>): Promise<ClawTellError> {
   try {
     await promise;
   } catch (err) {

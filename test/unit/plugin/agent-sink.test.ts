@@ -73,7 +73,7 @@ describe("agent sink", () => {
   };
 
   type SinkDeps = AgentSinkDeps<{ tag: string }, Parameters<RuntimeDouble["runtime"]["inbound"]["buildContext"]>[0]["channelIngress"], FakeContext>;
-  const sink = (extra: Partial<SinkDeps> = {}) =>
+  const halves = (extra: Partial<SinkDeps> = {}) =>
     createAgentSink({
       runtime: double.runtime,
       cfg: () => CFG,
@@ -85,6 +85,16 @@ describe("agent sink", () => {
       replyAttempts: 1,
       ...extra,
     });
+  /** The sink as the delivery loop drives it: the turn, then the reply with the answer the turn gave back. */
+  const sink = (extra: Partial<SinkDeps> = {}) => {
+    const halves_ = halves(extra);
+    return {
+      async deliver(request: DeliveryRequest): Promise<void> {
+        const outcome = await halves_.deliver(request);
+        if (outcome?.answer !== undefined) await halves_.reply?.(request, outcome.answer);
+      },
+    };
+  };
 
   async function bobsInbox(): Promise<Message[]> {
     const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: keys.bob });
@@ -281,30 +291,23 @@ describe("agent sink", () => {
     expect(notices[0]?.text).toContain("⚠️ ClawTell Reply Failed");
   });
 
-  describe("keeping the agent's answer until its reply is sent", () => {
-    it("keeps the answer durably before the reply goes out", async () => {
+  describe("dispatch and reply are two steps (the delivery loop keeps the answer in between)", () => {
+    it("gives the agent's answer back without sending it; the reply goes out only when asked", async () => {
       const message = await receive("alice", "keep my answer");
-      const kept: Array<{ text: string; inboxAtThatMoment: number }> = [];
-      const request = {
-        ...(await requestFor(message)),
-        saveAnswer: async (text: string) => void kept.push({ text, inboxAtThatMoment: (await bobsInbox()).length }),
-      };
-      await sink().deliver(request);
-      expect(kept).toEqual([{ text: "FAKE AGENT REPLY", inboxAtThatMoment: 0 }]);
+      const request = await requestFor(message);
+      const own = halves();
+      const outcome = await own.deliver(request);
+      expect(outcome).toEqual({ answer: "FAKE AGENT REPLY" });
+      expect(await bobsInbox()).toEqual([]);
+      await own.reply?.(request, "FAKE AGENT REPLY");
       expect((await bobsInbox())[0]).toMatchObject({ body: "FAKE AGENT REPLY", replyToMessageId: message.id });
     });
 
     it("sends an answer kept by an earlier attempt without running the turn again", async () => {
       const message = await receive("helper", "answered before the crash");
-      await sink().deliver({ ...(await requestFor(message, 2)), savedAnswer: "the answer from before" });
+      await halves().reply?.(await requestFor(message, 2), "the answer from before");
       expect(double.dispatched).toHaveLength(0);
       expect((await bobsInbox())[0]).toMatchObject({ from: "tell/helper", body: "the answer from before", replyToMessageId: message.id });
-    });
-
-    it("still sends the reply when the answer cannot be kept", async () => {
-      const message = await receive("alice", "disk is full");
-      await sink().deliver({ ...(await requestFor(message)), saveAnswer: () => Promise.reject(new ClawTellError("CT_STATE_WRITE_FAILED", "disk full")) });
-      expect((await bobsInbox())[0]).toMatchObject({ body: "FAKE AGENT REPLY", replyToMessageId: message.id });
     });
   });
 
