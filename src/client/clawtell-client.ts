@@ -134,7 +134,7 @@ export interface ClawTellClient {
   listEntries(list: PolicyList, options?: RequestOptions | AbortSignal): Promise<string[]>;
   /** `POST` to the list with `{ name }` (bare or `tell/`-prefixed); adding a name already there changes nothing. */
   addToList(list: PolicyList, name: string, options?: RequestOptions | AbortSignal): Promise<void>;
-  /** `DELETE` the name from the list; false when the server says it was not there. */
+  /** `DELETE` the name from the list; false when the server says it was not there (or answers 404). */
   removeFromList(list: PolicyList, name: string, options?: RequestOptions | AbortSignal): Promise<boolean>;
   /** `GET /api/names/{name}`: a public lookup (404 → CT_NOT_FOUND). */
   lookup(name: string, options?: RequestOptions | AbortSignal): Promise<LookupResponse>;
@@ -265,8 +265,14 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
     },
     async removeFromList(list, name, o) {
       const url = apiUrl(baseUrl, `${POLICY_LIST_PATHS[list]}/${encodeURIComponent(stripNamePrefix(name))}`);
-      const { data } = await callJson(deps, { method: "DELETE", url, ...call(o) }, ListChangeAnswerSchema);
-      return data.removed !== false;
+      try {
+        const { data } = await callJson(deps, { method: "DELETE", url, ...call(o) }, ListChangeAnswerSchema);
+        return data.removed !== false;
+      } catch (err) {
+        // A server that answers 404 for a name not on the list (or has no such list) says the same: it was not there.
+        if (isClawTellError(err) && err.code === "CT_NOT_FOUND") return false;
+        throw err;
+      }
     },
     async lookup(name, o) {
       const bare = encodeURIComponent(stripNamePrefix(name));

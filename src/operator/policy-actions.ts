@@ -10,7 +10,7 @@
  */
 
 import type { PolicyList } from "../client/index.js";
-import { ClawTellError } from "../infra/index.js";
+import { ClawTellError, isClawTellError } from "../infra/index.js";
 import { checkName, describeNameProblem, stripNamePrefix, type CommunicationMode, type DeliveryPolicy } from "../protocol/index.js";
 import type { ManagedName, PolicyDeps } from "./policy-target.js";
 
@@ -23,8 +23,9 @@ export interface NameLists {
   readonly communicationMode: CommunicationMode;
   readonly deliveryPolicy: DeliveryPolicy | null;
   readonly autoReplyAllowlist: readonly string[];
-  readonly deliveryAllowlist: readonly string[];
-  readonly deliveryBlocklist: readonly string[];
+  /** null: the server has no delivery lists. */
+  readonly deliveryAllowlist: readonly string[] | null;
+  readonly deliveryBlocklist: readonly string[] | null;
 }
 
 const tell = (name: string): string => `tell/${name}`;
@@ -40,6 +41,16 @@ export const DELIVERY_MEANING: Readonly<Record<DeliveryPolicy, string>> = {
   everyone_except_blocklist: "anyone but the blocklist may send",
   allowlist_only: "only the delivery allowlist may send",
 };
+
+/** The call's answer, or undefined when the server answers 404 (it has no such list). */
+async function unlessMissing<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isClawTellError(err) && err.code === "CT_NOT_FOUND") return undefined;
+    throw err;
+  }
+}
 
 /** The sender as a bare name; refuses what can be no ClawTell name, and the name itself. */
 function senderName(target: ManagedName, sender: string): string {
@@ -59,9 +70,11 @@ export async function changeLists(deps: PolicyDeps, target: ManagedName, action:
   switch (action) {
     case "allow": {
       await client.addToList("auto_reply", who, o);
-      await client.addToList("delivery_allow", who, o);
+      // The delivery lists are this server's; a server without them (404) keeps only the auto-reply allowlist.
+      const delivery = await unlessMissing(client.addToList("delivery_allow", who, o).then(() => true));
       const wasBlocked = await remove("delivery_block");
-      const lines = [`✓ ${tell(who)} may message ${tell(name)} and get automatic replies (auto-reply allowlist and delivery allowlist${wasBlocked ? "; taken off the blocklist" : ""}).`];
+      const lists = delivery === undefined ? "auto-reply allowlist" : "auto-reply allowlist and delivery allowlist";
+      const lines = [`✓ ${tell(who)} may message ${tell(name)} and get automatic replies (${lists}${wasBlocked ? "; taken off the blocklist" : ""}).`];
       if (target.me.communicationMode === "manual_only") {
         lines.push(`Note: ${tell(name)}'s auto-reply mode is manual_only, so its agent answers nobody on its own; to use the allowlist: ${deps.command} mode ${name} allowlist_only`);
       }
@@ -76,7 +89,10 @@ export async function changeLists(deps: PolicyDeps, target: ManagedName, action:
     case "block": {
       await remove("auto_reply");
       await remove("delivery_allow");
-      await client.addToList("delivery_block", who, o);
+      const added = await unlessMissing(client.addToList("delivery_block", who, o).then(() => true));
+      if (added === undefined) {
+        throw new ClawTellError("CT_NOT_FOUND", `this ClawTell server has no delivery blocklist; ${tell(who)} is off ${tell(name)}'s allowlists only`);
+      }
       const lines = [`✓ ${tell(who)} is blocked: its messages to ${tell(name)} are refused by the server.`];
       if ((target.me.deliveryPolicy ?? "everyone") === "everyone") {
         await client.updateName(name, { deliveryPolicy: "everyone_except_blocklist" }, o);
@@ -98,8 +114,8 @@ export async function readLists(deps: PolicyDeps, target: ManagedName): Promise<
   const { client } = target;
   const [autoReply, deliveryAllow, deliveryBlock] = await Promise.all([
     client.listEntries("auto_reply", deps.request),
-    client.listEntries("delivery_allow", deps.request),
-    client.listEntries("delivery_block", deps.request),
+    unlessMissing(client.listEntries("delivery_allow", deps.request)),
+    unlessMissing(client.listEntries("delivery_block", deps.request)),
   ]);
   return {
     name: target.name,
@@ -107,14 +123,15 @@ export async function readLists(deps: PolicyDeps, target: ManagedName): Promise<
     communicationMode: target.me.communicationMode,
     deliveryPolicy: target.me.deliveryPolicy ?? null,
     autoReplyAllowlist: autoReply,
-    deliveryAllowlist: deliveryAllow,
-    deliveryBlocklist: deliveryBlock,
+    deliveryAllowlist: deliveryAllow ?? null,
+    deliveryBlocklist: deliveryBlock ?? null,
   };
 }
 
 /** `lists` as text: one block per name. */
 export function formatLists(lists: NameLists): string {
-  const names = (entries: readonly string[]): string => (entries.length === 0 ? "(empty)" : entries.map(tell).join(", "));
+  const names = (entries: readonly string[] | null): string =>
+    entries === null ? "(the server has none)" : entries.length === 0 ? "(empty)" : entries.map(tell).join(", ");
   const policy = lists.deliveryPolicy;
   return [
     `${tell(lists.name)} (account ${lists.accountId})`,

@@ -1,8 +1,9 @@
 // The plugin in a real OpenClaw gateway, run the way operators run it: two names of one account routed to two agents
 // with their own keys; a route to a missing agent dead-lettered, alerted, found by `openclaw clawtell doctor` and
 // delivered by `openclaw clawtell dead-letters retry` once fixed; the model sending with `clawtell_send` (as the name it
-// picks; without `from` as its agent's own name; in a turn of a human that Telegram's allowFrom admits); and the
-// gateway SIGKILLed while messages flow, losing nothing and forwarding nothing twice.
+// picks; without `from` as its agent's own name; in a turn of a human that Telegram's allowFrom admits); the 🔕
+// notice naming `openclaw clawtell allow`, which lets the next answer go out; and the gateway SIGKILLed while
+// messages flow, losing nothing and forwarding nothing twice.
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -193,6 +194,7 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
     expect(turn.code, turn.stdout + turn.stderr).toBe(0);
     const offered = llm.requests.find((r) => r.allText.includes(TOOL_MARKER));
     expect(offered?.toolNames).toContain("clawtell_send");
+    expect(offered?.toolNames).toContain("clawtell_lists");
     const message = await waitUntil(
       async () => {
         inbox.push(...(await bobReceives()));
@@ -236,6 +238,26 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
     const offered = llm.requests.find((r) => r.allText.includes(HELPER_MARKER));
     const description = (offered?.body["tools"] as Array<{ function?: { name?: string; description?: string } }> | undefined)?.find((t) => t.function?.name === "clawtell_send")?.function?.description;
     expect(description).toContain("You are tell/carol");
+  }, 300_000);
+
+  it("names the fix in the 🔕 notice, and `openclaw clawtell allow` lets the next answer go out (lists)", async () => {
+    // A fresh name's mode: allowlist_only with an empty auto-reply allowlist.
+    await api(server, "PATCH", "/api/names/alice", { key: keys["alice"] ?? "", body: { communication_mode: "allowlist_only" } });
+    await send("alice", "alice, will you answer me?");
+    const notice = await waitUntil(() => telegram.sent.find((m) => m.text.includes("🔕") && m.text.includes("tell/bob")), 120_000, "the 🔕 notice");
+    expect(notice.chatId).toBe(String(HUMAN_CHAT));
+    expect(notice.text).toContain("openclaw clawtell allow alice tell/bob");
+    // The agent that read it was not offered the lists tool: a ClawTell sender cannot change them.
+    const clawtellTurn = llm.requests.find((r) => r.allText.includes("alice, will you answer me?"));
+    expect(clawtellTurn?.toolNames ?? []).not.toContain("clawtell_lists");
+
+    // OpenClaw's CLI loads every plugin first: on a busy machine that alone may take a minute.
+    const allowed = await harness.openclaw(["clawtell", "allow", "alice", "tell/bob"], { timeoutMs: 180_000 });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain("✓ tell/bob may message tell/alice and get automatic replies");
+    const reply = await replyTo(await send("alice", "and now, alice?"));
+    expect(reply["from"]).toBe("tell/alice");
+    await api(server, "PATCH", "/api/names/alice", { key: keys["alice"] ?? "", body: { communication_mode: "anyone" } });
   }, 300_000);
 
   it("loses nothing and forwards nothing twice when the gateway is SIGKILLed while messages flow", async () => {

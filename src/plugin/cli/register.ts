@@ -14,7 +14,7 @@ import { clientFor } from "../../operator/index.js";
 import { CHANNEL_ID } from "../host-runtime.js";
 import { runOperatorCli } from "./operator-program.js";
 
-export const CLI_DESCRIPTION = "ClawTell: status, routes, queue, dead letters, send, doctor";
+export const CLI_DESCRIPTION = "ClawTell: status, routes, queue, dead letters, send, allow/block lists and modes, doctor";
 
 /** The descriptor OpenClaw needs before loading us; the manifest's `cliCommands` repeats it. */
 export const CLI_DESCRIPTORS = [{ name: CHANNEL_ID, description: CLI_DESCRIPTION, hasSubcommands: true }];

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../../../src/infra/index.js";
 import { clientFor } from "../../../src/operator/index.js";
 import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
+import { sendJson, startHttpStub } from "../../helpers/http-stub.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
 describe("openclaw clawtell lists and modes", () => {
@@ -29,10 +30,13 @@ describe("openclaw clawtell lists and modes", () => {
   });
 
   async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    return runOn(cfg, ...argv);
+  }
+  async function runOn(config: unknown, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
     const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-    const code = await runOperatorCli(argv, { io, cfg, stateDir, clientFor, agentIds: () => ["main"], timeoutMs: 5000 });
+    const code = await runOperatorCli(argv, { io, cfg: config, stateDir, clientFor, agentIds: () => ["main"], timeoutMs: 5000 });
     return { code, out: out.join("\n"), err: err.join("\n") };
   }
   const autoReplyAllowlist = async (name: string) => (await api(server, "GET", "/api/allowlist", { key: keys[name] ?? "" })).body["allowlist"];
@@ -68,6 +72,31 @@ describe("openclaw clawtell lists and modes", () => {
     expect((await api(server, "POST", "/api/messages/send", { key: keys["bob"] ?? "", body: { to: "work", body: "hi" } })).status).toBe(403);
     expect((await run("unblock", "work", "bob")).code).toBe(0);
     expect((await api(server, "POST", "/api/messages/send", { key: keys["bob"] ?? "", body: { to: "work", body: "hi" } })).status).toBe(200);
+  });
+
+  it("works with a server that has only the official API's auto-reply allowlist (no delivery lists: 404)", async () => {
+    const allowlist: string[] = [];
+    const official = await startHttpStub((req, res) => {
+      const url = req.url ?? "";
+      if (url === "/api/me") return sendJson(res, 200, { name: "alice", fullName: "tell/alice", communicationMode: "allowlist_only", webhookUrl: null, expiresAt: null, createdAt: "2026-01-01T00:00:00.000Z", stats: { totalMessages: 0, unreadMessages: 0, allowlistCount: allowlist.length } });
+      if (url === "/api/allowlist" && req.method === "POST") {
+        allowlist.push("bob");
+        return sendJson(res, 200, { success: true, entry: { id: "1", allowed_name: "bob", created_at: "2026-01-01T00:00:00.000Z" } });
+      }
+      if (url === "/api/allowlist") return sendJson(res, 200, { allowlist: allowlist.map((n) => ({ id: "1", allowed_name: n, created_at: "2026-01-01T00:00:00.000Z" })) });
+      sendJson(res, 404, { error: "Not found" });
+    });
+    try {
+      const officialCfg = { channels: { clawtell: { baseUrl: official.url, name: "alice", apiKey: "claw_abcdefgh_0123456789abcdef" } } };
+      const allowed = await runOn(officialCfg, "allow", "alice", "bob");
+      expect(allowed.code, allowed.err).toBe(0);
+      expect(allowed.out).toBe("✓ tell/bob may message tell/alice and get automatic replies (auto-reply allowlist).");
+      const lists = await runOn(officialCfg, "lists", "alice");
+      expect(lists.out).toContain("auto-reply allowlist: tell/bob");
+      expect(lists.out).toContain("delivery blocklist:   (the server has none)");
+    } finally {
+      await official.close();
+    }
   });
 
   it("lists the commands in its help", async () => {
