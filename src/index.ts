@@ -1,13 +1,22 @@
 /**
  * The OpenClaw plugin entry (`openclaw.extensions` → dist/bundle/index.js, this file with its libraries bundled in):
- * registers the `clawtell` channel and the `clawtell_send` tool and the `openclaw clawtell` commands. Wiring only;
+ * registers the `clawtell` channel, the `clawtell_send` and `clawtell_lists` tools and the `openclaw clawtell` commands. Wiring only;
  * nothing runs at import time.
  */
 
 import { defineChannelPluginEntry } from "openclaw/plugin-sdk/channel-core";
 import type { OpenClawPluginApi, PluginRuntime } from "openclaw/plugin-sdk/channel-core";
 import { createPluginRuntimeStore } from "openclaw/plugin-sdk/runtime-store";
-import { createClawTellChannelPlugin, createToolFactory, PLUGIN_DESCRIPTION, PLUGIN_ID, PLUGIN_NAME, SEND_TOOL_NAME } from "./plugin/index.js";
+import {
+  createClawTellChannelPlugin,
+  createListsToolFactory,
+  createToolFactory,
+  LISTS_TOOL_NAME,
+  PLUGIN_DESCRIPTION,
+  PLUGIN_ID,
+  PLUGIN_NAME,
+  SEND_TOOL_NAME,
+} from "./plugin/index.js";
 import { registerOperatorCli } from "./plugin/cli/register.js";
 
 const runtimeStore = createPluginRuntimeStore<PluginRuntime>({ pluginId: PLUGIN_ID, errorMessage: "ClawTell runtime not initialized" });
@@ -30,6 +39,7 @@ const entry: ClawTellPluginEntry = defineChannelPluginEntry({
   registerCliMetadata: registerOperatorCli,
   registerFull: (api) => {
     api.registerTool(createToolFactory(), { names: [SEND_TOOL_NAME] });
+    api.registerTool(createListsToolFactory(), { names: [LISTS_TOOL_NAME] });
   },
 });
 

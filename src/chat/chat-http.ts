@@ -1,5 +1,5 @@
 /**
- * The HTTP plumbing shared by the Telegram and Discord senders: one POST over undici, JSON or multipart (injectable
+ * The HTTP plumbing shared by the Telegram, Discord and Slack senders: one POST over undici, JSON, form, raw bytes or multipart (injectable
  * dispatcher, per-request timeout, caller abort) and the answer policy — a 429 is waited out (bounded in count and
  * length), everything else becomes a ClawTellError whose code says whether trying again may help.
  */
@@ -28,6 +28,8 @@ export interface ChatHttpDeps {
 export interface ChatHttpAnswer {
   readonly status: number;
   readonly json: Record<string, unknown>;
+  /** The body as text (some services, like Slack's incoming webhooks, answer in plain text). */
+  readonly text?: string;
   /** The `Retry-After` header, when present. */
   readonly retryAfterHeader?: string;
 }
@@ -43,15 +45,23 @@ export interface ChatAnswerReader {
 const redact = (text: string, secrets: readonly string[] = []): string =>
   secrets.reduce((out, secret) => (secret === "" ? out : out.split(secret).join("[redacted]")), text);
 
-/** POSTs a JSON body, or a `FormData` as multipart/form-data (file uploads). */
+/** The wire form of a body: `FormData` as multipart, `URLSearchParams` as a form, a `Blob` as its bytes, else JSON. */
+async function encode(body: unknown): Promise<{ contentType?: string; payload: string | Buffer | FormData }> {
+  if (body instanceof FormData) return { payload: body };
+  if (body instanceof URLSearchParams) return { contentType: "application/x-www-form-urlencoded", payload: body.toString() };
+  if (body instanceof Blob) return { contentType: body.type === "" ? "application/octet-stream" : body.type, payload: Buffer.from(await body.arrayBuffer()) };
+  return { contentType: "application/json", payload: JSON.stringify(body) };
+}
+
+/** POSTs a body (see {@link encode}) and reads the answer. */
 async function post(url: string, headers: Record<string, string>, body: unknown, deps: ChatHttpDeps, signal?: AbortSignal): Promise<ChatHttpAnswer> {
   const timeout = AbortSignal.timeout(deps.timeoutMs ?? 15_000);
-  const multipart = body instanceof FormData;
+  const { contentType, payload } = await encode(body);
   try {
     const response = await request(url, {
       method: "POST",
-      headers: multipart ? headers : { "content-type": "application/json", ...headers },
-      body: multipart ? body : JSON.stringify(body),
+      headers: contentType === undefined ? headers : { "content-type": contentType, ...headers },
+      body: payload,
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),
     });
@@ -64,7 +74,7 @@ async function post(url: string, headers: Record<string, string>, body: unknown,
     } catch {
       // A proxy's HTML error page: the status alone decides.
     }
-    return { status: response.statusCode, json, ...(typeof header === "string" ? { retryAfterHeader: header } : {}) };
+    return { status: response.statusCode, json, text, ...(typeof header === "string" ? { retryAfterHeader: header } : {}) };
   } catch (err) {
     const reason = redact(err instanceof Error ? err.message : String(err), deps.secrets);
     if (signal?.aborted === true) throw new ClawTellError("CT_ABORTED", "chat send aborted", { cause: err });

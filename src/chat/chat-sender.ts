@@ -8,6 +8,8 @@ import type { ChatChannel } from "./chat-target.js";
 export const TELEGRAM_MAX_CHARS = 4096;
 /** Discord message `content` limit. */
 export const DISCORD_MAX_CHARS = 2000;
+/** Slack's advised `chat.postMessage` text length (longer texts are cut by Slack at 40 000). */
+export const SLACK_MAX_CHARS = 4000;
 
 export interface ChatSendOptions {
   /** Telegram forum topic (`message_thread_id`) or Discord thread (a channel of its own). */

@@ -3,12 +3,15 @@
  * ordered combination of sources (first hit wins), the explicit-`forwardTo` source and target-string parsing.
  */
 
-/** The chat services the standalone senders speak. */
-export type ChatChannel = "telegram" | "discord";
+/** The chat services the standalone senders speak (inside OpenClaw, a copy goes to any channel OpenClaw sends to). */
+export type ChatChannel = "telegram" | "discord" | "slack";
 
-/** One chat of the human, as OpenClaw records it (`to` may carry a `telegram:` / `channel:` / `user:` prefix). */
+/**
+ * One chat of the human, as OpenClaw records it: a channel id (`telegram`, `discord`, `slack`, `signal`, … or a
+ * plugin's own) and `to` in that channel's form (it may carry a `telegram:` / `channel:` / `user:` prefix).
+ */
 export interface ChatTarget {
-  readonly channel: ChatChannel;
+  readonly channel: string;
   readonly to: string;
   readonly accountId?: string;
   readonly threadId?: string;
@@ -24,13 +27,14 @@ export type ActiveChatSource = ActiveChatResolver;
 
 /** An explicit chat from configuration (`forwardTo`); structurally the config's ForwardTarget. */
 export interface ForwardToLike {
-  readonly channel: ChatChannel;
+  readonly channel: string;
   readonly to: string;
   readonly accountId?: string;
   readonly threadId?: string;
 }
 
-export const isChatChannel = (value: unknown): value is ChatChannel => value === "telegram" || value === "discord";
+/** Whether a standalone sender speaks this channel. */
+export const isChatChannel = (value: unknown): value is ChatChannel => value === "telegram" || value === "discord" || value === "slack";
 
 /** Tries each source in order; the first that knows a chat wins. */
 export function createChatResolver(sources: readonly ActiveChatResolver[]): ActiveChatResolver {
@@ -59,7 +63,7 @@ export function createForwardToSource(forwardTo: ForwardToLike | ((agentId: stri
 }
 
 /** `telegram:4242` → `4242`, `channel:99` → `99`: the bare id the REST APIs want. */
-export const bareChatId = (to: string): string => to.trim().replace(/^(telegram|discord):/i, "").replace(/^(channel|user|group):/i, "");
+export const bareChatId = (to: string): string => to.trim().replace(/^(telegram|discord|slack):/i, "").replace(/^(channel|user|group):/i, "");
 
 /** A Telegram target (`telegram:4242`, `-1001234:topic:42`, `@channel`) as `chat_id` and forum topic. */
 export function parseTelegramTarget(to: string): { chatId: string; threadId?: string } {

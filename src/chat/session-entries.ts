@@ -1,10 +1,16 @@
 /**
- * The human's active chat from OpenClaw session entries: the newest external Telegram/Discord delivery context.
+ * The human's active chat from OpenClaw session entries: the newest external delivery context on any chat channel.
  * Pure selection (`pickActiveChat`) plus a source over any session store shaped like the runtime's
  * `agent.session.listSessionEntries` (the plugin supplies the live one).
  */
 
-import { isChatChannel, type ActiveChatResolver, type ChatTarget } from "./chat-target.js";
+import type { ActiveChatResolver, ChatTarget } from "./chat-target.js";
+
+/**
+ * Channels that are never the human's chat to send to: ClawTell itself (its sessions are agents talking) and
+ * OpenClaw's internal web chat (legacy rows name it; nothing can be sent to it from outside).
+ */
+const NOT_A_CHAT = new Set(["clawtell", "webchat"]);
 
 /** OpenClaw's `DeliveryContext` (and the legacy `deliveryContext` of `sessions.json`). */
 export interface DeliveryContextLike {
@@ -56,24 +62,26 @@ function contextOf(entry: SessionEntryLike): DeliveryContextLike | undefined {
 }
 
 /**
- * The newest external Telegram/Discord chat among session entries, by last real interaction (`lastInteractionAt`,
- * which heartbeats and cron do not bump), else last update. Archived entries, other channels and ClawTell
- * addresses (`tell/…`) are skipped; on a tie the earlier entry wins.
+ * The newest external chat among session entries, by last real interaction (`lastInteractionAt`, which heartbeats
+ * and cron do not bump), else last update. Any channel OpenClaw delivers to counts (Telegram, Discord, Slack, Signal,
+ * WhatsApp, a plugin's own, …) unless `accepts` says no; archived entries, ClawTell's own sessions and addresses
+ * (`tell/…`) and the internal web chat are skipped; on a tie the earlier entry wins.
  */
-export function pickActiveChat(entries: Iterable<SessionEntryLike>): ChatTarget | undefined {
+export function pickActiveChat(entries: Iterable<SessionEntryLike>, accepts: (channel: string) => boolean = () => true): ChatTarget | undefined {
   let best: { atMs: number; target: ChatTarget } | undefined;
   for (const entry of entries) {
     if (typeof entry !== "object" || entry === null || entry.archivedAt !== undefined) continue;
     const context = contextOf(entry);
     const to = typeof context?.to === "string" ? context.to.trim() : "";
-    if (context === undefined || !isChatChannel(context.channel) || to === "" || to.startsWith("tell/")) continue;
+    const channel = typeof context?.channel === "string" ? context.channel.trim().toLowerCase() : "";
+    if (context === undefined || channel === "" || NOT_A_CHAT.has(channel) || !accepts(channel) || to === "" || to.startsWith("tell/")) continue;
     const atMs = entry.lastInteractionAt ?? entry.updatedAt ?? 0;
     if (typeof atMs !== "number" || (best !== undefined && atMs <= best.atMs)) continue;
     const threadId = context.threadId;
     best = {
       atMs,
       target: {
-        channel: context.channel,
+        channel,
         to,
         ...(typeof context.accountId === "string" && context.accountId !== "" ? { accountId: context.accountId } : {}),
         ...(typeof threadId === "string" || typeof threadId === "number" ? { threadId: String(threadId) } : {}),
@@ -84,11 +92,14 @@ export function pickActiveChat(entries: Iterable<SessionEntryLike>): ChatTarget 
 }
 
 /** The active chat from a live session store (inside OpenClaw: `runtime.agent.session`). */
-export function createSessionStoreSource(store: SessionStoreLike): ActiveChatResolver {
+export function createSessionStoreSource(store: SessionStoreLike, accepts?: (channel: string) => boolean): ActiveChatResolver {
   return {
     async resolve(agentId) {
       const rows = await store.listSessionEntries(agentId);
-      return pickActiveChat(Array.from(rows, (row) => row.entry));
+      return pickActiveChat(
+        Array.from(rows, (row) => row.entry),
+        accepts,
+      );
     },
   };
 }

@@ -18,6 +18,8 @@ export interface SessionsFileSource extends ActiveChatResolver {
 export interface SessionsFileSourceOptions {
   /** How long a file must stay unchanged before it is read after a change. @defaultValue 50 */
   readonly writeSettleMs?: number;
+  /** Which channels count (those a sender exists for); default every channel. */
+  readonly accepts?: (channel: string) => boolean;
 }
 
 interface AgentState {
@@ -70,7 +72,7 @@ export function createSessionsFileSource(stateDir: string, logger: Logger, optio
     if (entries === undefined) {
       log.warn({ agentId, bytes: text.length }, "sessions.json is not valid JSON; keeping the last known chat");
     } else {
-      state.target = pickActiveChat(entries);
+      state.target = pickActiveChat(entries, options.accepts);
     }
     // Watch once the file exists (chokidar cannot follow a file whose directory does not exist yet).
     if (state.watcher === undefined && !closed) {

@@ -7,19 +7,21 @@
 import { ClawTellError, createSilentLogger, type Logger } from "../infra/index.js";
 import type { ChatForwarder, HumanNotice } from "./notices.js";
 import type { ChatSender } from "./chat-sender.js";
-import type { ActiveChatResolver, ChatChannel, ChatTarget } from "./chat-target.js";
+import { isChatChannel, type ActiveChatResolver, type ChatChannel, type ChatTarget } from "./chat-target.js";
 
 /** The config key that enables each channel's standalone sender. */
 export const CHAT_SENDER_CONFIG_KEY: Readonly<Record<ChatChannel, string>> = {
   telegram: "channels.telegram.botToken",
   discord: "channels.discord.token",
+  slack: "channels.slack.botToken",
 };
 
 export interface StandaloneChatForwarderDeps {
   readonly resolver: ActiveChatResolver;
   readonly telegram?: ChatSender;
   readonly discord?: ChatSender;
-  /** Senders by their `channel` (an alternative to `telegram` / `discord`; those win). */
+  readonly slack?: ChatSender;
+  /** Senders by their `channel` (an alternative to `telegram` / `discord` / `slack`; those win). */
   readonly senders?: readonly ChatSender[];
   readonly logger?: Logger;
 }
@@ -40,6 +42,13 @@ export function createStandaloneChatForwarder(deps: StandaloneChatForwarderDeps)
           "CT_ROUTE_UNKNOWN",
           `no chat to forward to for agent "${agentId}": nobody has talked to it on Telegram or Discord yet; set forwardTo in channels.clawtell to choose one`,
           { retryable: false, field: "channels.clawtell.forwardTo" },
+        );
+      }
+      if (!isChatChannel(target.channel)) {
+        throw new ClawTellError(
+          "CT_ROUTE_UNKNOWN",
+          `cannot forward to ${target.channel} for agent "${agentId}": the standalone daemon sends to telegram, discord or slack (inside OpenClaw, any channel works)`,
+          { retryable: false, field: "channels.clawtell.forwardTo.channel" },
         );
       }
       const sender = senderFor(target.channel);

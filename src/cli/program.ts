@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAdminCommands } from "./commands/admin.js";
 import { registerDaemonCommand } from "./commands/daemon.js";
+import { registerPolicyCommands } from "./commands/policy.js";
 import { registerQueueCommands } from "./commands/queue.js";
 import { registerSendCommand } from "./commands/send.js";
 import { registerServerCommand } from "./commands/server.js";
@@ -25,6 +26,7 @@ export function buildProgram(io: Io): Command {
   registerDaemonCommand(program, io);
   registerQueueCommands(program, io);
   registerSendCommand(program, io);
+  registerPolicyCommands(program, io);
   registerStatusCommand(program, io);
   return program;
 }

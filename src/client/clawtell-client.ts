@@ -15,13 +15,18 @@ import {
   SendPendingResponseSchema,
   SendResponseSchema,
   stripNamePrefix,
+  type AttachmentUpload,
+  UpdateNameResponseSchema,
+  type CommunicationMode,
+  type DeliveryPolicy,
   type LookupResponse,
   type MeResponse,
   type Message,
   type SendPendingResponse,
   type SendResponse,
 } from "../protocol/index.js";
-import { ACK_CHUNK_SIZE, apiUrl, chunk, clampPoll, normalizeOrigin, POLL_GRACE_MS, sseAckUrl } from "./endpoints.js";
+import { ACK_CHUNK_SIZE, apiUrl, chunk, clampPoll, normalizeOrigin, POLICY_LIST_PATHS, POLL_GRACE_MS, sseAckUrl, type PolicyList } from "./endpoints.js";
+import { ListAnswerSchema, ListChangeAnswerSchema } from "./list-answers.js";
 import { callJson, fetchBytes, type HttpDeps } from "./http.js";
 import { openStream, openStreamBatches, type StreamEvent, type StreamRequest } from "./sse-stream.js";
 
@@ -61,6 +66,8 @@ export interface SendInput {
   /** Another name of the key's account to send as. */
   readonly fromName?: string;
   readonly threadId?: string;
+  /** Files carried in the request (base64), as `readAttachmentFiles` makes them. */
+  readonly attachments?: readonly AttachmentUpload[];
 }
 
 /** What a send achieved. */
@@ -81,6 +88,19 @@ export interface PollOptions {
   /** Most messages returned (1–100). @defaultValue 50 */
   readonly limit?: number;
   readonly signal?: AbortSignal;
+}
+
+/** A name's settings to change (`PATCH /api/names/{name}`); absent ones stay as they are. */
+export interface NameSettingsInput {
+  readonly communicationMode?: CommunicationMode;
+  readonly deliveryPolicy?: DeliveryPolicy;
+}
+
+/** A name's settings after a change. */
+export interface NameSettings {
+  readonly name: string;
+  readonly communicationMode: CommunicationMode;
+  readonly deliveryPolicy: DeliveryPolicy;
 }
 
 /** The ClawTell API for one key. */
@@ -105,6 +125,17 @@ export interface ClawTellClient {
   ack(ids: readonly string[], options?: RequestOptions | AbortSignal): Promise<void>;
   /** `GET /api/me`: the key's own name and settings. */
   me(options?: RequestOptions | AbortSignal): Promise<MeResponse>;
+  /** `PATCH /api/names/{name}`: the auto-reply mode and delivery policy of a name of the key's account. */
+  updateName(name: string, settings: NameSettingsInput, options?: RequestOptions | AbortSignal): Promise<NameSettings>;
+  /**
+   * The bare names on one of the key's name's lists: `auto_reply` (`GET /api/allowlist`), `delivery_allow`
+   * (`GET /api/delivery/allowlist`) or `delivery_block` (`GET /api/delivery/blocklist`).
+   */
+  listEntries(list: PolicyList, options?: RequestOptions | AbortSignal): Promise<string[]>;
+  /** `POST` to the list with `{ name }` (bare or `tell/`-prefixed); adding a name already there changes nothing. */
+  addToList(list: PolicyList, name: string, options?: RequestOptions | AbortSignal): Promise<void>;
+  /** `DELETE` the name from the list; false when the server says it was not there. */
+  removeFromList(list: PolicyList, name: string, options?: RequestOptions | AbortSignal): Promise<boolean>;
   /** `GET /api/names/{name}`: a public lookup (404 → CT_NOT_FOUND). */
   lookup(name: string, options?: RequestOptions | AbortSignal): Promise<LookupResponse>;
   /**
@@ -193,6 +224,7 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
         ...(input.replyTo === undefined ? {} : { replyTo: input.replyTo }),
         ...(input.fromName === undefined ? {} : { from_name: stripNamePrefix(input.fromName) }),
         ...(input.threadId === undefined ? {} : { threadId: input.threadId }),
+        ...(input.attachments === undefined || input.attachments.length === 0 ? {} : { attachments: input.attachments }),
       };
       const { status, data } = await callJson<SendResponse | SendPendingResponse>(
         deps,
@@ -213,6 +245,28 @@ export function createClawTellClient(options: ClawTellClientOptions): ClawTellCl
     },
     async me(o) {
       return (await callJson(deps, { method: "GET", url: apiUrl(baseUrl, "/me"), ...call(o) }, MeResponseSchema)).data;
+    },
+    async updateName(name, settings, o) {
+      const bare = encodeURIComponent(stripNamePrefix(name));
+      const body = {
+        ...(settings.communicationMode === undefined ? {} : { communication_mode: settings.communicationMode }),
+        ...(settings.deliveryPolicy === undefined ? {} : { delivery_policy: settings.deliveryPolicy }),
+      };
+      const { data } = await callJson(deps, { method: "PATCH", url: apiUrl(baseUrl, `/names/${bare}`), body, ...call(o) }, UpdateNameResponseSchema);
+      return { name: data.name, communicationMode: data.communication_mode, deliveryPolicy: data.delivery_policy };
+    },
+    async listEntries(list, o) {
+      const { data } = await callJson(deps, { method: "GET", url: apiUrl(baseUrl, POLICY_LIST_PATHS[list]), ...call(o) }, ListAnswerSchema);
+      return data;
+    },
+    async addToList(list, name, o) {
+      const body = { name: stripNamePrefix(name) };
+      await callJson(deps, { method: "POST", url: apiUrl(baseUrl, POLICY_LIST_PATHS[list]), body, ...call(o) }, ListChangeAnswerSchema);
+    },
+    async removeFromList(list, name, o) {
+      const url = apiUrl(baseUrl, `${POLICY_LIST_PATHS[list]}/${encodeURIComponent(stripNamePrefix(name))}`);
+      const { data } = await callJson(deps, { method: "DELETE", url, ...call(o) }, ListChangeAnswerSchema);
+      return data.removed !== false;
     },
     async lookup(name, o) {
       const bare = encodeURIComponent(stripNamePrefix(name));

@@ -17,6 +17,17 @@ export function normalizeOrigin(url: string): string {
   return url.trim().replace(/\/+$/, "");
 }
 
+/**
+ * The per-name lists, under `/api`: the auto-reply allowlist (who the agent may answer on its own) and the delivery
+ * allowlist and blocklist (who may message the name at all, per its `delivery_policy`).
+ */
+export const POLICY_LIST_PATHS = {
+  auto_reply: "/allowlist",
+  delivery_allow: "/delivery/allowlist",
+  delivery_block: "/delivery/blocklist",
+} as const;
+export type PolicyList = keyof typeof POLICY_LIST_PATHS;
+
 /** `{baseUrl}/api{path}` with an optional query. */
 export function apiUrl(baseUrl: string, path: string, query?: Record<string, string | number>): string {
   return `${baseUrl}/api${path}${toQuery(query)}`;

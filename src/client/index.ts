@@ -3,6 +3,8 @@ export {
   createClawTellClient,
   type ClawTellClient,
   type ClawTellClientOptions,
+  type NameSettings,
+  type NameSettingsInput,
   type PollOptions,
   type RequestOptions,
   type SendInput,
@@ -19,4 +21,5 @@ export {
 export { withRetry, type RetryPolicy } from "./with-retry.js";
 export { parseRetryAfter } from "./retry-after.js";
 export { reconnectDelayMs, retryDelayMs } from "./backoff.js";
-export { normalizeOrigin } from "./endpoints.js";
+export { normalizeOrigin, POLICY_LIST_PATHS, type PolicyList } from "./endpoints.js";
+export { readAttachmentFiles } from "./attachment-files.js";

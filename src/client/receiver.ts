@@ -43,6 +43,11 @@ export interface ReceiverOptions {
   readonly random?: () => number;
   /** Stops the receiver when aborted (as `stop()` does). */
   readonly signal?: AbortSignal;
+  /**
+   * The id of the last message already taken durably (by an earlier run): the first stream resumes after it
+   * (`Last-Event-ID`), so the server hands on at once, and in order, what it had sent to a process that died.
+   */
+  readonly resumeAfter?: string;
   /** Seconds the server keeps one stream open. @defaultValue 120 */
   readonly streamTimeoutS?: number;
   /** Most messages per stream connection or poll. @defaultValue 50 */
@@ -94,7 +99,7 @@ export function startReceiver(options: ReceiverOptions): ReceiverHandle {
   options.signal?.addEventListener("abort", stopFromOutside, { once: true });
 
   let state: ReceiverState = { transport: options.transport, connected: false, paused: false, consecutiveFailures: 0 };
-  let lastEventId: string | undefined;
+  let lastEventId: string | undefined = options.resumeAfter;
   let fallbackUntil = Number.NEGATIVE_INFINITY;
   let keyRejected = false;
   let refusals = 0;

@@ -12,6 +12,8 @@ export interface LoadedOpenClawConfig {
   readonly clawtell: ChannelConfig;
   readonly telegram?: { readonly botToken: string; readonly apiRoot?: string };
   readonly discord?: { readonly token: string; readonly apiRoot?: string };
+  /** `channels.slack`: the bot token for channel ids (incoming-webhook targets need none) and the Web API root. */
+  readonly slack?: { readonly botToken?: string; readonly apiRoot?: string };
 }
 
 const OtherChannelsSchema = z.object({
@@ -19,6 +21,7 @@ const OtherChannelsSchema = z.object({
     .object({
       telegram: z.object({ botToken: z.string().optional(), apiRoot: z.string().optional() }).loose().optional(),
       discord: z.object({ token: z.string().optional(), apiRoot: z.string().optional() }).loose().optional(),
+      slack: z.object({ botToken: z.string().optional(), apiRoot: z.string().optional() }).loose().optional(),
     })
     .loose()
     .optional(),
@@ -44,6 +47,7 @@ export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawC
   const others = OtherChannelsSchema.safeParse(root).data?.channels;
   const telegramToken = others?.telegram?.botToken;
   const discordToken = others?.discord?.token;
+  const slack = others?.slack;
   return {
     path,
     clawtell,
@@ -53,6 +57,14 @@ export function parseOpenClawConfig(text: string, path: string): LoadedOpenClawC
     ...(discordToken === undefined
       ? {}
       : { discord: { token: discordToken, ...(others?.discord?.apiRoot === undefined ? {} : { apiRoot: others.discord.apiRoot }) } }),
+    ...(slack?.botToken === undefined && slack?.apiRoot === undefined
+      ? {}
+      : {
+          slack: {
+            ...(slack.botToken === undefined ? {} : { botToken: slack.botToken }),
+            ...(slack.apiRoot === undefined ? {} : { apiRoot: slack.apiRoot }),
+          },
+        }),
   };
 }
 

@@ -9,6 +9,7 @@
 import { ClawTellError } from "../infra/index.js";
 import {
   DEFAULT_BASE_URL,
+  DEFAULT_FORWARD_CHANNEL,
   DEFAULT_PUBLIC_SSE_URL,
   DEFAULT_ROUTE_KEY,
   normaliseRoutingKey,
@@ -26,9 +27,9 @@ export const DEFAULT_ACCOUNT_ID = "default";
 /** Agent that gets messages when no route names one (OpenClaw's default agent). */
 export const DEFAULT_AGENT_ID = "main";
 
-/** An explicit chat to forward to. */
+/** An explicit chat to forward to: a channel id as OpenClaw names it (`telegram`, `discord`, `slack`, `signal`, …). */
 export interface ForwardTarget {
-  readonly channel: "telegram" | "discord";
+  readonly channel: string;
   readonly to: string;
   readonly accountId?: string;
   readonly threadId?: string;
@@ -79,11 +80,13 @@ export interface RouteResolution {
   readonly replyApiKey: string;
 }
 
+/** The chat a `forwardTo` names; none without a chat id (then the human's active chat is used, as the official plugin). */
 function toForwardTarget(f: ForwardToConfig | undefined): ForwardTarget | undefined {
-  if (f === undefined) return undefined;
-  const to = String(f.to ?? f.chatId);
+  const chat = f?.to ?? f?.chatId;
+  if (f === undefined || chat === undefined) return undefined;
+  const to = String(chat);
   return {
-    channel: f.channel,
+    channel: (f.channel ?? DEFAULT_FORWARD_CHANNEL).toLowerCase(),
     to,
     ...(f.accountId === undefined ? {} : { accountId: f.accountId }),
     ...(f.threadId === undefined ? {} : { threadId: String(f.threadId) }),
@@ -118,10 +121,15 @@ function resolveOne(accountId: string, own: AccountConfig, inherited: AccountCon
   }
   const baseUrl = own.baseUrl ?? inherited.baseUrl ?? DEFAULT_BASE_URL;
   const sseSetting = own.sseUrl !== undefined ? own.sseUrl : inherited.sseUrl;
+  // As the official plugin: any falsy value (null, false, "") turns streaming off; `true` keeps the default origin.
   const sseUrl =
-    sseSetting === null || sseSetting === false
+    sseSetting === null || sseSetting === false || sseSetting === ""
       ? null
-      : (sseSetting ?? (baseUrl === DEFAULT_BASE_URL ? DEFAULT_PUBLIC_SSE_URL : baseUrl));
+      : typeof sseSetting === "string"
+        ? sseSetting
+        : baseUrl === DEFAULT_BASE_URL
+          ? DEFAULT_PUBLIC_SSE_URL
+          : baseUrl;
   const transport = sseUrl === null ? "longpoll" : (own.transport ?? inherited.transport ?? "sse");
   const routing = Object.fromEntries(Object.entries(own.routing ?? {}).map(([key, route]) => [key, toRoute(route)]));
   const forwardTo = toForwardTarget(own.forwardTo ?? inherited.forwardTo);

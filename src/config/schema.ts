@@ -20,18 +20,28 @@ const httpUrl = z
 
 const positiveMs = z.number().int().positive();
 
-/** An explicit chat for 🦞 copies and alerts (`forwardTo`), at top level, per account or per route. */
+/** Channel of the human's chat when `forwardTo` names a chat without one (as the official plugin). */
+export const DEFAULT_FORWARD_CHANNEL = "telegram";
+
+/**
+ * An explicit chat for 🦞 copies and alerts (`forwardTo`), at top level, per account or per route. Every key is
+ * optional, as in the official plugin: without a chat id it names no chat (the human's active chat is used), and a
+ * chat id without `channel` is a Telegram chat.
+ */
 export const ForwardToSchema = z
   .object({
-    channel: z.enum(["telegram", "discord"]).describe("Chat channel of the human to forward to"),
-    to: z.union([z.string().min(1), z.number()]).optional().describe("Chat id (Telegram) or channel id (Discord)"),
+    channel: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a channel id such as telegram, discord, slack or signal")
+      .optional()
+      .describe("Channel of the human's chat: inside OpenClaw any channel it sends to; standalone telegram, discord or slack (default telegram)"),
+    to: z.union([z.string().min(1), z.number()]).optional().describe("The chat on that channel, as OpenClaw names it (Telegram chat id, Discord channel id, Slack channel id or incoming-webhook URL, …)"),
     /** The official plugin's name for `to`. */
     chatId: z.union([z.string().min(1), z.number()]).optional().describe("Same as `to` (official plugin's key)"),
     accountId: z.string().optional().describe("Account of that channel in OpenClaw"),
     threadId: z.union([z.string(), z.number()]).optional(),
   })
-  .strict()
-  .refine((f) => f.to !== undefined || f.chatId !== undefined, { message: "needs `to` (the chat id)", path: ["to"] });
+  .strict();
 
 /** A route target for agents outside OpenClaw: HTTP POST of the message JSON (standalone daemon). */
 export const WebhookTargetSchema = z
@@ -124,7 +134,10 @@ const accountShape = {
     .describe("Your ClawTell name (tell/ prefix optional)"),
   apiKey: z.string().min(1).optional().describe("Account key (any name's key of the account)"),
   baseUrl: httpUrl.optional().describe(`ClawTell API origin (default ${DEFAULT_BASE_URL})`),
-  sseUrl: z.union([httpUrl, z.null(), z.literal(false)]).optional().describe("Streaming origin; null/false disables streaming"),
+  sseUrl: z
+    .union([httpUrl, z.literal(""), z.null(), z.boolean()])
+    .optional()
+    .describe("Streaming origin; null, false or \"\" turns streaming off (long polls), true keeps the default origin"),
   transport: z.enum(["sse", "longpoll"]).optional(),
   pollIntervalMs: positiveMs.optional(),
   pollAccount: z.boolean().optional().describe("Receive every name of the account in one stream"),

@@ -123,11 +123,14 @@ export async function startAccountDaemon(options: AccountDaemonOptions): Promise
     alerts.queueFull(pending, full);
     return full;
   };
+  const resumeAfter = queue.lastTaken();
   const receiver = startReceiver({
     client,
     account: account.accountLevel,
     transport: account.transport,
     onMessages: takeIn,
+    // After a crash: what the dead process was sent but had not stored comes back at once and in order.
+    ...(resumeAfter === undefined ? {} : { resumeAfter }),
     isPaused: paused,
     clock,
     logger,

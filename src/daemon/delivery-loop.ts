@@ -73,8 +73,18 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoopHan
     settle(updated, updated.state === "dead" ? "dead" : "retry");
   };
 
-  /** One attempt of one job: (1) download its files, (2) forward once, (3) dispatch once, (4) record the outcome. */
+  /**
+   * One attempt of one job: (0) its claim on disk, (1) download its files, (2) forward once, (3) dispatch once,
+   * (4) record the outcome. The claim is written first so that an attempt cut short by a crash still counts: the
+   * target never sees the same `attempt` twice, and a message that kills the daemon reaches the dead letters.
+   */
   const runJob = async (job: Job): Promise<void> => {
+    try {
+      await queue.claimsWritten();
+    } catch (err) {
+      await failAttempt(job, err);
+      return;
+    }
     const route = routeOf(job, options.account());
     const forwardOwed = route.forward && job.forwardedAt === undefined && options.forwarder !== undefined;
     // A webhook's receiver fetches the files itself (it has their ids); the copy, agents and commands get local ones.

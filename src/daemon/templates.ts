@@ -58,9 +58,14 @@ export function replyPendingNotice(from: string, to: string): string {
   return `⏳ ClawTell Reply Pending Approval\n\nThe reply from ${tell(from)} → ${tell(to)} waits for the owner's approval and is sent once approved.`;
 }
 
-/** Told to the human when no automatic reply was sent because of the recipient's auto-reply policy. */
-export function replySuppressedNotice(from: string, to: string): string {
-  return `🔕 No automatic reply from ${tell(from)} to ${tell(to)}: the sender is not on the auto-reply allowlist. Reply yourself if you want to.`;
+/**
+ * Told to the human when no automatic reply was sent because of the recipient's auto-reply policy. With `command` (the
+ * operator CLI, given the first time for a sender), it adds the command that lets the name answer that sender.
+ */
+export function replySuppressedNotice(from: string, to: string, command?: string): string {
+  const notice = `🔕 No automatic reply from ${tell(from)} to ${tell(to)}: the sender is not on the auto-reply allowlist. Reply yourself if you want to.`;
+  if (command === undefined) return notice;
+  return `${notice}\n\nTo let ${tell(from)} answer ${tell(to)} on its own from now on, run:\n${command} allow ${stripNamePrefix(from)} ${tell(to)}`;
 }
 
 /** Told to the human when the loop guard held an automatic reply back (once per window and pair), with the answer. */

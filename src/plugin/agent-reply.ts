@@ -19,6 +19,8 @@ import {
 import { ClawTellError, describeError, type Clock, type Logger } from "../infra/index.js";
 import { stripNamePrefix, type Message } from "../protocol/index.js";
 import type { HostAnswerResult } from "./host-answers.js";
+import { createFirstNotices } from "./first-notices.js";
+import { OPENCLAW_OPERATOR_COMMAND } from "./host-runtime.js";
 import { createLoopGuard } from "./loop-guard.js";
 
 export interface AgentReplyDeps {
@@ -49,6 +51,7 @@ export const autoReplyAllowed = (message: Message): boolean => message.autoReply
 export function createAgentReply(deps: AgentReplyDeps): AgentReply {
   const log = deps.logger.child({ component: "plugin.agent-reply" });
   const loopGuard = createLoopGuard(deps.clock);
+  const firstNotices = createFirstNotices();
 
   const tellHuman = async (notice: Omit<HumanNotice, "kind">): Promise<void> => {
     try {
@@ -73,7 +76,9 @@ export function createAgentReply(deps: AgentReplyDeps): AgentReply {
     const notice = noticeFor(route, agentId);
     if (!autoReplyAllowed(message)) {
       log.info({ messageId: message.id }, "automatic reply suppressed by the recipient's auto-reply policy");
-      await tellHuman({ ...notice, text: replySuppressedNotice(route.recipient, sender) });
+      // The first time per sender, the notice names the command that lets the name answer it.
+      const hint = firstNotices.first(route.accountId, route.recipient, sender) ? OPENCLAW_OPERATOR_COMMAND : undefined;
+      await tellHuman({ ...notice, text: replySuppressedNotice(route.recipient, sender, hint) });
       return { messageId: `suppressed:${message.id}`, status: "suppressed" };
     }
     const limit = deps.account().loopGuard;

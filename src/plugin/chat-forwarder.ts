@@ -1,7 +1,8 @@
 /**
- * The plugin's ChatForwarder: texts for the human go to an explicit `forwardTo`, else the newest external Telegram/
- * Discord chat among the sessions of the routed agent, else of the default agent; they are sent through OpenClaw's
- * own outbound path (`sendDurableMessageBatch`), so the chat plugin's token, API root and formatting apply. Files of a
+ * The plugin's ChatForwarder: texts for the human go to an explicit `forwardTo`, else the newest external chat among
+ * the sessions of the routed agent, else of the default agent — on whatever channel that is (Telegram, Discord, Slack,
+ * Signal, WhatsApp, a plugin's own, …); they are sent through OpenClaw's own outbound path
+ * (`sendDurableMessageBatch`), so that channel's plugin, token, API root and formatting apply. Files of a
  * 🦞 copy are saved into OpenClaw's media store and sent after the text, in a batch of their own (the chat plugin
  * uploads them); a file that cannot be sent stays named in the text, which is never sent twice for it.
  */
@@ -90,7 +91,7 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
       if (target === undefined) {
         throw new ClawTellError(
           "CT_ROUTE_UNKNOWN",
-          `no chat of the human is known for agent "${notice.agentId ?? deps.defaultAgentId()}": talk to the agent on Telegram/Discord once, or set forwardTo in channels.clawtell`,
+          `no chat of the human is known for agent "${notice.agentId ?? deps.defaultAgentId()}": talk to the agent once in any chat, or set forwardTo in channels.clawtell`,
           { retryable: false },
         );
       }

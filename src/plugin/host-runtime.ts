@@ -8,6 +8,9 @@
 /** The channel id of this plugin in OpenClaw (`channels.clawtell`, session keys, targets). */
 export const CHANNEL_ID = "clawtell";
 
+/** How the human runs our commands inside OpenClaw, for hints in notices and alerts. */
+export const OPENCLAW_OPERATOR_COMMAND = `openclaw ${CHANNEL_ID}`;
+
 /** Per-peer sessions: one session per ClawTell sender, never the agent's main session (that holds the human's route). */
 export const DM_SCOPE = "per-account-channel-peer";
 

@@ -1,6 +1,7 @@
 /** The OpenClaw adapter: the `clawtell` channel plugin, its agent sink, chat forwarder and `clawtell_send` tool. */
 export { createClawTellChannelPlugin, TEXT_CHUNK_LIMIT, type ChannelPluginDeps } from "./channel-plugin.js";
 export { createToolFactory } from "./tool-factory.js";
+export { createListsTool, createListsToolFactory, executeLists, LISTS_TOOL_NAME, ListsToolParameters, type ListsToolDeps, type ListsToolInput, type ListsToolResult } from "./lists-tool.js";
 export { createSendTool, executeSend, SendToolParameters, SEND_TOOL_NAME, type SendToolDeps, type SendToolInput, type SendToolResult } from "./send-tool.js";
 export { createAgentSink, type AgentSinkDeps } from "./agent-sink.js";
 export { createAgentReply, autoReplyAllowed, type AgentReply, type AgentReplyDeps } from "./agent-reply.js";

@@ -5,7 +5,7 @@
  */
 
 import { Type, type Static } from "typebox";
-import type { ClawTellClient } from "../client/index.js";
+import { readAttachmentFiles, type ClawTellClient } from "../client/index.js";
 import { resolveSenderApiKey, type ResolvedAccount } from "../config/index.js";
 import { describeError } from "../infra/index.js";
 import { stripNamePrefix } from "../protocol/index.js";
@@ -23,6 +23,12 @@ export const SendToolParameters = Type.Object({
     Type.String({ description: "The tell/ name you send as. Defaults to the name routed to you (the first of them when several are); give it to send as another of your names" }),
   ),
   accountId: Type.Optional(Type.String({ description: "ClawTell account id; required only when channels.clawtell.accounts is configured" })),
+  attachments: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        "Files to send: paths inside your workspace (relative to it, or absolute). At most 10, 25 MB together; images, PDF, Office documents, JSON, XML, text, zip/gzip/tar, audio, video",
+    }),
+  ),
 });
 export type SendToolInput = Static<typeof SendToolParameters>;
 
@@ -37,9 +43,15 @@ export interface SendToolDeps {
   readonly clientFor: (account: ResolvedAccount, apiKey: string) => ClawTellClient;
   /** The calling agent (OpenClaw's tool context): `from` defaults to the first name routed to it. */
   readonly agentId?: string;
+  /** Folders attachments may come from (the agent's workspace, its sandbox); relative paths are read against the first. */
+  readonly fileRoots?: readonly string[];
 }
 
 const result = (text: string, details: Record<string, unknown>): SendToolResult => ({ content: [{ type: "text", text }], details });
+
+/** The model's `attachments`: a list of paths (one path alone is taken too). */
+const pathsOf = (value: unknown): string[] =>
+  typeof value === "string" ? [value] : Array.isArray(value) ? value.filter((p): p is string => typeof p === "string" && p.trim() !== "") : [];
 
 /** Runs one `clawtell_send` call; never throws (failures are results the agent can read). */
 export async function executeSend(deps: SendToolDeps, input: Partial<SendToolInput>, signal?: AbortSignal): Promise<SendToolResult> {
@@ -56,10 +68,12 @@ export async function executeSend(deps: SendToolDeps, input: Partial<SendToolInp
   // That name's own route key, else the account key (`_default` never lends its key to an outbound identity).
   const key = resolveSenderApiKey(account.resolved, from);
   try {
+    const attachments = await readAttachmentFiles(pathsOf(input.attachments), deps.fileRoots ?? []);
     const sent = await deps.clientFor(account.resolved, key).send(
       {
         to,
         body,
+        ...(attachments.length === 0 ? {} : { attachments }),
         ...(input.subject === undefined ? {} : { subject: input.subject }),
         ...(input.replyToId === undefined ? {} : { replyTo: input.replyToId }),
         fromName: from,
@@ -69,7 +83,8 @@ export async function executeSend(deps: SendToolDeps, input: Partial<SendToolInp
     if (sent.status === "pending_approval") {
       return result(`… Queued for approval — tell/${to} will see it when their owner approves.`, { ok: true, status: sent.status, from, to });
     }
-    return result(`✓ Sent to tell/${to}`, { ok: true, status: sent.status, messageId: sent.messageId, from, to });
+    const files = attachments.length === 0 ? "" : ` with ${attachments.map((a) => a.filename).join(", ")}`;
+    return result(`✓ Sent to tell/${to}${files}`, { ok: true, status: sent.status, messageId: sent.messageId, from, to });
   } catch (err) {
     return result(`× Send failed: ${describeError(err).message}`, { ok: false, error: describeError(err).message, from, to });
   }

@@ -16,6 +16,8 @@ export function createToolFactory(): OpenClawPluginToolFactory {
       cfg: () => ctx.getRuntimeConfig?.() ?? ctx.runtimeConfig ?? ctx.config,
       clientFor,
       ...(ctx.agentId === undefined ? {} : { agentId: ctx.agentId }),
+      // Attachments come from the agent's workspace (or its sandbox root) only.
+      fileRoots: [ctx.workspaceDir, ctx.fsPolicy?.root].filter((root): root is string => root !== undefined && root !== ""),
     });
     return tool;
   };

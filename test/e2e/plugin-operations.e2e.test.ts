@@ -1,11 +1,12 @@
 // The plugin in a real OpenClaw gateway, run the way operators run it: two names of one account routed to two agents
 // with their own keys; a route to a missing agent dead-lettered, alerted, found by `openclaw clawtell doctor` and
-// delivered by `openclaw clawtell dead-letters retry` once fixed; the model sending with `clawtell_send`; and the
+// delivered by `openclaw clawtell dead-letters retry` once fixed; the model sending with `clawtell_send` (as the name it
+// picks; without `from` as its agent's own name; in a turn of a human that Telegram's allowFrom admits); and the
 // gateway SIGKILLed while messages flow, losing nothing and forwarding nothing twice.
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeLlmScript, type FakeOpenAi } from "../helpers/fake-openai.js";
+import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeLlmRequest, type FakeLlmScript, type FakeOpenAi } from "../helpers/fake-openai.js";
 import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { startFakeTelegramBot, type FakeTelegramBot } from "./fake-telegram-bot.js";
 import { createOpenClawHarness, freePort, packPlugin, type Gateway, type OpenClawHarness } from "./harness.js";
@@ -13,6 +14,8 @@ import { createOpenClawHarness, freePort, packPlugin, type Gateway, type OpenCla
 const BOT_TOKEN = "123456:FAKE-TOKEN";
 const HUMAN_CHAT = 4242;
 const TOOL_MARKER = "PLEASE-SEND-WITH-THE-TOOL";
+const HUMAN_MARKER = "HUMAN-ASKS-TO-SEND";
+const HELPER_MARKER = "HELPER-SEND-WITHOUT-FROM";
 
 async function waitUntil<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -24,15 +27,29 @@ async function waitUntil<T>(probe: () => Promise<T | undefined> | T | undefined,
   }
 }
 
-/**
- * Echoes, except that a turn asked to use the tool calls `clawtell_send` once and then reports. (OpenClaw appends its
- * own context after the user's words, so the marker is looked for in the whole request.)
- */
+/** Turns that call `clawtell_send` once, by a marker in the turn's user text, and the arguments each one sends. */
+const TOOL_TURNS: Record<string, Record<string, unknown>> = {
+  // The model picks the name.
+  [TOOL_MARKER]: { to: "bob", body: "hello bob, sent by the agent's tool", from: "carol" },
+  // No `from`: each agent sends as its own name.
+  [HUMAN_MARKER]: { to: "bob", body: "hello bob, the human asked on Telegram" },
+  [HELPER_MARKER]: { to: "bob", body: "hello bob, from the helper agent" },
+};
+
+/** The messages of the request after the model's last turn: the new user text (OpenClaw adds its context as more parts), or a tool's result. */
+function sinceLastAssistant(request: FakeLlmRequest): Array<Record<string, unknown>> {
+  const messages = (Array.isArray(request.body["messages"]) ? request.body["messages"] : []) as Array<Record<string, unknown>>;
+  const last = messages.map((m) => m["role"]).lastIndexOf("assistant");
+  return messages.slice(last + 1);
+}
+
+/** Echoes, except that a turn whose new user text carries a marker calls `clawtell_send` once and then reports. */
 const script: FakeLlmScript = (request, index) => {
-  const alreadyCalled = JSON.stringify(request.body["messages"] ?? request.body["input"] ?? []).includes('"clawtell_send"');
-  if (request.allText.includes(TOOL_MARKER) && !alreadyCalled) {
-    return { toolCall: { name: "clawtell_send", arguments: { to: "bob", body: "hello bob, sent by the agent's tool", from: "carol" } } };
-  }
+  const fresh = sinceLastAssistant(request);
+  if (fresh.some((m) => m["role"] === "tool")) return { text: `tool done: ${JSON.stringify(fresh.at(-1)?.["content"]).slice(0, 200)}` };
+  const text = JSON.stringify(fresh);
+  const marker = Object.keys(TOOL_TURNS).find((m) => text.includes(m));
+  if (marker !== undefined) return { toolCall: { name: "clawtell_send", arguments: TOOL_TURNS[marker] ?? {} } };
   return echoScript(request, index);
 };
 
@@ -183,6 +200,40 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
       "the tool's message in bob's inbox",
     );
     expect(message["from"]).toBe("tell/carol");
+  }, 300_000);
+
+  /** The message with this body in bob's inbox. */
+  const bobGets = (body: string) =>
+    waitUntil(
+      async () => {
+        inbox.push(...(await bobReceives()));
+        return inbox.find((m) => m["body"] === body);
+      },
+      120_000,
+      `"${body}" in bob's inbox`,
+    );
+  /** What the model was sent in the turn that carried the marker (for a failure's message). */
+  const requestsWith = (marker: string) => llm.requests.filter((r) => r.allText.includes(marker)).map((r) => ({ tools: r.toolNames, fresh: sinceLastAssistant(r) }));
+
+  it("offers clawtell_send to a human admitted by Telegram's allowFrom (not OpenClaw's owner) and sends as the agent's name", async () => {
+    // No commands.ownerAllowFrom: OpenClaw does not count this human as the owner.
+    telegram.sendUserText(HUMAN_CHAT, `${HUMAN_MARKER}: please say hello to bob`);
+    const message = await bobGets(String(TOOL_TURNS[HUMAN_MARKER]?.["body"])).catch((err: Error) => {
+      throw new Error(`${err.message}\nwhat the model got: ${JSON.stringify(requestsWith(HUMAN_MARKER)).slice(0, 4000)}`);
+    });
+    expect(llm.requests.find((r) => r.allText.includes(HUMAN_MARKER))?.toolNames).toContain("clawtell_send");
+    // Agent main's own name: its route is tell/alice.
+    expect(message["from"]).toBe("tell/alice");
+  }, 300_000);
+
+  it("sends from each agent's own name when `from` is left out, and tells the agent that name", async () => {
+    const turn = await harness.openclaw(["agent", "--agent", "helper", "--session-key", "agent:helper:tool-e2e", "--message", `${HELPER_MARKER}: say hello to bob`, "--json"], { timeoutMs: 120_000 });
+    expect(turn.code, turn.stdout + turn.stderr).toBe(0);
+    const message = await bobGets(String(TOOL_TURNS[HELPER_MARKER]?.["body"]));
+    expect(message["from"]).toBe("tell/carol");
+    const offered = llm.requests.find((r) => r.allText.includes(HELPER_MARKER));
+    const description = (offered?.body["tools"] as Array<{ function?: { name?: string; description?: string } }> | undefined)?.find((t) => t.function?.name === "clawtell_send")?.function?.description;
+    expect(description).toContain("You are tell/carol");
   }, 300_000);
 
   it("loses nothing and forwards nothing twice when the gateway is SIGKILLed while messages flow", async () => {

@@ -1,4 +1,5 @@
 // Reads a ClawTell SSE stream with a real SSE parser, collecting events and comments.
+import { request, type Agent, type ClientRequest } from "node:http";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 
 export interface StreamRead {
@@ -61,3 +62,31 @@ export async function readStream(
 
 export const messagesOf = (events: EventSourceMessage[]): Array<Record<string, unknown>> =>
   events.filter((e) => e.event === "message").map((e) => JSON.parse(e.data) as Record<string, unknown>);
+
+/**
+ * An account stream on a connection of its own, read until `count` messages came (their ids, in order). `drop()` closes
+ * the connection as a crash would. With a keep-alive `agent` and `limit`, the stream ends and the connection stays open
+ * and idle (a receiver whose host vanished: the server cannot tell it is gone).
+ */
+export async function streamOnOwnConnection(
+  server: { url: string },
+  key: string,
+  options: { count: number; limit?: number; agent?: Agent },
+): Promise<{ ids: string[]; drop: () => void }> {
+  let req: ClientRequest | undefined;
+  const query = `account=true&timeout=60${options.limit === undefined ? "" : `&limit=${options.limit}`}`;
+  const ids = await new Promise<string[]>((resolve, reject) => {
+    req = request(`${server.url}/v1/stream?${query}`, { agent: options.agent ?? false, headers: { authorization: `Bearer ${key}` } }, (res) => {
+      let raw = "";
+      res.on("data", (chunk: Buffer) => {
+        raw += chunk.toString();
+        const found = [...raw.matchAll(/^id: (.+)$/gm)].map((m) => m[1] ?? "");
+        if (found.length >= options.count) resolve(found);
+      });
+      res.on("error", () => undefined);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  return { ids, drop: () => req?.destroy() };
+}

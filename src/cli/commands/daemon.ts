@@ -21,21 +21,30 @@ export function registerDaemonCommand(program: Command, io: Io): void {
       const logger = createLogger({ name: "clawtell-daemon" });
       // Listen for stop signals before anything starts: a SIGTERM while accounts connect still stops cleanly.
       const stopSignal = waitForStopSignal();
-      // 🦞 copies go to forwardTo, else to the agent's last chat in OpenClaw's legacy sessions.json.
-      const sessions = chat.createSessionsFileSource(paths.openclawStateDir, logger);
+      // 🦞 copies go to forwardTo, else to the agent's last chat in OpenClaw's legacy sessions.json — on a channel
+      // the daemon has a token for in the configuration it runs now.
+      const tokens = new Set<string>();
+      const sessions = chat.createSessionsFileSource(paths.openclawStateDir, logger, { accepts: (channel) => tokens.has(channel) });
       const daemon = await startStandaloneDaemon({
         configPath: paths.configPath,
         stateDir: paths.stateDir,
         logger,
         registrar: createOperatorDesk(logger),
-        forwarderFor: (config) =>
-          chat.createStandaloneChatForwarder({
+        forwarderFor: (config) => {
+          tokens.clear();
+          if (config.telegram !== undefined) tokens.add("telegram");
+          if (config.discord !== undefined) tokens.add("discord");
+          if (config.slack?.botToken !== undefined) tokens.add("slack");
+          return chat.createStandaloneChatForwarder({
             resolver: chat.createChatResolver([sessions]),
             senders: [
               ...(config.telegram === undefined ? [] : [chat.createTelegramSender({ ...config.telegram, clock: systemClock })]),
               ...(config.discord === undefined ? [] : [chat.createDiscordSender({ ...config.discord, clock: systemClock })]),
+              // Always there: an incoming-webhook URL as forwardTo needs no token.
+              chat.createSlackSender({ ...config.slack, clock: systemClock }),
             ],
-          }),
+          });
+        },
       });
       const names = daemon.status().map((s) => `tell/${s.name} (${s.accountId})`);
       io.out(`daemon running for ${names.length === 0 ? "no enabled account" : names.join(", ")}; state in ${paths.stateDir}`);

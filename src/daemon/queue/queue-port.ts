@@ -72,9 +72,15 @@ export interface QueueStore {
   enqueueMany(items: readonly NewJob[]): Promise<{ accepted: string[]; duplicates: string[] }>;
   /**
    * Up to `limit` jobs due now (in enqueue order, accepted by `filter`), marked `delivering` for `leaseMs`. Jobs whose
-   * lease expired are first put back (their attempt counted). Claims are written in the background.
+   * lease expired are first put back (their attempt counted). Claims are written in the background: await
+   * `claimsWritten()` before handing a claimed job to its target.
    */
   claimDue(limit: number, leaseMs: number, filter?: (job: Job) => boolean): Job[];
+  /**
+   * Resolves once every claim made so far is durable (its attempt then counts even if the process dies during the
+   * delivery); rejects with `CT_STATE_WRITE_FAILED` when the disk refuses.
+   */
+  claimsWritten(): Promise<void>;
   /** Records that the 🦞 copy reached the human, so it is never sent again. */
   markForwarded(id: string): Promise<void>;
   /** Records that the target took the message while something else is still owed. */
@@ -85,6 +91,11 @@ export interface QueueStore {
   complete(id: string): Promise<void>;
   /** Records a failed attempt; resolves with the job's new state (`retry_wait` or `dead`). */
   fail(id: string, error: JobError, retryable: boolean, retryAfterMs?: number): Promise<Job>;
+  /**
+   * The id of the message taken in last (durably), while the dedupe set remembers it: a restarted receiver resumes
+   * after it, so the server hands on at once what was sent to the process that died.
+   */
+  lastTaken(): string | undefined;
   /** Jobs not yet delivered (queued, delivering, retry_wait). */
   pendingCount(): number;
   /** Epoch ms at which the next job becomes claimable (lease ends included); `undefined` when the queue is empty. */

@@ -116,6 +116,8 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
     }
   };
   let lastExpiryAt = now0;
+  /** The write that carries the latest claims (settled once they are durable). */
+  let claimWrite: Promise<void> = Promise.resolve();
 
   return {
     async enqueueMany(items) {
@@ -179,9 +181,13 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
         claimed.push(apply(job.id, { type: "claimed", leaseMs }));
         changed = true;
       }
-      if (changed) void commit.request().catch(() => undefined);
+      if (changed) {
+        claimWrite = commit.request();
+        claimWrite.catch(() => undefined);
+      }
       return claimed;
     },
+    claimsWritten: () => claimWrite,
     async markForwarded(id) {
       apply(id, { type: "forwarded" });
       await commit.request();
@@ -202,6 +208,11 @@ export function createQueueStore(persistence: QueuePersistence, options: QueueSt
       const updated = apply(id, { type: "failed", error, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
       await commit.request();
       return updated;
+    },
+    lastTaken() {
+      let last: string | undefined;
+      for (const id of seen.keys()) last = id;
+      return last;
     },
     pendingCount: () => jobs.size,
     nextDueAt() {

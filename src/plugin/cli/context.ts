@@ -14,6 +14,8 @@ export interface OperatorContext {
   readonly clientFor: (account: ResolvedAccount, apiKey: string) => ClawTellClient;
   /** The agent ids OpenClaw knows in `cfg` (`agents.entries`, else the default agent). */
   readonly agentIds: () => readonly string[];
+  /** The folder `send --attach` reads files from (the working folder); files outside it are refused. */
+  readonly cwd?: string;
   /** How long one ClawTell call of `status` / `doctor` may take. @defaultValue 5000 */
   readonly timeoutMs?: number;
 }

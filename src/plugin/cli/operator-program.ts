@@ -1,12 +1,13 @@
 /**
- * `openclaw clawtell …`: the operator's commands for the plugin — status, routes, queue, dead-letters, send, doctor —
+ * `openclaw clawtell …`: the operator's commands for the plugin — status, routes, queue, dead-letters, send, the
+ * lists and modes of names (allow, block, unblock, lists, mode, …), doctor —
  * as one commander program of ours. OpenClaw hands us the words after `clawtell` (register.ts); tests run it directly.
  */
 
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE, reportFailure } from "../../infra/index.js";
 import { listAccountIds, resolvePluginAccount } from "../../config/index.js";
-import { locateQueues, registerQueueCommands } from "../../operator/index.js";
+import { locateQueues, registerPolicyCommands, registerQueueCommands } from "../../operator/index.js";
 import type { OperatorContext } from "./context.js";
 import { registerDoctorCommand } from "./doctor.js";
 import { registerRoutesCommand } from "./routes-command.js";
@@ -17,7 +18,7 @@ export const OPERATOR_COMMAND = "openclaw clawtell";
 
 export function buildOperatorProgram(ctx: OperatorContext): Command {
   const program = new Command(OPERATOR_COMMAND)
-    .description("ClawTell: accounts, routes, the local queue and dead letters, sending, and a config check")
+    .description("ClawTell: accounts, routes, the local queue and dead letters, sending, who may message and get answers, and a config check")
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.io.out(s.trimEnd()),
@@ -36,6 +37,14 @@ export function buildOperatorProgram(ctx: OperatorContext): Command {
     },
   });
   registerSendCommand(program, ctx);
+  registerPolicyCommands<{ account?: string }>(program, {
+    io: ctx.io,
+    command: OPERATOR_COMMAND,
+    withOptions: (command) => command,
+    accounts: async () => listAccountIds(ctx.cfg).flatMap((id) => resolvePluginAccount(ctx.cfg, id).resolved ?? []),
+    clientFor: ctx.clientFor,
+    ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+  });
   registerDoctorCommand(program, ctx);
   return program;
 }

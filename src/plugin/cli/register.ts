@@ -36,6 +36,7 @@ export function registerOperatorCli(api: OpenClawPluginApi): void {
             stateDir: join(resolveOpenClawStateDir(process.env, homedir()), CHANNEL_ID),
             clientFor,
             agentIds: () => listAgentIds(config),
+            cwd: process.cwd(),
           });
         });
     },

@@ -1,4 +1,7 @@
-/** `openclaw clawtell send`: a message from one of the configured names, with that name's key (as `clawtell_send`). */
+/**
+ * `openclaw clawtell send`: a message from one of the configured names, with that name's key (as `clawtell_send`), and
+ * files from the working folder.
+ */
 
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/index.js";
@@ -15,9 +18,10 @@ export function registerSendCommand(parent: Command, ctx: OperatorContext): void
     .option("--subject <text>", "subject")
     .option("--reply-to <id>", "id of the message this answers")
     .option("--account <id>", "ClawTell account id (when channels.clawtell.accounts is used)")
-    .action(async (flags: { to: string; body: string; from?: string; subject?: string; replyTo?: string; account?: string }) => {
+    .option("--attach <path...>", "files to send, inside the working folder (at most 10, 25 MB together)")
+    .action(async (flags: { to: string; body: string; from?: string; subject?: string; replyTo?: string; account?: string; attach?: string[] }) => {
       const outcome = await executeSend(
-        { cfg: () => ctx.cfg, clientFor: ctx.clientFor },
+        { cfg: () => ctx.cfg, clientFor: ctx.clientFor, fileRoots: ctx.cwd === undefined ? [] : [ctx.cwd] },
         {
           to: flags.to,
           body: flags.body,
@@ -25,6 +29,7 @@ export function registerSendCommand(parent: Command, ctx: OperatorContext): void
           ...(flags.subject === undefined ? {} : { subject: flags.subject }),
           ...(flags.replyTo === undefined ? {} : { replyToId: flags.replyTo }),
           ...(flags.account === undefined ? {} : { accountId: flags.account }),
+          ...(flags.attach === undefined ? {} : { attachments: flags.attach }),
         },
       );
       const text = outcome.content.map((c) => c.text).join("\n");

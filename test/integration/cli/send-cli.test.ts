@@ -1,5 +1,5 @@
 // `clawtell send` from the built bin against the real server: each configured name sends with its own key.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +60,22 @@ describe("clawtell send", () => {
     expect(result.code, result.stderr).toBe(0);
     const [message] = await inboxOfAlice();
     expect(message).toMatchObject({ from: "tell/carol", subject: "Hi", body: "hello from carol" });
+  });
+
+  it("sends files from the working folder with --attach, and refuses one outside it", async () => {
+    const work = join(dir, "work");
+    await mkdir(work, { recursive: true });
+    await writeFile(join(work, "report.pdf"), "%PDF-1.4 fake");
+    await writeFile(join(dir, "secret.txt"), "not for sending");
+    const sent = await runCli(["send", "--config", configPath, "--from", "bob", "--to", "alice", "--body", "the report", "--attach", "report.pdf"], { cwd: work });
+    expect(sent.code, sent.stderr).toBe(0);
+    const [message] = await inboxOfAlice();
+    expect(message?.["attachments"]).toEqual([expect.objectContaining({ filename: "report.pdf", mime_type: "application/pdf" })]);
+
+    const outside = await runCli(["send", "--config", configPath, "--from", "bob", "--to", "alice", "--body", "x", "--attach", "../secret.txt"], { cwd: work });
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain("attachments: ../secret.txt is outside the workspace");
+    expect(await inboxOfAlice()).toEqual([]);
   });
 
   it("refuses a name that is not configured, naming --from", async () => {

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { Agent } from "node:http";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { createCommandSink, createWebhookSink, openQueueStore, queueFileOf, star
 import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import type { CreatedName } from "../../../src/server/index.js";
 import { waitFor } from "../../helpers/http-stub.js";
+import { streamOnOwnConnection } from "../../helpers/sse.js";
 import { startTestServer, api, type TestServer } from "../../helpers/test-server.js";
 import { startWebhookRecorder, type WebhookRecorder } from "../../helpers/webhook-recorder.js";
 
@@ -252,6 +254,30 @@ describe("account daemon against the embedded server", () => {
     await waitFor(() => hook.deliveries.filter((d) => d.headers["x-clawtell-delivery"] !== undefined).length >= 4 && daemon?.queue.pendingCount() === 0, 10_000);
     const delivered = hook.deliveries.map((d) => d.body["body"]);
     expect(delivered).toEqual(["1", "1", "2", "3"]);
+  });
+
+  it("resumes after the last message it stored: what a vanished receiver of the account held comes at once, in order", async () => {
+    const routing = { bob: { webhook: { url: hook.url }, forward: false } };
+    await start({ name: "bob", apiKey: bob.apiKey, routing });
+    await send("bob", "m1");
+    await waitFor(() => hook.deliveries.length === 1 && daemon?.queue.pendingCount() === 0);
+    await daemon?.stop();
+    daemon = undefined;
+    await send("bob", "m2");
+    await send("bob", "m3");
+    // Another run took m2 and m3 and vanished with its host: its connection still looks open to the server.
+    const agent = new Agent({ keepAlive: true });
+    const ghost = await streamOnOwnConnection(server, bob.apiKey, { count: 2, limit: 2, agent });
+    try {
+      expect(ghost.ids).toHaveLength(2);
+      await start({ name: "bob", apiKey: bob.apiKey, routing });
+      await send("bob", "m4");
+      await waitFor(() => hook.deliveries.length >= 4, 15_000);
+      expect(hook.deliveries.map((d) => d.body["body"])).toEqual(["m1", "m2", "m3", "m4"]);
+    } finally {
+      ghost.drop();
+      agent.destroy();
+    }
   });
 
   it("runs a command target with the message on stdin", async () => {

@@ -1,28 +1,9 @@
 // A receiver that dies holding leased messages: the next stream or poll of its account gets them at once, in order.
-import { request, type ClientRequest } from "node:http";
+import { request } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CreatedName } from "../../../src/server/index.js";
-import { messagesOf, readStream } from "../../helpers/sse.js";
+import { messagesOf, readStream, streamOnOwnConnection } from "../../helpers/sse.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
-
-/** A stream on a connection of its own, read until `count` messages came; `drop()` closes the connection (a crash). */
-async function streamOnOwnConnection(server: TestServer, key: string, count: number): Promise<{ ids: string[]; drop: () => void }> {
-  let req: ClientRequest | undefined;
-  const ids = await new Promise<string[]>((resolve, reject) => {
-    req = request(`${server.url}/v1/stream?account=true&timeout=60`, { agent: false, headers: { authorization: `Bearer ${key}` } }, (res) => {
-      let raw = "";
-      res.on("data", (chunk: Buffer) => {
-        raw += chunk.toString();
-        const found = [...raw.matchAll(/^id: (.+)$/gm)].map((m) => m[1] ?? "");
-        if (found.length >= count) resolve(found);
-      });
-      res.on("error", () => undefined);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-  return { ids, drop: () => req?.destroy() };
-}
 
 /** A poll on a connection that the client closes right after the answer. */
 async function pollAndHangUp(server: TestServer, key: string): Promise<string[]> {
@@ -56,7 +37,7 @@ describe("leases of a connection that closed", () => {
 
   it("are handed to the account's next stream first, in order, before later messages", async () => {
     const early = [await send("m1"), await send("m2"), await send("m3")];
-    const crashed = await streamOnOwnConnection(server, bob.apiKey, 3);
+    const crashed = await streamOnOwnConnection(server, bob.apiKey, { count: 3 });
     expect(crashed.ids).toEqual(early);
     await expect.poll(waiting).toBe(1); // the stream now waits for more
     crashed.drop();
@@ -68,7 +49,7 @@ describe("leases of a connection that closed", () => {
 
   it("come back with Last-Event-ID too, the stored but unacked one included, so its ack can follow at once", async () => {
     const ids = [await send("m1"), await send("m2"), await send("m3")];
-    const crashed = await streamOnOwnConnection(server, bob.apiKey, 3);
+    const crashed = await streamOnOwnConnection(server, bob.apiKey, { count: 3 });
     await expect.poll(waiting).toBe(1);
     crashed.drop();
     await expect.poll(waiting).toBe(0);
@@ -89,7 +70,7 @@ describe("leases of a connection that closed", () => {
 
   it("stay hidden while the connection that got them is open", async () => {
     await send("m1");
-    const holder = await streamOnOwnConnection(server, bob.apiKey, 1);
+    const holder = await streamOnOwnConnection(server, bob.apiKey, { count: 1 });
     try {
       const other = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
       expect(other.body["count"]).toBe(0);

@@ -56,6 +56,20 @@ describe("pickActiveChat", () => {
     expect(pickActiveChat([])).toBeUndefined();
   });
 
+  it("picks the human's newest chat on any channel OpenClaw sends to, never ClawTell's own nor the internal web chat", () => {
+    const external = (channel: string, to: string, at: number) => ({ updatedAt: at, lastInteractionAt: at, delivery: { kind: "external", context: { channel, to, accountId: "default" } } });
+    const at = telegramMain.lastInteractionAt;
+    const slack = external("slack", "channel:C0123", at + 1);
+    const signal = external("signal", "+15551234567", at + 2);
+    const ownPlugin = external("LoopChat", "loopchat:human", at + 3);
+    const webchat = { updatedAt: at + 9_000_000, deliveryContext: { channel: "webchat", to: "session-1" } };
+    expect(pickActiveChat([telegramMain, slack])).toEqual({ channel: "slack", to: "channel:C0123", accountId: "default" });
+    expect(pickActiveChat([telegramMain, slack, signal])).toEqual({ channel: "signal", to: "+15551234567", accountId: "default" });
+    expect(pickActiveChat([telegramMain, slack, signal, ownPlugin, clawtellPeer, webchat])).toEqual({ channel: "loopchat", to: "loopchat:human", accountId: "default" });
+    // The standalone daemon counts only the channels it has a sender for.
+    expect(pickActiveChat([telegramMain, slack, signal, ownPlugin], (channel) => channel === "telegram" || channel === "slack")?.channel).toBe("slack");
+  });
+
   it("keeps the earlier entry on a tie", () => {
     const a = { updatedAt: 5, deliveryContext: { channel: "telegram", to: "a" } };
     const b = { updatedAt: 5, deliveryContext: { channel: "telegram", to: "b" } };

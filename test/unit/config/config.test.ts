@@ -56,7 +56,7 @@ describe("channels.clawtell configuration", () => {
     [{ queue: { maxAttempts: 0 } }, "channels.clawtell.queue.maxAttempts:"],
     [{ loopGuard: { maxReplies: -1 } }, "channels.clawtell.loopGuard.maxReplies:"],
     [{ loopGuard: { windowSecs: 60 } }, "channels.clawtell.loopGuard"],
-    [{ forwardTo: { channel: "telegram" } }, "channels.clawtell.forwardTo.to: needs `to`"],
+    [{ forwardTo: { channel: "telegram", to: "" } }, "channels.clawtell.forwardTo.to"],
   ])("refuses %j", (raw, message) => {
     expect(() => parseChannelConfig(raw)).toThrow(message);
   });

@@ -59,6 +59,21 @@ export function describeQueueStoreContract(label: string, factory: QueueStoreFac
       await store.close();
     });
 
+    it("names the message taken in last (a restarted receiver resumes after it), and has its claims written on request", async () => {
+      const { store } = await open();
+      expect(store.lastTaken()).toBeUndefined();
+      await store.enqueueMany([makeNewJob("a"), makeNewJob("b")]);
+      await store.enqueueMany([makeNewJob("a")]);
+      expect(store.lastTaken()).toBe("b");
+      const writes = store.writes();
+      store.claimDue(1, 1000);
+      await store.claimsWritten();
+      expect(store.writes()).toBeGreaterThan(writes);
+      await store.complete("a");
+      expect(store.lastTaken()).toBe("b");
+      await store.close();
+    });
+
     it("claims no more than the limit and only what the filter accepts", async () => {
       const { store } = await open();
       await store.enqueueMany(["f1", "f2", "f3", "f4"].map((id) => makeNewJob(id)));

@@ -89,6 +89,10 @@ describe("reply notices", () => {
     expect(replySuppressedNotice("bob", "alice")).toBe(
       "🔕 No automatic reply from tell/bob to tell/alice: the sender is not on the auto-reply allowlist. Reply yourself if you want to.",
     );
+    expect(replySuppressedNotice("bob", "tell/alice", "clawtell")).toBe(
+      "🔕 No automatic reply from tell/bob to tell/alice: the sender is not on the auto-reply allowlist. Reply yourself if you want to.\n\n" +
+        "To let tell/bob answer tell/alice on its own from now on, run:\nclawtell allow bob tell/alice",
+    );
   });
 });
 

@@ -10,6 +10,8 @@ import { fetchAttachments, type DeliveryRequest, type HumanNotice } from "../../
 import { ClawTellError, createSilentLogger, systemClock } from "../../../src/infra/index.js";
 import { parseMessage, type Message } from "../../../src/protocol/index.js";
 import { createAgentSink, createHostAnswerBook, type AgentSinkDeps, type HostAnswerBook } from "../../../src/plugin/index.js";
+import { clientFor } from "../../../src/operator/index.js";
+import { runOperatorCli } from "../../../src/plugin/cli/operator-program.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 import { CFG, createMediaStoreDouble, createRuntimeDouble, type FakeContext, type RuntimeDouble } from "./runtime-double.js";
 
@@ -51,7 +53,7 @@ describe("agent sink", () => {
   });
 
   /** bob → `to`, as the recipient's account receives it. */
-  async function receive(to: "alice" | "helper", body: string, autoReply?: "manual_only", attachments?: unknown[]): Promise<Message> {
+  async function receive(to: "alice" | "helper", body: string, autoReply?: "manual_only" | "allowlist_only", attachments?: unknown[]): Promise<Message> {
     if (autoReply !== undefined) await api(server, "PATCH", `/api/names/${to}`, { key: keys[to], body: { communication_mode: autoReply } });
     const sent = await api(server, "POST", "/api/messages/send", { key: keys.bob, body: { to, body, subject: "Plans", ...(attachments === undefined ? {} : { attachments }) } });
     expect(sent.status).toBe(200);
@@ -228,6 +230,28 @@ describe("agent sink", () => {
       expect(await bobsInbox()).toHaveLength(0);
       expect(notices).toHaveLength(1);
       expect(notices[0]?.text).toContain("No automatic reply from tell/alice to tell/bob");
+      await api(server, "PATCH", "/api/names/alice", { key: keys.alice, body: { communication_mode: "anyone" } });
+    });
+
+    it("names the command that fixes it the first time per sender, and that command lets the next answer go out", async () => {
+      // A fresh self-hosted name: allowlist_only with an empty auto-reply allowlist.
+      const once = sink();
+      await once.deliver(await requestFor(await receive("alice", "first message", "allowlist_only")));
+      await once.deliver(await requestFor(await receive("alice", "second message")));
+      expect(await bobsInbox()).toHaveLength(0);
+      expect(notices).toHaveLength(2);
+      expect(notices[0]?.text).toContain("🔕 No automatic reply from tell/alice to tell/bob");
+      expect(notices[0]?.text).toMatch(/run:\nopenclaw clawtell allow alice tell\/bob$/);
+      expect(notices[1]?.text).not.toContain("openclaw clawtell allow");
+
+      const out: string[] = [];
+      const cfg = { channels: { clawtell: { name: "alice", apiKey: keys.alice, baseUrl: server.url } } };
+      const command = /run:\n(.+)$/.exec(notices[0]?.text ?? "")?.[1]?.split(" ").slice(2) ?? [];
+      const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) };
+      expect(await runOperatorCli(command, { io, cfg, stateDir: attachmentsDir, clientFor, agentIds: () => ["main"] })).toBe(0);
+      await once.deliver(await requestFor(await receive("alice", "third message")));
+      expect(await bobsInbox()).toMatchObject([{ from: "tell/alice", body: "FAKE AGENT REPLY" }]);
+      for (const list of ["allowlist", "delivery/allowlist"]) await api(server, "DELETE", `/api/${list}/bob`, { key: keys.alice });
       await api(server, "PATCH", "/api/names/alice", { key: keys.alice, body: { communication_mode: "anyone" } });
     });
   });

@@ -73,6 +73,25 @@ describe("plugin chat forwarder", () => {
     }
   });
 
+  it("sends to the human's newest chat whatever its channel (Slack, Signal, a plugin's own), through OpenClaw's outbound", async () => {
+    double.sessions["helper"] = [
+      chatRow("agent:helper:main", "telegram", "telegram:111", 1_000),
+      chatRow("agent:helper:slack:default:direct:u1", "slack", "user:U0123", 5_000, "workspace"),
+    ];
+    await forwarder().send(notice());
+    double.sessions["helper"].push(chatRow("agent:helper:signal:default:direct:p", "signal", "+15551234567", 6_000));
+    await forwarder().send(notice());
+    expect(double.chatSends.map(({ channel, to, accountId }) => ({ channel, to, accountId }))).toEqual([
+      { channel: "slack", to: "user:U0123", accountId: "workspace" },
+      { channel: "signal", to: "+15551234567", accountId: "default" },
+    ]);
+  });
+
+  it("sends to an explicit forwardTo on any channel", async () => {
+    await forwarder().send(notice({ forwardTo: { channel: "whatsapp", to: "+15550001111" } }));
+    expect(double.chatSends[0]).toMatchObject({ channel: "whatsapp", to: "+15550001111", payloads: [{ text: "🦞 hello" }] });
+  });
+
   it("falls back to the default agent's chat when the routed agent has none", async () => {
     double.sessions["helper"] = [];
     double.sessions["main"] = [chatRow("agent:main:main", "telegram", "telegram:4242", 1_000)];

@@ -1,11 +1,11 @@
 // The package as OpenClaw reads it: the manifest's channel schema is the generated one, ids and versions agree, the
-// entry is built JS with its libraries bundled in, the tool is declared and the skill ships.
+// entry is built JS with its libraries bundled in, the tools are declared and the skill ships.
 import { existsSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildChannelConfigJsonSchema } from "../../../src/config/index.js";
-import { PLUGIN_ID, SEND_TOOL_NAME } from "../../../src/plugin/index.js";
+import { LISTS_TOOL_NAME, PLUGIN_ID, SEND_TOOL_NAME } from "../../../src/plugin/index.js";
 import { renderManifest } from "../../../scripts/generate-config-schema.js";
 import { CLI_DESCRIPTORS } from "../../../src/plugin/cli/register.js";
 
@@ -51,7 +51,7 @@ describe("plugin packaging", () => {
     expect(manifest.id).toBe(PLUGIN_ID);
     expect(manifest.channels).toEqual([PLUGIN_ID]);
     expect(manifest.version).toBe(pkg.version);
-    expect(manifest.contracts.tools).toEqual([SEND_TOOL_NAME]);
+    expect(manifest.contracts.tools).toEqual([SEND_TOOL_NAME, LISTS_TOOL_NAME]);
     expect(manifest.skills).toEqual(["skills"]);
     expect(existsSync(resolve(root, "skills/clawtell/SKILL.md"))).toBe(true);
     expect(pkg.openclaw.channel).toMatchObject({ id: PLUGIN_ID, label: "ClawTell", aliases: ["ct", "tell"] });

@@ -1,5 +1,8 @@
 // `clawtell_send` and the outbound text path against the real embedded server: which key and name are used, and
 // the texts the agent reads back.
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { parseMessage } from "../../../src/protocol/index.js";
@@ -68,6 +71,35 @@ describe("clawtell_send and outbound texts", () => {
     expect((await bobReceives())[0]).toMatchObject({ from: "tell/alice" });
   });
 
+  it("sends files from the agent's workspace and refuses paths outside it, links included, with a clear error", async () => {
+    const workspace = await mkdtemp(join(tmpdir(), "clawtell-ws-"));
+    const elsewhere = await mkdtemp(join(tmpdir(), "clawtell-elsewhere-"));
+    try {
+      await writeFile(join(workspace, "notes.txt"), "the notes");
+      await writeFile(join(elsewhere, "secret.txt"), "not for sending");
+      await symlink(join(elsewhere, "secret.txt"), join(workspace, "link.txt"));
+      const deps = { cfg: () => cfg, clientFor, fileRoots: [workspace] };
+      const sent = await executeSend(deps, { to: "bob", body: "notes attached", attachments: ["notes.txt"] });
+      expect(sent.content[0]?.text).toBe("✓ Sent to tell/bob with notes.txt");
+      const [message] = await bobReceives();
+      expect(message?.attachments).toEqual([expect.objectContaining({ filename: "notes.txt", mime_type: "text/plain" })]);
+
+      for (const path of [join(elsewhere, "secret.txt"), "../" + basename(elsewhere) + "/secret.txt", "link.txt"]) {
+        const refused = await executeSend(deps, { to: "bob", body: "x", attachments: [path] });
+        expect(refused.content[0]?.text).toBe(`× Send failed: attachments: ${path} is outside the workspace (${workspace}); only files inside it can be sent — copy the file there first`);
+      }
+      await writeFile(join(workspace, "tool.exe"), "MZ");
+      expect((await executeSend(deps, { to: "bob", body: "x", attachments: ["tool.exe"] })).content[0]?.text).toMatch(/tool\.exe: this file type is not accepted/);
+      const eleven = Array.from({ length: 11 }, () => "notes.txt");
+      expect((await executeSend(deps, { to: "bob", body: "x", attachments: eleven })).content[0]?.text).toBe("× Send failed: attachments: at most 10 files per message (got 11)");
+      expect((await executeSend({ cfg: () => cfg, clientFor }, { to: "bob", body: "x", attachments: ["notes.txt"] })).content[0]?.text).toMatch(/no workspace is known/);
+      expect(await bobReceives()).toHaveLength(0);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it("answers missing arguments without sending anything", async () => {
     const result = await executeSend({ cfg: () => cfg, clientFor }, { to: "bob" });
     expect(result.content[0]?.text).toBe("× Send failed: 'to' and 'body' are required.");
@@ -86,7 +118,7 @@ describe("clawtell_send and outbound texts", () => {
     const tool = createSendTool({ cfg: () => cfg, clientFor });
     expect(tool.name).toBe(SEND_TOOL_NAME);
     expect(tool.parameters).toBe(SendToolParameters);
-    expect(Object.keys(SendToolParameters.properties)).toEqual(["to", "body", "subject", "replyToId", "from", "accountId"]);
+    expect(Object.keys(SendToolParameters.properties)).toEqual(["to", "body", "subject", "replyToId", "from", "accountId", "attachments"]);
     expect(SendToolParameters.required).toEqual(["to", "body"]);
     const viaExecute = await tool.execute("call-1", { to: "bob", body: "from execute" });
     expect(viaExecute.content[0]?.text).toBe("✓ Sent to tell/bob");
