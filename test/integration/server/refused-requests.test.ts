@@ -40,7 +40,9 @@ describe("requests refused before a route", () => {
     expect((await api(server, "GET", "/api/me", { key: alice.apiKey })).status).toBe(200);
   });
 
-  it("answers a chunked body that grows past the limit with a readable 413", async () => {
+  it("answers a chunked body that grows past the limit with a readable 413 as well", async () => {
+    const huge = await exchange(server.url, upload("/api/messages/ack", alice.apiKey, BODY_LIMIT_BYTES + 4 * 1024 * 1024));
+    expect(huge.error).toBeUndefined();
     const head = `POST /api/messages/ack HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${alice.apiKey}\r\ntransfer-encoding: chunked\r\n\r\n`;
     const chunk = `10000\r\n${" ".repeat(0x10000)}\r\n`;
     const pieces = [head, ...Array.from({ length: Math.ceil((BODY_LIMIT_BYTES * 4) / 0x10000) }, () => chunk), "0\r\n\r\n"];

@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { resolve } from "node:path";
+import { Worker } from "node:worker_threads";
+import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import { buildChannelConfigJsonSchema } from "../../../src/config/index.js";
 import { LISTS_TOOL_NAME, PLUGIN_ID, SEND_TOOL_NAME } from "../../../src/plugin/index.js";
@@ -71,7 +73,7 @@ describe("plugin packaging", () => {
   });
 
   // Built by `npm run build` (the pretest script).
-  it.each(["dist/bundle/index.js", "dist/bundle/cli.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
+  it.each(["dist/bundle/index.js", "dist/bundle/cli.js", "dist/bundle/key-hash-worker.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
     const code = readFileSync(resolve(root, file), "utf8");
     // What the bundle still loads at run time: its import statements, and esbuild's __require() of a CommonJS require.
     const loads = [...code.matchAll(/^import [^;]*?from "([^"]+)";$/gm), ...code.matchAll(/\b__require\("([^"]+)"\)/g), ...code.matchAll(/\bimport\("([^"]+)"\)/g)];
@@ -81,6 +83,30 @@ describe("plugin packaging", () => {
     const foreign = [...specifiers].filter((s) => !s.startsWith("node:") && !builtins.has(s) && !/^openclaw\/plugin-sdk\/[a-z-]+$/.test(s));
     expect(foreign).toEqual([]);
     if (file.endsWith("cli.js")) expect(code).not.toContain("openclaw/plugin-sdk");
+  });
+
+  it("ships the server's key-hashing worker thread beside cli.js, where the server starts it from, and it works", async () => {
+    const worker = new Worker(resolve(root, "dist/bundle/key-hash-worker.js"));
+    try {
+      const hash = await bcrypt.hash("claw_abcdefgh_0123456789abcdef", 4);
+      const answers = new Promise<unknown[]>((done) => {
+        const seen: unknown[] = [];
+        worker.on("message", (answer: unknown) => {
+          seen.push(answer);
+          if (seen.length === 2) done(seen);
+        });
+      });
+      worker.postMessage({ id: 1, key: "claw_abcdefgh_0123456789abcdef", hash });
+      worker.postMessage({ id: 2, key: "claw_abcdefgh_0123456789abcdeX", hash });
+      expect(await answers).toEqual([
+        { id: 1, ok: true },
+        { id: 2, ok: false },
+      ]);
+    } finally {
+      await worker.terminate();
+    }
+    // cli.js looks for it by this name, beside itself.
+    expect(readFileSync(resolve(root, "dist/bundle/cli.js"), "utf8")).toContain("./key-hash-worker");
   });
 
   it("ships the licence of every bundled library beside the bundles", () => {
