@@ -308,7 +308,7 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
     const erin = await server.createName("erin", "erin@example.com");
     const section = async () => ((await harness.readConfig())["channels"] as Record<string, Record<string, unknown>>)["clawtell"] ?? {};
     const before = await section();
-    const added = await harness.openclaw(["channels", "add", "--channel", "clawtell", "--account", "work", "--name", "tell/erin", "--api-key", erin.apiKey, "--base-url", `${server.url}/api`]);
+    const added = await harness.openclaw(["channels", "add", "--agent", "main", "--channel", "clawtell", "--account", "work", "--name", "tell/erin", "--api-key", erin.apiKey, "--base-url", `${server.url}/api`]);
     expect(added.code, added.stdout + added.stderr).toBe(0);
     expect(added.stdout + added.stderr).toContain(`answers as tell/erin`);
     expect((await section())["accounts"]).toEqual({ work: { name: "erin", apiKey: erin.apiKey, baseUrl: server.url } });
@@ -318,11 +318,11 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
       return /ClawTell work \(tell\/erin\): enabled, configured, running/.test(status.stdout) ? true : undefined;
     }, 120_000, "the added account running");
 
-    const disabled = await harness.openclaw(["channels", "remove", "--channel", "clawtell", "--account", "work"]);
+    const disabled = await harness.openclaw(["channels", "remove", "--agent", "main", "--channel", "clawtell", "--account", "work"]);
     expect(disabled.code, disabled.stdout + disabled.stderr).toBe(0);
     expect((await section())["accounts"]).toEqual({ work: { name: "erin", apiKey: erin.apiKey, baseUrl: server.url, enabled: false } });
 
-    const deleted = await harness.openclaw(["channels", "remove", "--channel", "clawtell", "--account", "work", "--delete"]);
+    const deleted = await harness.openclaw(["channels", "remove", "--agent", "main", "--channel", "clawtell", "--account", "work", "--delete"]);
     expect(deleted.code, deleted.stdout + deleted.stderr).toBe(0);
     expect(await section()).toEqual(before);
   }, 400_000);
