@@ -124,6 +124,9 @@ export const SETUP_FIELDS = {
 export const setupContract: NonNullable<ChannelPlugin["setupContract"]> = defineChannelSetupContract({
   fields: SETUP_FIELDS,
   adapter: {
+    // The top level is the default account and also holds what named accounts inherit: OpenClaw must not move its
+    // `name` into `accounts.default` when another account is added (that would make a second, broken account).
+    configPromotion: "preserve-root",
     validateInput: ({ input }) => validateSetupInput(input),
     applyAccountConfig: ({ cfg, accountId, input }) => applySetupInput(cfg, accountId, input),
     afterAccountConfigWritten: ({ cfg, accountId, runtime }) => checkWrittenAccount(cfg, accountId, (line) => runtime.log(line)),

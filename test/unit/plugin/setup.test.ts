@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { OpenClawConfig } from "openclaw/plugin-sdk/channel-core";
+import { moveSingleAccountChannelSectionToDefaultAccount } from "openclaw/plugin-sdk/setup";
 import { describe, expect, it } from "vitest";
 import { parseChannelConfig } from "../../../src/config/index.js";
 import { resolvePluginAccount } from "../../../src/plugin/accounts.js";
@@ -27,6 +28,15 @@ describe("channels add / remove / enable for clawtell", () => {
     cfg = applySetupInput(cfg, "work", { apiKey: KEY });
     expect(sectionOf(cfg)).toEqual({ name: "alice", apiKey: KEY, routing: { alice: { agent: "main" } }, accounts: { work: { name: "erin", apiKey: KEY } } });
     expect(resolvePluginAccount(cfg, "work").configured).toBe(true);
+  });
+
+  it("keeps the top level as the default account when OpenClaw adds a named one (no promotion into accounts.default)", () => {
+    // What `openclaw channels add --account work` does before it writes the new account.
+    const cfg = cfgOf({ name: "alice", apiKey: KEY, routing: { alice: { agent: "main" } } });
+    const { configPromotion } = setupContract;
+    const setupSurface = configPromotion === undefined ? {} : { configPromotion };
+    const promoted = moveSingleAccountChannelSectionToDefaultAccount({ cfg, channelKey: "clawtell", setupSurface });
+    expect(sectionOf(promoted)).toEqual({ name: "alice", apiKey: KEY, routing: { alice: { agent: "main" } } });
   });
 
   it("turns an account off and on, and adding it again turns it on", () => {
