@@ -2,7 +2,7 @@
  * `openclaw clawtell doctor`: the traps people fall into, each found with a way out —
  *   a ClawTell server that does not answer or refuses the key; a route key that belongs to another name or account
  *   (replies would go out as someone else); a routed name that is not on the account; a route to an agent OpenClaw
- *   does not have; `clawtell_send` hidden from agents by the tool policy.
+ *   does not have; `clawtell_send` or `clawtell_lists` hidden from agents by the tool policy.
  */
 
 import type { Command } from "commander";
@@ -10,8 +10,9 @@ import { DEFAULT_AGENT_ID, type ResolvedAccount } from "../../config/index.js";
 import { CommandExit, describeError } from "../../infra/index.js";
 import type { MeResponse } from "../../protocol/index.js";
 import { listAccountIds, resolvePluginAccount } from "../accounts.js";
+import { LISTS_TOOL_NAME } from "../lists-tool.js";
 import { SEND_TOOL_NAME } from "../send-tool.js";
-import { sendToolProblem } from "./tool-policy.js";
+import { toolProblem } from "./tool-policy.js";
 import type { OperatorContext } from "./context.js";
 
 export interface Finding {
@@ -93,26 +94,39 @@ function agentsOf(account: ResolvedAccount): string[] {
 /** The rule of src/plugin/tool-factory.ts, as doctor states it. */
 export const TOOL_TURNS_RULE = "every turn except one a ClawTell message starts (the human on any chat, owner or admitted by allowFrom, cron, the CLI)";
 
-/** Whether the agents that get ClawTell messages can see `clawtell_send` (to answer others, start conversations). */
+/** The tools the routed agents need: to answer others and start conversations, and to read and change the lists. */
+const AGENT_TOOLS = [SEND_TOOL_NAME, LISTS_TOOL_NAME] as const;
+
+/** Whether the agents that get ClawTell messages can see our tools; one finding per tool list to change. */
 function checkToolPolicy(cfg: unknown, agentIds: readonly string[]): Finding[] {
-  const problems = agentIds.flatMap((id) => sendToolProblem(cfg, id) ?? []);
-  if (problems.length === 0) {
-    const who = `${agentIds.length === 1 ? "the routed agent" : "the routed agents"} (${agentIds.join(", ")})`;
-    return [{ ok: true, field: "tools", message: `${SEND_TOOL_NAME} is offered to ${who} in ${TOOL_TURNS_RULE}` }];
-  }
-  // One finding per list to change, naming every agent it hides the tool from.
-  const byPath = new Map<string, { reason: string; fix: string; agents: string[] }>();
-  for (const p of problems) {
-    const entry = byPath.get(p.path) ?? { reason: p.reason, fix: p.fix, agents: [] };
-    entry.agents.push(p.agentId);
-    byPath.set(p.path, entry);
-  }
-  return [...byPath].map(([path, p]) => ({
-    ok: false,
-    field: path,
-    message: `${SEND_TOOL_NAME} is hidden from agent${p.agents.length === 1 ? "" : "s"} ${p.agents.join(", ")}: ${p.reason}`,
-    fix: p.fix,
-  }));
+  const byPath = new Map<string, { reason: string; fix: string; tools: Set<string>; agents: Set<string> }>();
+  const visible = AGENT_TOOLS.filter((tool) => {
+    const problems = agentIds.flatMap((id) => toolProblem(cfg, id, tool) ?? []);
+    for (const p of problems) {
+      const entry = byPath.get(p.path) ?? { reason: p.reason, fix: p.fix, tools: new Set<string>(), agents: new Set<string>() };
+      entry.tools.add(tool);
+      entry.agents.add(p.agentId);
+      byPath.set(p.path, entry);
+    }
+    return problems.length === 0;
+  });
+  const who = `${agentIds.length === 1 ? "the routed agent" : "the routed agents"} (${agentIds.join(", ")})`;
+  const offered: Finding[] = visible.map((tool) => ({ ok: true, field: "tools", message: `${tool} is offered to ${who} in ${TOOL_TURNS_RULE}` }));
+  return [
+    ...offered,
+    ...[...byPath].map(([path, p]): Finding => {
+      const tools = [...p.tools];
+      const agents = [...p.agents];
+      // Each fix names the tool it was found for (the first); with both hidden by one list, it names both.
+      const fix = p.fix.replace(`"${tools[0] ?? ""}"`, tools.map((t) => `"${t}"`).join(" and "));
+      return {
+        ok: false,
+        field: path,
+        message: `${tools.join(" and ")} ${tools.length === 1 ? "is" : "are"} hidden from agent${agents.length === 1 ? "" : "s"} ${agents.join(", ")}: ${p.reason}`,
+        fix,
+      };
+    }),
+  ];
 }
 
 export async function diagnose(ctx: OperatorContext): Promise<Finding[]> {

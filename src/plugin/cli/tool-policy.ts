@@ -1,5 +1,5 @@
 /**
- * Whether OpenClaw's tool policy lets an agent see `clawtell_send`, judged as OpenClaw layers it for that agent:
+ * Whether OpenClaw's tool policy lets an agent see one of our tools (`clawtell_send`, `clawtell_lists`), judged as OpenClaw layers it for that agent:
  * the profile in effect is the agent's own `tools.profile`, else the global one, and its `alsoAllow` likewise (an
  * agent's own list replaces the global one); the limited profiles (`minimal`, `coding`, `messaging`) leave plugin
  * tools out unless that `alsoAllow` grants them. Then the global and the agent's `allow` (when not empty) must each
@@ -11,8 +11,8 @@
 import { CHANNEL_ID as PLUGIN_ID } from "../host-runtime.js";
 import { SEND_TOOL_NAME } from "../send-tool.js";
 
-/** Entries of a tool list that name `clawtell_send` (besides wildcards such as `clawtell_*`). */
-export const PLUGIN_TOOL_GRANTS = [SEND_TOOL_NAME, PLUGIN_ID, "group:plugins"] as const;
+/** Entries of a tool list that grant every tool of the plugin (besides the tool's own name and wildcards such as `clawtell_*`). */
+export const PLUGIN_TOOL_GRANTS = [PLUGIN_ID, "group:plugins"] as const;
 const LIMITED_PROFILES = new Set(["minimal", "coding", "messaging"]);
 
 /** Why one agent cannot see the tool, and the list to change. */
@@ -30,9 +30,9 @@ const record = (value: unknown): ToolsConfig | undefined => (typeof value === "o
 const list = (value: unknown): string[] | undefined => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : undefined);
 const glob = (pattern: string): RegExp => new RegExp(`^${pattern.trim().split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
 
-/** Whether a tool list names `clawtell_send`: by name, the plugin id, `group:plugins`, or a matching wildcard. */
-export function namesSendTool(entries: readonly string[] | undefined): boolean {
-  return (entries ?? []).some((entry) => (PLUGIN_TOOL_GRANTS as readonly string[]).includes(entry.trim().toLowerCase()) || glob(entry).test(SEND_TOOL_NAME));
+/** Whether a tool list names `tool`: by name, the plugin id, `group:plugins`, or a matching wildcard. */
+export function namesTool(entries: readonly string[] | undefined, tool: string = SEND_TOOL_NAME): boolean {
+  return (entries ?? []).some((entry) => (PLUGIN_TOOL_GRANTS as readonly string[]).includes(entry.trim().toLowerCase()) || glob(entry).test(tool));
 }
 
 /** The agent's own `tools` as OpenClaw finds it. */
@@ -47,8 +47,8 @@ function agentTools(root: ToolsConfig | undefined, agentId: string): { tools: To
   return { tools: record(record(record(roster)?.[agentId])?.["tools"]), path: `agents.entries.${agentId}.tools` };
 }
 
-/** Why `agentId` cannot see `clawtell_send` under `cfg`, or undefined when it can. */
-export function sendToolProblem(cfg: unknown, agentId: string): ToolPolicyProblem | undefined {
+/** Why `agentId` cannot see `tool` (default `clawtell_send`) under `cfg`, or undefined when it can. */
+export function toolProblem(cfg: unknown, agentId: string, tool: string = SEND_TOOL_NAME): ToolPolicyProblem | undefined {
   const root = record(cfg);
   const global = record(root?.["tools"]);
   const own = agentTools(root, agentId);
@@ -57,14 +57,14 @@ export function sendToolProblem(cfg: unknown, agentId: string): ToolPolicyProble
     [own.tools, own.path],
   ];
   for (const [tools, path] of scopes) {
-    if (namesSendTool(list(tools?.["deny"]))) {
-      return { agentId, reason: `${path}.deny removes it`, path: `${path}.deny`, fix: `take "${SEND_TOOL_NAME}" (or the pattern that matches it) out of ${path}.deny` };
+    if (namesTool(list(tools?.["deny"]), tool)) {
+      return { agentId, reason: `${path}.deny removes it`, path: `${path}.deny`, fix: `take "${tool}" (or the pattern that matches it) out of ${path}.deny` };
     }
   }
   for (const [tools, path] of scopes) {
     const allow = list(tools?.["allow"]);
-    if (allow !== undefined && allow.length > 0 && !namesSendTool(allow)) {
-      return { agentId, reason: `${path}.allow does not list it`, path: `${path}.allow`, fix: `add "${SEND_TOOL_NAME}" to ${path}.allow` };
+    if (allow !== undefined && allow.length > 0 && !namesTool(allow, tool)) {
+      return { agentId, reason: `${path}.allow does not list it`, path: `${path}.allow`, fix: `add "${tool}" to ${path}.allow` };
     }
   }
   const ownProfile = typeof own.tools?.["profile"] === "string" ? own.tools["profile"] : undefined;
@@ -72,7 +72,7 @@ export function sendToolProblem(cfg: unknown, agentId: string): ToolPolicyProble
   if (profile === undefined || !LIMITED_PROFILES.has(profile)) return undefined;
   const ownAlsoAllow = list(own.tools?.["alsoAllow"]);
   const alsoAllow = ownAlsoAllow ?? list(global?.["alsoAllow"]);
-  if (namesSendTool(alsoAllow)) return undefined;
+  if (namesTool(alsoAllow, tool)) return undefined;
   // The list OpenClaw reads: the agent's own when it has one (or owns the profile), else the global one.
   const where = ownAlsoAllow !== undefined || (ownProfile !== undefined && list(global?.["alsoAllow"]) === undefined) ? own.path : "tools";
   const profilePath = ownProfile !== undefined ? `${own.path}.profile` : "tools.profile";
@@ -80,6 +80,6 @@ export function sendToolProblem(cfg: unknown, agentId: string): ToolPolicyProble
     agentId,
     reason: `${profilePath} "${profile}" leaves plugin tools out and ${where}.alsoAllow does not list it`,
     path: `${where}.alsoAllow`,
-    fix: `add "${SEND_TOOL_NAME}" to ${where}.alsoAllow (${PLUGIN_TOOL_GRANTS.slice(1).join(" or ")} also work)`,
+    fix: `add "${tool}" to ${where}.alsoAllow (${PLUGIN_TOOL_GRANTS.join(" or ")} also work)`,
   };
 }

@@ -199,13 +199,19 @@ describe("openclaw clawtell", () => {
     expect(out).toContain("✗ channels.clawtell.routing.carol.apiKey: the key belongs to another account (tell/bob)");
     expect(out).toContain("✗ channels.clawtell.routing.zed: tell/zed is not a name of this account (it has tell/alice, tell/carol)");
     expect(out).toContain(
-      '✗ tools.alsoAllow: clawtell_send is hidden from agent main: tools.profile "messaging" leaves plugin tools out and tools.alsoAllow does not list it\n' +
-        '    → add "clawtell_send" to tools.alsoAllow (clawtell or group:plugins also work)',
+      '✗ tools.alsoAllow: clawtell_send and clawtell_lists are hidden from agent main: tools.profile "messaging" leaves plugin tools out and tools.alsoAllow does not list it\n' +
+        '    → add "clawtell_send" and "clawtell_lists" to tools.alsoAllow (clawtell or group:plugins also work)',
     );
     expect(out).toMatch(/4 problems found$/);
 
-    const fixed = await run({ ...good(), tools: { profile: "messaging", alsoAllow: ["clawtell_send"] } }, "doctor");
+    // Granting only clawtell_send leaves the lists tool out ("show clawtell lists" in chat would fail).
+    const half = await run({ ...good(), tools: { profile: "messaging", alsoAllow: ["clawtell_send"] } }, "doctor");
+    expect(half.out).toContain('✗ tools.alsoAllow: clawtell_lists is hidden from agent main: tools.profile "messaging" leaves plugin tools out and tools.alsoAllow does not list it\n    → add "clawtell_lists" to tools.alsoAllow');
+    expect(half.out).toMatch(/1 problem found$/);
+
+    const fixed = await run({ ...good(), tools: { profile: "messaging", alsoAllow: ["clawtell_send", "clawtell_lists"] } }, "doctor");
     expect(fixed.out).toMatch(/no problems found$/);
+    expect(fixed.out).toContain("✓ tools: clawtell_lists is offered to the routed agent (main)");
     // The rule the tool factory applies: not OpenClaw's owner bit, only whether a ClawTell message started the turn.
     expect(fixed.out).toContain("✓ tools: clawtell_send is offered to the routed agent (main) in every turn except one a ClawTell message starts (the human on any chat, owner or admitted by allowFrom, cron, the CLI)");
     expect(fixed.code).toBe(0);
@@ -227,7 +233,7 @@ describe("openclaw clawtell", () => {
     const hidden = await run(perAgent, "doctor");
     expect(hidden.code).toBe(1);
     expect(hidden.out).toContain(
-      '✗ agents.entries.helper.tools.alsoAllow: clawtell_send is hidden from agent helper: agents.entries.helper.tools.profile "coding" leaves plugin tools out and agents.entries.helper.tools.alsoAllow does not list it',
+      '✗ agents.entries.helper.tools.alsoAllow: clawtell_send and clawtell_lists are hidden from agent helper: agents.entries.helper.tools.profile "coding" leaves plugin tools out and agents.entries.helper.tools.alsoAllow does not list it',
     );
     expect(hidden.out).not.toContain("hidden from agent main");
     expect(hidden.out).toMatch(/1 problem found$/);

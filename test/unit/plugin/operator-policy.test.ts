@@ -2,52 +2,61 @@
 // how `routes` shows keys.
 import { describe, expect, it } from "vitest";
 import { maskKey } from "../../../src/plugin/cli/routes-command.js";
-import { namesSendTool, sendToolProblem } from "../../../src/plugin/cli/tool-policy.js";
+import { namesTool, toolProblem } from "../../../src/plugin/cli/tool-policy.js";
 
-describe("sendToolProblem", () => {
+describe("toolProblem", () => {
   it("sees the tool with no policy, the full profile, or an unset profile", () => {
-    expect(sendToolProblem({}, "main")).toBeUndefined();
-    expect(sendToolProblem({ tools: { profile: "full" } }, "main")).toBeUndefined();
-    expect(sendToolProblem({ tools: { allow: [] } }, "main")).toBeUndefined();
+    expect(toolProblem({}, "main")).toBeUndefined();
+    expect(toolProblem({ tools: { profile: "full" } }, "main")).toBeUndefined();
+    expect(toolProblem({ tools: { allow: [] } }, "main")).toBeUndefined();
   });
 
   it("hides it under a limited profile until alsoAllow names it, the plugin, group:plugins or a matching pattern", () => {
     for (const profile of ["minimal", "coding", "messaging"]) {
-      expect(sendToolProblem({ tools: { profile } }, "main")).toMatchObject({ path: "tools.alsoAllow", reason: `tools.profile "${profile}" leaves plugin tools out and tools.alsoAllow does not list it` });
+      expect(toolProblem({ tools: { profile } }, "main")).toMatchObject({ path: "tools.alsoAllow", reason: `tools.profile "${profile}" leaves plugin tools out and tools.alsoAllow does not list it` });
     }
     for (const grant of ["clawtell_send", "clawtell", "group:plugins", "ClawTell_*", "*"]) {
-      expect(sendToolProblem({ tools: { profile: "messaging", alsoAllow: [grant] } }, "main"), grant).toBeUndefined();
+      expect(toolProblem({ tools: { profile: "messaging", alsoAllow: [grant] } }, "main"), grant).toBeUndefined();
     }
-    expect(sendToolProblem({ tools: { profile: "messaging", alsoAllow: ["message", "clawtell_other"] } }, "main")).toBeDefined();
+    expect(toolProblem({ tools: { profile: "messaging", alsoAllow: ["message", "clawtell_other"] } }, "main")).toBeDefined();
   });
 
   it("takes the agent's own profile and alsoAllow over the global ones", () => {
     const cfg = { tools: { profile: "messaging", alsoAllow: ["clawtell_send"] }, agents: { entries: { main: {}, bob: { tools: { alsoAllow: ["web_search"] } }, eve: { tools: { profile: "full" } } } } };
-    expect(sendToolProblem(cfg, "main")).toBeUndefined();
+    expect(toolProblem(cfg, "main")).toBeUndefined();
     // bob's own alsoAllow replaces the global one under the global profile.
-    expect(sendToolProblem(cfg, "bob")).toMatchObject({ path: "agents.entries.bob.tools.alsoAllow", reason: 'tools.profile "messaging" leaves plugin tools out and agents.entries.bob.tools.alsoAllow does not list it' });
-    expect(sendToolProblem(cfg, "eve")).toBeUndefined();
+    expect(toolProblem(cfg, "bob")).toMatchObject({ path: "agents.entries.bob.tools.alsoAllow", reason: 'tools.profile "messaging" leaves plugin tools out and agents.entries.bob.tools.alsoAllow does not list it' });
+    expect(toolProblem(cfg, "eve")).toBeUndefined();
     // An agent that owns a limited profile, with nothing to inherit: the fix goes to the agent.
-    expect(sendToolProblem({ agents: { entries: { main: { tools: { profile: "coding" } } } } }, "main")).toMatchObject({ path: "agents.entries.main.tools.alsoAllow" });
+    expect(toolProblem({ agents: { entries: { main: { tools: { profile: "coding" } } } } }, "main")).toMatchObject({ path: "agents.entries.main.tools.alsoAllow" });
   });
 
   it("lets deny win and makes a non-empty allow list admit it, at either level", () => {
-    expect(sendToolProblem({ tools: { deny: ["clawtell_*"] } }, "main")).toMatchObject({ path: "tools.deny" });
-    expect(sendToolProblem({ tools: { profile: "full" }, agents: { entries: { main: { tools: { deny: ["group:plugins"] } } } } }, "main")).toMatchObject({ path: "agents.entries.main.tools.deny" });
-    expect(sendToolProblem({ tools: { allow: ["read", "message"] } }, "main")).toMatchObject({ path: "tools.allow", fix: 'add "clawtell_send" to tools.allow' });
-    expect(sendToolProblem({ tools: { allow: ["read", "clawtell_send"] } }, "main")).toBeUndefined();
+    expect(toolProblem({ tools: { deny: ["clawtell_*"] } }, "main")).toMatchObject({ path: "tools.deny" });
+    expect(toolProblem({ tools: { profile: "full" }, agents: { entries: { main: { tools: { deny: ["group:plugins"] } } } } }, "main")).toMatchObject({ path: "agents.entries.main.tools.deny" });
+    expect(toolProblem({ tools: { allow: ["read", "message"] } }, "main")).toMatchObject({ path: "tools.allow", fix: 'add "clawtell_send" to tools.allow' });
+    expect(toolProblem({ tools: { allow: ["read", "clawtell_send"] } }, "main")).toBeUndefined();
   });
 
   it("reads agents.defaults.tools when there is no agent roster", () => {
-    expect(sendToolProblem({ agents: { defaults: { tools: { profile: "minimal" } } } }, "main")).toMatchObject({ path: "agents.defaults.tools.alsoAllow" });
-    expect(sendToolProblem({ agents: { defaults: { tools: { profile: "minimal", alsoAllow: ["clawtell"] } } } }, "main")).toBeUndefined();
+    expect(toolProblem({ agents: { defaults: { tools: { profile: "minimal" } } } }, "main")).toMatchObject({ path: "agents.defaults.tools.alsoAllow" });
+    expect(toolProblem({ agents: { defaults: { tools: { profile: "minimal", alsoAllow: ["clawtell"] } } } }, "main")).toBeUndefined();
+  });
+
+  it("judges clawtell_lists by its own name: an allow list naming only clawtell_send hides it", () => {
+    const cfg = { tools: { profile: "messaging", alsoAllow: ["clawtell_send"] } };
+    expect(toolProblem(cfg, "main")).toBeUndefined();
+    expect(toolProblem(cfg, "main", "clawtell_lists")).toMatchObject({ path: "tools.alsoAllow", fix: 'add "clawtell_lists" to tools.alsoAllow (clawtell or group:plugins also work)' });
+    expect(toolProblem({ tools: { profile: "messaging", alsoAllow: ["clawtell_*"] } }, "main", "clawtell_lists")).toBeUndefined();
+    expect(toolProblem({ tools: { deny: ["clawtell_lists"] } }, "main", "clawtell_lists")).toMatchObject({ path: "tools.deny" });
+    expect(toolProblem({ tools: { deny: ["clawtell_lists"] } }, "main")).toBeUndefined();
   });
 
   it("matches entries case-insensitively and only whole names", () => {
-    expect(namesSendTool(["CLAWTELL_SEND"])).toBe(true);
-    expect(namesSendTool(["clawtell_sen"])).toBe(false);
-    expect(namesSendTool(["*_send"])).toBe(true);
-    expect(namesSendTool(undefined)).toBe(false);
+    expect(namesTool(["CLAWTELL_SEND"])).toBe(true);
+    expect(namesTool(["clawtell_sen"])).toBe(false);
+    expect(namesTool(["*_send"])).toBe(true);
+    expect(namesTool(undefined)).toBe(false);
   });
 });
 
