@@ -25,6 +25,11 @@ async function aliceAndBob(): Promise<{ alice: CreatedName; bob: CreatedName }> 
   }
 }
 
+/** Waits until `reached()` holds, checking every 10 ms: count-driven, bounded only by the test's timeout. */
+async function until(reached: () => boolean): Promise<void> {
+  while (!reached()) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** Polls and acks until nothing waits; answers the ids in the order they came. */
 async function drain(server: { url: string }, key: string, rounds: number): Promise<string[]> {
   const seen: string[] = [];
@@ -54,10 +59,10 @@ it("keeps every acknowledged send across a SIGKILL", async () => {
       }
     }
   };
-  const senders = Array.from({ length: 8 }, (_, w) => sender(w));
-  // Kill while sends are in flight, once enough have been confirmed (bounded: 10 s).
-  const deadline = Date.now() + 10_000;
-  while (confirmed.length < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  let running = 8;
+  const senders = Array.from({ length: 8 }, (_, w) => sender(w).finally(() => running--));
+  // Kill while sends are in flight, once enough have been confirmed, however slow the machine is.
+  await until(() => confirmed.length >= 150 || running === 0);
   await server.kill();
   stop = true;
   await Promise.all(senders);
@@ -100,11 +105,16 @@ it("loses no answered send and redelivers no answered ack across repeated SIGKIL
   for (let cycle = 0; cycle < 4; cycle++) {
     const server = await startServerProcess(dir);
     let stop = false;
+    let sentThisCycle = 0;
+    let ackedThisCycle = 0;
     const sender = async (): Promise<void> => {
       while (!stop) {
         const res = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: `c${cycle}` } }).catch(() => undefined);
         if (res === undefined) return;
-        if (res.status === 200) sent.add(String(res.body["messageId"]));
+        if (res.status === 200) {
+          sent.add(String(res.body["messageId"]));
+          sentThisCycle++;
+        }
       }
     };
     const receiver = async (): Promise<void> => {
@@ -116,12 +126,17 @@ it("loses no answered send and redelivers no answered ack across repeated SIGKIL
         for (const id of ids) ackAsked.add(id);
         const res = await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: ids } }).catch(() => undefined);
         if (res === undefined) return;
-        if (res.status === 200) for (const id of ids) acked.add(id);
+        if (res.status === 200) {
+          for (const id of ids) acked.add(id);
+          ackedThisCycle += ids.length;
+        }
       }
     };
     const running = [sender(), sender(), sender(), receiver()];
-    // Kill at a different moment each cycle: before, around and after the archive's first hand-overs (every 200 ms).
+    // Kill at a different moment each cycle — before, around and after the archive's first hand-overs (every 200 ms)
+    // — and never before this cycle has answered 30 sends and an ack, however slow the machine is.
     await new Promise((r) => setTimeout(r, 120 + cycle * 110));
+    await until(() => sentThisCycle >= 30 && ackedThisCycle > 0);
     await server.kill();
     stop = true;
     await Promise.all(running);
