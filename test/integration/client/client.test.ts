@@ -58,7 +58,7 @@ describe("ClawTell client against the embedded server", () => {
     await new Promise((r) => setTimeout(r, 50));
     await as(alice).send({ to: "bob", body: "wake up" });
     expect((await polling).map((m) => m.body)).toEqual(["wake up"]);
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(8000); // the poll would hold 10 s;
   });
 
   it("polls every name of the account with their to_name", async () => {

@@ -294,7 +294,7 @@ describe("receiver", () => {
       controller.abort();
       await waitFor(() => r.state().transport === "stopped");
       await r.stop();
-      expect(Date.now() - started).toBeLessThan(1000);
+      expect(Date.now() - started).toBeLessThan(15_000); // a held poll or stream would run 30 s;
     }
     receiver = undefined;
   });
