@@ -18,14 +18,23 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** What a run may be given: `input` is piped into its stdin, which then ends (a prompt reads it, then sees the end). */
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  readonly input?: string;
+}
+
 /** Runs a command to its end, killing it (by its PID) when it overruns `timeoutMs`. */
-export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? PROJECT_ROOT, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd: options.cwd ?? PROJECT_ROOT, env: options.env ?? process.env, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
     child.on("error", (err) => {
       clearTimeout(timer);
@@ -87,7 +96,7 @@ export interface OpenClawHarness {
   writeConfig(config: Record<string, unknown>): Promise<void>;
   readConfig(): Promise<Record<string, unknown>>;
   /** Runs `openclaw <args>` in the isolated environment. */
-  openclaw(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  openclaw(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string }): Promise<RunResult>;
   installPlugin(tarball: string): Promise<RunResult>;
   startGateway(options?: { readyTimeoutMs?: number }): Promise<Gateway>;
   /** The gateway's log file (JSON lines written by OpenClaw). */
@@ -121,8 +130,13 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
   };
   const gateways: Gateway[] = [];
 
-  const openclaw = (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> =>
-    run(process.execPath, [OPENCLAW_BIN, ...args], { cwd: scratch, env: { ...env, ...options.env }, timeoutMs: options.timeoutMs ?? 120_000 });
+  const openclaw = (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> =>
+    run(process.execPath, [OPENCLAW_BIN, ...args], {
+      cwd: scratch,
+      env: { ...env, ...options.env },
+      timeoutMs: options.timeoutMs ?? 120_000,
+      ...(options.input === undefined ? {} : { input: options.input }),
+    });
 
   const startOnce = async (options: { readyTimeoutMs?: number }): Promise<Gateway> => {
     const config = JSON.parse(await readFile(configPath, "utf8")) as { gateway?: { port?: number } };

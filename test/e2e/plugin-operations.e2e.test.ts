@@ -318,7 +318,8 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
       return /ClawTell work \(tell\/erin\): enabled, configured, running/.test(status.stdout) ? true : undefined;
     }, 120_000, "the added account running");
 
-    const disabled = await harness.openclaw(["channels", "remove", "--agent", "main", "--channel", "clawtell", "--account", "work"]);
+    // Disabling asks "Disable ClawTell account "work"? (keeps config)"; Enter takes its default, yes.
+    const disabled = await harness.openclaw(["channels", "remove", "--agent", "main", "--channel", "clawtell", "--account", "work"], { input: "\r" });
     expect(disabled.code, disabled.stdout + disabled.stderr).toBe(0);
     expect((await section())["accounts"]).toEqual({ work: { name: "erin", apiKey: erin.apiKey, baseUrl: server.url, enabled: false } });
 
