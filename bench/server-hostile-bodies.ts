@@ -6,7 +6,7 @@
  * `monitorEventLoopDelay` (resolution 10 ms) and a 5 ms interval timer, so the figures are the server's alone, not
  * the load generator's (which builds and uploads the bodies). Each phase sends `BENCH_REQUESTS` requests of one kind
  * (default 3), one after the other, waits 200 ms for whatever the server does after answering, and reads the largest
- * delay of the phase. Baseline in the same run: the same number of ordinary sends. Every round measures the
+ * delay of the phase (an upper bound of the longest block: it includes up to the monitor's 10 ms interval). Baseline in the same run: the same number of ordinary sends. Every round measures the
  * baseline and then each kind; `BENCH_ROUNDS` rounds (default 5), medians and spreads over the rounds.
  */
 import { randomBytes } from "node:crypto";
@@ -15,7 +15,7 @@ import { Readable } from "node:stream";
 import { Client } from "undici";
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from "../src/protocol/index.js";
 import { BODY_LIMIT_BYTES } from "../src/server/index.js";
-import { MAX_JSON_TOKENS } from "../src/server/json-body.js";
+import { JSON_WORKER_IDLE_MS, MAX_JSON_TOKENS } from "../src/server/json-body.js";
 import { SEND_BODY_LIMIT_BYTES } from "../src/server/routes/messages.js";
 import { spawnUntil } from "./lib/children.js";
 import { describeSpread, fmt, machineLine, spreadOf } from "./lib/harness.js";
@@ -94,6 +94,8 @@ interface Report {
   p99Ms: number;
   probeMaxGapMs: number;
   rssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
 }
 
 interface PhaseResult {
@@ -159,6 +161,7 @@ export async function runHostileBodiesBench(): Promise<{ worstMedianMs: number; 
   );
   const server = { url: child.match[1] ?? "", control: child.match[2] ?? "", key: child.match[3] ?? "" };
   const results = new Map<Kind, PhaseResult[]>(kinds.map((kind) => [kind, []]));
+  let idle: Report | undefined;
   try {
     // Warm-up: the key pays its one bcrypt check and the server's code paths are compiled before timing starts.
     for (const kind of kinds) await phase(server, kind);
@@ -166,6 +169,9 @@ export async function runHostileBodiesBench(): Promise<{ worstMedianMs: number; 
       for (const kind of kinds) results.get(kind)?.push(await phase(server, kind));
       process.stderr.write(`round ${round} of ${ROUNDS} done\n`);
     }
+    // The worker thread for large bodies ends when idle, and its heap with it.
+    await new Promise((r) => setTimeout(r, JSON_WORKER_IDLE_MS + 2000));
+    idle = await control(server.control, "GET", "/report");
   } finally {
     await child.stop();
   }
@@ -197,6 +203,8 @@ export async function runHostileBodiesBench(): Promise<{ worstMedianMs: number; 
   lines.push(
     `worst kind by median: ${worstKind}, ${fmt(worstMedian, 1)} ms (goal: no request blocks the loop > ${GOAL_MS} ms: ${worstMedian <= GOAL_MS ? "met" : "NOT met"}); ` +
       `worst single phase ${fmt(worstSingle, 1)} ms; baseline median ${fmt(baseline, 1)} ms`,
+    `${(JSON_WORKER_IDLE_MS + 2000) / 1000} s after the last request: RSS ${fmt(idle?.rssMb ?? Number.NaN, 0)} MB ` +
+      `(JavaScript heap in use ${fmt(idle?.heapUsedMb ?? Number.NaN, 0)} MB, outside it ${fmt(idle?.externalMb ?? Number.NaN, 0)} MB)`,
     `${machineLine()} (at end)`,
     "",
   );

@@ -7,8 +7,9 @@
  * parent goes away (stdin closes).
  *
  * The control server (loopback, its own port) answers `POST /reset` (start a new measuring window) and `GET /report`:
- * `{ maxMs, p99Ms, probeMaxGapMs, rssMb }` for the window — the event-loop delay monitor's largest and 99th
- * percentile delay (resolution 10 ms), the largest lateness of a 5 ms interval timer, and the RSS now.
+ * `{ maxMs, p99Ms, probeMaxGapMs, rssMb, heapUsedMb, externalMb }` for the window — the event-loop delay monitor's
+ * largest and 99th percentile delay (resolution 10 ms), the largest lateness of a 5 ms interval timer, and the
+ * process's memory now (RSS; the main thread's JavaScript heap in use; memory held outside it, such as Buffers).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -48,6 +49,8 @@ const control = createServer((request, response) => {
     p99Ms: histogram.percentile(99) / 1e6,
     probeMaxGapMs,
     rssMb: process.memoryUsage.rss() / 1024 / 1024,
+    heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
+    externalMb: process.memoryUsage().external / 1024 / 1024,
   };
   response.setHeader("content-type", "application/json");
   response.end(JSON.stringify(report));
