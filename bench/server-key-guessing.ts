@@ -6,12 +6,13 @@
  * `BENCH_RATE` requests a second (default 50; every other one on a new connection, so the key is looked up again
  * rather than recognised by its connection) for `BENCH_SECONDS`, first quiet, then with `BENCH_GUESS_RATE` wrong
  * keys a second (default 100) sent alongside. Every wrong key is a distinct secret: a quarter for the valid key's own
- * prefix, half for the prefixes of other names whose keys the server has not seen (these are the ones it must hash),
- * a quarter for prefixes of no name. They come from `BENCH_GUESS_SOURCES` loopback addresses (default 4, 127.0.0.1
- * included, the valid key's own address), so the per-address bounds do not do all the work.
+ * prefix (refused without hashing: that prefix's key is known), half for the prefixes of 16 other names whose keys
+ * the server has not seen (these it must hash), a quarter for prefixes of no name. Each comes from one of
+ * `BENCH_GUESS_SOURCES` loopback addresses (default 4, 127.0.0.1 included, the valid key's own address), chosen at
+ * random, so the allowance per name and address lasts (16 × 4 × 10 guesses a minute) and hashing goes on.
  * Quiet and hostile phases alternate for `BENCH_ROUNDS` rounds (default 5); medians and spreads over the rounds.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { Pool } from "undici";
 import { cpuTimeMs, describeSpread, fmt, machineLine, percentile, spreadOf, startClawTell, watchOwnEventLoop, type BenchTarget } from "./lib/harness.js";
 
@@ -78,9 +79,10 @@ async function phase(target: BenchTarget, valid: { keepAlive: Pool; fresh: Pool 
   };
   const guessCall = async (i: number): Promise<void> => {
     const kind = i % 4 === 0 ? "own" : i % 4 === 3 ? "none" : "other";
-    const prefix = kind === "own" ? ownPrefix : kind === "none" ? randomBytes(6).toString("hex") : (victims[Math.floor(i / 2) % victims.length] ?? "");
+    const prefix = kind === "own" ? ownPrefix : kind === "none" ? randomBytes(6).toString("hex") : (victims[randomInt(victims.length)] ?? "");
     const key = `claw_${prefix}_${randomBytes(24).toString("base64url")}`;
-    const pool = guessers?.[i % guessers.length];
+    // Any address for any prefix: each (prefix, address) pair has its own allowance of guesses a minute.
+    const pool = guessers?.[randomInt(guessers.length)];
     if (pool === undefined) return;
     let status: string;
     try {
@@ -113,7 +115,7 @@ const count = (p: Phase, status: string, kind?: string): number =>
   [...p.guesses].filter(([label]) => label.endsWith(` ${status}`) && (kind === undefined || label.startsWith(`${kind} `))).reduce((sum, [, n]) => sum + n, 0);
 const KINDS = [
   ["own", "valid key's prefix"],
-  ["other", "other names' prefixes"],
+  ["other", "other names' prefixes (each 401 took a bcrypt hash)"],
   ["none", "no name's prefix"],
 ] as const;
 
