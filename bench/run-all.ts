@@ -4,7 +4,9 @@
  */
 import { runDaemonQueueBench } from "./daemon-queue.js";
 import { runPluginLatencyBench } from "./plugin-latency.js";
+import { runHostileBodiesBench } from "./server-hostile-bodies.js";
 import { runIdleConnectionsBench } from "./server-idle-connections.js";
+import { runKeyGuessingBench } from "./server-key-guessing.js";
 import { runThroughputBench } from "./server-throughput.js";
 
 const only = process.argv[2];
@@ -15,6 +17,8 @@ if (only !== undefined && only !== "server" && only !== "daemon") {
 if (only !== "daemon") {
   await runThroughputBench();
   await runIdleConnectionsBench();
+  await runKeyGuessingBench();
+  await runHostileBodiesBench();
 }
 if (only !== "server") {
   await runDaemonQueueBench();

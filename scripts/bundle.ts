@@ -3,6 +3,7 @@
 //   dist/bundle/index.js  the OpenClaw plugin entry (OpenClaw itself stays an import from openclaw/plugin-sdk/*)
 //   dist/bundle/cli.js    the `clawtell` bin: server, daemon and admin commands
 //   dist/bundle/key-hash-worker.js  the server's bcrypt worker thread, started by file name from beside cli.js
+//   dist/bundle/json-parse-worker.js  the server's worker thread for large JSON bodies, started the same way
 // and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in.
 // The package then declares no dependencies. OpenClaw copies a plugin's package and every dependency it declares into
 // a private folder each time a gateway or an `openclaw` command loads it; one bundled file is a few MB to copy instead
@@ -41,8 +42,13 @@ async function notices(folders: readonly string[]): Promise<string> {
 async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: root,
-    // The key-hashing worker thread is loaded by file name from beside the bundle that starts it.
-    entryPoints: { index: "dist/index.js", cli: "dist/cli.js", "key-hash-worker": "dist/server/key-hash-worker.js" },
+    // The worker threads are loaded by file name from beside the bundle that starts them.
+    entryPoints: {
+      index: "dist/index.js",
+      cli: "dist/cli.js",
+      "key-hash-worker": "dist/server/key-hash-worker.js",
+      "json-parse-worker": "dist/server/json-parse-worker.js",
+    },
     outdir,
     bundle: true,
     platform: "node",

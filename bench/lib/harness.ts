@@ -22,17 +22,26 @@ export interface BenchTarget {
   receiverKey: string;
   /** Key of a name that never gets messages (for idle connections). */
   idleKey: string;
+  /** Keys of further names, never used by the bench (`startClawTell({ extraNames })`; none on the baseline). */
+  extraKeys: string[];
   stop(): Promise<void>;
 }
 
-/** Our server, run exactly as `npm start` runs it, on a fresh data folder (durable SQLite storage). */
-export async function startClawTell(): Promise<BenchTarget> {
+/**
+ * Our server, run exactly as `npm start` runs it, on a fresh data folder (durable SQLite storage). Names alice, bob
+ * and idle, and `extraNames` more (`extra-1`, …), each with its own key hashed at the production bcrypt cost.
+ */
+export async function startClawTell(options: { extraNames?: number } = {}): Promise<BenchTarget> {
   const dataDir = await mkdtemp(join(tmpdir(), "clawtell-bench-"));
   removeOnExit(dataDir);
   const store = openSqliteStore({ dataDir });
   const alice = await createName(store, { name: "alice", email: "a@example.com" });
   const bob = await createName(store, { name: "bob", email: "b@example.com" });
   const idle = await createName(store, { name: "idle", email: "i@example.com" });
+  const extraKeys: string[] = [];
+  for (let i = 1; i <= (options.extraNames ?? 0); i++) {
+    extraKeys.push((await createName(store, { name: `extra-${i}`, email: `x${i}@example.com` })).apiKey);
+  }
   store.close();
   const server = await spawnUntil(
     process.execPath,
@@ -47,6 +56,7 @@ export async function startClawTell(): Promise<BenchTarget> {
     senderKey: alice.apiKey,
     receiverKey: bob.apiKey,
     idleKey: idle.apiKey,
+    extraKeys,
     async stop() {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -64,6 +74,7 @@ export async function startBaseline(): Promise<BenchTarget> {
     senderKey: "alice",
     receiverKey: "bob",
     idleKey: "idle",
+    extraKeys: [],
     stop: () => server.stop(),
   };
 }
@@ -147,4 +158,16 @@ export function watchOwnEventLoop(): { stop(): { p99Ms: number; maxMs: number } 
       return { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 };
     },
   };
+}
+
+/** Median (the upper middle for an even count), smallest and largest of a figure over rounds. */
+export function spreadOf(values: readonly number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((x, y) => x - y);
+  return { median: percentile(sorted, 50), min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN };
+}
+
+/** `median M (min–max A–B)` of a figure over rounds. */
+export function describeSpread(values: readonly number[], digits = 2, unit = ""): string {
+  const { median, min, max } = spreadOf(values);
+  return `median ${fmt(median, digits)}${unit} (min–max ${fmt(min, digits)}–${fmt(max, digits)}${unit})`;
 }

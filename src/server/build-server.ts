@@ -15,7 +15,7 @@ import { createLeases } from "./leases.js";
 import { createMailbox } from "./mailbox.js";
 import { createNameDirectory } from "./name-directory.js";
 import { createNotifier } from "./notifier.js";
-import { parseJsonBody } from "./json-body.js";
+import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { createLinkSigner } from "./signed-links.js";
 import { startRetention } from "./retention.js";
@@ -78,14 +78,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   // Clients send `Content-Type: application/json` on every request, also without a body: an empty body is no body.
-  // Depth and size are bounded before parsing; lone surrogates become U+FFFD (json-body.ts).
+  // Depth and size are bounded before parsing; lone surrogates become U+FFFD; bodies larger than the global limit
+  // (a send's attachments) are parsed in a worker thread, off the event loop (json-body.ts).
+  const jsonBodies = createJsonBodyParser();
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(typeof body === "string" ? body : body.toString("utf8")));
-    } catch (err) {
-      done(err instanceof Error ? err : new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body" }), undefined);
-    }
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
+    jsonBodies.parse(typeof body === "string" ? Buffer.from(body) : body).then(
+      (value) => done(null, value),
+      (err: unknown) => done(err instanceof Error ? err : new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body" }), undefined),
+    );
   });
   // A body announced larger than the call accepts is refused before anything else (auth included) reads it.
   app.addHook("onRequest", async (request, reply) => {
@@ -116,7 +117,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.addHook("onClose", async () => {
     retention.stop();
-    await hasher.close();
+    await Promise.all([hasher.close(), jsonBodies.close()]);
   });
   return app;
 }

@@ -1,96 +1,154 @@
 /**
  * Request bodies in JSON, read so that no body can hold the event loop: the nesting depth and the number of values
- * are counted in one pass over the text before `JSON.parse` runs (string contents are skipped with `indexOf`, so a
- * long string costs next to nothing), and a body past either bound is a 400 without being parsed. After parsing,
- * every string is made well-formed: a lone UTF-16 surrogate (`"\ud800"`) becomes U+FFFD, so the text a client reads
- * is the same on every delivery, before and after the archive has it.
+ * are counted before `JSON.parse` runs, and a body past either bound is a 400 without being parsed; every string is
+ * then made well-formed (a lone UTF-16 surrogate becomes U+FFFD). The reading itself is in json-parse-worker.ts.
+ *
+ * Bodies up to {@link INLINE_JSON_BYTES} (the global body limit) are read on the event loop: that takes a few
+ * milliseconds at most. Larger ones — only a send with attachments may be larger, up to about 34 MB — are read in a
+ * worker thread, where parsing them takes as long as it takes without holding any other request; the event loop
+ * only hands the bytes over (without copying) and gets the value back.
  */
 
+import { Worker } from "node:worker_threads";
 import { ClawTellError } from "../infra/index.js";
+import { BODY_LIMIT_BYTES } from "./context.js";
+import {
+  JSON_WORKER_ROLE,
+  MAX_JSON_DEPTH,
+  MAX_JSON_TOKENS,
+  jsonBoundsProblem,
+  parseJsonText,
+  wellFormed,
+  type JsonAnswer,
+  type JsonJob,
+  type JsonTextResult,
+} from "./json-parse-worker.js";
 
-/** Deepest nesting of arrays and objects a body may have (the deepest request of the API needs 3). */
-export const MAX_JSON_DEPTH = 32;
-/** Most arrays, objects and separators (`,` `:`) a body may have (an ack of 1 000 ids needs about 1 000). */
-export const MAX_JSON_TOKENS = 20_000;
+export { MAX_JSON_DEPTH, MAX_JSON_TOKENS, wellFormed };
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_ARRAY = 0x5b;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_ARRAY = 0x5d;
-const CLOSE_OBJECT = 0x7d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
+/** Bodies up to this many bytes are parsed on the event loop, larger ones in the worker thread. */
+export const INLINE_JSON_BYTES = BODY_LIMIT_BYTES;
 
-const tooComplex = (what: string): ClawTellError => new ClawTellError("CT_BAD_REQUEST", `body: ${what}`, { field: "body" });
+const refused = (problem: string): ClawTellError => new ClawTellError("CT_BAD_REQUEST", problem, { field: "body" });
 
-/** The index just past the string whose opening quote is at `start`, or -1 when it never closes. */
-function skipString(text: string, start: number): number {
-  let at = start + 1;
-  for (;;) {
-    const quote = text.indexOf('"', at);
-    if (quote < 0) return -1;
-    let slashes = 0;
-    for (let i = quote - 1; i > start && text.charCodeAt(i) === BACKSLASH; i--) slashes++;
-    if (slashes % 2 === 0) return quote + 1;
-    at = quote + 1;
-  }
-}
+const valueOf = (result: JsonTextResult): unknown => {
+  if (!result.ok) throw refused(result.problem);
+  return result.value;
+};
 
 /** Throws CT_BAD_REQUEST when the text nests deeper than {@link MAX_JSON_DEPTH} or has more than {@link MAX_JSON_TOKENS} tokens. */
 export function assertJsonBounded(text: string, maxDepth = MAX_JSON_DEPTH, maxTokens = MAX_JSON_TOKENS): void {
-  let depth = 0;
-  let tokens = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const end = skipString(text, i);
-      if (end < 0) return; // unterminated: JSON.parse refuses it at once
-      i = end - 1;
-    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      depth++;
-      tokens++;
-      if (depth > maxDepth) throw tooComplex(`nested deeper than ${maxDepth} levels`);
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      depth--;
-    } else if (c === COMMA || c === COLON) {
-      tokens++;
-    } else continue;
-    if (tokens > maxTokens) throw tooComplex(`more than ${maxTokens} values`);
-  }
-}
-
-/** Replaces lone surrogates in every string of a parsed JSON value (in place for arrays and objects). */
-export function wellFormed(value: unknown): unknown {
-  if (typeof value === "string") return value.isWellFormed() ? value : value.toWellFormed();
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = wellFormed(value[i]);
-    return value;
-  }
-  if (value !== null && typeof value === "object") {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      const inner = record[key];
-      const fixedInner = wellFormed(inner);
-      const fixed = key.isWellFormed() ? key : key.toWellFormed();
-      if (fixed === key && fixedInner === inner) continue;
-      if (fixed !== key) delete record[key];
-      // defineProperty, not assignment: a `__proto__` key stays a plain property, as JSON.parse made it.
-      Object.defineProperty(record, fixed, { value: fixedInner, enumerable: true, writable: true, configurable: true });
-    }
-  }
-  return value;
+  const problem = jsonBoundsProblem(text, maxDepth, maxTokens);
+  if (problem !== undefined) throw refused(problem);
 }
 
 /** A request body: `undefined` when empty, else its bounded, parsed and well-formed value; CT_BAD_REQUEST otherwise. */
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === "") return undefined;
-  assertJsonBounded(text);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body", cause: err });
-  }
-  return wellFormed(parsed);
+  return valueOf(parseJsonText(text));
+}
+
+export interface JsonBodyParser {
+  /** {@link parseJsonBody} of the bytes (UTF-8): on the event loop up to `inlineBytes`, else in the worker thread. */
+  parse(bytes: Buffer): Promise<unknown>;
+  /** Whether the worker thread is running now. */
+  workerRunning(): boolean;
+  /** Ends the worker thread, if one was started. */
+  close(): Promise<void>;
+}
+
+export interface JsonBodyParserOptions {
+  /** @defaultValue {@link INLINE_JSON_BYTES} */
+  readonly inlineBytes?: number;
+  /** @defaultValue {@link JSON_WORKER_IDLE_MS} */
+  readonly idleMs?: number;
+}
+
+/** Where the worker's code is: beside this module (`.ts` from the sources, `.js` in tsc's output and in the bundle). */
+function workerUrl(): URL {
+  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`./json-parse-worker${extension}`, import.meta.url);
+}
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/** How long the worker thread is kept after its last body. */
+export const JSON_WORKER_IDLE_MS = 10_000;
+
+/**
+ * A parser whose worker thread starts with the first large body, does not keep the process alive, ends after
+ * {@link JSON_WORKER_IDLE_MS} without work (and starts again with the next large body), is started again after a
+ * crash (the bodies it held fail with CT_INTERNAL), and ends with `close()`.
+ */
+export function createJsonBodyParser(options: JsonBodyParserOptions = {}): JsonBodyParser {
+  const inlineBytes = options.inlineBytes ?? INLINE_JSON_BYTES;
+  const idleMs = options.idleMs ?? JSON_WORKER_IDLE_MS;
+  let running: Slot | undefined;
+  let nextId = 0;
+
+  /** Ends the worker once it has had nothing to do for a while: its heap still holds the last bodies' text. */
+  const idle = (slot: Slot): void => {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      if (running !== slot || slot.pending.size > 0) return;
+      running = undefined;
+      void slot.worker.terminate();
+    }, idleMs);
+    slot.idleTimer.unref();
+  };
+
+  const start = (): Slot => {
+    const worker = new Worker(workerUrl(), { workerData: JSON_WORKER_ROLE });
+    worker.unref();
+    const slot: Slot = { worker, pending: new Map<number, Pending>(), idleTimer: undefined };
+    const failAll = (err: Error): void => {
+      if (running === slot) running = undefined;
+      for (const { reject } of slot.pending.values()) reject(err);
+      slot.pending.clear();
+    };
+    worker.on("message", (answer: JsonAnswer) => {
+      const job = slot.pending.get(answer.id);
+      slot.pending.delete(answer.id);
+      if (slot.pending.size === 0) idle(slot);
+      if (job === undefined) return;
+      if (!answer.ok) job.reject(refused(answer.problem));
+      // Copying a large value in from the worker took this turn of the loop; the route validates it in the next.
+      else setImmediate(() => job.resolve(answer.value));
+    });
+    worker.on("error", (err) => failAll(new ClawTellError("CT_INTERNAL", "reading the request body failed", { cause: err })));
+    worker.on("exit", () => failAll(new ClawTellError("CT_INTERNAL", "reading the request body stopped")));
+    running = slot;
+    return slot;
+  };
+
+  return {
+    async parse(bytes) {
+      if (bytes.length <= inlineBytes) return parseJsonBody(bytes.toString("utf8"));
+      // Hand the bytes over without copying when they own their memory (fastify's body buffer does), else a copy.
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+      const view = own ? bytes : Uint8Array.prototype.slice.call(bytes);
+      const slot = running ?? start();
+      clearTimeout(slot.idleTimer);
+      const id = nextId++;
+      return new Promise<unknown>((resolve, reject) => {
+        slot.pending.set(id, { resolve, reject });
+        slot.worker.postMessage({ id, bytes: view } satisfies JsonJob, [view.buffer as ArrayBuffer]);
+      });
+    },
+    workerRunning: () => running !== undefined,
+    async close() {
+      const slot = running;
+      running = undefined;
+      clearTimeout(slot?.idleTimer);
+      await slot?.worker.terminate();
+    },
+  };
 }

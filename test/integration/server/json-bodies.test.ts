@@ -1,7 +1,7 @@
 // JSON bodies: nesting and size bounded before parsing; one rule for lone surrogates (replaced by U+FFFD at the door),
 // so every read of a message returns the same text.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CreatedName } from "../../../src/server/index.js";
+import { BODY_LIMIT_BYTES, type CreatedName } from "../../../src/server/index.js";
 import { MAX_JSON_DEPTH, MAX_JSON_TOKENS } from "../../../src/server/json-body.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
@@ -52,5 +52,17 @@ describe("JSON request bodies", () => {
     await server.restart();
     const inbox = await api(server, "GET", "/api/messages/inbox", { key: bob.apiKey });
     expect((inbox.body["messages"] as Array<{ body: string; subject: string }>)[0]).toMatchObject({ body: "A\ufffdB", subject: "S\ufffd" });
+  });
+
+  it("reads a send larger than the global body limit (its attachments) by the same rules, off the event loop", async () => {
+    const file = Buffer.alloc(BODY_LIMIT_BYTES, 7);
+    const text = JSON.stringify({ to: "bob", body: "A\ud800B", attachments: [{ data: file.toString("base64"), filename: "a.bin.png", mime_type: "image/png" }] });
+    expect(text.length).toBeGreaterThan(BODY_LIMIT_BYTES);
+    expect((await post("/api/messages/send", text)).status).toBe(200);
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
+    expect((polled.body["messages"] as Array<{ body: string }>)[0]?.body).toBe("A\ufffdB");
+    const padded = `${" ".repeat(BODY_LIMIT_BYTES)}${"[".repeat(MAX_JSON_DEPTH + 1)}`;
+    expect((await post("/api/messages/send", padded)).body).toMatchObject({ code: "CT_BAD_REQUEST", error: `body: nested deeper than ${MAX_JSON_DEPTH} levels` });
+    expect((await post("/api/messages/send", `${" ".repeat(BODY_LIMIT_BYTES)}{"to":`)).body).toMatchObject({ code: "CT_BAD_REQUEST", error: "body: malformed JSON" });
   });
 });

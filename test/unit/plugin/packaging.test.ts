@@ -10,6 +10,7 @@ import { buildChannelConfigJsonSchema } from "../../../src/config/index.js";
 import { LISTS_TOOL_NAME, PLUGIN_ID, SEND_TOOL_NAME } from "../../../src/plugin/index.js";
 import { renderManifest } from "../../../scripts/generate-config-schema.js";
 import { CLI_DESCRIPTORS } from "../../../src/plugin/cli/register.js";
+import { JSON_WORKER_ROLE } from "../../../src/server/json-parse-worker.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(resolve(root, file), "utf8")) as Record<string, unknown>;
@@ -73,7 +74,7 @@ describe("plugin packaging", () => {
   });
 
   // Built by `npm run build` (the pretest script).
-  it.each(["dist/bundle/index.js", "dist/bundle/cli.js", "dist/bundle/key-hash-worker.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
+  it.each(["dist/bundle/index.js", "dist/bundle/cli.js", "dist/bundle/key-hash-worker.js", "dist/bundle/json-parse-worker.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
     const code = readFileSync(resolve(root, file), "utf8");
     // What the bundle still loads at run time: its import statements, and esbuild's __require() of a CommonJS require.
     const loads = [...code.matchAll(/^import [^;]*?from "([^"]+)";$/gm), ...code.matchAll(/\b__require\("([^"]+)"\)/g), ...code.matchAll(/\bimport\("([^"]+)"\)/g)];
@@ -107,6 +108,28 @@ describe("plugin packaging", () => {
     }
     // cli.js looks for it by this name, beside itself.
     expect(readFileSync(resolve(root, "dist/bundle/cli.js"), "utf8")).toContain("./key-hash-worker");
+  });
+
+  it("ships the server's worker thread for large JSON bodies beside cli.js, and it works", async () => {
+    const worker = new Worker(resolve(root, "dist/bundle/json-parse-worker.js"), { workerData: JSON_WORKER_ROLE });
+    try {
+      const answers = new Promise<unknown[]>((done) => {
+        const seen: unknown[] = [];
+        worker.on("message", (answer: unknown) => {
+          seen.push(answer);
+          if (seen.length === 2) done(seen);
+        });
+      });
+      worker.postMessage({ id: 1, bytes: Buffer.from('{"a":"\\ud800"}') });
+      worker.postMessage({ id: 2, bytes: Buffer.from("[".repeat(100)) });
+      expect(await answers).toEqual([
+        { id: 1, ok: true, value: { a: "\ufffd" } },
+        { id: 2, ok: false, problem: "body: nested deeper than 32 levels" },
+      ]);
+    } finally {
+      await worker.terminate();
+    }
+    expect(readFileSync(resolve(root, "dist/bundle/cli.js"), "utf8")).toContain("./json-parse-worker");
   });
 
   it("ships the licence of every bundled library beside the bundles", () => {
