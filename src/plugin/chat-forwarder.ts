@@ -13,6 +13,17 @@ import { ClawTellError, describeError, type Logger } from "../infra/index.js";
 import { trySaveToHostMedia } from "./host-media.js";
 import type { ChatBatchSender, ChatPayload, HostMedia, SessionRowLike } from "./host-runtime.js";
 
+/**
+ * The chat as the channel's own send takes it. Session rows name a chat with the channel id in front
+ * (`synology-chat:5`, `telegram:4242`); OpenClaw's own deliveries drop it with the channel's target normalizer before
+ * sending, which a plugin cannot call, and a channel's send may not drop it itself (Synology Chat then posts to no one).
+ */
+export function addressOnChannel(target: ChatTarget): string {
+  const to = target.to.trim();
+  const prefix = `${target.channel.toLowerCase()}:`;
+  return to.toLowerCase().startsWith(prefix) ? to.slice(prefix.length).trim() : to;
+}
+
 export interface PluginChatForwarderDeps<TCfg> {
   readonly cfg: () => TCfg;
   /** `runtime.agent.session.listSessionEntries({ agentId })`. */
@@ -62,7 +73,7 @@ export function createPluginChatForwarder<TCfg>(deps: PluginChatForwarderDeps<TC
       result = await deps.sendBatch({
         cfg: deps.cfg(),
         channel: target.channel,
-        to: target.to,
+        to: addressOnChannel(target),
         ...(target.accountId === undefined ? {} : { accountId: target.accountId }),
         ...(target.threadId === undefined ? {} : { threadId: target.threadId }),
         payloads,

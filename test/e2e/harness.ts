@@ -98,6 +98,8 @@ export interface OpenClawHarness {
   /** Runs `openclaw <args>` in the isolated environment. */
   openclaw(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string }): Promise<RunResult>;
   installPlugin(tarball: string): Promise<RunResult>;
+  /** Installs a published plugin as a user would (`openclaw plugins install npm:<spec>`), from the npm cache or registry. */
+  installNpmPlugin(spec: string): Promise<RunResult>;
   startGateway(options?: { readyTimeoutMs?: number }): Promise<Gateway>;
   /** The gateway's log file (JSON lines written by OpenClaw). */
   readLog(): Promise<string>;
@@ -213,6 +215,7 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
     readConfig: async () => JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>,
     openclaw,
     installPlugin: (tarball) => openclaw(["plugins", "install", `npm-pack:${tarball}`, "--force", "--accept-capabilities"], { timeoutMs: 300_000 }),
+    installNpmPlugin: (spec) => openclaw(["plugins", "install", `npm:${spec}`, "--force", "--accept-capabilities"], { timeoutMs: 300_000 }),
     startGateway,
     readLog: async () => (existsSync(logFile) ? readFile(logFile, "utf8") : ""),
     async cleanup() {

@@ -1,16 +1,23 @@
 // The plugin in the real OpenClaw gateway: installed from the npm tarball, its account running against our embedded
 // server, a message turned into an agent turn (fake LLM) whose reply reaches the sender, the 🦞 copy and the 📤
-// notice in the human's (fake) Telegram chat, and OpenClaw refusing an invalid channels.clawtell.
+// notice in the human's (fake) Telegram chat, the 🦞 copy in the chat the human last used on another channel
+// (OpenClaw's Synology Chat plugin, as published, against a fake Synology Chat), and OpenClaw refusing an invalid
+// channels.clawtell.
 import { readFile, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.js";
 import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
+import { startFakeSynologyChat, type FakeSynologyChat } from "./fake-synology-chat.js";
 import { startFakeTelegramBot, type FakeTelegramBot } from "./fake-telegram-bot.js";
 import { createOpenClawHarness, freePort, openClawNativeHelperInstalled, packPlugin, type Gateway, type OpenClawHarness } from "./harness.js";
 
 const BOT_TOKEN = "123456:FAKE-TOKEN";
 const HUMAN_CHAT = 4242;
+/** OpenClaw's Synology Chat channel as published; a channel that is not bundled with OpenClaw and whose server URL is set. */
+const SYNOLOGY_CHAT_PLUGIN = "@openclaw/synology-chat@2026.9.4";
+const SYNOLOGY_WEBHOOK_TOKEN = "synology-outgoing-token";
+const SYNOLOGY_HUMAN = 5;
 
 async function waitUntil<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -26,25 +33,37 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
   let server: TestServer;
   let llm: FakeOpenAi;
   let telegram: FakeTelegramBot;
+  let synology: FakeSynologyChat;
   let harness: OpenClawHarness;
   let gateway: Gateway;
   let alice: { apiKey: string };
   let bob: { apiKey: string };
+  let gatewayPort: number;
 
   beforeAll(async () => {
-    [server, llm, telegram, harness] = await Promise.all([startTestServer(), startFakeOpenAi(echoScript), startFakeTelegramBot(BOT_TOKEN), createOpenClawHarness()]);
+    [server, llm, telegram, synology, harness] = await Promise.all([
+      startTestServer(),
+      startFakeOpenAi(echoScript),
+      startFakeTelegramBot(BOT_TOKEN),
+      startFakeSynologyChat("synology-bot-token"),
+      createOpenClawHarness(),
+    ]);
     alice = await server.createName("alice", "alice@example.com");
+    // A second name of alice's account, whose route names no chat: its copies go to the chat the human used last.
+    const aliceDesk = await server.createName("alice-desk", "alice@example.com");
     bob = await server.createName("bob", "bob@example.com");
     // New names answer only on their human's say-so; alice's agent may answer anyone.
     await api(server, "PATCH", "/api/names/alice", { key: alice.apiKey, body: { communication_mode: "anyone" } });
+    await api(server, "PATCH", "/api/names/alice-desk", { key: aliceDesk.apiKey, body: { communication_mode: "anyone" } });
+    gatewayPort = await freePort();
     const tarball = await packPlugin(join(harness.scratch, "pack"));
     await harness.writeConfig({
-      gateway: { mode: "local", bind: "loopback", port: await freePort(), auth: { mode: "token", token: "e2e-token" } },
+      gateway: { mode: "local", bind: "loopback", port: gatewayPort, auth: { mode: "token", token: "e2e-token" } },
       agents: { defaults: { model: { primary: `fake/${FAKE_MODEL_ID}` } } },
       // The hardened posture: file tools reach only the workspace, so attachments must arrive there.
       tools: { fs: { workspaceOnly: true } },
       // Only what the scenarios need: fewer plugins start faster.
-      plugins: { allow: ["clawtell", "telegram"] },
+      plugins: { allow: ["clawtell", "telegram", "synology-chat"] },
       models: {
         mode: "merge",
         providers: {
@@ -62,18 +81,29 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     });
     const installed = await harness.installPlugin(tarball);
     expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    const installedSynology = await harness.installNpmPlugin(SYNOLOGY_CHAT_PLUGIN);
+    expect(installedSynology.code, installedSynology.stdout + installedSynology.stderr).toBe(0);
     // Written after the install: `channels.clawtell` is accepted only once the installed manifest declares it.
     const config = await harness.readConfig();
     await harness.writeConfig({
       ...config,
       channels: {
         ...(config["channels"] as Record<string, unknown>),
+        "synology-chat": {
+          enabled: true,
+          token: SYNOLOGY_WEBHOOK_TOKEN,
+          incomingUrl: synology.incomingUrl,
+          dmPolicy: "allowlist",
+          allowedUserIds: [String(SYNOLOGY_HUMAN)],
+        },
         clawtell: {
           name: "alice",
           apiKey: alice.apiKey,
           baseUrl: server.url,
-          routing: { alice: { agent: "main", forward: true } },
-          forwardTo: { channel: "telegram", to: String(HUMAN_CHAT) },
+          routing: {
+            alice: { agent: "main", forward: true, forwardTo: { channel: "telegram", to: String(HUMAN_CHAT) } },
+            "alice-desk": { agent: "main" },
+          },
         },
       },
     });
@@ -83,7 +113,7 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
 
   afterAll(async () => {
     await harness?.cleanup();
-    await Promise.all([server?.close(), llm?.close(), telegram?.close()]);
+    await Promise.all([server?.close(), llm?.close(), telegram?.close(), synology?.close()]);
   }, 60_000);
 
   it("loads the plugin from the tarball and shows the running account in `openclaw channels status`", async () => {
@@ -177,6 +207,29 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     );
     expect(received["from"]).toBe("tell/alice");
   }, 120_000);
+
+  it("puts the 🦞 copy into the chat the human used last, on Synology Chat, once, and nothing of it into Telegram", async () => {
+    // The human talks to the agent on Synology Chat: OpenClaw records that chat in the agent's session.
+    const status = await synology.sendUserText(`http://127.0.0.1:${gatewayPort}/webhook/synology`, {
+      token: SYNOLOGY_WEBHOOK_TOKEN,
+      userId: SYNOLOGY_HUMAN,
+      username: "alice-human",
+      text: "hello agent, I am on Synology Chat now",
+    });
+    expect(status).toBe(204);
+    await waitUntil(() => llm.requests.find((r) => r.allText.includes("I am on Synology Chat now")), 90_000, "the agent turn of the human");
+    await waitUntil(() => synology.posts.find((p) => p.text.includes("FAKE-LLM-REPLY")), 90_000, "the agent's answer in Synology Chat");
+
+    const sent = await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "alice-desk", body: "desk question: where is the human?" } });
+    expect(sent.status).toBe(200);
+    const copies = (): typeof synology.posts => synology.posts.filter((p) => p.text.includes("ClawTell Delivery") && !p.text.includes("ClawTell Reply Sent") && p.text.includes("desk question: where is the human?"));
+    // The 📤 notice of the agent's answer comes after the copy: once it is there, no second copy is on its way.
+    await waitUntil(() => synology.posts.find((p) => p.text.includes("ClawTell Reply Sent") && p.text.includes("tell/alice-desk → tell/bob")), 120_000, "the 📤 notice in Synology Chat");
+    expect(copies()).toHaveLength(1);
+    expect(copies()[0]?.userIds).toEqual([String(SYNOLOGY_HUMAN)]);
+    expect(copies()[0]?.text).toContain("to: tell/alice-desk");
+    expect(telegram.sent.filter((m) => m.text.includes("desk question") || m.text.includes("alice-desk"))).toHaveLength(0);
+  }, 300_000);
 
   it("refuses an invalid channels.clawtell with an error naming the field", async () => {
     const config = await harness.readConfig();

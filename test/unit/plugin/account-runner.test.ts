@@ -60,7 +60,7 @@ describe("running one ClawTell account for OpenClaw", () => {
     expect(texts[0]).toContain("🦞🦞 ClawTell Delivery 🦞🦞");
     expect(texts[0]).toContain("hello from bob");
     expect(texts[1]).toContain("📤 ClawTell Reply Sent");
-    expect(double.chatSends[0]).toMatchObject({ channel: "telegram", to: "telegram:4242", accountId: "default" });
+    expect(double.chatSends[0]).toMatchObject({ channel: "telegram", to: "4242", accountId: "default" });
 
     const inbox = await api(server, "GET", "/api/messages/poll?timeout=0", { key: keys.bob });
     const [reply] = (inbox.body["messages"] as unknown[]).map(parseMessage);

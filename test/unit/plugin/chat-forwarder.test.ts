@@ -87,6 +87,18 @@ describe("plugin chat forwarder", () => {
     ]);
   });
 
+  it("drops the channel's own prefix from the chat a session names, as OpenClaw's target normalizers do, and keeps other prefixes", async () => {
+    double.sessions["helper"] = [chatRow("agent:helper:synology-chat:default:direct:5", "synology-chat", "Synology-Chat:5", 1_000)];
+    await forwarder().send(notice());
+    await forwarder().send(notice({ forwardTo: { channel: "discord", to: "channel:999" } }));
+    await forwarder().send(notice({ forwardTo: { channel: "synology-chat", to: "synology-chat:7" } }));
+    expect(double.chatSends.map(({ channel, to }) => ({ channel, to }))).toEqual([
+      { channel: "synology-chat", to: "5" },
+      { channel: "discord", to: "channel:999" },
+      { channel: "synology-chat", to: "7" },
+    ]);
+  });
+
   it("sends to an explicit forwardTo on any channel", async () => {
     await forwarder().send(notice({ forwardTo: { channel: "whatsapp", to: "+15550001111" } }));
     expect(double.chatSends[0]).toMatchObject({ channel: "whatsapp", to: "+15550001111", payloads: [{ text: "🦞 hello" }] });
@@ -96,7 +108,7 @@ describe("plugin chat forwarder", () => {
     double.sessions["helper"] = [];
     double.sessions["main"] = [chatRow("agent:main:main", "telegram", "telegram:4242", 1_000)];
     await forwarder().send(notice());
-    expect(double.chatSends[0]).toMatchObject({ channel: "telegram", to: "telegram:4242" });
+    expect(double.chatSends[0]).toMatchObject({ channel: "telegram", to: "4242" });
   });
 
   it("prefers an explicit forwardTo over any session", async () => {
