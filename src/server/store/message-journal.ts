@@ -22,7 +22,7 @@ import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
 import { z } from "zod";
 import { ClawTellError, STATE_FILE_MODE, fsyncDirSync, isErrnoException } from "../../infra/index.js";
-import type { MessageRecord } from "./store.js";
+import type { MessageRecord } from "./records.js";
 
 export const JOURNAL_FILE = "messages.journal";
 /** Zeros written when the journal is opened, so that syncs in steady state never grow the file. */
