@@ -134,7 +134,7 @@ export async function runChaos(cycles: number, options: { random?: () => number;
     }
     const final = startDaemon(configPath, stateDir);
     const deliveredIds = (): Set<string> => new Set(hook.deliveries.map((d) => String(d.body["id"])));
-    // Read from the store, not by polling: a poll would hand the messages out and hide them from the daemon.
+    // Read from the storage, not by polling: a poll would hand the messages out and hide them from the daemon.
     const bobId = (await server.storage.directory.findNameByName("bob"))?.id ?? -1;
     const unacked = async (): Promise<number> => (await server.storage.messages.listUnacked([bobId], sent.length + 1)).length;
     let unackedOnServer: number;
