@@ -4,7 +4,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Pool } from "undici";
-import { createName, openSqliteStore } from "../../src/server/index.js";
+import { createName, openEmbeddedDirectory } from "../../src/server/index.js";
 import { removeOnExit, spawnUntil } from "./children.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -34,15 +34,15 @@ export interface BenchTarget {
 export async function startClawTell(options: { extraNames?: number } = {}): Promise<BenchTarget> {
   const dataDir = await mkdtemp(join(tmpdir(), "clawtell-bench-"));
   removeOnExit(dataDir);
-  const store = openSqliteStore({ dataDir });
-  const alice = await createName(store, { name: "alice", email: "a@example.com" });
-  const bob = await createName(store, { name: "bob", email: "b@example.com" });
-  const idle = await createName(store, { name: "idle", email: "i@example.com" });
+  const { directory, close } = openEmbeddedDirectory({ dataDir });
+  const alice = await createName(directory, { name: "alice", email: "a@example.com" });
+  const bob = await createName(directory, { name: "bob", email: "b@example.com" });
+  const idle = await createName(directory, { name: "idle", email: "i@example.com" });
   const extraKeys: string[] = [];
   for (let i = 1; i <= (options.extraNames ?? 0); i++) {
-    extraKeys.push((await createName(store, { name: `extra-${i}`, email: `x${i}@example.com` })).apiKey);
+    extraKeys.push((await createName(directory, { name: `extra-${i}`, email: `x${i}@example.com` })).apiKey);
   }
-  store.close();
+  await close();
   const server = await spawnUntil(
     process.execPath,
     [...SERVER_NODE_ARGS, "--max-semi-space-size=8", join(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir],

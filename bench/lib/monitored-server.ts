@@ -22,8 +22,8 @@ const PROBE_MS = 5;
 
 const dataDir = await mkdtemp(join(tmpdir(), "clawtell-bench-bodies-"));
 const server = await startServer({ dataDir, port: 0 });
-const alice = await createName(server.store, { name: "alice", email: "a@example.com" });
-await createName(server.store, { name: "bob", email: "b@example.com" });
+const alice = await createName(server.storage.directory, { name: "alice", email: "a@example.com" });
+await createName(server.storage.directory, { name: "bob", email: "b@example.com" });
 
 const histogram = monitorEventLoopDelay({ resolution: 10 });
 histogram.enable();

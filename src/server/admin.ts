@@ -1,5 +1,5 @@
 /**
- * Operator actions on the store, used by `clawtell admin`: create a name (one email = one account, many names).
+ * Operator actions on the directory, used by `clawtell admin`: create a name (one email = one account, many names).
  * Safe to run while a server uses the same data folder: the server looks names up in the database.
  */
 
@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { ClawTellError, systemClock, type Clock } from "../infra/index.js";
 import { checkName, describeNameProblem, stripNamePrefix, toFullName } from "../protocol/index.js";
 import { DEFAULT_BCRYPT_COST, generateApiKey, hashApiKey } from "./api-keys.js";
-import type { DirectoryStore } from "./store/store.js";
+import type { DirectoryStore } from "./store/index.js";
 
 export interface CreatedName {
   name: string;
@@ -20,7 +20,7 @@ export interface CreatedName {
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export async function createName(
-  store: DirectoryStore,
+  directory: DirectoryStore,
   input: { name: string; email: string },
   opts: { bcryptCost?: number; clock?: Clock } = {},
 ): Promise<CreatedName> {
@@ -33,7 +33,7 @@ export async function createName(
   if (!EMAIL_PATTERN.test(email)) {
     throw new ClawTellError("CT_BAD_REQUEST", `email: "${input.email}" is not an email address`, { field: "email" });
   }
-  if (store.findNameByName(name) !== undefined) {
+  if ((await directory.findNameByName(name)) !== undefined) {
     throw new ClawTellError("CT_CONFLICT", `name: "${name}" is already taken`, { field: "name" });
   }
   const now = (opts.clock ?? systemClock).now();
@@ -41,8 +41,9 @@ export async function createName(
   const keyHash = await hashApiKey(apiKey, opts.bcryptCost ?? DEFAULT_BCRYPT_COST);
 
   // The email's account: the one it has, or a new one (insertAccount answers the stored account either way).
-  const account = store.insertAccount({ id: `acc_${randomBytes(8).toString("hex")}`, email, createdAt: now });
-  store.insertName({
+  const account = await directory.insertAccount({ id: `acc_${randomBytes(8).toString("hex")}`, email, createdAt: now });
+  // A name taken by a creator that raced past the check above is refused here (CT_CONFLICT).
+  await directory.insertName({
     name,
     accountId: account.id,
     keyPrefix: prefix,

@@ -17,7 +17,7 @@
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import bcrypt from "bcryptjs";
 import { ClawTellError } from "../infra/index.js";
-import type { DirectoryStore, NameRecord } from "./store/store.js";
+import type { DirectoryStore, NameRecord } from "./store/index.js";
 
 const KEY_PATTERN = /^claw_([a-z0-9]{8,32})_([A-Za-z0-9_-]{16,128})$/;
 
@@ -98,7 +98,7 @@ class InFlight {
 const busy = (): ClawTellError =>
   new ClawTellError("CT_RATE_LIMITED", "Too many API keys being checked; try again shortly", { retryAfterMs: BUSY_RETRY_MS });
 
-export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPrefix">, options: KeyVerifierOptions = {}): KeyVerifier {
+export function createKeyVerifier(directory: Pick<DirectoryStore, "findNameByKeyPrefix">, options: KeyVerifierOptions = {}): KeyVerifier {
   const now = options.now ?? Date.now;
   const compare = options.compare ?? ((apiKey: string, hash: string) => bcrypt.compare(apiKey, hash));
   /** `<prefix> <source>` → guesses hashed (or being hashed) in the current minute. */
@@ -136,6 +136,16 @@ export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPref
   const verified = new Map<string, VerifiedKey>();
   /** Verifications under way, by key digest: a burst of requests with one new key runs bcrypt once. */
   const inFlight = new Map<string, Promise<NameRecord | undefined>>();
+  /** Reads of a prefix's record under way: a burst of requests when a remembered key is due for a re-read reads once. */
+  const lookups = new Map<string, Promise<NameRecord | undefined>>();
+  const lookup = (prefix: string): Promise<NameRecord | undefined> => {
+    let reading = lookups.get(prefix);
+    if (reading === undefined) {
+      reading = directory.findNameByKeyPrefix(prefix).finally(() => lookups.delete(prefix));
+      lookups.set(prefix, reading);
+    }
+    return reading;
+  };
   const slowVerify = async (prefix: string, source: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
     const slot = `${prefix} ${source}`;
     checkThrottle(slot);
@@ -160,12 +170,14 @@ export function createKeyVerifier(store: Pick<DirectoryStore, "findNameByKeyPref
       const prefix = keyPrefixOf(apiKey);
       if (prefix === undefined) return undefined;
       const digest = sha256(apiKey);
-      const known = verified.get(prefix);
-      if (known !== undefined && now() - known.readAt < KEY_RECORD_TTL_MS) {
-        return timingSafeEqual(known.digest, digest) ? known.record : undefined;
+      const cached = verified.get(prefix);
+      if (cached !== undefined && now() - cached.readAt < KEY_RECORD_TTL_MS) {
+        return timingSafeEqual(cached.digest, digest) ? cached.record : undefined;
       }
-      const record = store.findNameByKeyPrefix(prefix);
+      const record = await lookup(prefix);
       if (record === undefined) return undefined;
+      // Looked at again after the read: a verification of this prefix may have finished meanwhile.
+      const known = verified.get(prefix);
       if (known !== undefined && timingSafeEqual(known.digest, digest)) {
         verified.set(prefix, { digest, record, readAt: now() });
         return record;

@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import type { FastifyRequest } from "fastify";
 import { ClawTellError } from "../infra/index.js";
 import { KEY_RECORD_TTL_MS, type KeyVerifier } from "./api-keys.js";
-import type { NameRecord, Store } from "./store/store.js";
+import type { DirectoryStore, NameRecord } from "./store/index.js";
 
 export interface Caller {
   /** The name whose key was presented. */
@@ -16,13 +16,17 @@ export interface Authenticator {
   /** The caller, or throws CT_AUTH_FAILED (401), or CT_RATE_LIMITED (429) after many wrong keys from the address. */
   authenticate(request: FastifyRequest): Promise<Caller>;
   /** All names of the caller's account (re-read every few seconds: another process may add names). */
-  accountNames(caller: Caller): NameRecord[];
+  accountNames(caller: Caller): Promise<NameRecord[]>;
 }
 
 /** How long the list of an account's names is reused. */
 export const ACCOUNT_NAMES_TTL_MS = 2_000;
 
-export function createAuthenticator(store: Store, verifier: KeyVerifier, now: () => number = Date.now): Authenticator {
+export function createAuthenticator(
+  directory: Pick<DirectoryStore, "listNamesOfAccount">,
+  verifier: KeyVerifier,
+  now: () => number = Date.now,
+): Authenticator {
   const accounts = new Map<string, { names: NameRecord[]; readAt: number }>();
   /**
    * The header a keep-alive connection last authenticated with, and its caller: its next requests skip the key's
@@ -46,13 +50,16 @@ export function createAuthenticator(store: Store, verifier: KeyVerifier, now: ()
       connections.set(socket, { header, caller, at: now() });
       return caller;
     },
-    accountNames(caller) {
+    async accountNames(caller) {
       const cached = accounts.get(caller.accountId);
       // A caller missing from the cached list is a name created since (by another process): read again.
       const fresh = cached !== undefined && now() - cached.readAt < ACCOUNT_NAMES_TTL_MS;
       if (fresh && cached.names.some((n) => n.id === caller.name.id)) return cached.names;
-      const names = store.listNamesOfAccount(caller.accountId);
-      accounts.set(caller.accountId, { names, readAt: now() });
+      const readAt = now();
+      const names = await directory.listNamesOfAccount(caller.accountId);
+      // Of two reads that crossed, the one started later is kept: names are only ever added.
+      const latest = accounts.get(caller.accountId);
+      if (latest === undefined || latest.readAt <= readAt) accounts.set(caller.accountId, { names, readAt });
       return names;
     },
   };

@@ -11,7 +11,6 @@ import { createKeyHasher } from "./key-hasher.js";
 import { BODY_LIMIT_BYTES, type ServerContext, type ServerOptions } from "./context.js";
 import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
-import { createLeases } from "./leases.js";
 import { createMailbox } from "./mailbox.js";
 import { createNameDirectory } from "./name-directory.js";
 import { createNotifier } from "./notifier.js";
@@ -26,10 +25,11 @@ import { nameRoutes } from "./routes/names.js";
 import { streamRoutes } from "./routes/stream.js";
 import { renewalRoutes } from "./routes/renewal.js";
 import { updateRoutes } from "./routes/updates.js";
-import type { Store } from "./store/store.js";
+import type { Storage } from "./store/index.js";
 
 export interface ServerDeps {
-  store: Store;
+  /** Where names and messages are kept; the caller closes it after the server. */
+  storage: Storage;
   /** Where attachment bytes are kept (files.ts). */
   files: FileStore;
   logger?: Logger;
@@ -45,22 +45,23 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const options = deps.options ?? {};
   const notifier = createNotifier();
   const hasher = createKeyHasher();
+  const { directory, messages } = deps.storage;
   const ctx: ServerContext = {
-    store: deps.store,
+    directory,
+    messages,
     notifier,
     mailbox: createMailbox({
-      store: deps.store,
+      messages,
       notifier,
-      leases: createLeases(),
       clock,
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
     }),
     auth: createAuthenticator(
-      deps.store,
-      createKeyVerifier(deps.store, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
+      directory,
+      createKeyVerifier(directory, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
       () => clock.now(),
     ),
-    names: createNameDirectory(deps.store, () => clock.now()),
+    names: createNameDirectory(directory, () => clock.now()),
     clock,
     logger,
     keepaliveMs: options.keepaliveMs ?? 15_000,
@@ -109,14 +110,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   fileRoutes(app, ctx);
 
   const retention = startRetention({
-    store: deps.store,
+    messages,
     files: deps.files,
     clock,
     logger,
     intervalMs: options.retentionIntervalMs ?? 300_000,
   });
   app.addHook("onClose", async () => {
-    retention.stop();
+    // A purge under way finishes before the caller closes the storage under it.
+    await retention.stop();
     await Promise.all([hasher.close(), jsonBodies.close()]);
   });
   return app;

@@ -1,4 +1,4 @@
-/** What every route plugin of the server is given: the store, the mailbox, auth, the clock and settings. */
+/** What every route plugin of the server is given: the storage ports, the mailbox, auth, the clock and settings. */
 
 import type { Clock, Logger } from "../infra/index.js";
 import type { Authenticator } from "./auth.js";
@@ -7,7 +7,7 @@ import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
 import type { LinkSigner } from "./signed-links.js";
-import type { Store } from "./store/store.js";
+import type { DirectoryStore, MessageStore } from "./store/index.js";
 
 export interface ServerOptions {
   /** How long a handed-out, unacked message stays hidden before it is delivered again. @defaultValue 60000 */
@@ -26,7 +26,8 @@ export interface ServerOptions {
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
 export interface ServerContext {
-  readonly store: Store;
+  readonly directory: DirectoryStore;
+  readonly messages: MessageStore;
   readonly mailbox: Mailbox;
   readonly notifier: Notifier;
   readonly auth: Authenticator;

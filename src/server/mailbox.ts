@@ -6,15 +6,14 @@
 import type { Clock } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
 import { toFullName } from "../protocol/index.js";
-import type { ClientConnection, Leases } from "./leases.js";
 import type { Notifier } from "./notifier.js";
-import type { MessageRecord, NewMessage, Store } from "./store/store.js";
+import type { ClientConnection, MessageRecord, MessageStore, NewMessage } from "./store/index.js";
 
 export interface Mailbox {
   /** Commits the message durably, then wakes the recipient's waiters. */
   deliver(message: NewMessage): Promise<void>;
   /** Deliverable messages now, leased on return to `connection` (the socket the answer goes out on). */
-  pull(recipientIds: readonly number[], limit: number, connection?: ClientConnection): MessageRecord[];
+  pull(recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]>;
   /** Like `pull`, but waits up to `timeoutMs` for a first message. */
   pullWaiting(
     recipientIds: readonly number[],
@@ -30,48 +29,49 @@ export interface Mailbox {
    * at once, and with `afterSeq` (a stream's Last-Event-ID) every unacked message after it too. They go out first,
    * oldest first, before anything sent later.
    */
-  opened(recipientIds: readonly number[], afterSeq?: number): void;
+  opened(recipientIds: readonly number[], afterSeq?: number): Promise<void>;
   /** Waits until one of the names may have something deliverable (a send or an expiring lease). */
   waitForWork(recipientIds: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface MailboxDeps {
-  readonly store: Store;
+  readonly messages: MessageStore;
   readonly notifier: Notifier;
-  readonly leases: Leases;
   readonly clock: Clock;
   /** How long a handed-out, unacked message stays hidden. */
   readonly visibilityTimeoutMs: number;
 }
 
 export function createMailbox(deps: MailboxDeps): Mailbox {
-  const { store, notifier, leases, clock, visibilityTimeoutMs } = deps;
+  const { messages, notifier, clock, visibilityTimeoutMs } = deps;
 
-  const pull = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): MessageRecord[] => {
+  const pull = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
     const now = clock.now();
-    const rows = store.listUnacked(recipientIds, limit, leases.activeFor(recipientIds, now));
-    const holder = connection === undefined ? undefined : leases.holderOf(connection);
-    for (const row of rows) leases.lease(row.recipientId, row.seq, now + visibilityTimeoutMs, holder);
-    return rows;
+    return messages.claim(recipientIds, {
+      limit,
+      now,
+      leaseUntil: now + visibilityTimeoutMs,
+      ...(connection === undefined ? {} : { connection }),
+    });
   };
 
   const waitForWork = async (recipientIds: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void> => {
     const now = clock.now();
-    const leaseEnd = leases.nextExpiry(recipientIds, now);
+    const leaseEnd = await messages.nextLeaseEnd(recipientIds, now);
     const wait = leaseEnd === undefined ? timeoutMs : Math.min(timeoutMs, leaseEnd - now + 1);
     await notifier.wait(recipientIds, wait, signal);
   };
 
   return {
     async deliver(message) {
-      await store.insertMessages([message]);
+      await messages.insert([message]);
       notifier.notify(message.recipientId);
     },
     pull,
     async pullWaiting(recipientIds, limit, timeoutMs, signal, connection) {
       const deadline = clock.now() + timeoutMs;
       for (;;) {
-        const rows = pull(recipientIds, limit, connection);
+        const rows = await pull(recipientIds, limit, connection);
         const remaining = deadline - clock.now();
         if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
         await waitForWork(recipientIds, remaining, signal);
@@ -80,14 +80,10 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
       }
     },
     async ack(recipientIds, ids) {
-      const acked = await store.ackMessages(recipientIds, ids, clock.now());
-      for (const row of acked) leases.release(row.recipientId, row.seq);
+      const acked = await messages.ack(recipientIds, ids, clock.now());
       return acked.map((row) => row.id);
     },
-    opened(recipientIds, afterSeq) {
-      leases.releaseEnded(recipientIds);
-      if (afterSeq !== undefined) leases.releaseAfter(recipientIds, afterSeq);
-    },
+    opened: (recipientIds, afterSeq) => messages.releaseLeases(recipientIds, afterSeq),
     waitForWork,
   };
 }

@@ -5,20 +5,22 @@
  */
 
 import { ClawTellError } from "../infra/index.js";
-import type { NameRecord, Store } from "./store/store.js";
+import type { DirectoryStore, NameRecord } from "./store/index.js";
 
-/** Throws CT_FORBIDDEN when the recipient's delivery policy refuses the sender. */
-export function assertDeliveryAllowed(store: Store, recipient: NameRecord, sender: string): void {
+type Lists = Pick<DirectoryStore, "hasEntry">;
+
+/** Rejects with CT_FORBIDDEN when the recipient's delivery policy refuses the sender. */
+export async function assertDeliveryAllowed(lists: Lists, recipient: NameRecord, sender: string): Promise<void> {
   switch (recipient.deliveryPolicy) {
     case "everyone":
       return;
     case "everyone_except_blocklist":
-      if (store.hasEntry(recipient.id, "delivery_block", sender)) {
+      if (await lists.hasEntry(recipient.id, "delivery_block", sender)) {
         throw new ClawTellError("CT_FORBIDDEN", "Sender is on recipient's blocklist");
       }
       return;
     case "allowlist_only":
-      if (!store.hasEntry(recipient.id, "delivery_allow", sender)) {
+      if (!(await lists.hasEntry(recipient.id, "delivery_allow", sender))) {
         throw new ClawTellError("CT_FORBIDDEN", "Sender not on recipient's allowlist");
       }
       return;
@@ -26,13 +28,13 @@ export function assertDeliveryAllowed(store: Store, recipient: NameRecord, sende
 }
 
 /** Whether the recipient's agent may reply without its human: `anyone` yes, `manual_only` no, else the allowlist. */
-export function isAutoReplyEligible(store: Store, recipient: NameRecord, sender: string): boolean {
+export async function isAutoReplyEligible(lists: Lists, recipient: NameRecord, sender: string): Promise<boolean> {
   switch (recipient.communicationMode) {
     case "anyone":
       return true;
     case "manual_only":
       return false;
     case "allowlist_only":
-      return store.hasEntry(recipient.id, "auto_reply", sender);
+      return lists.hasEntry(recipient.id, "auto_reply", sender);
   }
 }

@@ -5,7 +5,7 @@
 
 import type { Clock, Logger } from "../infra/index.js";
 import type { FileStore } from "./files.js";
-import type { Store } from "./store/store.js";
+import type { MessageStore } from "./store/index.js";
 
 export const ACKED_RETENTION_MS = 60 * 60 * 1000;
 export const UNACKED_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
@@ -14,21 +14,22 @@ export const ORPHAN_FILE_AGE_MS = 60 * 60 * 1000;
 
 /** Runs one purge; answers what was deleted. */
 export async function purgeExpired(
-  store: Store,
+  messages: Pick<MessageStore, "purge" | "findFile">,
   files: FileStore,
   now: number,
 ): Promise<{ acked: number; expired: number; files: number }> {
-  const { acked, expired, fileIds } = store.purge(now - ACKED_RETENTION_MS, now - UNACKED_RETENTION_MS);
+  const { acked, expired, fileIds } = await messages.purge(now - ACKED_RETENTION_MS, now - UNACKED_RETENTION_MS);
   const purged = new Set(fileIds);
-  const orphans = (await files.listWrittenBefore(now - ORPHAN_FILE_AGE_MS)).filter(
-    (id) => !purged.has(id) && store.findFile(id) === undefined,
-  );
+  const orphans: string[] = [];
+  for (const id of await files.listWrittenBefore(now - ORPHAN_FILE_AGE_MS)) {
+    if (!purged.has(id) && (await messages.findFile(id)) === undefined) orphans.push(id);
+  }
   await files.remove([...fileIds, ...orphans]);
   return { acked, expired, files: fileIds.length + orphans.length };
 }
 
 export function startRetention(deps: {
-  store: Store;
+  messages: MessageStore;
   files: FileStore;
   clock: Clock;
   logger: Logger;
@@ -37,7 +38,7 @@ export function startRetention(deps: {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running !== undefined) return;
-    running = purgeExpired(deps.store, deps.files, deps.clock.now())
+    running = purgeExpired(deps.messages, deps.files, deps.clock.now())
       .then((removed) => {
         if (removed.acked + removed.expired + removed.files > 0) deps.logger.info(removed, "retention purge");
       })

@@ -1,4 +1,4 @@
-/** Composition root of a running server: open the store in a data folder, build, listen (127.0.0.1 by default). */
+/** Composition root of a running server: open the storage in a data folder, build, listen (127.0.0.1 by default). */
 
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -6,9 +6,7 @@ import { acquireFileLock, createSilentLogger, ensureDir, type Clock, type Logger
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore } from "./files.js";
-import { openStore } from "./store/journaled-store.js";
-import { JOURNAL_FILE } from "./store/message-journal.js";
-import type { Store } from "./store/store.js";
+import { JOURNAL_FILE, openEmbeddedStorage, type Storage } from "./store/index.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8787;
@@ -17,7 +15,7 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
-  store: Store;
+  storage: Storage;
   close(): Promise<void>;
 }
 
@@ -40,21 +38,24 @@ export async function startServer(opts: {
     heldHere: `${opts.dataDir} is already used by a server in this process`,
     heldBy: (pid) => `${opts.dataDir} is in use by another clawtell server (process ${pid}); stop it, or give this one its own --data folder`,
   });
-  let store: Store;
+  let storage: Storage;
   try {
-    store = openStore({ dataDir: opts.dataDir, logger });
+    storage = await openEmbeddedStorage({ dataDir: opts.dataDir, logger });
   } catch (err) {
     await lock.release();
     throw err;
   }
-  const closeStore = async (): Promise<void> => {
-    store.close();
-    await lock.release();
+  const closeStorage = async (): Promise<void> => {
+    try {
+      await storage.close();
+    } finally {
+      await lock.release();
+    }
   };
   let app: FastifyInstance;
   try {
     app = await buildServer({
-      store,
+      storage,
       files: openFileStore(opts.dataDir),
       logger,
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
@@ -62,7 +63,7 @@ export async function startServer(opts: {
     });
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (err) {
-    await closeStore();
+    await closeStorage();
     throw err;
   }
   const address = app.server.address();
@@ -72,12 +73,12 @@ export async function startServer(opts: {
     url: `http://${shownHost}:${port}`,
     host,
     port,
-    store,
+    storage,
     async close() {
       await app.close();
       // Let handlers of just-closed connections finish their turn before the database goes away.
       await new Promise((resolve) => setImmediate(resolve));
-      await closeStore();
+      await closeStorage();
     },
   };
 }

@@ -300,8 +300,8 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
       "an empty queue",
     );
     expect(status.deadLetters).toBe(0);
-    const alice = server.store.findNameByName("alice");
-    expect(alice === undefined ? -1 : server.store.countMessages(alice.id).unacked).toBe(0);
+    const alice = await server.storage.directory.findNameByName("alice");
+    expect(alice === undefined ? -1 : (await server.storage.messages.count(alice.id)).unacked).toBe(0);
   }, 400_000);
 
   it("adds an account with `openclaw channels add`, disables and deletes it with `channels remove`", async () => {

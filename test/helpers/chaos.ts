@@ -49,13 +49,13 @@ function startDaemon(configPath: string, stateDir: string): { child: ChildProces
 }
 
 /** Waits until `count()` reaches `target`, or stops growing for `quietMs` (at most `capMs` in all). */
-async function waitForProgressToEnd(count: () => number, target: number, quietMs = 15_000, capMs = 300_000): Promise<void> {
+async function waitForProgressToEnd(count: () => Promise<number>, target: number, quietMs = 15_000, capMs = 300_000): Promise<void> {
   const started = Date.now();
   let last = -1;
   let lastChangeAt = Date.now();
-  while (count() < target && Date.now() - lastChangeAt < quietMs && Date.now() - started < capMs) {
-    if (count() !== last) {
-      last = count();
+  for (let now = await count(); now < target && Date.now() - lastChangeAt < quietMs && Date.now() - started < capMs; now = await count()) {
+    if (now !== last) {
+      last = now;
       lastChangeAt = Date.now();
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -134,14 +134,14 @@ export async function runChaos(cycles: number, options: { random?: () => number;
     }
     const final = startDaemon(configPath, stateDir);
     const deliveredIds = (): Set<string> => new Set(hook.deliveries.map((d) => String(d.body["id"])));
-    // Read from the store, not by polling: a poll would hand the messages out and hide them from the daemon.
-    const bobId = server.store.findNameByName("bob")?.id ?? -1;
-    const unacked = (): number => server.store.listUnacked([bobId], sent.length + 1, new Set()).length;
+    // Read from the storage, not by polling: a poll would hand the messages out and hide them from the daemon.
+    const bobId = (await server.storage.directory.findNameByName("bob"))?.id ?? -1;
+    const unacked = async (): Promise<number> => (await server.storage.messages.listUnacked([bobId], sent.length + 1)).length;
     let unackedOnServer: number;
     try {
       // Deliveries from the local queue can finish before the redelivered copies are acked: wait for both.
-      await waitForProgressToEnd(() => deliveredIds().size + (sent.length - unacked()), 2 * sent.length);
-      unackedOnServer = unacked();
+      await waitForProgressToEnd(async () => deliveredIds().size + (sent.length - (await unacked())), 2 * sent.length);
+      unackedOnServer = await unacked();
     } finally {
       final.child.kill("SIGTERM");
       await final.exited;

@@ -31,11 +31,12 @@ export async function startTestServer(options: ServerOptions & { dataDir?: strin
     url: first.url,
     host: first.host,
     port: first.port,
-    get store() {
-      return current().store;
+    /** The running server's storage (after a restart, the new one's): `storage.directory`, `storage.messages`. */
+    get storage() {
+      return current().storage;
     },
     dataDir,
-    createName: (name, email) => createName(current().store, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
+    createName: (name, email) => createName(current().storage.directory, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
     async stop() {
       await running?.close();
       running = undefined;

@@ -14,18 +14,18 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .addHelpText("after", "\nExample:\n  clawtell admin create-name alice --email you@example.com")
     .action(async (name: string, opts: { email: string; data?: string }) => {
-      const { createName, openSqliteStore } = await import("../../server/index.js");
+      const { createName, openEmbeddedDirectory } = await import("../../server/index.js");
       const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
-      let store: ReturnType<typeof openSqliteStore>;
+      let opened: ReturnType<typeof openEmbeddedDirectory>;
       try {
-        store = openSqliteStore({ dataDir });
+        opened = openEmbeddedDirectory({ dataDir });
       } catch (err) {
         throw explainDataDirError(err, dataDir);
       }
       try {
-        io.out(JSON.stringify(await createName(store, { name, email: opts.email })));
+        io.out(JSON.stringify(await createName(opened.directory, { name, email: opts.email })));
       } finally {
-        store.close();
+        await opened.close();
       }
     });
 }

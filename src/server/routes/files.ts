@@ -22,13 +22,13 @@ function contentDisposition(filename: string): string {
 }
 
 export function fileRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { store, auth, clock, files, links, fileLinkTtlMs } = ctx;
+  const { messages, auth, clock, files, links, fileLinkTtlMs } = ctx;
 
   app.get("/api/files/:fileId", async (request): Promise<FileUrlResponse> => {
     const caller = await auth.authenticate(request);
     const { fileId } = parseInput(FileParamsSchema, request.params, "params");
-    const file = store.findFile(fileId);
-    const own = auth.accountNames(caller);
+    const file = await messages.findFile(fileId);
+    const own = await auth.accountNames(caller);
     const mayRead = file !== undefined && own.some((n) => n.id === file.recipientId || n.name === file.sender);
     // Another account's file answers like a missing one: ids reveal nothing.
     if (!mayRead) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
@@ -45,7 +45,7 @@ export function fileRoutes(app: FastifyInstance, ctx: ServerContext): void {
         field: "sig",
       });
     }
-    const file = store.findFile(fileId);
+    const file = await messages.findFile(fileId);
     if (file === undefined) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
     // The bytes are whatever a sender uploaded: never let a browser render them as a page of this origin.
     return reply

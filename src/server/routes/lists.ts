@@ -11,7 +11,7 @@ import { z } from "zod";
 import { NameBodySchema, NameRefSchema } from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
 import { parseInput } from "../http-errors.js";
-import type { ListEntry, ListKind } from "../store/store.js";
+import type { ListEntry, ListKind } from "../store/index.js";
 
 const NameParamSchema = z.object({ name: NameRefSchema });
 
@@ -47,26 +47,26 @@ const LISTS: readonly ListSpec[] = [
 ];
 
 export function listRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { store, auth, clock } = ctx;
+  const { directory, auth, clock } = ctx;
   const owner = async (request: FastifyRequest): Promise<number> => (await auth.authenticate(request)).name.id;
 
   for (const list of LISTS) {
     app.get(list.path, async (request) => {
       const nameId = await owner(request);
-      return { [list.key]: store.listEntries(nameId, list.kind).map(list.toWire) };
+      return { [list.key]: (await directory.listEntries(nameId, list.kind)).map(list.toWire) };
     });
 
     app.post(list.path, async (request) => {
       const nameId = await owner(request);
       const { name } = parseInput(NameBodySchema, request.body, "body");
-      const entry = store.addEntry(nameId, list.kind, { id: randomUUID(), entry: name, createdAt: clock.now() });
+      const entry = await directory.addEntry(nameId, list.kind, { id: randomUUID(), entry: name, createdAt: clock.now() });
       return { success: true, entry: list.toWire(entry) };
     });
 
     app.delete(`${list.path}/:name`, async (request) => {
       const nameId = await owner(request);
       const { name } = parseInput(NameParamSchema, request.params, "params");
-      return { success: true, removed: store.removeEntry(nameId, list.kind, name) };
+      return { success: true, removed: await directory.removeEntry(nameId, list.kind, name) };
     });
   }
 }

@@ -21,7 +21,7 @@ import { parseInput } from "../http-errors.js";
 import { toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
-import type { MessageRecord, StoredAttachment } from "../store/store.js";
+import type { MessageRecord, StoredAttachment } from "../store/index.js";
 
 /** A send may carry attachments in base64 (4 characters for every 3 bytes) beside its text. */
 export const SEND_BODY_LIMIT_BYTES = BODY_LIMIT_BYTES + Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4;
@@ -37,7 +37,7 @@ export function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { store, mailbox, auth, clock, names } = ctx;
+  const { directory, messages, mailbox, auth, clock, names } = ctx;
 
   /** Senders, known before their body is read: only a valid key may make the server take in a large upload. */
   const senders = new WeakMap<FastifyRequest, Caller>();
@@ -49,15 +49,16 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
     const caller = senders.get(request) ?? (await auth.authenticate(request));
     const input = parseInput(SendRequestSchema, request.body, "body");
-    const sender = resolveSender(ctx, caller, input.from_name);
-    const recipient = names.find(input.to);
+    const sender = await resolveSender(ctx, caller, input.from_name);
+    const recipient = await names.find(input.to);
     if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
-    assertDeliveryAllowed(store, recipient, sender);
+    await assertDeliveryAllowed(directory, recipient, sender);
+    const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender);
 
     const id = newMessageId();
-    const original = input.replyTo === undefined ? undefined : visibleOriginal(ctx, caller, input.replyTo);
+    const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
     const now = clock.now();
-    const attachments = await saveAttachments(ctx, input.attachments ?? []);
+    const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
     await mailbox.deliver({
       id,
       recipientId: recipient.id,
@@ -67,7 +68,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
       body: input.body,
       threadId: input.threadId ?? original?.threadId ?? id,
       replyTo: input.replyTo ?? null,
-      autoReplyEligible: isAutoReplyEligible(store, recipient, sender),
+      autoReplyEligible,
       createdAt: now,
       attachments,
     }).catch(async (err: unknown) => {
@@ -80,7 +81,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const poll = async (recipientIds: number[], query: unknown, reply: FastifyReply) => {
     const { timeout, limit } = parseInput(PollQuerySchema, query, "query");
     const started = clock.now();
-    mailbox.opened(recipientIds);
+    await mailbox.opened(recipientIds);
     const rows = await mailbox.pullWaiting(recipientIds, limit, timeout * 1000, clientGone(reply), reply.request.raw.socket);
     const messages = rows.map((row) => toWireMessage(row));
     return { messages, count: messages.length, waitedMs: clock.now() - started, timeout };
@@ -94,7 +95,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get("/api/messages/poll-account", async (request, reply) => {
     const caller = await auth.authenticate(request);
     return poll(
-      auth.accountNames(caller).map((n) => n.id),
+      (await auth.accountNames(caller)).map((n) => n.id),
       request.query,
       reply,
     );
@@ -103,7 +104,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const ack = async (caller: Caller, body: unknown): Promise<string[]> => {
     const { messageIds } = parseInput(AckRequestSchema, body, "body");
     return mailbox.ack(
-      auth.accountNames(caller).map((n) => n.id),
+      (await auth.accountNames(caller)).map((n) => n.id),
       messageIds,
     );
   };
@@ -122,10 +123,11 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get("/api/messages/inbox", async (request) => {
     const caller = await auth.authenticate(request);
     const { limit, offset, unread } = parseInput(InboxQuerySchema, request.query, "query");
-    const rows = store.listInbox(caller.name.id, { limit, offset, unreadOnly: unread });
+    const rows = await messages.listInbox(caller.name.id, { limit, offset, unreadOnly: unread });
+    const counts = await messages.count(caller.name.id);
     return {
       messages: rows.map((row) => toWireMessage(row, { includeRead: true })),
-      unreadCount: store.countMessages(caller.name.id).unread,
+      unreadCount: counts.unread,
       limit,
       offset,
     };
@@ -134,7 +136,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post("/api/messages/:id/read", async (request) => {
     const caller = await auth.authenticate(request);
     const { id } = parseInput(z.object({ id: z.string().min(1).max(200) }), request.params, "params");
-    if (!store.markRead(caller.name.id, id, clock.now())) {
+    if (!(await messages.markRead(caller.name.id, id, clock.now()))) {
       throw new ClawTellError("CT_NOT_FOUND", "Message not found", { field: "id" });
     }
     return { success: true };
@@ -168,17 +170,17 @@ async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentU
 }
 
 /** The message a reply answers, when the caller's account sent or received it (a thread is joined only from inside). */
-function visibleOriginal(ctx: ServerContext, caller: Caller, id: string): MessageRecord | undefined {
-  const original = ctx.store.findMessage(id);
+async function visibleOriginal(ctx: ServerContext, caller: Caller, id: string): Promise<MessageRecord | undefined> {
+  const original = await ctx.messages.find(id);
   if (original === undefined) return undefined;
-  const own = ctx.auth.accountNames(caller).map((n) => n.name);
+  const own = (await ctx.auth.accountNames(caller)).map((n) => n.name);
   return own.includes(original.sender) || own.includes(original.recipient) ? original : undefined;
 }
 
 /** The name a send goes out as: the key's own name, or `from_name` when the account owns it. */
-function resolveSender(ctx: ServerContext, caller: Caller, fromName: string | undefined): string {
+async function resolveSender(ctx: ServerContext, caller: Caller, fromName: string | undefined): Promise<string> {
   if (fromName === undefined || fromName === caller.name.name) return caller.name.name;
-  const named = ctx.names.find(fromName);
+  const named = await ctx.names.find(fromName);
   if (named === undefined || named.accountId !== caller.accountId) {
     throw new ClawTellError("CT_FORBIDDEN", "from_name is not a name of this account", { field: "from_name" });
   }

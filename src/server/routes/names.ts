@@ -17,17 +17,21 @@ const NameQuerySchema = z.object({ name: z.string().min(1, "is required") });
 export const NAME_NEVER_EXPIRES = "9999-12-31T23:59:59.000Z";
 
 export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { store, auth, names } = ctx;
+  const { directory, messages, auth, names } = ctx;
 
   app.get("/api/me", async (request) => {
     const caller = await auth.authenticate(request);
-    const me = store.findNameByName(caller.name.name) ?? caller.name;
-    const account = auth.accountNames(caller);
-    const counts = store.countMessages(me.id);
+    const me = (await directory.findNameByName(caller.name.name)) ?? caller.name;
+    const [account, counts, owner, allowlist] = await Promise.all([
+      auth.accountNames(caller),
+      messages.count(me.id),
+      directory.findAccountById(caller.accountId),
+      directory.listEntries(me.id, "auto_reply"),
+    ]);
     return {
       name: me.name,
       fullName: toFullName(me.name),
-      email: store.findAccountById(caller.accountId)?.email ?? null,
+      email: owner?.email ?? null,
       accountId: caller.accountId,
       names: account.map((n) => n.name),
       communicationMode: me.communicationMode,
@@ -38,7 +42,7 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
       stats: {
         totalMessages: counts.total,
         unreadMessages: counts.unread,
-        allowlistCount: store.listEntries(me.id, "auto_reply").length,
+        allowlistCount: allowlist.length,
       },
     };
   });
@@ -49,7 +53,7 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const problem = checkName(bare);
     return {
       name: bare,
-      available: problem === undefined && store.findNameByName(bare) === undefined,
+      available: problem === undefined && (await directory.findNameByName(bare)) === undefined,
       ...(problem === undefined ? {} : { reason: problem }),
     };
   });
@@ -57,13 +61,13 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get("/api/pricing", async (request) => {
     const { name } = parseInput(NameQuerySchema, request.query, "query");
     const bare = stripNamePrefix(name);
-    const available = checkName(bare) === undefined && store.findNameByName(bare) === undefined;
+    const available = checkName(bare) === undefined && (await directory.findNameByName(bare)) === undefined;
     return { name: bare, available, price: 0, currency: "USD" };
   });
 
   app.get("/api/names/:name", async (request) => {
     const { name } = parseInput(NameParamSchema, request.params, "params");
-    const record = store.findNameByName(name);
+    const record = await directory.findNameByName(name);
     if (record === undefined) throw new ClawTellError("CT_NOT_FOUND", "Name not found", { field: "name" });
     return {
       name: record.name,
@@ -77,15 +81,16 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const caller = await auth.authenticate(request);
     const { name } = parseInput(NameParamSchema, request.params, "params");
     const settings = parseInput(UpdateNameRequestSchema, request.body, "body");
-    const target = store.listNamesOfAccount(caller.accountId).find((n) => n.name === name);
+    const target = (await directory.listNamesOfAccount(caller.accountId)).find((n) => n.name === name);
     if (target === undefined) throw new ClawTellError("CT_FORBIDDEN", "Not a name of this account", { field: "name" });
-    names.invalidate(target.name);
-    const updated = store.updateNameSettings(target.id, {
+    const updated = await directory.updateNameSettings(target.id, {
       ...(settings.communication_mode === undefined ? {} : { communicationMode: settings.communication_mode }),
       ...(settings.delivery_policy === undefined ? {} : { deliveryPolicy: settings.delivery_policy }),
       ...(settings.webhook_url === undefined ? {} : { webhookUrl: settings.webhook_url }),
       ...(settings.webhook_secret === undefined ? {} : { webhookSecret: settings.webhook_secret }),
     });
+    // After the change is stored: a send in between must not cache the old record again.
+    names.invalidate(target.name);
     return {
       success: true,
       name: updated.name,

@@ -22,7 +22,7 @@ export function formatEvent(event: string, data: string, id?: string): string {
 }
 
 export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { auth, mailbox, store, clock, keepaliveMs } = ctx;
+  const { auth, mailbox, messages, clock, keepaliveMs } = ctx;
 
   app.get("/v1/stream", async (request, reply) => {
     // 1. auth and query (errors still answer as JSON), 2. resume point, 3. hijack and stream until timeout/limit/close.
@@ -30,12 +30,12 @@ export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const query = parseInput(StreamQuerySchema, request.query, "query");
     // HEAD: the stream's headers at once; nothing is pulled, so nothing is leased.
     if (request.method === "HEAD") return reply.type("text/event-stream; charset=utf-8").header("cache-control", "no-cache, no-transform").send();
-    const recipientIds = query.account ? auth.accountNames(caller).map((n) => n.id) : [caller.name.id];
+    const recipientIds = query.account ? (await auth.accountNames(caller)).map((n) => n.id) : [caller.name.id];
     const lastEventIdHeader = request.headers["last-event-id"];
     const lastEventId = typeof lastEventIdHeader === "string" && lastEventIdHeader !== "" ? lastEventIdHeader : null;
-    const last = lastEventId === null ? undefined : store.findMessage(lastEventId);
+    const last = lastEventId === null ? undefined : await messages.find(lastEventId);
     // An unknown Last-Event-ID resumes nothing: the stream then starts like a new one.
-    mailbox.opened(recipientIds, last !== undefined && recipientIds.includes(last.recipientId) ? last.seq : undefined);
+    await mailbox.opened(recipientIds, last !== undefined && recipientIds.includes(last.recipientId) ? last.seq : undefined);
 
     const closed = clientGone(reply);
     reply.hijack();
@@ -64,7 +64,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
     let sent = 0;
     try {
       while (!closed.aborted && sent < query.limit) {
-        const rows = mailbox.pull(recipientIds, query.limit - sent, request.raw.socket);
+        const rows = await mailbox.pull(recipientIds, query.limit - sent, request.raw.socket);
         for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row)), row.id));
         sent += rows.length;
         const remaining = deadline - clock.now();

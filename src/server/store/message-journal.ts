@@ -1,7 +1,7 @@
 /**
  * The message journal (`messages.journal` in the data folder). Every group of sends and acks is written as ONE line
  * and fdatasync'd before any of its callers is answered; that is what makes a 200 durable. Now and then the SQLite
- * archive takes the journal's content over and the journal starts again from its first byte (journaled-store.ts).
+ * archive takes the journal's content over and the journal starts again from its first byte (embedded-messages.ts).
  *
  * The file is overwritten in place rather than truncated and appended to: a sync that does not change the file's size
  * only has to flush data, which made bench (a) about a fifth faster. Old lines therefore stay behind the current ones,
@@ -22,7 +22,7 @@ import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
 import { z } from "zod";
 import { ClawTellError, STATE_FILE_MODE, fsyncDirSync, isErrnoException } from "../../infra/index.js";
-import type { MessageRecord } from "./store.js";
+import type { MessageRecord } from "./records.js";
 
 export const JOURNAL_FILE = "messages.journal";
 /** Zeros written when the journal is opened, so that syncs in steady state never grow the file. */

@@ -4,7 +4,7 @@
  * body from the archive, so a long backlog costs a few dozen bytes per message here.
  */
 
-import type { MessageRecord } from "./store.js";
+import type { MessageRecord } from "./records.js";
 
 export interface PendingEntry {
   readonly id: string;

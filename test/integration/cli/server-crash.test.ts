@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { createName, openSqliteStore, type CreatedName } from "../../../src/server/index.js";
+import { createName, openEmbeddedDirectory, type CreatedName } from "../../../src/server/index.js";
 import { runCli, startServerProcess } from "../../helpers/cli-process.js";
 import { api } from "../../helpers/test-server.js";
 
@@ -15,13 +15,13 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 /** Two names in the data folder, made before any server runs. */
 async function aliceAndBob(): Promise<{ alice: CreatedName; bob: CreatedName }> {
-  const store = openSqliteStore({ dataDir: dir });
+  const { directory, close } = openEmbeddedDirectory({ dataDir: dir });
   try {
-    const alice = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
-    const bob = await createName(store, { name: "bob", email: "b@example.com" }, { bcryptCost: 4 });
+    const alice = await createName(directory, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
+    const bob = await createName(directory, { name: "bob", email: "b@example.com" }, { bcryptCost: 4 });
     return { alice, bob };
   } finally {
-    store.close();
+    await close();
   }
 }
 

@@ -136,7 +136,7 @@ describe("attachments", () => {
     expect(Buffer.from(await (await fetch(String(link.body["signedUrl"]))).arrayBuffer()).equals(notes)).toBe(true);
 
     await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: [sent.body["messageId"]] } });
-    const removed = await purgeExpired(server.store, openFileStore(server.dataDir), Date.now() + 2 * 60 * 60 * 1000);
+    const removed = await purgeExpired(server.storage.messages, openFileStore(server.dataDir), Date.now() + 2 * 60 * 60 * 1000);
     expect(removed).toMatchObject({ acked: 1, files: 1 });
     expect(await readdir(join(server.dataDir, FILES_DIR))).toEqual([]);
     expect((await linkFor(fileId, bob.apiKey)).status).toBe(404);
@@ -145,10 +145,10 @@ describe("attachments", () => {
   it("sweeps files that no message holds once they are an hour old", async () => {
     await sendWith([upload(notes, "kept.txt", "text/plain")]);
     const orphan = await openFileStore(server.dataDir).save(Buffer.from("left by a send that crashed before its commit"));
-    expect(await purgeExpired(server.store, openFileStore(server.dataDir), Date.now())).toMatchObject({ files: 0 });
+    expect(await purgeExpired(server.storage.messages, openFileStore(server.dataDir), Date.now())).toMatchObject({ files: 0 });
     expect(await readdir(join(server.dataDir, FILES_DIR))).toHaveLength(2);
 
-    expect(await purgeExpired(server.store, openFileStore(server.dataDir), Date.now() + 61 * 60 * 1000)).toMatchObject({ files: 1 });
+    expect(await purgeExpired(server.storage.messages, openFileStore(server.dataDir), Date.now() + 61 * 60 * 1000)).toMatchObject({ files: 1 });
     const left = await readdir(join(server.dataDir, FILES_DIR));
     expect(left).toHaveLength(1);
     expect(left).not.toContain(orphan);

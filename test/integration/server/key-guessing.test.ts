@@ -12,7 +12,7 @@ describe("key guessing", () => {
   beforeEach(async () => {
     server = await startTestServer();
     // The production cost: the hash is slow enough for guesses to pile up.
-    alice = await createName(server.store, { name: "alice", email: "alice@example.com" }, { bcryptCost: DEFAULT_BCRYPT_COST });
+    alice = await createName(server.storage.directory, { name: "alice", email: "alice@example.com" }, { bcryptCost: DEFAULT_BCRYPT_COST });
   });
   afterEach(async () => server.close());
 

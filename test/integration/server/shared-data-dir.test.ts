@@ -1,25 +1,29 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createName, openSqliteStore, type CreatedName, type SqliteStore } from "../../../src/server/index.js";
+import { createName, openEmbeddedDirectory, openSqliteArchive, type CreatedName, type SqliteArchive } from "../../../src/server/index.js";
 import { api, startTestServer, TEST_BCRYPT_COST, type TestServer } from "../../helpers/test-server.js";
 
 // The admin CLI creates names through its own SQLite connection while the server runs on the same data folder.
 // A second connection on the same file stands in for that process here (the CLI's own tests spawn it for real).
 describe("names created beside a running server", () => {
   let server: TestServer;
-  let admin: SqliteStore;
+  let admin: ReturnType<typeof openEmbeddedDirectory>;
+  /** A third connection, to read what the archive holds. */
+  let reader: SqliteArchive;
   let alice: CreatedName;
 
   beforeEach(async () => {
     server = await startTestServer();
-    admin = openSqliteStore({ dataDir: server.dataDir });
+    admin = openEmbeddedDirectory({ dataDir: server.dataDir });
+    reader = openSqliteArchive({ dataDir: server.dataDir });
     alice = await server.createName("alice", "team@example.com");
   });
   afterEach(async () => {
-    admin.close();
+    reader.close();
+    await admin.close();
     await server.close();
   });
 
-  const adminCreate = (name: string, email: string) => createName(admin, { name, email }, { bcryptCost: TEST_BCRYPT_COST });
+  const adminCreate = (name: string, email: string) => createName(admin.directory, { name, email }, { bcryptCost: TEST_BCRYPT_COST });
 
   it("are found at once: their key works, they receive, and their account includes them", async () => {
     // Warm the server's caches for alice's account before the new name exists.
@@ -45,7 +49,7 @@ describe("names created beside a running server", () => {
     const sent = await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "alice", body: "hi" } });
     // The send is journaled first; the database has it once the archive takes it over (every 200 ms).
     const id = String(sent.body["messageId"]);
-    for (let i = 0; i < 100 && admin.findMessage(id) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(admin.findMessage(id)?.body).toBe("hi");
+    for (let i = 0; i < 100 && reader.findMessage(id) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(reader.findMessage(id)?.body).toBe("hi");
   });
 });

@@ -5,17 +5,19 @@ import { DatabaseSync } from "node:sqlite";
 import bcrypt from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_KEY_FAILURES_PER_MINUTE, createKeyVerifier, generateApiKey, keyPrefixOf } from "../../../src/server/api-keys.js";
-import { DATABASE_FILE, createName, openSqliteStore, type SqliteStore } from "../../../src/server/index.js";
+import { DATABASE_FILE, createName, openEmbeddedDirectory, type DirectoryStore } from "../../../src/server/index.js";
 
 describe("API keys", () => {
   let dir: string;
-  let store: SqliteStore;
+  let opened: ReturnType<typeof openEmbeddedDirectory>;
+  let store: DirectoryStore;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "clawtell-keys-"));
-    store = openSqliteStore({ dataDir: dir });
+    opened = openEmbeddedDirectory({ dataDir: dir });
+    store = opened.directory;
   });
   afterEach(async () => {
-    store.close();
+    await opened.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -28,7 +30,7 @@ describe("API keys", () => {
 
   it("are stored only as a bcrypt hash", async () => {
     const created = await createName(store, { name: "alice", email: "a@example.com" }, { bcryptCost: 4 });
-    const record = store.findNameByName("alice");
+    const record = await store.findNameByName("alice");
     expect(record?.keyHash).not.toContain(created.apiKey);
     expect(await bcrypt.compare(created.apiKey, record?.keyHash ?? "")).toBe(true);
   });

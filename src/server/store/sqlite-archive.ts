@@ -1,7 +1,9 @@
 /**
  * The archive on `node:sqlite`: one file, WAL journal, `synchronous=FULL`. It holds names, keys, lists, files and the
  * message history. Messages in flight reach it in large batches from the message journal (`writeMessages`, see
- * journaled-store.ts); everything else is written here directly. The admin CLI opens only this, beside a server.
+ * embedded-messages.ts); everything else is written here directly. Its calls are synchronous: the embedded backend
+ * wraps them in the asynchronous ports (embedded-directory.ts, embedded-messages.ts). The admin CLI opens only this,
+ * beside a server.
  */
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
@@ -18,9 +20,9 @@ import type {
   MessageRecord,
   NameRecord,
   NameSettings,
-  Store,
+  PurgeResult,
   StoredAttachment,
-} from "./store.js";
+} from "./records.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 
 export const DATABASE_FILE = "clawtell.db";
@@ -89,14 +91,37 @@ export interface PendingRow {
   readonly createdAt: number;
 }
 
-/** The store without the hot message operations, plus what the journal needs to hand messages over. */
-export interface SqliteStore extends Omit<Store, "insertMessages" | "listUnacked" | "listUnackedAfter" | "ackMessages"> {
+/** The SQLite archive: what the embedded directory and message stores read and write, synchronously. */
+export interface SqliteArchive {
+  findAccountByEmail(email: string): AccountRecord | undefined;
+  findAccountById(id: string): AccountRecord | undefined;
+  /** Stores the account, unless its email has one already; answers the email's stored account either way. */
+  insertAccount(account: AccountRecord): AccountRecord;
+  insertName(name: Omit<NameRecord, "id">): NameRecord;
+  findNameByName(name: string): NameRecord | undefined;
+  findNameByKeyPrefix(prefix: string): NameRecord | undefined;
+  listNamesOfAccount(accountId: string): NameRecord[];
+  updateNameSettings(nameId: number, settings: NameSettings): NameRecord;
+
+  listEntries(nameId: number, kind: ListKind): ListEntry[];
+  hasEntry(nameId: number, kind: ListKind, entry: string): boolean;
+  addEntry(nameId: number, kind: ListKind, entry: ListEntry): ListEntry;
+  removeEntry(nameId: number, kind: ListKind, entry: string): boolean;
+
   /** Writes messages (with their state) and acks of archived messages in one transaction; idempotent. */
   writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>): void;
   /** Every unacked message, oldest first. */
   listPending(): PendingRow[];
   /** The highest message seq ever given out (also of purged messages); 0 for none. */
   lastSeq(): number;
+  findMessage(id: string): MessageRecord | undefined;
+  listInbox(recipientId: number, options: { limit: number; offset: number; unreadOnly: boolean }): MessageRecord[];
+  markRead(recipientId: number, id: string, now: number): boolean;
+  countMessages(recipientId: number): MessageCounts;
+  findFile(fileId: string): FileRecord | undefined;
+  /** Deletes what retention lets go (see MessageStore.purge), with the file records; answers those files' ids. */
+  purge(ackedBefore: number, createdBefore: number): PurgeResult;
+  close(): void;
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -106,7 +131,7 @@ function ownerOnly(path: string): void {
   chmodSync(path, 0o600);
 }
 
-export function openSqliteStore(opts: { dataDir: string } | { path: string }): SqliteStore {
+export function openSqliteArchive(opts: { dataDir: string } | { path: string }): SqliteArchive {
   let path: string;
   if ("dataDir" in opts) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
@@ -169,7 +194,7 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       : { id: String(row["id"]), email: String(row["email"]), createdAt: Number(row["created_at"]) };
   };
 
-  const store: SqliteStore = {
+  const archive: SqliteArchive = {
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {
@@ -281,7 +306,7 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       );
       return Number(result.changes) > 0;
     },
-    countMessages(recipientId): MessageCounts & { unread: number } {
+    countMessages(recipientId): MessageCounts {
       const row = stmt(
         `SELECT COUNT(*) AS total, SUM(acked_at IS NULL) AS unacked, SUM(read_at IS NULL AND acked_at IS NULL) AS unread
          FROM messages WHERE recipient_id = ?`,
@@ -351,5 +376,5 @@ export function openSqliteStore(opts: { dataDir: string } | { path: string }): S
       db.close();
     },
   };
-  return store;
+  return archive;
 }

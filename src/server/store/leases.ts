@@ -3,7 +3,8 @@
  * lease runs out, then it is delivered again (at-least-once). A lease belongs to the client connection (TCP socket)
  * that carried the poll or stream: once that connection has closed (the receiver crashed or went away), the next
  * stream or poll of the account takes its messages back at once, in order, instead of waiting out the timeout.
- * Leases live in memory: after a restart every unacked message is deliverable at once, which is the safe direction.
+ * Leases live in memory, in the embedded message store (embedded-messages.ts): after a restart every unacked message
+ * is deliverable at once, which is the safe direction.
  */
 
 /** The client connection a message was handed out on; `ended` once it has closed. */

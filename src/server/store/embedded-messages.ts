@@ -1,25 +1,28 @@
 /**
- * The server's store: messages in flight live in memory behind the fsync'd message journal; the SQLite archive holds
- * everything else and takes the journal's messages and acks over in large batches.
+ * The message port of the embedded backend: messages in flight live in memory behind the fsync'd message journal; the
+ * SQLite archive holds the history and takes the journal's messages and acks over in large batches.
  *
  * - A send or an ack is answered once its group's journal line is on disk (group commit: one fdatasync for all the
- *   sends and acks of a tick). Polls and streams read the pending index in memory and never query.
+ *   sends and acks of a tick). Claims read the pending index in memory and never query; their leases live in memory
+ *   too (leases.ts), so a claim is one synchronous step: two claims cannot interleave and take the same message.
  * - Every `FLUSH_INTERVAL_MS`, or once `FLUSH_BATCH` records wait, the archive writes them in one transaction and the
  *   journal is emptied. Reads of history (inbox, counts, files, purge) hand the waiting records over first, so they
  *   always see everything.
  * - On open, whatever the journal still holds (a crash came between an answer and the hand-over) goes into the
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
  *
- * One server per data folder: the journal belongs to the process that opened it.
+ * One server per data folder: the journal belongs to the process that opened it. Each method does its work when it is
+ * called and answers an already settled promise, except those that wait for the journal's sync.
  */
 
-import { join } from "node:path";
 import { createSilentLogger, type Logger } from "../../infra/index.js";
 import { createGroupCommitter } from "./group-commit.js";
-import { JOURNAL_FILE, openMessageJournal, readMessageJournal, type JournalLine } from "./message-journal.js";
+import { createLeases } from "./leases.js";
+import { openMessageJournal, readMessageJournal, type JournalLine } from "./message-journal.js";
+import type { MessageStore } from "./message-store.js";
 import { createPendingIndex, type PendingIndex } from "./pending-index.js";
-import { openSqliteStore, type SqliteStore } from "./sqlite-store.js";
-import type { AckedMessage, MessageRecord, Store } from "./store.js";
+import type { AckedMessage, MessageRecord } from "./records.js";
+import type { SqliteArchive } from "./sqlite-archive.js";
 
 /** How long journaled records may wait before the archive takes them over. */
 export const FLUSH_INTERVAL_MS = 200;
@@ -28,21 +31,32 @@ export const FLUSH_BATCH = 2_000;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
 
-export interface OpenStoreOptions {
-  readonly dataDir: string;
+const NO_SEQS: ReadonlySet<number> = new Set();
+
+export interface EmbeddedMessagesOptions {
+  /** Where the history goes; the caller closes it, after this store. */
+  readonly archive: SqliteArchive;
+  readonly journalPath: string;
   readonly logger?: Logger;
+  /** @defaultValue {@link FLUSH_INTERVAL_MS} */
   readonly flushIntervalMs?: number;
 }
 
-export function openStore(opts: OpenStoreOptions): Store {
+export interface EmbeddedMessageStore extends MessageStore {
+  /** Writes what waits into the journal and hands everything to the archive; the archive stays open. */
+  close(): void;
+}
+
+/** Recovers what the journal holds into the archive, then opens the journal empty. */
+export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMessageStore {
+  const { archive, journalPath } = opts;
   const logger = opts.logger ?? createSilentLogger();
   const flushIntervalMs = opts.flushIntervalMs ?? FLUSH_INTERVAL_MS;
-  const archive = openSqliteStore({ dataDir: opts.dataDir });
-  const journalPath = join(opts.dataDir, JOURNAL_FILE);
   recover(archive, journalPath, logger);
   const journal = openMessageJournal(journalPath);
 
   const pending: PendingIndex = createPendingIndex();
+  const leases = createLeases();
   for (const row of archive.listPending()) pending.add({ ...row, record: undefined });
   let lastSeq = archive.lastSeq();
   /** Messages in the journal that the archive does not have yet. */
@@ -142,28 +156,29 @@ export function openStore(opts: OpenStoreOptions): Store {
   };
 
   return {
-    findAccountByEmail: (email) => archive.findAccountByEmail(email),
-    findAccountById: (id) => archive.findAccountById(id),
-    insertAccount: (account) => archive.insertAccount(account),
-    insertName: (name) => archive.insertName(name),
-    findNameByName: (name) => archive.findNameByName(name),
-    findNameByKeyPrefix: (prefix) => archive.findNameByKeyPrefix(prefix),
-    listNamesOfAccount: (accountId) => archive.listNamesOfAccount(accountId),
-    updateNameSettings: (nameId, settings) => archive.updateNameSettings(nameId, settings),
-    listEntries: (nameId, kind) => archive.listEntries(nameId, kind),
-    hasEntry: (nameId, kind, entry) => archive.hasEntry(nameId, kind, entry),
-    addEntry: (nameId, kind, entry) => archive.addEntry(nameId, kind, entry),
-    removeEntry: (nameId, kind, entry) => archive.removeEntry(nameId, kind, entry),
-
-    insertMessages(messages) {
+    insert(messages) {
       return committer.run(() => {
         for (const m of messages) staged.messages.push({ ...m, seq: ++lastSeq, readAt: null, ackedAt: null });
       });
     },
-    ackMessages(recipientIds, ids, now) {
+    async claim(recipientIds, { limit, now, leaseUntil, connection }) {
+      // No await in here: the rows are leased before any other claim can run.
+      const rows = materialize(pending.list(recipientIds, limit, leases.activeFor(recipientIds, now)));
+      const holder = connection === undefined ? undefined : leases.holderOf(connection);
+      for (const row of rows) leases.lease(row.recipientId, row.seq, leaseUntil, holder);
+      return rows;
+    },
+    async releaseLeases(recipientIds, afterSeq) {
+      leases.releaseEnded(recipientIds);
+      if (afterSeq !== undefined) leases.releaseAfter(recipientIds, afterSeq);
+    },
+    nextLeaseEnd: async (recipientIds, now) => leases.nextExpiry(recipientIds, now),
+    listUnacked: async (recipientIds, limit, excludeSeqs = NO_SEQS) => materialize(pending.list(recipientIds, limit, excludeSeqs)),
+    find: async (id) => findMessage(id),
+    ack(recipientIds, ids, now) {
       if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
       const theirs = new Set(recipientIds);
-      return committer.run(() => {
+      const committed = committer.run(() => {
         const acked: AckedMessage[] = [];
         for (const id of new Set(ids)) {
           const entry = pending.get(id);
@@ -179,16 +194,17 @@ export function openStore(opts: OpenStoreOptions): Store {
         }
         return acked;
       });
+      return committed.then((acked) => {
+        for (const row of acked) leases.release(row.recipientId, row.seq);
+        return acked;
+      });
     },
-    listUnacked: (recipientIds, limit, excludeSeqs) => materialize(pending.list(recipientIds, limit, excludeSeqs)),
-    listUnackedAfter: (recipientIds, afterSeq) => materialize(pending.after(recipientIds, afterSeq)),
-    findMessage,
 
-    listInbox: (recipientId, options) => archived(() => archive.listInbox(recipientId, options)),
-    markRead: (recipientId, id, now) => archived(() => archive.markRead(recipientId, id, now)),
-    countMessages: (recipientId) => archived(() => archive.countMessages(recipientId)),
-    findFile: (fileId) => archived(() => archive.findFile(fileId)),
-    purge(ackedBefore, createdBefore) {
+    listInbox: async (recipientId, query) => archived(() => archive.listInbox(recipientId, query)),
+    markRead: async (recipientId, id, now) => archived(() => archive.markRead(recipientId, id, now)),
+    count: async (recipientId) => archived(() => archive.countMessages(recipientId)),
+    findFile: async (fileId) => archived(() => archive.findFile(fileId)),
+    async purge(ackedBefore, createdBefore) {
       const result = archived(() => archive.purge(ackedBefore, createdBefore));
       pending.dropCreatedBefore(createdBefore);
       return result;
@@ -198,13 +214,12 @@ export function openStore(opts: OpenStoreOptions): Store {
       flush();
       clearTimeout(timer);
       journal.close();
-      archive.close();
     },
   };
 }
 
 /** Hands whatever the journal holds to the archive (idempotent), so the journal can start empty. */
-function recover(archive: SqliteStore, journalPath: string, logger: Logger): void {
+function recover(archive: SqliteArchive, journalPath: string, logger: Logger): void {
   const { lines, damaged } = readMessageJournal(journalPath);
   const messages = new Map<string, Draft>();
   const acks = new Map<string, number>();

@@ -1,0 +1,41 @@
+/**
+ * The directory port of the embedded backend: the SQLite archive's synchronous calls, answered as promises. Each call
+ * runs whole inside one turn of the event loop, so a read-then-write (an account per email) needs no lock here.
+ */
+
+import type { DirectoryStore } from "./directory-store.js";
+import { openSqliteArchive, type SqliteArchive } from "./sqlite-archive.js";
+
+export function createEmbeddedDirectory(archive: SqliteArchive): DirectoryStore {
+  return {
+    findAccountByEmail: async (email) => archive.findAccountByEmail(email),
+    findAccountById: async (id) => archive.findAccountById(id),
+    insertAccount: async (account) => archive.insertAccount(account),
+    insertName: async (name) => archive.insertName(name),
+    findNameByName: async (name) => archive.findNameByName(name),
+    findNameByKeyPrefix: async (prefix) => archive.findNameByKeyPrefix(prefix),
+    listNamesOfAccount: async (accountId) => archive.listNamesOfAccount(accountId),
+    updateNameSettings: async (nameId, settings) => archive.updateNameSettings(nameId, settings),
+    listEntries: async (nameId, kind) => archive.listEntries(nameId, kind),
+    hasEntry: async (nameId, kind, entry) => archive.hasEntry(nameId, kind, entry),
+    addEntry: async (nameId, kind, entry) => archive.addEntry(nameId, kind, entry),
+    removeEntry: async (nameId, kind, entry) => archive.removeEntry(nameId, kind, entry),
+  };
+}
+
+/**
+ * The directory of a data folder alone, without its messages: what `clawtell admin` opens, also beside a running
+ * server (SQLite serialises the two processes' writes).
+ */
+export function openEmbeddedDirectory(opts: { dataDir: string }): { directory: DirectoryStore; close(): Promise<void> } {
+  const archive = openSqliteArchive(opts);
+  let closed = false;
+  return {
+    directory: createEmbeddedDirectory(archive),
+    async close() {
+      if (closed) return;
+      closed = true;
+      archive.close();
+    },
+  };
+}

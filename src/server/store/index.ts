@@ -1,0 +1,11 @@
+/** The server's storage: the directory and message ports, their records, and the embedded backend. */
+export type { DirectoryStore } from "./directory-store.js";
+export type { ClaimRequest, InboxQuery, MessageStore } from "./message-store.js";
+export type { Storage } from "./storage.js";
+export type * from "./records.js";
+export type { ClientConnection } from "./leases.js";
+export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";
+export { openEmbeddedDirectory } from "./embedded-directory.js";
+export { FLUSH_INTERVAL_MS } from "./embedded-messages.js";
+export { JOURNAL_FILE } from "./message-journal.js";
+export { openSqliteArchive, DATABASE_FILE, type SqliteArchive } from "./sqlite-archive.js";

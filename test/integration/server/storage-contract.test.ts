@@ -1,0 +1,290 @@
+// What every storage backend must do, whichever it is: the same cases against each backend of STORAGE_BACKENDS.
+import { EventEmitter } from "node:events";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { NameRecord, NewMessage, Storage } from "../../../src/server/store/index.js";
+import { STORAGE_BACKENDS, type OpenedStorage } from "../../helpers/storage-backends.js";
+
+const unavailable = new Map<string, string | undefined>();
+for (const backend of STORAGE_BACKENDS) {
+  const reason = await backend.unavailable();
+  unavailable.set(backend.name, reason);
+  if (reason !== undefined) process.stderr.write(`storage contract: skipping ${backend.name}: ${reason}\n`);
+}
+
+/** A client connection as the message store sees it: it says when it closes. */
+function fakeConnection(): { readonly destroyed: boolean; once(event: "close", listener: () => void): unknown; close(): void } {
+  const events = new EventEmitter();
+  let destroyed = false;
+  return {
+    get destroyed() {
+      return destroyed;
+    },
+    once: (event, listener) => events.once(event, listener),
+    close() {
+      destroyed = true;
+      events.emit("close");
+    },
+  };
+}
+
+describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name })))("storage contract: $name", ({ backend }) => {
+  let opened: OpenedStorage;
+  let storage: Storage;
+  let bob: NameRecord;
+  let eve: NameRecord;
+
+  const newName = (name: string, accountId = "acc_1", keyPrefix = `p${name}`) =>
+    storage.directory.insertName({
+      name,
+      accountId,
+      keyPrefix,
+      keyHash: `hash of ${name}`,
+      communicationMode: "allowlist_only",
+      deliveryPolicy: "everyone",
+      webhookUrl: null,
+      webhookSecret: null,
+      createdAt: 1,
+    });
+  const message = (id: string, to: NameRecord, createdAt = 10): NewMessage => ({
+    id,
+    recipientId: to.id,
+    recipient: to.name,
+    sender: "alice",
+    subject: "Message",
+    body: `body ${id}`,
+    threadId: id,
+    replyTo: null,
+    autoReplyEligible: false,
+    createdAt,
+    attachments: [],
+  });
+  const ids = (records: ReadonlyArray<{ id: string }>): string[] => records.map((r) => r.id);
+  const claim = (recipientIds: readonly number[], limit: number, now = 100, leaseMs = 1_000, connection?: ReturnType<typeof fakeConnection>) =>
+    storage.messages.claim(recipientIds, { limit, now, leaseUntil: now + leaseMs, ...(connection === undefined ? {} : { connection }) });
+
+  beforeEach(async (context) => {
+    if (unavailable.get(backend.name) !== undefined) {
+      context.skip();
+      return;
+    }
+    opened = await backend.open();
+    storage = opened.storage;
+    await storage.directory.insertAccount({ id: "acc_1", email: "team@example.com", createdAt: 1 });
+    await storage.directory.insertAccount({ id: "acc_2", email: "eve@example.com", createdAt: 2 });
+    bob = await newName("bob");
+    eve = await newName("eve", "acc_2");
+  });
+  afterEach(async () => {
+    await opened?.dispose();
+  });
+
+  describe("directory", () => {
+    it("finds accounts by id and by email, and unknown ones not", async () => {
+      expect(await storage.directory.findAccountById("acc_1")).toEqual({ id: "acc_1", email: "team@example.com", createdAt: 1 });
+      expect((await storage.directory.findAccountByEmail("team@example.com"))?.id).toBe("acc_1");
+      expect(await storage.directory.findAccountById("acc_9")).toBeUndefined();
+      expect(await storage.directory.findAccountByEmail("nobody@example.com")).toBeUndefined();
+    });
+
+    it("keeps one account per email: a later insert answers the stored account, and racing inserts agree", async () => {
+      expect(await storage.directory.insertAccount({ id: "acc_late", email: "team@example.com", createdAt: 9 })).toEqual({
+        id: "acc_1",
+        email: "team@example.com",
+        createdAt: 1,
+      });
+      expect(await storage.directory.findAccountById("acc_late")).toBeUndefined();
+      const racing = await Promise.all(
+        ["acc_x", "acc_y", "acc_z"].map((id) => storage.directory.insertAccount({ id, email: "new@example.com", createdAt: 5 })),
+      );
+      expect(new Set(racing.map((a) => a.id)).size).toBe(1);
+      expect(await storage.directory.findAccountByEmail("new@example.com")).toEqual(racing[0]);
+    });
+
+    it("refuses a taken name with CT_CONFLICT, also to racing creators", async () => {
+      await expect(newName("bob", "acc_1", "pother")).rejects.toMatchObject({ code: "CT_CONFLICT" });
+      const racing = await Promise.allSettled([newName("carol", "acc_1", "pc1"), newName("carol", "acc_2", "pc2")]);
+      expect(racing.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+      expect(racing.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "CT_CONFLICT" } });
+    });
+
+    it("finds a name by name and by key prefix, and lists an account's names oldest first", async () => {
+      const helper = await newName("helper");
+      expect(await storage.directory.findNameByName("bob")).toEqual(bob);
+      expect(await storage.directory.findNameByKeyPrefix("phelper")).toEqual(helper);
+      expect(await storage.directory.findNameByName("nobody")).toBeUndefined();
+      expect(await storage.directory.findNameByKeyPrefix("pnobody")).toBeUndefined();
+      expect((await storage.directory.listNamesOfAccount("acc_1")).map((n) => n.name)).toEqual(["bob", "helper"]);
+      expect(await storage.directory.listNamesOfAccount("acc_9")).toEqual([]);
+      expect(helper.id).not.toBe(bob.id);
+    });
+
+    it("changes only the settings given, and refuses an unknown name with CT_NOT_FOUND", async () => {
+      const updated = await storage.directory.updateNameSettings(bob.id, { deliveryPolicy: "allowlist_only", webhookUrl: "http://127.0.0.1:1/hook" });
+      expect(updated).toEqual({ ...bob, deliveryPolicy: "allowlist_only", webhookUrl: "http://127.0.0.1:1/hook" });
+      expect(await storage.directory.findNameByName("bob")).toEqual(updated);
+      expect(await storage.directory.updateNameSettings(bob.id, {})).toEqual(updated);
+      await expect(storage.directory.updateNameSettings(999_999, { webhookUrl: null })).rejects.toMatchObject({ code: "CT_NOT_FOUND" });
+    });
+
+    it("keeps each name's three lists apart; adding twice keeps the first entry", async () => {
+      const first = await storage.directory.addEntry(bob.id, "delivery_block", { id: "e1", entry: "mallory", createdAt: 5 });
+      expect(first).toEqual({ id: "e1", entry: "mallory", createdAt: 5 });
+      expect(await storage.directory.addEntry(bob.id, "delivery_block", { id: "e2", entry: "mallory", createdAt: 6 })).toEqual(first);
+      await storage.directory.addEntry(bob.id, "auto_reply", { id: "e3", entry: "alice", createdAt: 7 });
+      expect(await storage.directory.hasEntry(bob.id, "delivery_block", "mallory")).toBe(true);
+      expect(await storage.directory.hasEntry(bob.id, "delivery_allow", "mallory")).toBe(false);
+      expect(await storage.directory.hasEntry(eve.id, "delivery_block", "mallory")).toBe(false);
+      expect(await storage.directory.listEntries(bob.id, "delivery_block")).toEqual([first]);
+      expect(await storage.directory.listEntries(bob.id, "auto_reply")).toEqual([{ id: "e3", entry: "alice", createdAt: 7 }]);
+      expect(await storage.directory.removeEntry(bob.id, "delivery_block", "mallory")).toBe(true);
+      expect(await storage.directory.removeEntry(bob.id, "delivery_block", "mallory")).toBe(false);
+      expect(await storage.directory.hasEntry(bob.id, "delivery_block", "mallory")).toBe(false);
+      expect(await storage.directory.listEntries(bob.id, "delivery_block")).toEqual([]);
+    });
+  });
+
+  describe("messages", () => {
+    it("keeps each recipient's messages in send order, and orders several recipients' by seq", async () => {
+      for (const [id, to] of [["b1", bob], ["e1", eve], ["b2", bob], ["e2", eve], ["b3", bob]] as const) {
+        await storage.messages.insert([message(id, to)]);
+      }
+      expect(ids(await storage.messages.listUnacked([bob.id], 10))).toEqual(["b1", "b2", "b3"]);
+      expect(ids(await storage.messages.listUnacked([eve.id, bob.id], 10))).toEqual(["b1", "e1", "b2", "e2", "b3"]);
+      expect(ids(await storage.messages.listUnacked([eve.id, bob.id], 3))).toEqual(["b1", "e1", "b2"]);
+      const seqs = (await storage.messages.listUnacked([bob.id, eve.id], 10)).map((m) => m.seq);
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      expect(new Set(seqs).size).toBe(seqs.length);
+    });
+
+    it("stores every one of many concurrent sends once, each with its own seq, and a batch in its order", async () => {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => storage.messages.insert([message(`c${i}`, bob)])));
+      await storage.messages.insert([message("x1", bob), message("x2", bob), message("x3", bob)]);
+      const stored = await storage.messages.listUnacked([bob.id], 100);
+      expect(ids(stored).slice(0, 40).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `c${i}`).sort());
+      expect(ids(stored).slice(40)).toEqual(["x1", "x2", "x3"]);
+      expect(new Set(stored.map((m) => m.seq)).size).toBe(43);
+    });
+
+    it("answers a stored message whole with its state, and an unknown id with nothing", async () => {
+      const file = { fileId: "f1", filename: "notes.txt", mimeType: "text/plain", size: 5 };
+      await storage.messages.insert([{ ...message("m1", bob), replyTo: "m0", autoReplyEligible: true, attachments: [file] }]);
+      const found = await storage.messages.find("m1");
+      expect(found).toMatchObject({ ...message("m1", bob), replyTo: "m0", autoReplyEligible: true, attachments: [file], readAt: null, ackedAt: null });
+      expect(found?.seq).toBeGreaterThan(0);
+      expect(await storage.messages.find("nope")).toBeUndefined();
+    });
+
+    it("skips excluded seqs and still fills the limit", async () => {
+      await storage.messages.insert([message("a", bob), message("b", bob), message("c", bob)]);
+      const [first] = await storage.messages.listUnacked([bob.id], 1);
+      expect(ids(await storage.messages.listUnacked([bob.id], 2, new Set([first?.seq ?? -1])))).toEqual(["b", "c"]);
+    });
+
+    it("hides a claimed message from other claims until its lease ends, then hands it out again", async () => {
+      await storage.messages.insert([message("a", bob), message("b", bob), message("c", bob)]);
+      expect(ids(await claim([bob.id], 2, 100, 1_000))).toEqual(["a", "b"]);
+      expect(ids(await claim([bob.id], 10, 500))).toEqual(["c"]);
+      expect(await claim([bob.id], 10, 600)).toEqual([]);
+      // a and b were leased until 1100, c until 1500.
+      expect(await storage.messages.nextLeaseEnd([bob.id], 700)).toBe(1_100);
+      expect(ids(await claim([bob.id], 10, 1_100))).toEqual(["a", "b"]);
+      expect(await storage.messages.nextLeaseEnd([eve.id], 700)).toBeUndefined();
+      // The claims did not change what is unacked.
+      expect(ids(await storage.messages.listUnacked([bob.id], 10))).toEqual(["a", "b", "c"]);
+    });
+
+    it("never hands one message to two claims that run at once", async () => {
+      await storage.messages.insert(Array.from({ length: 12 }, (_, i) => message(`m${i}`, bob)));
+      const claims = await Promise.all(Array.from({ length: 20 }, () => claim([bob.id], 1)));
+      const handed = claims.flatMap(ids);
+      expect(handed).toHaveLength(12);
+      expect(new Set(handed).size).toBe(12);
+    });
+
+    it("acks only the given recipients' messages, idempotently, and an acked message is never handed out again", async () => {
+      await storage.messages.insert([message("to-bob", bob), message("to-eve", eve), message("later", bob)]);
+      expect(ids(await claim([bob.id], 10))).toEqual(["to-bob", "later"]);
+      expect(ids(await storage.messages.ack([bob.id], ["to-bob", "to-eve", "unknown"], 50))).toEqual(["to-bob"]);
+      expect(await storage.messages.ack([bob.id], ["to-bob"], 60)).toEqual([expect.objectContaining({ id: "to-bob", recipientId: bob.id })]);
+      expect((await storage.messages.find("to-bob"))?.ackedAt).toBe(50);
+      expect((await storage.messages.find("to-eve"))?.ackedAt).toBeNull();
+      expect(await storage.messages.ack([], ["to-eve"], 70)).toEqual([]);
+      expect(await storage.messages.ack([bob.id], [], 70)).toEqual([]);
+      // Long after every lease: only what is unacked comes back.
+      expect(ids(await claim([bob.id, eve.id], 10, 10_000))).toEqual(["to-eve", "later"]);
+      expect(ids(await storage.messages.listUnacked([bob.id, eve.id], 10))).toEqual(["to-eve", "later"]);
+    });
+
+    it("ends the leases of a connection that closed, and with a resume point those after it", async () => {
+      await storage.messages.insert([message("a", bob), message("b", bob), message("c", bob), message("d", bob)]);
+      const gone = fakeConnection();
+      const staying = fakeConnection();
+      expect(ids(await claim([bob.id], 2, 100, 60_000, gone))).toEqual(["a", "b"]);
+      expect(ids(await claim([bob.id], 2, 100, 60_000, staying))).toEqual(["c", "d"]);
+      await storage.messages.releaseLeases([bob.id]);
+      expect(await claim([bob.id], 10, 200)).toEqual([]);
+      gone.close();
+      await storage.messages.releaseLeases([eve.id]);
+      expect(await claim([bob.id], 10, 200)).toEqual([]);
+      await storage.messages.releaseLeases([bob.id]);
+      expect(ids(await claim([bob.id], 10, 200, 60_000, staying))).toEqual(["a", "b"]);
+      // A stream resuming after "b": everything after it is deliverable again, whoever held it.
+      const b = await storage.messages.find("b");
+      await storage.messages.releaseLeases([bob.id], b?.seq);
+      expect(ids(await claim([bob.id], 10, 300))).toEqual(["c", "d"]);
+    });
+
+    it("lists a recipient's history with read marks and counts it", async () => {
+      await storage.messages.insert([message("m1", bob), message("m2", bob), message("m3", bob), message("other", eve)]);
+      await storage.messages.ack([bob.id], ["m1"], 40);
+      expect(await storage.messages.markRead(bob.id, "m2", 50)).toBe(true);
+      expect(await storage.messages.markRead(bob.id, "m2", 60)).toBe(true);
+      expect(await storage.messages.markRead(bob.id, "other", 60)).toBe(false);
+      expect(await storage.messages.markRead(bob.id, "nope", 60)).toBe(false);
+      const inbox = await storage.messages.listInbox(bob.id, { limit: 10, offset: 0, unreadOnly: false });
+      expect(inbox.map((m) => [m.id, m.readAt, m.ackedAt])).toEqual([
+        ["m1", null, 40],
+        ["m2", 50, null],
+        ["m3", null, null],
+      ]);
+      expect(ids(await storage.messages.listInbox(bob.id, { limit: 10, offset: 0, unreadOnly: true }))).toEqual(["m3"]);
+      expect(ids(await storage.messages.listInbox(bob.id, { limit: 1, offset: 1, unreadOnly: false }))).toEqual(["m2"]);
+      expect(await storage.messages.count(bob.id)).toEqual({ total: 3, unacked: 2, unread: 1 });
+      expect(await storage.messages.count(999_999)).toEqual({ total: 0, unacked: 0, unread: 0 });
+    });
+
+    it("finds each attachment with its message, recipient and sender", async () => {
+      const file = { fileId: "f1", filename: "notes.txt", mimeType: "text/plain", size: 5 };
+      await storage.messages.insert([{ ...message("with-file", bob), attachments: [file] }]);
+      expect((await claim([bob.id], 10))[0]?.attachments).toEqual([file]);
+      expect(await storage.messages.findFile("f1")).toEqual({ ...file, messageId: "with-file", recipientId: bob.id, sender: "alice" });
+      expect(await storage.messages.findFile("f2")).toBeUndefined();
+    });
+
+    it("purges acked messages after their grace and unacked ones after expiry, with their files", async () => {
+      const file = { fileId: "f1", filename: "old.txt", mimeType: "text/plain", size: 3 };
+      await storage.messages.insert([
+        { ...message("old-unacked", bob, 5), attachments: [file] },
+        message("acked", bob, 20),
+        message("fresh", bob, 30),
+      ]);
+      await storage.messages.ack([bob.id], ["acked"], 40);
+      expect(await storage.messages.purge(41, 10)).toEqual({ acked: 1, expired: 1, fileIds: ["f1"] });
+      expect(await storage.messages.findFile("f1")).toBeUndefined();
+      expect(await storage.messages.find("acked")).toBeUndefined();
+      expect(await storage.messages.find("old-unacked")).toBeUndefined();
+      expect(ids(await storage.messages.listUnacked([bob.id], 10))).toEqual(["fresh"]);
+      expect(ids(await claim([bob.id], 10))).toEqual(["fresh"]);
+      expect(ids(await storage.messages.listInbox(bob.id, { limit: 10, offset: 0, unreadOnly: false }))).toEqual(["fresh"]);
+      expect(await storage.messages.purge(41, 10)).toEqual({ acked: 0, expired: 0, fileIds: [] });
+    });
+
+    it("gives messages sent after a purge higher seqs than any before", async () => {
+      await storage.messages.insert([message("old", bob, 5)]);
+      const old = await storage.messages.find("old");
+      await storage.messages.purge(0, 10);
+      await storage.messages.insert([message("new", bob, 20)]);
+      expect((await storage.messages.find("new"))?.seq).toBeGreaterThan(old?.seq ?? Number.POSITIVE_INFINITY);
+    });
+  });
+});
