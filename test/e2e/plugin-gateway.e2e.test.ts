@@ -14,7 +14,11 @@ import { createOpenClawHarness, freePort, openClawNativeHelperInstalled, packPlu
 
 const BOT_TOKEN = "123456:FAKE-TOKEN";
 const HUMAN_CHAT = 4242;
-/** OpenClaw's Synology Chat channel as published; a channel that is not bundled with OpenClaw and whose server URL is set. */
+/**
+ * OpenClaw's Synology Chat channel as published: not bundled with OpenClaw, and its server URL can be set. OpenClaw
+ * runs only registry-installed copies of its official plugins (a folder install is refused as untrusted), so the test
+ * installs it by name; the same exact version is a devDependency, so `npm install` has already put it in npm's cache.
+ */
 const SYNOLOGY_CHAT_PLUGIN = "@openclaw/synology-chat@2026.9.4";
 const SYNOLOGY_WEBHOOK_TOKEN = "synology-outgoing-token";
 const SYNOLOGY_HUMAN = 5;
