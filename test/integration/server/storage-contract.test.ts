@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NameRecord, NewMessage, Storage } from "../../../src/server/store/index.js";
 import { STORAGE_BACKENDS, type OpenedStorage } from "../../helpers/storage-backends.js";
+import { nameRecord, newMessage } from "../../helpers/store-records.js";
 
 const unavailable = new Map<string, string | undefined>();
 for (const backend of STORAGE_BACKENDS) {
@@ -33,31 +34,8 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
   let bob: NameRecord;
   let eve: NameRecord;
 
-  const newName = (name: string, accountId = "acc_1", keyPrefix = `p${name}`) =>
-    storage.directory.insertName({
-      name,
-      accountId,
-      keyPrefix,
-      keyHash: `hash of ${name}`,
-      communicationMode: "allowlist_only",
-      deliveryPolicy: "everyone",
-      webhookUrl: null,
-      webhookSecret: null,
-      createdAt: 1,
-    });
-  const message = (id: string, to: NameRecord, createdAt = 10): NewMessage => ({
-    id,
-    recipientId: to.id,
-    recipient: to.name,
-    sender: "alice",
-    subject: "Message",
-    body: `body ${id}`,
-    threadId: id,
-    replyTo: null,
-    autoReplyEligible: false,
-    createdAt,
-    attachments: [],
-  });
+  const newName = (name: string, accountId = "acc_1", keyPrefix = `p${name}`) => storage.directory.insertName(nameRecord(name, accountId, keyPrefix));
+  const message = (id: string, to: NameRecord, createdAt = 10): NewMessage => newMessage(id, to, createdAt);
   const ids = (records: ReadonlyArray<{ id: string }>): string[] => records.map((r) => r.id);
   const claim = (recipientIds: readonly number[], limit: number, now = 100, leaseMs = 1_000, connection?: ReturnType<typeof fakeConnection>) =>
     storage.messages.claim(recipientIds, { limit, now, leaseUntil: now + leaseMs, ...(connection === undefined ? {} : { connection }) });

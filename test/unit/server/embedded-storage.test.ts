@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { JOURNAL_FILE, openEmbeddedStorage, openSqliteArchive, type Storage } from "../../../src/server/index.js";
 import { readMessageJournal } from "../../../src/server/store/message-journal.js";
 import type { NewMessage } from "../../../src/server/store/index.js";
+import { nameRecord, newMessage } from "../../helpers/store-records.js";
 
 describe("the embedded storage", () => {
   let dir: string;
@@ -26,31 +27,8 @@ describe("the embedded storage", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const addName = (name: string, prefix: string) =>
-    storage.directory.insertName({
-      name,
-      accountId: "acc_1",
-      keyPrefix: prefix,
-      keyHash: "hash",
-      communicationMode: "allowlist_only",
-      deliveryPolicy: "everyone",
-      webhookUrl: null,
-      webhookSecret: null,
-      createdAt: 1,
-    });
-  const message = (id: string, recipientId: number, createdAt = 10): NewMessage => ({
-    id,
-    recipientId,
-    recipient: "bob",
-    sender: "alice",
-    subject: "Message",
-    body: `body ${id}`,
-    threadId: id,
-    replyTo: null,
-    autoReplyEligible: false,
-    createdAt,
-    attachments: [],
-  });
+  const addName = (name: string, prefix: string) => storage.directory.insertName(nameRecord(name, "acc_1", prefix, "hash"));
+  const message = (id: string, recipientId: number, createdAt = 10): NewMessage => newMessage(id, { id: recipientId, name: "bob" }, createdAt);
 
   const journalLines = () => readMessageJournal(join(dir, JOURNAL_FILE)).lines;
 
