@@ -9,9 +9,10 @@
  * only hands the bytes over (without copying) and gets the value back.
  */
 
-import { Worker } from "node:worker_threads";
+import { setImmediate as setImmediatePromise } from "node:timers/promises";
 import { ClawTellError } from "../infra/index.js";
 import { BODY_LIMIT_BYTES } from "./context.js";
+import { besideModule, startWorkerJobs, type WorkerJobs } from "./worker-jobs.js";
 import {
   JSON_WORKER_ROLE,
   MAX_JSON_DEPTH,
@@ -63,23 +64,6 @@ export interface JsonBodyParserOptions {
   readonly idleMs?: number;
 }
 
-/** Where the worker's code is: beside this module (`.ts` from the sources, `.js` in tsc's output and in the bundle). */
-function workerUrl(): URL {
-  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return new URL(`./json-parse-worker${extension}`, import.meta.url);
-}
-
-interface Pending {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: Error) => void;
-}
-
-interface Slot {
-  readonly worker: Worker;
-  readonly pending: Map<number, Pending>;
-  idleTimer: NodeJS.Timeout | undefined;
-}
-
 /** How long the worker thread is kept after its last body. */
 export const JSON_WORKER_IDLE_MS = 10_000;
 
@@ -91,40 +75,31 @@ export const JSON_WORKER_IDLE_MS = 10_000;
 export function createJsonBodyParser(options: JsonBodyParserOptions = {}): JsonBodyParser {
   const inlineBytes = options.inlineBytes ?? INLINE_JSON_BYTES;
   const idleMs = options.idleMs ?? JSON_WORKER_IDLE_MS;
-  let running: Slot | undefined;
-  let nextId = 0;
+  let running: WorkerJobs<Omit<JsonJob, "id">, JsonAnswer> | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
 
   /** Ends the worker once it has had nothing to do for a while: its heap still holds the last bodies' text. */
-  const idle = (slot: Slot): void => {
-    clearTimeout(slot.idleTimer);
-    slot.idleTimer = setTimeout(() => {
-      if (running !== slot || slot.pending.size > 0) return;
+  const idleAfterLastAnswer = (): void => {
+    const slot = running;
+    if (slot === undefined || slot.pendingCount() > 0) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (running !== slot || slot.pendingCount() > 0) return;
       running = undefined;
-      void slot.worker.terminate();
+      void slot.terminate();
     }, idleMs);
-    slot.idleTimer.unref();
+    idleTimer.unref();
   };
 
-  const start = (): Slot => {
-    const worker = new Worker(workerUrl(), { workerData: JSON_WORKER_ROLE });
-    worker.unref();
-    const slot: Slot = { worker, pending: new Map<number, Pending>(), idleTimer: undefined };
-    const failAll = (err: Error): void => {
-      if (running === slot) running = undefined;
-      for (const { reject } of slot.pending.values()) reject(err);
-      slot.pending.clear();
-    };
-    worker.on("message", (answer: JsonAnswer) => {
-      const job = slot.pending.get(answer.id);
-      slot.pending.delete(answer.id);
-      if (slot.pending.size === 0) idle(slot);
-      if (job === undefined) return;
-      if (!answer.ok) job.reject(refused(answer.problem));
-      // Copying a large value in from the worker took this turn of the loop; the route validates it in the next.
-      else setImmediate(() => job.resolve(answer.value));
+  const start = (): WorkerJobs<Omit<JsonJob, "id">, JsonAnswer> => {
+    const slot: WorkerJobs<Omit<JsonJob, "id">, JsonAnswer> = startWorkerJobs(besideModule(import.meta.url, "./json-parse-worker"), {
+      workerData: JSON_WORKER_ROLE,
+      work: "reading the request body",
+      onGone: () => {
+        if (running === slot) running = undefined;
+      },
+      onAnswer: idleAfterLastAnswer,
     });
-    worker.on("error", (err) => failAll(new ClawTellError("CT_INTERNAL", "reading the request body failed", { cause: err })));
-    worker.on("exit", () => failAll(new ClawTellError("CT_INTERNAL", "reading the request body stopped")));
     running = slot;
     return slot;
   };
@@ -136,19 +111,19 @@ export function createJsonBodyParser(options: JsonBodyParserOptions = {}): JsonB
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
       const view = own ? bytes : Uint8Array.prototype.slice.call(bytes);
       const slot = running ?? start();
-      clearTimeout(slot.idleTimer);
-      const id = nextId++;
-      return new Promise<unknown>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, bytes: view } satisfies JsonJob, [view.buffer as ArrayBuffer]);
-      });
+      clearTimeout(idleTimer);
+      const answer = await slot.run({ bytes: view }, [view.buffer as ArrayBuffer]);
+      if (!answer.ok) throw refused(answer.problem);
+      // Copying a large value in from the worker took this turn of the loop; the route validates it in the next.
+      await setImmediatePromise();
+      return answer.value;
     },
     workerRunning: () => running !== undefined,
     async close() {
       const slot = running;
       running = undefined;
-      clearTimeout(slot?.idleTimer);
-      await slot?.worker.terminate();
+      clearTimeout(idleTimer);
+      await slot?.terminate();
     },
   };
 }
