@@ -56,10 +56,12 @@ it("ships a unit that runs the bin directly and stops it by its pid", { timeout:
   expect(args).toEqual(["--config", configPath, "--state-dir", stateDir]);
 
   const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...args], { stdio: "ignore", env: cliEnv({ CLAWTELL_LOG_LEVEL: "silent" }) });
-  const exited = new Promise<number | null>((r) => daemon.once("exit", r));
+  let gone = false;
+  const exited = new Promise<number | null>((r) => daemon.once("exit", r)).finally(() => (gone = true));
   try {
+    // Until the daemon says it is connected, however slow the machine (or until it has exited).
     let running: Record<string, unknown> | undefined;
-    for (let i = 0; i < 200 && running?.["connected"] !== true; i++) {
+    while (running?.["connected"] !== true && !gone) {
       const status = await runCli(["status", "--json", "--config", configPath]);
       running = (JSON.parse(status.stdout) as Array<Record<string, unknown>>)[0];
       if (running?.["connected"] !== true) await new Promise((r) => setTimeout(r, 100));
