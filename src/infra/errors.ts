@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   "CT_STATE_CORRUPT",
   "CT_STATE_WRITE_FAILED",
   "CT_QUEUE_FULL",
+  "CT_UNAVAILABLE",
   "CT_INTERNAL",
 ] as const;
 
@@ -53,6 +54,7 @@ const POLICY: Record<ErrorCode, CodePolicy> = {
   CT_STATE_CORRUPT: { retryable: false, status: 500 },
   CT_STATE_WRITE_FAILED: { retryable: true, status: 503 },
   CT_QUEUE_FULL: { retryable: true, status: 503 },
+  CT_UNAVAILABLE: { retryable: true, status: 503 },
   CT_INTERNAL: { retryable: false, status: 500 },
 };
 

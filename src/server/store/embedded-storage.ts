@@ -5,7 +5,7 @@
  */
 
 import { join } from "node:path";
-import type { Logger } from "../../infra/index.js";
+import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createEmbeddedDirectory } from "./embedded-directory.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
 import { JOURNAL_FILE } from "./message-journal.js";
@@ -38,6 +38,9 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
   return {
     directory: createEmbeddedDirectory(archive),
     messages,
+    async ping() {
+      if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
+    },
     async close() {
       if (closed) return;
       closed = true;

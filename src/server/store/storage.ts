@@ -9,6 +9,11 @@ import type { MessageStore } from "./message-store.js";
 export interface Storage {
   readonly directory: DirectoryStore;
   readonly messages: MessageStore;
+  /**
+   * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
+   * or it has been closed). Readiness (`/readyz`) asks this.
+   */
+  ping(): Promise<void>;
   /** Writes out whatever waits and lets go of the backend; calling it again does nothing. */
   close(): Promise<void>;
 }

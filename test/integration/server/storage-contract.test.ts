@@ -56,6 +56,12 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
     await opened?.dispose();
   });
 
+  it("answers a ping while open, and refuses one with CT_UNAVAILABLE once closed", async () => {
+    await expect(storage.ping()).resolves.toBeUndefined();
+    await storage.close();
+    await expect(storage.ping()).rejects.toMatchObject({ code: "CT_UNAVAILABLE" });
+  });
+
   describe("directory", () => {
     it("finds accounts by id and by email, and unknown ones not", async () => {
       expect(await storage.directory.findAccountById("acc_1")).toEqual({ id: "acc_1", email: "team@example.com", createdAt: 1 });
