@@ -1,4 +1,7 @@
-/** Bearer-key authentication for `/api` and `/v1` routes: who is calling, and which names their account owns. */
+/**
+ * Bearer-key authentication for `/api` and `/v1` routes: who is calling (run once per request by the authenticated
+ * context's hook, contexts/authenticated.ts), and which names their account owns.
+ */
 
 import type { Socket } from "node:net";
 import type { FastifyRequest } from "fastify";
@@ -15,19 +18,17 @@ export interface Caller {
 export interface Authenticator {
   /** The caller, or throws CT_AUTH_FAILED (401), or CT_RATE_LIMITED (429) after many wrong keys from the address. */
   authenticate(request: FastifyRequest): Promise<Caller>;
+}
+
+export interface AccountNames {
   /** All names of the caller's account (re-read every few seconds: another process may add names). */
-  accountNames(caller: Caller): Promise<NameRecord[]>;
+  of(caller: Caller): Promise<NameRecord[]>;
 }
 
 /** How long the list of an account's names is reused. */
 export const ACCOUNT_NAMES_TTL_MS = 2_000;
 
-export function createAuthenticator(
-  directory: Pick<DirectoryStore, "listNamesOfAccount">,
-  verifier: KeyVerifier,
-  now: () => number = Date.now,
-): Authenticator {
-  const accounts = new Map<string, { names: NameRecord[]; readAt: number }>();
+export function createAuthenticator(verifier: KeyVerifier, now: () => number = Date.now): Authenticator {
   /**
    * The header a keep-alive connection last authenticated with, and its caller: its next requests skip the key's
    * hash. The plain string comparison only ever meets what the same connection sent before, so its timing tells a
@@ -50,7 +51,13 @@ export function createAuthenticator(
       connections.set(socket, { header, caller, at: now() });
       return caller;
     },
-    async accountNames(caller) {
+  };
+}
+
+export function createAccountNames(directory: Pick<DirectoryStore, "listNamesOfAccount">, now: () => number = Date.now): AccountNames {
+  const accounts = new Map<string, { names: NameRecord[]; readAt: number }>();
+  return {
+    async of(caller) {
       const cached = accounts.get(caller.accountId);
       // A caller missing from the cached list is a name created since (by another process): read again.
       const fresh = cached !== undefined && now() - cached.readAt < ACCOUNT_NAMES_TTL_MS;

@@ -1,7 +1,10 @@
-/** What every route plugin of the server is given: the storage ports, the mailbox, auth, the clock and settings. */
+/**
+ * What every route plugin of the server is given: the storage ports, the mailbox, the account's names, the clock and
+ * settings. Who calls is not here: the authenticated context sets it on the request (contexts/caller.ts).
+ */
 
 import type { Clock, Logger } from "../infra/index.js";
-import type { Authenticator } from "./auth.js";
+import type { AccountNames } from "./auth.js";
 import type { FileStore } from "./files.js";
 import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
@@ -30,7 +33,7 @@ export interface ServerContext {
   readonly messages: MessageStore;
   readonly mailbox: Mailbox;
   readonly notifier: Notifier;
-  readonly auth: Authenticator;
+  readonly accounts: AccountNames;
   readonly names: NameDirectory;
   readonly clock: Clock;
   readonly logger: Logger;

@@ -16,7 +16,8 @@ export function parseInput<T>(schema: ZodType<T>, value: unknown, where: "body" 
   throw fromZodError(result.error, where);
 }
 
-function fromZodError(err: ZodError, where: string): ClawTellError {
+/** CT_BAD_REQUEST naming the first offending field (`where` when the whole part is wrong). */
+export function fromZodError(err: ZodError, where: string): ClawTellError {
   const issue = err.issues[0];
   const field = issue === undefined || issue.path.length === 0 ? where : issue.path.map(String).join(".");
   const text = issue === undefined ? "invalid input" : issue.message;

@@ -1,0 +1,39 @@
+/**
+ * The authenticated context: every route that needs an API key. One `onRequest` hook authenticates the key once,
+ * before the body is read (only a valid key makes the server take in a large upload), and sets `request.caller`;
+ * the routes read it with `callerOf`. Each route is documented with the bearer scheme.
+ */
+
+import type { FastifyPluginAsync } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Authenticator } from "../auth.js";
+import type { ServerContext } from "../context.js";
+import { BEARER_SECURITY } from "../openapi.js";
+import { fileRoutes } from "../routes/files.js";
+import { listRoutes } from "../routes/lists.js";
+import { messageRoutes } from "../routes/messages.js";
+import { nameRoutes } from "../routes/names.js";
+import { renewalRoutes } from "../routes/renewal.js";
+import { streamRoutes } from "../routes/stream.js";
+import { updateRoutes } from "../routes/updates.js";
+import "./caller.js";
+
+export function authenticatedContext(ctx: ServerContext, authenticator: Authenticator): FastifyPluginAsync {
+  return async (scope) => {
+    scope.decorateRequest("caller", null);
+    scope.addHook("onRoute", (route) => {
+      route.schema = { ...route.schema, security: BEARER_SECURITY };
+    });
+    scope.addHook("onRequest", async (request) => {
+      request.caller = await authenticator.authenticate(request);
+    });
+    const app = scope.withTypeProvider<ZodTypeProvider>();
+    messageRoutes(app, ctx);
+    streamRoutes(app, ctx);
+    nameRoutes(app, ctx);
+    listRoutes(app, ctx);
+    updateRoutes(app, ctx);
+    renewalRoutes(app, ctx);
+    fileRoutes(app, ctx);
+  };
+}

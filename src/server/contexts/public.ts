@@ -1,0 +1,19 @@
+/** The public context: what answers without a key (health, name lookup, signed downloads, the API document). */
+
+import type { FastifyPluginAsync } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { ServerContext } from "../context.js";
+import { openApiRoutes } from "../openapi.js";
+import { publicFileRoutes } from "../routes/files.js";
+import { healthRoutes } from "../routes/health.js";
+import { publicNameRoutes } from "../routes/names.js";
+
+export function publicContext(ctx: ServerContext): FastifyPluginAsync {
+  return async (scope) => {
+    const app = scope.withTypeProvider<ZodTypeProvider>();
+    healthRoutes(app, ctx);
+    publicNameRoutes(app, ctx);
+    publicFileRoutes(app, ctx);
+    openApiRoutes(app);
+  };
+}
