@@ -18,8 +18,26 @@ export const BEARER_SECURITY = [{ [BEARER_SCHEME]: [] }] as const;
 /** The version of the API described (the ClawTell REST API as the official SDKs speak it). */
 export const API_VERSION = "1.0.0";
 
-/** Collects routes for the document; registered before any route. */
+/** A route as registered: what the document must describe. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Every route registered on the server (HEAD routes fastify adds for GET included). */
+    routeTable(): readonly RouteEntry[];
+  }
+}
+
+/** Collects routes for the document and the route table; registered before any route. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  const routes: RouteEntry[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  app.decorate("routeTable", () => routes);
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",

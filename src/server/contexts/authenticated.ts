@@ -17,13 +17,12 @@ import { renewalRoutes } from "../routes/renewal.js";
 import { streamRoutes } from "../routes/stream.js";
 import { updateRoutes } from "../routes/updates.js";
 import "./caller.js";
+import { documentRoute } from "./schemas.js";
 
 export function authenticatedContext(ctx: ServerContext, authenticator: Authenticator): FastifyPluginAsync {
   return async (scope) => {
     scope.decorateRequest("caller", null);
-    scope.addHook("onRoute", (route) => {
-      route.schema = { ...route.schema, security: BEARER_SECURITY };
-    });
+    scope.addHook("onRoute", documentRoute(BEARER_SECURITY));
     scope.addHook("onRequest", async (request) => {
       request.caller = await authenticator.authenticate(request);
     });

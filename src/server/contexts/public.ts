@@ -7,9 +7,11 @@ import { openApiRoutes } from "../openapi.js";
 import { publicFileRoutes } from "../routes/files.js";
 import { healthRoutes } from "../routes/health.js";
 import { publicNameRoutes } from "../routes/names.js";
+import { documentRoute } from "./schemas.js";
 
 export function publicContext(ctx: ServerContext): FastifyPluginAsync {
   return async (scope) => {
+    scope.addHook("onRoute", documentRoute());
     const app = scope.withTypeProvider<ZodTypeProvider>();
     healthRoutes(app, ctx);
     publicNameRoutes(app, ctx);

@@ -5,7 +5,14 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FastifyBaseLogger, FastifyInstance, FastifySchemaCompiler, FastifySerializerCompiler, RawServerDefault } from "fastify";
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifySchemaCompiler,
+  FastifySerializerCompiler,
+  RawServerDefault,
+  RouteOptions,
+} from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z, type ZodType } from "zod";
 import { fromZodError } from "../http-errors.js";
@@ -49,3 +56,15 @@ export const ErrorAnswerSchema = z
     retry_after: z.number().int().optional(),
   })
   .meta({ id: "Error" });
+
+/**
+ * Adds the error answer to a route's documented responses (an `onRoute` hook of each context), with the bearer
+ * requirement when the context asks for a key.
+ */
+export function documentRoute(security?: ReadonlyArray<Record<string, readonly string[]>>): (route: RouteOptions) => void {
+  return (route) => {
+    const schema = route.schema ?? {};
+    const response = typeof schema.response === "object" && schema.response !== null ? schema.response : {};
+    route.schema = { ...schema, response: { ...response, "4xx": ErrorAnswerSchema }, ...(security === undefined ? {} : { security }) };
+  };
+}
