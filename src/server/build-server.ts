@@ -20,6 +20,14 @@ import { createNotifier } from "./notifier.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { registerOpenApi } from "./openapi.js";
+import {
+  byAddress,
+  byKey,
+  DEFAULT_KEY_RATE_LIMIT,
+  DEFAULT_PUBLIC_RATE_LIMIT,
+  resolveRateLimit,
+  type RedisRateLimitStore,
+} from "./rate-limits.js";
 import { createLinkSigner } from "./signed-links.js";
 import { startRetention } from "./retention.js";
 import type { Storage } from "./store/index.js";
@@ -32,6 +40,8 @@ export interface ServerDeps {
   logger?: Logger;
   clock?: Clock;
   options?: ServerOptions;
+  /** Where rate-limit counters are kept so that several processes share them; in this process when absent. */
+  rateLimitStore?: RedisRateLimitStore;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -105,8 +115,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // Routes live in contexts, each with its own hooks: public (no key) and authenticated (one hook checks the API key
   // and sets `request.caller`). A session-authenticated context for the dashboard (cookie + CSRF) goes beside them.
-  await app.register(publicContext(ctx));
-  await app.register(authenticatedContext(ctx, authenticator));
+  const store = deps.rateLimitStore;
+  await app.register(
+    publicContext(ctx, { limit: resolveRateLimit(options.publicRateLimit, DEFAULT_PUBLIC_RATE_LIMIT), counter: byAddress, scope: "public", store }),
+  );
+  await app.register(
+    authenticatedContext(ctx, authenticator, { limit: resolveRateLimit(options.keyRateLimit, DEFAULT_KEY_RATE_LIMIT), counter: byKey, scope: "key", store }),
+  );
 
   const retention = startRetention({
     messages,

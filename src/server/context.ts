@@ -23,6 +23,17 @@ export interface ServerOptions {
   retentionIntervalMs?: number;
   /** How long a signed attachment download link works. @defaultValue 300000 */
   fileLinkTtlMs?: number;
+  /** Requests per caller address on the public routes. @defaultValue 6000 per 60000 ms */
+  publicRateLimit?: RateLimit;
+  /** Requests per API key on the routes that need a key. @defaultValue 60000 per 60000 ms */
+  keyRateLimit?: RateLimit;
+}
+
+/** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
+export interface RateLimit {
+  max?: number;
+  /** @defaultValue 60000 */
+  windowMs?: number;
 }
 
 /** Largest request body accepted, in bytes (a 50 000-character body in JSON fits comfortably). */

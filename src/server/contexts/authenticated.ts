@@ -1,7 +1,8 @@
 /**
  * The authenticated context: every route that needs an API key. One `onRequest` hook authenticates the key once,
  * before the body is read (only a valid key makes the server take in a large upload), and sets `request.caller`;
- * the routes read it with `callerOf`. Each route is documented with the bearer scheme.
+ * the routes read it with `callerOf`. Requests are then rate limited per key. Each route is documented with the
+ * bearer scheme.
  */
 
 import type { FastifyPluginAsync } from "fastify";
@@ -9,6 +10,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Authenticator } from "../auth.js";
 import type { ServerContext } from "../context.js";
 import { BEARER_SECURITY } from "../openapi.js";
+import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
 import { fileRoutes } from "../routes/files.js";
 import { listRoutes } from "../routes/lists.js";
 import { messageRoutes } from "../routes/messages.js";
@@ -19,13 +21,15 @@ import { updateRoutes } from "../routes/updates.js";
 import "./caller.js";
 import { documentRoute } from "./schemas.js";
 
-export function authenticatedContext(ctx: ServerContext, authenticator: Authenticator): FastifyPluginAsync {
+export function authenticatedContext(ctx: ServerContext, authenticator: Authenticator, limits: ContextRateLimit): FastifyPluginAsync {
   return async (scope) => {
     scope.decorateRequest("caller", null);
     scope.addHook("onRoute", documentRoute(BEARER_SECURITY));
     scope.addHook("onRequest", async (request) => {
       request.caller = await authenticator.authenticate(request);
     });
+    // Counted per key, after the key is known (the limiter's hooks run after the context's own).
+    await limitRequests(scope, limits);
     const app = scope.withTypeProvider<ZodTypeProvider>();
     messageRoutes(app, ctx);
     streamRoutes(app, ctx);
