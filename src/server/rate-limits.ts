@@ -58,6 +58,8 @@ export async function limitRequests(scope: FastifyInstance, plan: ContextRateLim
     hook: "onRequest",
     keyGenerator: plan.counter,
     skipOnError: true,
+    // The counts are told with the 429 only: three more headers on every answer cost more than they are worth.
+    addHeadersOnExceeding: { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false },
     ...(plan.store === undefined ? {} : { redis: plan.store.redis, nameSpace: `${plan.store.prefix ?? REDIS_KEY_PREFIX}${plan.scope}:` }),
     errorResponseBuilder: (_request, context) => {
       const retryAfterMs = Math.max(1, context.ttl);
