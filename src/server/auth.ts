@@ -1,4 +1,7 @@
-/** Bearer-key authentication for `/api` and `/v1` routes: who is calling, and which names their account owns. */
+/**
+ * Bearer-key authentication for `/api` and `/v1` routes: who is calling (run once per request by the authenticated
+ * context's hook, contexts/authenticated.ts), and which names their account owns.
+ */
 
 import type { Socket } from "node:net";
 import type { FastifyRequest } from "fastify";
@@ -15,34 +18,43 @@ export interface Caller {
 export interface Authenticator {
   /** The caller, or throws CT_AUTH_FAILED (401), or CT_RATE_LIMITED (429) after many wrong keys from the address. */
   authenticate(request: FastifyRequest): Promise<Caller>;
+  /**
+   * The caller at once when the request's connection sent the same header moments ago (the common case of a client
+   * on a keep-alive connection), else `undefined`: then `authenticate` decides.
+   */
+  recognise(request: FastifyRequest): Caller | undefined;
+}
+
+export interface AccountNames {
   /** All names of the caller's account (re-read every few seconds: another process may add names). */
-  accountNames(caller: Caller): Promise<NameRecord[]>;
+  of(caller: Caller): Promise<NameRecord[]>;
 }
 
 /** How long the list of an account's names is reused. */
 export const ACCOUNT_NAMES_TTL_MS = 2_000;
 
-export function createAuthenticator(
-  directory: Pick<DirectoryStore, "listNamesOfAccount">,
-  verifier: KeyVerifier,
-  now: () => number = Date.now,
-): Authenticator {
-  const accounts = new Map<string, { names: NameRecord[]; readAt: number }>();
+export function createAuthenticator(verifier: KeyVerifier, now: () => number = Date.now): Authenticator {
   /**
    * The header a keep-alive connection last authenticated with, and its caller: its next requests skip the key's
    * hash. The plain string comparison only ever meets what the same connection sent before, so its timing tells a
    * peer nothing it did not know; another connection starts with nothing here.
    */
   const connections = new WeakMap<Socket, { header: string; caller: Caller; at: number }>();
+  const recognise = (request: FastifyRequest): Caller | undefined => {
+    const known = connections.get(request.raw.socket);
+    const header = request.headers.authorization;
+    return known !== undefined && known.header === header && now() - known.at < KEY_RECORD_TTL_MS ? known.caller : undefined;
+  };
   return {
+    recognise,
     async authenticate(request) {
       const header = request.headers.authorization;
       if (header === undefined || header === "") {
         throw new ClawTellError("CT_AUTH_FAILED", "API key required (Authorization: Bearer claw_…)");
       }
       const socket = request.raw.socket;
-      const known = connections.get(socket);
-      if (known !== undefined && known.header === header && now() - known.at < KEY_RECORD_TTL_MS) return known.caller;
+      const known = recognise(request);
+      if (known !== undefined) return known;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1], request.ip);
       if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");
@@ -50,7 +62,13 @@ export function createAuthenticator(
       connections.set(socket, { header, caller, at: now() });
       return caller;
     },
-    async accountNames(caller) {
+  };
+}
+
+export function createAccountNames(directory: Pick<DirectoryStore, "listNamesOfAccount">, now: () => number = Date.now): AccountNames {
+  const accounts = new Map<string, { names: NameRecord[]; readAt: number }>();
+  return {
+    async of(caller) {
       const cached = accounts.get(caller.accountId);
       // A caller missing from the cached list is a name created since (by another process): read again.
       const fresh = cached !== undefined && now() - cached.readAt < ACCOUNT_NAMES_TTL_MS;

@@ -6,9 +6,12 @@
 import fastify, { type FastifyInstance } from "fastify";
 import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { createKeyVerifier } from "./api-keys.js";
-import { createAuthenticator } from "./auth.js";
+import { createAccountNames, createAuthenticator } from "./auth.js";
 import { createKeyHasher } from "./key-hasher.js";
 import { BODY_LIMIT_BYTES, type ServerContext, type ServerOptions } from "./context.js";
+import { authenticatedContext } from "./contexts/authenticated.js";
+import { publicContext } from "./contexts/public.js";
+import { jsonSerializerCompiler, zodValidatorCompiler } from "./contexts/schemas.js";
 import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createMailbox } from "./mailbox.js";
@@ -16,15 +19,17 @@ import { createNameDirectory } from "./name-directory.js";
 import { createNotifier } from "./notifier.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
+import { registerOpenApi } from "./openapi.js";
+import {
+  byAddress,
+  byKey,
+  DEFAULT_KEY_RATE_LIMIT,
+  DEFAULT_PUBLIC_RATE_LIMIT,
+  resolveRateLimit,
+  type RedisRateLimitStore,
+} from "./rate-limits.js";
 import { createLinkSigner } from "./signed-links.js";
 import { startRetention } from "./retention.js";
-import { fileRoutes } from "./routes/files.js";
-import { listRoutes } from "./routes/lists.js";
-import { messageRoutes } from "./routes/messages.js";
-import { nameRoutes } from "./routes/names.js";
-import { streamRoutes } from "./routes/stream.js";
-import { renewalRoutes } from "./routes/renewal.js";
-import { updateRoutes } from "./routes/updates.js";
 import type { Storage } from "./store/index.js";
 
 export interface ServerDeps {
@@ -35,6 +40,8 @@ export interface ServerDeps {
   logger?: Logger;
   clock?: Clock;
   options?: ServerOptions;
+  /** Where rate-limit counters are kept so that several processes share them; in this process when absent. */
+  rateLimitStore?: RedisRateLimitStore;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -56,11 +63,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       clock,
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
     }),
-    auth: createAuthenticator(
-      directory,
-      createKeyVerifier(directory, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
-      () => clock.now(),
-    ),
+    accounts: createAccountNames(directory, () => clock.now()),
     names: createNameDirectory(directory, () => clock.now()),
     clock,
     logger,
@@ -69,6 +72,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     links: createLinkSigner(),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
   };
+
+  const authenticator = createAuthenticator(
+    createKeyVerifier(directory, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
+    () => clock.now(),
+  );
 
   const app = fastify({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -100,14 +108,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandler(app, logger);
-  app.get("/health", async () => ({ ok: true, waiting: notifier.waiting() }));
-  messageRoutes(app, ctx);
-  streamRoutes(app, ctx);
-  nameRoutes(app, ctx);
-  listRoutes(app, ctx);
-  updateRoutes(app, ctx);
-  renewalRoutes(app, ctx);
-  fileRoutes(app, ctx);
+  // Request parts are validated by their routes' zod schemas; answers are plain JSON (contexts/schemas.ts).
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(jsonSerializerCompiler);
+  await registerOpenApi(app);
+
+  // Routes live in contexts, each with its own hooks: public (no key) and authenticated (one hook checks the API key
+  // and sets `request.caller`). A session-authenticated context for the dashboard (cookie + CSRF) goes beside them.
+  const store = deps.rateLimitStore;
+  await app.register(
+    publicContext(ctx, { limit: resolveRateLimit(options.publicRateLimit, DEFAULT_PUBLIC_RATE_LIMIT), counter: byAddress, scope: "public", store }),
+  );
+  await app.register(
+    authenticatedContext(ctx, authenticator, { limit: resolveRateLimit(options.keyRateLimit, DEFAULT_KEY_RATE_LIMIT), counter: byKey, scope: "key", store }),
+  );
 
   const retention = startRetention({
     messages,

@@ -1,7 +1,10 @@
-/** What every route plugin of the server is given: the storage ports, the mailbox, auth, the clock and settings. */
+/**
+ * What every route plugin of the server is given: the storage ports, the mailbox, the account's names, the clock and
+ * settings. Who calls is not here: the authenticated context sets it on the request (contexts/caller.ts).
+ */
 
 import type { Clock, Logger } from "../infra/index.js";
-import type { Authenticator } from "./auth.js";
+import type { AccountNames } from "./auth.js";
 import type { FileStore } from "./files.js";
 import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
@@ -20,6 +23,17 @@ export interface ServerOptions {
   retentionIntervalMs?: number;
   /** How long a signed attachment download link works. @defaultValue 300000 */
   fileLinkTtlMs?: number;
+  /** Requests per caller address on the public routes. @defaultValue 6000 per 60000 ms */
+  publicRateLimit?: RateLimit;
+  /** Requests per API key on the routes that need a key. @defaultValue 60000 per 60000 ms */
+  keyRateLimit?: RateLimit;
+}
+
+/** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
+export interface RateLimit {
+  max?: number;
+  /** @defaultValue 60000 */
+  windowMs?: number;
 }
 
 /** Largest request body accepted, in bytes (a 50 000-character body in JSON fits comfortably). */
@@ -30,7 +44,7 @@ export interface ServerContext {
   readonly messages: MessageStore;
   readonly mailbox: Mailbox;
   readonly notifier: Notifier;
-  readonly auth: Authenticator;
+  readonly accounts: AccountNames;
   readonly names: NameDirectory;
   readonly clock: Clock;
   readonly logger: Logger;

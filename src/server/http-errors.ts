@@ -1,5 +1,5 @@
 /**
- * How the server answers failures: always JSON `{ error, code, statusCode, field? }` (`error` is what every client
+ * How the server answers failures: always JSON `{ error, code, statusCode, field?, retry_after? }` (`error` is what every client
  * reads). Bad input is a 400 naming the field, never a 5xx.
  */
 
@@ -16,7 +16,8 @@ export function parseInput<T>(schema: ZodType<T>, value: unknown, where: "body" 
   throw fromZodError(result.error, where);
 }
 
-function fromZodError(err: ZodError, where: string): ClawTellError {
+/** CT_BAD_REQUEST naming the first offending field (`where` when the whole part is wrong). */
+export function fromZodError(err: ZodError, where: string): ClawTellError {
   const issue = err.issues[0];
   const field = issue === undefined || issue.path.length === 0 ? where : issue.path.map(String).join(".");
   const text = issue === undefined ? "invalid input" : issue.message;
@@ -42,12 +43,15 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
     if (err instanceof ClawTellError) {
       const status = err.httpStatus;
       if (status >= 500) logger.error({ err }, "request failed");
-      if (err.retryAfterMs !== undefined) void reply.header("retry-after", Math.ceil(err.retryAfterMs / 1000));
+      // Seconds to wait, as an integer: in `Retry-After` (what the clients read) and as `retry_after` in the body.
+      const retryAfter = err.retryAfterMs === undefined ? undefined : Math.ceil(err.retryAfterMs / 1000);
+      if (retryAfter !== undefined) void reply.header("retry-after", retryAfter);
       return reply.status(status).send({
         statusCode: status,
         code: err.code,
         error: err.message,
         ...(err.field === undefined ? {} : { field: err.field }),
+        ...(retryAfter === undefined ? {} : { retry_after: retryAfter }),
       });
     }
     const status = "statusCode" in err && typeof err.statusCode === "number" ? err.statusCode : 500;

@@ -1,6 +1,7 @@
 /** The embedded ClawTell-compatible server: build it, run it, administer its names. */
 export { buildServer, BODY_LIMIT_BYTES, type ServerDeps } from "./build-server.js";
-export type { ServerOptions } from "./context.js";
+export type { RateLimit, ServerOptions } from "./context.js";
+export { DEFAULT_KEY_RATE_LIMIT, DEFAULT_PUBLIC_RATE_LIMIT, type RedisRateLimitStore } from "./rate-limits.js";
 export { startServer, DEFAULT_HOST, DEFAULT_PORT, type RunningServer } from "./start-server.js";
 export {
   openEmbeddedStorage,

@@ -1,14 +1,14 @@
 /**
  * Attachments: `GET /api/files/{fileId}` answers a signed link for a file of the caller's account (as recipient or
- * sender); `GET /files/{fileId}?expires&sig` downloads it with that link and no key.
+ * sender); `GET /files/{fileId}?expires&sig` downloads it with that link and no key (public).
  */
 
-import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
-import type { FileUrlResponse } from "../../protocol/index.js";
+import { FileUrlResponseSchema } from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
-import { parseInput } from "../http-errors.js";
+import { callerOf } from "../contexts/caller.js";
+import type { ZodApp } from "../contexts/schemas.js";
 
 const FileParamsSchema = z.object({ fileId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "not a file id") });
 const LinkQuerySchema = z.object({ expires: z.string().default(""), sig: z.string().default("") });
@@ -21,40 +21,61 @@ function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
 
-export function fileRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { messages, auth, clock, files, links, fileLinkTtlMs } = ctx;
+/** With the key: a signed download link for a file the caller's account sent or received. */
+export function fileRoutes(app: ZodApp, ctx: ServerContext): void {
+  const { messages, accounts, clock, links, fileLinkTtlMs } = ctx;
 
-  app.get("/api/files/:fileId", async (request): Promise<FileUrlResponse> => {
-    const caller = await auth.authenticate(request);
-    const { fileId } = parseInput(FileParamsSchema, request.params, "params");
-    const file = await messages.findFile(fileId);
-    const own = await auth.accountNames(caller);
-    const mayRead = file !== undefined && own.some((n) => n.id === file.recipientId || n.name === file.sender);
-    // Another account's file answers like a missing one: ids reveal nothing.
-    if (!mayRead) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
-    const expiresAt = clock.now() + fileLinkTtlMs;
-    const signedUrl = `${request.protocol}://${request.host}${links.pathFor(fileId, expiresAt)}`;
-    return { signedUrl, url: signedUrl, expiresAt: new Date(expiresAt).toISOString() };
-  });
+  app.get(
+    "/api/files/:fileId",
+    { schema: { summary: "A signed download link for an attachment", params: FileParamsSchema, response: { 200: FileUrlResponseSchema } } },
+    async (request) => {
+      const caller = callerOf(request);
+      const { fileId } = request.params;
+      const file = await messages.findFile(fileId);
+      const own = await accounts.of(caller);
+      const mayRead = file !== undefined && own.some((n) => n.id === file.recipientId || n.name === file.sender);
+      // Another account's file answers like a missing one: ids reveal nothing.
+      if (!mayRead) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
+      const expiresAt = clock.now() + fileLinkTtlMs;
+      const signedUrl = `${request.protocol}://${request.host}${links.pathFor(fileId, expiresAt)}`;
+      return { signedUrl, url: signedUrl, expiresAt: new Date(expiresAt).toISOString() };
+    },
+  );
+}
 
-  app.get("/files/:fileId", async (request, reply) => {
-    const { fileId } = parseInput(FileParamsSchema, request.params, "params");
-    const { expires, sig } = parseInput(LinkQuerySchema, request.query, "query");
-    if (!links.verify(fileId, expires, sig, clock.now())) {
-      throw new ClawTellError("CT_FORBIDDEN", "This download link is invalid or has expired; ask GET /api/files/{fileId} for a new one", {
-        field: "sig",
-      });
-    }
-    const file = await messages.findFile(fileId);
-    if (file === undefined) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
-    // The bytes are whatever a sender uploaded: never let a browser render them as a page of this origin.
-    return reply
-      .header("content-type", file.mimeType)
-      .header("content-length", file.size)
-      .header("content-disposition", contentDisposition(file.filename))
-      .header("x-content-type-options", "nosniff")
-      .header("content-security-policy", "sandbox; default-src 'none'")
-      .header("cache-control", "private, no-store")
-      .send(files.read(fileId));
-  });
+/** Public: the download itself, authorised by the link's signature. */
+export function publicFileRoutes(app: ZodApp, ctx: ServerContext): void {
+  const { messages, clock, files, links } = ctx;
+
+  app.get(
+    "/files/:fileId",
+    {
+      schema: {
+        summary: "Download an attachment with a signed link",
+        params: FileParamsSchema,
+        querystring: LinkQuerySchema,
+        response: { 200: { description: "The file's bytes, as uploaded", content: { "application/octet-stream": { schema: z.unknown() } } } },
+      },
+    },
+    async (request, reply) => {
+      const { fileId } = request.params;
+      const { expires, sig } = request.query;
+      if (!links.verify(fileId, expires, sig, clock.now())) {
+        throw new ClawTellError("CT_FORBIDDEN", "This download link is invalid or has expired; ask GET /api/files/{fileId} for a new one", {
+          field: "sig",
+        });
+      }
+      const file = await messages.findFile(fileId);
+      if (file === undefined) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
+      // The bytes are whatever a sender uploaded: never let a browser render them as a page of this origin.
+      return reply
+        .header("content-type", file.mimeType)
+        .header("content-length", file.size)
+        .header("content-disposition", contentDisposition(file.filename))
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", "sandbox; default-src 'none'")
+        .header("cache-control", "private, no-store")
+        .send(files.read(fileId));
+    },
+  );
 }

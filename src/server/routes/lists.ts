@@ -6,21 +6,26 @@
  */
 
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { NameBodySchema, NameRefSchema } from "../../protocol/index.js";
+import { AllowlistEntrySchema, DeliveryListEntrySchema, NameBodySchema, NameRefSchema } from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
-import { parseInput } from "../http-errors.js";
+import { callerOf } from "../contexts/caller.js";
+import type { ZodApp } from "../contexts/schemas.js";
 import type { ListEntry, ListKind } from "../store/index.js";
 
 const NameParamSchema = z.object({ name: NameRefSchema });
 
+type WireEntry = z.output<typeof AllowlistEntrySchema> | z.output<typeof DeliveryListEntrySchema>;
+
 interface ListSpec {
   readonly path: string;
   readonly kind: ListKind;
+  /** What the list is, for the API document. */
+  readonly title: string;
   /** Key of the array in the GET answer. */
   readonly key: string;
-  readonly toWire: (entry: ListEntry) => Record<string, string>;
+  readonly entrySchema: typeof AllowlistEntrySchema | typeof DeliveryListEntrySchema;
+  readonly toWire: (entry: ListEntry) => WireEntry;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -29,44 +34,63 @@ const LISTS: readonly ListSpec[] = [
   {
     path: "/api/allowlist",
     kind: "auto_reply",
+    title: "auto-reply allowlist",
     key: "allowlist",
+    entrySchema: AllowlistEntrySchema,
     toWire: (e) => ({ id: e.id, allowed_name: e.entry, created_at: iso(e.createdAt) }),
   },
   {
     path: "/api/delivery/blocklist",
     kind: "delivery_block",
+    title: "delivery blocklist",
     key: "blocklist",
+    entrySchema: DeliveryListEntrySchema,
     toWire: (e) => ({ id: e.id, name: e.entry, created_at: iso(e.createdAt) }),
   },
   {
     path: "/api/delivery/allowlist",
     kind: "delivery_allow",
+    title: "delivery allowlist",
     key: "allowlist",
+    entrySchema: DeliveryListEntrySchema,
     toWire: (e) => ({ id: e.id, name: e.entry, created_at: iso(e.createdAt) }),
   },
 ];
 
-export function listRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { directory, auth, clock } = ctx;
-  const owner = async (request: FastifyRequest): Promise<number> => (await auth.authenticate(request)).name.id;
+export function listRoutes(app: ZodApp, ctx: ServerContext): void {
+  const { directory, clock } = ctx;
 
   for (const list of LISTS) {
-    app.get(list.path, async (request) => {
-      const nameId = await owner(request);
-      return { [list.key]: (await directory.listEntries(nameId, list.kind)).map(list.toWire) };
-    });
+    const entries = z.object({ [list.key]: z.array(list.entrySchema) });
+    app.get(list.path, { schema: { summary: `The ${list.title} of the key's name`, response: { 200: entries } } }, async (request) => ({
+      [list.key]: (await directory.listEntries(callerOf(request).name.id, list.kind)).map(list.toWire),
+    }));
 
-    app.post(list.path, async (request) => {
-      const nameId = await owner(request);
-      const { name } = parseInput(NameBodySchema, request.body, "body");
-      const entry = await directory.addEntry(nameId, list.kind, { id: randomUUID(), entry: name, createdAt: clock.now() });
-      return { success: true, entry: list.toWire(entry) };
-    });
+    app.post(
+      list.path,
+      {
+        schema: {
+          summary: `Add a name to the ${list.title}`,
+          body: NameBodySchema,
+          response: { 200: z.object({ success: z.literal(true), entry: list.entrySchema }) },
+        },
+      },
+      async (request) => {
+        const entry = await directory.addEntry(callerOf(request).name.id, list.kind, { id: randomUUID(), entry: request.body.name, createdAt: clock.now() });
+        return { success: true as const, entry: list.toWire(entry) };
+      },
+    );
 
-    app.delete(`${list.path}/:name`, async (request) => {
-      const nameId = await owner(request);
-      const { name } = parseInput(NameParamSchema, request.params, "params");
-      return { success: true, removed: await directory.removeEntry(nameId, list.kind, name) };
-    });
+    app.delete(
+      `${list.path}/:name`,
+      {
+        schema: {
+          summary: `Remove a name from the ${list.title}`,
+          params: NameParamSchema,
+          response: { 200: z.object({ success: z.literal(true), removed: z.boolean() }) },
+        },
+      },
+      async (request) => ({ success: true as const, removed: await directory.removeEntry(callerOf(request).name.id, list.kind, request.params.name) }),
+    );
   }
 }

@@ -2,22 +2,27 @@
  * `/api/messages/*`: send, long poll (one name or the whole account), ack, and the legacy inbox.
  */
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
 import {
   AckRequestSchema,
   InboxQuerySchema,
+  InboxResponseSchema,
   isExecutableContent,
   MAX_ATTACHMENT_BYTES,
+  MessageSchema,
   PollQuerySchema,
   SendRequestSchema,
+  SendResponseSchema,
   toFullName,
   type AttachmentUpload,
+  type PollQuery,
 } from "../../protocol/index.js";
 import type { Caller } from "../auth.js";
 import { BODY_LIMIT_BYTES, type ServerContext } from "../context.js";
-import { parseInput } from "../http-errors.js";
+import { callerOf } from "../contexts/caller.js";
+import type { ZodApp } from "../contexts/schemas.js";
 import { toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
@@ -36,50 +41,63 @@ export function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
-export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { directory, messages, mailbox, auth, clock, names } = ctx;
+const ReadParamsSchema = z.object({ id: z.string().min(1).max(200) });
+const SuccessSchema = z.object({ success: z.literal(true) });
+const AckCountResponseSchema = z.object({ success: z.literal(true), acked: z.number().int() });
+const AckIdsResponseSchema = z.object({ success: z.literal(true), acked: z.array(z.string()) });
+const PollAnswerSchema = z.object({ messages: z.array(MessageSchema), count: z.number().int(), waitedMs: z.number(), timeout: z.number() });
 
-  /** Senders, known before their body is read: only a valid key may make the server take in a large upload. */
-  const senders = new WeakMap<FastifyRequest, Caller>();
-  const onRequest = async (request: FastifyRequest): Promise<void> => {
-    senders.set(request, await auth.authenticate(request));
-  };
+export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
+  const { directory, messages, mailbox, accounts, clock, names } = ctx;
 
-  app.post("/api/messages/send", { bodyLimit: SEND_BODY_LIMIT_BYTES, onRequest }, async (request) => {
-    // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
-    const caller = senders.get(request) ?? (await auth.authenticate(request));
-    const input = parseInput(SendRequestSchema, request.body, "body");
-    const sender = await resolveSender(ctx, caller, input.from_name);
-    const recipient = await names.find(input.to);
-    if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
-    await assertDeliveryAllowed(directory, recipient, sender);
-    const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender);
+  // The authenticated context knows the sender before the body is read: only a valid key makes the server take in a
+  // large upload.
+  app.post(
+    "/api/messages/send",
+    {
+      bodyLimit: SEND_BODY_LIMIT_BYTES,
+      schema: {
+        summary: "Send a message (with attachments in base64, up to 25 MiB together)",
+        body: SendRequestSchema,
+        response: { 200: SendResponseSchema },
+      },
+    },
+    async (request) => {
+      // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
+      const caller = callerOf(request);
+      const input = request.body;
+      const sender = await resolveSender(ctx, caller, input.from_name);
+      const recipient = await names.find(input.to);
+      if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
+      await assertDeliveryAllowed(directory, recipient, sender);
+      const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender);
 
-    const id = newMessageId();
-    const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
-    const now = clock.now();
-    const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
-    await mailbox.deliver({
-      id,
-      recipientId: recipient.id,
-      recipient: recipient.name,
-      sender,
-      subject: input.subject === undefined || input.subject === "" ? "Message" : input.subject,
-      body: input.body,
-      threadId: input.threadId ?? original?.threadId ?? id,
-      replyTo: input.replyTo ?? null,
-      autoReplyEligible,
-      createdAt: now,
-      attachments,
-    }).catch(async (err: unknown) => {
-      await ctx.files.remove(attachments.map((a) => a.fileId));
-      throw err;
-    });
-    return { success: true, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
-  });
+      const id = newMessageId();
+      const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
+      const now = clock.now();
+      const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
+      await mailbox.deliver({
+        id,
+        recipientId: recipient.id,
+        recipient: recipient.name,
+        sender,
+        subject: input.subject === undefined || input.subject === "" ? "Message" : input.subject,
+        body: input.body,
+        threadId: input.threadId ?? original?.threadId ?? id,
+        replyTo: input.replyTo ?? null,
+        autoReplyEligible,
+        createdAt: now,
+        attachments,
+      }).catch(async (err: unknown) => {
+        await ctx.files.remove(attachments.map((a) => a.fileId));
+        throw err;
+      });
+      return { success: true as const, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
+    },
+  );
 
-  const poll = async (recipientIds: number[], query: unknown, reply: FastifyReply) => {
-    const { timeout, limit } = parseInput(PollQuerySchema, query, "query");
+  const poll = async (recipientIds: number[], query: PollQuery, reply: FastifyReply) => {
+    const { timeout, limit } = query;
     const started = clock.now();
     await mailbox.opened(recipientIds);
     const rows = await mailbox.pullWaiting(recipientIds, limit, timeout * 1000, clientGone(reply), reply.request.raw.socket);
@@ -87,60 +105,71 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return { messages, count: messages.length, waitedMs: clock.now() - started, timeout };
   };
 
-  app.get("/api/messages/poll", async (request, reply) => {
-    const caller = await auth.authenticate(request);
-    return poll([caller.name.id], request.query, reply);
-  });
+  app.get(
+    "/api/messages/poll",
+    { schema: { summary: "Long poll the key's name for messages", querystring: PollQuerySchema, response: { 200: PollAnswerSchema } } },
+    async (request, reply) => poll([callerOf(request).name.id], request.query, reply),
+  );
 
-  app.get("/api/messages/poll-account", async (request, reply) => {
-    const caller = await auth.authenticate(request);
-    return poll(
-      (await auth.accountNames(caller)).map((n) => n.id),
-      request.query,
-      reply,
-    );
-  });
+  app.get(
+    "/api/messages/poll-account",
+    { schema: { summary: "Long poll every name of the key's account", querystring: PollQuerySchema, response: { 200: PollAnswerSchema } } },
+    async (request, reply) =>
+      poll(
+        (await accounts.of(callerOf(request))).map((n) => n.id),
+        request.query,
+        reply,
+      ),
+  );
 
-  const ack = async (caller: Caller, body: unknown): Promise<string[]> => {
-    const { messageIds } = parseInput(AckRequestSchema, body, "body");
-    return mailbox.ack(
-      (await auth.accountNames(caller)).map((n) => n.id),
+  const ack = async (caller: Caller, messageIds: string[]): Promise<string[]> =>
+    mailbox.ack(
+      (await accounts.of(caller)).map((n) => n.id),
       messageIds,
     );
-  };
 
-  app.post("/api/messages/ack", async (request) => {
-    const caller = await auth.authenticate(request);
-    const acked = await ack(caller, request.body);
-    return { success: true, acked: acked.length };
-  });
+  app.post(
+    "/api/messages/ack",
+    { schema: { summary: "Acknowledge messages (they are not handed out again)", body: AckRequestSchema, response: { 200: AckCountResponseSchema } } },
+    async (request) => {
+      const acked = await ack(callerOf(request), request.body.messageIds);
+      return { success: true as const, acked: acked.length };
+    },
+  );
 
-  app.post("/v1/ack", async (request) => {
-    const caller = await auth.authenticate(request);
-    return { success: true, acked: await ack(caller, request.body) };
-  });
+  app.post(
+    "/v1/ack",
+    { schema: { summary: "Acknowledge messages received on the stream", body: AckRequestSchema, response: { 200: AckIdsResponseSchema } } },
+    async (request) => ({ success: true as const, acked: await ack(callerOf(request), request.body.messageIds) }),
+  );
 
-  app.get("/api/messages/inbox", async (request) => {
-    const caller = await auth.authenticate(request);
-    const { limit, offset, unread } = parseInput(InboxQuerySchema, request.query, "query");
-    const rows = await messages.listInbox(caller.name.id, { limit, offset, unreadOnly: unread });
-    const counts = await messages.count(caller.name.id);
-    return {
-      messages: rows.map((row) => toWireMessage(row, { includeRead: true })),
-      unreadCount: counts.unread,
-      limit,
-      offset,
-    };
-  });
+  app.get(
+    "/api/messages/inbox",
+    { schema: { summary: "The key's name's messages, newest first (legacy)", querystring: InboxQuerySchema, response: { 200: InboxResponseSchema } } },
+    async (request) => {
+      const caller = callerOf(request);
+      const { limit, offset, unread } = request.query;
+      const rows = await messages.listInbox(caller.name.id, { limit, offset, unreadOnly: unread });
+      const counts = await messages.count(caller.name.id);
+      return {
+        messages: rows.map((row) => toWireMessage(row, { includeRead: true })),
+        unreadCount: counts.unread,
+        limit,
+        offset,
+      };
+    },
+  );
 
-  app.post("/api/messages/:id/read", async (request) => {
-    const caller = await auth.authenticate(request);
-    const { id } = parseInput(z.object({ id: z.string().min(1).max(200) }), request.params, "params");
-    if (!(await messages.markRead(caller.name.id, id, clock.now()))) {
-      throw new ClawTellError("CT_NOT_FOUND", "Message not found", { field: "id" });
-    }
-    return { success: true };
-  });
+  app.post(
+    "/api/messages/:id/read",
+    { schema: { summary: "Mark a message read", params: ReadParamsSchema, response: { 200: SuccessSchema } } },
+    async (request) => {
+      if (!(await messages.markRead(callerOf(request).name.id, request.params.id, clock.now()))) {
+        throw new ClawTellError("CT_NOT_FOUND", "Message not found", { field: "id" });
+      }
+      return { success: true as const };
+    },
+  );
 }
 
 /** Writes a send's files durably, before its message is committed; a file that is not kept is never referenced. */
@@ -173,7 +202,7 @@ async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentU
 async function visibleOriginal(ctx: ServerContext, caller: Caller, id: string): Promise<MessageRecord | undefined> {
   const original = await ctx.messages.find(id);
   if (original === undefined) return undefined;
-  const own = (await ctx.auth.accountNames(caller)).map((n) => n.name);
+  const own = (await ctx.accounts.of(caller)).map((n) => n.name);
   return own.includes(original.sender) || own.includes(original.recipient) ? original : undefined;
 }
 

@@ -1,14 +1,33 @@
-/** `/api/me` and `/api/names/*`: identity of the key, public lookup, availability, and a name's own settings. */
+/**
+ * `/api/me` and `/api/names/*`: identity of the key, public lookup, availability, and a name's own settings.
+ * Lookup and availability are public; the rest needs the name's key.
+ */
 
-import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
-import { NameRefSchema, UpdateNameRequestSchema, checkName, stripNamePrefix, toFullName } from "../../protocol/index.js";
+import {
+  LookupResponseSchema,
+  MeResponseSchema,
+  NameRefSchema,
+  UpdateNameRequestSchema,
+  UpdateNameResponseSchema,
+  checkName,
+  stripNamePrefix,
+  toFullName,
+} from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
-import { parseInput } from "../http-errors.js";
+import { callerOf } from "../contexts/caller.js";
+import type { ZodApp } from "../contexts/schemas.js";
 
 const NameParamSchema = z.object({ name: NameRefSchema });
 const NameQuerySchema = z.object({ name: z.string().min(1, "is required") });
+
+const CheckResponseSchema = z.object({
+  name: z.string(),
+  available: z.boolean(),
+  reason: z.enum(["too_short", "too_long", "bad_characters", "reserved"]).optional(),
+});
+const PricingResponseSchema = z.object({ name: z.string(), available: z.boolean(), price: z.number(), currency: z.string() });
 
 /**
  * Names here never expire ("register once, keep forever"). The SDKs' `checkExpiry()` reads `expiresAt` as a date (a
@@ -16,14 +35,59 @@ const NameQuerySchema = z.object({ name: z.string().min(1, "is required") });
  */
 export const NAME_NEVER_EXPIRES = "9999-12-31T23:59:59.000Z";
 
-export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { directory, messages, auth, names } = ctx;
+/** Public: availability, price (always free) and lookup of a name. */
+export function publicNameRoutes(app: ZodApp, ctx: ServerContext): void {
+  const { directory } = ctx;
 
-  app.get("/api/me", async (request) => {
-    const caller = await auth.authenticate(request);
+  app.get(
+    "/api/names/check",
+    { schema: { summary: "Whether a name is free to register", querystring: NameQuerySchema, response: { 200: CheckResponseSchema } } },
+    async (request) => {
+      const bare = stripNamePrefix(request.query.name);
+      const problem = checkName(bare);
+      return {
+        name: bare,
+        available: problem === undefined && (await directory.findNameByName(bare)) === undefined,
+        ...(problem === undefined ? {} : { reason: problem }),
+      };
+    },
+  );
+
+  app.get(
+    "/api/pricing",
+    { schema: { summary: "The price of a name (names are free here)", querystring: NameQuerySchema, response: { 200: PricingResponseSchema } } },
+    async (request) => {
+      const bare = stripNamePrefix(request.query.name);
+      const available = checkName(bare) === undefined && (await directory.findNameByName(bare)) === undefined;
+      return { name: bare, available, price: 0, currency: "USD" };
+    },
+  );
+
+  app.get(
+    "/api/names/:name",
+    { schema: { summary: "Look up a registered name", params: NameParamSchema, response: { 200: LookupResponseSchema } } },
+    async (request) => {
+      const record = await directory.findNameByName(request.params.name);
+      if (record === undefined) throw new ClawTellError("CT_NOT_FOUND", "Name not found", { field: "name" });
+      return {
+        name: record.name,
+        fullName: toFullName(record.name),
+        registered: true,
+        communicationMode: record.communicationMode,
+      };
+    },
+  );
+}
+
+/** With the key: who am I, and a name's own settings. */
+export function nameRoutes(app: ZodApp, ctx: ServerContext): void {
+  const { directory, messages, accounts, names } = ctx;
+
+  app.get("/api/me", { schema: { summary: "The key's name, its account and its settings", response: { 200: MeResponseSchema } } }, async (request) => {
+    const caller = callerOf(request);
     const me = (await directory.findNameByName(caller.name.name)) ?? caller.name;
     const [account, counts, owner, allowlist] = await Promise.all([
-      auth.accountNames(caller),
+      accounts.of(caller),
       messages.count(me.id),
       directory.findAccountById(caller.accountId),
       directory.listEntries(me.id, "auto_reply"),
@@ -47,56 +111,37 @@ export function nameRoutes(app: FastifyInstance, ctx: ServerContext): void {
     };
   });
 
-  app.get("/api/names/check", async (request) => {
-    const { name } = parseInput(NameQuerySchema, request.query, "query");
-    const bare = stripNamePrefix(name);
-    const problem = checkName(bare);
-    return {
-      name: bare,
-      available: problem === undefined && (await directory.findNameByName(bare)) === undefined,
-      ...(problem === undefined ? {} : { reason: problem }),
-    };
-  });
-
-  app.get("/api/pricing", async (request) => {
-    const { name } = parseInput(NameQuerySchema, request.query, "query");
-    const bare = stripNamePrefix(name);
-    const available = checkName(bare) === undefined && (await directory.findNameByName(bare)) === undefined;
-    return { name: bare, available, price: 0, currency: "USD" };
-  });
-
-  app.get("/api/names/:name", async (request) => {
-    const { name } = parseInput(NameParamSchema, request.params, "params");
-    const record = await directory.findNameByName(name);
-    if (record === undefined) throw new ClawTellError("CT_NOT_FOUND", "Name not found", { field: "name" });
-    return {
-      name: record.name,
-      fullName: toFullName(record.name),
-      registered: true,
-      communicationMode: record.communicationMode,
-    };
-  });
-
-  app.patch("/api/names/:name", async (request) => {
-    const caller = await auth.authenticate(request);
-    const { name } = parseInput(NameParamSchema, request.params, "params");
-    const settings = parseInput(UpdateNameRequestSchema, request.body, "body");
-    const target = (await directory.listNamesOfAccount(caller.accountId)).find((n) => n.name === name);
-    if (target === undefined) throw new ClawTellError("CT_FORBIDDEN", "Not a name of this account", { field: "name" });
-    const updated = await directory.updateNameSettings(target.id, {
-      ...(settings.communication_mode === undefined ? {} : { communicationMode: settings.communication_mode }),
-      ...(settings.delivery_policy === undefined ? {} : { deliveryPolicy: settings.delivery_policy }),
-      ...(settings.webhook_url === undefined ? {} : { webhookUrl: settings.webhook_url }),
-      ...(settings.webhook_secret === undefined ? {} : { webhookSecret: settings.webhook_secret }),
-    });
-    // After the change is stored: a send in between must not cache the old record again.
-    names.invalidate(target.name);
-    return {
-      success: true,
-      name: updated.name,
-      webhook_url: updated.webhookUrl,
-      communication_mode: updated.communicationMode,
-      delivery_policy: updated.deliveryPolicy,
-    };
-  });
+  app.patch(
+    "/api/names/:name",
+    {
+      schema: {
+        summary: "Change a name's settings (a name of the key's account)",
+        params: NameParamSchema,
+        body: UpdateNameRequestSchema,
+        response: { 200: UpdateNameResponseSchema },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      const { name } = request.params;
+      const settings = request.body;
+      const target = (await directory.listNamesOfAccount(caller.accountId)).find((n) => n.name === name);
+      if (target === undefined) throw new ClawTellError("CT_FORBIDDEN", "Not a name of this account", { field: "name" });
+      const updated = await directory.updateNameSettings(target.id, {
+        ...(settings.communication_mode === undefined ? {} : { communicationMode: settings.communication_mode }),
+        ...(settings.delivery_policy === undefined ? {} : { deliveryPolicy: settings.delivery_policy }),
+        ...(settings.webhook_url === undefined ? {} : { webhookUrl: settings.webhook_url }),
+        ...(settings.webhook_secret === undefined ? {} : { webhookSecret: settings.webhook_secret }),
+      });
+      // After the change is stored: a send in between must not cache the old record again.
+      names.invalidate(target.name);
+      return {
+        success: true as const,
+        name: updated.name,
+        webhook_url: updated.webhookUrl,
+        communication_mode: updated.communicationMode,
+        delivery_policy: updated.deliveryPolicy,
+      };
+    },
+  );
 }

@@ -3,10 +3,10 @@
  * nothing to buy: no options, and a renewal is a free no-op that reports the unchanged expiry.
  */
 
-import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { ServerContext } from "../context.js";
-import { parseInput } from "../http-errors.js";
+import { callerOf } from "../contexts/caller.js";
+import type { ZodApp } from "../contexts/schemas.js";
 import { NAME_NEVER_EXPIRES } from "./names.js";
 
 /** The periods the SDKs offer (`renew(years)`). */
@@ -21,17 +21,31 @@ const RenewBodySchema = z.object({
 
 const NEVER_EXPIRES_MESSAGE = "Names on this server never expire; there is nothing to renew.";
 
-export function renewalRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { auth } = ctx;
+const OptionsResponseSchema = z.object({ name: z.string(), options: z.array(z.never()), message: z.string() });
+const RenewResponseSchema = z.object({
+  success: z.literal(true),
+  freeRenewal: z.literal(true),
+  yearsAdded: z.literal(0),
+  newExpiresAt: z.string(),
+  message: z.string(),
+});
 
-  app.get("/api/renew", async (request) => {
-    const caller = await auth.authenticate(request);
-    return { name: caller.name.name, options: [], message: NEVER_EXPIRES_MESSAGE };
-  });
+export function renewalRoutes(app: ZodApp, _ctx: ServerContext): void {
+  app.get(
+    "/api/renew",
+    { schema: { summary: "Renewal options (none: names never expire)", response: { 200: OptionsResponseSchema } } },
+    async (request) => ({ name: callerOf(request).name.name, options: [], message: NEVER_EXPIRES_MESSAGE }),
+  );
 
-  app.post("/api/renew", async (request) => {
-    await auth.authenticate(request);
-    parseInput(RenewBodySchema, request.body ?? {}, "body");
-    return { success: true, freeRenewal: true, yearsAdded: 0, newExpiresAt: NAME_NEVER_EXPIRES, message: NEVER_EXPIRES_MESSAGE };
-  });
+  app.post(
+    "/api/renew",
+    { schema: { summary: "Renew a name (a free no-op)", body: RenewBodySchema, response: { 200: RenewResponseSchema } } },
+    async () => ({
+      success: true as const,
+      freeRenewal: true as const,
+      yearsAdded: 0 as const,
+      newExpiresAt: NAME_NEVER_EXPIRES,
+      message: NEVER_EXPIRES_MESSAGE,
+    }),
+  );
 }

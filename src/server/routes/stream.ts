@@ -5,10 +5,11 @@
  * to connections of the account that have closed are sent again at once too (see leases.ts).
  */
 
-import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { StreamQuerySchema } from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
-import { parseInput } from "../http-errors.js";
+import { callerOf } from "../contexts/caller.js";
+import type { ZodApp } from "../contexts/schemas.js";
 import { toWireMessage } from "../mailbox.js";
 import { clientGone } from "./messages.js";
 
@@ -21,16 +22,28 @@ export function formatEvent(event: string, data: string, id?: string): string {
   return `event: ${event}\ndata: ${data}\n${id === undefined ? "" : `id: ${id}\n`}\n`;
 }
 
-export function streamRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { auth, mailbox, messages, clock, keepaliveMs } = ctx;
+const STREAM_SCHEMA = {
+  summary: "Server-Sent Events: messages of the key's name (or account) as they arrive",
+  description: "A `Last-Event-ID` header (a message id) resumes: every unacked message after it is sent again at once.",
+  querystring: StreamQuerySchema,
+  response: {
+    200: {
+      description: "`connected`, then `message` events (one-line JSON, `id:` the message id), then `timeout`; `: keepalive` comments between",
+      content: { "text/event-stream": { schema: z.string().optional() } },
+    },
+  },
+};
 
-  app.get("/v1/stream", async (request, reply) => {
-    // 1. auth and query (errors still answer as JSON), 2. resume point, 3. hijack and stream until timeout/limit/close.
-    const caller = await auth.authenticate(request);
-    const query = parseInput(StreamQuerySchema, request.query, "query");
+export function streamRoutes(app: ZodApp, ctx: ServerContext): void {
+  const { accounts, mailbox, messages, clock, keepaliveMs } = ctx;
+
+  app.get("/v1/stream", { schema: STREAM_SCHEMA }, async (request, reply) => {
+    // 1. caller and query (errors still answer as JSON), 2. resume point, 3. hijack and stream until timeout/limit/close.
+    const caller = callerOf(request);
+    const { query } = request;
     // HEAD: the stream's headers at once; nothing is pulled, so nothing is leased.
-    if (request.method === "HEAD") return reply.type("text/event-stream; charset=utf-8").header("cache-control", "no-cache, no-transform").send();
-    const recipientIds = query.account ? (await auth.accountNames(caller)).map((n) => n.id) : [caller.name.id];
+    if (request.method === "HEAD") return reply.type("text/event-stream; charset=utf-8").header("cache-control", "no-cache, no-transform").send(undefined);
+    const recipientIds = query.account ? (await accounts.of(caller)).map((n) => n.id) : [caller.name.id];
     const lastEventIdHeader = request.headers["last-event-id"];
     const lastEventId = typeof lastEventIdHeader === "string" && lastEventIdHeader !== "" ? lastEventIdHeader : null;
     const last = lastEventId === null ? undefined : await messages.find(lastEventId);
