@@ -123,6 +123,8 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
       if (closed) return;
       const wasDown = !subscribed;
       subscribed = true;
+      // The server is reachable again; the next publish tells whether publishing works (and logs if not).
+      publishFailing = false;
       if (subscriptionLossLogged) log.info("notifier: subscription back; every waiter looks once");
       subscriptionLossLogged = false;
       updatePolling();
