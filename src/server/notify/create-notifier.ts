@@ -42,7 +42,13 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
   }
   if (options.pool !== undefined || options.databaseUrl !== undefined) {
     const ownsPool = options.pool === undefined;
-    const pool = options.pool ?? new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: "clawtell-notify" });
+    const pool = options.pool ?? new pg.Pool({
+        connectionString: options.databaseUrl,
+        max: 2,
+        // An unreachable database fails a publish (logged once) instead of piling publishes up.
+        connectionTimeoutMillis: 5000,
+        application_name: "clawtell-notify",
+      });
     // An idle pooled connection that fails is dropped by the pool; this only keeps the error from going unhandled.
     if (ownsPool) pool.on("error", () => {});
     return createRemoteNotifier(createPostgresTransport({ pool, ownsPool, channel, clock }), remote);

@@ -18,6 +18,8 @@ export interface PostgresTransportOptions {
   readonly reconnectCapMs?: number;
 }
 
+const ignore = (): void => {};
+
 export function createPostgresTransport(options: PostgresTransportOptions): NotifyTransport {
   const { pool, channel, clock } = options;
   const capMs = options.reconnectCapMs ?? 1000;
@@ -33,6 +35,8 @@ export function createPostgresTransport(options: PostgresTransportOptions): Noti
       const onLost = (error?: unknown): void => {
         if (settled) return;
         settled = true;
+        // The dead connection may still report errors while it is torn down; they change nothing.
+        client.on("error", ignore);
         client.off("notification", onNotification);
         client.off("error", onLost);
         client.off("end", onEnd);

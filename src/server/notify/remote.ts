@@ -9,7 +9,7 @@
  * checks channel names one by one — is not asked to LISTEN on 100 000 channels.
  *
  * A process wakes its own waiters directly and ignores the echo of its own messages. While the subscription is down
- * (or publishing fails) every waiter looks again every `fallbackPollMs`; when it is back, every waiter looks once.
+ * (or not yet set up) every waiter looks again every `fallbackPollMs`; when it is back, every waiter looks once.
  */
 
 import { randomBytes } from "node:crypto";
@@ -81,8 +81,10 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
     fallback?.abort();
     fallback = undefined;
   };
+  // Only a lost subscription makes this process's waiters poll; a failing publish hurts the other processes, whose
+  // subscriptions (to the same Redis or database) are normally lost too. healthy() reports both.
   const updatePolling = (): void => {
-    if (!closed && (!subscribed || publishFailing)) startFallbackPolling();
+    if (!closed && !subscribed) startFallbackPolling();
     else stopFallbackPolling();
   };
 
@@ -92,13 +94,11 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
         if (!publishFailing) return;
         publishFailing = false;
         log.info("notifier: publishing works again");
-        updatePolling();
       },
       (err: unknown) => {
         if (publishFailing || closed) return;
         publishFailing = true;
-        log.warn({ err: describe(err) }, "notifier: publishing fails; other processes look for new messages every fallbackPollMs until it works again");
-        updatePolling();
+        log.warn({ err: describe(err) }, "notifier: publishing fails; other processes see this process's sends on their next look");
       },
     );
   };
