@@ -54,7 +54,8 @@ const REMEMBERED_QUERIES = 65_536;
 export function createMailbox(deps: MailboxDeps): Mailbox {
   const { messages, notifier, clock, visibilityTimeoutMs } = deps;
   // The notifier mark taken just before the latest query of each recipient set: a wait after that query also sees
-  // the sends that arrived while it ran ("found nothing, then wait" cannot miss one, also across processes).
+  // the sends that arrived while it ran ("found nothing, then wait" cannot miss one, also across processes). Two
+  // streams of the same names share the entry: the later query has seen whatever arrived before it started.
   const queriedAt = new Map<string, number>();
 
   const claim = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
