@@ -16,7 +16,7 @@ import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createMailbox } from "./mailbox.js";
 import { createNameDirectory } from "./name-directory.js";
-import { createNotifier } from "./notifier.js";
+import { createNotifier, type Notifier } from "./notifier.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { registerOpenApi } from "./openapi.js";
@@ -42,6 +42,9 @@ export interface ServerDeps {
   options?: ServerOptions;
   /** Where rate-limit counters are kept so that several processes share them; in this process when absent. */
   rateLimitStore?: RedisRateLimitStore;
+  /** Wake-ups for idle polls and streams; across processes, Redis or PostgreSQL (see notifier.ts). The caller closes
+   * one it passes; without one the server makes an in-process notifier. */
+  notifier?: Notifier;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -50,7 +53,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger ?? createSilentLogger();
   const clock = deps.clock ?? systemClock;
   const options = deps.options ?? {};
-  const notifier = createNotifier();
+  const notifier = deps.notifier ?? createNotifier({ logger });
   const hasher = createKeyHasher();
   const { directory, messages } = deps.storage;
   const ctx: ServerContext = {
@@ -133,7 +136,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook("onClose", async () => {
     // A purge under way finishes before the caller closes the storage under it.
     await retention.stop();
-    await Promise.all([hasher.close(), jsonBodies.close()]);
+    await Promise.all([hasher.close(), jsonBodies.close(), deps.notifier === undefined ? notifier.close() : undefined]);
   });
   return app;
 }

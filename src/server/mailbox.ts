@@ -30,7 +30,10 @@ export interface Mailbox {
    * oldest first, before anything sent later.
    */
   opened(recipientIds: readonly number[], afterSeq?: number): Promise<void>;
-  /** Waits until one of the names may have something deliverable (a send or an expiring lease). */
+  /**
+   * Waits until one of the names may have something deliverable (a send or an expiring lease). A send that arrived
+   * since the latest `pull` of the same names counts: it returns at once.
+   */
   waitForWork(recipientIds: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
@@ -42,10 +45,20 @@ export interface MailboxDeps {
   readonly visibilityTimeoutMs: number;
 }
 
+/**
+ * How many recipient sets remember the notifier mark of their latest query (for `waitForWork`). Beyond it the oldest
+ * is forgotten, and its next wait looks back through the whole recent history: at worst one extra query.
+ */
+const REMEMBERED_QUERIES = 65_536;
+
 export function createMailbox(deps: MailboxDeps): Mailbox {
   const { messages, notifier, clock, visibilityTimeoutMs } = deps;
+  // The notifier mark taken just before the latest query of each recipient set: a wait after that query also sees
+  // the sends that arrived while it ran ("found nothing, then wait" cannot miss one, also across processes). Two
+  // streams of the same names share the entry: the later query has seen whatever arrived before it started.
+  const queriedAt = new Map<string, number>();
 
-  const pull = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
+  const claim = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
     const now = clock.now();
     return messages.claim(recipientIds, {
       limit,
@@ -55,11 +68,22 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     });
   };
 
-  const waitForWork = async (recipientIds: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void> => {
+  const pull = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
+    const key = recipientKey(recipientIds);
+    queriedAt.delete(key);
+    queriedAt.set(key, notifier.generation());
+    if (queriedAt.size > REMEMBERED_QUERIES) {
+      const oldest = queriedAt.keys().next();
+      if (oldest.done !== true) queriedAt.delete(oldest.value);
+    }
+    return claim(recipientIds, limit, connection);
+  };
+
+  const waitSince = async (recipientIds: readonly number[], timeoutMs: number, since: number, signal?: AbortSignal): Promise<void> => {
     const now = clock.now();
     const leaseEnd = await messages.nextLeaseEnd(recipientIds, now);
     const wait = leaseEnd === undefined ? timeoutMs : Math.min(timeoutMs, leaseEnd - now + 1);
-    await notifier.wait(recipientIds, wait, signal);
+    await notifier.wait(recipientIds, wait, signal, since);
   };
 
   return {
@@ -71,10 +95,11 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     async pullWaiting(recipientIds, limit, timeoutMs, signal, connection) {
       const deadline = clock.now() + timeoutMs;
       for (;;) {
-        const rows = await pull(recipientIds, limit, connection);
+        const since = notifier.generation();
+        const rows = await claim(recipientIds, limit, connection);
         const remaining = deadline - clock.now();
         if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
-        await waitForWork(recipientIds, remaining, signal);
+        await waitSince(recipientIds, remaining, since, signal);
         // A client that went away gets nothing more: do not lease messages it will never see.
         if (isAborted(signal)) return [];
       }
@@ -84,9 +109,12 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
       return acked.map((row) => row.id);
     },
     opened: (recipientIds, afterSeq) => messages.releaseLeases(recipientIds, afterSeq),
-    waitForWork,
+    // Without a remembered query (none yet, or forgotten) the wait looks back as far as the notifier remembers.
+    waitForWork: (recipientIds, timeoutMs, signal) => waitSince(recipientIds, timeoutMs, queriedAt.get(recipientKey(recipientIds)) ?? 0, signal),
   };
 }
+
+const recipientKey = (ids: readonly number[]): string => (ids.length === 1 ? String(ids[0]) : [...ids].sort((a, b) => a - b).join(","));
 
 const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
 

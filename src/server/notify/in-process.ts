@@ -1,0 +1,16 @@
+/** The notifier of a single server process (the embedded backend): waiters and senders share one registry. */
+
+import type { Notifier } from "./port.js";
+import { createWaiterRegistry } from "./waiters.js";
+
+export function createInProcessNotifier(): Notifier {
+  const registry = createWaiterRegistry();
+  return {
+    generation: registry.generation,
+    wait: registry.wait,
+    notify: (nameId) => registry.wake([nameId]),
+    waiting: registry.waiting,
+    healthy: () => true,
+    close: async () => {},
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The waiters parked in this process, by name id, and a short history of the notifications they were given: a
+ * `wait(…, since)` first looks back through the history, so a notification between a caller's query and its wait is
+ * seen. When the history no longer reaches back to `since`, the wait answers "maybe" (true): one extra query, never a
+ * lost message.
+ */
+
+/** Notifications remembered for `since`; the window between a query and its wait is a few milliseconds. */
+const HISTORY_SIZE = 4096;
+/** History entry of a wake-up for every name (after a subscription gap, or a fallback poll). */
+const EVERY_NAME = -1;
+
+export interface WaiterRegistry {
+  generation(): number;
+  wait(nameIds: readonly number[], timeoutMs: number, signal?: AbortSignal, since?: number): Promise<boolean>;
+  /** Wakes the waiters of these names. */
+  wake(nameIds: Iterable<number>): void;
+  /** Wakes every waiter (each then queries once). */
+  wakeAll(): void;
+  waiting(): number;
+}
+
+interface Waiter {
+  readonly wake: () => void;
+}
+
+export function createWaiterRegistry(): WaiterRegistry {
+  const byName = new Map<number, Set<Waiter>>();
+  const all = new Set<Waiter>();
+  const history = new Float64Array(HISTORY_SIZE);
+  let generation = 0;
+
+  const record = (nameId: number): void => {
+    generation++;
+    history[generation % HISTORY_SIZE] = nameId;
+  };
+
+  const notifiedSince = (nameIds: readonly number[], since: number): boolean => {
+    if (since >= generation) return false;
+    if (generation - since >= HISTORY_SIZE) return true;
+    for (let g = since + 1; g <= generation; g++) {
+      const id = history[g % HISTORY_SIZE];
+      if (id === EVERY_NAME || (id !== undefined && nameIds.includes(id))) return true;
+    }
+    return false;
+  };
+
+  return {
+    generation: () => generation,
+    wait(nameIds, timeoutMs, signal, since) {
+      if (signal?.aborted === true) return Promise.resolve(false);
+      if (since !== undefined && notifiedSince(nameIds, since)) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const finish = (notified: boolean): void => {
+          if (!all.delete(waiter)) return;
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          for (const id of nameIds) {
+            const set = byName.get(id);
+            set?.delete(waiter);
+            if (set?.size === 0) byName.delete(id);
+          }
+          resolve(notified);
+        };
+        const waiter: Waiter = { wake: () => finish(true) };
+        const onAbort = (): void => finish(false);
+        all.add(waiter);
+        for (const id of nameIds) {
+          let set = byName.get(id);
+          if (set === undefined) {
+            set = new Set();
+            byName.set(id, set);
+          }
+          set.add(waiter);
+        }
+        signal?.addEventListener("abort", onAbort, { once: true });
+        timer = setTimeout(() => finish(false), Math.max(0, timeoutMs));
+      });
+    },
+    wake(nameIds) {
+      for (const id of nameIds) {
+        record(id);
+        const set = byName.get(id);
+        if (set !== undefined) for (const waiter of [...set]) waiter.wake();
+      }
+    },
+    wakeAll() {
+      record(EVERY_NAME);
+      for (const waiter of [...all]) waiter.wake();
+    },
+    waiting: () => all.size,
+  };
+}
