@@ -12,6 +12,8 @@ import { BODY_LIMIT_BYTES, type ServerContext, type ServerOptions } from "./cont
 import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createMailbox } from "./mailbox.js";
+import { instrumentMessageStore } from "./instrumented-messages.js";
+import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
 import { createNotifier } from "./notifier.js";
 import { createJsonBodyParser } from "./json-body.js";
@@ -22,6 +24,7 @@ import { fileRoutes } from "./routes/files.js";
 import { listRoutes } from "./routes/lists.js";
 import { messageRoutes } from "./routes/messages.js";
 import { nameRoutes } from "./routes/names.js";
+import { operationRoutes } from "./routes/operations.js";
 import { streamRoutes } from "./routes/stream.js";
 import { renewalRoutes } from "./routes/renewal.js";
 import { updateRoutes } from "./routes/updates.js";
@@ -45,7 +48,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const options = deps.options ?? {};
   const notifier = createNotifier();
   const hasher = createKeyHasher();
-  const { directory, messages } = deps.storage;
+  const metrics = options.metrics === false ? undefined : createServerMetrics();
+  const { directory } = deps.storage;
+  const messages = metrics === undefined ? deps.storage.messages : instrumentMessageStore(deps.storage.messages, metrics);
   const ctx: ServerContext = {
     directory,
     messages,
@@ -100,6 +105,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandler(app, logger);
+  operationRoutes(app, { storage: deps.storage, notifier, metrics, clock, logger });
   app.get("/health", async () => ({ ok: true, waiting: notifier.waiting() }));
   messageRoutes(app, ctx);
   streamRoutes(app, ctx);

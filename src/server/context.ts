@@ -20,6 +20,8 @@ export interface ServerOptions {
   retentionIntervalMs?: number;
   /** How long a signed attachment download link works. @defaultValue 300000 */
   fileLinkTtlMs?: number;
+  /** Counters and latency histograms, served at `GET /metrics`. @defaultValue true */
+  metrics?: boolean;
 }
 
 /** Largest request body accepted, in bytes (a 50 000-character body in JSON fits comfortably). */
