@@ -45,7 +45,7 @@ it("ships a server unit that runs the bin directly, serves on 127.0.0.1 and stop
 
   // The unit's command line, with any free port and this test's data folder in place of the unit's.
   const args = flags.map((flag) => (flag === "8787" ? "0" : flag === "/var/lib/clawtell-server" ? dir : flag));
-  const server = spawn(process.execPath, [CLI_PATH, command, ...args], { stdio: ["ignore", "pipe", "ignore"], env: cliEnv({ CLAWTELL_LOG_LEVEL: "silent" }) });
+  const server = spawn(process.execPath, [CLI_PATH, "server", ...args], { stdio: ["ignore", "pipe", "ignore"], env: cliEnv({ CLAWTELL_LOG_LEVEL: "silent" }) });
   const exited = new Promise<number | null>((r) => server.once("exit", r));
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
