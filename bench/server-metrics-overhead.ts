@@ -1,18 +1,51 @@
 /**
  * What metrics cost: bench (a)'s full cycle (send → long poll → ack) at 32 senders against our server with metrics
- * off (`--no-metrics`) and on (the default), in the same run. The two take turns for `BENCH_ROUNDS` rounds (default 5),
- * swapping which goes first each round; every round is printed, then the medians and spreads, and the cost of metrics
- * as 1 − on/off of each round's pair. Goal: median cost ≤ 3 %.
+ * off (`--no-metrics`) and on (the default), in the same run. The arms take turns for `BENCH_ROUNDS` rounds (default 5),
+ * the order rotating each round; every round is printed, then the medians and spreads, and the cost of metrics as
+ * 1 − on/off of each round's pair. Goal: median cost ≤ 3 %.
  *
  * Throughput moves with whatever else the machine runs; the server's own CPU time per message (from /proc) moves far
- * less, so it is printed too, with its ratio on/off per round.
+ * less, so it is printed too, with its ratio to "off" per round.
+ *
+ * `BENCH_OBSERVERS=1` adds a third arm: metrics on, plus what a metrics library's "default metrics" install in the
+ * process — a GC PerformanceObserver that handles every collection and an event-loop delay monitor — loaded with
+ * `node --import`, to show what those cost on their own.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cpuTimeMs, describeSpread, fmt, machineLine, spreadOf, startClawTell } from "./lib/harness.js";
 import { fullCycle } from "./server-throughput.js";
 
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 const SENDERS = Number(process.env["BENCH_SENDERS"] ?? 32);
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
+
+/** Loaded into the server with `--import`: the observers of a typical default-metrics setup, feeding a histogram. */
+const OBSERVERS = `
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+const buckets = [0.001, 0.01, 0.1, 1, 2, 5];
+const counts = new Map();
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const key = JSON.stringify({ kind: entry.detail?.kind ?? 0 });
+    const row = counts.get(key) ?? new Array(buckets.length + 1).fill(0);
+    const seconds = entry.duration / 1000;
+    let i = 0;
+    while (i < buckets.length && seconds > buckets[i]) i++;
+    row[i]++;
+    counts.set(key, row);
+  }
+}).observe({ entryTypes: ["gc"] });
+`;
+
+interface Arm {
+  label: string;
+  serverArgs: string[];
+  nodeArgs: string[];
+}
 
 interface Measured {
   /** Messages per second through the full cycle. */
@@ -21,8 +54,8 @@ interface Measured {
   cpuUs: number;
 }
 
-async function measure(metrics: boolean): Promise<Measured> {
-  const target = await startClawTell({ serverArgs: metrics ? [] : ["--no-metrics"] });
+async function measure(arm: Arm): Promise<Measured> {
+  const target = await startClawTell({ serverArgs: arm.serverArgs, nodeArgs: arm.nodeArgs });
   try {
     const cpuBefore = await cpuTimeMs(target.pid);
     const rate = await fullCycle(target, SENDERS);
@@ -35,45 +68,59 @@ async function measure(metrics: boolean): Promise<Measured> {
 
 export async function runMetricsOverheadBench(): Promise<{ off: number; on: number; costPercent: number }> {
   const before = machineLine();
-  const off: number[] = [];
-  const on: number[] = [];
-  const cost: number[] = [];
-  const cpuOff: number[] = [];
-  const cpuOn: number[] = [];
-  const cpuCost: number[] = [];
-  const lines: string[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const onFirst = round % 2 === 1;
-    const first = await measure(onFirst);
-    const second = await measure(!onFirst);
-    const [withMetrics, without] = onFirst ? [first, second] : [second, first];
-    on.push(withMetrics.rate);
-    off.push(without.rate);
-    cost.push((1 - withMetrics.rate / without.rate) * 100);
-    cpuOn.push(withMetrics.cpuUs);
-    cpuOff.push(without.cpuUs);
-    cpuCost.push((withMetrics.cpuUs / without.cpuUs - 1) * 100);
-    lines.push(
-      `  round ${round + 1} (${onFirst ? "on first" : "off first"}): off ${fmt(without.rate, 0)}, on ${fmt(withMetrics.rate, 0)} msg/s, cost ${fmt(cost.at(-1) ?? 0, 1)} %; ` +
-        `server CPU off ${fmt(without.cpuUs, 1)}, on ${fmt(withMetrics.cpuUs, 1)} µs/msg (${fmt(cpuCost.at(-1) ?? 0, 1)} %)`,
-    );
+  const dir = await mkdtemp(join(tmpdir(), "clawtell-bench-observers-"));
+  const arms: Arm[] = [
+    { label: "off", serverArgs: ["--no-metrics"], nodeArgs: [] },
+    { label: "on", serverArgs: [], nodeArgs: [] },
+  ];
+  if (process.env["BENCH_OBSERVERS"] === "1") {
+    await writeFile(join(dir, "observers.mjs"), OBSERVERS);
+    arms.push({ label: "on + GC/event-loop observers", serverArgs: [], nodeArgs: ["--import", join(dir, "observers.mjs")] });
   }
-  const result = { off: spreadOf(off).median, on: spreadOf(on).median, costPercent: spreadOf(cost).median };
+  const results = arms.map(() => [] as Measured[]);
+  const lines: string[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = arms.map((_, i) => (i + round) % arms.length);
+      for (const i of order) {
+        const arm = arms[i];
+        if (arm !== undefined) results[i]?.push(await measure(arm));
+      }
+      const parts = arms.map((arm, i) => {
+        const r = results[i]?.[round];
+        return `${arm.label} ${fmt(r?.rate ?? 0, 0)} msg/s ${fmt(r?.cpuUs ?? 0, 1)} µs/msg`;
+      });
+      lines.push(`  round ${round + 1} (first: ${arms[order[0] ?? 0]?.label}): ${parts.join("; ")}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const off = results[0] ?? [];
+  const summary: string[] = [];
+  let costPercent = Number.NaN;
+  arms.forEach((arm, i) => {
+    const rows = results[i] ?? [];
+    summary.push(`${arm.label}: ${describeSpread(rows.map((r) => r.rate), 0, " msg/s")}; server CPU ${describeSpread(rows.map((r) => r.cpuUs), 1, " µs/msg")}`);
+    if (i === 0) return;
+    const cost = rows.map((r, k) => (1 - r.rate / (off[k]?.rate ?? Number.NaN)) * 100);
+    const cpu = rows.map((r, k) => (r.cpuUs / (off[k]?.cpuUs ?? Number.NaN) - 1) * 100);
+    if (i === 1) costPercent = spreadOf(cost).median;
+    summary.push(
+      `  ${arm.label} vs off, per round: throughput cost ${describeSpread(cost, 1, " %")}${i === 1 ? " (goal <= 3 %)" : ""}; server CPU per message ${describeSpread(cpu, 1, " %")}`,
+    );
+  });
   process.stdout.write(
     [
       "## metrics overhead: full cycle send + receive + ack, metrics off vs on",
       `${before} (at start)`,
-      `${SENDERS} concurrent senders, 2 long-poll receivers acking each batch; ${ROUNDS} alternating rounds`,
+      `${SENDERS} concurrent senders, 2 long-poll receivers acking each batch; ${ROUNDS} rounds of ${DURATION_MS} ms per arm, order rotating`,
       ...lines,
-      `metrics off: ${describeSpread(off, 0, " msg/s")}`,
-      `metrics on:  ${describeSpread(on, 0, " msg/s")}`,
-      `cost of metrics (1 − on/off per round): ${describeSpread(cost, 1, " %")} (goal <= 3 %)`,
-      `server CPU per message: off ${describeSpread(cpuOff, 1, " µs")}, on ${describeSpread(cpuOn, 1, " µs")}; more with metrics per round: ${describeSpread(cpuCost, 1, " %")}`,
+      ...summary,
       `${machineLine()} (at end)`,
       "",
     ].join("\n"),
   );
-  return result;
+  return { off: spreadOf(off.map((r) => r.rate)).median, on: spreadOf((results[1] ?? []).map((r) => r.rate)).median, costPercent };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runMetricsOverheadBench();
