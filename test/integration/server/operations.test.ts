@@ -2,6 +2,7 @@
 // Prometheus metrics, whose counters follow a send → receive → ack and whose text parses as the exposition format.
 import { afterEach, describe, expect, it } from "vitest";
 import { createManualClock } from "../../../src/infra/index.js";
+import { readStream } from "../../helpers/sse.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
 interface Sample {
@@ -134,6 +135,25 @@ describe("metrics", () => {
     const after = (await scrape(server)).samples;
     expect(valueOf(after, "clawtell_messages_redelivered_total", { reason: "lease_expired" })).toBe(1);
     expect(valueOf(after, "clawtell_messages_delivered_total")).toBe(2);
+  });
+
+  it("counts a message handed out again before its lease ended (a stream resuming with Last-Event-ID) as released", async () => {
+    server = await startTestServer();
+    const alice = await server.createName("alice", "a@example.com");
+    const bob = await server.createName("bob", "b@example.com");
+    const first = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "one" } });
+    const second = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "two" } });
+    expect((await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey })).body["count"]).toBe(2);
+
+    const stream = await readStream(server, bob.apiKey, {
+      query: "timeout=5",
+      lastEventId: String(first.body["messageId"]),
+      stopWhen: (events) => events.some((e) => e.event === "message"),
+    });
+    expect(stream.events.find((e) => e.event === "message")?.id).toBe(second.body["messageId"]);
+    const after = (await scrape(server)).samples;
+    expect(valueOf(after, "clawtell_messages_redelivered_total", { reason: "released" })).toBe(1);
+    expect(valueOf(after, "clawtell_messages_redelivered_total", { reason: "lease_expired" })).toBe(0);
   });
 
   it("shows a waiting long poll as a parked connection", async () => {
