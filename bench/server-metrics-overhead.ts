@@ -7,6 +7,10 @@
  * Throughput moves with whatever else the machine runs; the server's own CPU time per message (from /proc) moves far
  * less, so it is printed too, with its ratio to "off" per round.
  *
+ * `BENCH_PAIRED=1` runs the arms of a round at the same time instead of one after the other (each with its own
+ * senders): on a machine shared with other work, both then see the same neighbours, and the ratio within a round is
+ * steadier than between rounds taken minutes apart.
+ *
  * `BENCH_OBSERVERS=1` adds a third arm: metrics on, plus what a metrics library's "default metrics" install in the
  * process — a GC PerformanceObserver that handles every collection and an event-loop delay monitor — loaded with
  * `node --import`, to show what those cost on their own.
@@ -14,12 +18,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuTimeMs, describeSpread, fmt, machineLine, spreadOf, startClawTell } from "./lib/harness.js";
+import { cpuTimeMs, describeSpread, fmt, machineLine, spreadOf, startClawTell, type BenchTarget } from "./lib/harness.js";
 import { fullCycle } from "./server-throughput.js";
 
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 const SENDERS = Number(process.env["BENCH_SENDERS"] ?? 32);
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
+const PAIRED = process.env["BENCH_PAIRED"] === "1";
 
 /** Loaded into the server with `--import`: the observers of a typical default-metrics setup, feeding a histogram. */
 const OBSERVERS = `
@@ -54,15 +59,40 @@ interface Measured {
   cpuUs: number;
 }
 
-async function measure(arm: Arm): Promise<Measured> {
-  const target = await startClawTell({ serverArgs: arm.serverArgs, nodeArgs: arm.nodeArgs });
+/** One round of the given arms: one after the other in `order`, or (paired) all at once. Answers by arm index. */
+async function measureRound(arms: readonly Arm[], order: readonly number[]): Promise<Map<number, Measured>> {
+  const targets = new Map<number, BenchTarget>();
   try {
-    const cpuBefore = await cpuTimeMs(target.pid);
-    const rate = await fullCycle(target, SENDERS);
-    const cpuMs = (await cpuTimeMs(target.pid)) - cpuBefore;
-    return { rate, cpuUs: (cpuMs * 1000) / ((rate * DURATION_MS) / 1000) };
+    for (const i of order) {
+      const arm = arms[i];
+      if (arm !== undefined && PAIRED) targets.set(i, await startClawTell({ serverArgs: arm.serverArgs, nodeArgs: arm.nodeArgs }));
+    }
+    const run = async (i: number): Promise<[number, Measured]> => {
+      const arm = arms[i];
+      if (arm === undefined) throw new Error(`no arm ${i}`);
+      const target = targets.get(i) ?? (await startClawTell({ serverArgs: arm.serverArgs, nodeArgs: arm.nodeArgs }));
+      targets.set(i, target);
+      try {
+        const cpuBefore = await cpuTimeMs(target.pid);
+        const rate = await fullCycle(target, SENDERS);
+        const cpuMs = (await cpuTimeMs(target.pid)) - cpuBefore;
+        return [i, { rate, cpuUs: (cpuMs * 1000) / ((rate * DURATION_MS) / 1000) }];
+      } finally {
+        if (!PAIRED) {
+          targets.delete(i);
+          await target.stop();
+        }
+      }
+    };
+    if (PAIRED) return new Map(await Promise.all(order.map(run)));
+    const measured = new Map<number, Measured>();
+    for (const i of order) {
+      const [index, result] = await run(i);
+      measured.set(index, result);
+    }
+    return measured;
   } finally {
-    await target.stop();
+    await Promise.all([...targets.values()].map((target) => target.stop()));
   }
 }
 
@@ -82,15 +112,13 @@ export async function runMetricsOverheadBench(): Promise<{ off: number; on: numb
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const order = arms.map((_, i) => (i + round) % arms.length);
-      for (const i of order) {
-        const arm = arms[i];
-        if (arm !== undefined) results[i]?.push(await measure(arm));
-      }
+      const measured = await measureRound(arms, order);
+      for (const [i, result] of measured) results[i]?.push(result);
       const parts = arms.map((arm, i) => {
         const r = results[i]?.[round];
         return `${arm.label} ${fmt(r?.rate ?? 0, 0)} msg/s ${fmt(r?.cpuUs ?? 0, 1)} µs/msg`;
       });
-      lines.push(`  round ${round + 1} (first: ${arms[order[0] ?? 0]?.label}): ${parts.join("; ")}`);
+      lines.push(`  round ${round + 1}${PAIRED ? "" : ` (first: ${arms[order[0] ?? 0]?.label})`}: ${parts.join("; ")}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -113,7 +141,8 @@ export async function runMetricsOverheadBench(): Promise<{ off: number; on: numb
     [
       "## metrics overhead: full cycle send + receive + ack, metrics off vs on",
       `${before} (at start)`,
-      `${SENDERS} concurrent senders, 2 long-poll receivers acking each batch; ${ROUNDS} rounds of ${DURATION_MS} ms per arm, order rotating`,
+      `${SENDERS} concurrent senders, 2 long-poll receivers acking each batch; ${ROUNDS} rounds of ${DURATION_MS} ms per arm, ` +
+        (PAIRED ? "the arms of a round at the same time" : "one arm after the other, order rotating"),
       ...lines,
       ...summary,
       `${machineLine()} (at end)`,
