@@ -93,7 +93,9 @@ describe("metrics", () => {
     const sendRoute = { method: "POST", route: "/api/messages/send" };
     const sendsTimedBefore = valueOf(before.samples, "clawtell_http_request_duration_seconds_count", sendRoute) ?? 0;
 
+    expect(valueOf(before.samples, "clawtell_queue_depth")).toBe(0);
     expect((await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "hi" } })).status).toBe(200);
+    expect(valueOf((await scrape(server)).samples, "clawtell_queue_depth")).toBe(1);
     const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
     const ids = (polled.body["messages"] as Array<{ id: string }>).map((m) => m.id);
     expect(ids).toHaveLength(1);
@@ -104,6 +106,7 @@ describe("metrics", () => {
     expect(moved("clawtell_messages_sent_total")).toBe(1);
     expect(moved("clawtell_messages_delivered_total")).toBe(1);
     expect(moved("clawtell_messages_acked_total")).toBe(1);
+    expect(valueOf(after.samples, "clawtell_queue_depth")).toBe(0);
     expect(valueOf(after.samples, "clawtell_http_request_duration_seconds_count", sendRoute)).toBe(sendsTimedBefore + 1);
 
     // Every histogram series: buckets never decrease, and the +Inf bucket equals the count.
