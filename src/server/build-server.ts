@@ -105,6 +105,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandler(app, logger);
+  // Before the other routes: it times every route registered after it.
   operationRoutes(app, { storage: deps.storage, notifier, metrics, clock, logger });
   app.get("/health", async () => ({ ok: true, waiting: notifier.waiting() }));
   messageRoutes(app, ctx);
