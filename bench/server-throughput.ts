@@ -14,7 +14,8 @@ const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
 /** Concurrent senders; each server's best level counts. `BENCH_SENDERS=32` (comma-separated) picks others. */
 const SENDER_LEVELS = (process.env["BENCH_SENDERS"] ?? "32,64").split(",").map(Number);
 
-async function fullCycle(target: BenchTarget, senders: number): Promise<number> {
+/** Messages per second through send → long poll → ack with `senders` concurrent senders, for `BENCH_DURATION_MS`. */
+export async function fullCycle(target: BenchTarget, senders: number): Promise<number> {
   const pool = new Pool(target.url, { connections: senders + 4, pipelining: 1 });
   // Warm-up: the first call of a key pays its bcrypt once.
   await requestJson(pool, "POST", "/api/messages/send", target.senderKey, { to: "bob", body: "warm-up" });

@@ -30,8 +30,11 @@ export interface BenchTarget {
 /**
  * Our server, run exactly as `npm start` runs it, on a fresh data folder (durable SQLite storage). Names alice, bob
  * and idle, and `extraNames` more (`extra-1`, …), each with its own key hashed at the production bcrypt cost.
+ * `serverArgs` are added to the `clawtell server` command line, `nodeArgs` to Node's.
  */
-export async function startClawTell(options: { extraNames?: number } = {}): Promise<BenchTarget> {
+export async function startClawTell(
+  options: { extraNames?: number; serverArgs?: readonly string[]; nodeArgs?: readonly string[] } = {},
+): Promise<BenchTarget> {
   const dataDir = await mkdtemp(join(tmpdir(), "clawtell-bench-"));
   removeOnExit(dataDir);
   const { directory, close } = openEmbeddedDirectory({ dataDir });
@@ -45,7 +48,7 @@ export async function startClawTell(options: { extraNames?: number } = {}): Prom
   await close();
   const server = await spawnUntil(
     process.execPath,
-    [...SERVER_NODE_ARGS, "--max-semi-space-size=8", join(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir],
+    [...SERVER_NODE_ARGS, ...(options.nodeArgs ?? []), "--max-semi-space-size=8", join(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir, ...(options.serverArgs ?? [])],
     LISTENING,
     { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "" } },
   );

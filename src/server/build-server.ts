@@ -15,6 +15,8 @@ import { jsonSerializerCompiler, zodValidatorCompiler } from "./contexts/schemas
 import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createMailbox } from "./mailbox.js";
+import { instrumentMessageStore } from "./instrumented-messages.js";
+import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
 import { createNotifier, type Notifier } from "./notifier.js";
 import { createJsonBodyParser } from "./json-body.js";
@@ -30,6 +32,7 @@ import {
 } from "./rate-limits.js";
 import { createLinkSigner } from "./signed-links.js";
 import { startRetention } from "./retention.js";
+import { operationRoutes } from "./routes/operations.js";
 import type { Storage } from "./store/index.js";
 
 export interface ServerDeps {
@@ -55,7 +58,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const options = deps.options ?? {};
   const notifier = deps.notifier ?? createNotifier({ logger });
   const hasher = createKeyHasher();
-  const { directory, messages } = deps.storage;
+  const metrics = options.metrics === false ? undefined : createServerMetrics();
+  const { directory } = deps.storage;
+  const messages = metrics === undefined ? deps.storage.messages : instrumentMessageStore(deps.storage.messages, metrics);
   const ctx: ServerContext = {
     directory,
     messages,
@@ -115,6 +120,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(jsonSerializerCompiler);
   await registerOpenApi(app);
+  // Before the contexts, outside auth and rate limits; it times every route registered after it.
+  operationRoutes(app, { storage: deps.storage, notifier, metrics, clock, logger });
 
   // Routes live in contexts, each with its own hooks: public (no key) and authenticated (one hook checks the API key
   // and sets `request.caller`). A session-authenticated context for the dashboard (cookie + CSRF) goes beside them.

@@ -23,6 +23,8 @@ export interface ServerOptions {
   retentionIntervalMs?: number;
   /** How long a signed attachment download link works. @defaultValue 300000 */
   fileLinkTtlMs?: number;
+  /** Counters and latency histograms, served at `GET /metrics`. @defaultValue true */
+  metrics?: boolean;
   /** Requests per caller address on the public routes. @defaultValue 6000 per 60000 ms */
   publicRateLimit?: RateLimit;
   /** Requests per API key on the routes that need a key. @defaultValue 60000 per 60000 ms */

@@ -49,7 +49,8 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--port <port>", "port to listen on (0 = any free port)", "8787")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .option("--visibility-timeout <seconds>", "how long a handed-out, unacked message stays hidden before it is delivered again", "60")
-    .action(async (opts: { host: string; port: string; data?: string; visibilityTimeout: string }) => {
+    .option("--no-metrics", "do not count sends, deliveries and request latency, and serve no /metrics")
+    .action(async (opts: { host: string; port: string; data?: string; visibilityTimeout: string; metrics: boolean }) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
       // Loaded on use, so other commands start fast.
@@ -60,7 +61,7 @@ export function registerServerCommand(program: Command, io: Io): void {
       const fresh = !existsSync(join(dataDir, DATABASE_FILE));
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
-      const server = await startServer({ host: opts.host, port, dataDir, logger, options: { visibilityTimeoutMs } }).catch((err: unknown) => {
+      const server = await startServer({ host: opts.host, port, dataDir, logger, options: { visibilityTimeoutMs, metrics: opts.metrics } }).catch((err: unknown) => {
         throw explainDataDirError(explainListenError(err, opts.host, port), dataDir);
       });
       const lines = [`listening on ${server.url}`];

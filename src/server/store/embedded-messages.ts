@@ -43,6 +43,8 @@ export interface EmbeddedMessagesOptions {
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
+  /** Unacked messages of every name, counted in memory (the server's queue-depth metric reads it). */
+  countUnacked(): Promise<number>;
   /** Writes what waits into the journal and hands everything to the archive; the archive stays open. */
   close(): void;
 }
@@ -173,6 +175,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       if (afterSeq !== undefined) leases.releaseAfter(recipientIds, afterSeq);
     },
     nextLeaseEnd: async (recipientIds, now) => leases.nextExpiry(recipientIds, now),
+    countUnacked: async () => pending.size(),
     listUnacked: async (recipientIds, limit, excludeSeqs = NO_SEQS) => materialize(pending.list(recipientIds, limit, excludeSeqs)),
     find: async (id) => findMessage(id),
     ack(recipientIds, ids, now) {

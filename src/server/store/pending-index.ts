@@ -26,6 +26,8 @@ export interface PendingIndex {
   after(recipientIds: readonly number[], afterSeq: number): PendingEntry[];
   /** Drops the entries created before `createdBefore` (expired by retention). */
   dropCreatedBefore(createdBefore: number): void;
+  /** How many entries there are: every unacked message. */
+  size(): number;
 }
 
 export function createPendingIndex(): PendingIndex {
@@ -73,6 +75,7 @@ export function createPendingIndex(): PendingIndex {
       byId.set(entry.id, entry);
     },
     get: (id) => byId.get(id),
+    size: () => byId.size,
     remove,
     list: (recipientIds, limit, excludeSeqs) => collect(recipientIds, (entry) => !excludeSeqs.has(entry.seq), limit),
     after: (recipientIds, afterSeq) => collect(recipientIds, (entry) => entry.seq > afterSeq, Number.POSITIVE_INFINITY),
