@@ -6,11 +6,14 @@
  */
 
 import type { FastifyInstance, onResponseHookHandler, RouteOptions } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { ClawTellError, type Clock, type Logger } from "../../infra/index.js";
 import type { ServerMetrics } from "../metrics.js";
 import { EXPOSITION_CONTENT_TYPE } from "../metrics-registry.js";
 import type { Notifier } from "../notifier.js";
 import type { MessageStore, Storage } from "../store/index.js";
+import { ErrorAnswerSchema } from "../contexts/schemas.js";
 
 /** A notifier that can tell whether it reaches its backend (one backed by Redis); the in-process one always can. */
 export interface NotifierHealth {
@@ -36,7 +39,16 @@ export interface OperationsDeps {
 /** Route options that exempt a route from a rate limit (`@fastify/rate-limit` reads `config.rateLimit`). */
 const UNLIMITED: Pick<RouteOptions, "config"> = { config: { rateLimit: false } as NonNullable<RouteOptions["config"]> };
 
-export function operationRoutes(app: FastifyInstance, deps: OperationsDeps): void {
+const NotReadySchema = ErrorAnswerSchema.extend({ ready: z.literal(false), down: z.array(z.string()) });
+const HEALTHZ = { summary: "Liveness: the process serves", response: { 200: z.object({ ok: z.literal(true) }), "4xx": ErrorAnswerSchema } };
+const READYZ = {
+  summary: "Readiness: the storage (and the notifier's backend) answer",
+  response: { 200: z.object({ ready: z.literal(true) }), "4xx": ErrorAnswerSchema, 503: NotReadySchema },
+};
+const METRICS = { summary: "Prometheus metrics of this process", response: { 200: z.string(), "4xx": ErrorAnswerSchema } };
+
+export function operationRoutes(root: FastifyInstance, deps: OperationsDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
   const { storage, notifier, metrics, clock, logger } = deps;
   const readyTimeoutMs = deps.readyTimeoutMs ?? 2_000;
 
@@ -54,7 +66,7 @@ export function operationRoutes(app: FastifyInstance, deps: OperationsDeps): voi
     registerGauges(deps, metrics);
   }
 
-  app.get("/healthz", UNLIMITED, async () => ({ ok: true }));
+  app.get("/healthz", { ...UNLIMITED, schema: HEALTHZ }, async () => ({ ok: true as const }));
 
   /** Whether a check passes within the time allowed; a check that throws or is late is down. */
   const passes = async (check: () => Promise<boolean>): Promise<boolean> => {
@@ -71,7 +83,7 @@ export function operationRoutes(app: FastifyInstance, deps: OperationsDeps): voi
   };
   let wasReady = true;
 
-  app.get("/readyz", UNLIMITED, async (_request, reply) => {
+  app.get("/readyz", { ...UNLIMITED, schema: READYZ }, async (_request, reply) => {
     const checks: Array<[string, () => Promise<boolean>]> = [
       ["storage", () => storage.ping().then(() => true)],
     ];
@@ -82,16 +94,16 @@ export function operationRoutes(app: FastifyInstance, deps: OperationsDeps): voi
     if (down.length === 0) {
       if (!wasReady) logger.info("ready again");
       wasReady = true;
-      return { ready: true };
+      return { ready: true as const };
     }
     if (wasReady) logger.warn({ down }, "not ready");
     wasReady = false;
     const error = new ClawTellError("CT_UNAVAILABLE", `not ready: ${down.join(", ")} unavailable`);
-    return reply.status(error.httpStatus).send({ statusCode: error.httpStatus, code: error.code, error: error.message, ready: false, down });
+    return reply.status(error.httpStatus).send({ statusCode: error.httpStatus, code: error.code, error: error.message, ready: false as const, down });
   });
 
   if (metrics !== undefined) {
-    app.get("/metrics", UNLIMITED, async (_request, reply) => reply.type(EXPOSITION_CONTENT_TYPE).send(await metrics.registry.render()));
+    app.get("/metrics", { ...UNLIMITED, schema: METRICS }, async (_request, reply) => reply.type(EXPOSITION_CONTENT_TYPE).send(await metrics.registry.render()));
   }
 }
 
