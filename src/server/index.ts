@@ -18,4 +18,4 @@ export {
 export { createName, type CreatedName } from "./admin.js";
 export { purgeExpired } from "./retention.js";
 export { openFileStore, FILES_DIR, type FileStore } from "./files.js";
-export { openPostgresStorage, type PostgresStorage, type PostgresStorageOptions } from "./store/index.js";
+export { openPostgresStorage, MIGRATIONS, type PostgresStorage, type PostgresStorageOptions } from "./store/index.js";
