@@ -35,6 +35,8 @@ export interface ServerDeps {
   logger?: Logger;
   clock?: Clock;
   options?: ServerOptions;
+  /** Key of the signed download links; processes serving the same accounts share one. Random per process if absent. */
+  linkSecret?: Uint8Array;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -66,7 +68,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger,
     keepaliveMs: options.keepaliveMs ?? 15_000,
     files: deps.files,
-    links: createLinkSigner(),
+    links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
   };
 
