@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createName, openPostgresStorage, type CreatedName, type PostgresStorage } from "../../../src/server/index.js";
-import { startServerProcess, type ServerProcess } from "../../helpers/cli-process.js";
+import { runCli, startServerProcess, type ServerProcess } from "../../helpers/cli-process.js";
 import { createTestSchema, postgresUnavailable, TEST_DATABASE_URL, urlWithSchema } from "../../helpers/storage-backends.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
 
@@ -27,7 +27,10 @@ describe.skipIf(unavailable !== undefined)("clawtell server --database", () => {
     servers.push(...(await Promise.all([0, 1].map(() => startServerProcess(unusedDataDir, ["--database", database])))));
     admin = await openPostgresStorage({ url: TEST_DATABASE_URL, schema: schema.schema });
     alice = await createName(admin.directory, { name: "alice", email: "alice@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
-    bob = await createName(admin.directory, { name: "bob", email: "bob@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+    // The operator's way: `clawtell admin create-name --database`.
+    const created = await runCli(["admin", "create-name", "bob", "--email", "bob@example.com", "--database", database]);
+    expect(created.code, created.stderr).toBe(0);
+    bob = JSON.parse(created.stdout) as CreatedName;
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));

@@ -19,7 +19,7 @@ export interface InsertBatcher<T> {
 }
 
 /** At most `maxInFlight` writes run at once (each on its own connection); the rest gather into the next group. */
-export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 4): InsertBatcher<T> {
+export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 2): InsertBatcher<T> {
   let queue: Array<Waiting<T>> = [];
   const running = new Set<Promise<void>>();
 

@@ -75,7 +75,7 @@ FROM inserted i CROSS JOIN LATERAL jsonb_array_elements(COALESCE(i.attachments, 
 ON CONFLICT (file_id) DO NOTHING`;
 
 export interface PostgresMessagesOptions {
-  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 4 */
+  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
   readonly insertConcurrency?: number;
 }
 
