@@ -226,6 +226,17 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(await storage.messages.find("nope")).toBeUndefined();
     });
 
+    it("keeps any text whole, U+0000 and backslashes included, and finds nothing by an id that is not there", async () => {
+      const odd = ["a\u0000b", "\\0 and \u0000\\", "\uFDD0starts with a noncharacter", "\uFDD0\u0000"];
+      for (const [i, text] of odd.entries()) {
+        await storage.messages.insert([{ ...message(`odd${i}`, bob), subject: text, body: text, threadId: text, replyTo: text }]);
+        expect(await storage.messages.find(`odd${i}`)).toMatchObject({ subject: text, body: text, threadId: text, replyTo: text });
+      }
+      expect(await storage.messages.find("odd0\u0000")).toBeUndefined();
+      expect(await storage.messages.ack([bob.id], ["\u0000"], 5)).toEqual([]);
+      expect(await storage.directory.findNameByName("bob\u0000")).toBeUndefined();
+    });
+
     it("skips excluded seqs and still fills the limit", async () => {
       await storage.messages.insert([message("a", bob), message("b", bob), message("c", bob)]);
       const [first] = await storage.messages.listUnacked([bob.id], 1);

@@ -7,10 +7,12 @@ import pg from "pg";
 import type { PoolClient, QueryResultRow } from "pg";
 import { ClawTellError, type Logger } from "../../../infra/index.js";
 import { storeError } from "./pg-errors.js";
+import { decodeRow, encodeParam } from "./pg-text.js";
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export interface Database {
+  /** One statement; string parameters and columns pass through pg-text.ts (U+0000 is stored escaped). */
   query<R extends QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs `work` inside one transaction on one connection. */
   transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
@@ -58,7 +60,7 @@ export function openDatabase(opts: DatabaseOptions): Database {
     async query<R extends QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       refuseClosed();
       try {
-        return (await pool.query<R>(sql, params as unknown[])).rows;
+        return (await pool.query<R>(sql, params.map(encodeParam))).rows.map(decodeRow);
       } catch (err) {
         throw storeError(err);
       }

@@ -92,6 +92,8 @@ export function createProcessLeases(
     },
     async start() {
       await beat();
+      // Rows of processes long dead: their leases have ended either way (a missing row counts as dead).
+      await db.query("DELETE FROM server_processes WHERE heartbeat_at < now() - $1::float8 * interval '1 millisecond'", [staleAfterMs]);
       timer = setInterval(() => {
         if (beating !== undefined) return;
         beating = beat()
