@@ -1,4 +1,5 @@
-import { defineConfig } from "vitest/config";
+import pg from "pg";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Files that run for minutes: started first, so that the two workers finish together instead of one waiting on them. */
@@ -11,14 +12,50 @@ class LongRunningFirst extends BaseSequencer {
   }
 }
 
+const TEST_DATABASE_URL = process.env["CLAWTELL_TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Why the server suite cannot also run on PostgreSQL here, or undefined when the database answers. */
+async function postgresUnavailable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3_000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const unavailable = await postgresUnavailable();
+if (unavailable !== undefined) {
+  process.stderr.write(`server suite on postgres: skipped, the test database is not reachable (${unavailable}); set CLAWTELL_TEST_DATABASE_URL\n`);
+}
+
+/**
+ * The server's integration suite once more with its test servers on the PostgreSQL backend (test-server.ts). Left out:
+ * the files that choose their backends themselves (the storage contract covers both, postgres-* is postgres only) and
+ * retention.test.ts, which builds its own embedded server.
+ */
+const serverOnPostgres: TestProjectInlineConfiguration = {
+  extends: true,
+  test: {
+    name: "server-postgres",
+    include: ["test/integration/server/**/*.test.ts"],
+    exclude: ["test/integration/server/storage-contract.test.ts", "test/integration/server/postgres-*.test.ts", "test/integration/server/retention.test.ts"],
+    env: { CLAWTELL_TEST_BACKEND: "postgres" },
+  },
+};
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
     fileParallelism: true,
     maxWorkers: 2,
     sequence: { sequencer: LongRunningFirst },
+    projects: [{ extends: true, test: { name: "default", include: ["test/**/*.test.ts"] } }, ...(unavailable === undefined ? [serverOnPostgres] : [])],
   },
 });

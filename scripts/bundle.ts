@@ -54,7 +54,9 @@ async function bundle(): Promise<void> {
     platform: "node",
     format: "esm",
     target: "node24",
-    external: ["openclaw", "openclaw/*"],
+    // pg loads its optional native binding (pg-native) only when asked for `pg.native`, which we never do: it stays a
+    // require that is never run, whether or not it is installed here.
+    external: ["openclaw", "openclaw/*", "pg-native"],
     banner: { js: requireShim },
     // Readable stack traces without shipping source maps: names and layout are kept.
     minify: false,

@@ -48,6 +48,8 @@ export interface ServerDeps {
   /** Wake-ups for idle polls and streams; across processes, Redis or PostgreSQL (see notifier.ts). The caller closes
    * one it passes; without one the server makes an in-process notifier. */
   notifier?: Notifier;
+  /** Key of the signed download links; processes serving the same accounts share one. Random per process if absent. */
+  linkSecret?: Uint8Array;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -77,7 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger,
     keepaliveMs: options.keepaliveMs ?? 15_000,
     files: deps.files,
-    links: createLinkSigner(),
+    links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
   };
 

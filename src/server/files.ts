@@ -4,7 +4,8 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { createReadStream, type ReadStream } from "node:fs";
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureDir, entriesChangedBefore, writeFileDurable } from "../infra/index.js";
@@ -16,7 +17,7 @@ export interface FileStore {
   /** Writes the bytes durably under a new id and answers the id. */
   save(content: Uint8Array): Promise<string>;
   /** The bytes of a stored file. */
-  read(fileId: string): ReadStream;
+  read(fileId: string): Readable;
   /** Deletes files; ids that are not there are ignored. */
   remove(fileIds: readonly string[]): Promise<void>;
   /** Ids of the files last written before `cutoff` (epoch ms), for the sweep of files no message kept. */

@@ -20,3 +20,4 @@ export { createNotifier, DEFAULT_CHANNEL, type Notifier, type NotifierOptions } 
 export { createName, type CreatedName } from "./admin.js";
 export { purgeExpired } from "./retention.js";
 export { openFileStore, FILES_DIR, type FileStore } from "./files.js";
+export { openPostgresStorage, MIGRATIONS, type PostgresStorage, type PostgresStorageOptions } from "./store/index.js";

@@ -1,7 +1,8 @@
 /**
  * Signed download links for attachments: `/files/<fileId>?expires=<epoch ms>&sig=<HMAC-SHA256>`. Whoever holds the
- * link may download the file until it expires, without a key. The secret lives in memory only: links do not outlive
- * the process, and a client asks `GET /api/files/{fileId}` again for a fresh one.
+ * link may download the file until it expires, without a key. With the embedded backend the secret lives in memory
+ * only: links do not outlive the process, and a client asks `GET /api/files/{fileId}` again for a fresh one. With
+ * PostgreSQL every process of the deployment signs with one secret kept in the database, so any of them serves a link.
  */
 
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";

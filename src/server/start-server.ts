@@ -1,69 +1,112 @@
-/** Composition root of a running server: open the storage in a data folder, build, listen (127.0.0.1 by default). */
+/**
+ * Composition root of a running server: open the storage, build, listen (127.0.0.1 by default). The storage is the
+ * embedded backend in a data folder (one process per folder, held by a lock), or PostgreSQL when a database URL is
+ * given (any number of processes; the data folder is not used then: attachment bytes and the link secret live in the
+ * database too).
+ */
 
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { acquireFileLock, createSilentLogger, ensureDir, type Clock, type Logger } from "../infra/index.js";
+import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
-import { openFileStore } from "./files.js";
-import { JOURNAL_FILE, openEmbeddedStorage, type Storage } from "./store/index.js";
+import { openFileStore, type FileStore } from "./files.js";
+import { JOURNAL_FILE, openEmbeddedStorage, openPostgresStorage, type Storage } from "./store/index.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8787;
+/** The name of the signed-link secret that the processes on one database share. */
+export const LINK_SECRET_NAME = "signed-links";
 
 export interface RunningServer {
   url: string;
   host: string;
   port: number;
   storage: Storage;
+  /** Where its attachment bytes are kept. */
+  files: FileStore;
   close(): Promise<void>;
+}
+
+/** What a server stores through, and how to let go of it. */
+interface OpenedBackend {
+  readonly storage: Storage;
+  readonly files: FileStore;
+  readonly linkSecret?: Uint8Array;
+  close(): Promise<void>;
+}
+
+async function openEmbeddedBackend(dataDir: string, logger: Logger): Promise<OpenedBackend> {
+  // One server per data folder: its message journal holds sends that only it knows of until the archive has them.
+  await ensureDir(dataDir);
+  const lock = await acquireFileLock(join(dataDir, JOURNAL_FILE), {
+    logger,
+    field: "data",
+    waitInProcessMs: 2_000,
+    heldHere: `${dataDir} is already used by a server in this process`,
+    heldBy: (pid) => `${dataDir} is in use by another clawtell server (process ${pid}); stop it, or give this one its own --data folder`,
+  });
+  let storage: Storage;
+  try {
+    storage = await openEmbeddedStorage({ dataDir, logger });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  return {
+    storage,
+    files: openFileStore(dataDir),
+    async close() {
+      try {
+        await storage.close();
+      } finally {
+        await lock.release();
+      }
+    },
+  };
+}
+
+async function openPostgresBackend(url: string, logger: Logger): Promise<OpenedBackend> {
+  const storage = await openPostgresStorage({ url, logger });
+  try {
+    return { storage, files: storage.files, linkSecret: await storage.sharedSecret(LINK_SECRET_NAME), close: () => storage.close() };
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
 }
 
 export async function startServer(opts: {
   host?: string;
   port?: number;
-  dataDir: string;
+  /** The embedded backend's data folder; not used when `database` is given. */
+  dataDir?: string;
+  /** A `postgres://` URL: the PostgreSQL backend, which any number of server processes may share. */
+  database?: string;
   logger?: Logger;
   clock?: Clock;
   options?: ServerOptions;
 }): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const logger = opts.logger ?? createSilentLogger();
-  // One server per data folder: its message journal holds sends that only it knows of until the archive has them.
-  await ensureDir(opts.dataDir);
-  const lock = await acquireFileLock(join(opts.dataDir, JOURNAL_FILE), {
-    logger,
-    field: "data",
-    waitInProcessMs: 2_000,
-    heldHere: `${opts.dataDir} is already used by a server in this process`,
-    heldBy: (pid) => `${opts.dataDir} is in use by another clawtell server (process ${pid}); stop it, or give this one its own --data folder`,
-  });
-  let storage: Storage;
-  try {
-    storage = await openEmbeddedStorage({ dataDir: opts.dataDir, logger });
-  } catch (err) {
-    await lock.release();
-    throw err;
-  }
-  const closeStorage = async (): Promise<void> => {
-    try {
-      await storage.close();
-    } finally {
-      await lock.release();
-    }
-  };
+  let backend: OpenedBackend;
+  if (opts.database !== undefined) backend = await openPostgresBackend(opts.database, logger);
+  else if (opts.dataDir !== undefined) backend = await openEmbeddedBackend(opts.dataDir, logger);
+  else throw new ClawTellError("CT_CONFIG_INVALID", "the server needs a data folder or a database URL", { field: "data" });
+  const { storage } = backend;
   let app: FastifyInstance;
   try {
     app = await buildServer({
       storage,
-      files: openFileStore(opts.dataDir),
+      files: backend.files,
       logger,
+      ...(backend.linkSecret === undefined ? {} : { linkSecret: backend.linkSecret }),
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       ...(opts.options === undefined ? {} : { options: opts.options }),
     });
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (err) {
-    await closeStorage();
+    await backend.close();
     throw err;
   }
   const address = app.server.address();
@@ -74,11 +117,12 @@ export async function startServer(opts: {
     host,
     port,
     storage,
+    files: backend.files,
     async close() {
       await app.close();
       // Let handlers of just-closed connections finish their turn before the database goes away.
       await new Promise((resolve) => setImmediate(resolve));
-      await closeStorage();
+      await backend.close();
     },
   };
 }

@@ -1,16 +1,37 @@
-// A real embedded server on 127.0.0.1:0 with a temp data folder, for integration tests.
+// A real server on 127.0.0.1:0 for integration tests: the embedded backend in a temp data folder, or, with
+// CLAWTELL_TEST_BACKEND=postgres, the PostgreSQL backend in a fresh schema of its own (dropped at close).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../src/infra/index.js";
 import { createName, startServer, type CreatedName, type RunningServer, type ServerOptions } from "../../src/server/index.js";
+import { createTestSchema, urlWithSchema } from "./storage-backends.js";
+
+export type TestBackend = "embedded" | "postgres";
+
+/** The backend test servers run on: `CLAWTELL_TEST_BACKEND` (embedded unless it says postgres). */
+export function testBackend(): TestBackend {
+  return process.env["CLAWTELL_TEST_BACKEND"] === "postgres" ? "postgres" : "embedded";
+}
+
+/**
+ * For tests of what only the embedded backend has (its journal, data-folder lock, files on disk): true, with the
+ * reason printed, when the test servers run on another backend; the caller skips then.
+ */
+export function embeddedOnly(what: string): boolean {
+  if (testBackend() === "embedded") return false;
+  process.stderr.write(`skipping on ${testBackend()}: ${what} belongs to the embedded backend\n`);
+  return true;
+}
 
 export interface TestServer extends RunningServer {
+  /** The embedded backend's data folder (made but unused on postgres). */
   dataDir: string;
+  readonly backend: TestBackend;
   createName(name: string, email: string): Promise<CreatedName>;
-  /** Stops the server and starts it again on the same port and data folder (as after a crash-free restart). */
+  /** Stops the server and starts it again on the same port and data folder or schema (as after a crash-free restart). */
   restart(): Promise<void>;
-  /** Stops the server but keeps its data folder (for a later `restart`). */
+  /** Stops the server but keeps its data folder or schema (for a later `restart`). */
   stop(): Promise<void>;
 }
 
@@ -19,9 +40,19 @@ export const TEST_BCRYPT_COST = 4;
 
 export async function startTestServer(options: ServerOptions & { dataDir?: string; port?: number; clock?: Clock } = {}): Promise<TestServer> {
   const { dataDir: given, port, clock, ...serverOptions } = options;
+  const backend = testBackend();
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), "clawtell-server-")));
+  const schema = backend === "postgres" ? await createTestSchema() : undefined;
+  const where = schema === undefined ? { dataDir } : { database: urlWithSchema(schema.schema) };
   const withClock = clock === undefined ? {} : { clock };
-  let running: RunningServer | undefined = await startServer({ dataDir, port: port ?? 0, ...withClock, options: serverOptions });
+  const start = (atPort: number): Promise<RunningServer> => startServer({ ...where, port: atPort, ...withClock, options: serverOptions });
+  let running: RunningServer | undefined;
+  try {
+    running = await start(port ?? 0);
+  } catch (err) {
+    await schema?.drop();
+    throw err;
+  }
   const current = (): RunningServer => {
     if (running === undefined) throw new Error("test server is stopped");
     return running;
@@ -35,7 +66,12 @@ export async function startTestServer(options: ServerOptions & { dataDir?: strin
     get storage() {
       return current().storage;
     },
+    /** The running server's attachment bytes, wherever its backend keeps them. */
+    get files() {
+      return current().files;
+    },
     dataDir,
+    backend,
     createName: (name, email) => createName(current().storage.directory, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
     async stop() {
       await running?.close();
@@ -43,11 +79,12 @@ export async function startTestServer(options: ServerOptions & { dataDir?: strin
     },
     async restart() {
       await server.stop();
-      running = await startServer({ dataDir, port: first.port, ...withClock, options: serverOptions });
+      running = await start(first.port);
     },
     async close() {
       await server.stop();
       if (given === undefined) await rm(dataDir, { recursive: true, force: true });
+      await schema?.drop();
     },
   };
   return server;

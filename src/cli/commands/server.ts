@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/errors.js";
 import { binCommand, explainDataDirError, resolveDataDir, shellWord } from "../data-dir.js";
+import type { Logger } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
 import { waitForStopSignal } from "../signals.js";
 
@@ -48,20 +49,36 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--host <host>", "address to bind; use 0.0.0.0 only behind a TLS proxy", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", "8787")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
+    .option("--database <url>", "store in PostgreSQL instead of a data folder, shared by any number of servers (default: $CLAWTELL_DATABASE_URL)")
     .option("--visibility-timeout <seconds>", "how long a handed-out, unacked message stays hidden before it is delivered again", "60")
     .option("--no-metrics", "do not count sends, deliveries and request latency, and serve no /metrics")
-    .action(async (opts: { host: string; port: string; data?: string; visibilityTimeout: string; metrics: boolean }) => {
+    .action(async (opts: { host: string; port: string; data?: string; database?: string; visibilityTimeout: string; metrics: boolean }) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
       // Loaded on use, so other commands start fast.
       const { DATABASE_FILE, startServer } = await import("../../server/index.js");
       const { createLogger } = await import("../../infra/logger.js");
       const logger = createLogger({ name: "clawtell-server" });
-      const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
-      const fresh = !existsSync(join(dataDir, DATABASE_FILE));
+      const database = opts.database ?? nonEmpty(process.env["CLAWTELL_DATABASE_URL"]);
+      if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
+        throw new ClawTellError("CT_BAD_REQUEST", "--database: expected a postgres:// URL", { field: "database" });
+      }
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
-      const server = await startServer({ host: opts.host, port, dataDir, logger, options: { visibilityTimeoutMs, metrics: opts.metrics } }).catch((err: unknown) => {
+      const options = { visibilityTimeoutMs, metrics: opts.metrics };
+      if (database !== undefined) {
+        // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
+        const server = await startServer({ host: opts.host, port, database, logger, options }).catch((err: unknown) => {
+          throw explainListenError(err, opts.host, port);
+        });
+        io.out(`listening on ${server.url}`);
+        logger.info({ url: server.url, storage: "postgres" }, "server listening");
+        await stopOnSignal(server, stopSignal, logger);
+        return;
+      }
+      const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
+      const fresh = !existsSync(join(dataDir, DATABASE_FILE));
+      const server = await startServer({ host: opts.host, port, dataDir, logger, options }).catch((err: unknown) => {
         throw explainDataDirError(explainListenError(err, opts.host, port), dataDir);
       });
       const lines = [`listening on ${server.url}`];
@@ -71,9 +88,18 @@ export function registerServerCommand(program: Command, io: Io): void {
       }
       io.out(lines.join("\n"));
       logger.info({ url: server.url, dataDir }, "server listening");
-      const signal = await stopSignal;
-      logger.info({ signal }, "stopping");
-      await server.close();
-      logger.info("stopped");
+      await stopOnSignal(server, stopSignal, logger);
     });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** Waits for SIGINT/SIGTERM, then closes the server (connections first, then the storage). */
+async function stopOnSignal(server: { close(): Promise<void> }, stopSignal: Promise<string>, logger: Logger): Promise<void> {
+  const signal = await stopSignal;
+  logger.info({ signal }, "stopping");
+  await server.close();
+  logger.info("stopped");
 }

@@ -1,10 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_ATTACHMENT_BYTES } from "../../../src/protocol/index.js";
-import { FILES_DIR, purgeExpired, openFileStore, type CreatedName } from "../../../src/server/index.js";
+import { purgeExpired, type CreatedName } from "../../../src/server/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
 interface AttachmentRef {
@@ -106,7 +104,7 @@ describe("attachments", () => {
     expect(huge.body["code"]).toBe("CT_PAYLOAD_TOO_LARGE");
 
     expect(await receive()).toEqual([]);
-    expect(await readdir(join(server.dataDir, FILES_DIR)).catch(() => [])).toEqual([]);
+    expect(await server.files.listWrittenBefore(Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 
   it("answers a large send without a valid key with 401 before reading its body", async () => {
@@ -136,20 +134,20 @@ describe("attachments", () => {
     expect(Buffer.from(await (await fetch(String(link.body["signedUrl"]))).arrayBuffer()).equals(notes)).toBe(true);
 
     await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: [sent.body["messageId"]] } });
-    const removed = await purgeExpired(server.storage.messages, openFileStore(server.dataDir), Date.now() + 2 * 60 * 60 * 1000);
+    const removed = await purgeExpired(server.storage.messages, server.files, Date.now() + 2 * 60 * 60 * 1000);
     expect(removed).toMatchObject({ acked: 1, files: 1 });
-    expect(await readdir(join(server.dataDir, FILES_DIR))).toEqual([]);
+    expect(await server.files.listWrittenBefore(Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect((await linkFor(fileId, bob.apiKey)).status).toBe(404);
   });
 
   it("sweeps files that no message holds once they are an hour old", async () => {
     await sendWith([upload(notes, "kept.txt", "text/plain")]);
-    const orphan = await openFileStore(server.dataDir).save(Buffer.from("left by a send that crashed before its commit"));
-    expect(await purgeExpired(server.storage.messages, openFileStore(server.dataDir), Date.now())).toMatchObject({ files: 0 });
-    expect(await readdir(join(server.dataDir, FILES_DIR))).toHaveLength(2);
+    const orphan = await server.files.save(Buffer.from("left by a send that crashed before its commit"));
+    expect(await purgeExpired(server.storage.messages, server.files, Date.now())).toMatchObject({ files: 0 });
+    expect(await server.files.listWrittenBefore(Number.MAX_SAFE_INTEGER)).toHaveLength(2);
 
-    expect(await purgeExpired(server.storage.messages, openFileStore(server.dataDir), Date.now() + 61 * 60 * 1000)).toMatchObject({ files: 1 });
-    const left = await readdir(join(server.dataDir, FILES_DIR));
+    expect(await purgeExpired(server.storage.messages, server.files, Date.now() + 61 * 60 * 1000)).toMatchObject({ files: 1 });
+    const left = await server.files.listWrittenBefore(Number.MAX_SAFE_INTEGER);
     expect(left).toHaveLength(1);
     expect(left).not.toContain(orphan);
   });

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createName, openEmbeddedDirectory, openSqliteArchive, type CreatedName, type SqliteArchive } from "../../../src/server/index.js";
-import { api, startTestServer, TEST_BCRYPT_COST, type TestServer } from "../../helpers/test-server.js";
+import { api, embeddedOnly, startTestServer, TEST_BCRYPT_COST, type TestServer } from "../../helpers/test-server.js";
 
 // The admin CLI creates names through its own SQLite connection while the server runs on the same data folder.
 // A second connection on the same file stands in for that process here (the CLI's own tests spawn it for real).
-describe("names created beside a running server", () => {
+describe.skipIf(embeddedOnly("the admin CLI writing names into the data folder of a running server"))("names created beside a running server", () => {
   let server: TestServer;
   let admin: ReturnType<typeof openEmbeddedDirectory>;
   /** A third connection, to read what the archive holds. */

@@ -62,6 +62,74 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
     await expect(storage.ping()).rejects.toMatchObject({ code: "CT_UNAVAILABLE" });
   });
 
+  describe("many processes on the same data", () => {
+    const skipUnlessShared = (context: { skip(note?: string): void }): void => {
+      if (opened.openPeer !== undefined) return;
+      process.stderr.write(`storage contract: ${backend.name} serves one process per data folder; skipping the many-process cases\n`);
+      context.skip();
+    };
+
+    it("never hands one message to claims of two processes running at once, round after round", async (context) => {
+      skipUnlessShared(context);
+      const peer = await opened.openPeer!();
+      const handed = new Set<string>();
+      for (let round = 0; round < 15; round++) {
+        await storage.messages.insert(Array.from({ length: 20 }, (_, i) => message(`r${round}m${i}`, bob)));
+        const claims = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            (i % 2 === 0 ? storage : peer).messages.claim([bob.id], { limit: 3, now: 100, leaseUntil: 60_000 }),
+          ),
+        );
+        for (const id of claims.flatMap(ids)) {
+          expect(handed.has(id)).toBe(false);
+          handed.add(id);
+        }
+        // Whatever the round left unclaimed, a last claim takes; nothing is lost or handed twice.
+        for (const id of ids(await peer.messages.claim([bob.id], { limit: 100, now: 100, leaseUntil: 60_000 }))) {
+          expect(handed.has(id)).toBe(false);
+          handed.add(id);
+        }
+        expect(handed.size).toBe((round + 1) * 20);
+      }
+      await peer.close();
+    });
+
+    it("sees another process's sends, acks and directory changes at once", async (context) => {
+      skipUnlessShared(context);
+      const peer = await opened.openPeer!();
+      await peer.messages.insert([message("from-peer", bob)]);
+      expect(ids(await claim([bob.id], 10))).toEqual(["from-peer"]);
+      expect(await peer.messages.ack([bob.id], ["from-peer"], 50)).toEqual([expect.objectContaining({ id: "from-peer" })]);
+      expect((await storage.messages.find("from-peer"))?.ackedAt).toBe(50);
+      expect((await peer.directory.findNameByName("bob"))?.id).toBe(bob.id);
+      await peer.close();
+    });
+
+    it("ends the leases of a process that died once its heartbeat is stale, and not while it lives", async (context) => {
+      skipUnlessShared(context);
+      if (opened.claimInChildProcess === undefined) return context.skip();
+      await storage.messages.insert([message("a", bob), message("b", bob), message("c", bob)]);
+      const child = await opened.claimInChildProcess([bob.id], 2);
+      expect(child.ids).toEqual(["a", "b"]);
+      const now = Date.now();
+      try {
+        await storage.messages.releaseLeases([bob.id]);
+        expect(ids(await claim([bob.id], 10, now, 600_000))).toEqual(["c"]);
+      } finally {
+        await child.kill();
+      }
+      // Its heartbeat goes stale a few seconds after the kill: then its leases end, in order, at the next claim.
+      const deadline = Date.now() + 30_000;
+      let taken: string[] = [];
+      while (taken.length === 0 && Date.now() < deadline) {
+        await storage.messages.releaseLeases([bob.id]);
+        taken = ids(await claim([bob.id], 10, now + 10));
+        if (taken.length === 0) await new Promise((done) => setTimeout(done, 100));
+      }
+      expect(taken).toEqual(["a", "b"]);
+    });
+  });
+
   describe("directory", () => {
     it("finds accounts by id and by email, and unknown ones not", async () => {
       expect(await storage.directory.findAccountById("acc_1")).toEqual({ id: "acc_1", email: "team@example.com", createdAt: 1 });
@@ -156,6 +224,17 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(found).toMatchObject({ ...message("m1", bob), replyTo: "m0", autoReplyEligible: true, attachments: [file], readAt: null, ackedAt: null });
       expect(found?.seq).toBeGreaterThan(0);
       expect(await storage.messages.find("nope")).toBeUndefined();
+    });
+
+    it("keeps any text whole, U+0000 and backslashes included, and finds nothing by an id that is not there", async () => {
+      const odd = ["a\u0000b", "\\0 and \u0000\\", "\uFDD0starts with a noncharacter", "\uFDD0\u0000"];
+      for (const [i, text] of odd.entries()) {
+        await storage.messages.insert([{ ...message(`odd${i}`, bob), subject: text, body: text, threadId: text, replyTo: text }]);
+        expect(await storage.messages.find(`odd${i}`)).toMatchObject({ subject: text, body: text, threadId: text, replyTo: text });
+      }
+      expect(await storage.messages.find("odd0\u0000")).toBeUndefined();
+      expect(await storage.messages.ack([bob.id], ["\u0000"], 5)).toEqual([]);
+      expect(await storage.directory.findNameByName("bob\u0000")).toBeUndefined();
     });
 
     it("skips excluded seqs and still fills the limit", async () => {

@@ -1,0 +1,104 @@
+/**
+ * The pool the PostgreSQL backend queries through: parameterised statements only, connection failures answered as
+ * CT_UNAVAILABLE (pg-errors.ts), and a refusal once closed.
+ */
+
+import pg from "pg";
+import type { PoolClient, QueryResultRow } from "pg";
+import { ClawTellError, type Logger } from "../../../infra/index.js";
+import { storeError } from "./pg-errors.js";
+import { decodeRow, encodeParam } from "./pg-text.js";
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface Database {
+  /** One statement; string parameters and columns pass through pg-text.ts (U+0000 is stored escaped). */
+  query<R extends QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs `work` inside one transaction on one connection. */
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
+  readonly pool: pg.Pool;
+  readonly closed: boolean;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A `postgres://` URL. */
+  readonly url: string;
+  /** The schema the tables live in (its search_path on every connection); the URL's own search_path otherwise. */
+  readonly schema?: string;
+  /** @defaultValue 10 */
+  readonly poolSize?: number;
+  /** How long to wait for a connection before answering CT_UNAVAILABLE. @defaultValue 5000 */
+  readonly connectTimeoutMs?: number;
+  readonly logger: Logger;
+}
+
+export function openDatabase(opts: DatabaseOptions): Database {
+  if (opts.schema !== undefined && !SCHEMA.test(opts.schema)) {
+    throw new ClawTellError("CT_CONFIG_INVALID", `database schema: "${opts.schema}" is not a plain lower-case identifier`, { field: "schema" });
+  }
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    keepAlive: true,
+    ...(opts.schema === undefined ? {} : { options: `-c search_path=${opts.schema}` }),
+  });
+  // An idle connection that breaks (the database restarted, an operator ended it) is dropped by the pool; without a
+  // listener the error would end the process.
+  const onIdleError = (err: Error): void => opts.logger.warn({ err }, "an idle database connection failed; the pool replaces it");
+  pool.on("error", onIdleError);
+  let closed = false;
+  const refuseClosed = (): void => {
+    if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the postgres storage is closed");
+  };
+  return {
+    pool,
+    get closed() {
+      return closed;
+    },
+    async query<R extends QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+      refuseClosed();
+      try {
+        return (await pool.query<R>(sql, params.map(encodeParam))).rows.map(decodeRow);
+      } catch (err) {
+        throw storeError(err);
+      }
+    },
+    async transaction(work) {
+      refuseClosed();
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw storeError(err);
+      }
+      let broken: unknown;
+      try {
+        await client.query("BEGIN");
+        const result = await work(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (err) {
+        try {
+          await client.query("ROLLBACK");
+        } catch (rollbackErr) {
+          broken = rollbackErr;
+        }
+        throw storeError(err);
+      } finally {
+        // A connection that failed mid-transaction is not given back to the pool.
+        client.release(broken === undefined ? undefined : true);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await pool.end();
+      } finally {
+        pool.off("error", onIdleError);
+      }
+    },
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * The message port on PostgreSQL, for any number of server processes on one database.
+ *
+ * - Sends are grouped (insert-batcher.ts) into one multi-row INSERT with their file records; `seq` comes from the
+ *   table's sequence, so per recipient the order is the order of commit.
+ * - A claim locks the oldest claimable rows with `FOR UPDATE SKIP LOCKED` and leases them in the same statement: two
+ *   claims, in one process or two, never take the same row. A row is claimable when it is unacked and its lease is
+ *   missing, has run out (`lease_until <= now`), or belongs to a dead process (pg-processes.ts).
+ * - `releaseLeases` ends the leases of this process's closed connections, of dead processes and, with `afterSeq`,
+ *   every lease after it.
+ */
+
+import type { ClientConnection } from "../leases.js";
+import type { MessageStore } from "../message-store.js";
+import type { AckedMessage, FileRecord, MessageRecord, NewMessage, StoredAttachment } from "../records.js";
+import { createInsertBatcher } from "./insert-batcher.js";
+import type { Database } from "./pg-database.js";
+import { deadHolderSql, type ProcessLeases } from "./pg-processes.js";
+
+interface MessageRow {
+  seq: string;
+  id: string;
+  recipient_id: string;
+  recipient: string;
+  sender: string;
+  subject: string;
+  body: string;
+  thread_id: string;
+  reply_to: string | null;
+  auto_reply_eligible: boolean;
+  created_at: string;
+  read_at: string | null;
+  acked_at: string | null;
+  attachments: StoredAttachment[] | null;
+}
+
+const MESSAGE_COLUMNS =
+  "m.seq, m.id, m.recipient_id, m.recipient, m.sender, m.subject, m.body, m.thread_id, m.reply_to, m.auto_reply_eligible, m.created_at, m.read_at, m.acked_at, m.attachments";
+
+const toMessage = (row: MessageRow): MessageRecord => ({
+  seq: Number(row.seq),
+  id: row.id,
+  recipientId: Number(row.recipient_id),
+  recipient: row.recipient,
+  sender: row.sender,
+  subject: row.subject,
+  body: row.body,
+  threadId: row.thread_id,
+  replyTo: row.reply_to,
+  autoReplyEligible: row.auto_reply_eligible,
+  createdAt: Number(row.created_at),
+  readAt: row.read_at === null ? null : Number(row.read_at),
+  ackedAt: row.acked_at === null ? null : Number(row.acked_at),
+  attachments: row.attachments ?? [],
+});
+
+const bySeq = (a: MessageRecord, b: MessageRecord): number => a.seq - b.seq;
+
+/** One statement: the messages in their order (each takes the next seq), then their file records. */
+const INSERT_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+    $9::boolean[], $10::bigint[], $11::jsonb[])
+    WITH ORDINALITY AS t(id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments, ord)
+), inserted AS (
+  INSERT INTO messages (id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments)
+  SELECT id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments
+  FROM input ORDER BY ord
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, recipient_id, sender, attachments
+)
+INSERT INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
+SELECT f->>'fileId', i.id, i.recipient_id, i.sender, f->>'filename', f->>'mimeType', (f->>'size')::bigint
+FROM inserted i CROSS JOIN LATERAL jsonb_array_elements(COALESCE(i.attachments, '[]'::jsonb)) AS f
+ON CONFLICT (file_id) DO NOTHING`;
+
+export interface PostgresMessagesOptions {
+  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
+  readonly insertConcurrency?: number;
+}
+
+export interface PostgresMessageStore extends MessageStore {
+  /** Resolves once every send under way has been written (or has failed). */
+  drain(): Promise<void>;
+}
+
+export function createPostgresMessages(db: Database, processes: ProcessLeases, opts: PostgresMessagesOptions = {}): PostgresMessageStore {
+  const me = processes.id;
+  const dead = deadHolderSql("m", "$me", "$stale");
+  /** Numbers the placeholders $me and $stale after the statement's own. */
+  const withHolder = (sql: string, params: unknown[]): [string, unknown[]] => [
+    sql.replaceAll("$me", `$${params.length + 1}`).replaceAll("$stale", `$${params.length + 2}::float8`),
+    [...params, me, processes.staleAfterMs],
+  ];
+
+  const batcher = createInsertBatcher<NewMessage>(async (messages) => {
+    await db.query(INSERT_SQL, [
+      messages.map((m) => m.id),
+      messages.map((m) => m.recipientId),
+      messages.map((m) => m.recipient),
+      messages.map((m) => m.sender),
+      messages.map((m) => m.subject),
+      messages.map((m) => m.body),
+      messages.map((m) => m.threadId),
+      messages.map((m) => m.replyTo),
+      messages.map((m) => m.autoReplyEligible),
+      messages.map((m) => m.createdAt),
+      messages.map((m) => (m.attachments.length === 0 ? null : JSON.stringify(m.attachments))),
+    ]);
+  }, opts.insertConcurrency);
+
+  const connectionSerial = (connection: ClientConnection | undefined, leaseUntil: number): number | null =>
+    connection === undefined ? null : processes.serialOf(connection, leaseUntil);
+
+  return {
+    insert: (messages) => batcher.add(messages),
+    drain: () => batcher.drain(),
+
+    async claim(recipientIds, { limit, now, leaseUntil, connection }) {
+      if (recipientIds.length === 0 || limit <= 0) return [];
+      processes.forget(now);
+      const serial = connectionSerial(connection, leaseUntil);
+      const rows = await db.query<MessageRow>(
+        ...withHolder(
+          `WITH picked AS (
+             SELECT m.seq FROM messages m
+             WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL
+               AND (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead})
+             ORDER BY m.seq LIMIT $3
+             FOR UPDATE OF m SKIP LOCKED
+           )
+           UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5
+           FROM picked WHERE m.seq = picked.seq
+           RETURNING ${MESSAGE_COLUMNS}`,
+          [recipientIds, now, limit, leaseUntil, serial],
+        ),
+      );
+      return rows.map(toMessage).sort(bySeq);
+    },
+
+    async releaseLeases(recipientIds, afterSeq) {
+      if (recipientIds.length === 0) return;
+      await db.query(
+        ...withHolder(
+          `UPDATE messages m SET lease_until = NULL, lease_process = NULL, lease_conn = NULL
+           WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until IS NOT NULL
+             AND ((m.lease_process = $me AND m.lease_conn = ANY($2::bigint[])) OR m.seq > $3 OR ${dead})`,
+          [recipientIds, processes.endedSerials(), afterSeq ?? null],
+        ),
+      );
+    },
+
+    async nextLeaseEnd(recipientIds, now) {
+      if (recipientIds.length === 0) return undefined;
+      const [row] = await db.query<{ next: string | null }>(
+        ...withHolder(
+          `SELECT min(m.lease_until) AS next FROM messages m
+           WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until > $2 AND NOT ${dead}`,
+          [recipientIds, now],
+        ),
+      );
+      return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+    },
+
+    async listUnacked(recipientIds, limit, excludeSeqs) {
+      if (recipientIds.length === 0 || limit <= 0) return [];
+      const rows = await db.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m
+         WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND NOT (m.seq = ANY($2::bigint[]))
+         ORDER BY m.seq LIMIT $3`,
+        [recipientIds, [...(excludeSeqs ?? [])], limit],
+      );
+      return rows.map(toMessage);
+    },
+
+    async find(id) {
+      const [row] = await db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`, [id]);
+      return row === undefined ? undefined : toMessage(row);
+    },
+
+    async ack(recipientIds, ids, now) {
+      if (recipientIds.length === 0 || ids.length === 0) return [];
+      const unique = [...new Set(ids)];
+      // Those acked now, and those acked before (the second read sees the rows as they were before this statement).
+      const rows = await db.query<{ id: string; recipient_id: string; seq: string }>(
+        `WITH acked AS (
+           UPDATE messages SET acked_at = $3, lease_until = NULL, lease_process = NULL, lease_conn = NULL
+           WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NULL
+           RETURNING id, recipient_id, seq
+         )
+         SELECT id, recipient_id, seq FROM acked
+         UNION
+         SELECT id, recipient_id, seq FROM messages WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NOT NULL`,
+        [recipientIds, unique, now],
+      );
+      const byId = new Map(rows.map((r): [string, AckedMessage] => [r.id, { id: r.id, recipientId: Number(r.recipient_id), seq: Number(r.seq) }]));
+      return unique.flatMap((id) => byId.get(id) ?? []);
+    },
+
+    async listInbox(recipientId, { limit, offset, unreadOnly }) {
+      const filter = unreadOnly ? "AND m.read_at IS NULL AND m.acked_at IS NULL" : "";
+      const rows = await db.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = $1 ${filter} ORDER BY m.seq LIMIT $2 OFFSET $3`,
+        [recipientId, limit, offset],
+      );
+      return rows.map(toMessage);
+    },
+
+    async markRead(recipientId, id, now) {
+      const rows = await db.query("UPDATE messages SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND recipient_id = $3 RETURNING seq", [
+        now,
+        id,
+        recipientId,
+      ]);
+      return rows.length > 0;
+    },
+
+    async count(recipientId) {
+      const [row] = await db.query<{ total: string; unacked: string; unread: string }>(
+        `SELECT count(*) AS total, count(*) FILTER (WHERE acked_at IS NULL) AS unacked,
+           count(*) FILTER (WHERE read_at IS NULL AND acked_at IS NULL) AS unread
+         FROM messages WHERE recipient_id = $1`,
+        [recipientId],
+      );
+      return { total: Number(row?.total ?? 0), unacked: Number(row?.unacked ?? 0), unread: Number(row?.unread ?? 0) };
+    },
+
+    async findFile(fileId) {
+      const [row] = await db.query<{
+        file_id: string;
+        message_id: string;
+        recipient_id: string;
+        sender: string;
+        filename: string;
+        mime_type: string;
+        size: string;
+      }>("SELECT * FROM files WHERE file_id = $1", [fileId]);
+      if (row === undefined) return undefined;
+      const file: FileRecord = {
+        fileId: row.file_id,
+        messageId: row.message_id,
+        recipientId: Number(row.recipient_id),
+        sender: row.sender,
+        filename: row.filename,
+        mimeType: row.mime_type,
+        size: Number(row.size),
+      };
+      return file;
+    },
+
+    async purge(ackedBefore, createdBefore) {
+      return db.transaction(async (client) => {
+        const files = await client.query<{ file_id: string }>(
+          `DELETE FROM files WHERE message_id IN (SELECT id FROM messages
+             WHERE (acked_at IS NOT NULL AND acked_at < $1) OR (acked_at IS NULL AND created_at < $2)) RETURNING file_id`,
+          [ackedBefore, createdBefore],
+        );
+        const acked = await client.query("DELETE FROM messages WHERE acked_at IS NOT NULL AND acked_at < $1", [ackedBefore]);
+        const expired = await client.query("DELETE FROM messages WHERE acked_at IS NULL AND created_at < $1", [createdBefore]);
+        return { acked: acked.rowCount ?? 0, expired: expired.rowCount ?? 0, fileIds: files.rows.map((r) => r.file_id) };
+      });
+    },
+  };
+}

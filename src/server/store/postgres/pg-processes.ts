@@ -1,0 +1,111 @@
+/**
+ * Who holds a lease, across processes: each server process has a row in `server_processes` that it touches every
+ * heartbeat; a lease names its process and, within it, the serial of the client connection it went out on. A process
+ * whose heartbeat is older than `staleAfterMs` (by the database's clock) is dead: its leases have ended. A process
+ * that closes deletes its row, so its leases end at once.
+ */
+
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../../../infra/index.js";
+import type { ClientConnection } from "../leases.js";
+import type { Database } from "./pg-database.js";
+
+/** How often a process touches its row. */
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+/** A process whose heartbeat is older than this is taken for dead. */
+export const HEARTBEAT_STALE_MS = 5_000;
+
+/** SQL true when the lease's process (`<alias>.lease_process`) is neither this one ($me) nor alive. */
+export function deadHolderSql(alias: string, me: string, staleMs: string): string {
+  return `(${alias}.lease_process <> ${me} AND NOT EXISTS (SELECT 1 FROM server_processes p WHERE p.id = ${alias}.lease_process
+     AND p.heartbeat_at > now() - ${staleMs} * interval '1 millisecond'))`;
+}
+
+export interface ProcessLeases {
+  /** This process's id, as leases name it. */
+  readonly id: string;
+  readonly staleAfterMs: number;
+  /** The serial of the connection, counted in this process; it joins the ended set once the connection closes. */
+  serialOf(connection: ClientConnection, leaseUntil: number): number;
+  /** Serials of connections that closed and may still hold a lease at `now` (older ones are forgotten). */
+  endedSerials(): number[];
+  /** Forgets ended connections whose leases have all run out by `now`. */
+  forget(now: number): void;
+  /** Registers this process; heartbeats until `stop`. */
+  start(): Promise<void>;
+  /** Stops the heartbeat and deletes this process's row (its leases end). */
+  stop(): Promise<void>;
+}
+
+interface Holder {
+  readonly serial: number;
+  ended: boolean;
+  /** The latest lease end handed out on it. */
+  until: number;
+}
+
+export function createProcessLeases(
+  db: Database,
+  logger: Logger,
+  opts: { heartbeatIntervalMs?: number; staleAfterMs?: number } = {},
+): ProcessLeases {
+  const id = randomUUID();
+  const intervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+  const staleAfterMs = opts.staleAfterMs ?? HEARTBEAT_STALE_MS;
+  const holders = new WeakMap<ClientConnection, Holder>();
+  const ended = new Map<number, Holder>();
+  let nextSerial = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let beating: Promise<void> | undefined;
+
+  const beat = async (): Promise<void> => {
+    // Re-inserted if it went missing (another process took this one for dead while the database was away).
+    await db.query(
+      `INSERT INTO server_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+      [id],
+    );
+  };
+
+  return {
+    id,
+    staleAfterMs,
+    serialOf(connection, leaseUntil) {
+      let holder = holders.get(connection);
+      if (holder === undefined) {
+        const created: Holder = { serial: ++nextSerial, ended: connection.destroyed, until: leaseUntil };
+        holder = created;
+        holders.set(connection, created);
+        if (created.ended) ended.set(created.serial, created);
+        // Lives as long as the connection; it fires once, when the connection closes.
+        else
+          connection.once("close", () => {
+            created.ended = true;
+            ended.set(created.serial, created);
+          });
+      }
+      holder.until = Math.max(holder.until, leaseUntil);
+      return holder.serial;
+    },
+    endedSerials: () => [...ended.keys()],
+    forget(now) {
+      for (const [serial, holder] of ended) if (holder.until <= now) ended.delete(serial);
+    },
+    async start() {
+      await beat();
+      // Rows of processes long dead: their leases have ended either way (a missing row counts as dead).
+      await db.query("DELETE FROM server_processes WHERE heartbeat_at < now() - $1::float8 * interval '1 millisecond'", [staleAfterMs]);
+      timer = setInterval(() => {
+        if (beating !== undefined) return;
+        beating = beat()
+          .catch((err: unknown) => logger.warn({ err }, "the heartbeat of this server process failed"))
+          .finally(() => (beating = undefined));
+      }, intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await beating;
+      await db.query("DELETE FROM server_processes WHERE id = $1", [id]);
+    },
+  };
+}
