@@ -7,10 +7,12 @@
 
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore, type FileStore } from "./files.js";
+import { createNotifier, type Notifier } from "./notifier.js";
 import { JOURNAL_FILE, openEmbeddedStorage, openPostgresStorage, type Storage } from "./store/index.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
@@ -83,6 +85,11 @@ export async function startServer(opts: {
   dataDir?: string;
   /** A `postgres://` URL: the PostgreSQL backend, which any number of server processes may share. */
   database?: string;
+  /**
+   * A `redis://` URL: wake-ups and rate-limit counters shared through Redis. With `database` but no Redis, wake-ups go
+   * through PostgreSQL's LISTEN/NOTIFY and rate limits count per process.
+   */
+  redis?: string;
   logger?: Logger;
   clock?: Clock;
   options?: ServerOptions;
@@ -94,19 +101,29 @@ export async function startServer(opts: {
   else if (opts.dataDir !== undefined) backend = await openEmbeddedBackend(opts.dataDir, logger);
   else throw new ClawTellError("CT_CONFIG_INVALID", "the server needs a data folder or a database URL", { field: "data" });
   const { storage } = backend;
+  const shared = openSharedServices(opts, logger);
+  const closeAll = async (): Promise<void> => {
+    try {
+      await shared.close();
+    } finally {
+      await backend.close();
+    }
+  };
   let app: FastifyInstance;
   try {
     app = await buildServer({
       storage,
       files: backend.files,
       logger,
+      notifier: shared.notifier,
+      ...(shared.redis === undefined ? {} : { rateLimitStore: { redis: shared.redis } }),
       ...(backend.linkSecret === undefined ? {} : { linkSecret: backend.linkSecret }),
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       ...(opts.options === undefined ? {} : { options: opts.options }),
     });
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (err) {
-    await backend.close();
+    await closeAll();
     throw err;
   }
   const address = app.server.address();
@@ -122,7 +139,31 @@ export async function startServer(opts: {
       await app.close();
       // Let handlers of just-closed connections finish their turn before the database goes away.
       await new Promise((resolve) => setImmediate(resolve));
-      await backend.close();
+      await closeAll();
+    },
+  };
+}
+
+/** What the processes of one deployment share besides the storage: the notifier, and Redis when given. */
+function openSharedServices(opts: { database?: string; redis?: string }, logger: Logger): { notifier: Notifier; redis?: Redis; close(): Promise<void> } {
+  const notifier = createNotifier({
+    logger,
+    ...(opts.redis === undefined ? {} : { redisUrl: opts.redis }),
+    ...(opts.database === undefined ? {} : { databaseUrl: opts.database }),
+  });
+  if (opts.redis === undefined) return { notifier, close: () => notifier.close() };
+  // Rate-limit counters: a client that fails fast while Redis is down (the limiter then lets requests through).
+  const redis = new Redis(opts.redis, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on("error", () => {});
+  return {
+    notifier,
+    redis,
+    async close() {
+      try {
+        await notifier.close();
+      } finally {
+        redis.disconnect();
+      }
     },
   };
 }

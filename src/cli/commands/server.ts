@@ -50,9 +50,10 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--port <port>", "port to listen on (0 = any free port)", "8787")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .option("--database <url>", "store in PostgreSQL instead of a data folder, shared by any number of servers (default: $CLAWTELL_DATABASE_URL)")
+    .option("--redis <url>", "with --database: wake-ups and rate-limit counters through Redis (default: $CLAWTELL_REDIS_URL; without it, PostgreSQL LISTEN/NOTIFY)")
     .option("--visibility-timeout <seconds>", "how long a handed-out, unacked message stays hidden before it is delivered again", "60")
     .option("--no-metrics", "do not count sends, deliveries and request latency, and serve no /metrics")
-    .action(async (opts: { host: string; port: string; data?: string; database?: string; visibilityTimeout: string; metrics: boolean }) => {
+    .action(async (opts: { host: string; port: string; data?: string; database?: string; redis?: string; visibilityTimeout: string; metrics: boolean }) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
       // Loaded on use, so other commands start fast.
@@ -63,16 +64,23 @@ export function registerServerCommand(program: Command, io: Io): void {
       if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
         throw new ClawTellError("CT_BAD_REQUEST", "--database: expected a postgres:// URL", { field: "database" });
       }
+      const redis = opts.redis ?? nonEmpty(process.env["CLAWTELL_REDIS_URL"]);
+      if (redis !== undefined && !/^rediss?:\/\//.test(redis)) {
+        throw new ClawTellError("CT_BAD_REQUEST", "--redis: expected a redis:// URL", { field: "redis" });
+      }
+      if (redis !== undefined && database === undefined) {
+        throw new ClawTellError("CT_BAD_REQUEST", "--redis: only with --database (one process on a data folder needs no Redis)", { field: "redis" });
+      }
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
       const options = { visibilityTimeoutMs, metrics: opts.metrics };
       if (database !== undefined) {
         // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
-        const server = await startServer({ host: opts.host, port, database, logger, options }).catch((err: unknown) => {
+        const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options }).catch((err: unknown) => {
           throw explainListenError(err, opts.host, port);
         });
         io.out(`listening on ${server.url}`);
-        logger.info({ url: server.url, storage: "postgres" }, "server listening");
+        logger.info({ url: server.url, storage: "postgres", wakeups: redis === undefined ? "postgres" : "redis" }, "server listening");
         await stopOnSignal(server, stopSignal, logger);
         return;
       }
