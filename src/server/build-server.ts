@@ -13,7 +13,8 @@ import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createMailbox } from "./mailbox.js";
 import { createNameDirectory } from "./name-directory.js";
-import { createNotifier, type Notifier } from "./notifier.js";
+import type { Notifier } from "./notifier.js";
+import { createInProcessNotifier } from "./notify/in-process.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { createLinkSigner } from "./signed-links.js";
@@ -46,7 +47,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger ?? createSilentLogger();
   const clock = deps.clock ?? systemClock;
   const options = deps.options ?? {};
-  const notifier = deps.notifier ?? createNotifier({ logger });
+  const notifier = deps.notifier ?? createInProcessNotifier();
   const hasher = createKeyHasher();
   const { directory, messages } = deps.storage;
   const ctx: ServerContext = {

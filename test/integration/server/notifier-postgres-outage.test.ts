@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createNotifier } from "../../../src/server/index.js";
+import { createNotifier } from "../../../src/server/notifier.js";
 import { postgresUnavailable, TEST_DATABASE_URL, uniqueChannel } from "../../helpers/redis-server.js";
 
 describe("notifier over PostgreSQL when the listening connection is lost", () => {

@@ -2,7 +2,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createNotifier, type Notifier } from "../../../src/server/index.js";
+import { createNotifier, type Notifier } from "../../../src/server/notifier.js";
 import { redisServerUnavailable, startOwnRedis, uniqueChannel, type OwnRedis } from "../../helpers/redis-server.js";
 
 function capturingLogger(): { logger: pino.Logger; lines: () => string[] } {
