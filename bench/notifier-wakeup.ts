@@ -12,7 +12,7 @@
  */
 import pg from "pg";
 import { Redis } from "ioredis";
-import { createNotifier, type Notifier, type NotifierOptions } from "../src/server/index.js";
+import { createNotifier, type Notifier, type NotifierOptions } from "../src/server/notifier.js";
 import { startOwnRedis, TEST_DATABASE_URL, uniqueChannel } from "../test/helpers/redis-server.js";
 import { describeSpread, fmt, machineLine, percentile, spreadOf } from "./lib/harness.js";
 

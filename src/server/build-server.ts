@@ -18,7 +18,8 @@ import { createMailbox } from "./mailbox.js";
 import { instrumentMessageStore } from "./instrumented-messages.js";
 import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
-import { createNotifier, type Notifier } from "./notifier.js";
+import type { Notifier } from "./notifier.js";
+import { createInProcessNotifier } from "./notify/in-process.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { registerOpenApi } from "./openapi.js";
@@ -58,7 +59,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger ?? createSilentLogger();
   const clock = deps.clock ?? systemClock;
   const options = deps.options ?? {};
-  const notifier = deps.notifier ?? createNotifier({ logger });
+  const notifier = deps.notifier ?? createInProcessNotifier();
   const hasher = createKeyHasher();
   const metrics = options.metrics === false ? undefined : createServerMetrics();
   const { directory } = deps.storage;

@@ -16,7 +16,7 @@ export {
   type SqliteArchive,
   type Storage,
 } from "./store/index.js";
-export { createNotifier, DEFAULT_CHANNEL, type Notifier, type NotifierOptions } from "./notifier.js";
+export type { Notifier } from "./notifier.js";
 export { createName, type CreatedName } from "./admin.js";
 export { purgeExpired } from "./retention.js";
 export { openFileStore, FILES_DIR, type FileStore } from "./files.js";

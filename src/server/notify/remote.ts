@@ -43,6 +43,8 @@ export interface RemoteNotifierOptions {
   readonly fallbackPollMs?: number;
 }
 
+/** Payload body meaning "every name" (after this process could not publish for a while). */
+const EVERY_NAME = "*";
 /** Largest payload published (PostgreSQL refuses NOTIFY payloads of 8000 bytes or more). */
 const MAX_PAYLOAD_CHARS = 7000;
 
@@ -88,19 +90,46 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
     else stopFallbackPolling();
   };
 
+  // While publishing fails, this process's sends reach no other process, and their waiters may sit on healthy
+  // subscriptions. So a failed publish starts a repair loop: every fallbackPollMs (and at once when the subscription
+  // comes back) it publishes "every name"; the first that goes through makes every waiter everywhere look once.
+  let repair: AbortController | undefined;
+  const startRepair = (): void => {
+    if (repair !== undefined || closed) return;
+    const controller = new AbortController();
+    repair = controller;
+    void (async () => {
+      while (!controller.signal.aborted) {
+        try {
+          await clock.sleep(fallbackPollMs, controller.signal);
+        } catch {
+          return;
+        }
+        await tryRepair();
+      }
+    })();
+  };
+  const tryRepair = async (): Promise<void> => {
+    if (!publishFailing || closed) return;
+    try {
+      await transport.publish(`${origin} ${EVERY_NAME}`);
+    } catch {
+      return;
+    }
+    if (!publishFailing) return;
+    publishFailing = false;
+    repair?.abort();
+    repair = undefined;
+    log.info("notifier: publishing works again; every waiter in every process looks once");
+  };
+
   const publish = (payload: string): void => {
-    transport.publish(payload).then(
-      () => {
-        if (!publishFailing) return;
-        publishFailing = false;
-        log.info("notifier: publishing works again");
-      },
-      (err: unknown) => {
-        if (publishFailing || closed) return;
-        publishFailing = true;
-        log.warn({ err: describe(err) }, "notifier: publishing fails; other processes see this process's sends on their next look");
-      },
-    );
+    transport.publish(payload).catch((err: unknown) => {
+      if (publishFailing || closed) return;
+      publishFailing = true;
+      log.warn({ err: describe(err) }, "notifier: publishing fails; other processes are told to look again once it works");
+      startRepair();
+    });
   };
 
   const flush = (): void => {
@@ -123,8 +152,7 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
       if (closed) return;
       const wasDown = !subscribed;
       subscribed = true;
-      // The server is reachable again; the next publish tells whether publishing works (and logs if not).
-      publishFailing = false;
+      void tryRepair();
       if (subscriptionLossLogged) log.info("notifier: subscription back; every waiter looks once");
       subscriptionLossLogged = false;
       updatePolling();
@@ -143,6 +171,10 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
     message(payload) {
       const space = payload.indexOf(" ");
       if (space < 0 || payload.slice(0, space) === origin) return;
+      if (payload.slice(space + 1) === EVERY_NAME) {
+        registry.wakeAll();
+        return;
+      }
       const ids: number[] = [];
       for (const part of payload.slice(space + 1).split(",")) {
         const id = Number(part);
@@ -173,6 +205,8 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
       if (flushScheduled) flush();
       closed = true;
       stopFallbackPolling();
+      repair?.abort();
+      repair = undefined;
       await transport.close();
     },
   };

@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createNotifier } from "../../../src/server/index.js";
+import { createNotifier } from "../../../src/server/notifier.js";
 import { postgresUnavailable, TEST_DATABASE_URL, uniqueChannel } from "../../helpers/redis-server.js";
 
 describe("notifier over PostgreSQL when the listening connection is lost", () => {
@@ -85,4 +85,28 @@ describe("notifier over PostgreSQL when the listening connection is lost", () =>
     // Nothing reaches this process, so its waiter looks on the next poll.
     expect(await parked).toBe(true);
   });
+
+  it("tells every process to look once when publishing works again after it failed", async (context) => {
+    if (skipReason !== undefined) return context.skip();
+    const channel = uniqueChannel("pg");
+    // A's pool has room for its listening connection only: a publish waits for a connection and gives up.
+    const poolA = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1, connectionTimeoutMillis: 200 });
+    cleanups.push(() => poolA.end());
+    const a = createNotifier({ pool: poolA, channel, fallbackPollMs: 100 });
+    cleanups.push(() => a.close());
+    const b = createNotifier({ databaseUrl: TEST_DATABASE_URL, channel, fallbackPollMs: 600_000 });
+    cleanups.push(() => b.close());
+    await expect.poll(() => a.healthy() && b.healthy(), { timeout: 10_000, interval: 20 }).toBe(true);
+
+    const parked = b.wait([51], 600_000);
+    a.notify(51);
+    await expect.poll(() => a.healthy(), { timeout: 10_000, interval: 20 }).toBe(false);
+    expect(b.healthy()).toBe(true);
+    expect(b.waiting()).toBe(1);
+    // Room for a second connection: the next repair publish goes through.
+    poolA.options.max = 2;
+    expect(await parked).toBe(true);
+    await expect.poll(() => a.healthy(), { timeout: 10_000, interval: 20 }).toBe(true);
+  });
 });
+

@@ -2,7 +2,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createNotifier, type Notifier } from "../../../src/server/index.js";
+import { createNotifier, type Notifier } from "../../../src/server/notifier.js";
 import { redisServerUnavailable, startOwnRedis, uniqueChannel, type OwnRedis } from "../../helpers/redis-server.js";
 
 function capturingLogger(): { logger: pino.Logger; lines: () => string[] } {
@@ -88,5 +88,20 @@ describe("notifier over Redis when Redis goes away", () => {
     expect(await Promise.all(parked)).toEqual([true, true]);
     expect(b.healthy()).toBe(true);
     expect(b.waiting()).toBe(0);
+  });
+
+  it("starts while Redis is down: polls, then subscribes once Redis is up", async (context) => {
+    if (skipReason !== undefined || redis === undefined) return context.skip();
+    await redis.kill();
+    const channel = uniqueChannel("startup");
+    const b = make(100, undefined, channel);
+    const a = make(100, undefined, channel);
+    expect(b.healthy()).toBe(false);
+    expect(await b.wait([30], 120_000)).toBe(true);
+    await redis.restart();
+    await Promise.all([state(a, true), state(b, true)]);
+    const woken = b.wait([31], 120_000);
+    a.notify(31);
+    expect(await woken).toBe(true);
   });
 });

@@ -5,15 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildServer,
-  createName,
-  createNotifier,
-  openEmbeddedStorage,
-  openFileStore,
-  type Notifier,
-  type NotifierOptions,
-} from "../../../src/server/index.js";
+import { buildServer, createName, openEmbeddedStorage, openFileStore } from "../../../src/server/index.js";
+import { createNotifier, type Notifier, type NotifierOptions } from "../../../src/server/notifier.js";
 import { postgresUnavailable, redisUnavailable, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueChannel } from "../../helpers/redis-server.js";
 import { messagesOf, readStream } from "../../helpers/sse.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
