@@ -10,7 +10,7 @@
 // of some 36 MB in seventy packages, and installing the plugin downloads nothing.
 import { chmod, readFile, readdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
 const outdir = resolve(root, "dist/bundle");
@@ -39,6 +39,22 @@ async function notices(folders: readonly string[]): Promise<string> {
   return `The bundled files of openclaw-clawtell include code from these packages, under their licences:\n\n${sections.join("\n\n---\n\n")}\n`;
 }
 
+/**
+ * pg loads its optional native binding (pg-native) only when asked for `pg.native`, which the server never does. In its
+ * place the bundle carries a module that says so if it is ever loaded: the bundle then needs no pg-native, whether or
+ * not one is installed here.
+ */
+const withoutPgNative: Plugin = {
+  name: "without-pg-native",
+  setup(build) {
+    build.onResolve({ filter: /^pg-native$/ }, () => ({ path: "pg-native", namespace: "without-pg-native" }));
+    build.onLoad({ filter: /.*/, namespace: "without-pg-native" }, () => ({
+      contents: 'throw new Error("pg-native is not part of the clawtell bundle; the server uses pg\'s JavaScript client");',
+      loader: "js",
+    }));
+  },
+};
+
 async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: root,
@@ -54,9 +70,8 @@ async function bundle(): Promise<void> {
     platform: "node",
     format: "esm",
     target: "node24",
-    // pg loads its optional native binding (pg-native) only when asked for `pg.native`, which we never do: it stays a
-    // require that is never run, whether or not it is installed here.
-    external: ["openclaw", "openclaw/*", "pg-native"],
+    external: ["openclaw", "openclaw/*"],
+    plugins: [withoutPgNative],
     banner: { js: requireShim },
     // Readable stack traces without shipping source maps: names and layout are kept.
     minify: false,

@@ -1,6 +1,7 @@
 /**
  * What a server stores through: the directory and the message ports of one backend, opened together and closed
- * together. `buildServer` takes a `Storage` and never asks which backend it is.
+ * together. `buildServer` takes a `Storage` and never asks which backend it is: the embedded one (a data folder, one
+ * process: embedded-storage.ts) or PostgreSQL (one database, any number of processes: postgres/).
  */
 
 import type { DirectoryStore } from "./directory-store.js";

@@ -6,8 +6,8 @@
  * - A claim locks the oldest claimable rows with `FOR UPDATE SKIP LOCKED` and leases them in the same statement: two
  *   claims, in one process or two, never take the same row. A row is claimable when it is unacked and its lease is
  *   missing, has run out (`lease_until <= now`), or belongs to a dead process (pg-processes.ts).
- * - `releaseLeases` ends the leases of this process's closed connections, of dead processes and, with `afterSeq`,
- *   every lease after it.
+ * - `releaseLeases` ends the leases of this process's closed connections and, with `afterSeq`, every lease after it.
+ *   Those of dead processes a claim passes over, and the heartbeat clears (pg-processes.ts).
  */
 
 import type { ClientConnection } from "../leases.js";
@@ -109,8 +109,8 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     ]);
   }, opts.insertConcurrency);
 
-  const connectionSerial = (connection: ClientConnection | undefined, leaseUntil: number): number | null =>
-    connection === undefined ? null : processes.serialOf(connection, leaseUntil);
+  const connectionSerial = (connection: ClientConnection | undefined, leaseUntil: number, recipientIds: readonly number[]): number | null =>
+    connection === undefined ? null : processes.serialOf(connection, leaseUntil, recipientIds);
 
   return {
     insert: (messages) => batcher.add(messages),
@@ -119,7 +119,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     async claim(recipientIds, { limit, now, leaseUntil, connection }) {
       if (recipientIds.length === 0 || limit <= 0) return [];
       processes.forget(now);
-      const serial = connectionSerial(connection, leaseUntil);
+      const serial = connectionSerial(connection, leaseUntil, recipientIds);
       const rows = await db.query<MessageRow>(
         ...withHolder(
           `WITH picked AS (
@@ -139,14 +139,14 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     },
 
     async releaseLeases(recipientIds, afterSeq) {
-      if (recipientIds.length === 0) return;
+      // Dead processes' leases need nothing here: claims pass over them, and the heartbeat clears them.
+      const ended = processes.endedSerials(recipientIds);
+      if (recipientIds.length === 0 || (ended.length === 0 && afterSeq === undefined)) return;
       await db.query(
-        ...withHolder(
-          `UPDATE messages m SET lease_until = NULL, lease_process = NULL, lease_conn = NULL
-           WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until IS NOT NULL
-             AND ((m.lease_process = $me AND m.lease_conn = ANY($2::bigint[])) OR m.seq > $3 OR ${dead})`,
-          [recipientIds, processes.endedSerials(), afterSeq ?? null],
-        ),
+        `UPDATE messages m SET lease_until = NULL, lease_process = NULL, lease_conn = NULL
+         WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until IS NOT NULL
+           AND ((m.lease_process = $2 AND m.lease_conn = ANY($3::bigint[])) OR m.seq > $4)`,
+        [recipientIds, me, ended, afterSeq ?? null],
       );
     },
 

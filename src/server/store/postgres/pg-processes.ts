@@ -1,8 +1,9 @@
 /**
  * Who holds a lease, across processes: each server process has a row in `server_processes` that it touches every
  * heartbeat; a lease names its process and, within it, the serial of the client connection it went out on. A process
- * whose heartbeat is older than `staleAfterMs` (by the database's clock) is dead: its leases have ended. A process
- * that closes deletes its row, so its leases end at once.
+ * whose heartbeat is older than `staleAfterMs` (by the database's clock) is dead: its leases have ended, and a claim
+ * takes its messages at once. With every heartbeat, each process also removes the rows of dead processes and clears
+ * their leases. A process that closes deletes its row, so its leases end at once (a missing row counts as dead).
  */
 
 import { randomUUID } from "node:crypto";
@@ -26,9 +27,9 @@ export interface ProcessLeases {
   readonly id: string;
   readonly staleAfterMs: number;
   /** The serial of the connection, counted in this process; it joins the ended set once the connection closes. */
-  serialOf(connection: ClientConnection, leaseUntil: number): number;
-  /** Serials of connections that closed and may still hold a lease at `now` (older ones are forgotten). */
-  endedSerials(): number[];
+  serialOf(connection: ClientConnection, leaseUntil: number, recipientIds: readonly number[]): number;
+  /** Serials of connections that closed and may still hold a lease of one of these recipients. */
+  endedSerials(recipientIds: readonly number[]): number[];
   /** Forgets ended connections whose leases have all run out by `now`. */
   forget(now: number): void;
   /** Registers this process; heartbeats until `stop`. */
@@ -42,6 +43,8 @@ interface Holder {
   ended: boolean;
   /** The latest lease end handed out on it. */
   until: number;
+  /** Whose messages went out on it. */
+  readonly recipients: Set<number>;
 }
 
 export function createProcessLeases(
@@ -60,19 +63,31 @@ export function createProcessLeases(
 
   const beat = async (): Promise<void> => {
     // Re-inserted if it went missing (another process took this one for dead while the database was away).
-    await db.query(
-      `INSERT INTO server_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
-      [id],
+    await db.query(`INSERT INTO server_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, [id]);
+    await reapDead();
+  };
+
+  /** Removes the rows of dead processes and clears their leases (rare: only when a process has died). */
+  const reapDead = async (): Promise<void> => {
+    const dead = await db.query<{ id: string }>(
+      "DELETE FROM server_processes WHERE heartbeat_at < now() - $1::float8 * interval '1 millisecond' RETURNING id",
+      [staleAfterMs],
     );
+    if (dead.length === 0) return;
+    await db.query(
+      "UPDATE messages SET lease_until = NULL, lease_process = NULL, lease_conn = NULL WHERE acked_at IS NULL AND lease_process = ANY($1::text[])",
+      [dead.map((r) => r.id)],
+    );
+    logger.warn({ processes: dead.map((r) => r.id) }, "server processes stopped sending heartbeats; their leases have ended");
   };
 
   return {
     id,
     staleAfterMs,
-    serialOf(connection, leaseUntil) {
+    serialOf(connection, leaseUntil, recipientIds) {
       let holder = holders.get(connection);
       if (holder === undefined) {
-        const created: Holder = { serial: ++nextSerial, ended: connection.destroyed, until: leaseUntil };
+        const created: Holder = { serial: ++nextSerial, ended: connection.destroyed, until: leaseUntil, recipients: new Set() };
         holder = created;
         holders.set(connection, created);
         if (created.ended) ended.set(created.serial, created);
@@ -84,16 +99,19 @@ export function createProcessLeases(
           });
       }
       holder.until = Math.max(holder.until, leaseUntil);
+      for (const id of recipientIds) holder.recipients.add(id);
       return holder.serial;
     },
-    endedSerials: () => [...ended.keys()],
+    endedSerials(recipientIds) {
+      const serials: number[] = [];
+      for (const holder of ended.values()) if (recipientIds.some((id) => holder.recipients.has(id))) serials.push(holder.serial);
+      return serials;
+    },
     forget(now) {
       for (const [serial, holder] of ended) if (holder.until <= now) ended.delete(serial);
     },
     async start() {
       await beat();
-      // Rows of processes long dead: their leases have ended either way (a missing row counts as dead).
-      await db.query("DELETE FROM server_processes WHERE heartbeat_at < now() - $1::float8 * interval '1 millisecond'", [staleAfterMs]);
       timer = setInterval(() => {
         if (beating !== undefined) return;
         beating = beat()
