@@ -40,16 +40,19 @@ async function notices(folders: readonly string[]): Promise<string> {
 }
 
 /**
- * pg loads its optional native binding (pg-native) only when asked for `pg.native`, which the server never does. In its
- * place the bundle carries a module that says so if it is ever loaded: the bundle then needs no pg-native, whether or
- * not one is installed here.
+ * Optional modules that libraries load only if they are there, which the bundle leaves out: pg's native binding
+ * (`pg-native`, loaded only for `pg.native`, which the server never asks for) and `supports-color` (which ioredis's
+ * `debug` tries inside a try/catch for coloured debug output). In their place the bundle carries a module that says
+ * so if it is ever loaded, so the bundle needs neither, whether or not one is installed here.
  */
-const withoutPgNative: Plugin = {
-  name: "without-pg-native",
+const OPTIONAL_MODULES = ["pg-native", "supports-color"];
+const withoutOptionalModules: Plugin = {
+  name: "without-optional-modules",
   setup(build) {
-    build.onResolve({ filter: /^pg-native$/ }, () => ({ path: "pg-native", namespace: "without-pg-native" }));
-    build.onLoad({ filter: /.*/, namespace: "without-pg-native" }, () => ({
-      contents: 'throw new Error("pg-native is not part of the clawtell bundle; the server uses pg\'s JavaScript client");',
+    const filter = new RegExp(`^(${OPTIONAL_MODULES.join("|")})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: "without-optional-modules" }));
+    build.onLoad({ filter: /.*/, namespace: "without-optional-modules" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the clawtell bundle`)});`,
       loader: "js",
     }));
   },
@@ -71,7 +74,7 @@ async function bundle(): Promise<void> {
     format: "esm",
     target: "node24",
     external: ["openclaw", "openclaw/*"],
-    plugins: [withoutPgNative],
+    plugins: [withoutOptionalModules],
     banner: { js: requireShim },
     // Readable stack traces without shipping source maps: names and layout are kept.
     minify: false,
