@@ -10,7 +10,7 @@
 // of some 36 MB in seventy packages, and installing the plugin downloads nothing.
 import { chmod, readFile, readdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
 const outdir = resolve(root, "dist/bundle");
@@ -39,6 +39,19 @@ async function notices(folders: readonly string[]): Promise<string> {
   return `The bundled files of openclaw-clawtell include code from these packages, under their licences:\n\n${sections.join("\n\n---\n\n")}\n`;
 }
 
+/**
+ * Packages that bundled libraries only try to load, inside a try/catch, and do without (`debug`, pulled in by the
+ * OpenAPI generator, tries `supports-color`): bundled as absent, so the bundle loads nothing from outside.
+ */
+const OPTIONAL_ABSENT = ["supports-color"];
+const absentOptionals: Plugin = {
+  name: "absent-optionals",
+  setup(builder) {
+    builder.onResolve({ filter: new RegExp(`^(${OPTIONAL_ABSENT.join("|")})$`) }, (args) => ({ path: args.path, namespace: "absent" }));
+    builder.onLoad({ filter: /.*/, namespace: "absent" }, () => ({ contents: "module.exports = false;", loader: "js" }));
+  },
+};
+
 async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: root,
@@ -60,6 +73,7 @@ async function bundle(): Promise<void> {
     minify: false,
     legalComments: "eof",
     metafile: true,
+    plugins: [absentOptionals],
     logLevel: "warning",
   });
   await chmod(join(outdir, "cli.js"), 0o755);
