@@ -128,13 +128,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // Routes live in contexts, each with its own hooks: public (no key) and authenticated (one hook checks the API key
   // and sets `request.caller`). A session-authenticated context for the dashboard (cookie + CSRF) goes beside them.
+  // Every route belongs to a context; rate limits count per caller address (public) or per key (authenticated).
   const store = deps.rateLimitStore;
-  await app.register(
-    publicContext(ctx, { limit: resolveRateLimit(options.publicRateLimit, DEFAULT_PUBLIC_RATE_LIMIT), counter: byAddress, scope: "public", store }),
-  );
-  await app.register(
-    authenticatedContext(ctx, authenticator, { limit: resolveRateLimit(options.keyRateLimit, DEFAULT_KEY_RATE_LIMIT), counter: byKey, scope: "key", store }),
-  );
+  const perAddress = { limit: resolveRateLimit(options.publicRateLimit, DEFAULT_PUBLIC_RATE_LIMIT), counter: byAddress, scope: "public", store };
+  const perKey = { limit: resolveRateLimit(options.keyRateLimit, DEFAULT_KEY_RATE_LIMIT), counter: byKey, scope: "key", store };
+  await app.register(publicContext(ctx, perAddress));
+  await app.register(authenticatedContext(ctx, authenticator, perKey));
 
   const retention = startRetention({
     messages,

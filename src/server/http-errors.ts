@@ -1,20 +1,13 @@
 /**
- * How the server answers failures: always JSON `{ error, code, statusCode, field?, retry_after? }` (`error` is what every client
- * reads). Bad input is a 400 naming the field, never a 5xx.
+ * How the server answers failures: always JSON `{ error, code, statusCode, field?, retry_after? }` (`error` is what
+ * every client reads). Bad input is a 400 naming the field, never a 5xx.
  */
 
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
-import { ZodError, type ZodType } from "zod";
+import type { ZodError } from "zod";
 import { ClawTellError, type Logger } from "../infra/index.js";
 import { BODY_LIMIT_BYTES } from "./context.js";
 import { refuseTooLarge } from "./refused-requests.js";
-
-/** Parses request input; a failure becomes CT_BAD_REQUEST naming the first offending field. */
-export function parseInput<T>(schema: ZodType<T>, value: unknown, where: "body" | "query" | "params"): T {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  throw fromZodError(result.error, where);
-}
 
 /** CT_BAD_REQUEST naming the first offending field (`where` when the whole part is wrong). */
 export function fromZodError(err: ZodError, where: string): ClawTellError {

@@ -1,7 +1,7 @@
 /**
  * Route schemas in zod: how fastify validates request parts with them and serialises answers, and the shapes every
  * route shares (the error answer). A request part that fails its schema is a 400 CT_BAD_REQUEST naming the first bad
- * field, exactly as `parseInput` words it (http-errors.ts).
+ * field (`fromZodError`, http-errors.ts).
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
