@@ -41,8 +41,8 @@ async function notices(folders: readonly string[]): Promise<string> {
 
 /**
  * Optional modules that libraries load only if they are there, which the bundle leaves out: pg's native binding
- * (`pg-native`, loaded only for `pg.native`, which the server never asks for) and `supports-color` (which ioredis's
- * `debug` tries inside a try/catch for coloured debug output). In their place the bundle carries a module that says
+ * (`pg-native`, loaded only for `pg.native`, which the server never asks for) and `supports-color` (which `debug`,
+ * loaded by ioredis and @fastify/swagger, tries inside a try/catch for coloured output). In their place the bundle carries a module that says
  * so if it is ever loaded, so the bundle needs neither, whether or not one is installed here.
  */
 const OPTIONAL_MODULES = ["pg-native", "supports-color"];

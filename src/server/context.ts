@@ -25,6 +25,11 @@ export interface ServerOptions {
   fileLinkTtlMs?: number;
   /** Counters and latency histograms, served at `GET /metrics`. @defaultValue true */
   metrics?: boolean;
+  /**
+   * Addresses of the reverse proxies in front of the server (IPs or CIDR ranges, comma-separated): for requests from
+   * them, the caller's address (rate limits, the audit) is read from `X-Forwarded-For`. @defaultValue none
+   */
+  trustProxy?: string;
   /** Requests per caller address on the public routes. @defaultValue 6000 per 60000 ms */
   publicRateLimit?: RateLimit;
   /** Requests per API key on the routes that need a key. @defaultValue 60000 per 60000 ms */

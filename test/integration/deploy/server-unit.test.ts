@@ -41,7 +41,7 @@ it("ships a server unit that runs the bin directly, serves on 127.0.0.1 and stop
   const [bin, command, ...flags] = (get("ExecStart") ?? "").split(/\s+/);
   expect(bin).toMatch(/\/clawtell$/);
   expect(command).toBe("server");
-  expect(flags).toEqual(["--host", "127.0.0.1", "--port", "8787", "--data", "/var/lib/clawtell-server"]);
+  expect(flags).toEqual(["--host", "127.0.0.1", "--port", "8787", "--trust-proxy", "127.0.0.1", "--data", "/var/lib/clawtell-server"]);
 
   // The unit's command line, with any free port and this test's data folder in place of the unit's.
   const args = flags.map((flag) => (flag === "8787" ? "0" : flag === "/var/lib/clawtell-server" ? dir : flag));

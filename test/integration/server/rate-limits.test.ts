@@ -56,6 +56,28 @@ describe("rate limits", () => {
     expect((await api(server, "GET", "/api/me", { key: alice.apiKey })).status).toBe(200);
   });
 
+  it("behind a trusted proxy, counts each caller named by X-Forwarded-For, and ignores the header from anyone else", async () => {
+    server = await startTestServer({ publicRateLimit: { max: 2, windowMs: 60_000 }, trustProxy: "127.0.0.1" });
+    const via = (caller: string) => api(server, "GET", "/api/names/check?name=someone", { headers: { "x-forwarded-for": caller } });
+    expect((await via("203.0.113.7")).status).toBe(200);
+    expect((await via("203.0.113.7")).status).toBe(200);
+    expectRateLimited(await via("203.0.113.7"), 60);
+    // Another caller behind the same proxy has its own count.
+    expect((await via("198.51.100.9")).status).toBe(200);
+    // 127.0.0.2 is not a trusted proxy: its header (naming the caller already refused) is ignored, and it is counted
+    // by its own address.
+    const elsewhere = new Agent({ localAddress: "127.0.0.2" });
+    try {
+      for (const expected of [200, 200, 429]) {
+        const res = await undiciFetch(`${server.url}/api/names/check?name=someone`, { headers: { "x-forwarded-for": "203.0.113.7" }, dispatcher: elsewhere });
+        await res.arrayBuffer();
+        expect(res.status).toBe(expected);
+      }
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it("limits the routes that need a key per key, whatever the address, and not the account's other keys", async () => {
     server = await startTestServer({ keyRateLimit: { max: 3, windowMs: 30_000 } });
     alice = await server.createName("alice", "alice@example.com");
