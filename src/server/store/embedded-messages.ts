@@ -3,10 +3,12 @@
  * SQLite archive holds the history and takes the journal's messages and acks over in large batches.
  *
  * - A send or an ack is answered once its group's journal line is on disk (group commit: one fdatasync for all the
- *   sends and acks of a tick). Claims read the pending index in memory and never query; their leases live in memory
- *   too (leases.ts), so a claim is one synchronous step: two claims cannot interleave and take the same message.
+ *   sends and acks of a tick, run off the event loop while the next group forms). What a group adds or acks becomes
+ *   visible to claims only then, in group order. Claims read the pending index in memory and never query; their
+ *   leases live in memory too (leases.ts), so a claim is one synchronous step: two claims cannot interleave and take
+ *   the same message.
  * - Every `FLUSH_INTERVAL_MS`, or once `FLUSH_BATCH` records wait, the archive writes them in one transaction and the
- *   journal is emptied. Reads of history (inbox, counts, files, purge) hand the waiting records over first, so they
+ *   journal is emptied (once no group is syncing: new groups wait for that moment). Reads of history (inbox, counts, files, purge) hand the waiting records over first, so they
  *   always see everything.
  * - On open, whatever the journal still holds (a crash came between an answer and the hand-over) goes into the
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
@@ -18,7 +20,7 @@
 import { createSilentLogger, type Logger } from "../../infra/index.js";
 import { createGroupCommitter } from "./group-commit.js";
 import { createLeases } from "./leases.js";
-import { openMessageJournal, readMessageJournal, type JournalLine } from "./message-journal.js";
+import { openMessageJournal, readMessageJournal } from "./message-journal.js";
 import type { MessageStore } from "./message-store.js";
 import { createPendingIndex, type PendingIndex } from "./pending-index.js";
 import type { AckedMessage, MessageRecord } from "./records.js";
@@ -28,6 +30,8 @@ import type { SqliteArchive } from "./sqlite-archive.js";
 export const FLUSH_INTERVAL_MS = 200;
 /** How many waiting records (messages and acks) make the archive take them over at once. */
 export const FLUSH_BATCH = 2_000;
+/** Groups whose journal sync may be on the disk at once. */
+export const SYNCS_IN_FLIGHT = 1;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
 
@@ -40,11 +44,19 @@ export interface EmbeddedMessagesOptions {
   readonly logger?: Logger;
   /** @defaultValue {@link FLUSH_INTERVAL_MS} */
   readonly flushIntervalMs?: number;
+  /** @defaultValue {@link SYNCS_IN_FLIGHT} */
+  readonly syncsInFlight?: number;
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
   /** Writes what waits into the journal and hands everything to the archive; the archive stays open. */
-  close(): void;
+  close(): Promise<void>;
+}
+
+/** What one send or ack adds to its group. */
+interface Part {
+  readonly messages: Draft[];
+  readonly acks: Array<[string, number]>;
 }
 
 /** Recovers what the journal holds into the archive, then opens the journal empty. */
@@ -64,15 +76,48 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   /** Acks, in the journal, of messages the archive has. */
   const unflushedAcks = new Map<string, number>();
 
-  /** What the group being built will append, and apply once it is on disk. */
-  let staged: { messages: Draft[]; acks: Array<[string, number]> } = { messages: [], acks: [] };
+  /** Lines are in the journal since its last reset. */
+  let journaled = false;
+  /** Lines written since the last sync started. */
+  let unsynced = false;
+  /** The flush timer fired while groups were syncing: flush once they have settled. */
+  let flushWanted = false;
 
-  const apply = (group: typeof staged): void => {
-    for (const message of group.messages) {
+  const committer = createGroupCommitter<Part>({
+    newPart: () => ({ messages: [], acks: [] }),
+    maxInFlight: opts.syncsInFlight ?? SYNCS_IN_FLIGHT,
+    log: {
+      write(parts) {
+        const messages = parts.flatMap((part) => part.messages);
+        const acks = parts.flatMap((part) => part.acks);
+        if (messages.length === 0 && acks.length === 0) return;
+        // Drafts carry readAt/ackedAt (null) besides the journaled fields; replay ignores them.
+        journal.write({ ...(messages.length > 0 ? { messages } : {}), ...(acks.length > 0 ? { acks } : {}) });
+        journaled = true;
+        unsynced = true;
+      },
+      sync() {
+        // A group that wrote nothing (acks of messages acked before) needs no sync of its own: it settles in order.
+        if (!unsynced) return Promise.resolve();
+        unsynced = false;
+        return journal.sync();
+      },
+      apply(parts) {
+        for (const part of parts) apply(part);
+        scheduleFlush();
+      },
+    },
+    onSettled() {
+      if (flushWanted && committer.inFlight() === 0) flushNow();
+    },
+  });
+
+  const apply = (part: Part): void => {
+    for (const message of part.messages) {
       unflushed.set(message.id, message);
       pending.add({ id: message.id, recipientId: message.recipientId, seq: message.seq, createdAt: message.createdAt, record: message });
     }
-    for (const [id, at] of group.acks) {
+    for (const [id, at] of part.acks) {
       if (pending.remove(id) === undefined) continue;
       const draft = unflushed.get(id);
       if (draft !== undefined) draft.ackedAt = at;
@@ -80,34 +125,35 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     }
   };
 
-  const committer = createGroupCommitter(<T>(work: () => T): T => {
-    // Fresh for every transaction: a work that threw in an earlier one may have left part of its group here.
-    staged = { messages: [], acks: [] };
-    const result = work();
-    const group = staged;
-    if (group.messages.length > 0 || group.acks.length > 0) {
-      // Drafts carry readAt/ackedAt (null) besides the journaled fields; replay ignores them.
-      const line: JournalLine = {
-        ...(group.messages.length > 0 ? { messages: group.messages } : {}),
-        ...(group.acks.length > 0 ? { acks: group.acks } : {}),
-      };
-      journal.append(line);
-      apply(group);
-      scheduleFlush();
-    }
-    return result;
-  });
-
+  /** Hands what is applied to the archive; empties the journal when no group is syncing (else a later flush will). */
   const flush = (): void => {
-    if (unflushed.size === 0 && unflushedAcks.size === 0) return;
-    archive.writeMessages([...unflushed.values()], unflushedAcks);
-    for (const id of unflushed.keys()) {
-      const entry = pending.get(id);
-      if (entry !== undefined) entry.record = undefined;
+    if (unflushed.size > 0 || unflushedAcks.size > 0) {
+      archive.writeMessages([...unflushed.values()], unflushedAcks);
+      for (const id of unflushed.keys()) {
+        const entry = pending.get(id);
+        if (entry !== undefined) entry.record = undefined;
+      }
+      unflushed.clear();
+      unflushedAcks.clear();
     }
-    unflushed.clear();
-    unflushedAcks.clear();
-    journal.reset();
+    // A syncing group's line is in the journal only: the journal restarts once none is.
+    if (journaled && committer.inFlight() === 0) {
+      journal.reset();
+      journaled = false;
+    }
+  };
+
+  const flushNow = (): void => {
+    flushWanted = false;
+    try {
+      flush();
+    } catch (err) {
+      // The journal still holds everything; try again later.
+      logger.error({ err }, "the archive could not take the journaled messages over; retrying");
+      scheduleFlush();
+    } finally {
+      committer.release();
+    }
   };
 
   let timer: NodeJS.Timeout | undefined;
@@ -118,13 +164,10 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     timer = setTimeout(
       () => {
         timer = undefined;
-        try {
-          flush();
-        } catch (err) {
-          // The journal still holds everything; try again later.
-          logger.error({ err }, "the archive could not take the journaled messages over; retrying");
-          scheduleFlush();
-        }
+        flushWanted = true;
+        // New groups wait while the syncing ones settle, so that the journal can restart.
+        if (committer.inFlight() === 0) flushNow();
+        else committer.hold();
       },
       soon ? 0 : flushIntervalMs,
     );
@@ -157,8 +200,8 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
 
   return {
     insert(messages) {
-      return committer.run(() => {
-        for (const m of messages) staged.messages.push({ ...m, seq: ++lastSeq, readAt: null, ackedAt: null });
+      return committer.run((part) => {
+        for (const m of messages) part.messages.push({ ...m, seq: ++lastSeq, readAt: null, ackedAt: null });
       });
     },
     async claim(recipientIds, { limit, now, leaseUntil, connection }) {
@@ -178,13 +221,13 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     ack(recipientIds, ids, now) {
       if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
       const theirs = new Set(recipientIds);
-      const committed = committer.run(() => {
+      const committed = committer.run((part) => {
         const acked: AckedMessage[] = [];
         for (const id of new Set(ids)) {
           const entry = pending.get(id);
           if (entry !== undefined) {
             if (!theirs.has(entry.recipientId)) continue;
-            staged.acks.push([id, now]);
+            part.acks.push([id, now]);
             acked.push({ id, recipientId: entry.recipientId, seq: entry.seq });
             continue;
           }
@@ -209,10 +252,10 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       pending.dropCreatedBefore(createdBefore);
       return result;
     },
-    close() {
-      committer.flushSync();
-      flush();
+    async close() {
+      await committer.drain();
       clearTimeout(timer);
+      flush();
       journal.close();
     },
   };
