@@ -22,7 +22,7 @@ import { createGroupCommitter } from "./group-commit.js";
 import { createLeases } from "./leases.js";
 import { openMessageJournal, readMessageJournal } from "./message-journal.js";
 import type { MessageStore } from "./message-store.js";
-import { createPendingIndex, type PendingIndex } from "./pending-index.js";
+import { createPendingIndex, type PendingEntry, type PendingIndex } from "./pending-index.js";
 import type { AckedMessage, MessageRecord } from "./records.js";
 import type { SqliteArchive } from "./sqlite-archive.js";
 
@@ -30,6 +30,14 @@ import type { SqliteArchive } from "./sqlite-archive.js";
 export const FLUSH_INTERVAL_MS = 200;
 /** How many waiting records (messages and acks) make the archive take them over at once. */
 export const FLUSH_BATCH = 2_000;
+/**
+ * Characters of messages the archive has taken over that stay in memory while unacked, oldest first, so that a claim
+ * does not read them back: a receiver that fell behind by more than a flush interval then costs a query per message,
+ * which slows it further.
+ */
+export const RESIDENT_CHARS = 16 * 1024 * 1024;
+/** What a kept message counts beyond its subject and body. */
+const RECORD_OVERHEAD_CHARS = 256;
 /** Groups whose journal sync may be on the disk at once. */
 export const SYNCS_IN_FLIGHT = 1;
 
@@ -46,6 +54,8 @@ export interface EmbeddedMessagesOptions {
   readonly flushIntervalMs?: number;
   /** @defaultValue {@link SYNCS_IN_FLIGHT} */
   readonly syncsInFlight?: number;
+  /** @defaultValue {@link RESIDENT_CHARS} */
+  readonly residentChars?: number;
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
@@ -64,6 +74,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const { archive, journalPath } = opts;
   const logger = opts.logger ?? createSilentLogger();
   const flushIntervalMs = opts.flushIntervalMs ?? FLUSH_INTERVAL_MS;
+  const residentBudget = opts.residentChars ?? RESIDENT_CHARS;
   recover(archive, journalPath, logger);
   const journal = openMessageJournal(journalPath);
 
@@ -75,6 +86,13 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const unflushed = new Map<string, Draft>();
   /** Acks, in the journal, of messages the archive has. */
   const unflushedAcks = new Map<string, number>();
+  /** Characters of the messages kept whole in the pending index that the archive has too. */
+  let resident = 0;
+  const sizeOf = (record: MessageRecord): number => record.subject.length + record.body.length + RECORD_OVERHEAD_CHARS;
+  /** A pending entry leaves the index, or gives up its message: the budget gets it back. */
+  const released = (entry: PendingEntry | undefined): void => {
+    if (entry?.record !== undefined && !unflushed.has(entry.id)) resident -= sizeOf(entry.record);
+  };
 
   /** Lines are in the journal since its last reset. */
   let journaled = false;
@@ -118,7 +136,9 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       pending.add({ id: message.id, recipientId: message.recipientId, seq: message.seq, createdAt: message.createdAt, record: message });
     }
     for (const [id, at] of part.acks) {
-      if (pending.remove(id) === undefined) continue;
+      const entry = pending.remove(id);
+      if (entry === undefined) continue;
+      released(entry);
       const draft = unflushed.get(id);
       if (draft !== undefined) draft.ackedAt = at;
       else unflushedAcks.set(id, at);
@@ -129,9 +149,13 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const flush = (): void => {
     if (unflushed.size > 0 || unflushedAcks.size > 0) {
       archive.writeMessages([...unflushed.values()], unflushedAcks);
-      for (const id of unflushed.keys()) {
+      // Oldest first, the unacked ones stay whole while the budget lasts: they are the next to be claimed.
+      for (const [id, record] of unflushed) {
         const entry = pending.get(id);
-        if (entry !== undefined) entry.record = undefined;
+        if (entry === undefined) continue;
+        const size = sizeOf(record);
+        if (resident + size <= residentBudget) resident += size;
+        else entry.record = undefined;
       }
       unflushed.clear();
       unflushedAcks.clear();
@@ -244,12 +268,19 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     },
 
     listInbox: async (recipientId, query) => archived(() => archive.listInbox(recipientId, query)),
-    markRead: async (recipientId, id, now) => archived(() => archive.markRead(recipientId, id, now)),
+    markRead: async (recipientId, id, now) =>
+      archived(() => {
+        // The kept copy would not show the read mark: the archive's row is read from now on.
+        const entry = pending.get(id);
+        released(entry);
+        if (entry !== undefined) entry.record = undefined;
+        return archive.markRead(recipientId, id, now);
+      }),
     count: async (recipientId) => archived(() => archive.countMessages(recipientId)),
     findFile: async (fileId) => archived(() => archive.findFile(fileId)),
     async purge(ackedBefore, createdBefore) {
       const result = archived(() => archive.purge(ackedBefore, createdBefore));
-      pending.dropCreatedBefore(createdBefore);
+      for (const entry of pending.dropCreatedBefore(createdBefore)) released(entry);
       return result;
     },
     async close() {
