@@ -3,11 +3,14 @@
  * SQLite archive holds the history and takes the journal's messages and acks over in large batches.
  *
  * - A send or an ack is answered once its group's journal line is on disk (group commit: one fdatasync for all the
- *   sends and acks of a tick). Claims read the pending index in memory and never query; their leases live in memory
- *   too (leases.ts), so a claim is one synchronous step: two claims cannot interleave and take the same message.
+ *   sends and acks of a tick, run off the event loop while the next group forms). What a group adds or acks becomes
+ *   visible to claims only then, in group order. Claims read the pending index in memory and never query; their
+ *   leases live in memory too (leases.ts), so a claim is one synchronous step: two claims cannot interleave and take
+ *   the same message.
  * - Every `FLUSH_INTERVAL_MS`, or once `FLUSH_BATCH` records wait, the archive writes them in one transaction and the
- *   journal is emptied. Reads of history (inbox, counts, files, purge) hand the waiting records over first, so they
- *   always see everything.
+ *   journal is emptied. For that, new groups wait until none is syncing and the archive's commit is on disk (its WAL
+ *   is synced in the thread pool); the event loop goes on meanwhile. Reads of history (inbox, counts, files, purge)
+ *   hand the waiting records over first, with a commit that syncs at once, so they always see everything.
  * - On open, whatever the journal still holds (a crash came between an answer and the hand-over) goes into the
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
  *
@@ -18,9 +21,9 @@
 import { createSilentLogger, type Logger } from "../../infra/index.js";
 import { createGroupCommitter } from "./group-commit.js";
 import { createLeases } from "./leases.js";
-import { openMessageJournal, readMessageJournal, type JournalLine } from "./message-journal.js";
+import { openMessageJournal, readMessageJournal } from "./message-journal.js";
 import type { MessageStore } from "./message-store.js";
-import { createPendingIndex, type PendingIndex } from "./pending-index.js";
+import { createPendingIndex, type PendingEntry, type PendingIndex } from "./pending-index.js";
 import type { AckedMessage, MessageRecord } from "./records.js";
 import type { SqliteArchive } from "./sqlite-archive.js";
 
@@ -28,6 +31,16 @@ import type { SqliteArchive } from "./sqlite-archive.js";
 export const FLUSH_INTERVAL_MS = 200;
 /** How many waiting records (messages and acks) make the archive take them over at once. */
 export const FLUSH_BATCH = 2_000;
+/**
+ * Characters of messages the archive has taken over that stay in memory while unacked, oldest first, so that a claim
+ * does not read them back: a receiver that fell behind by more than a flush interval then costs a query per message,
+ * which slows it further.
+ */
+export const RESIDENT_CHARS = 16 * 1024 * 1024;
+/** What a kept message counts beyond its subject and body. */
+const RECORD_OVERHEAD_CHARS = 256;
+/** Groups whose journal sync may be on the disk at once. */
+export const SYNCS_IN_FLIGHT = 1;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
 
@@ -40,13 +53,23 @@ export interface EmbeddedMessagesOptions {
   readonly logger?: Logger;
   /** @defaultValue {@link FLUSH_INTERVAL_MS} */
   readonly flushIntervalMs?: number;
+  /** @defaultValue {@link SYNCS_IN_FLIGHT} */
+  readonly syncsInFlight?: number;
+  /** @defaultValue {@link RESIDENT_CHARS} */
+  readonly residentChars?: number;
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
   /** Unacked messages of every name, counted in memory (the server's queue-depth metric reads it). */
   countUnacked(): Promise<number>;
   /** Writes what waits into the journal and hands everything to the archive; the archive stays open. */
-  close(): void;
+  close(): Promise<void>;
+}
+
+/** What one send or ack adds to its group. */
+interface Part {
+  readonly messages: Draft[];
+  readonly acks: Array<[string, number]>;
 }
 
 /** Recovers what the journal holds into the archive, then opens the journal empty. */
@@ -54,6 +77,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const { archive, journalPath } = opts;
   const logger = opts.logger ?? createSilentLogger();
   const flushIntervalMs = opts.flushIntervalMs ?? FLUSH_INTERVAL_MS;
+  const residentBudget = opts.residentChars ?? RESIDENT_CHARS;
   recover(archive, journalPath, logger);
   const journal = openMessageJournal(journalPath);
 
@@ -65,51 +89,142 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const unflushed = new Map<string, Draft>();
   /** Acks, in the journal, of messages the archive has. */
   const unflushedAcks = new Map<string, number>();
+  /** Characters of the messages kept whole in the pending index that the archive has too. */
+  let resident = 0;
+  const sizeOf = (record: MessageRecord): number => record.subject.length + record.body.length + RECORD_OVERHEAD_CHARS;
+  /** A pending entry leaves the index, or gives up its message: the budget gets it back. */
+  const released = (entry: PendingEntry | undefined): void => {
+    if (entry?.record !== undefined && !unflushed.has(entry.id)) resident -= sizeOf(entry.record);
+  };
 
-  /** What the group being built will append, and apply once it is on disk. */
-  let staged: { messages: Draft[]; acks: Array<[string, number]> } = { messages: [], acks: [] };
+  /** Lines are in the journal since its last reset. */
+  let journaled = false;
+  /** Lines written so far: a restart after a hand-over must not drop a line written since. */
+  let linesWritten = 0;
+  /** A hand-over's commit on its way to the disk; new groups wait for it. */
+  let archiveSyncing: Promise<void> | undefined;
+  let closed = false;
+  /** Lines written since the last sync started. */
+  let unsynced = false;
+  /** The flush timer fired while groups were syncing: flush once they have settled. */
+  let flushWanted = false;
 
-  const apply = (group: typeof staged): void => {
-    for (const message of group.messages) {
+  const committer = createGroupCommitter<Part>({
+    newPart: () => ({ messages: [], acks: [] }),
+    maxInFlight: opts.syncsInFlight ?? SYNCS_IN_FLIGHT,
+    log: {
+      write(parts) {
+        const messages = parts.flatMap((part) => part.messages);
+        const acks = parts.flatMap((part) => part.acks);
+        if (messages.length === 0 && acks.length === 0) return;
+        // Drafts carry readAt/ackedAt (null) besides the journaled fields; replay ignores them.
+        journal.write({ ...(messages.length > 0 ? { messages } : {}), ...(acks.length > 0 ? { acks } : {}) });
+        journaled = true;
+        unsynced = true;
+        linesWritten++;
+      },
+      sync() {
+        // A group that wrote nothing (acks of messages acked before) needs no sync of its own: it settles in order.
+        if (!unsynced) return Promise.resolve();
+        unsynced = false;
+        return journal.sync();
+      },
+      apply(parts) {
+        for (const part of parts) apply(part);
+        scheduleFlush();
+      },
+    },
+    onSettled() {
+      if (flushWanted && committer.inFlight() === 0) flushNow();
+    },
+  });
+
+  const apply = (part: Part): void => {
+    for (const message of part.messages) {
       unflushed.set(message.id, message);
       pending.add({ id: message.id, recipientId: message.recipientId, seq: message.seq, createdAt: message.createdAt, record: message });
     }
-    for (const [id, at] of group.acks) {
-      if (pending.remove(id) === undefined) continue;
+    for (const [id, at] of part.acks) {
+      const entry = pending.remove(id);
+      if (entry === undefined) continue;
+      released(entry);
       const draft = unflushed.get(id);
       if (draft !== undefined) draft.ackedAt = at;
       else unflushedAcks.set(id, at);
     }
   };
 
-  const committer = createGroupCommitter(<T>(work: () => T): T => {
-    // Fresh for every transaction: a work that threw in an earlier one may have left part of its group here.
-    staged = { messages: [], acks: [] };
-    const result = work();
-    const group = staged;
-    if (group.messages.length > 0 || group.acks.length > 0) {
-      // Drafts carry readAt/ackedAt (null) besides the journaled fields; replay ignores them.
-      const line: JournalLine = {
-        ...(group.messages.length > 0 ? { messages: group.messages } : {}),
-        ...(group.acks.length > 0 ? { acks: group.acks } : {}),
-      };
-      journal.append(line);
-      apply(group);
-      scheduleFlush();
+  /** Hands what is applied to the archive, committed at once or (`later`) durable once `archive.syncMessages()` is. */
+  const handOver = (durable: "now" | "later"): void => {
+    if (unflushed.size > 0 || unflushedAcks.size > 0) {
+      archive.writeMessages([...unflushed.values()], unflushedAcks, { durable });
+      // Oldest first, the unacked ones stay whole while the budget lasts: they are the next to be claimed.
+      for (const [id, record] of unflushed) {
+        const entry = pending.get(id);
+        if (entry === undefined) continue;
+        const size = sizeOf(record);
+        if (resident + size <= residentBudget) resident += size;
+        else entry.record = undefined;
+      }
+      unflushed.clear();
+      unflushedAcks.clear();
     }
-    return result;
-  });
+  };
 
-  const flush = (): void => {
-    if (unflushed.size === 0 && unflushedAcks.size === 0) return;
-    archive.writeMessages([...unflushed.values()], unflushedAcks);
-    for (const id of unflushed.keys()) {
-      const entry = pending.get(id);
-      if (entry !== undefined) entry.record = undefined;
-    }
-    unflushed.clear();
-    unflushedAcks.clear();
+  /** Empties the journal, whose lines up to `upTo` the archive holds durably, unless a line was written since. */
+  const restartJournal = (upTo: number): void => {
+    // A syncing group's line is in the journal only: the journal restarts once none is.
+    if (closed || !journaled || linesWritten !== upTo || committer.inFlight() > 0) return;
     journal.reset();
+    journaled = false;
+    // Not synced here, which would hold up the event loop: the next group's sync covers the new first line.
+    unsynced = true;
+  };
+
+  /** For reads of history: hands everything over, durably at once, and empties the journal if it can. */
+  const flush = (): void => {
+    handOver("now");
+    // While the timer's hand-over is syncing, its rows may not be on disk yet: that sync restarts the journal.
+    if (archiveSyncing === undefined) restartJournal(linesWritten);
+  };
+
+  /**
+   * The timer's hand-over, with no group syncing and new ones held: the commit reaches the disk in the thread pool
+   * while the event loop goes on; then the journal restarts and the groups go on.
+   */
+  const flushNow = (): void => {
+    flushWanted = false;
+    if (archiveSyncing !== undefined) {
+      committer.release();
+      return;
+    }
+    const upTo = linesWritten;
+    try {
+      handOver("later");
+    } catch (err) {
+      // The journal still holds everything; try again later.
+      logger.error({ err }, "the archive could not take the journaled messages over; retrying");
+      scheduleFlush();
+      committer.release();
+      return;
+    }
+    if (!journaled) {
+      committer.release();
+      return;
+    }
+    archiveSyncing = archive
+      .syncMessages()
+      .then(
+        () => restartJournal(upTo),
+        (err: unknown) => {
+          logger.error({ err }, "the archive's commit could not be synced; the journal keeps its lines");
+          scheduleFlush();
+        },
+      )
+      .finally(() => {
+        archiveSyncing = undefined;
+        committer.release();
+      });
   };
 
   let timer: NodeJS.Timeout | undefined;
@@ -120,13 +235,12 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     timer = setTimeout(
       () => {
         timer = undefined;
-        try {
-          flush();
-        } catch (err) {
-          // The journal still holds everything; try again later.
-          logger.error({ err }, "the archive could not take the journaled messages over; retrying");
-          scheduleFlush();
-        }
+        // The next group applied schedules it again.
+        if (archiveSyncing !== undefined) return;
+        flushWanted = true;
+        // New groups wait while the syncing ones settle, so that the journal can restart.
+        if (committer.inFlight() === 0) flushNow();
+        else committer.hold();
       },
       soon ? 0 : flushIntervalMs,
     );
@@ -159,8 +273,8 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
 
   return {
     insert(messages) {
-      return committer.run(() => {
-        for (const m of messages) staged.messages.push({ ...m, seq: ++lastSeq, readAt: null, ackedAt: null });
+      return committer.run((part) => {
+        for (const m of messages) part.messages.push({ ...m, seq: ++lastSeq, readAt: null, ackedAt: null });
       });
     },
     async claim(recipientIds, { limit, now, leaseUntil, connection }) {
@@ -181,13 +295,13 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     ack(recipientIds, ids, now) {
       if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
       const theirs = new Set(recipientIds);
-      const committed = committer.run(() => {
+      const committed = committer.run((part) => {
         const acked: AckedMessage[] = [];
         for (const id of new Set(ids)) {
           const entry = pending.get(id);
           if (entry !== undefined) {
             if (!theirs.has(entry.recipientId)) continue;
-            staged.acks.push([id, now]);
+            part.acks.push([id, now]);
             acked.push({ id, recipientId: entry.recipientId, seq: entry.seq });
             continue;
           }
@@ -204,18 +318,32 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     },
 
     listInbox: async (recipientId, query) => archived(() => archive.listInbox(recipientId, query)),
-    markRead: async (recipientId, id, now) => archived(() => archive.markRead(recipientId, id, now)),
+    markRead: async (recipientId, id, now) =>
+      archived(() => {
+        // The kept copy would not show the read mark: the archive's row is read from now on.
+        const entry = pending.get(id);
+        released(entry);
+        if (entry !== undefined) entry.record = undefined;
+        return archive.markRead(recipientId, id, now);
+      }),
     count: async (recipientId) => archived(() => archive.countMessages(recipientId)),
     findFile: async (fileId) => archived(() => archive.findFile(fileId)),
     async purge(ackedBefore, createdBefore) {
-      const result = archived(() => archive.purge(ackedBefore, createdBefore));
-      pending.dropCreatedBefore(createdBefore);
+      const result = archived(() => {
+        // A crash must not replay a journal line of a message deleted here: its restart must be on disk first.
+        journal.syncNow();
+        return archive.purge(ackedBefore, createdBefore);
+      });
+      for (const entry of pending.dropCreatedBefore(createdBefore)) released(entry);
       return result;
     },
-    close() {
-      committer.flushSync();
-      flush();
+    async close() {
+      await archiveSyncing;
+      await committer.drain();
+      await archiveSyncing;
       clearTimeout(timer);
+      flush();
+      closed = true;
       journal.close();
     },
   };

@@ -45,7 +45,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
       if (closed) return;
       closed = true;
       try {
-        messages.close();
+        await messages.close();
       } finally {
         archive.close();
       }

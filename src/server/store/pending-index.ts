@@ -1,7 +1,8 @@
 /**
  * The unacked messages of every name, in memory and oldest first: what polls and streams hand out, found without a
- * query. An entry keeps the whole message only while the archive does not have it yet; after that a pull reads the
- * body from the archive, so a long backlog costs a few dozen bytes per message here.
+ * query. An entry keeps the whole message while the archive does not have it yet, and after that while the store's
+ * memory budget allows (embedded-messages.ts); without it a pull reads the message from the archive, so a long backlog
+ * costs a few dozen bytes per message here.
  */
 
 import type { MessageRecord } from "./records.js";
@@ -24,8 +25,8 @@ export interface PendingIndex {
   list(recipientIds: readonly number[], limit: number, excludeSeqs: ReadonlySet<number>): PendingEntry[];
   /** All entries of the recipients with `seq > afterSeq`, oldest first. */
   after(recipientIds: readonly number[], afterSeq: number): PendingEntry[];
-  /** Drops the entries created before `createdBefore` (expired by retention). */
-  dropCreatedBefore(createdBefore: number): void;
+  /** Drops the entries created before `createdBefore` (expired by retention); answers them. */
+  dropCreatedBefore(createdBefore: number): PendingEntry[];
   /** How many entries there are: every unacked message. */
   size(): number;
 }
@@ -80,7 +81,9 @@ export function createPendingIndex(): PendingIndex {
     list: (recipientIds, limit, excludeSeqs) => collect(recipientIds, (entry) => !excludeSeqs.has(entry.seq), limit),
     after: (recipientIds, afterSeq) => collect(recipientIds, (entry) => entry.seq > afterSeq, Number.POSITIVE_INFINITY),
     dropCreatedBefore(createdBefore) {
-      for (const entry of [...byId.values()]) if (entry.createdAt < createdBefore) remove(entry.id);
+      const dropped = [...byId.values()].filter((entry) => entry.createdAt < createdBefore);
+      for (const entry of dropped) remove(entry.id);
+      return dropped;
     },
   };
 }
