@@ -35,7 +35,8 @@ if (unavailable !== undefined) {
 
 /**
  * The server's integration suite once more with its test servers on the PostgreSQL backend (test-server.ts). Left out:
- * the files that choose their backends themselves (the storage contract covers both, postgres-* is postgres only) and
+ * the files that choose their backends themselves (the storage contract covers both, postgres-* is postgres only,
+ * notifier-* set up their own Redis and PostgreSQL) and
  * retention.test.ts, which builds its own embedded server.
  */
 const serverOnPostgres: TestProjectInlineConfiguration = {
@@ -43,7 +44,12 @@ const serverOnPostgres: TestProjectInlineConfiguration = {
   test: {
     name: "server-postgres",
     include: ["test/integration/server/**/*.test.ts"],
-    exclude: ["test/integration/server/storage-contract.test.ts", "test/integration/server/postgres-*.test.ts", "test/integration/server/retention.test.ts"],
+    exclude: [
+      "test/integration/server/storage-contract.test.ts",
+      "test/integration/server/postgres-*.test.ts",
+      "test/integration/server/notifier-*.test.ts",
+      "test/integration/server/retention.test.ts",
+    ],
     env: { CLAWTELL_TEST_BACKEND: "postgres" },
   },
 };
@@ -52,6 +58,8 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for a state; on a busy machine reaching it may take longer than the default second.
+    expect: { poll: { timeout: 10_000 } },
     pool: "forks",
     fileParallelism: true,
     maxWorkers: 2,
