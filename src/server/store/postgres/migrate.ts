@@ -31,7 +31,7 @@ export async function applyMigrations(pool: Pool, logger: Logger, migrations: re
           throw err;
         }
         applied.push(migration.version);
-        logger.info({ version: migration.version, name: migration.name }, "applied a database migration");
+        logger.info({ version: migration.version, migration: migration.name }, "applied a database migration");
       }
     } finally {
       await client.query("SELECT pg_advisory_unlock(hashtext(current_schema() || ':clawtell-migrations'))");
