@@ -51,8 +51,8 @@ export interface MigrateOptions {
   readonly maxBatches?: number;
   readonly logger?: Logger;
   readonly now?: () => number;
-  /** Called after each batch written. */
-  readonly onProgress?: (progress: MigrateProgress) => void;
+  /** Called after each batch written; the next batch waits for what it answers. */
+  readonly onProgress?: (progress: MigrateProgress) => void | Promise<void>;
 }
 
 export interface MigrateProgress {
@@ -133,7 +133,12 @@ interface TargetCheck {
   readonly inTarget: ReadonlyMap<string, number>;
 }
 
-/** Whether every row the target holds is one of the folder's: counts those, or names the first that is not. */
+const rowsWord = (n: number): string => (n === 1 ? "1 row" : `${n} rows`);
+
+/**
+ * Whether every row the target holds is one of the folder's: counts those, or names the first that is not. A row that
+ * differs (a name id held by another name) is named before rows the folder lacks altogether.
+ */
 async function checkTarget(
   db: Database,
   source: SourceFolder,
@@ -164,8 +169,6 @@ async function checkTarget(
         matched++;
       }
     }
-    const total = await countRows(db, spec.name);
-    if (total > matched) return conflict(`${spec.name}: the target holds ${total - matched} rows that are not in the data folder`);
     inTarget.set(spec.name, matched);
   }
   if (await tableExists(db, FILE_CONTENTS)) {
@@ -180,9 +183,11 @@ async function checkTarget(
         matched++;
       }
     }
-    const total = await countRows(db, FILE_CONTENTS);
-    if (total > matched) return conflict(`${FILE_CONTENTS}: the target holds ${total - matched} files that are not in the data folder`);
     inTarget.set(FILE_CONTENTS, matched);
+  }
+  for (const [table, matched] of inTarget) {
+    const extra = (await countRows(db, table)) - matched;
+    if (extra > 0) return conflict(`${table}: the target holds ${rowsWord(extra)} that the data folder does not`);
   }
   const complete = [...sourceRows].every(([table, rows]) => (inTarget.get(table) ?? 0) === rows);
   const none = [...inTarget.values()].every((n) => n === 0);
@@ -243,7 +248,7 @@ async function copy(
   selection: Selection,
   files: readonly FileEntry[],
   sourceRows: ReadonlyMap<string, number>,
-  opts: { size: number; limit: BatchLimit; now: number; onProgress: (p: MigrateProgress) => void },
+  opts: { size: number; limit: BatchLimit; now: number; onProgress: (p: MigrateProgress) => void | Promise<void> },
 ): Promise<boolean> {
   for (const spec of TABLES) {
     const total = sourceRows.get(spec.name) ?? 0;
@@ -253,7 +258,7 @@ async function copy(
       await insertBatch(db, spec, rows);
       opts.limit.written++;
       done += rows.length;
-      opts.onProgress({ table: spec.name, done, total });
+      await opts.onProgress({ table: spec.name, done, total });
     }
   }
   let done = 0;
@@ -278,7 +283,7 @@ async function copy(
     await insertFileContents(db, contents, opts.now);
     opts.limit.written++;
     done += batch.length;
-    opts.onProgress({ table: FILE_CONTENTS, done, total: files.length });
+    await opts.onProgress({ table: FILE_CONTENTS, done, total: files.length });
   }
   return true;
 }

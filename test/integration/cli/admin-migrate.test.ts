@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createName, openEmbeddedDirectory, openPostgresStorage, type CreatedName } from "../../../src/server/index.js";
+import { migrateToPostgres } from "../../../src/server/migrate-to-postgres/index.js";
+import { createName, openEmbeddedDirectory, openEmbeddedStorage, openPostgresStorage, type CreatedName } from "../../../src/server/index.js";
 import { CLI_PATH, cliEnv, runCli, startServerProcess, type ServerProcess } from "../../helpers/cli-process.js";
 import { createTestSchema, postgresUnavailable, TEST_DATABASE_URL, urlWithSchema } from "../../helpers/storage-backends.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
@@ -24,7 +25,7 @@ interface Report {
   checks?: Array<{ table: string; sourceRows: number; targetRows: number }>;
 }
 
-const rowsOf = (report: Report): Record<string, number> => Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
+const rowsOf = (report: { tables: ReadonlyArray<{ table: string; rows: number }> }): Record<string, number> => Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
 
 async function query<R extends pg.QueryResultRow>(schema: string, sql: string, params: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: urlWithSchema(schema) });
@@ -217,9 +218,14 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
       expect(downloaded.status).toBe(200);
       expect(Buffer.from(await downloaded.arrayBuffer()).equals(expected)).toBe(true);
     }
+    // The history came along with its marks: the acked ones and the read one are read, the rest are not.
     const inbox = await api(target, "GET", "/api/messages/inbox?limit=100", { key: bob.apiKey });
-    const read = (inbox.body["messages"] as Array<{ id: string; read?: boolean; readAt?: string | null }>).find((m) => m.id === toBob[2]);
-    expect(read).toBeDefined();
+    const readMarks = Object.fromEntries((inbox.body["messages"] as Array<{ id: string; read: boolean }>).map((m) => [m.id, m.read]));
+    expect(readMarks).toEqual({
+      ...Object.fromEntries(toBob.map((id, i) => [id, i <= 2])),
+      [String(later.body["messageId"])]: false,
+    });
+    expect(inbox.body["unreadCount"]).toBe(4);
 
     const acked = await api(target, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: messages.map((m) => m.id) } });
     expect(acked.status).toBe(200);
@@ -235,8 +241,11 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
   it("refuses a target that holds other data, naming the conflict, and writes nothing", async () => {
     const schema = await newSchema();
     const storage = await openPostgresStorage({ url: TEST_DATABASE_URL, schema: schema.schema });
+    let zedPrefix = "";
+    const alicePrefix = /^claw_([^_]+)_/.exec(alice.apiKey)?.[1] ?? "";
     try {
       await createName(storage.directory, { name: "zed", email: "z@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      zedPrefix = (await storage.directory.findNameByName("zed"))?.keyPrefix ?? "";
     } finally {
       await storage.close();
     }
@@ -247,7 +256,85 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
 
     const res = await runCli(["admin", "migrate", "--data", dataDir, "--to", to]);
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toMatch(/holds other data: accounts: the target holds 1 rows that are not in the data folder|names: the target holds id="1" \(name="zed"/);
+    expect(res.stderr).toContain(`the target database holds other data: names: the target holds id="1" (name="zed", key_prefix="${zedPrefix}")`);
+    expect(res.stderr).toContain(`the data folder's is id="1" (name="alice", key_prefix="${alicePrefix}"); nothing was copied`);
     expect([await count(schema.schema, "accounts"), await count(schema.schema, "names"), await count(schema.schema, "messages")]).toEqual([1, 1, 0]);
+  });
+});
+
+describe.skipIf(unavailable !== undefined)("migrateToPostgres", () => {
+  const NOW = Date.parse("2026-03-01T12:00:00Z");
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+  const DAY = 24 * HOUR;
+  let dataDir: string;
+  let schema: Schema;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "clawtell-migrate-lib-"));
+    schema = await createTestSchema();
+    const storage = await openEmbeddedStorage({ dataDir });
+    try {
+      await createName(storage.directory, { name: "alice", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      await createName(storage.directory, { name: "bob", email: "b@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      const bob = await storage.directory.findNameByName("bob");
+      const message = (id: string, createdAt: number) => ({
+        id,
+        recipientId: bob?.id ?? 0,
+        recipient: "bob",
+        sender: "alice",
+        subject: "",
+        body: `body of ${id}`,
+        threadId: id,
+        replyTo: null,
+        autoReplyEligible: false,
+        createdAt,
+        attachments: [],
+      });
+      await storage.messages.insert([
+        message("expired", NOW - 20 * DAY),
+        message("acked-long-ago", NOW - 3 * HOUR),
+        message("acked-lately", NOW - 3 * HOUR),
+        message("waiting", NOW - DAY),
+      ]);
+      await storage.messages.ack([bob?.id ?? 0], ["acked-long-ago"], NOW - 2 * HOUR);
+      await storage.messages.ack([bob?.id ?? 0], ["acked-lately"], NOW - 10 * MINUTE);
+    } finally {
+      await storage.close();
+    }
+  });
+  afterAll(async () => {
+    await schema?.drop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("copies what retention keeps: unacked messages younger than 14 days, acked ones acked within the hour", async () => {
+    const report = await migrateToPostgres({ dataDir, to: urlWithSchema(schema.schema), now: () => NOW, dryRun: true });
+    expect(rowsOf(report)).toMatchObject({ names: 2, messages: 2 });
+    const done = await migrateToPostgres({ dataDir, to: urlWithSchema(schema.schema), now: () => NOW });
+    expect(done.checks?.find((c) => c.table === "messages")).toMatchObject({ sourceRows: 2, targetRows: 2 });
+    const ids = await query<{ id: string }>(schema.schema, "SELECT id FROM messages ORDER BY seq");
+    expect(ids.map((r) => r.id)).toEqual(["acked-lately", "waiting"]);
+    // A later run keeps the first run's moment: the same messages, so it ends verified, not in a conflict.
+    const later = await migrateToPostgres({ dataDir, to: urlWithSchema(schema.schema), now: () => NOW + 2 * HOUR });
+    expect(later.target.state).toBe("copied");
+  });
+
+  it("fails verification, naming the table, when the target changed under the copy", async () => {
+    const other = await createTestSchema();
+    try {
+      const to = urlWithSchema(other.schema);
+      const run = migrateToPostgres({
+        dataDir,
+        to,
+        now: () => NOW,
+        onProgress: async (p) => {
+          if (p.table === "messages") await query(other.schema, "UPDATE names SET communication_mode = 'manual_only' WHERE name = 'alice'");
+        },
+      });
+      await expect(run).rejects.toThrow("verification failed: names: same count (2) but the contents differ");
+    } finally {
+      await other.drop();
+    }
   });
 });
