@@ -2,9 +2,27 @@
 
 import type { Command } from "commander";
 import { explainDataDirError, resolveDataDir } from "../data-dir.js";
-import type { Io } from "../../infra/terminal-io.js";
+import { ClawTellError } from "../../infra/errors.js";
+import { CommandExit, type Io } from "../../infra/terminal-io.js";
+import type { MigrationReport } from "../../server/migrate-to-postgres/index.js";
 
-/** Registers `clawtell admin` and its subcommands (`create-name`). */
+const wholeNumber = (flag: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ClawTellError("CT_BAD_REQUEST", `${flag} must be a whole number of 1 or more`, { field: flag });
+  return n;
+};
+
+/** The report of a migration as lines for a person. */
+function reportLines(report: MigrationReport): string[] {
+  const lines = report.tables.map((t) => `${t.table}: ${t.rows} in the data folder, ${t.inTarget} in the target`);
+  lines.push(`attachment bytes: ${report.fileBytes}`);
+  if (report.missingFiles.length > 0) lines.push(`missing attachment files (not copied): ${report.missingFiles.join(", ")}`);
+  lines.push(`target: ${report.target.state}${report.target.problem === undefined ? "" : ` (${report.target.problem})`}`);
+  if (report.checks !== undefined) lines.push("verified: counts and checksums match for every table");
+  return lines;
+}
+
+/** Registers `clawtell admin` and its subcommands (`create-name`, `migrate`). */
 export function registerAdminCommands(program: Command, io: Io): void {
   const admin = program.command("admin").description("administer the embedded server's names and accounts");
   admin
@@ -38,5 +56,45 @@ export function registerAdminCommands(program: Command, io: Io): void {
       } finally {
         await opened.close();
       }
+    });
+  admin
+    .command("migrate")
+    .description("copy a data folder into PostgreSQL (stop its server first): names, keys, lists, messages, files; resumable and verified")
+    .requiredOption("--to <url>", "the target database, postgres://user@host:port/database")
+    .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
+    .option("--dry-run", "report what would be copied and whether the target can take it; write nothing")
+    .option("--json", "print one JSON report at the end instead of lines")
+    .option("--batch-size <n>", "rows per batch, each written in one transaction (default 500)", wholeNumber("--batch-size"))
+    .option("--max-batches <n>", "stop after this many batches; the same command run again continues", wholeNumber("--max-batches"))
+    .addHelpText(
+      "after",
+      "\nExample:\n  clawtell admin migrate --data ./.clawtell-data --to postgres://clawtell@db.internal/clawtell --dry-run",
+    )
+    .action(async (opts: { to: string; data?: string; dryRun?: boolean; json?: boolean; batchSize?: number; maxBatches?: number }) => {
+      const { migrateToPostgres } = await import("../../server/migrate-to-postgres/index.js");
+      const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
+      const json = opts.json === true;
+      let report: MigrationReport;
+      try {
+        report = await migrateToPostgres({
+          dataDir,
+          to: opts.to,
+          dryRun: opts.dryRun === true,
+          ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+          ...(opts.maxBatches === undefined ? {} : { maxBatches: opts.maxBatches }),
+          onProgress: (p) => {
+            if (!json) io.err(`${p.table}: ${p.done} of ${p.total}`);
+          },
+        });
+      } catch (err) {
+        throw explainDataDirError(err, dataDir);
+      }
+      if (json) io.out(JSON.stringify(report));
+      else for (const line of reportLines(report)) io.out(line);
+      if (report.stoppedAfterBatches !== undefined) {
+        io.err(`stopped after ${report.stoppedAfterBatches} batches; run the same command again to continue`);
+        throw new CommandExit(1);
+      }
+      if (report.dryRun && (report.target.state === "unreachable" || report.target.state === "conflict")) throw new CommandExit(1);
     });
 }

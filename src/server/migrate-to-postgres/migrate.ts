@@ -1,0 +1,350 @@
+/**
+ * `clawtell admin migrate`: copies a data folder (accounts, names with their key hashes, the three lists, the messages
+ * retention still keeps with their read and ack marks, attachment records and bytes) into PostgreSQL. Ids and message
+ * seqs are kept, so every key, list entry and message points where it did. The order of a run:
+ *
+ *  1. take the folder's lock and recover its journal (source-folder.ts);
+ *  2. check the target: every row it already holds must be the folder's own (a run before this one) — anything else
+ *     is a conflict, refused before a row is written;
+ *  3. copy table by table in batches, one transaction each, `ON CONFLICT DO NOTHING` (a run again repeats nothing);
+ *  4. move the serial counters past the copied ids and seqs;
+ *  5. verify: per table, the count and an order-free checksum of the rows on both sides.
+ */
+
+import { createSilentLogger, ClawTellError, type Logger } from "../../infra/index.js";
+import { ACKED_RETENTION_MS, UNACKED_RETENTION_MS } from "../retention.js";
+import { applyMigrations } from "../store/postgres/migrate.js";
+import { openDatabase, type Database } from "../store/postgres/pg-database.js";
+import { storeError } from "../store/postgres/pg-errors.js";
+import { rememberSelectionMoment, selectionMoment } from "./migration-state.js";
+import { openSourceFolder, type SourceFolder } from "./source-folder.js";
+import { canonicalRow, describeRow, keyOf, RowChecksum, TABLES, type Selection, type TableSpec } from "./tables.js";
+import {
+  countRows,
+  fileDigestPage,
+  fileDigests,
+  hasTables,
+  insertBatch,
+  insertFileContents,
+  moveSequencePast,
+  rowsMatching,
+  storedFileIds,
+  tableExists,
+  targetPage,
+} from "./target-database.js";
+
+/** The table of attachment bytes, reported beside the row tables. */
+export const FILE_CONTENTS = "file_contents";
+export const DEFAULT_BATCH_SIZE = 500;
+/** Attachment bytes per write, at most (one file larger than this goes alone). */
+const FILE_BATCH_BYTES = 16 * 1024 * 1024;
+
+export interface MigrateOptions {
+  readonly dataDir: string;
+  /** The target `postgres://` URL. */
+  readonly to: string;
+  /** Report what would be copied, and whether the target can take it; write nothing. */
+  readonly dryRun?: boolean;
+  /** Rows per batch. @defaultValue 500 */
+  readonly batchSize?: number;
+  /** Stop after this many batches were written (a large folder moved in steps); a run again continues. */
+  readonly maxBatches?: number;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  /** Called after each batch written; the next batch waits for what it answers. */
+  readonly onProgress?: (progress: MigrateProgress) => void | Promise<void>;
+}
+
+export interface MigrateProgress {
+  readonly table: string;
+  /** Rows (or files) of the table gone through so far, those the target held already included. */
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface TableReport {
+  readonly table: string;
+  /** Rows the folder holds for the target (for file_contents: files whose bytes are in the folder). */
+  readonly rows: number;
+  /** Rows of the target that are the folder's already. */
+  readonly inTarget: number;
+}
+
+export interface TableCheck {
+  readonly table: string;
+  readonly sourceRows: number;
+  readonly targetRows: number;
+  readonly sourceChecksum: string;
+  readonly targetChecksum: string;
+}
+
+export type TargetState = "unreachable" | "empty" | "partly copied" | "copied" | "conflict";
+
+export interface MigrationReport {
+  readonly dryRun: boolean;
+  readonly dataDir: string;
+  readonly target: { readonly state: TargetState; readonly problem?: string };
+  readonly tables: readonly TableReport[];
+  /** Bytes of the attachment files to copy. */
+  readonly fileBytes: number;
+  /** Files that messages name but the folder no longer holds (not copied). */
+  readonly missingFiles: readonly string[];
+  /** Set when the run stopped at `maxBatches` before the end. */
+  readonly stoppedAfterBatches?: number;
+  /** The verification, once everything is copied. */
+  readonly checks?: readonly TableCheck[];
+}
+
+interface FileEntry {
+  readonly fileId: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** Every page of a source table's selection. */
+async function* sourcePages(source: SourceFolder, spec: TableSpec, selection: Selection, size: number): AsyncGenerator<Array<Record<string, unknown>>> {
+  for (let offset = 0; ; offset += size) {
+    const rows = source.page(spec, selection, size, offset);
+    if (rows.length > 0) yield rows;
+    if (rows.length < size) return;
+  }
+}
+
+const FILES_SPEC = TABLES.find((t) => t.name === "files") as TableSpec;
+
+/** The attachment files of the selection that are in the folder, with their digests; and those that are missing. */
+async function listFiles(source: SourceFolder, selection: Selection, size: number): Promise<{ present: FileEntry[]; missing: string[] }> {
+  const present: FileEntry[] = [];
+  const missing: string[] = [];
+  for await (const rows of sourcePages(source, FILES_SPEC, selection, size)) {
+    for (const row of rows) {
+      const fileId = String(row["file_id"] as string);
+      const digest = await source.fileDigest(fileId);
+      if (digest === undefined) missing.push(fileId);
+      else present.push({ fileId, ...digest });
+    }
+  }
+  return { present, missing };
+}
+
+interface TargetCheck {
+  readonly state: TargetState;
+  readonly problem?: string;
+  readonly inTarget: ReadonlyMap<string, number>;
+}
+
+const rowsWord = (n: number): string => (n === 1 ? "1 row" : `${n} rows`);
+
+/**
+ * Whether every row the target holds is one of the folder's: counts those, or names the first that is not. A row that
+ * differs (a name id held by another name) is named before rows the folder lacks altogether.
+ */
+async function checkTarget(
+  db: Database,
+  source: SourceFolder,
+  selection: Selection,
+  files: readonly FileEntry[],
+  sourceRows: ReadonlyMap<string, number>,
+  size: number,
+): Promise<TargetCheck> {
+  const inTarget = new Map<string, number>();
+  if (!(await hasTables(db))) return { state: "empty", inTarget };
+  const conflict = (problem: string): TargetCheck => ({ state: "conflict", problem, inTarget });
+  for (const spec of TABLES) {
+    if (!(await tableExists(db, spec.name))) continue;
+    let matched = 0;
+    for await (const rows of sourcePages(source, spec, selection, size)) {
+      const wanted = new Map<string, ReturnType<typeof canonicalRow>>();
+      for (const row of rows) {
+        const canonical = canonicalRow(spec, row);
+        wanted.set(keyOf(spec, canonical), canonical);
+      }
+      for (const found of await rowsMatching(db, spec, rows)) {
+        const theirs = canonicalRow(spec, found);
+        const ours = wanted.get(keyOf(spec, theirs));
+        if (ours === undefined || JSON.stringify(ours) !== JSON.stringify(theirs)) {
+          const mine = ours === undefined ? "" : `; the data folder's is ${describeRow(spec, ours)}`;
+          return conflict(`${spec.name}: the target holds ${describeRow(spec, theirs)}, which is not the data folder's row${mine}`);
+        }
+        matched++;
+      }
+    }
+    inTarget.set(spec.name, matched);
+  }
+  if (await tableExists(db, FILE_CONTENTS)) {
+    let matched = 0;
+    for (let i = 0; i < files.length; i += size) {
+      const batch = files.slice(i, i + size);
+      const digests = await fileDigests(db, batch.map((f) => f.fileId));
+      for (const file of batch) {
+        const theirs = digests.get(file.fileId);
+        if (theirs === undefined) continue;
+        if (theirs !== file.sha256) return conflict(`${FILE_CONTENTS}: the target's bytes of file ${file.fileId} differ from the data folder's`);
+        matched++;
+      }
+    }
+    inTarget.set(FILE_CONTENTS, matched);
+  }
+  for (const [table, matched] of inTarget) {
+    const extra = (await countRows(db, table)) - matched;
+    if (extra > 0) return conflict(`${table}: the target holds ${rowsWord(extra)} that the data folder does not`);
+  }
+  const complete = [...sourceRows].every(([table, rows]) => (inTarget.get(table) ?? 0) === rows);
+  const none = [...inTarget.values()].every((n) => n === 0);
+  return { state: none ? "empty" : complete ? "copied" : "partly copied", inTarget };
+}
+
+/** Counts and order-free checksums of both sides, table by table. */
+async function verify(db: Database, source: SourceFolder, selection: Selection, files: readonly FileEntry[], size: number): Promise<TableCheck[]> {
+  const checks: TableCheck[] = [];
+  for (const spec of TABLES) {
+    const ours = new RowChecksum();
+    for await (const rows of sourcePages(source, spec, selection, size)) for (const row of rows) ours.add(canonicalRow(spec, row));
+    const theirs = new RowChecksum();
+    for (let offset = 0; ; offset += size) {
+      const rows = await targetPage(db, spec, size, offset);
+      for (const row of rows) theirs.add(canonicalRow(spec, row));
+      if (rows.length < size) break;
+    }
+    checks.push({ table: spec.name, sourceRows: ours.count, targetRows: theirs.count, sourceChecksum: ours.hex, targetChecksum: theirs.hex });
+  }
+  const ours = new RowChecksum();
+  for (const file of files) ours.add([file.fileId, file.sha256]);
+  const theirs = new RowChecksum();
+  for (let offset = 0; ; offset += size) {
+    const rows = await fileDigestPage(db, size, offset);
+    for (const row of rows) theirs.add([row.file_id, row.sha256]);
+    if (rows.length < size) break;
+  }
+  checks.push({ table: FILE_CONTENTS, sourceRows: ours.count, targetRows: theirs.count, sourceChecksum: ours.hex, targetChecksum: theirs.hex });
+  return checks;
+}
+
+/** The sentence naming what verification found different, or undefined when both sides agree. */
+export function describeMismatch(checks: readonly TableCheck[]): string | undefined {
+  const differences = checks.flatMap((c) => {
+    if (c.sourceRows !== c.targetRows) return [`${c.table}: ${c.sourceRows} rows in the data folder, ${c.targetRows} in the target`];
+    if (c.sourceChecksum !== c.targetChecksum) return [`${c.table}: same count (${c.sourceRows}) but the contents differ`];
+    return [];
+  });
+  return differences.length === 0 ? undefined : differences.join("; ");
+}
+
+class BatchLimit {
+  written = 0;
+  private readonly max: number | undefined;
+  constructor(max: number | undefined) {
+    this.max = max;
+  }
+  get reached(): boolean {
+    return this.max !== undefined && this.written >= this.max;
+  }
+}
+
+/** Copies everything the target lacks; answers false when the batch limit stopped it first. */
+async function copy(
+  db: Database,
+  source: SourceFolder,
+  selection: Selection,
+  files: readonly FileEntry[],
+  sourceRows: ReadonlyMap<string, number>,
+  opts: { size: number; limit: BatchLimit; now: number; onProgress: (p: MigrateProgress) => void | Promise<void> },
+): Promise<boolean> {
+  for (const spec of TABLES) {
+    const total = sourceRows.get(spec.name) ?? 0;
+    let done = 0;
+    for await (const rows of sourcePages(source, spec, selection, opts.size)) {
+      if (opts.limit.reached) return false;
+      await insertBatch(db, spec, rows);
+      opts.limit.written++;
+      done += rows.length;
+      await opts.onProgress({ table: spec.name, done, total });
+    }
+  }
+  let done = 0;
+  for (let i = 0; i < files.length; ) {
+    if (opts.limit.reached) return false;
+    const batch: FileEntry[] = [];
+    let bytes = 0;
+    while (i < files.length && batch.length < opts.size) {
+      const file = files[i] as FileEntry;
+      if (batch.length > 0 && bytes + file.size > FILE_BATCH_BYTES) break;
+      batch.push(file);
+      bytes += file.size;
+      i++;
+    }
+    const stored = await storedFileIds(db, batch.map((f) => f.fileId));
+    const contents: Array<{ fileId: string; content: Buffer }> = [];
+    for (const file of batch) {
+      if (stored.has(file.fileId)) continue;
+      const content = await source.fileBytes(file.fileId);
+      if (content !== undefined) contents.push({ fileId: file.fileId, content });
+    }
+    await insertFileContents(db, contents, opts.now);
+    opts.limit.written++;
+    done += batch.length;
+    await opts.onProgress({ table: FILE_CONTENTS, done, total: files.length });
+  }
+  return true;
+}
+
+export async function migrateToPostgres(opts: MigrateOptions): Promise<MigrationReport> {
+  const logger = opts.logger ?? createSilentLogger();
+  const now = (opts.now ?? Date.now)();
+  const size = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(size) || size < 1) throw new ClawTellError("CT_BAD_REQUEST", "--batch-size must be a whole number of 1 or more", { field: "batchSize" });
+  const dryRun = opts.dryRun === true;
+  const source = await openSourceFolder(opts.dataDir, logger);
+  try {
+    const moment = await selectionMoment(opts.dataDir, opts.to, now);
+    const selection: Selection = { ackedSince: moment.at - ACKED_RETENTION_MS, unackedSince: moment.at - UNACKED_RETENTION_MS };
+    const { present: files, missing } = await listFiles(source, selection, size);
+    for (const fileId of missing) logger.warn({ fileId }, "an attachment's file is missing from the data folder; its message is copied without its bytes");
+    const sourceRows = new Map<string, number>(TABLES.map((spec) => [spec.name, source.count(spec, selection)]));
+    sourceRows.set(FILE_CONTENTS, files.length);
+    const fileBytes = files.reduce((sum, f) => sum + f.size, 0);
+    const tables = (inTarget: ReadonlyMap<string, number>): TableReport[] =>
+      [...sourceRows].map(([table, rows]) => ({ table, rows, inTarget: inTarget.get(table) ?? 0 }));
+    const base = { dryRun, dataDir: opts.dataDir, fileBytes, missingFiles: missing };
+
+    const db = openDatabase({ url: opts.to, logger, poolSize: 2 });
+    try {
+      try {
+        await db.query("SELECT 1");
+      } catch (err) {
+        const problem = err instanceof Error ? err.message : String(err);
+        if (dryRun) return { ...base, target: { state: "unreachable", problem }, tables: tables(new Map()) };
+        throw new ClawTellError("CT_UNAVAILABLE", `the target database is not reachable: ${problem}`, { field: "to", cause: err });
+      }
+      const checked = await checkTarget(db, source, selection, files, sourceRows, size);
+      const target = { state: checked.state, ...(checked.problem === undefined ? {} : { problem: checked.problem }) };
+      if (dryRun) return { ...base, target, tables: tables(checked.inTarget) };
+      if (checked.state === "conflict") {
+        throw new ClawTellError("CT_CONFLICT", `the target database holds other data: ${checked.problem ?? ""}; nothing was copied`, { field: "to" });
+      }
+
+      await applyMigrations(db.pool, logger).catch((err: unknown) => {
+        throw storeError(err);
+      });
+      if (!moment.resumed) await rememberSelectionMoment(opts.dataDir, opts.to, moment.at);
+      const limit = new BatchLimit(opts.maxBatches);
+      const finished = await copy(db, source, selection, files, sourceRows, {
+        size,
+        limit,
+        now,
+        onProgress: opts.onProgress ?? (() => undefined),
+      });
+      if (!finished) return { ...base, target, tables: tables(checked.inTarget), stoppedAfterBatches: limit.written };
+      await moveSequencePast(db, "names", "id", source.lastIssued("names"));
+      await moveSequencePast(db, "messages", "seq", source.lastIssued("messages"));
+      const checks = await verify(db, source, selection, files, size);
+      const mismatch = describeMismatch(checks);
+      if (mismatch !== undefined) throw new ClawTellError("CT_STATE_CORRUPT", `verification failed: ${mismatch}`, { field: "to" });
+      return { ...base, target: { state: "copied" }, tables: tables(new Map(checks.map((c) => [c.table, c.targetRows]))), checks };
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await source.close();
+  }
+}

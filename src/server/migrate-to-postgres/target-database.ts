@@ -1,0 +1,129 @@
+/**
+ * The PostgreSQL side of a migration: batches written with `ON CONFLICT DO NOTHING` on the tables' keys (a batch run
+ * again changes nothing), rows looked up by the keys and unique values of a source batch, pages of a whole table for
+ * the checksum, and the serial counters moved past the copied values.
+ */
+
+import type { Database } from "../store/postgres/pg-database.js";
+import { encodeParam } from "../store/postgres/pg-text.js";
+import type { TableSpec } from "./tables.js";
+
+/** Whether the clawtell tables exist in the target's schema (`schema_migrations` is made with them). */
+export async function hasTables(db: Database): Promise<boolean> {
+  const [row] = await db.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  return row?.present === true;
+}
+
+export async function tableExists(db: Database, table: string): Promise<boolean> {
+  const [row] = await db.query<{ present: boolean }>("SELECT to_regclass($1) IS NOT NULL AS present", [table]);
+  return row?.present === true;
+}
+
+export async function countRows(db: Database, table: string): Promise<number> {
+  // Table names come from the fixed list in tables.ts, never from input.
+  const [row] = await db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${table}`);
+  return Number(row?.n ?? 0);
+}
+
+/** One column's values of a batch, as PostgreSQL takes them. */
+function columnValues(spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>, column: string): unknown[] {
+  const type = spec.columns.find((c) => c.name === column)?.type ?? "text";
+  return rows.map((row) => {
+    const value = row[column];
+    if (value === null || value === undefined) return null;
+    if (type === "boolean") return value === 1 || value === true || value === 1n;
+    if (type === "jsonb") return JSON.stringify(typeof value === "string" ? (JSON.parse(value) as unknown) : value);
+    if (type === "bigint") return String(value as number | bigint);
+    return String(value as string);
+  });
+}
+
+const typeOf = (spec: TableSpec, column: string): string => spec.columns.find((c) => c.name === column)?.type ?? "text";
+
+/** Inserts one batch in one transaction; rows whose key (or unique value) is there already are left as they are. */
+export async function insertBatch(db: Database, spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
+  if (rows.length === 0) return 0;
+  const names = spec.columns.map((c) => c.name);
+  const arrays = spec.columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
+  const params = names.map((name) => encodeParam(columnValues(spec, rows, name)));
+  return db.transaction(async (client) => {
+    const result = await client.query(
+      `INSERT INTO ${spec.name} (${names.join(", ")}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`,
+      params,
+    );
+    return result.rowCount ?? 0;
+  });
+}
+
+/** The target's rows that share a key or a unique value with the source batch `rows`. */
+export async function rowsMatching(
+  db: Database,
+  spec: TableSpec,
+  rows: ReadonlyArray<Record<string, unknown>>,
+): Promise<Array<Record<string, unknown>>> {
+  if (rows.length === 0) return [];
+  const params: unknown[] = [];
+  const param = (column: string): string => {
+    params.push(columnValues(spec, rows, column));
+    return `$${params.length}::${typeOf(spec, column)}[]`;
+  };
+  const keyMatch = `(${spec.key.join(", ")}) IN (SELECT * FROM unnest(${spec.key.map(param).join(", ")}))`;
+  const uniqueMatches = spec.unique.map((column) => `${column} = ANY(${param(column)})`);
+  const columns = spec.columns.map((c) => c.name).join(", ");
+  return db.query(`SELECT ${columns} FROM ${spec.name} WHERE ${[keyMatch, ...uniqueMatches].join(" OR ")}`, params.map(encodeParam));
+}
+
+/** One page of a whole target table, in key order. */
+export async function targetPage(db: Database, spec: TableSpec, limit: number, offset: number): Promise<Array<Record<string, unknown>>> {
+  const columns = spec.columns.map((c) => c.name).join(", ");
+  return db.query(`SELECT ${columns} FROM ${spec.name} ORDER BY ${spec.key.join(", ")} LIMIT $1 OFFSET $2`, [limit, offset]);
+}
+
+/** The ids among `fileIds` whose bytes the target holds already. */
+export async function storedFileIds(db: Database, fileIds: readonly string[]): Promise<Set<string>> {
+  if (fileIds.length === 0) return new Set();
+  const rows = await db.query<{ file_id: string }>("SELECT file_id FROM file_contents WHERE file_id = ANY($1::text[])", [fileIds]);
+  return new Set(rows.map((r) => r.file_id));
+}
+
+/** SHA-256 (hex) of the target's attachment bytes, by file id, for a page of the whole table in id order. */
+export async function fileDigestPage(db: Database, limit: number, offset: number): Promise<Array<{ file_id: string; sha256: string }>> {
+  return db.query(
+    "SELECT file_id, encode(sha256(content), 'hex') AS sha256 FROM file_contents ORDER BY file_id LIMIT $1 OFFSET $2",
+    [limit, offset],
+  );
+}
+
+/** SHA-256 (hex) of the target's bytes of the given files. */
+export async function fileDigests(db: Database, fileIds: readonly string[]): Promise<Map<string, string>> {
+  if (fileIds.length === 0) return new Map();
+  const rows = await db.query<{ file_id: string; sha256: string }>(
+    "SELECT file_id, encode(sha256(content), 'hex') AS sha256 FROM file_contents WHERE file_id = ANY($1::text[])",
+    [fileIds],
+  );
+  return new Map(rows.map((r) => [r.file_id, r.sha256]));
+}
+
+export async function insertFileContents(db: Database, files: ReadonlyArray<{ fileId: string; content: Buffer }>, writtenAt: number): Promise<void> {
+  if (files.length === 0) return;
+  await db.transaction(async (client) => {
+    await client.query(
+      `INSERT INTO file_contents (file_id, content, written_at)
+       SELECT file_id, content, $3 FROM unnest($1::text[], $2::bytea[]) AS t(file_id, content) ON CONFLICT DO NOTHING`,
+      [files.map((f) => f.fileId), files.map((f) => f.content), writtenAt],
+    );
+  });
+}
+
+/**
+ * Moves the serial counter of `table.column` past `atLeast` and past the column's highest value, so that the next row
+ * a server inserts gets a fresh number; never moves it back.
+ */
+export async function moveSequencePast(db: Database, table: "names" | "messages", column: "id" | "seq", atLeast: number): Promise<void> {
+  await db.query(
+    `WITH s AS (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq),
+          v AS (SELECT seq, GREATEST($3::bigint, COALESCE(pg_sequence_last_value(seq), 0), (SELECT COALESCE(MAX(${column}), 0) FROM ${table})) AS value FROM s)
+     SELECT setval(seq, value, true) FROM v WHERE value > 0`,
+    [table, column, atLeast],
+  );
+}

@@ -1,0 +1,340 @@
+// `clawtell admin migrate`: a data folder a real server filled, moved into PostgreSQL, served there by `clawtell server --database`.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateToPostgres } from "../../../src/server/migrate-to-postgres/index.js";
+import { createName, openEmbeddedDirectory, openEmbeddedStorage, openPostgresStorage, type CreatedName } from "../../../src/server/index.js";
+import { CLI_PATH, cliEnv, runCli, startServerProcess, type ServerProcess } from "../../helpers/cli-process.js";
+import { createTestSchema, postgresUnavailable, TEST_DATABASE_URL, urlWithSchema } from "../../helpers/storage-backends.js";
+import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
+
+const unavailable = await postgresUnavailable();
+if (unavailable !== undefined) process.stderr.write(`admin migrate: skipping: ${unavailable}\n`);
+
+type Schema = Awaited<ReturnType<typeof createTestSchema>>;
+
+interface Report {
+  dryRun: boolean;
+  target: { state: string; problem?: string };
+  tables: Array<{ table: string; rows: number; inTarget: number }>;
+  fileBytes: number;
+  checks?: Array<{ table: string; sourceRows: number; targetRows: number }>;
+}
+
+const rowsOf = (report: { tables: ReadonlyArray<{ table: string; rows: number }> }): Record<string, number> => Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
+
+async function query<R extends pg.QueryResultRow>(schema: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: urlWithSchema(schema) });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function count(schema: string, table: string): Promise<number> {
+  const [row] = await query<{ n: string }>(schema, `SELECT COUNT(*) AS n FROM ${table}`);
+  return Number(row?.n);
+}
+
+/** Runs `clawtell admin migrate` and kills it (SIGKILL) as soon as it reports its first batch. */
+async function migrateKilledAfterFirstBatch(args: readonly string[]): Promise<string> {
+  const child = spawn(process.execPath, [CLI_PATH, "admin", "migrate", ...args], { env: cliEnv(), stdio: ["ignore", "ignore", "pipe"] });
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const lines = createInterface({ input: child.stderr });
+  try {
+    return await new Promise<string>((done, fail) => {
+      lines.once("line", (line) => {
+        child.kill("SIGKILL");
+        done(line);
+      });
+      child.once("exit", (code) => fail(new Error(`the migration exited (${String(code)}) before reporting a batch`)));
+    });
+  } finally {
+    lines.close();
+    await exited;
+  }
+}
+
+describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres://…", () => {
+  let dataDir: string;
+  let server: ServerProcess | undefined;
+  let target: ServerProcess | undefined;
+  const schemas: Schema[] = [];
+  let alice: CreatedName;
+  let bob: CreatedName;
+  let carol: CreatedName;
+  /** bob's messages in the order sent; the first two are acked before the migration, the third is read. */
+  const toBob: string[] = [];
+  let toAlice: string;
+  const files = new Map<string, Buffer>();
+
+  const newSchema = async (): Promise<Schema> => {
+    const schema = await createTestSchema();
+    schemas.push(schema);
+    return schema;
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "clawtell-migrate-"));
+    const { directory, close } = openEmbeddedDirectory({ dataDir });
+    try {
+      alice = await createName(directory, { name: "alice", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      bob = await createName(directory, { name: "bob", email: "b@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      carol = await createName(directory, { name: "carol", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+    } finally {
+      await close();
+    }
+    server = await startServerProcess(dataDir);
+    const ok = (res: { status: number; body: unknown }): void => expect(res.status, JSON.stringify(res.body)).toBe(200);
+    ok(await api(server, "POST", "/api/allowlist", { key: bob.apiKey, body: { name: "alice" } }));
+    ok(await api(server, "POST", "/api/delivery/blocklist", { key: bob.apiKey, body: { name: "mallory" } }));
+    ok(await api(server, "POST", "/api/delivery/allowlist", { key: alice.apiKey, body: { name: "bob" } }));
+    ok(await api(server, "PATCH", "/api/names/bob", { key: bob.apiKey, body: { delivery_policy: "everyone_except_blocklist", communication_mode: "anyone" } }));
+    for (let i = 0; i < 6; i++) {
+      const content = Buffer.from(`file ${i} `.repeat(50 + i));
+      const attachments = i % 2 === 0 ? [{ filename: `f${i}.txt`, mime_type: "text/plain", data: content.toString("base64") }] : [];
+      const sender = i === 4 ? carol : alice;
+      const res = await api(server, "POST", "/api/messages/send", { key: sender.apiKey, body: { to: "bob", body: `to bob ${i}`, attachments } });
+      ok(res);
+      toBob.push(String(res.body["messageId"]));
+      if (attachments.length > 0) files.set(String(res.body["messageId"]), content);
+    }
+    const reply = await api(server, "POST", "/api/messages/send", {
+      key: bob.apiKey,
+      body: { to: "alice", body: "to alice", attachments: [{ filename: "r.csv", mime_type: "text/csv", data: Buffer.from([0, 1, 2, 255]).toString("base64") }] },
+    });
+    ok(reply);
+    toAlice = String(reply.body["messageId"]);
+    ok(await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: toBob.slice(0, 2) } }));
+    ok(await api(server, "POST", `/api/messages/${toBob[2] ?? ""}/read`, { key: bob.apiKey }));
+  });
+
+  afterAll(async () => {
+    await server?.kill();
+    await target?.stop();
+    for (const schema of schemas) await schema.drop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("refuses while a server holds the data folder", async () => {
+    const schema = await newSchema();
+    const res = await runCli(["admin", "migrate", "--data", dataDir, "--to", urlWithSchema(schema.schema), "--dry-run"]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/in use by a clawtell server \(process \d+\); stop it before migrating/);
+    // The server goes the hard way: what only its journal holds is recovered by the migration.
+    await server?.kill();
+    server = undefined;
+  });
+
+  it("--dry-run reports the counts and bytes and writes nothing", async () => {
+    const schema = await newSchema();
+    const res = await runCli(["admin", "migrate", "--data", dataDir, "--to", urlWithSchema(schema.schema), "--dry-run", "--json"]);
+    expect(res.code, res.stderr).toBe(0);
+    const report = JSON.parse(res.stdout) as Report;
+    expect(report.dryRun).toBe(true);
+    expect(report.target.state).toBe("empty");
+    expect(rowsOf(report)).toEqual({ accounts: 2, names: 3, list_entries: 3, messages: 7, files: 4, file_contents: 4 });
+    const bytes = [...files.values()].reduce((sum, b) => sum + b.length, 0) + 4;
+    expect(report.fileBytes).toBe(bytes);
+    const tables = await query<{ n: string }>(schema.schema, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = $1", [schema.schema]);
+    expect(Number(tables[0]?.n)).toBe(0);
+
+    const lines = await runCli(["admin", "migrate", "--data", dataDir, "--to", urlWithSchema(schema.schema), "--dry-run"]);
+    expect(lines.code, lines.stderr).toBe(0);
+    expect(lines.stdout).toContain("messages: 7 in the data folder, 0 in the target");
+    expect(lines.stdout).toContain("target: empty");
+  });
+
+  it("stopped part-way (a batch limit, then SIGKILL), run again, completes and verifies; once more changes nothing", async () => {
+    const schema = await newSchema();
+    const to = urlWithSchema(schema.schema);
+    const stopped = await runCli(["admin", "migrate", "--data", dataDir, "--to", to, "--batch-size", "1", "--max-batches", "3"]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain("stopped after 3 batches");
+    expect([await count(schema.schema, "accounts"), await count(schema.schema, "names"), await count(schema.schema, "messages")]).toEqual([2, 1, 0]);
+
+    const partly = await runCli(["admin", "migrate", "--data", dataDir, "--to", to, "--dry-run", "--json"]);
+    expect((JSON.parse(partly.stdout) as Report).target.state).toBe("partly copied");
+
+    const firstLine = await migrateKilledAfterFirstBatch(["--data", dataDir, "--to", to, "--batch-size", "1"]);
+    expect(firstLine).toMatch(/^accounts: 1 of 2$/);
+
+    const done = await runCli(["admin", "migrate", "--data", dataDir, "--to", to, "--json"], { timeoutMs: 60_000 });
+    expect(done.code, done.stderr).toBe(0);
+    const report = JSON.parse(done.stdout) as Report;
+    expect(report.target.state).toBe("copied");
+    expect(report.checks?.map((c) => [c.table, c.sourceRows, c.targetRows])).toEqual([
+      ["accounts", 2, 2],
+      ["names", 3, 3],
+      ["list_entries", 3, 3],
+      ["messages", 7, 7],
+      ["files", 4, 4],
+      ["file_contents", 4, 4],
+    ]);
+
+    const again = await runCli(["admin", "migrate", "--data", dataDir, "--to", to]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("verified: counts and checksums match for every table");
+  });
+
+  it("a server on the target takes the old keys, hands out the unacked messages in order with their files, keeps lists and settings", async () => {
+    const schema = schemas[2] as Schema;
+    target = await startServerProcess(dataDir, ["--database", urlWithSchema(schema.schema)]);
+
+    const me = await api(target, "GET", "/api/me", { key: bob.apiKey });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ name: "bob", communicationMode: "anyone", deliveryPolicy: "everyone_except_blocklist" });
+    expect((await api(target, "GET", "/api/me", { key: carol.apiKey })).body["names"]).toEqual(["alice", "carol"]);
+    const allow = await api(target, "GET", "/api/allowlist", { key: bob.apiKey });
+    expect((allow.body["allowlist"] as Array<{ allowed_name: string }>).map((e) => e.allowed_name)).toEqual(["alice"]);
+    const block = await api(target, "GET", "/api/delivery/blocklist", { key: bob.apiKey });
+    expect((block.body["blocklist"] as Array<{ name: string }>).map((e) => e.name)).toEqual(["mallory"]);
+    const allowed = await api(target, "GET", "/api/delivery/allowlist", { key: alice.apiKey });
+    expect((allowed.body["allowlist"] as Array<{ name: string }>).map((e) => e.name)).toEqual(["bob"]);
+
+    // A send after the move gets a seq past the copied ones: it comes last.
+    const later = await api(target, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "after the move" } });
+    expect(later.status).toBe(200);
+
+    const polled = await api(target, "GET", "/api/messages/poll?timeout=0&limit=100", { key: bob.apiKey });
+    const messages = polled.body["messages"] as Array<{ id: string; attachments?: Array<{ fileId: string }> }>;
+    expect(messages.map((m) => m.id)).toEqual([...toBob.slice(2), String(later.body["messageId"])]);
+    for (const message of messages) {
+      const expected = files.get(message.id);
+      const fileId = message.attachments?.[0]?.fileId;
+      if (expected === undefined) {
+        expect(fileId).toBeUndefined();
+        continue;
+      }
+      const link = await api(target, "GET", `/api/files/${fileId ?? ""}`, { key: bob.apiKey });
+      const url = new URL(String(link.body["signedUrl"]));
+      const downloaded = await fetch(`${target.url}${url.pathname}${url.search}`);
+      expect(downloaded.status).toBe(200);
+      expect(Buffer.from(await downloaded.arrayBuffer()).equals(expected)).toBe(true);
+    }
+    // The history came along with its marks: the acked ones and the read one are read, the rest are not.
+    const inbox = await api(target, "GET", "/api/messages/inbox?limit=100", { key: bob.apiKey });
+    const readMarks = Object.fromEntries((inbox.body["messages"] as Array<{ id: string; read: boolean }>).map((m) => [m.id, m.read]));
+    expect(readMarks).toEqual({
+      ...Object.fromEntries(toBob.map((id, i) => [id, i <= 2])),
+      [String(later.body["messageId"])]: false,
+    });
+    expect(inbox.body["unreadCount"]).toBe(4);
+
+    const acked = await api(target, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: messages.map((m) => m.id) } });
+    expect(acked.status).toBe(200);
+    expect((await api(target, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey })).body["messages"]).toEqual([]);
+    const forAlice = await api(target, "GET", "/api/messages/poll?timeout=0", { key: alice.apiKey });
+    expect((forAlice.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toEqual([toAlice]);
+
+    // A name made after the move gets an id past the copied ones.
+    const dave = await runCli(["admin", "create-name", "dave", "--email", "d@example.com", "--database", urlWithSchema(schema.schema)]);
+    expect(dave.code, dave.stderr).toBe(0);
+  });
+
+  it("refuses a target that holds other data, naming the conflict, and writes nothing", async () => {
+    const schema = await newSchema();
+    const storage = await openPostgresStorage({ url: TEST_DATABASE_URL, schema: schema.schema });
+    let zedPrefix = "";
+    const alicePrefix = /^claw_([^_]+)_/.exec(alice.apiKey)?.[1] ?? "";
+    try {
+      await createName(storage.directory, { name: "zed", email: "z@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      zedPrefix = (await storage.directory.findNameByName("zed"))?.keyPrefix ?? "";
+    } finally {
+      await storage.close();
+    }
+    const to = urlWithSchema(schema.schema);
+    const dry = await runCli(["admin", "migrate", "--data", dataDir, "--to", to, "--dry-run", "--json"]);
+    expect(dry.code).toBe(1);
+    expect((JSON.parse(dry.stdout) as Report).target.state).toBe("conflict");
+
+    const res = await runCli(["admin", "migrate", "--data", dataDir, "--to", to]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(`the target database holds other data: names: the target holds id="1" (name="zed", key_prefix="${zedPrefix}")`);
+    expect(res.stderr).toContain(`the data folder's is id="1" (name="alice", key_prefix="${alicePrefix}"); nothing was copied`);
+    expect([await count(schema.schema, "accounts"), await count(schema.schema, "names"), await count(schema.schema, "messages")]).toEqual([1, 1, 0]);
+  });
+});
+
+describe.skipIf(unavailable !== undefined)("migrateToPostgres", () => {
+  const NOW = Date.parse("2026-03-01T12:00:00Z");
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+  const DAY = 24 * HOUR;
+  let dataDir: string;
+  let schema: Schema;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "clawtell-migrate-lib-"));
+    schema = await createTestSchema();
+    const storage = await openEmbeddedStorage({ dataDir });
+    try {
+      await createName(storage.directory, { name: "alice", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      await createName(storage.directory, { name: "bob", email: "b@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      const bob = await storage.directory.findNameByName("bob");
+      const message = (id: string, createdAt: number) => ({
+        id,
+        recipientId: bob?.id ?? 0,
+        recipient: "bob",
+        sender: "alice",
+        subject: "",
+        body: `body of ${id}`,
+        threadId: id,
+        replyTo: null,
+        autoReplyEligible: false,
+        createdAt,
+        attachments: [],
+      });
+      await storage.messages.insert([
+        message("expired", NOW - 20 * DAY),
+        message("acked-long-ago", NOW - 3 * HOUR),
+        message("acked-lately", NOW - 3 * HOUR),
+        message("waiting", NOW - DAY),
+      ]);
+      await storage.messages.ack([bob?.id ?? 0], ["acked-long-ago"], NOW - 2 * HOUR);
+      await storage.messages.ack([bob?.id ?? 0], ["acked-lately"], NOW - 10 * MINUTE);
+    } finally {
+      await storage.close();
+    }
+  });
+  afterAll(async () => {
+    await schema?.drop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("copies what retention keeps: unacked messages younger than 14 days, acked ones acked within the hour", async () => {
+    const report = await migrateToPostgres({ dataDir, to: urlWithSchema(schema.schema), now: () => NOW, dryRun: true });
+    expect(rowsOf(report)).toMatchObject({ names: 2, messages: 2 });
+    const done = await migrateToPostgres({ dataDir, to: urlWithSchema(schema.schema), now: () => NOW });
+    expect(done.checks?.find((c) => c.table === "messages")).toMatchObject({ sourceRows: 2, targetRows: 2 });
+    const ids = await query<{ id: string }>(schema.schema, "SELECT id FROM messages ORDER BY seq");
+    expect(ids.map((r) => r.id)).toEqual(["acked-lately", "waiting"]);
+    // A later run keeps the first run's moment: the same messages, so it ends verified, not in a conflict.
+    const later = await migrateToPostgres({ dataDir, to: urlWithSchema(schema.schema), now: () => NOW + 2 * HOUR });
+    expect(later.target.state).toBe("copied");
+  });
+
+  it("fails verification, naming the table, when the target changed under the copy", async () => {
+    const other = await createTestSchema();
+    try {
+      const to = urlWithSchema(other.schema);
+      const run = migrateToPostgres({
+        dataDir,
+        to,
+        now: () => NOW,
+        onProgress: async (p) => {
+          if (p.table === "messages") await query(other.schema, "UPDATE names SET communication_mode = 'manual_only' WHERE name = 'alice'");
+        },
+      });
+      await expect(run).rejects.toThrow("verification failed: names: same count (2) but the contents differ");
+    } finally {
+      await other.drop();
+    }
+  });
+});
