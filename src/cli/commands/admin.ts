@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 import type { Io } from "../../infra/terminal-io.js";
+import { registerAdminOperatorCommands } from "./admin-operator.js";
 
 /** Registers `clawtell admin` and its subcommands (`create-name`). */
 export function registerAdminCommands(program: Command, io: Io): void {
@@ -39,4 +40,5 @@ export function registerAdminCommands(program: Command, io: Io): void {
         await opened.close();
       }
     });
+  registerAdminOperatorCommands(admin, io);
 }

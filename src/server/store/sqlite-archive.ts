@@ -23,6 +23,7 @@ import type {
   PurgeResult,
   StoredAttachment,
 } from "./records.js";
+import type { AuditEntry, AuditQuery, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 
 export const DATABASE_FILE = "clawtell.db";
@@ -122,6 +123,11 @@ export interface SqliteArchive {
   /** Deletes what retention lets go (see MessageStore.purge), with the file records; answers those files' ids. */
   purge(ackedBefore: number, createdBefore: number): PurgeResult;
   close(): void;
+
+  replaceNameKey(nameId: number, keyPrefix: string, keyHash: string): NameRecord;
+  listNames(filter: NameFilter): NameListing[];
+  appendAudit(entry: NewAuditEntry): void;
+  listAudit(query: AuditQuery): AuditEntry[];
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -374,6 +380,47 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     },
     close() {
       db.close();
+    },
+
+    replaceNameKey(nameId, keyPrefix, keyHash) {
+      stmt("UPDATE names SET key_prefix = ?, key_hash = ? WHERE id = ?").run(keyPrefix, keyHash, nameId);
+      const updated = findName("SELECT * FROM names WHERE id = ?", nameId);
+      if (updated === undefined) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+      return updated;
+    },
+    listNames(filter) {
+      const where = filter.accountId !== undefined ? "WHERE n.account_id = ?" : filter.email !== undefined ? "WHERE a.email = ?" : "";
+      const args = filter.accountId !== undefined ? [filter.accountId] : filter.email !== undefined ? [filter.email] : [];
+      const rows = stmt(`SELECT n.*, a.email AS email FROM names n JOIN accounts a ON a.id = n.account_id ${where} ORDER BY n.name`).all(
+        ...args,
+      ) as Row[];
+      return rows.map((row) => ({ ...toName(row), email: String(row["email"]) }));
+    },
+    appendAudit(entry) {
+      stmt("INSERT INTO audit_log (at, action, name, actor, ip, detail) VALUES (?, ?, ?, ?, ?, ?)").run(
+        entry.at,
+        entry.action,
+        entry.name,
+        entry.actor,
+        entry.ip,
+        entry.detail,
+      );
+    },
+    listAudit(query) {
+      const rows = (
+        query.name === undefined
+          ? stmt("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?").all(query.limit)
+          : stmt("SELECT * FROM audit_log WHERE name = ? ORDER BY id DESC LIMIT ?").all(query.name, query.limit)
+      ) as Row[];
+      return rows.map((row) => ({
+        id: Number(row["id"]),
+        at: Number(row["at"]),
+        action: String(row["action"]),
+        name: row["name"] === null ? null : String(row["name"]),
+        actor: String(row["actor"]),
+        ip: row["ip"] === null ? null : String(row["ip"]),
+        detail: row["detail"] === null ? null : String(row["detail"]),
+      }));
     },
   };
   return archive;
