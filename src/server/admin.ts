@@ -229,3 +229,26 @@ export async function readAudit(directory: DirectoryStore, query: { name?: strin
   }
   return directory.listAudit({ limit, ...(query.name === undefined ? {} : { name: parseNameRef(query.name, "name") }) });
 }
+
+export interface DeletedNameReport {
+  name: string;
+  /** Messages to the name that were deleted with it (delivered or not), and their attachments. */
+  messages: number;
+  files: number;
+}
+
+/**
+ * Deletes a name: its key stops working at once, its messages (undelivered ones included) and their attachments are
+ * deleted, its lists and the entries naming it in other names' lists go, and the name is free to be created again.
+ */
+export async function deleteNameAsAdmin(directory: DirectoryStore, rawName: string, opts: { clock?: Clock } = {}): Promise<DeletedNameReport> {
+  const record = await findNameOrFail(directory, rawName);
+  const deleted = await directory.deleteName(record.id);
+  await recordAudit(directory, opts.clock ?? systemClock, {
+    action: "name.deleted",
+    name: record.name,
+    actor: ADMIN_ACTOR,
+    detail: `${deleted.messages} messages, ${deleted.files} files`,
+  });
+  return { name: record.name, ...deleted };
+}

@@ -22,6 +22,7 @@ export {
   ADMIN_LIST_CHANGES,
   changeNameList,
   createName,
+  deleteNameAsAdmin,
   listNames,
   readAudit,
   rotateNameKey,

@@ -96,6 +96,21 @@ function parseLimit(raw: string | undefined): number | undefined {
   return limit;
 }
 
+/** Asks on a terminal to type the name again; without a terminal, `--yes` is required. */
+async function confirmDeletion(name: string): Promise<void> {
+  if (process.stdin.isTTY !== true) {
+    throw new ClawTellError("CT_BAD_REQUEST", `yes: deleting "${name}" removes its messages and lists for good; add --yes to confirm`, { field: "yes" });
+  }
+  const { createInterface } = await import("node:readline/promises");
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(`delete ${name} with its messages and lists for good? type the name to confirm: `);
+    if (answer.trim() !== name) throw new ClawTellError("CT_BAD_REQUEST", "yes: not confirmed; nothing was deleted", { field: "yes" });
+  } finally {
+    prompt.close();
+  }
+}
+
 /** Registers the operator commands under `clawtell admin`. */
 export function registerAdminOperatorCommands(admin: Command, io: Io): void {
   storageOptions(
@@ -162,6 +177,19 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
       }
     });
   }
+
+  storageOptions(
+    admin
+      .command("delete-name <name>")
+      .description("delete a name with its messages (undelivered ones too), attachments and lists; asks to confirm unless --yes")
+      .option("--yes", "delete without asking"),
+  ).action(async (name: string, opts: StorageFlags & { yes?: boolean }) => {
+    const { deleteNameAsAdmin } = await import("../../server/index.js");
+    if (opts.yes !== true) await confirmDeletion(name);
+    const deleted = await withDirectory(opts, (directory) => deleteNameAsAdmin(directory, name));
+    if (opts.json === true) io.out(JSON.stringify(deleted));
+    else io.out(`deleted tell/${deleted.name} with ${deleted.messages} messages and ${deleted.files} attachments`);
+  });
 
   storageOptions(
     admin

@@ -11,6 +11,15 @@ export interface NameListing extends NameRecord {
   readonly email: string;
 }
 
+/** What deleting a name removed. */
+export interface DeletedName {
+  readonly messages: number;
+  readonly files: number;
+}
+
+/** The name a deleted name's row keeps: never a valid name, never a key prefix. */
+export const DELETED_NAME_PREFIX = "#deleted:";
+
 /** Which names `listNames` answers: all, one account's, or one email's. */
 export interface NameFilter {
   readonly accountId?: string;
@@ -77,6 +86,13 @@ export interface DirectoryStore {
   replaceNameKey(nameId: number, keyPrefix: string, keyHash: string): Promise<NameRecord>;
   /** Names with their account's email, by name. */
   listNames(filter: NameFilter): Promise<NameListing[]>;
+  /**
+   * Deletes a name: its undelivered and delivered messages with their file records, its three lists, and every entry
+   * naming it in other names' lists, in one transaction. Its row stays as a tombstone (`#deleted:<id>`, no key, no
+   * account listing) so the name is free again and messages a running server still holds for it stay unclaimable.
+   * Answers how many messages and file records went; CT_NOT_FOUND for an unknown name.
+   */
+  deleteName(nameId: number): Promise<DeletedName>;
   /** Records a security action. */
   appendAudit(entry: NewAuditEntry): Promise<void>;
   /** Recorded actions, newest first. */

@@ -23,7 +23,7 @@ import type {
   PurgeResult,
   StoredAttachment,
 } from "./records.js";
-import type { AuditEntry, AuditQuery, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
+import type { AuditEntry, AuditQuery, DeletedName, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 
 export const DATABASE_FILE = "clawtell.db";
@@ -125,6 +125,7 @@ export interface SqliteArchive {
   close(): void;
 
   replaceNameKey(nameId: number, keyPrefix: string, keyHash: string): NameRecord;
+  deleteName(nameId: number): DeletedName;
   listNames(filter: NameFilter): NameListing[];
   appendAudit(entry: NewAuditEntry): void;
   listAudit(query: AuditQuery): AuditEntry[];
@@ -241,7 +242,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     findNameByName: (name) => findName("SELECT * FROM names WHERE name = ?", name),
     findNameByKeyPrefix: (prefix) => findName("SELECT * FROM names WHERE key_prefix = ?", prefix),
     listNamesOfAccount(accountId) {
-      return (stmt("SELECT * FROM names WHERE account_id = ? ORDER BY id").all(accountId) as Row[]).map(toName);
+      return (stmt("SELECT * FROM names WHERE account_id = ? AND name NOT LIKE '#%' ORDER BY id").all(accountId) as Row[]).map(toName);
     },
     updateNameSettings(nameId, settings: NameSettings) {
       const columns: Array<[string, SQLInputValue]> = [];
@@ -388,10 +389,25 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       if (updated === undefined) throw new ClawTellError("CT_NOT_FOUND", "name not found");
       return updated;
     },
+    deleteName(nameId) {
+      return transaction(() => {
+        const row = stmt("SELECT name FROM names WHERE id = ? AND name NOT LIKE '#%'").get(nameId) as Row | undefined;
+        if (row === undefined) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+        entryCache.clear();
+        const files = stmt("DELETE FROM files WHERE recipient_id = ?").run(nameId);
+        const messages = stmt("DELETE FROM messages WHERE recipient_id = ?").run(nameId);
+        stmt("DELETE FROM list_entries WHERE name_id = ? OR entry = ?").run(nameId, String(row["name"]));
+        stmt(
+          `UPDATE names SET name = '#deleted:' || id, key_prefix = '#deleted:' || id, key_hash = '!', webhook_url = NULL,
+             webhook_secret = NULL WHERE id = ?`,
+        ).run(nameId);
+        return { messages: Number(messages.changes), files: Number(files.changes) };
+      });
+    },
     listNames(filter) {
-      const where = filter.accountId !== undefined ? "WHERE n.account_id = ?" : filter.email !== undefined ? "WHERE a.email = ?" : "";
+      const where = filter.accountId !== undefined ? "AND n.account_id = ?" : filter.email !== undefined ? "AND a.email = ?" : "";
       const args = filter.accountId !== undefined ? [filter.accountId] : filter.email !== undefined ? [filter.email] : [];
-      const rows = stmt(`SELECT n.*, a.email AS email FROM names n JOIN accounts a ON a.id = n.account_id ${where} ORDER BY n.name`).all(
+      const rows = stmt(`SELECT n.*, a.email AS email FROM names n JOIN accounts a ON a.id = n.account_id WHERE n.name NOT LIKE '#%' ${where} ORDER BY n.name`).all(
         ...args,
       ) as Row[];
       return rows.map((row) => ({ ...toName(row), email: String(row["email"]) }));

@@ -122,6 +122,32 @@ describe("clawtell admin beside a running server (data folder)", () => {
     expect(table).toHaveLength(3);
   });
 
+  it("delete-name asks for --yes, then deletes the name with its undelivered messages; its key is refused at once and the name is free again", async () => {
+    const carol = JSON.parse(await admin(["create-name", "carol", "--email", "carol@example.com", "--data", dir])) as CreatedName;
+    const { apiKey } = await rotate("helper");
+    expect((await api(server, "POST", "/api/messages/send", { key: apiKey, body: { to: "carol", body: "never read" } })).status).toBe(200);
+    await admin(["allow", "helper", "carol", "--data", dir]);
+    const refused = await runCli(["admin", "delete-name", "carol", "--data", dir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: yes: deleting "carol" removes its messages and lists for good; add --yes to confirm/);
+    expect((await api(server, "GET", "/api/me", { key: carol.apiKey })).status).toBe(200);
+
+    const deleted = JSON.parse(await admin(["delete-name", "tell/carol", "--yes", "--data", dir, "--json"])) as Record<string, unknown>;
+    expect(deleted).toMatchObject({ name: "carol", files: 0 });
+    expect((await api(server, "GET", "/api/me", { key: carol.apiKey })).status).toBe(401);
+    const names = JSON.parse(await admin(["names", "--data", dir, "--json"])) as Array<{ name: string }>;
+    expect(names.map((n) => n.name)).not.toContain("carol");
+    const helperShown = JSON.parse(await admin(["show", "helper", "--data", dir, "--json"])) as { lists: Record<string, string[]> };
+    expect(helperShown.lists["deliveryAllowlist"]).toEqual([]);
+    const audit = JSON.parse(await admin(["audit", "--name", "carol", "--limit", "1", "--data", dir, "--json"])) as Array<Record<string, unknown>>;
+    expect(audit).toMatchObject([{ action: "name.deleted", actor: "admin" }]);
+
+    const recreated = JSON.parse(await admin(["create-name", "carol", "--email", "new@example.com", "--data", dir])) as CreatedName;
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: recreated.apiKey });
+    expect(polled.status).toBe(200);
+    expect(polled.body["messages"]).toEqual([]);
+  });
+
   it.each([
     [["rotate-key", "nobody"], /^error: CT_NOT_FOUND: name: no name "nobody" on this server/],
     [["rotate-key", "a"], /^error: name: "a" must be at least 2 characters/],

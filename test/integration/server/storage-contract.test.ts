@@ -217,6 +217,27 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(await storage.directory.listNames({ email: "nobody@example.com" })).toEqual([]);
     });
 
+    it("deletes a name: no lookup finds it, its lists and the entries naming it go, and the name is free again", async () => {
+      await storage.directory.addEntry(bob.id, "delivery_block", { id: "b1", entry: "mallory", createdAt: 5 });
+      await storage.directory.addEntry(eve.id, "delivery_allow", { id: "e1", entry: "bob", createdAt: 5 });
+      await storage.directory.addEntry(eve.id, "delivery_allow", { id: "e2", entry: "carol", createdAt: 6 });
+      expect(await storage.directory.hasEntry(eve.id, "delivery_allow", "bob")).toBe(true);
+      const helper = await newName("helper");
+      expect(await storage.directory.deleteName(bob.id)).toEqual({ messages: 0, files: 0 });
+      expect(await storage.directory.findNameByName("bob")).toBeUndefined();
+      expect(await storage.directory.findNameByKeyPrefix("pbob")).toBeUndefined();
+      expect(await storage.directory.listNamesOfAccount("acc_1")).toEqual([helper]);
+      expect((await storage.directory.listNames({})).map((n) => n.name)).toEqual(["eve", "helper"]);
+      expect(await storage.directory.listEntries(bob.id, "delivery_block")).toEqual([]);
+      expect((await storage.directory.listEntries(eve.id, "delivery_allow")).map((e) => e.entry)).toEqual(["carol"]);
+      expect(await storage.directory.hasEntry(eve.id, "delivery_allow", "bob")).toBe(false);
+      await expect(storage.directory.deleteName(bob.id)).rejects.toMatchObject({ code: "CT_NOT_FOUND" });
+      await expect(storage.directory.deleteName(999_999)).rejects.toMatchObject({ code: "CT_NOT_FOUND" });
+      const again = await newName("bob", "acc_2", "pbob2");
+      expect(again.id).not.toBe(bob.id);
+      expect(await storage.directory.findNameByName("bob")).toEqual(again);
+    });
+
     it("keeps the audit log newest first, by name, up to the limit", async () => {
       const entry = (at: number, name: string | null) => ({ at, action: "key.rotated", name, actor: "admin", ip: at % 2 === 0 ? "127.0.0.1" : null, detail: null });
       for (const [at, name] of [[1, "bob"], [2, "eve"], [3, "bob"], [4, null]] as const) await storage.directory.appendAudit(entry(at, name));

@@ -115,7 +115,7 @@ export function createPostgresDirectory(db: Database, now: () => number = Date.n
     findNameByName: (name) => findName("name", name),
     findNameByKeyPrefix: (prefix) => findName("key_prefix", prefix),
     async listNamesOfAccount(accountId) {
-      return (await db.query<NameRow>("SELECT * FROM names WHERE account_id = $1 ORDER BY id", [accountId])).map(toName);
+      return (await db.query<NameRow>("SELECT * FROM names WHERE account_id = $1 AND name NOT LIKE '#%' ORDER BY id", [accountId])).map(toName);
     },
     async updateNameSettings(nameId, settings) {
       // Each setting is one column; COALESCE keeps the columns not given (webhooks may be set to null explicitly).
@@ -186,12 +186,30 @@ export function createPostgresDirectory(db: Database, now: () => number = Date.n
     },
     async listNames(filter) {
       const [where, args] =
-        filter.accountId !== undefined ? ["WHERE n.account_id = $1", [filter.accountId]] : filter.email !== undefined ? ["WHERE a.email = $1", [filter.email]] : ["", []];
+        filter.accountId !== undefined ? ["AND n.account_id = $1", [filter.accountId]] : filter.email !== undefined ? ["AND a.email = $1", [filter.email]] : ["", []];
       const rows = await db.query<NameRow & { email: string }>(
-        `SELECT n.*, a.email AS email FROM names n JOIN accounts a ON a.id = n.account_id ${where} ORDER BY n.name`,
+        `SELECT n.*, a.email AS email FROM names n JOIN accounts a ON a.id = n.account_id WHERE n.name NOT LIKE '#%' ${where} ORDER BY n.name`,
         args,
       );
       return rows.map((row) => ({ ...toName(row), email: row.email }));
+    },
+    async deleteName(nameId) {
+      // One statement, so one transaction: the name's messages with their files (records and bytes), its lists and
+      // the entries naming it, and the row made a tombstone.
+      const [row] = await db.query<{ found: string; messages: string; files: string }>(
+        `WITH target AS (SELECT id, name FROM names WHERE id = $1 AND name NOT LIKE '#%'),
+           f AS (DELETE FROM files WHERE recipient_id IN (SELECT id FROM target) RETURNING file_id),
+           fc AS (DELETE FROM file_contents WHERE file_id IN (SELECT file_id FROM f)),
+           m AS (DELETE FROM messages WHERE recipient_id IN (SELECT id FROM target) RETURNING id),
+           l AS (DELETE FROM list_entries WHERE name_id IN (SELECT id FROM target) OR entry IN (SELECT name FROM target)),
+           u AS (UPDATE names SET name = '#deleted:' || id, key_prefix = '#deleted:' || id, key_hash = '!', webhook_url = NULL,
+                   webhook_secret = NULL WHERE id IN (SELECT id FROM target) RETURNING id)
+         SELECT (SELECT count(*) FROM u) AS found, (SELECT count(*) FROM m) AS messages, (SELECT count(*) FROM f) AS files`,
+        [nameId],
+      );
+      if (row === undefined || Number(row.found) === 0) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+      entryCache.clear();
+      return { messages: Number(row.messages), files: Number(row.files) };
     },
     async appendAudit(entry) {
       await db.query("INSERT INTO audit_log (at, action, name, actor, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)", [
