@@ -1,7 +1,10 @@
 /**
  * API keys: `claw_<prefix>_<secret>`. Only a bcrypt hash is stored; the prefix finds the name. A verified key is
- * remembered (as its SHA-256, compared in constant time) so the slow hash runs at most once per key per process, and
- * a different secret for a remembered prefix whose stored hash has not changed is refused without hashing.
+ * remembered (as its SHA-256, compared in constant time, with the stored hash it passed against) so the slow hash runs
+ * at most once per key per process, and a different secret for a remembered prefix whose stored hash has not changed
+ * is refused without hashing. The name's record is read from the directory on every call (one indexed read by
+ * prefix): a rotated key (a new prefix and hash) or a deleted name is refused from the next request on, in every
+ * process that shares the directory.
  *
  * Guessing is bounded before any hashing starts:
  * - a guess counts when its hash starts: after {@link MAX_KEY_FAILURES_PER_MINUTE} in a minute for one prefix from
@@ -54,8 +57,6 @@ export interface KeyVerifier {
   verify(apiKey: string, source?: string): Promise<NameRecord | undefined>;
 }
 
-/** How long a verified key's name record is reused before it is read again. */
-export const KEY_RECORD_TTL_MS = 5_000;
 /** Wrong secrets per prefix, caller address and minute that still get the slow hash. */
 export const MAX_KEY_FAILURES_PER_MINUTE = 10;
 /** Slow hashes under way at once for one key prefix. */
@@ -78,8 +79,8 @@ export interface KeyVerifierOptions {
 
 interface VerifiedKey {
   readonly digest: Buffer;
-  readonly record: NameRecord;
-  readonly readAt: number;
+  /** The stored hash the key passed against: when the directory holds another, the key was replaced. */
+  readonly keyHash: string;
 }
 
 /** Counts of hashes under way, by key. */
@@ -132,20 +133,10 @@ export function createKeyVerifier(directory: Pick<DirectoryStore, "findNameByKey
   const byPrefix = new InFlight();
   const bySource = new InFlight();
   let total = 0;
-  /** prefix → the SHA-256 of the full key that passed bcrypt once, with its name record. */
+  /** prefix → the SHA-256 of the full key that passed bcrypt once, with the stored hash it passed against. */
   const verified = new Map<string, VerifiedKey>();
   /** Verifications under way, by key digest: a burst of requests with one new key runs bcrypt once. */
   const inFlight = new Map<string, Promise<NameRecord | undefined>>();
-  /** Reads of a prefix's record under way: a burst of requests when a remembered key is due for a re-read reads once. */
-  const lookups = new Map<string, Promise<NameRecord | undefined>>();
-  const lookup = (prefix: string): Promise<NameRecord | undefined> => {
-    let reading = lookups.get(prefix);
-    if (reading === undefined) {
-      reading = directory.findNameByKeyPrefix(prefix).finally(() => lookups.delete(prefix));
-      lookups.set(prefix, reading);
-    }
-    return reading;
-  };
   const slowVerify = async (prefix: string, source: string, apiKey: string, digest: Buffer, record: NameRecord): Promise<NameRecord | undefined> => {
     const slot = `${prefix} ${source}`;
     checkThrottle(slot);
@@ -157,7 +148,7 @@ export function createKeyVerifier(directory: Pick<DirectoryStore, "findNameByKey
     try {
       if (!(await compare(apiKey, record.keyHash))) return undefined;
       uncount();
-      verified.set(prefix, { digest, record, readAt: now() });
+      verified.set(prefix, { digest, keyHash: record.keyHash });
       return record;
     } finally {
       byPrefix.add(prefix, -1);
@@ -170,20 +161,18 @@ export function createKeyVerifier(directory: Pick<DirectoryStore, "findNameByKey
       const prefix = keyPrefixOf(apiKey);
       if (prefix === undefined) return undefined;
       const digest = sha256(apiKey);
-      const cached = verified.get(prefix);
-      if (cached !== undefined && now() - cached.readAt < KEY_RECORD_TTL_MS) {
-        return timingSafeEqual(cached.digest, digest) ? cached.record : undefined;
+      // The directory's current record, read for every request: a key replaced or a name deleted (here, by
+      // `clawtell admin`, or by another server on the same database) is refused from the next request on.
+      const record = await directory.findNameByKeyPrefix(prefix);
+      if (record === undefined) {
+        verified.delete(prefix);
+        return undefined;
       }
-      const record = await lookup(prefix);
-      if (record === undefined) return undefined;
-      // Looked at again after the read: a verification of this prefix may have finished meanwhile.
       const known = verified.get(prefix);
-      if (known !== undefined && timingSafeEqual(known.digest, digest)) {
-        verified.set(prefix, { digest, record, readAt: now() });
-        return record;
+      if (known !== undefined && known.keyHash === record.keyHash) {
+        // The key verified before still holds: this secret is it, or wrong, without hashing.
+        return timingSafeEqual(known.digest, digest) ? record : undefined;
       }
-      // The key verified before still holds (same stored hash) and this is another secret: wrong, without hashing.
-      if (known !== undefined && known.record.keyHash === record.keyHash) return undefined;
       const id = digest.toString("hex");
       let pending = inFlight.get(id);
       if (pending === undefined) {
@@ -193,4 +182,18 @@ export function createKeyVerifier(directory: Pick<DirectoryStore, "findNameByKey
       return pending;
     },
   };
+}
+
+/**
+ * Gives the name a new key and answers it (shown once; only its hash is stored). The old key's prefix finds nothing
+ * from then on, so every verifier sharing the directory refuses it on its next request.
+ */
+export async function replaceKey(
+  directory: Pick<DirectoryStore, "replaceNameKey">,
+  name: NameRecord,
+  cost = DEFAULT_BCRYPT_COST,
+): Promise<{ apiKey: string; record: NameRecord }> {
+  const { apiKey, prefix } = generateApiKey();
+  const record = await directory.replaceNameKey(name.id, prefix, await hashApiKey(apiKey, cost));
+  return { apiKey, record };
 }

@@ -3,10 +3,9 @@
  * context's hook, contexts/authenticated.ts), and which names their account owns.
  */
 
-import type { Socket } from "node:net";
 import type { FastifyRequest } from "fastify";
 import { ClawTellError } from "../infra/index.js";
-import { KEY_RECORD_TTL_MS, type KeyVerifier } from "./api-keys.js";
+import type { KeyVerifier } from "./api-keys.js";
 import type { DirectoryStore, NameRecord } from "./store/index.js";
 
 export interface Caller {
@@ -16,13 +15,12 @@ export interface Caller {
 }
 
 export interface Authenticator {
-  /** The caller, or throws CT_AUTH_FAILED (401), or CT_RATE_LIMITED (429) after many wrong keys from the address. */
-  authenticate(request: FastifyRequest): Promise<Caller>;
   /**
-   * The caller at once when the request's connection sent the same header moments ago (the common case of a client
-   * on a keep-alive connection), else `undefined`: then `authenticate` decides.
+   * The caller, or throws CT_AUTH_FAILED (401), or CT_RATE_LIMITED (429) after many wrong keys from the address. The
+   * name's record is read from the directory each time (api-keys.ts), so a replaced key fails on the next request,
+   * also on a keep-alive connection that used it before.
    */
-  recognise(request: FastifyRequest): Caller | undefined;
+  authenticate(request: FastifyRequest): Promise<Caller>;
 }
 
 export interface AccountNames {
@@ -33,34 +31,17 @@ export interface AccountNames {
 /** How long the list of an account's names is reused. */
 export const ACCOUNT_NAMES_TTL_MS = 2_000;
 
-export function createAuthenticator(verifier: KeyVerifier, now: () => number = Date.now): Authenticator {
-  /**
-   * The header a keep-alive connection last authenticated with, and its caller: its next requests skip the key's
-   * hash. The plain string comparison only ever meets what the same connection sent before, so its timing tells a
-   * peer nothing it did not know; another connection starts with nothing here.
-   */
-  const connections = new WeakMap<Socket, { header: string; caller: Caller; at: number }>();
-  const recognise = (request: FastifyRequest): Caller | undefined => {
-    const known = connections.get(request.raw.socket);
-    const header = request.headers.authorization;
-    return known !== undefined && known.header === header && now() - known.at < KEY_RECORD_TTL_MS ? known.caller : undefined;
-  };
+export function createAuthenticator(verifier: KeyVerifier): Authenticator {
   return {
-    recognise,
     async authenticate(request) {
       const header = request.headers.authorization;
       if (header === undefined || header === "") {
         throw new ClawTellError("CT_AUTH_FAILED", "API key required (Authorization: Bearer claw_…)");
       }
-      const socket = request.raw.socket;
-      const known = recognise(request);
-      if (known !== undefined) return known;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1], request.ip);
       if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");
-      const caller = { name, accountId: name.accountId };
-      connections.set(socket, { header, caller, at: now() });
-      return caller;
+      return { name, accountId: name.accountId };
     },
   };
 }

@@ -86,7 +86,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const authenticator = createAuthenticator(
     createKeyVerifier(directory, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
-    () => clock.now(),
   );
 
   const app = fastify({

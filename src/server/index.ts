@@ -10,6 +10,7 @@ export {
   DATABASE_FILE,
   FLUSH_INTERVAL_MS,
   JOURNAL_FILE,
+  type AuditEntry,
   type DirectoryStore,
   type EmbeddedStorageOptions,
   type MessageStore,
@@ -17,7 +18,22 @@ export {
   type Storage,
 } from "./store/index.js";
 export type { Notifier } from "./notifier.js";
-export { createName, type CreatedName } from "./admin.js";
+export {
+  ADMIN_LIST_CHANGES,
+  changeNameList,
+  createName,
+  deleteNameAsAdmin,
+  listNames,
+  readAudit,
+  rotateNameKey,
+  setNameSettings,
+  showName,
+  type AdminListChange,
+  type CreatedName,
+  type NameDetails,
+  type NameSummary,
+  type RotatedKey,
+} from "./admin.js";
 export { purgeExpired } from "./retention.js";
 export { openFileStore, FILES_DIR, type FileStore } from "./files.js";
 export { openPostgresStorage, MIGRATIONS, type PostgresStorage, type PostgresStorageOptions } from "./store/index.js";

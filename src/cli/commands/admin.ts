@@ -5,6 +5,7 @@ import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 import { ClawTellError } from "../../infra/errors.js";
 import { CommandExit, type Io } from "../../infra/terminal-io.js";
 import type { MigrationReport } from "../../server/migrate-to-postgres/index.js";
+import { registerAdminOperatorCommands } from "./admin-operator.js";
 
 const wholeNumber = (flag: string) => (value: string): number => {
   const n = Number(value);
@@ -97,4 +98,5 @@ export function registerAdminCommands(program: Command, io: Io): void {
       }
       if (report.dryRun && (report.target.state === "unreachable" || report.target.state === "conflict")) throw new CommandExit(1);
     });
+  registerAdminOperatorCommands(admin, io);
 }

@@ -5,12 +5,12 @@
  *   (used by `delivery_policy` `everyone_except_blocklist` and `allowlist_only`).
  */
 
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AllowlistEntrySchema, DeliveryListEntrySchema, NameBodySchema, NameRefSchema } from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
+import { addToList, removeFromList } from "../list-changes.js";
 import type { ListEntry, ListKind } from "../store/index.js";
 
 const NameParamSchema = z.object({ name: NameRefSchema });
@@ -76,7 +76,8 @@ export function listRoutes(app: ZodApp, ctx: ServerContext): void {
         },
       },
       async (request) => {
-        const entry = await directory.addEntry(callerOf(request).name.id, list.kind, { id: randomUUID(), entry: request.body.name, createdAt: clock.now() });
+        const caller = callerOf(request);
+        const entry = await addToList(directory, clock, caller.name, list.kind, request.body.name, { actor: caller.name.name, ip: request.ip });
         return { success: true as const, entry: list.toWire(entry) };
       },
     );
@@ -90,7 +91,10 @@ export function listRoutes(app: ZodApp, ctx: ServerContext): void {
           response: { 200: z.object({ success: z.literal(true), removed: z.boolean() }) },
         },
       },
-      async (request) => ({ success: true as const, removed: await directory.removeEntry(callerOf(request).name.id, list.kind, request.params.name) }),
+      async (request) => {
+        const caller = callerOf(request);
+        return { success: true as const, removed: await removeFromList(directory, clock, caller.name, list.kind, request.params.name, { actor: caller.name.name, ip: request.ip }) };
+      },
     );
   }
 }

@@ -15,6 +15,7 @@ import {
   stripNamePrefix,
   toFullName,
 } from "../../protocol/index.js";
+import { describeSettings, recordAudit } from "../audit.js";
 import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
@@ -135,6 +136,13 @@ export function nameRoutes(app: ZodApp, ctx: ServerContext): void {
       });
       // After the change is stored: a send in between must not cache the old record again.
       names.invalidate(target.name);
+      await recordAudit(directory, ctx.clock, {
+        action: "settings.changed",
+        name: updated.name,
+        actor: caller.name.name,
+        ip: request.ip,
+        detail: describeSettings(settings),
+      });
       return {
         success: true as const,
         name: updated.name,

@@ -6,6 +6,53 @@
 
 import type { AccountRecord, ListEntry, ListKind, NameRecord, NameSettings } from "./records.js";
 
+/** A name with its account's email, as the operator's listing shows it. */
+export interface NameListing extends NameRecord {
+  readonly email: string;
+}
+
+/** What deleting a name removed. */
+export interface DeletedName {
+  readonly messages: number;
+  readonly files: number;
+}
+
+/** The name a deleted name's row keeps: never a valid name, never a key prefix. */
+export const DELETED_NAME_PREFIX = "#deleted:";
+
+/** Which names `listNames` answers: all, one account's, or one email's. */
+export interface NameFilter {
+  readonly accountId?: string;
+  readonly email?: string;
+}
+
+/** A security action, as it is recorded (see audit.ts). */
+export interface NewAuditEntry {
+  /** Epoch ms. */
+  readonly at: number;
+  /** What happened, e.g. `key.rotated`, `settings.changed`, `list.added`. */
+  readonly action: string;
+  /** The name acted on, without `tell/`; null for an action on no name. */
+  readonly name: string | null;
+  /** Who did it: the name whose key was used, or `admin` for the operator's CLI. */
+  readonly actor: string;
+  /** The caller's address when the action came over HTTP. */
+  readonly ip: string | null;
+  /** A few words of what changed (never a key or a secret). */
+  readonly detail: string | null;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  readonly id: number;
+}
+
+export interface AuditQuery {
+  /** Only actions on this name. */
+  readonly name?: string;
+  /** At most this many, newest first. */
+  readonly limit: number;
+}
+
 export interface DirectoryStore {
   findAccountByEmail(email: string): Promise<AccountRecord | undefined>;
   findAccountById(id: string): Promise<AccountRecord | undefined>;
@@ -31,4 +78,23 @@ export interface DirectoryStore {
   addEntry(nameId: number, kind: ListKind, entry: ListEntry): Promise<ListEntry>;
   /** Whether the entry was there. */
   removeEntry(nameId: number, kind: ListKind, entry: string): Promise<boolean>;
+
+  /**
+   * Gives the name a new key (its lookup prefix and bcrypt hash) in one statement: from then on, the old prefix finds
+   * nothing. Rejects with CT_NOT_FOUND for an unknown name.
+   */
+  replaceNameKey(nameId: number, keyPrefix: string, keyHash: string): Promise<NameRecord>;
+  /** Names with their account's email, by name. */
+  listNames(filter: NameFilter): Promise<NameListing[]>;
+  /**
+   * Deletes a name: its undelivered and delivered messages with their file records, its three lists, and every entry
+   * naming it in other names' lists, in one transaction. Its row stays as a tombstone (`#deleted:<id>`, no key, no
+   * account listing) so the name is free again and messages a running server still holds for it stay unclaimable.
+   * Answers how many messages and file records went; CT_NOT_FOUND for an unknown name.
+   */
+  deleteName(nameId: number): Promise<DeletedName>;
+  /** Records a security action. */
+  appendAudit(entry: NewAuditEntry): Promise<void>;
+  /** Recorded actions, newest first. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 }

@@ -20,6 +20,11 @@ export function createEmbeddedDirectory(archive: SqliteArchive): DirectoryStore 
     hasEntry: async (nameId, kind, entry) => archive.hasEntry(nameId, kind, entry),
     addEntry: async (nameId, kind, entry) => archive.addEntry(nameId, kind, entry),
     removeEntry: async (nameId, kind, entry) => archive.removeEntry(nameId, kind, entry),
+    replaceNameKey: async (nameId, keyPrefix, keyHash) => archive.replaceNameKey(nameId, keyPrefix, keyHash),
+    listNames: async (filter) => archive.listNames(filter),
+    deleteName: async (nameId) => archive.deleteName(nameId),
+    appendAudit: async (entry) => archive.appendAudit(entry),
+    listAudit: async (query) => archive.listAudit(query),
   };
 }
 

@@ -1,5 +1,5 @@
 /** The server's storage: the directory and message ports, their records, and the embedded and PostgreSQL backends. */
-export type { DirectoryStore } from "./directory-store.js";
+export type { AuditEntry, AuditQuery, DirectoryStore, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 export type { ClaimRequest, InboxQuery, MessageStore } from "./message-store.js";
 export type { Storage } from "./storage.js";
 export type * from "./records.js";

@@ -23,6 +23,7 @@ import type {
   PurgeResult,
   StoredAttachment,
 } from "./records.js";
+import type { AuditEntry, AuditQuery, DeletedName, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 
 export const DATABASE_FILE = "clawtell.db";
@@ -128,6 +129,12 @@ export interface SqliteArchive {
   /** Deletes what retention lets go (see MessageStore.purge), with the file records; answers those files' ids. */
   purge(ackedBefore: number, createdBefore: number): PurgeResult;
   close(): void;
+
+  replaceNameKey(nameId: number, keyPrefix: string, keyHash: string): NameRecord;
+  deleteName(nameId: number): DeletedName;
+  listNames(filter: NameFilter): NameListing[];
+  appendAudit(entry: NewAuditEntry): void;
+  listAudit(query: AuditQuery): AuditEntry[];
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -271,7 +278,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     findNameByName: (name) => findName("SELECT * FROM names WHERE name = ?", name),
     findNameByKeyPrefix: (prefix) => findName("SELECT * FROM names WHERE key_prefix = ?", prefix),
     listNamesOfAccount(accountId) {
-      return (stmt("SELECT * FROM names WHERE account_id = ? ORDER BY id").all(accountId) as Row[]).map(toName);
+      return (stmt("SELECT * FROM names WHERE account_id = ? AND name NOT LIKE '#%' ORDER BY id").all(accountId) as Row[]).map(toName);
     },
     updateNameSettings(nameId, settings: NameSettings) {
       const columns: Array<[string, SQLInputValue]> = [];
@@ -403,6 +410,62 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     close() {
       if (wal !== undefined) closeSync(wal);
       db.close();
+    },
+
+    replaceNameKey(nameId, keyPrefix, keyHash) {
+      stmt("UPDATE names SET key_prefix = ?, key_hash = ? WHERE id = ?").run(keyPrefix, keyHash, nameId);
+      const updated = findName("SELECT * FROM names WHERE id = ?", nameId);
+      if (updated === undefined) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+      return updated;
+    },
+    deleteName(nameId) {
+      return transaction(() => {
+        const row = stmt("SELECT name FROM names WHERE id = ? AND name NOT LIKE '#%'").get(nameId) as Row | undefined;
+        if (row === undefined) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+        entryCache.clear();
+        const files = stmt("DELETE FROM files WHERE recipient_id = ?").run(nameId);
+        const messages = stmt("DELETE FROM messages WHERE recipient_id = ?").run(nameId);
+        stmt("DELETE FROM list_entries WHERE name_id = ? OR entry = ?").run(nameId, String(row["name"]));
+        stmt(
+          `UPDATE names SET name = '#deleted:' || id, key_prefix = '#deleted:' || id, key_hash = '!', webhook_url = NULL,
+             webhook_secret = NULL WHERE id = ?`,
+        ).run(nameId);
+        return { messages: Number(messages.changes), files: Number(files.changes) };
+      });
+    },
+    listNames(filter) {
+      const where = filter.accountId !== undefined ? "AND n.account_id = ?" : filter.email !== undefined ? "AND a.email = ?" : "";
+      const args = filter.accountId !== undefined ? [filter.accountId] : filter.email !== undefined ? [filter.email] : [];
+      const rows = stmt(`SELECT n.*, a.email AS email FROM names n JOIN accounts a ON a.id = n.account_id WHERE n.name NOT LIKE '#%' ${where} ORDER BY n.name`).all(
+        ...args,
+      ) as Row[];
+      return rows.map((row) => ({ ...toName(row), email: String(row["email"]) }));
+    },
+    appendAudit(entry) {
+      stmt("INSERT INTO audit_log (at, action, name, actor, ip, detail) VALUES (?, ?, ?, ?, ?, ?)").run(
+        entry.at,
+        entry.action,
+        entry.name,
+        entry.actor,
+        entry.ip,
+        entry.detail,
+      );
+    },
+    listAudit(query) {
+      const rows = (
+        query.name === undefined
+          ? stmt("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?").all(query.limit)
+          : stmt("SELECT * FROM audit_log WHERE name = ? ORDER BY id DESC LIMIT ?").all(query.name, query.limit)
+      ) as Row[];
+      return rows.map((row) => ({
+        id: Number(row["id"]),
+        at: Number(row["at"]),
+        action: String(row["action"]),
+        name: row["name"] === null ? null : String(row["name"]),
+        actor: String(row["actor"]),
+        ip: row["ip"] === null ? null : String(row["ip"]),
+        detail: row["detail"] === null ? null : String(row["detail"]),
+      }));
     },
   };
   return archive;

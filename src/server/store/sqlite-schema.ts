@@ -56,6 +56,16 @@ CREATE TABLE IF NOT EXISTS list_entries (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (name_id, kind, entry)
 );
+CREATE TABLE IF NOT EXISTS audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  name TEXT,
+  actor TEXT NOT NULL,
+  ip TEXT,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_log_name ON audit_log(name, id);
 `;
 
 /** Columns added after their table was first released: added on open to a database that lacks them. */

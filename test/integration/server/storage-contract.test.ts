@@ -193,6 +193,61 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(await storage.directory.hasEntry(bob.id, "delivery_block", "mallory")).toBe(false);
       expect(await storage.directory.listEntries(bob.id, "delivery_block")).toEqual([]);
     });
+
+    it("replaces a name's key: the old prefix finds nothing, the new one the same name; an unknown name is CT_NOT_FOUND", async () => {
+      const replaced = await storage.directory.replaceNameKey(bob.id, "pnewbob", "new hash");
+      expect(replaced).toEqual({ ...bob, keyPrefix: "pnewbob", keyHash: "new hash" });
+      expect(await storage.directory.findNameByKeyPrefix("pbob")).toBeUndefined();
+      expect(await storage.directory.findNameByKeyPrefix("pnewbob")).toEqual(replaced);
+      expect(await storage.directory.findNameByKeyPrefix("peve")).toEqual(eve);
+      await expect(storage.directory.replaceNameKey(999_999, "pnobody", "h")).rejects.toMatchObject({ code: "CT_NOT_FOUND" });
+    });
+
+    it("lists names by name with their account's email: all, by account, by email", async () => {
+      await newName("alice");
+      const listed = await storage.directory.listNames({});
+      expect(listed.map((n) => [n.name, n.email])).toEqual([
+        ["alice", "team@example.com"],
+        ["bob", "team@example.com"],
+        ["eve", "eve@example.com"],
+      ]);
+      expect(listed[1]).toEqual({ ...bob, email: "team@example.com" });
+      expect((await storage.directory.listNames({ accountId: "acc_2" })).map((n) => n.name)).toEqual(["eve"]);
+      expect((await storage.directory.listNames({ email: "team@example.com" })).map((n) => n.name)).toEqual(["alice", "bob"]);
+      expect(await storage.directory.listNames({ email: "nobody@example.com" })).toEqual([]);
+    });
+
+    it("deletes a name: no lookup finds it, its lists and the entries naming it go, and the name is free again", async () => {
+      await storage.directory.addEntry(bob.id, "delivery_block", { id: "b1", entry: "mallory", createdAt: 5 });
+      await storage.directory.addEntry(eve.id, "delivery_allow", { id: "e1", entry: "bob", createdAt: 5 });
+      await storage.directory.addEntry(eve.id, "delivery_allow", { id: "e2", entry: "carol", createdAt: 6 });
+      expect(await storage.directory.hasEntry(eve.id, "delivery_allow", "bob")).toBe(true);
+      const helper = await newName("helper");
+      expect(await storage.directory.deleteName(bob.id)).toEqual({ messages: 0, files: 0 });
+      expect(await storage.directory.findNameByName("bob")).toBeUndefined();
+      expect(await storage.directory.findNameByKeyPrefix("pbob")).toBeUndefined();
+      expect(await storage.directory.listNamesOfAccount("acc_1")).toEqual([helper]);
+      expect((await storage.directory.listNames({})).map((n) => n.name)).toEqual(["eve", "helper"]);
+      expect(await storage.directory.listEntries(bob.id, "delivery_block")).toEqual([]);
+      expect((await storage.directory.listEntries(eve.id, "delivery_allow")).map((e) => e.entry)).toEqual(["carol"]);
+      expect(await storage.directory.hasEntry(eve.id, "delivery_allow", "bob")).toBe(false);
+      await expect(storage.directory.deleteName(bob.id)).rejects.toMatchObject({ code: "CT_NOT_FOUND" });
+      await expect(storage.directory.deleteName(999_999)).rejects.toMatchObject({ code: "CT_NOT_FOUND" });
+      const again = await newName("bob", "acc_2", "pbob2");
+      expect(again.id).not.toBe(bob.id);
+      expect(await storage.directory.findNameByName("bob")).toEqual(again);
+    });
+
+    it("keeps the audit log newest first, by name, up to the limit", async () => {
+      const entry = (at: number, name: string | null) => ({ at, action: "key.rotated", name, actor: "admin", ip: at % 2 === 0 ? "127.0.0.1" : null, detail: null });
+      for (const [at, name] of [[1, "bob"], [2, "eve"], [3, "bob"], [4, null]] as const) await storage.directory.appendAudit(entry(at, name));
+      const all = await storage.directory.listAudit({ limit: 10 });
+      expect(all.map((e) => [e.at, e.name])).toEqual([[4, null], [3, "bob"], [2, "eve"], [1, "bob"]]);
+      expect(all[0]).toEqual({ id: expect.any(Number), ...entry(4, null) });
+      expect((await storage.directory.listAudit({ name: "bob", limit: 10 })).map((e) => e.at)).toEqual([3, 1]);
+      expect((await storage.directory.listAudit({ limit: 2 })).map((e) => e.at)).toEqual([4, 3]);
+      expect((await storage.directory.listAudit({ name: "bob", limit: 1 })).map((e) => e.at)).toEqual([3]);
+    });
   });
 
   describe("messages", () => {

@@ -101,4 +101,20 @@ CREATE TABLE server_secrets (
 );
 `,
   },
+  {
+    version: 3,
+    name: "the audit log of security actions",
+    sql: `
+CREATE TABLE audit_log (
+  id bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  action text NOT NULL,
+  name text,
+  actor text NOT NULL,
+  ip text,
+  detail text
+);
+CREATE INDEX audit_log_name ON audit_log (name, id);
+`,
+  },
 ];

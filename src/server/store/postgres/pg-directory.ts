@@ -2,7 +2,7 @@
 
 import { ClawTellError } from "../../../infra/index.js";
 import type { CommunicationMode, DeliveryPolicy } from "../../../protocol/index.js";
-import type { DirectoryStore } from "../directory-store.js";
+import type { AuditEntry, DirectoryStore } from "../directory-store.js";
 import type { AccountRecord, ListEntry, NameRecord } from "../records.js";
 import type { Database } from "./pg-database.js";
 import { sqlState } from "./pg-errors.js";
@@ -46,6 +46,26 @@ const toName = (row: NameRow): NameRecord => ({
   webhookUrl: row.webhook_url,
   webhookSecret: row.webhook_secret,
   createdAt: Number(row.created_at),
+});
+
+interface AuditRow {
+  id: string;
+  at: string;
+  action: string;
+  name: string | null;
+  actor: string;
+  ip: string | null;
+  detail: string | null;
+}
+
+const toAudit = (row: AuditRow): AuditEntry => ({
+  id: Number(row.id),
+  at: Number(row.at),
+  action: row.action,
+  name: row.name,
+  actor: row.actor,
+  ip: row.ip,
+  detail: row.detail,
 });
 
 const toEntry = (row: EntryRow): ListEntry => ({ id: row.id, entry: row.entry, createdAt: Number(row.created_at) });
@@ -95,7 +115,7 @@ export function createPostgresDirectory(db: Database, now: () => number = Date.n
     findNameByName: (name) => findName("name", name),
     findNameByKeyPrefix: (prefix) => findName("key_prefix", prefix),
     async listNamesOfAccount(accountId) {
-      return (await db.query<NameRow>("SELECT * FROM names WHERE account_id = $1 ORDER BY id", [accountId])).map(toName);
+      return (await db.query<NameRow>("SELECT * FROM names WHERE account_id = $1 AND name NOT LIKE '#%' ORDER BY id", [accountId])).map(toName);
     },
     async updateNameSettings(nameId, settings) {
       // Each setting is one column; COALESCE keeps the columns not given (webhooks may be set to null explicitly).
@@ -157,6 +177,56 @@ export function createPostgresDirectory(db: Database, now: () => number = Date.n
       entryCache.delete(`${nameId}:${kind}`);
       const rows = await db.query("DELETE FROM list_entries WHERE name_id = $1 AND kind = $2 AND entry = $3 RETURNING id", [nameId, kind, entry]);
       return rows.length > 0;
+    },
+
+    async replaceNameKey(nameId, keyPrefix, keyHash) {
+      const [row] = await db.query<NameRow>("UPDATE names SET key_prefix = $2, key_hash = $3 WHERE id = $1 RETURNING *", [nameId, keyPrefix, keyHash]);
+      if (row === undefined) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+      return toName(row);
+    },
+    async listNames(filter) {
+      const [where, args] =
+        filter.accountId !== undefined ? ["AND n.account_id = $1", [filter.accountId]] : filter.email !== undefined ? ["AND a.email = $1", [filter.email]] : ["", []];
+      const rows = await db.query<NameRow & { email: string }>(
+        `SELECT n.*, a.email AS email FROM names n JOIN accounts a ON a.id = n.account_id WHERE n.name NOT LIKE '#%' ${where} ORDER BY n.name`,
+        args,
+      );
+      return rows.map((row) => ({ ...toName(row), email: row.email }));
+    },
+    async deleteName(nameId) {
+      // One statement, so one transaction: the name's messages with their files (records and bytes), its lists and
+      // the entries naming it, and the row made a tombstone.
+      const [row] = await db.query<{ found: string; messages: string; files: string }>(
+        `WITH target AS (SELECT id, name FROM names WHERE id = $1 AND name NOT LIKE '#%'),
+           f AS (DELETE FROM files WHERE recipient_id IN (SELECT id FROM target) RETURNING file_id),
+           fc AS (DELETE FROM file_contents WHERE file_id IN (SELECT file_id FROM f)),
+           m AS (DELETE FROM messages WHERE recipient_id IN (SELECT id FROM target) RETURNING id),
+           l AS (DELETE FROM list_entries WHERE name_id IN (SELECT id FROM target) OR entry IN (SELECT name FROM target)),
+           u AS (UPDATE names SET name = '#deleted:' || id, key_prefix = '#deleted:' || id, key_hash = '!', webhook_url = NULL,
+                   webhook_secret = NULL WHERE id IN (SELECT id FROM target) RETURNING id)
+         SELECT (SELECT count(*) FROM u) AS found, (SELECT count(*) FROM m) AS messages, (SELECT count(*) FROM f) AS files`,
+        [nameId],
+      );
+      if (row === undefined || Number(row.found) === 0) throw new ClawTellError("CT_NOT_FOUND", "name not found");
+      entryCache.clear();
+      return { messages: Number(row.messages), files: Number(row.files) };
+    },
+    async appendAudit(entry) {
+      await db.query("INSERT INTO audit_log (at, action, name, actor, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)", [
+        entry.at,
+        entry.action,
+        entry.name,
+        entry.actor,
+        entry.ip,
+        entry.detail,
+      ]);
+    },
+    async listAudit(query) {
+      const rows =
+        query.name === undefined
+          ? await db.query<AuditRow>("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1", [query.limit])
+          : await db.query<AuditRow>("SELECT * FROM audit_log WHERE name = $1 ORDER BY id DESC LIMIT $2", [query.name, query.limit]);
+      return rows.map(toAudit);
     },
   };
 }
