@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
-import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, type Clock, type Logger } from "../infra/index.js";
+import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore, type FileStore } from "./files.js";
@@ -111,6 +111,7 @@ export async function startServer(opts: {
   };
   let app: FastifyInstance;
   try {
+    await untilSubscribed(shared.notifier, opts.clock ?? systemClock, logger);
     app = await buildServer({
       storage,
       files: backend.files,
@@ -142,6 +143,24 @@ export async function startServer(opts: {
       await closeAll();
     },
   };
+}
+
+/** How long a starting server waits for its notifier's subscription before it listens anyway. */
+const SUBSCRIBE_WAIT_MS = 5_000;
+
+/**
+ * Waits (bounded) until the notifier reaches the other processes, so that a server is ready when it says it listens.
+ * Past the bound it starts anyway: its waiters look again every second until the subscription is up.
+ */
+async function untilSubscribed(notifier: Notifier, clock: Clock, logger: Logger): Promise<void> {
+  const deadline = clock.now() + SUBSCRIBE_WAIT_MS;
+  while (!notifier.healthy()) {
+    if (clock.now() >= deadline) {
+      logger.warn("wake-ups across processes are not subscribed yet; starting anyway, waits look again every second until they are");
+      return;
+    }
+    await clock.sleep(20);
+  }
 }
 
 /** What the processes of one deployment share besides the storage: the notifier, and Redis when given. */

@@ -82,6 +82,8 @@ export interface PostgresMessagesOptions {
 export interface PostgresMessageStore extends MessageStore {
   /** Resolves once every send under way has been written (or has failed). */
   drain(): Promise<void>;
+  /** Every unacked message of every name (the queue-depth metric, asked once per scrape). */
+  countUnacked(): Promise<number>;
 }
 
 export function createPostgresMessages(db: Database, processes: ProcessLeases, opts: PostgresMessagesOptions = {}): PostgresMessageStore {
@@ -213,6 +215,11 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
         recipientId,
       ]);
       return rows.length > 0;
+    },
+
+    async countUnacked() {
+      const [row] = await db.query<{ n: string }>("SELECT count(*) AS n FROM messages WHERE acked_at IS NULL");
+      return Number(row?.n ?? 0);
     },
 
     async count(recipientId) {
