@@ -110,10 +110,13 @@ describe.skipIf(services === undefined)("nginx in front of two postgres-backed p
       nginx.kill("SIGQUIT");
       await nginxExit;
     }
-    await fleet?.close();
-    await agent?.close();
-    await services?.dispose();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    try {
+      await fleet?.close();
+      await agent?.close();
+    } finally {
+      await services?.dispose();
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("resumes the stream on the other process with Last-Event-ID and gets every unhandled message", { timeout: 60_000 }, async () => {

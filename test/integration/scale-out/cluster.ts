@@ -48,8 +48,11 @@ export async function startServices(): Promise<Services | string> {
       return url.toString();
     },
     async dispose() {
-      await redis.kill();
-      await cluster.dispose();
+      try {
+        await redis.kill();
+      } finally {
+        await cluster.dispose();
+      }
     },
   };
 }
@@ -86,7 +89,8 @@ export async function startFleet(options: { database: string; redis?: string; co
       return (await createName(admin.directory, { name, email: `${name}@example.com` }, { bcryptCost: TEST_BCRYPT_COST })).apiKey;
     },
     async close() {
-      await Promise.all(processes.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.stop() : undefined)));
+      // Every step runs even when one fails, so that no process outlives the test.
+      await Promise.allSettled(processes.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.stop() : undefined)));
       await admin.close();
     },
   };

@@ -20,8 +20,11 @@ describe.skipIf(services === undefined)("PostgreSQL restarted under load", () =>
     bobKey = await fleet.name("bob");
   });
   afterAll(async () => {
-    await fleet?.close();
-    await services?.dispose();
+    try {
+      await fleet?.close();
+    } finally {
+      await services?.dispose();
+    }
   });
 
   const proc = (i: number): ServerProcess => fleet.processes[i % 2] as ServerProcess;

@@ -36,8 +36,11 @@ describe.skipIf(services === undefined)("a server process killed while messages 
     for (const name of ["alice", "carol", "frank", ...RECIPIENTS]) keys.set(name, await fleet.name(name));
   });
   afterAll(async () => {
-    await fleet?.close();
-    await services?.dispose();
+    try {
+      await fleet?.close();
+    } finally {
+      await services?.dispose();
+    }
   });
 
   const key = (name: string): string => keys.get(name) ?? "";

@@ -23,8 +23,11 @@ describe.skipIf(services === undefined)("Redis killed under two server processes
     bobKey = await fleet.name("bob");
   });
   afterAll(async () => {
-    await fleet?.close();
-    await services?.dispose();
+    try {
+      await fleet?.close();
+    } finally {
+      await services?.dispose();
+    }
   });
 
   const proc = (i: number): ServerProcess => fleet.processes[i] as ServerProcess;
