@@ -58,10 +58,30 @@ export function startServerProcess(
   extraArgs: readonly string[] = [],
   options: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServerProcess> {
+  return launchServer(["--data", dataDir, ...extraArgs], options.env);
+}
+
+/**
+ * Starts `clawtell server --port 0 --database URL` (with `--redis URL` when given: wake-ups and rate-limit counters
+ * through Redis; without, LISTEN/NOTIFY) and resolves once it prints its URL. No data folder is used.
+ */
+export function startDatabaseServerProcess(options: {
+  database: string;
+  redis?: string;
+  /** e.g. `["--visibility-timeout", "2"]` */
+  args?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<ServerProcess> {
+  const args = ["--database", options.database, ...(options.redis === undefined ? [] : ["--redis", options.redis]), ...(options.args ?? [])];
+  // The environment's URLs must not override or add to the ones given.
+  return launchServer(args, { CLAWTELL_DATABASE_URL: "", CLAWTELL_REDIS_URL: "", ...options.env });
+}
+
+function launchServer(args: readonly string[], env: NodeJS.ProcessEnv | undefined): Promise<ServerProcess> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, "server", "--port", "0", "--data", dataDir, ...extraArgs], {
+    const child = spawn(process.execPath, [CLI_PATH, "server", "--port", "0", ...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: cliEnv({ CLAWTELL_LOG_LEVEL: "warn", ...options.env }),
+      env: cliEnv({ CLAWTELL_LOG_LEVEL: "warn", ...env }),
     });
     let out = "";
     let err = "";

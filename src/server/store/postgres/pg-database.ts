@@ -97,7 +97,10 @@ export function openDatabase(opts: DatabaseOptions): Database {
       try {
         await pool.end();
       } finally {
+        // pool.end() answers before its connections have finished closing: one cut off meanwhile (the database
+        // stopping too) still reports to the pool, and an error event without a listener would end the process.
         pool.off("error", onIdleError);
+        pool.on("error", () => undefined);
       }
     },
   };
