@@ -3,7 +3,7 @@
 // long poll (the fallback polling). Once Redis is back, both processes subscribe again, /readyz answers 200, and
 // wake-ups go through Redis again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CHANNEL } from "../../../src/server/index.js";
+import { DEFAULT_CHANNEL } from "../../../src/server/notifier.js";
 import type { ServerProcess } from "../../helpers/cli-process.js";
 import { withRedis } from "../../helpers/redis-server.js";
 import { call, messagesIn, servicesOrSkip, startFleet, until, waitForParked, type Fleet } from "./cluster.js";
