@@ -111,7 +111,8 @@ export async function startServer(opts: {
   };
   let app: FastifyInstance;
   try {
-    await untilSubscribed(shared.notifier, opts.clock ?? systemClock, logger);
+    // Real time, not the server's clock: a connection comes up in real time, and a test's manual clock stands still.
+    await untilSubscribed(shared.notifier, systemClock, logger);
     app = await buildServer({
       storage,
       files: backend.files,
