@@ -250,6 +250,8 @@ interface LatencyRound {
   same: LatencyRun;
   parkedPolls: number;
   parkedStreams: number;
+  /** Parking requests answered with an error (503: the database pool busy), issued again after 1–2 s. */
+  refused: number;
   rss: { aEmpty: number; aIdle: number; bEmpty: number; bIdle: number };
   redisMemory: { before: number; after: number; keys: number; keyBytes: number };
   idle: IdleCost;
@@ -283,7 +285,7 @@ async function latencyRound(redisUrl: string, probe: Redis, crossFirst: boolean)
         cross = await measureLatency(a.url, b.url, cluster.keys, RATE, SECONDS);
       }
       const idle = await idleCost(cluster, probe, a.url, b.url, [a.pid, b.pid]);
-      return { cross, same, parkedPolls: polls.parked, parkedStreams: streams.parked, rss, redisMemory, idle };
+      return { cross, same, parkedPolls: polls.parked, parkedStreams: streams.parked, refused: polls.refused + streams.refused, rss, redisMemory, idle };
     } finally {
       await Promise.all([polls.stop(), streams.stop()]);
     }
@@ -360,7 +362,7 @@ export async function runScaleOutLatency(redisUrl: string, probe: Redis): Promis
       `  ratio cross/same p99 (both kinds): ${fmt(p(r.cross.all, 99) / p(r.same.all, 99), 2)}`,
       `  memory: A ${fmt(r.rss.aEmpty)} → ${fmt(r.rss.aIdle)} MB with ${r.parkedPolls} long polls (${kb(r.rss.aIdle, r.rss.aEmpty, r.parkedPolls)} KB each); ` +
         `B ${fmt(r.rss.bEmpty)} → ${fmt(r.rss.bIdle)} MB with ${r.parkedStreams} streams (${kb(r.rss.bIdle, r.rss.bEmpty, r.parkedStreams)} KB each); ` +
-        `Redis used_memory ${r.redisMemory.before} → ${r.redisMemory.after} B; ${r.redisMemory.keys} keys of ${r.redisMemory.keyBytes} B (rate-limit counters)`,
+        `refused while parking ${r.refused}; Redis used_memory ${r.redisMemory.before} → ${r.redisMemory.after} B; ${r.redisMemory.keys} keys of ${r.redisMemory.keyBytes} B (rate-limit counters)`,
       `  idle ${r.idle.seconds} s: Redis ${perSecond(r.idle.redisCommands)} commands/s (${describeCounts(r.idle.redisByCommand)}); ` +
         `PostgreSQL ${perSecond(r.idle.xacts)} transactions/s, of which heartbeats ${perSecond(r.idle.heartbeats)}/s; ` +
         `other ${r.idle.xacts - r.idle.heartbeats} in ${r.idle.seconds} s; scans of messages ${r.idle.messageScans}; ` +
