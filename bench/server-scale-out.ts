@@ -375,6 +375,10 @@ export async function runScaleOutLatency(redisUrl: string, probe: Redis): Promis
   const streamKb = rounds.map((r) => ((r.rss.bIdle - r.rss.bEmpty) * 1024) / r.parkedStreams);
   const other = rounds.map((r) => (r.idle.xacts - r.idle.heartbeats) / r.idle.seconds);
   const perPoll = rounds.filter((r) => r.idle.pollsAnswered > 0).map((r) => (r.idle.xacts - r.idle.heartbeats) / r.idle.pollsAnswered);
+  // Each parked long poll goes round once every 30 s (its timeout): answered, issued again, one claim when it opens.
+  const cycles = (r: LatencyRound): number => (r.parkedPolls * r.idle.seconds) / 30;
+  const perCycle = rounds.map((r) => (r.idle.xacts - r.idle.heartbeats) / cycles(r));
+  const scansPerCycle = rounds.map((r) => r.idle.messageScans / cycles(r));
   const median = (values: number[]): number => spreadOf(values).median;
   out(
     `### over ${ROUNDS} rounds`,
@@ -386,7 +390,8 @@ export async function runScaleOutLatency(redisUrl: string, probe: Redis): Promis
     `(f) Redis commands/s idle: ${describeSpread(rounds.map((r) => r.idle.redisCommands / r.idle.seconds), 2)}; ` +
       `PostgreSQL transactions/s idle: ${describeSpread(rounds.map((r) => r.idle.xacts / r.idle.seconds), 2)}, heartbeats ${describeSpread(rounds.map((r) => r.idle.heartbeats / r.idle.seconds), 2)}; ` +
       `other transactions/s ${describeSpread(other, 2)}; long polls that timed out and were issued again: ${describeSpread(rounds.map((r) => r.idle.pollsAnswered), 0)} per window; ` +
-      `other transactions per timed-out poll ${perPoll.length > 0 ? describeSpread(perPoll, 2) : "n/a (none timed out in the window)"}`,
+      `other transactions per timed-out poll ${perPoll.length > 0 ? describeSpread(perPoll, 2) : "n/a (none timed out in the window)"}; ` +
+      `per parked poll and 30 s: transactions ${describeSpread(perCycle, 2)}, scans of messages ${describeSpread(scansPerCycle, 2)}`,
     `capacity: memory per parked long poll ${describeSpread(pollKb, 1, " KB")}, per SSE stream ${describeSpread(streamKb, 1, " KB")}; ` +
       `Redis memory with the connections parked: ${describeSpread(rounds.map((r) => r.redisMemory.after - r.redisMemory.before), 0, " B")} more`,
     `${machineLine()} (at end)`,
