@@ -7,6 +7,7 @@ import { runPluginLatencyBench } from "./plugin-latency.js";
 import { runHostileBodiesBench } from "./server-hostile-bodies.js";
 import { runIdleConnectionsBench } from "./server-idle-connections.js";
 import { runKeyGuessingBench } from "./server-key-guessing.js";
+import { runScaleOutBench } from "./server-scale-out.js";
 import { runThroughputBench } from "./server-throughput.js";
 
 const only = process.argv[2];
@@ -19,6 +20,7 @@ if (only !== "daemon") {
   await runIdleConnectionsBench();
   await runKeyGuessingBench();
   await runHostileBodiesBench();
+  await runScaleOutBench();
 }
 if (only !== "server") {
   await runDaemonQueueBench();
