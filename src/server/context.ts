@@ -32,7 +32,7 @@ export interface ServerOptions {
   trustProxy?: string;
   /** Requests per caller address on the public routes. @defaultValue 6000 per 60000 ms */
   publicRateLimit?: RateLimit;
-  /** Requests per API key on the routes that need a key. @defaultValue 60000 per 60000 ms */
+  /** Requests per API key on the routes that need a key. @defaultValue 1200000 per 60000 ms */
   keyRateLimit?: RateLimit;
 }
 

@@ -14,8 +14,11 @@ import type { RateLimit } from "./context.js";
 
 /** Requests per caller address per minute on the public routes. */
 export const DEFAULT_PUBLIC_RATE_LIMIT: Required<RateLimit> = { max: 6_000, windowMs: 60_000 };
-/** Requests per API key per minute on the routes that need one. */
-export const DEFAULT_KEY_RATE_LIMIT: Required<RateLimit> = { max: 60_000, windowMs: 60_000 };
+/**
+ * Requests per API key per minute on the routes that need one: 20 000 a second, above what one busy agent's send,
+ * poll and ack loop reaches on one process, so the default only stops a runaway client. Operators set their own.
+ */
+export const DEFAULT_KEY_RATE_LIMIT: Required<RateLimit> = { max: 1_200_000, windowMs: 60_000 };
 
 /** Prefix of the counters' keys in Redis. */
 export const REDIS_KEY_PREFIX = "clawtell:rate:";
