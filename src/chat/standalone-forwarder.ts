@@ -49,7 +49,7 @@ export function createStandaloneChatForwarder(deps: StandaloneChatForwarderDeps)
       if (!isChatChannel(target.channel)) {
         throw new ClawTellError(
           "CT_ROUTE_UNKNOWN",
-          `cannot forward to ${target.channel} for ${whose}: the standalone daemon sends to telegram, discord or slack (inside OpenClaw, any channel works)`,
+          `cannot forward to ${target.channel} for ${whose}: the standalone daemon sends to telegram, discord or slack (inside OpenClaw, every channel works)`,
           { retryable: false, field: "channels.clawtell.forwardTo.channel" },
         );
       }

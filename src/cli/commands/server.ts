@@ -31,7 +31,7 @@ function explainListenError(err: unknown, host: string, port: number): unknown {
   const code = err instanceof Error && "code" in err ? String(err.code) : "";
   const where = `${host}:${port}`;
   const problems: Record<string, [field: string, message: string]> = {
-    EADDRINUSE: ["port", `--port: ${where} is already in use (another server? pick another --port, or 0 for any)`],
+    EADDRINUSE: ["port", `--port: ${where} is already in use (another server? pick another --port, or 0 for a free one)`],
     EACCES: ["port", `--port: not allowed to listen on ${where} (ports below 1024 need privileges)`],
     EADDRNOTAVAIL: ["host", `--host: "${host}" is not an address of this machine`],
     ENOTFOUND: ["host", `--host: "${host}" does not resolve`],
