@@ -5,7 +5,7 @@ import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 import { ClawTellError } from "../../infra/errors.js";
 import { CommandExit, type Io } from "../../infra/terminal-io.js";
 import type { MigrationReport } from "../../server/migrate-to-postgres/index.js";
-import { registerAdminOperatorCommands } from "./admin-operator.js";
+import { registerAdminOperatorCommands, withDirectory } from "./admin-operator.js";
 
 const wholeNumber = (flag: string) => (value: string): number => {
   const n = Number(value);
@@ -34,29 +34,8 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option("--database <url>", "the PostgreSQL database of servers run with --database (default: $CLAWTELL_DATABASE_URL)")
     .addHelpText("after", "\nExample:\n  clawtell admin create-name alice --email you@example.com")
     .action(async (name: string, opts: { email: string; data?: string; database?: string }) => {
-      const { createName, openEmbeddedDirectory, openPostgresStorage } = await import("../../server/index.js");
-      const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
-      if (database !== undefined) {
-        const storage = await openPostgresStorage({ url: database });
-        try {
-          io.out(JSON.stringify(await createName(storage.directory, { name, email: opts.email })));
-        } finally {
-          await storage.close();
-        }
-        return;
-      }
-      const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
-      let opened: ReturnType<typeof openEmbeddedDirectory>;
-      try {
-        opened = openEmbeddedDirectory({ dataDir });
-      } catch (err) {
-        throw explainDataDirError(err, dataDir);
-      }
-      try {
-        io.out(JSON.stringify(await createName(opened.directory, { name, email: opts.email })));
-      } finally {
-        await opened.close();
-      }
+      const { createName } = await import("../../server/index.js");
+      io.out(JSON.stringify(await withDirectory(opts, (directory) => createName(directory, { name, email: opts.email }))));
     });
   admin
     .command("migrate")

@@ -64,10 +64,9 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
   let flushScheduled = false;
   let fallback: AbortController | undefined;
 
-  const startFallbackPolling = (): void => {
-    if (fallback !== undefined || closed) return;
+  /** Runs `action` every fallbackPollMs until the answered controller aborts. */
+  const everyFallbackPoll = (action: () => void | Promise<void>): AbortController => {
     const controller = new AbortController();
-    fallback = controller;
     void (async () => {
       while (!controller.signal.aborted) {
         try {
@@ -75,9 +74,14 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
         } catch {
           return;
         }
-        registry.wakeAll();
+        await action();
       }
     })();
+    return controller;
+  };
+  const startFallbackPolling = (): void => {
+    if (fallback !== undefined || closed) return;
+    fallback = everyFallbackPoll(() => registry.wakeAll());
   };
   const stopFallbackPolling = (): void => {
     fallback?.abort();
@@ -96,18 +100,7 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
   let repair: AbortController | undefined;
   const startRepair = (): void => {
     if (repair !== undefined || closed) return;
-    const controller = new AbortController();
-    repair = controller;
-    void (async () => {
-      while (!controller.signal.aborted) {
-        try {
-          await clock.sleep(fallbackPollMs, controller.signal);
-        } catch {
-          return;
-        }
-        await tryRepair();
-      }
-    })();
+    repair = everyFallbackPoll(tryRepair);
   };
   const tryRepair = async (): Promise<void> => {
     if (!publishFailing || closed) return;
