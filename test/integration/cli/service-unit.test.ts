@@ -7,23 +7,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { queueFileOf } from "../../../src/daemon/index.js";
+import { unitSection } from "../../helpers/systemd-unit.js";
 import { CLI_PATH, cliEnv, runCli } from "../../helpers/cli-process.js";
 import { startTestServer, type TestServer } from "../../helpers/test-server.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const UNIT_FILE = "deploy/clawtell-daemon.service";
 
-/** The unit's `Key=value` lines of one section, in order. */
-function section(unit: string, name: string): Array<[string, string]> {
-  const lines = unit.split("\n").map((l) => l.trim());
-  const start = lines.indexOf(`[${name}]`);
-  if (start < 0) return [];
-  const end = lines.findIndex((l, i) => i > start && l.startsWith("["));
-  return lines
-    .slice(start + 1, end < 0 ? undefined : end)
-    .filter((l) => l !== "" && !l.startsWith("#"))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]);
-}
 
 let server: TestServer;
 let dir: string;
@@ -39,7 +29,7 @@ afterEach(async () => {
 it("ships a unit that runs the bin directly and stops it by its pid", { timeout: 60_000 }, async () => {
   const pkg = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { files: string[] };
   expect(pkg.files).toContain("deploy");
-  const service = section(readFileSync(resolve(root, UNIT_FILE), "utf8"), "Service");
+  const service = unitSection(readFileSync(resolve(root, UNIT_FILE), "utf8"), "Service");
   const get = (key: string): string | undefined => service.find(([k]) => k === key)?.[1];
   expect(get("KillSignal")).toBe("SIGTERM");
   expect(get("Type")).toBe("simple");

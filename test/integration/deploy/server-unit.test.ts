@@ -7,22 +7,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { unitSection } from "../../helpers/systemd-unit.js";
 import { CLI_PATH, cliEnv } from "../../helpers/cli-process.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const UNIT_FILE = "deploy/clawtell-server.service";
 
-/** The unit's `Key=value` lines of one section, in order. */
-function section(unit: string, name: string): Array<[string, string]> {
-  const lines = unit.split("\n").map((l) => l.trim());
-  const start = lines.indexOf(`[${name}]`);
-  if (start < 0) return [];
-  const end = lines.findIndex((l, i) => i > start && l.startsWith("["));
-  return lines
-    .slice(start + 1, end < 0 ? undefined : end)
-    .filter((l) => l !== "" && !l.startsWith("#"))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]);
-}
 
 let dir: string;
 beforeEach(async () => {
@@ -33,7 +23,7 @@ afterEach(async () => {
 });
 
 it("ships a server unit that runs the bin directly, serves on 127.0.0.1 and stops cleanly by its pid", { timeout: 60_000 }, async () => {
-  const service = section(readFileSync(resolve(root, UNIT_FILE), "utf8"), "Service");
+  const service = unitSection(readFileSync(resolve(root, UNIT_FILE), "utf8"), "Service");
   const get = (key: string): string | undefined => service.find(([k]) => k === key)?.[1];
   expect(get("KillSignal")).toBe("SIGTERM");
   expect(get("Type")).toBe("simple");
