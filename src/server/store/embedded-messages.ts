@@ -8,9 +8,8 @@
  *   leases live in memory too (leases.ts), so a claim is one synchronous step: two claims cannot interleave and take
  *   the same message.
  * - Every `FLUSH_INTERVAL_MS`, or once `FLUSH_BATCH` records wait, the archive writes them in one transaction and the
- *   journal is emptied. For that, new groups wait until none is syncing and the archive's commit is on disk (its WAL
- *   is synced in the thread pool); the event loop goes on meanwhile. Reads of history (inbox, counts, files, purge)
- *   hand the waiting records over first, with a commit that syncs at once, so they always see everything.
+ *   journal is emptied (once no group is syncing: new groups wait for that moment). Reads of history (inbox, counts, files, purge) hand the waiting records over first, so they
+ *   always see everything.
  * - On open, whatever the journal still holds (a crash came between an answer and the hand-over) goes into the
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
  *
@@ -184,8 +183,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   /** For reads of history: hands everything over, durably at once, and empties the journal if it can. */
   const flush = (): void => {
     handOver("now");
-    // While the timer's hand-over is syncing, its rows may not be on disk yet: that sync restarts the journal.
-    if (archiveSyncing === undefined) restartJournal(linesWritten);
+    restartJournal(linesWritten);
   };
 
   /**
