@@ -98,11 +98,6 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
 
   /** Lines are in the journal since its last reset. */
   let journaled = false;
-  /** Lines written so far: a restart after a hand-over must not drop a line written since. */
-  let linesWritten = 0;
-  /** A hand-over's commit on its way to the disk; new groups wait for it. */
-  let archiveSyncing: Promise<void> | undefined;
-  let closed = false;
   /** Lines written since the last sync started. */
   let unsynced = false;
   /** The flush timer fired while groups were syncing: flush once they have settled. */
@@ -120,7 +115,6 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
         journal.write({ ...(messages.length > 0 ? { messages } : {}), ...(acks.length > 0 ? { acks } : {}) });
         journaled = true;
         unsynced = true;
-        linesWritten++;
       },
       sync() {
         // A group that wrote nothing (acks of messages acked before) needs no sync of its own: it settles in order.
@@ -153,10 +147,10 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     }
   };
 
-  /** Hands what is applied to the archive, committed at once or (`later`) durable once `archive.syncMessages()` is. */
-  const handOver = (durable: "now" | "later"): void => {
+  /** Hands what is applied to the archive; empties the journal when no group is syncing (else a later flush will). */
+  const flush = (): void => {
     if (unflushed.size > 0 || unflushedAcks.size > 0) {
-      archive.writeMessages([...unflushed.values()], unflushedAcks, { durable });
+      archive.writeMessages([...unflushed.values()], unflushedAcks);
       // Oldest first, the unacked ones stay whole while the budget lasts: they are the next to be claimed.
       for (const [id, record] of unflushed) {
         const entry = pending.get(id);
@@ -168,61 +162,26 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       unflushed.clear();
       unflushedAcks.clear();
     }
-  };
-
-  /** Empties the journal, whose lines up to `upTo` the archive holds durably, unless a line was written since. */
-  const restartJournal = (upTo: number): void => {
     // A syncing group's line is in the journal only: the journal restarts once none is.
-    if (closed || !journaled || linesWritten !== upTo || committer.inFlight() > 0) return;
-    journal.reset();
-    journaled = false;
-    // Not synced here, which would hold up the event loop: the next group's sync covers the new first line.
-    unsynced = true;
+    if (journaled && committer.inFlight() === 0) {
+      journal.reset();
+      journaled = false;
+      // Not synced here, which would hold up the event loop: the next group's sync covers the new first line.
+      unsynced = true;
+    }
   };
 
-  /** For reads of history: hands everything over, durably at once, and empties the journal if it can. */
-  const flush = (): void => {
-    handOver("now");
-    restartJournal(linesWritten);
-  };
-
-  /**
-   * The timer's hand-over, with no group syncing and new ones held: the commit reaches the disk in the thread pool
-   * while the event loop goes on; then the journal restarts and the groups go on.
-   */
   const flushNow = (): void => {
     flushWanted = false;
-    if (archiveSyncing !== undefined) {
-      committer.release();
-      return;
-    }
-    const upTo = linesWritten;
     try {
-      handOver("later");
+      flush();
     } catch (err) {
       // The journal still holds everything; try again later.
       logger.error({ err }, "the archive could not take the journaled messages over; retrying");
       scheduleFlush();
+    } finally {
       committer.release();
-      return;
     }
-    if (!journaled) {
-      committer.release();
-      return;
-    }
-    archiveSyncing = archive
-      .syncMessages()
-      .then(
-        () => restartJournal(upTo),
-        (err: unknown) => {
-          logger.error({ err }, "the archive's commit could not be synced; the journal keeps its lines");
-          scheduleFlush();
-        },
-      )
-      .finally(() => {
-        archiveSyncing = undefined;
-        committer.release();
-      });
   };
 
   let timer: NodeJS.Timeout | undefined;
@@ -233,8 +192,6 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     timer = setTimeout(
       () => {
         timer = undefined;
-        // The next group applied schedules it again.
-        if (archiveSyncing !== undefined) return;
         flushWanted = true;
         // New groups wait while the syncing ones settle, so that the journal can restart.
         if (committer.inFlight() === 0) flushNow();
@@ -336,12 +293,9 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       return result;
     },
     async close() {
-      await archiveSyncing;
       await committer.drain();
-      await archiveSyncing;
       clearTimeout(timer);
       flush();
-      closed = true;
       journal.close();
     },
   };

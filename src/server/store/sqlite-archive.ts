@@ -6,7 +6,7 @@
  * beside a server.
  */
 
-import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { ClawTellError } from "../../infra/index.js";
@@ -109,14 +109,8 @@ export interface SqliteArchive {
   addEntry(nameId: number, kind: ListKind, entry: ListEntry): ListEntry;
   removeEntry(nameId: number, kind: ListKind, entry: string): boolean;
 
-  /**
-   * Writes messages (with their state) and acks of archived messages in one transaction; idempotent. With
-   * `durable: "later"` the commit does not wait for the disk: the rows are durable once `syncMessages()` resolves
-   * (or any later commit that waits).
-   */
-  writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>, options?: { durable: "now" | "later" }): void;
-  /** Resolves once every commit so far is on disk; syncs the WAL file in the thread pool, not on the event loop. */
-  syncMessages(): Promise<void>;
+  /** Writes messages (with their state) and acks of archived messages in one transaction; idempotent. */
+  writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>): void;
   /** Every unacked message, oldest first. */
   listPending(): PendingRow[];
   /** The highest message seq ever given out (also of purged messages); 0 for none. */
@@ -195,36 +189,6 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     }
   };
 
-  const writeMessageRows = (messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>): void =>
-    transaction(() => {
-      const insert = stmt(
-        `INSERT OR IGNORE INTO messages (seq, id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
-           auto_reply_eligible, created_at, read_at, acked_at, attachments)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      const insertFile = stmt(
-        `INSERT OR IGNORE INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      );
-      for (const m of messages) {
-        const attachments = m.attachments.length === 0 ? null : JSON.stringify(m.attachments);
-        insert.run(m.seq, m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
-          m.autoReplyEligible ? 1 : 0, m.createdAt, m.readAt, m.ackedAt, attachments);
-        for (const file of m.attachments) {
-          insertFile.run(file.fileId, m.id, m.recipientId, m.sender, file.filename, file.mimeType, file.size);
-        }
-      }
-      const ack = stmt("UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL");
-      for (const [id, at] of acks) ack.run(at, id);
-    });
-
-  /** The WAL file, opened once it exists (SQLite keeps it while the database is open); undefined for `:memory:`. */
-  let wal: number | undefined;
-  const walFd = (): number | undefined => {
-    if (wal === undefined && path !== ":memory:" && existsSync(`${path}-wal`)) wal = openSync(`${path}-wal`, "r");
-    return wal;
-  };
-
   const findName = (sql: string, value: SQLInputValue): NameRecord | undefined => {
     const row = stmt(sql).get(value) as Row | undefined;
     return row === undefined ? undefined : toName(row);
@@ -297,20 +261,28 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       return updated;
     },
 
-    writeMessages(messages, acks, options) {
-      const later = options?.durable === "later" && walFd() !== undefined;
-      // NORMAL: in WAL mode the commit then skips its fsync of the WAL, which syncMessages() does instead.
-      if (later) db.exec("PRAGMA synchronous = NORMAL");
-      try {
-        writeMessageRows(messages, acks);
-      } finally {
-        if (later) db.exec("PRAGMA synchronous = FULL");
-      }
-    },
-    syncMessages() {
-      const fd = walFd();
-      if (fd === undefined) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(err))));
+    writeMessages(messages, acks) {
+      transaction(() => {
+        const insert = stmt(
+          `INSERT OR IGNORE INTO messages (seq, id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
+             auto_reply_eligible, created_at, read_at, acked_at, attachments)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        const insertFile = stmt(
+          `INSERT OR IGNORE INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const m of messages) {
+          const attachments = m.attachments.length === 0 ? null : JSON.stringify(m.attachments);
+          insert.run(m.seq, m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
+            m.autoReplyEligible ? 1 : 0, m.createdAt, m.readAt, m.ackedAt, attachments);
+          for (const file of m.attachments) {
+            insertFile.run(file.fileId, m.id, m.recipientId, m.sender, file.filename, file.mimeType, file.size);
+          }
+        }
+        const ack = stmt("UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL");
+        for (const [id, at] of acks) ack.run(at, id);
+      });
     },
     listPending() {
       return (stmt("SELECT id, recipient_id, seq, created_at FROM messages WHERE acked_at IS NULL ORDER BY seq").all() as Row[]).map(
@@ -408,7 +380,6 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       });
     },
     close() {
-      if (wal !== undefined) closeSync(wal);
       db.close();
     },
 

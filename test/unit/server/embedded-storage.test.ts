@@ -155,10 +155,7 @@ describe("the embedded storage", () => {
     try {
       await storage.messages.insert([message("m1", bob.id), message("m2", bob.id)]);
       await storage.messages.ack([bob.id], ["m1"], 70);
-      // The journal restarts once the archive's commit is on disk, a moment after the rows are visible.
-      for (let i = 0; i < 200 && (reader.findMessage("m2") === undefined || journalLines().length > 0); i++) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      for (let i = 0; i < 200 && reader.findMessage("m2") === undefined; i++) await new Promise((r) => setTimeout(r, 5));
       expect(reader.findMessage("m1")?.ackedAt).toBe(70);
       expect(reader.findMessage("m2")?.ackedAt).toBeNull();
       expect(journalLines()).toEqual([]);
@@ -180,47 +177,5 @@ describe("the embedded storage", () => {
     expect(await storage.messages.listInbox(bob.id, { limit: 10, offset: 0, unreadOnly: false })).toEqual([
       expect.objectContaining({ id: "fresh", readAt: 90 }),
     ]);
-  });
-});
-
-describe("the embedded storage under hand-overs", () => {
-  it("has every answered send and ack in the journal or the archive at every moment while hand-overs run", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "clawtell-store-"));
-    const storage = await openEmbeddedStorage({ dataDir: dir, flushIntervalMs: 1 });
-    const reader = openSqliteArchive({ dataDir: dir });
-    try {
-      await storage.directory.insertAccount({ id: "acc_1", email: "a@example.com", createdAt: 1 });
-      const bob = await storage.directory.insertName(nameRecord("bob", "acc_1", "p1", "hash"));
-      const sent: string[] = [];
-      const acked: string[] = [];
-      const journaled = (): { ids: Set<string>; acks: Set<string> } => {
-        const lines = readMessageJournal(join(dir, JOURNAL_FILE)).lines;
-        return {
-          ids: new Set(lines.flatMap((l) => (l.messages ?? []).map((m) => m.id))),
-          acks: new Set(lines.flatMap((l) => (l.acks ?? []).map(([id]) => id))),
-        };
-      };
-      for (let round = 0; round < 40; round++) {
-        const ids = Array.from({ length: 10 }, (_, i) => `r${round}-${i}`);
-        await Promise.all([
-          ...ids.map((id) => storage.messages.insert([newMessage(id, bob)]).then(() => sent.push(id))),
-          ...(round === 0 ? [] : [storage.messages.ack([bob.id], [`r${round - 1}-0`], 100 + round).then(() => acked.push(`r${round - 1}-0`))]),
-        ]);
-        const { ids: inJournal, acks: acksInJournal } = journaled();
-        for (const id of sent) {
-          const row = inJournal.has(id) ? undefined : reader.findMessage(id);
-          expect({ id, kept: inJournal.has(id) || row !== undefined }).toEqual({ id, kept: true });
-        }
-        for (const id of acked) {
-          const ackKept = acksInJournal.has(id) || (reader.findMessage(id)?.ackedAt ?? null) !== null;
-          expect({ id, ackKept }).toEqual({ id, ackKept: true });
-        }
-      }
-      expect(sent).toHaveLength(400);
-    } finally {
-      reader.close();
-      await storage.close();
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });
