@@ -166,8 +166,6 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     if (journaled && committer.inFlight() === 0) {
       journal.reset();
       journaled = false;
-      // Not synced here, which would hold up the event loop: the next group's sync covers the new first line.
-      unsynced = true;
     }
   };
 
@@ -284,11 +282,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     count: async (recipientId) => archived(() => archive.countMessages(recipientId)),
     findFile: async (fileId) => archived(() => archive.findFile(fileId)),
     async purge(ackedBefore, createdBefore) {
-      const result = archived(() => {
-        // A crash must not replay a journal line of a message deleted here: its restart must be on disk first.
-        journal.syncNow();
-        return archive.purge(ackedBefore, createdBefore);
-      });
+      const result = archived(() => archive.purge(ackedBefore, createdBefore));
       for (const entry of pending.dropCreatedBefore(createdBefore)) released(entry);
       return result;
     },

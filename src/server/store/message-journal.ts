@@ -72,14 +72,8 @@ export interface MessageJournal {
   write(line: JournalLine): void;
   /** Resolves once every line written before the call is on disk; rejects with `CT_STATE_WRITE_FAILED`. */
   sync(): Promise<void>;
-  /**
-   * Starts a new generation at the first byte: the lines written so far are in the archive now (none is syncing). The
-   * new first line is durable with the next sync: until then a crash replays the archived lines, which is harmless
-   * (the hand-over is idempotent) unless rows were deleted since — sync before deleting any.
-   */
+  /** Starts a new generation at the first byte: the lines written so far are in the archive now (none is syncing). */
   reset(): void;
-  /** Makes everything written so far durable, blocking. */
-  syncNow(): void;
   close(): void;
 }
 
@@ -150,13 +144,13 @@ export function openMessageJournal(path: string): MessageJournal {
     generation = (generation % 0xffff_ffff) + 1;
     const header = Buffer.from(encode(generation, "{}"));
     writeAt(header, 0);
+    fdatasyncSync(fd);
     offset = header.length;
   };
 
   try {
     writeAt(Buffer.alloc(JOURNAL_PREALLOCATE_BYTES), 0);
     reset();
-    fdatasyncSync(fd);
     fsyncDirSync(dirname(path));
   } catch (err) {
     closeSync(fd);
@@ -181,13 +175,6 @@ export function openMessageJournal(path: string): MessageJournal {
       return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(failed(err)))));
     },
     reset,
-    syncNow() {
-      try {
-        fdatasyncSync(fd);
-      } catch (err) {
-        throw failed(err);
-      }
-    },
     close() {
       closeSync(fd);
     },
