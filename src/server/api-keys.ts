@@ -2,8 +2,8 @@
  * API keys: `claw_<prefix>_<secret>`. Only a bcrypt hash is stored; the prefix finds the name. A verified key is
  * remembered (as its SHA-256, compared in constant time, with the stored hash it passed against) so the slow hash runs
  * at most once per key per process, and a different secret for a remembered prefix whose stored hash has not changed
- * is refused without hashing. The name's record is read from the directory on every call (one indexed read by
- * prefix): a rotated key (a new prefix and hash) or a deleted name is refused from the next request on, in every
+ * is refused without hashing. The name's record is asked of the directory on every call (the embedded directory
+ * answers from memory until the database changes; PostgreSQL reads the row): a rotated key (a new prefix and hash) or a deleted name is refused from the next request on, in every
  * process that shares the directory.
  *
  * Guessing is bounded before any hashing starts:
@@ -161,7 +161,7 @@ export function createKeyVerifier(directory: Pick<DirectoryStore, "findNameByKey
       const prefix = keyPrefixOf(apiKey);
       if (prefix === undefined) return undefined;
       const digest = sha256(apiKey);
-      // The directory's current record, read for every request: a key replaced or a name deleted (here, by
+      // The directory's current record, asked for every request: a key replaced or a name deleted (here, by
       // `clawtell admin`, or by another server on the same database) is refused from the next request on.
       const record = await directory.findNameByKeyPrefix(prefix);
       if (record === undefined) {

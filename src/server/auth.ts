@@ -17,7 +17,7 @@ export interface Caller {
 export interface Authenticator {
   /**
    * The caller, or throws CT_AUTH_FAILED (401), or CT_RATE_LIMITED (429) after many wrong keys from the address. The
-   * name's record is read from the directory each time (api-keys.ts), so a replaced key fails on the next request,
+   * name's record is asked of the directory each time (api-keys.ts), so a replaced key fails on the next request,
    * also on a keep-alive connection that used it before.
    */
   authenticate(request: FastifyRequest): Promise<Caller>;

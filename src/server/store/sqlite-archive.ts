@@ -129,6 +129,11 @@ export interface SqliteArchive {
   listNames(filter: NameFilter): NameListing[];
   appendAudit(entry: NewAuditEntry): void;
   listAudit(query: AuditQuery): AuditEntry[];
+  /**
+   * A number that changes whenever another connection (another process on the same data folder) has committed to
+   * the database since the last call; this connection's own commits leave it as it is (SQLite's `data_version`).
+   */
+  dataVersion(): number;
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -437,6 +442,10 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         ip: row["ip"] === null ? null : String(row["ip"]),
         detail: row["detail"] === null ? null : String(row["detail"]),
       }));
+    },
+    dataVersion() {
+      const row = stmt("PRAGMA data_version").get() as Row;
+      return Number(row["data_version"]);
     },
   };
   return archive;
