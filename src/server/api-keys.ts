@@ -3,8 +3,8 @@
  * remembered (as its SHA-256, compared in constant time, with the stored hash it passed against) so the slow hash runs
  * at most once per key per process, and a different secret for a remembered prefix whose stored hash has not changed
  * is refused without hashing. The name's record is asked of the directory on every call (the embedded directory
- * answers from memory until the database changes; PostgreSQL reads the row): a rotated key (a new prefix and hash) or a deleted name is refused from the next request on, in every
- * process that shares the directory.
+ * answers from memory until the database changes; PostgreSQL reads the row): a rotated key (a new prefix and hash)
+ * or a deleted name is refused from the next request on, in every process that shares the directory.
  *
  * Guessing is bounded before any hashing starts:
  * - a guess counts when its hash starts: after {@link MAX_KEY_FAILURES_PER_MINUTE} in a minute for one prefix from
