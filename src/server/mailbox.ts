@@ -79,11 +79,18 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     return claim(recipientIds, limit, connection);
   };
 
-  const waitSince = async (recipientIds: readonly number[], timeoutMs: number, since: number, signal?: AbortSignal): Promise<void> => {
+  /**
+   * Waits for a send to one of the names (since the mark) or for the earliest live lease to end, at most `timeoutMs`.
+   * Answers whether a claim may now find something: false when the whole time passed with neither (or on abort).
+   */
+  const waitSince = async (recipientIds: readonly number[], timeoutMs: number, since: number, signal?: AbortSignal): Promise<boolean> => {
     const now = clock.now();
     const leaseEnd = await messages.nextLeaseEnd(recipientIds, now);
-    const wait = leaseEnd === undefined ? timeoutMs : Math.min(timeoutMs, leaseEnd - now + 1);
-    await notifier.wait(recipientIds, wait, signal, since);
+    if (leaseEnd !== undefined && leaseEnd - now + 1 < timeoutMs) {
+      await notifier.wait(recipientIds, leaseEnd - now + 1, signal, since);
+      return !isAborted(signal);
+    }
+    return notifier.wait(recipientIds, timeoutMs, signal, since);
   };
 
   return {
@@ -99,9 +106,9 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
         const rows = await claim(recipientIds, limit, connection);
         const remaining = deadline - clock.now();
         if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
-        await waitSince(recipientIds, remaining, since, signal);
-        // A client that went away gets nothing more: do not lease messages it will never see.
-        if (isAborted(signal)) return [];
+        // Nothing sent and no lease ended for the whole wait: nothing to claim, so no query (a parked long poll's
+        // timeout costs the database nothing). A client that went away gets nothing more either.
+        if (!(await waitSince(recipientIds, remaining, since, signal)) || isAborted(signal)) return [];
       }
     },
     async ack(recipientIds, ids) {
@@ -110,7 +117,9 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     },
     opened: (recipientIds, afterSeq) => messages.releaseLeases(recipientIds, afterSeq),
     // Without a remembered query (none yet, or forgotten) the wait looks back as far as the notifier remembers.
-    waitForWork: (recipientIds, timeoutMs, signal) => waitSince(recipientIds, timeoutMs, queriedAt.get(recipientKey(recipientIds)) ?? 0, signal),
+    waitForWork: async (recipientIds, timeoutMs, signal) => {
+      await waitSince(recipientIds, timeoutMs, queriedAt.get(recipientKey(recipientIds)) ?? 0, signal);
+    },
   };
 }
 

@@ -10,7 +10,6 @@
  *   Those of dead processes a claim passes over, and the heartbeat clears (pg-processes.ts).
  */
 
-import type { ClientConnection } from "../leases.js";
 import type { MessageStore } from "../message-store.js";
 import type { AckedMessage, FileRecord, MessageRecord, NewMessage, StoredAttachment } from "../records.js";
 import { createInsertBatcher } from "./insert-batcher.js";
@@ -111,8 +110,6 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     ]);
   }, opts.insertConcurrency);
 
-  const connectionSerial = (connection: ClientConnection | undefined, leaseUntil: number, recipientIds: readonly number[]): number | null =>
-    connection === undefined ? null : processes.serialOf(connection, leaseUntil, recipientIds);
 
   return {
     insert: (messages) => batcher.add(messages),
@@ -121,7 +118,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     async claim(recipientIds, { limit, now, leaseUntil, connection }) {
       if (recipientIds.length === 0 || limit <= 0) return [];
       processes.forget(now);
-      const serial = connectionSerial(connection, leaseUntil, recipientIds);
+      const serial = connection === undefined ? null : processes.serialOf(connection);
       const rows = await db.query<MessageRow>(
         ...withHolder(
           `WITH picked AS (
@@ -137,6 +134,9 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
           [recipientIds, now, limit, leaseUntil, serial],
         ),
       );
+      if (connection !== undefined && rows.length > 0) {
+        processes.leased(connection, leaseUntil, [...new Set(rows.map((r) => Number(r.recipient_id)))]);
+      }
       return rows.map(toMessage).sort(bySeq);
     },
 

@@ -27,7 +27,12 @@ export interface ProcessLeases {
   readonly id: string;
   readonly staleAfterMs: number;
   /** The serial of the connection, counted in this process; it joins the ended set once the connection closes. */
-  serialOf(connection: ClientConnection, leaseUntil: number, recipientIds: readonly number[]): number;
+  serialOf(connection: ClientConnection): number;
+  /**
+   * Messages of these recipients went out on the connection, leased until `leaseUntil`. Only such connections count
+   * in `endedSerials`: a poll that found nothing leaves no lease behind to release.
+   */
+  leased(connection: ClientConnection, leaseUntil: number, recipientIds: readonly number[]): void;
   /** Serials of connections that closed and may still hold a lease of one of these recipients. */
   endedSerials(recipientIds: readonly number[]): number[];
   /** Forgets ended connections whose leases have all run out by `now`. */
@@ -84,10 +89,10 @@ export function createProcessLeases(
   return {
     id,
     staleAfterMs,
-    serialOf(connection, leaseUntil, recipientIds) {
+    serialOf(connection) {
       let holder = holders.get(connection);
       if (holder === undefined) {
-        const created: Holder = { serial: ++nextSerial, ended: connection.destroyed, until: leaseUntil, recipients: new Set() };
+        const created: Holder = { serial: ++nextSerial, ended: connection.destroyed, until: 0, recipients: new Set() };
         holder = created;
         holders.set(connection, created);
         if (created.ended) ended.set(created.serial, created);
@@ -98,9 +103,15 @@ export function createProcessLeases(
             ended.set(created.serial, created);
           });
       }
+      return holder.serial;
+    },
+    leased(connection, leaseUntil, recipientIds) {
+      const holder = holders.get(connection);
+      if (holder === undefined) return;
       holder.until = Math.max(holder.until, leaseUntil);
       for (const id of recipientIds) holder.recipients.add(id);
-      return holder.serial;
+      // Closed while the claim ran (and perhaps forgotten since, having leased nothing yet): its leases end too.
+      if (holder.ended) ended.set(holder.serial, holder);
     },
     endedSerials(recipientIds) {
       const serials: number[] = [];

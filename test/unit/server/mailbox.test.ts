@@ -1,0 +1,63 @@
+// The mailbox's queries around a long poll's wait, on the embedded storage: what a parked poll costs the store.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/infra/index.js";
+import { openEmbeddedStorage, type Storage } from "../../../src/server/index.js";
+import { createMailbox, type Mailbox } from "../../../src/server/mailbox.js";
+import { createInProcessNotifier } from "../../../src/server/notify/in-process.js";
+import type { MessageStore } from "../../../src/server/store/index.js";
+import { nameRecord, newMessage } from "../../helpers/store-records.js";
+
+describe("the mailbox's long poll", () => {
+  let dir: string;
+  let storage: Storage;
+  let claims: number;
+  let mailbox: Mailbox;
+  let bob: number;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clawtell-mailbox-"));
+    storage = await openEmbeddedStorage({ dataDir: dir });
+    await storage.directory.insertAccount({ id: "acc_1", email: "a@example.com", createdAt: 1 });
+    bob = (await storage.directory.insertName(nameRecord("bob", "acc_1", "bobprefix"))).id;
+    claims = 0;
+    // The real store, with its claims counted.
+    const counted: MessageStore = {
+      ...storage.messages,
+      claim: (ids, request) => {
+        claims += 1;
+        return storage.messages.claim(ids, request);
+      },
+    };
+    const notifier = createInProcessNotifier();
+    mailbox = createMailbox({ messages: counted, notifier, clock: systemClock, visibilityTimeoutMs: 60_000 });
+  });
+  afterEach(async () => {
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("claims once and not again when its wait times out with nothing sent", async () => {
+    expect(await mailbox.pullWaiting([bob], 10, 50)).toEqual([]);
+    expect(claims).toBe(1);
+  });
+
+  it("claims again when a send wakes it, and answers the message", async () => {
+    const polled = mailbox.pullWaiting([bob], 10, 60_000);
+    await expect.poll(() => claims).toBe(1);
+    await mailbox.deliver(newMessage("m1", { id: bob, name: "bob" }, 10));
+    expect((await polled).map((m) => m.id)).toEqual(["m1"]);
+    expect(claims).toBe(2);
+  });
+
+  it("claims again when a lease ends during the wait, and answers the message whose lease ended", async () => {
+    await mailbox.deliver(newMessage("m1", { id: bob, name: "bob" }, 10));
+    const now = systemClock.now();
+    // Another consumer holds m1 for 100 ms and never acks.
+    expect((await storage.messages.claim([bob], { limit: 10, now, leaseUntil: now + 100 })).map((m) => m.id)).toEqual(["m1"]);
+    expect((await mailbox.pullWaiting([bob], 10, 60_000)).map((m) => m.id)).toEqual(["m1"]);
+    expect(claims).toBe(2);
+  });
+});
