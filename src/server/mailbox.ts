@@ -123,6 +123,18 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
   };
 }
 
+/** Long polls of at least this wait end at a random moment in the last tenth of it (`spreadLongWait`). */
+export const SPREAD_FROM_MS = 10_000;
+
+/**
+ * A long poll's wait, ending up to a tenth early at random: clients that all poll again at one moment (after a
+ * restart, or a proxy's reconnect) then drift apart instead of timing out together, each wave a burst of queries.
+ * `random` answers in [0, 1).
+ */
+export function spreadLongWait(waitMs: number, random: () => number = Math.random): number {
+  return waitMs < SPREAD_FROM_MS ? waitMs : Math.round(waitMs * (1 - random() * 0.1));
+}
+
 const recipientKey = (ids: readonly number[]): string => (ids.length === 1 ? String(ids[0]) : [...ids].sort((a, b) => a - b).join(","));
 
 const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;

@@ -23,7 +23,7 @@ import type { Caller } from "../auth.js";
 import { BODY_LIMIT_BYTES, type ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
-import { toWireMessage } from "../mailbox.js";
+import { spreadLongWait, toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
 import type { MessageRecord, StoredAttachment } from "../store/index.js";
@@ -100,7 +100,7 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
     const { timeout, limit } = query;
     const started = clock.now();
     await mailbox.opened(recipientIds);
-    const rows = await mailbox.pullWaiting(recipientIds, limit, timeout * 1000, clientGone(reply), reply.request.raw.socket);
+    const rows = await mailbox.pullWaiting(recipientIds, limit, spreadLongWait(timeout * 1000), clientGone(reply), reply.request.raw.socket);
     const messages = rows.map((row) => toWireMessage(row));
     return { messages, count: messages.length, waitedMs: clock.now() - started, timeout };
   };

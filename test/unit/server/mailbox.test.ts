@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/infra/index.js";
 import { openEmbeddedStorage, type Storage } from "../../../src/server/index.js";
-import { createMailbox, type Mailbox } from "../../../src/server/mailbox.js";
+import { createMailbox, spreadLongWait, type Mailbox } from "../../../src/server/mailbox.js";
 import { createInProcessNotifier } from "../../../src/server/notify/in-process.js";
 import type { MessageStore } from "../../../src/server/store/index.js";
 import { nameRecord, newMessage } from "../../helpers/store-records.js";
@@ -59,5 +59,15 @@ describe("the mailbox's long poll", () => {
     expect((await storage.messages.claim([bob], { limit: 10, now, leaseUntil: now + 100 })).map((m) => m.id)).toEqual(["m1"]);
     expect((await mailbox.pullWaiting([bob], 10, 60_000)).map((m) => m.id)).toEqual(["m1"]);
     expect(claims).toBe(2);
+  });
+});
+
+describe("spreadLongWait", () => {
+  it("keeps short waits and ends long ones within their last tenth", () => {
+    expect(spreadLongWait(1_000, () => 0.99)).toBe(1_000);
+    expect(spreadLongWait(9_999, () => 0.99)).toBe(9_999);
+    expect(spreadLongWait(30_000, () => 0)).toBe(30_000);
+    expect(spreadLongWait(30_000, () => 0.5)).toBe(28_500);
+    expect(spreadLongWait(30_000, () => 0.999_999)).toBeGreaterThan(27_000);
   });
 });
