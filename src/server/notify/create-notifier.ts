@@ -7,7 +7,7 @@ import pg from "pg";
 import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../../infra/index.js";
 import { createInProcessNotifier } from "./in-process.js";
 import type { Notifier } from "./port.js";
-import { createPostgresTransport } from "./postgres-transport.js";
+import { createPostgresTransport } from "../store/postgres/pg-listen.js";
 import { createRedisTransport } from "./redis-transport.js";
 import { createRemoteNotifier } from "./remote.js";
 

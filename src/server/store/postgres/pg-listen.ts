@@ -1,12 +1,29 @@
 /**
- * PostgreSQL `LISTEN/NOTIFY` for the remote notifier: one connection per process holds `LISTEN` on one channel and
- * is otherwise idle (no query while nobody sends); a send is one `SELECT pg_notify($1, $2)` on the pool. When the
- * listening connection is lost it is dropped from the pool and a new one listens after a short pause.
+ * PostgreSQL `LISTEN/NOTIFY` on one channel: one connection per process holds `LISTEN` and is otherwise idle (no
+ * query while nobody sends); a send is one `SELECT pg_notify($1, $2)` on the pool. When the listening connection is
+ * lost it is dropped from the pool and a new one listens after a short pause. The remote notifier's wake-ups and the
+ * name-change feed (pg-name-changes.ts) each listen on a channel of their own.
  */
 
 import type { Pool, PoolClient } from "pg";
-import type { Clock } from "../../infra/index.js";
-import type { NotifyTransport, TransportEvents } from "./remote.js";
+import type { Clock } from "../../../infra/index.js";
+
+export interface ListenEvents {
+  /** The subscription is in place (first time, or again after a loss). */
+  up(): void;
+  /** The subscription is lost; `error` says why when known. */
+  down(error?: unknown): void;
+  message(payload: string): void;
+}
+
+export interface ListenTransport {
+  readonly kind: "postgres";
+  /** Connects and listens, reconnecting on loss until `close`. */
+  start(events: ListenEvents): void;
+  /** Notifies every listener of the channel; rejects when it cannot. */
+  publish(payload: string): Promise<void>;
+  close(): Promise<void>;
+}
 
 export interface PostgresTransportOptions {
   readonly pool: Pool;
@@ -20,12 +37,12 @@ export interface PostgresTransportOptions {
 
 const ignore = (): void => {};
 
-export function createPostgresTransport(options: PostgresTransportOptions): NotifyTransport {
+export function createPostgresTransport(options: PostgresTransportOptions): ListenTransport {
   const { pool, channel, clock } = options;
   const capMs = options.reconnectCapMs ?? 1000;
   const stop = new AbortController();
 
-  const listenOnce = async (events: TransportEvents): Promise<PoolClient> => {
+  const listenOnce = async (events: ListenEvents): Promise<PoolClient> => {
     const client = await pool.connect();
     return new Promise<PoolClient>((resolve, reject) => {
       let settled = false;
