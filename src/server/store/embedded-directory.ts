@@ -3,8 +3,12 @@
  * runs whole inside one turn of the event loop, so a read-then-write (an account per email) needs no lock here.
  */
 
+import type { ApprovalStore } from "./approval-store.js";
 import type { DirectoryStore } from "./directory-store.js";
+import type { QuotaStore } from "./quota-store.js";
+import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive, type SqliteArchive } from "./sqlite-archive.js";
+import { createSqliteQuotas } from "./sqlite-quotas.js";
 
 export function createEmbeddedDirectory(archive: SqliteArchive): DirectoryStore {
   return {
@@ -33,10 +37,26 @@ export function createEmbeddedDirectory(archive: SqliteArchive): DirectoryStore 
  * server (SQLite serialises the two processes' writes).
  */
 export function openEmbeddedDirectory(opts: { dataDir: string }): { directory: DirectoryStore; close(): Promise<void> } {
+  const { directory, close } = openEmbeddedAdminStores(opts);
+  return { directory, close };
+}
+
+/**
+ * The directory with the approval queue and the quotas of a data folder, without its messages: what `clawtell admin
+ * approve|reject|set-quota` open, also beside a running server. A decision recorded here is applied by the server.
+ */
+export function openEmbeddedAdminStores(opts: { dataDir: string }): {
+  directory: DirectoryStore;
+  approvals: ApprovalStore;
+  quotas: QuotaStore;
+  close(): Promise<void>;
+} {
   const archive = openSqliteArchive(opts);
   let closed = false;
   return {
     directory: createEmbeddedDirectory(archive),
+    approvals: createSqliteApprovals(archive.db),
+    quotas: createSqliteQuotas(archive.db),
     async close() {
       if (closed) return;
       closed = true;

@@ -9,7 +9,9 @@ import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createEmbeddedDirectory } from "./embedded-directory.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
 import { JOURNAL_FILE } from "./message-journal.js";
+import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
+import { createSqliteQuotas } from "./sqlite-quotas.js";
 import type { Storage } from "./storage.js";
 
 export interface EmbeddedStorageOptions {
@@ -38,6 +40,8 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
   return {
     directory: createEmbeddedDirectory(archive),
     messages,
+    approvals: createSqliteApprovals(archive.db),
+    quotas: createSqliteQuotas(archive.db),
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },
