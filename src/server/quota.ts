@@ -59,7 +59,7 @@ export function createMessageQuota(deps: { quotas: QuotaStore; clock: Clock; mon
         const resetsAt = nextMonthStart(now);
         throw new ClawTellError(
           "CT_QUOTA_EXCEEDED",
-          `Monthly message quota reached (${limit} messages in ${month}); it resets at ${new Date(resetsAt).toISOString()}`,
+          `Monthly message quota of ${limit} reached for ${month}; it resets at ${new Date(resetsAt).toISOString()}`,
           { retryAfterMs: resetsAt - now },
         );
       }

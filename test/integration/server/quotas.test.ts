@@ -36,7 +36,7 @@ describe("monthly message quota", () => {
     expect(refused.body).toEqual({
       statusCode: 403,
       code: "CT_QUOTA_EXCEEDED",
-      error: "Monthly message quota reached (2 messages in 2026-01); it resets at 2026-02-01T00:00:00.000Z",
+      error: "Monthly message quota of 2 reached for 2026-01; it resets at 2026-02-01T00:00:00.000Z",
       retry_after: 60,
     });
     // Another account has its own count; the refused send was not stored.
