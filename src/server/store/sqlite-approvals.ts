@@ -110,14 +110,17 @@ export function createSqliteApprovals(db: DatabaseSync): ApprovalStore {
       );
     },
     async claimDecided(now, retryAt, limit) {
+      // Asked every second: a read finds nothing to do without starting a write transaction. Only server processes
+      // claim, one per data folder, and the read and the write run in one turn of its event loop.
+      const due = stmt(
+        `SELECT approval_id FROM approvals
+         WHERE state <> 'pending' AND applied_at IS NULL AND (retry_at IS NULL OR retry_at <= ?) ORDER BY decided_at LIMIT ?`,
+      ).all(now, limit) as Row[];
+      if (due.length === 0) return [];
       return all(
-        `UPDATE approvals SET retry_at = ?
-         WHERE approval_id IN (SELECT approval_id FROM approvals
-           WHERE state <> 'pending' AND applied_at IS NULL AND (retry_at IS NULL OR retry_at <= ?) ORDER BY decided_at LIMIT ?)
-         RETURNING *`,
+        "UPDATE approvals SET retry_at = ? WHERE approval_id IN (SELECT value FROM json_each(?)) RETURNING *",
         retryAt,
-        now,
-        limit,
+        JSON.stringify(due.map((r) => String(r["approval_id"]))),
       ).sort((a, b) => (a.decidedAt ?? 0) - (b.decidedAt ?? 0));
     },
     async markApplied(approvalId, at) {
