@@ -37,14 +37,24 @@ const nothingToGiveBack = async (): Promise<void> => {};
 export function createMessageQuota(deps: { quotas: QuotaStore; clock: Clock; monthlyQuota?: number | undefined }): MessageQuota {
   const { quotas, clock } = deps;
   const serverQuota = deps.monthlyQuota === undefined || deps.monthlyQuota <= 0 ? null : deps.monthlyQuota;
-  const own = new Map<string, { quota: AccountQuota | undefined; readAt: number }>();
-
-  const quotaOf = async (accountId: string): Promise<AccountQuota> => {
-    const cached = own.get(accountId);
+  // The accounts' own quotas, all of them, read again once they are ACCOUNT_QUOTA_TTL_MS old: a send costs no query
+  // unless a quota applies to its account.
+  let own: { quotas: ReadonlyMap<string, AccountQuota>; readAt: number } | undefined;
+  let reading: Promise<ReadonlyMap<string, AccountQuota>> | undefined;
+  const ownQuotas = async (): Promise<ReadonlyMap<string, AccountQuota>> => {
     const now = clock.now();
-    if (cached !== undefined && now - cached.readAt < ACCOUNT_QUOTA_TTL_MS) return cached.quota === undefined ? serverQuota : cached.quota;
-    const quota = await quotas.accountQuota(accountId);
-    own.set(accountId, { quota, readAt: now });
+    if (own !== undefined && now - own.readAt < ACCOUNT_QUOTA_TTL_MS) return own.quotas;
+    reading ??= quotas
+      .listAccountQuotas()
+      .then((read) => {
+        own = { quotas: read, readAt: now };
+        return read;
+      })
+      .finally(() => (reading = undefined));
+    return reading;
+  };
+  const quotaOf = async (accountId: string): Promise<AccountQuota> => {
+    const quota = (await ownQuotas()).get(accountId);
     return quota === undefined ? serverQuota : quota;
   };
 

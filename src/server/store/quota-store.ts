@@ -18,6 +18,8 @@ export interface QuotaStore {
   used(accountId: string, month: string): Promise<number>;
   /** The account's own quota, or undefined when it has none (the server's `monthlyQuota` applies). */
   accountQuota(accountId: string): Promise<AccountQuota | undefined>;
+  /** Every account that has its own quota, with it (the operator sets few: the server reads them all at once). */
+  listAccountQuotas(): Promise<Map<string, AccountQuota>>;
   /** Sets the account's own quota; undefined removes it. */
   setAccountQuota(accountId: string, quota: AccountQuota | undefined): Promise<void>;
 }

@@ -31,6 +31,10 @@ export function createSqliteQuotas(db: DatabaseSync): QuotaStore {
       if (row === undefined) return undefined;
       return row["monthly_quota"] === null ? null : Number(row["monthly_quota"]);
     },
+    async listAccountQuotas() {
+      const rows = stmt("SELECT account_id, monthly_quota FROM account_quotas").all() as Row[];
+      return new Map(rows.map((row) => [String(row["account_id"]), row["monthly_quota"] === null ? null : Number(row["monthly_quota"])]));
+    },
     async setAccountQuota(accountId, quota) {
       if (quota === undefined) stmt("DELETE FROM account_quotas WHERE account_id = ?").run(accountId);
       else {

@@ -126,7 +126,10 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
     expect(await storage.quotas.accountQuota("acc_1")).toBe(250);
     await storage.quotas.setAccountQuota("acc_1", null);
     expect(await storage.quotas.accountQuota("acc_1")).toBeNull();
+    await storage.quotas.setAccountQuota("acc_2", 3);
+    expect(await storage.quotas.listAccountQuotas()).toEqual(new Map([["acc_1", null], ["acc_2", 3]]));
     await storage.quotas.setAccountQuota("acc_1", undefined);
     expect(await storage.quotas.accountQuota("acc_1")).toBeUndefined();
+    expect(await storage.quotas.listAccountQuotas()).toEqual(new Map([["acc_2", 3]]));
   });
 });

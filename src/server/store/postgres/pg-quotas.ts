@@ -29,6 +29,10 @@ export function createPostgresQuotas(db: Database): QuotaStore {
       if (row === undefined) return undefined;
       return row.monthly_quota === null ? null : Number(row.monthly_quota);
     },
+    async listAccountQuotas() {
+      const rows = await db.query<{ account_id: string; monthly_quota: string | null }>("SELECT account_id, monthly_quota FROM account_quotas");
+      return new Map(rows.map((row) => [row.account_id, row.monthly_quota === null ? null : Number(row.monthly_quota)]));
+    },
     async setAccountQuota(accountId, quota) {
       if (quota === undefined) await db.query("DELETE FROM account_quotas WHERE account_id = $1", [accountId]);
       else {
