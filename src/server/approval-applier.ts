@@ -124,8 +124,17 @@ export function createApprovalApplier(deps: ApprovalApplierDeps): ApprovalApplie
     start() {
       if (loop !== undefined) return;
       loop = (async () => {
+        // An outage of the storage is logged once, not every second, and its end once.
+        let failing = false;
         while (!stopping.signal.aborted) {
-          await runOnce().catch((err: unknown) => logger.error({ err }, "looking for approval decisions failed; looking again shortly"));
+          try {
+            await runOnce();
+            if (failing) logger.info("looking for approval decisions works again");
+            failing = false;
+          } catch (err) {
+            if (!failing) logger.error({ err }, "looking for approval decisions failed; looking again every second until it works");
+            failing = true;
+          }
           try {
             await clock.sleep(pollMs, stopping.signal);
           } catch {
