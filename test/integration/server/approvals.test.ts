@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClawTellClient } from "../../../src/client/index.js";
 import { createManualClock } from "../../../src/infra/index.js";
-import type { CreatedName } from "../../../src/server/index.js";
+import { purgeExpired, type CreatedName } from "../../../src/server/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
 type Json = Record<string, unknown>;
@@ -185,6 +185,20 @@ describe("approval queue", () => {
     const link = await api(server, "GET", `/api/files/${attachment?.fileId ?? ""}`, { key: bob.apiKey });
     const download = await fetch(String(link.body["signedUrl"]));
     expect(await download.text()).toBe("the held file");
+  });
+
+  it("keeps a held message's file through the sweep of unreferenced files, and deletes it on rejection", async () => {
+    const data = Buffer.from("kept while held").toString("base64");
+    const held = await send(server, alice.apiKey, { to: "bob", body: "file", attachments: [{ data, filename: "a.txt", mime_type: "text/plain" }] });
+    const id = String(held.body["approvalId"]);
+    const fileId = (await server.storage.approvals.find(id))?.message.attachments[0]?.fileId ?? "";
+    const everything = async (): Promise<string[]> => server.files.listWrittenBefore(Date.now() + 24 * 60 * 60 * 1000);
+    expect(await everything()).toContain(fileId);
+    // Two hours on, no message refers to the file; only the approval queue does.
+    await purgeExpired(server.storage.messages, server.files, Date.now() + 2 * 60 * 60 * 1000, server.storage.approvals);
+    expect(await everything()).toContain(fileId);
+    await api(server, "POST", `/api/approvals/${id}/reject`, { key: bob.apiKey });
+    expect(await everything()).not.toContain(fileId);
   });
 
   it("keeps held messages across a restart, and approves them afterwards", async () => {
