@@ -35,7 +35,7 @@ if (unavailable !== undefined) {
 
 /**
  * The server's integration suite once more with its test servers on the PostgreSQL backend (test-server.ts). Left out:
- * the files that choose their backends themselves (the storage contract covers both, postgres-* is postgres only,
+ * the files that choose their backends themselves (the storage contracts cover both, postgres-* is postgres only,
  * notifier-* set up their own Redis and PostgreSQL) and
  * retention.test.ts, which builds its own embedded server.
  */
@@ -45,7 +45,7 @@ const serverOnPostgres: TestProjectInlineConfiguration = {
     name: "server-postgres",
     include: ["test/integration/server/**/*.test.ts"],
     exclude: [
-      "test/integration/server/storage-contract.test.ts",
+      "test/integration/server/storage-contract*.test.ts",
       "test/integration/server/postgres-*.test.ts",
       "test/integration/server/notifier-*.test.ts",
       "test/integration/server/retention.test.ts",

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "CT_CONFLICT",
   "CT_PAYLOAD_TOO_LARGE",
   "CT_RATE_LIMITED",
+  "CT_QUOTA_EXCEEDED",
   "CT_API_REJECTED",
   "CT_API_UNREACHABLE",
   "CT_API_SERVER_ERROR",
@@ -44,6 +45,8 @@ const POLICY: Record<ErrorCode, CodePolicy> = {
   CT_CONFLICT: { retryable: false, status: 409 },
   CT_PAYLOAD_TOO_LARGE: { retryable: false, status: 413 },
   CT_RATE_LIMITED: { retryable: true, status: 429 },
+  // A monthly quota is not worth retrying within seconds (the clients would wait out Retry-After, up to weeks).
+  CT_QUOTA_EXCEEDED: { retryable: false, status: 403 },
   CT_API_REJECTED: { retryable: false, status: 502 },
   CT_API_UNREACHABLE: { retryable: true, status: 502 },
   CT_API_SERVER_ERROR: { retryable: true, status: 502 },

@@ -40,6 +40,7 @@ export const DELIVERY_MEANING: Readonly<Record<DeliveryPolicy, string>> = {
   everyone: "anyone may send",
   everyone_except_blocklist: "anyone but the blocklist may send",
   allowlist_only: "only the delivery allowlist may send",
+  approval_required: "the delivery allowlist and your own names may send; other senders' messages wait for your approval",
 };
 
 /** The call's answer, or undefined when the server answers 404 (it has no such list). */

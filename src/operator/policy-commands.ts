@@ -94,7 +94,7 @@ export function registerPolicyCommands<TFlags extends { account?: string }>(prog
   withOptions(
     program
       .command("delivery-policy")
-      .description("who may message <name> at all: everyone, everyone_except_blocklist or allowlist_only (the delivery allowlist)")
+      .description("who may message <name> at all: everyone, everyone_except_blocklist, allowlist_only (the delivery allowlist) or approval_required (others wait for your approval)")
       .argument("<name>")
       .addArgument(new Argument("<policy>").choices(DELIVERY_POLICIES)),
   ).action(async (name: string, policy: DeliveryPolicy, flags: TFlags) => {

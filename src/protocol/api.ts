@@ -12,7 +12,11 @@ export const MAX_SUBJECT_CHARS = 200;
 export const COMMUNICATION_MODES = ["allowlist_only", "anyone", "manual_only"] as const;
 export type CommunicationMode = (typeof COMMUNICATION_MODES)[number];
 
-export const DELIVERY_POLICIES = ["everyone", "everyone_except_blocklist", "allowlist_only"] as const;
+/**
+ * Who may message a name. `approval_required` (this server's own): the account's own names and the delivery allowlist
+ * are delivered at once, the blocklist is refused, every other sender's message waits for the owner's approval (202).
+ */
+export const DELIVERY_POLICIES = ["everyone", "everyone_except_blocklist", "allowlist_only", "approval_required"] as const;
 export type DeliveryPolicy = (typeof DELIVERY_POLICIES)[number];
 
 /** Files one message may carry, and their decoded size together (the hosted service allows 10 × 25 MB). */
@@ -63,7 +67,7 @@ export type AttachmentUpload = z.output<typeof AttachmentUploadSchema>;
 export const SendRequestSchema = z.object({
   to: NameRefSchema,
   body: z.string().min(1, "must not be empty").max(MAX_BODY_CHARS, `must be at most ${MAX_BODY_CHARS} characters`),
-  subject: z.string().max(MAX_SUBJECT_CHARS).optional(),
+  subject: z.string().max(MAX_SUBJECT_CHARS, `must be at most ${MAX_SUBJECT_CHARS} characters`).optional(),
   replyTo: z.string().min(1).optional(),
   from_name: NameRefSchema.optional(),
   threadId: z.string().min(1).max(200).optional(),
@@ -225,6 +229,9 @@ export const SendPendingResponseSchema = z.object({
   sentAt: z.string().optional(),
   to: z.string().optional(),
   status: z.string().optional(),
+  /** This project's server: the held message's id in the owner's approval queue, and when it expires unapproved. */
+  approvalId: z.string().optional(),
+  expiresAt: z.string().optional(),
 });
 export type SendPendingResponse = z.infer<typeof SendPendingResponseSchema>;
 

@@ -17,7 +17,11 @@ export type AuditAction =
   | "key.rotated"
   | "settings.changed"
   | "list.added"
-  | "list.removed";
+  | "list.removed"
+  | "approval.approved"
+  | "approval.rejected"
+  | "approval.expired"
+  | "quota.changed";
 
 export interface AuditInput {
   readonly action: AuditAction;

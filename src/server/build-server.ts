@@ -6,6 +6,8 @@
 import fastify, { type FastifyInstance } from "fastify";
 import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { createKeyVerifier } from "./api-keys.js";
+import { createApprovalApplier } from "./approval-applier.js";
+import { APPROVAL_TTL_MS } from "./approvals.js";
 import { createAccountNames, createAuthenticator } from "./auth.js";
 import { createKeyHasher } from "./key-hasher.js";
 import { BODY_LIMIT_BYTES, type ServerContext, type ServerOptions } from "./context.js";
@@ -23,6 +25,7 @@ import { createInProcessNotifier } from "./notify/in-process.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { registerOpenApi } from "./openapi.js";
+import { createMessageQuota } from "./quota.js";
 import {
   byAddress,
   byKey,
@@ -64,16 +67,23 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metrics = options.metrics === false ? undefined : createServerMetrics();
   const { directory } = deps.storage;
   const messages = metrics === undefined ? deps.storage.messages : instrumentMessageStore(deps.storage.messages, metrics);
+  const mailbox = createMailbox({ messages, notifier, clock, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000 });
+  const { approvals } = deps.storage;
+  const approvalApplier = createApprovalApplier({
+    approvals,
+    directory,
+    messages,
+    mailbox,
+    files: deps.files,
+    clock,
+    logger,
+    ...(options.approvalPollMs === undefined ? {} : { pollMs: options.approvalPollMs }),
+  });
   const ctx: ServerContext = {
     directory,
     messages,
     notifier,
-    mailbox: createMailbox({
-      messages,
-      notifier,
-      clock,
-      visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
-    }),
+    mailbox,
     accounts: createAccountNames(directory, () => clock.now()),
     names: createNameDirectory(directory, () => clock.now()),
     clock,
@@ -82,6 +92,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     files: deps.files,
     links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
+    approvals,
+    approvalApplier,
+    approvalTtlMs: options.approvalTtlMs ?? APPROVAL_TTL_MS,
+    quota: createMessageQuota({ quotas: deps.storage.quotas, clock, monthlyQuota: options.monthlyQuota }),
   };
 
   const authenticator = createAuthenticator(
@@ -137,14 +151,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const retention = startRetention({
     messages,
+    approvals,
     files: deps.files,
     clock,
     logger,
     intervalMs: options.retentionIntervalMs ?? 300_000,
   });
+  approvalApplier.start();
   app.addHook("onClose", async () => {
-    // A purge under way finishes before the caller closes the storage under it.
-    await retention.stop();
+    // A purge or an approval under way finishes before the caller closes the storage under it.
+    await Promise.all([retention.stop(), approvalApplier.stop()]);
     await Promise.all([hasher.close(), jsonBodies.close(), deps.notifier === undefined ? notifier.close() : undefined]);
   });
   return app;

@@ -4,13 +4,15 @@
  */
 
 import type { Clock, Logger } from "../infra/index.js";
+import type { ApprovalApplier } from "./approval-applier.js";
 import type { AccountNames } from "./auth.js";
 import type { FileStore } from "./files.js";
 import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
+import type { MessageQuota } from "./quota.js";
 import type { LinkSigner } from "./signed-links.js";
-import type { DirectoryStore, MessageStore } from "./store/index.js";
+import type { ApprovalStore, DirectoryStore, MessageStore } from "./store/index.js";
 
 export interface ServerOptions {
   /** How long a handed-out, unacked message stays hidden before it is delivered again. @defaultValue 60000 */
@@ -34,6 +36,15 @@ export interface ServerOptions {
   publicRateLimit?: RateLimit;
   /** Requests per API key on the routes that need a key. @defaultValue 1200000 per 60000 ms */
   keyRateLimit?: RateLimit;
+  /**
+   * Messages each account may send per calendar month (UTC), unless the operator gave the account its own quota;
+   * 0 or absent: unlimited. @defaultValue unlimited
+   */
+  monthlyQuota?: number;
+  /** How long a message held for approval waits before it expires. @defaultValue 604800000 (7 days) */
+  approvalTtlMs?: number;
+  /** How often the server looks for approval decisions recorded by `clawtell admin` or other servers. @defaultValue 1000 */
+  approvalPollMs?: number;
 }
 
 /** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
@@ -60,4 +71,10 @@ export interface ServerContext {
   readonly files: FileStore;
   readonly links: LinkSigner;
   readonly fileLinkTtlMs: number;
+  /** Held messages and their decisions; the applier delivers approved ones. */
+  readonly approvals: ApprovalStore;
+  readonly approvalApplier: ApprovalApplier;
+  readonly approvalTtlMs: number;
+  /** The accounts' monthly message quotas, counted on send. */
+  readonly quota: MessageQuota;
 }

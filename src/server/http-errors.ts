@@ -9,12 +9,19 @@ import { ClawTellError, type Logger } from "../infra/index.js";
 import { BODY_LIMIT_BYTES } from "./context.js";
 import { refuseTooLarge } from "./refused-requests.js";
 
+/**
+ * Fields of a request body that are the message itself: longer than allowed, they make the payload too large (413
+ * CT_PAYLOAD_TOO_LARGE, as a request body over its byte limit does) rather than malformed. Other bad fields are 400s.
+ */
+const PAYLOAD_FIELDS: ReadonlySet<string> = new Set(["body"]);
+
 /** CT_BAD_REQUEST naming the first offending field (`where` when the whole part is wrong). */
 export function fromZodError(err: ZodError, where: string): ClawTellError {
   const issue = err.issues[0];
   const field = issue === undefined || issue.path.length === 0 ? where : issue.path.map(String).join(".");
   const text = issue === undefined ? "invalid input" : issue.message;
-  return new ClawTellError("CT_BAD_REQUEST", `${field}: ${text}`, { field, cause: err });
+  const tooLarge = where === "body" && issue?.code === "too_big" && PAYLOAD_FIELDS.has(field);
+  return new ClawTellError(tooLarge ? "CT_PAYLOAD_TOO_LARGE" : "CT_BAD_REQUEST", `${field}: ${text}`, { field, cause: err });
 }
 
 /**

@@ -6,6 +6,7 @@ export { startServer, DEFAULT_HOST, DEFAULT_PORT, type RunningServer } from "./s
 export {
   openEmbeddedStorage,
   openEmbeddedDirectory,
+  openEmbeddedAdminStores,
   openSqliteArchive,
   DATABASE_FILE,
   FLUSH_INTERVAL_MS,
@@ -34,6 +35,16 @@ export {
   type NameSummary,
   type RotatedKey,
 } from "./admin.js";
+export {
+  decideAsAdmin,
+  listApprovals,
+  setAccountQuota,
+  showAccountQuota,
+  type AdminDecision,
+  type AdminStores,
+  type HeldSummary,
+  type QuotaReport,
+} from "./admin-approvals.js";
 export { purgeExpired } from "./retention.js";
 export { openFileStore, FILES_DIR, type FileStore } from "./files.js";
 export { openPostgresStorage, MIGRATIONS, type PostgresStorage, type PostgresStorageOptions } from "./store/index.js";

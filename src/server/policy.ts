@@ -1,5 +1,6 @@
 /**
- * The recipient's rules, applied on send: `delivery_policy` decides whether a message is accepted at all;
+ * The recipient's rules, applied on send: `delivery_policy` decides whether a message is accepted at all, and with
+ * `approval_required` whether it waits for the owner's approval (approvals.ts);
  * `communication_mode` decides whether the recipient's agent may answer it automatically (`autoReplyEligible`,
  * stamped when the message is stored).
  */
@@ -15,6 +16,7 @@ export async function assertDeliveryAllowed(lists: Lists, recipient: NameRecord,
     case "everyone":
       return;
     case "everyone_except_blocklist":
+    case "approval_required":
       if (await lists.hasEntry(recipient.id, "delivery_block", sender)) {
         throw new ClawTellError("CT_FORBIDDEN", "Sender is on recipient's blocklist");
       }
@@ -25,6 +27,15 @@ export async function assertDeliveryAllowed(lists: Lists, recipient: NameRecord,
       }
       return;
   }
+}
+
+/**
+ * Whether an accepted message waits for the recipient owner's approval: with `approval_required`, unless the sender is
+ * a name of the recipient's own account or on its delivery allowlist.
+ */
+export async function needsApproval(lists: Lists, recipient: NameRecord, sender: string, senderAccountId: string): Promise<boolean> {
+  if (recipient.deliveryPolicy !== "approval_required" || senderAccountId === recipient.accountId) return false;
+  return !(await lists.hasEntry(recipient.id, "delivery_allow", sender));
 }
 
 /** Whether the recipient's agent may reply without its human: `anyone` yes, `manual_only` no, else the allowlist. */

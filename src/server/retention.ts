@@ -5,24 +5,26 @@
 
 import type { Clock, Logger } from "../infra/index.js";
 import type { FileStore } from "./files.js";
-import type { MessageStore } from "./store/index.js";
+import type { ApprovalStore, MessageStore } from "./store/index.js";
 
 export const ACKED_RETENTION_MS = 60 * 60 * 1000;
 export const UNACKED_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 /** A file without a message is removed once it is this old (no send takes that long to commit). */
 export const ORPHAN_FILE_AGE_MS = 60 * 60 * 1000;
 
-/** Runs one purge; answers what was deleted. */
+/** Runs one purge; answers what was deleted. Files of messages held for approval are kept (`approvals`). */
 export async function purgeExpired(
   messages: Pick<MessageStore, "purge" | "findFile">,
   files: FileStore,
   now: number,
+  approvals?: Pick<ApprovalStore, "holdsFile">,
 ): Promise<{ acked: number; expired: number; files: number }> {
   const { acked, expired, fileIds } = await messages.purge(now - ACKED_RETENTION_MS, now - UNACKED_RETENTION_MS);
   const purged = new Set(fileIds);
   const orphans: string[] = [];
   for (const id of await files.listWrittenBefore(now - ORPHAN_FILE_AGE_MS)) {
-    if (!purged.has(id) && (await messages.findFile(id)) === undefined) orphans.push(id);
+    if (purged.has(id) || (await messages.findFile(id)) !== undefined) continue;
+    if (approvals === undefined || !(await approvals.holdsFile(id))) orphans.push(id);
   }
   await files.remove([...fileIds, ...orphans]);
   return { acked, expired, files: fileIds.length + orphans.length };
@@ -30,6 +32,7 @@ export async function purgeExpired(
 
 export function startRetention(deps: {
   messages: MessageStore;
+  approvals?: Pick<ApprovalStore, "holdsFile">;
   files: FileStore;
   clock: Clock;
   logger: Logger;
@@ -38,7 +41,7 @@ export function startRetention(deps: {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running !== undefined) return;
-    running = purgeExpired(deps.messages, deps.files, deps.clock.now())
+    running = purgeExpired(deps.messages, deps.files, deps.clock.now(), deps.approvals)
       .then((removed) => {
         if (removed.acked + removed.expired + removed.files > 0) deps.logger.info(removed, "retention purge");
       })

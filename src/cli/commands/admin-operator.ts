@@ -8,38 +8,11 @@ import type { Command } from "commander";
 import { ClawTellError } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
 import type { AuditEntry, DirectoryStore, NameDetails, NameSummary } from "../../server/index.js";
-import { explainDataDirError, resolveDataDir } from "../data-dir.js";
-
-interface StorageFlags {
-  data?: string;
-  database?: string;
-  json?: boolean;
-}
+import { withAdminStores, type StorageFlags } from "./admin-storage.js";
 
 /** Opens the directory the flags name (the database when given or set in the environment, else the data folder). */
 export async function withDirectory<T>(opts: StorageFlags, work: (directory: DirectoryStore) => Promise<T>): Promise<T> {
-  const { openEmbeddedDirectory, openPostgresStorage } = await import("../../server/index.js");
-  const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
-  if (database !== undefined) {
-    const storage = await openPostgresStorage({ url: database });
-    try {
-      return await work(storage.directory);
-    } finally {
-      await storage.close();
-    }
-  }
-  const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
-  let opened: ReturnType<typeof openEmbeddedDirectory>;
-  try {
-    opened = openEmbeddedDirectory({ dataDir });
-  } catch (err) {
-    throw explainDataDirError(err, dataDir);
-  }
-  try {
-    return await work(opened.directory);
-  } finally {
-    await opened.close();
-  }
+  return withAdminStores(opts, ({ directory }) => work(directory));
 }
 
 /** Rows as aligned columns under a header line. */
@@ -53,7 +26,8 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<read
   return [line(headers), ...rows.map(line)];
 }
 
-const storageOptions = (command: Command): Command =>
+/** The flags every operator command takes: where the storage is, and `--json`. */
+export const storageOptions = (command: Command): Command =>
   command
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .option("--database <url>", "the PostgreSQL database of servers run with --database (default: $CLAWTELL_DATABASE_URL)")
@@ -152,7 +126,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
       .command("set <name>")
       .description("change a name's communication mode and/or delivery policy")
       .option("--mode <mode>", "communication mode: anyone, allowlist_only or manual_only")
-      .option("--policy <policy>", "delivery policy: everyone, everyone_except_blocklist or allowlist_only"),
+      .option("--policy <policy>", "delivery policy: everyone, everyone_except_blocklist, allowlist_only or approval_required"),
   ).action(async (name: string, opts: StorageFlags & { mode?: string; policy?: string }) => {
     const { setNameSettings } = await import("../../server/index.js");
     const input = { ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.policy === undefined ? {} : { policy: opts.policy }) };

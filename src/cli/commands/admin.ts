@@ -5,6 +5,7 @@ import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 import { ClawTellError } from "../../infra/errors.js";
 import { CommandExit, type Io } from "../../infra/terminal-io.js";
 import type { MigrationReport } from "../../server/migrate-to-postgres/index.js";
+import { registerAdminApprovalCommands } from "./admin-approvals.js";
 import { registerAdminOperatorCommands, withDirectory } from "./admin-operator.js";
 
 const wholeNumber = (flag: string) => (value: string): number => {
@@ -78,4 +79,5 @@ export function registerAdminCommands(program: Command, io: Io): void {
       if (report.dryRun && (report.target.state === "unreachable" || report.target.state === "conflict")) throw new CommandExit(1);
     });
   registerAdminOperatorCommands(admin, io);
+  registerAdminApprovalCommands(admin, io);
 }

@@ -26,6 +26,36 @@ function parseVisibilityTimeout(value: string): number {
   return seconds * 1000;
 }
 
+/**
+ * A count setting from its flag, else its environment variable, else undefined (the server's default): a whole number
+ * of 0 or more; 0 turns the limit off.
+ */
+function parseCount(flag: string, given: string | undefined, envName: string): number | undefined {
+  const [value, source] = given !== undefined ? [given, `--${flag}`] : [nonEmpty(process.env[envName]), `$${envName}`];
+  if (value === undefined) return undefined;
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new ClawTellError("CT_BAD_REQUEST", `${source}: "${value}" is not a whole number (0 turns the limit off)`, { field: flag });
+  }
+  return n;
+}
+
+/** The limits the operator set with flags or environment variables, as server options. */
+function limitOptions(opts: { monthlyQuota?: string; rateLimitIp?: string; rateLimitKey?: string }): {
+  monthlyQuota?: number;
+  publicRateLimit?: { max: number; windowMs: number };
+  keyRateLimit?: { max: number; windowMs: number };
+} {
+  const monthlyQuota = parseCount("monthly-quota", opts.monthlyQuota, "CLAWTELL_MONTHLY_QUOTA");
+  const perIp = parseCount("rate-limit-ip", opts.rateLimitIp, "CLAWTELL_RATE_LIMIT_IP");
+  const perKey = parseCount("rate-limit-key", opts.rateLimitKey, "CLAWTELL_RATE_LIMIT_KEY");
+  return {
+    ...(monthlyQuota === undefined ? {} : { monthlyQuota }),
+    ...(perIp === undefined ? {} : { publicRateLimit: { max: perIp, windowMs: 60_000 } }),
+    ...(perKey === undefined ? {} : { keyRateLimit: { max: perKey, windowMs: 60_000 } }),
+  };
+}
+
 /** Listen failures the operator can fix (port taken, address not on this machine) become one-line errors. */
 function explainListenError(err: unknown, host: string, port: number): unknown {
   const code = err instanceof Error && "code" in err ? String(err.code) : "";
@@ -41,6 +71,20 @@ function explainListenError(err: unknown, host: string, port: number): unknown {
   return problem === undefined ? err : new ClawTellError("CT_BAD_REQUEST", problem[1], { field: problem[0], cause: err });
 }
 
+interface ServerFlags {
+  host: string;
+  port: string;
+  data?: string;
+  database?: string;
+  redis?: string;
+  visibilityTimeout: string;
+  metrics: boolean;
+  trustProxy?: string;
+  monthlyQuota?: string;
+  rateLimitIp?: string;
+  rateLimitKey?: string;
+}
+
 /** Registers `clawtell server`: prints `listening on <url>` (and a first-name hint on a fresh folder) on stdout. */
 export function registerServerCommand(program: Command, io: Io): void {
   program
@@ -54,9 +98,13 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--visibility-timeout <seconds>", "how long a handed-out, unacked message stays hidden before it is delivered again", "60")
     .option("--trust-proxy <addresses>", "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the caller")
     .option("--no-metrics", "do not count sends, deliveries and request latency, and serve no /metrics")
-    .action(async (opts: { host: string; port: string; data?: string; database?: string; redis?: string; visibilityTimeout: string; metrics: boolean; trustProxy?: string }) => {
+    .option("--monthly-quota <n>", "messages each account may send per calendar month (UTC); 0 = unlimited (default: $CLAWTELL_MONTHLY_QUOTA or unlimited)")
+    .option("--rate-limit-ip <n>", "requests per minute per caller address on the public calls; 0 = off (default: $CLAWTELL_RATE_LIMIT_IP or 6000)")
+    .option("--rate-limit-key <n>", "requests per minute per API key on the calls that need one; 0 = off (default: $CLAWTELL_RATE_LIMIT_KEY or 1200000)")
+    .action(async (opts: ServerFlags) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
+      const limits = limitOptions(opts);
       // Loaded on use, so other commands start fast.
       const { DATABASE_FILE, startServer } = await import("../../server/index.js");
       const { createLogger } = await import("../../infra/logger.js");
@@ -74,7 +122,7 @@ export function registerServerCommand(program: Command, io: Io): void {
       }
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
-      const options = { visibilityTimeoutMs, metrics: opts.metrics, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
+      const options = { visibilityTimeoutMs, metrics: opts.metrics, ...limits, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
       if (database !== undefined) {
         // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
         const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options }).catch((err: unknown) => {

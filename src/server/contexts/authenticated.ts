@@ -12,6 +12,7 @@ import type { Authenticator } from "../auth.js";
 import type { ServerContext } from "../context.js";
 import { BEARER_SECURITY } from "../openapi.js";
 import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
+import { approvalRoutes } from "../routes/approvals.js";
 import { fileRoutes } from "../routes/files.js";
 import { keyRoutes } from "../routes/keys.js";
 import { listRoutes } from "../routes/lists.js";
@@ -47,5 +48,6 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     renewalRoutes(app, ctx);
     fileRoutes(app, ctx);
     keyRoutes(app, ctx);
+    approvalRoutes(app, ctx);
   };
 }

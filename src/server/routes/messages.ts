@@ -23,10 +23,12 @@ import type { Caller } from "../auth.js";
 import { BODY_LIMIT_BYTES, type ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
+import { holdForApproval } from "../approvals.js";
 import { spreadLongWait, toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
-import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
-import type { MessageRecord, StoredAttachment } from "../store/index.js";
+import { assertDeliveryAllowed, isAutoReplyEligible, needsApproval } from "../policy.js";
+import type { MessageRecord, NameRecord, NewMessage, StoredAttachment } from "../store/index.js";
+import { SendHeldResponseSchema } from "./approvals.js";
 
 /** A send may carry attachments in base64 (4 characters for every 3 bytes) beside its text. */
 export const SEND_BODY_LIMIT_BYTES = BODY_LIMIT_BYTES + Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4;
@@ -58,41 +60,53 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
       bodyLimit: SEND_BODY_LIMIT_BYTES,
       schema: {
         summary: "Send a message (with attachments in base64, up to 25 MiB together)",
+        description: "202 when the recipient's delivery policy `approval_required` holds it for its owner's approval.",
         body: SendRequestSchema,
-        response: { 200: SendResponseSchema },
+        response: { 200: SendResponseSchema, 202: SendHeldResponseSchema },
       },
     },
-    async (request) => {
-      // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
+    async (request, reply) => {
+      // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. count it, 6. commit or hold, 7. answer.
       const caller = callerOf(request);
       const input = request.body;
       const sender = await resolveSender(ctx, caller, input.from_name);
       const recipient = await names.find(input.to);
       if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
-      await assertDeliveryAllowed(directory, recipient, sender);
-      const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender);
-
-      const id = newMessageId();
-      const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
-      const now = clock.now();
-      const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
-      await mailbox.deliver({
-        id,
-        recipientId: recipient.id,
-        recipient: recipient.name,
-        sender,
-        subject: input.subject === undefined || input.subject === "" ? "Message" : input.subject,
-        body: input.body,
-        threadId: input.threadId ?? original?.threadId ?? id,
-        replyTo: input.replyTo ?? null,
-        autoReplyEligible,
-        createdAt: now,
-        attachments,
-      }).catch(async (err: unknown) => {
-        await ctx.files.remove(attachments.map((a) => a.fileId));
+      await assertDeliveryAllowed(directory, recipient, sender.name);
+      const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender.name);
+      const held = await needsApproval(directory, recipient, sender.name, caller.accountId);
+      const giveBack = await ctx.quota.take(caller.accountId);
+      try {
+        const id = newMessageId();
+        const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
+        const now = clock.now();
+        const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
+        const message: NewMessage = {
+          id,
+          recipientId: recipient.id,
+          recipient: recipient.name,
+          sender: sender.name,
+          subject: input.subject === undefined || input.subject === "" ? "Message" : input.subject,
+          body: input.body,
+          threadId: input.threadId ?? original?.threadId ?? id,
+          replyTo: input.replyTo ?? null,
+          autoReplyEligible,
+          createdAt: now,
+          attachments,
+        };
+        const to = toFullName(recipient.name);
+        const sentAt = new Date(now).toISOString();
+        if (!held) {
+          await forgetFilesOnFailure(ctx, attachments, mailbox.deliver(message));
+          return { success: true as const, messageId: id, sentAt, to };
+        }
+        const hold = await forgetFilesOnFailure(ctx, attachments, holdForApproval(ctx.approvals, message, sender.id, ctx.approvalTtlMs));
+        void reply.code(202);
+        return { success: true as const, status: "pending_approval" as const, approvalId: hold.approvalId, to, sentAt, expiresAt: new Date(hold.expiresAt).toISOString() };
+      } catch (err) {
+        await giveBack();
         throw err;
-      });
-      return { success: true as const, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
+      }
     },
   );
 
@@ -198,6 +212,16 @@ async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentU
   return saved;
 }
 
+/** A send's files are removed when its message could not be stored (nothing refers to them then). */
+async function forgetFilesOnFailure<T>(ctx: ServerContext, attachments: readonly StoredAttachment[], storing: Promise<T>): Promise<T> {
+  try {
+    return await storing;
+  } catch (err) {
+    await ctx.files.remove(attachments.map((a) => a.fileId));
+    throw err;
+  }
+}
+
 /** The message a reply answers, when the caller's account sent or received it (a thread is joined only from inside). */
 async function visibleOriginal(ctx: ServerContext, caller: Caller, id: string): Promise<MessageRecord | undefined> {
   const original = await ctx.messages.find(id);
@@ -207,11 +231,11 @@ async function visibleOriginal(ctx: ServerContext, caller: Caller, id: string): 
 }
 
 /** The name a send goes out as: the key's own name, or `from_name` when the account owns it. */
-async function resolveSender(ctx: ServerContext, caller: Caller, fromName: string | undefined): Promise<string> {
-  if (fromName === undefined || fromName === caller.name.name) return caller.name.name;
+async function resolveSender(ctx: ServerContext, caller: Caller, fromName: string | undefined): Promise<NameRecord> {
+  if (fromName === undefined || fromName === caller.name.name) return caller.name;
   const named = await ctx.names.find(fromName);
   if (named === undefined || named.accountId !== caller.accountId) {
     throw new ClawTellError("CT_FORBIDDEN", "from_name is not a name of this account", { field: "from_name" });
   }
-  return named.name;
+  return named;
 }

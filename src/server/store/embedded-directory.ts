@@ -9,9 +9,13 @@
  * from the next turn on, without a row read per request (which cost a third of the server's time per message).
  */
 
+import type { ApprovalStore } from "./approval-store.js";
 import type { DirectoryStore } from "./directory-store.js";
 import type { NameRecord } from "./records.js";
+import type { QuotaStore } from "./quota-store.js";
+import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive, type SqliteArchive } from "./sqlite-archive.js";
+import { createSqliteQuotas } from "./sqlite-quotas.js";
 
 /** Above this many remembered prefixes the memory is emptied (a scan of made-up prefixes must not grow it). */
 const MAX_REMEMBERED_KEYS = 50_000;
@@ -89,10 +93,26 @@ export function createEmbeddedDirectory(archive: SqliteArchive): DirectoryStore 
  * server (SQLite serialises the two processes' writes).
  */
 export function openEmbeddedDirectory(opts: { dataDir: string }): { directory: DirectoryStore; close(): Promise<void> } {
+  const { directory, close } = openEmbeddedAdminStores(opts);
+  return { directory, close };
+}
+
+/**
+ * The directory with the approval queue and the quotas of a data folder, without its messages: what `clawtell admin
+ * approve|reject|set-quota` open, also beside a running server. A decision recorded here is applied by the server.
+ */
+export function openEmbeddedAdminStores(opts: { dataDir: string }): {
+  directory: DirectoryStore;
+  approvals: ApprovalStore;
+  quotas: QuotaStore;
+  close(): Promise<void>;
+} {
   const archive = openSqliteArchive(opts);
   let closed = false;
   return {
     directory: createEmbeddedDirectory(archive),
+    approvals: createSqliteApprovals(archive.db),
+    quotas: createSqliteQuotas(archive.db),
     async close() {
       if (closed) return;
       closed = true;

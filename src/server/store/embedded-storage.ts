@@ -7,8 +7,10 @@
 import { join } from "node:path";
 import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createEmbeddedDirectory } from "./embedded-directory.js";
+import { createBufferedQuotas } from "./embedded-quotas.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
 import { JOURNAL_FILE } from "./message-journal.js";
+import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
 import type { Storage } from "./storage.js";
 
@@ -34,10 +36,16 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     archive.close();
     throw err;
   }
+  const quotas = createBufferedQuotas(archive.db, {
+    ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+    ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
+  });
   let closed = false;
   return {
     directory: createEmbeddedDirectory(archive),
     messages,
+    approvals: createSqliteApprovals(archive.db),
+    quotas,
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },
@@ -46,6 +54,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
       closed = true;
       try {
         await messages.close();
+        quotas.close();
       } finally {
         archive.close();
       }

@@ -2,10 +2,12 @@
 export type { AuditEntry, AuditQuery, DirectoryStore, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 export type { ClaimRequest, InboxQuery, MessageStore } from "./message-store.js";
 export type { Storage } from "./storage.js";
+export type { ApprovalDecision, ApprovalRecord, ApprovalState, ApprovalStore, NewHeldMessage } from "./approval-store.js";
+export type { AccountQuota, QuotaStore } from "./quota-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";
-export { openEmbeddedDirectory } from "./embedded-directory.js";
+export { openEmbeddedDirectory, openEmbeddedAdminStores } from "./embedded-directory.js";
 export { FLUSH_INTERVAL_MS } from "./embedded-messages.js";
 export { JOURNAL_FILE } from "./message-journal.js";
 export { openSqliteArchive, DATABASE_FILE, type SqliteArchive } from "./sqlite-archive.js";

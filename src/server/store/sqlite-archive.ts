@@ -134,6 +134,8 @@ export interface SqliteArchive {
    * the database since the last call; this connection's own commits leave it as it is (SQLite's `data_version`).
    */
   dataVersion(): number;
+  /** The connection, for the stores of other concerns whose tables live in the same file (sqlite-approvals.ts, …). */
+  readonly db: DatabaseSync;
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -207,6 +209,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
   };
 
   const archive: SqliteArchive = {
+    db,
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {

@@ -66,6 +66,43 @@ CREATE TABLE IF NOT EXISTS audit_log (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_log_name ON audit_log(name, id);
+CREATE TABLE IF NOT EXISTS approvals (
+  approval_id TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL UNIQUE,
+  notice_id TEXT NOT NULL,
+  recipient_id INTEGER NOT NULL,
+  recipient TEXT NOT NULL,
+  sender_id INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  thread_id TEXT NOT NULL,
+  reply_to TEXT,
+  auto_reply_eligible INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  attachments TEXT,
+  state TEXT NOT NULL,
+  decided_at INTEGER,
+  decided_by TEXT,
+  reason TEXT,
+  applied_at INTEGER,
+  retry_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS approvals_pending ON approvals(recipient_id, created_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS approvals_expiry ON approvals(expires_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS approvals_unapplied ON approvals(decided_at) WHERE state <> 'pending' AND applied_at IS NULL;
+CREATE INDEX IF NOT EXISTS approvals_applied ON approvals(decided_at) WHERE applied_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS quota_usage (
+  account_id TEXT NOT NULL,
+  month TEXT NOT NULL,
+  used INTEGER NOT NULL,
+  PRIMARY KEY (account_id, month)
+);
+CREATE TABLE IF NOT EXISTS account_quotas (
+  account_id TEXT PRIMARY KEY,
+  monthly_quota INTEGER
+);
 `;
 
 /** Columns added after their table was first released: added on open to a database that lacks them. */

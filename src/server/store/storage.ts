@@ -4,12 +4,18 @@
  * process: embedded-storage.ts) or PostgreSQL (one database, any number of processes: postgres/).
  */
 
+import type { ApprovalStore } from "./approval-store.js";
 import type { DirectoryStore } from "./directory-store.js";
 import type { MessageStore } from "./message-store.js";
+import type { QuotaStore } from "./quota-store.js";
 
 export interface Storage {
   readonly directory: DirectoryStore;
   readonly messages: MessageStore;
+  /** Messages held for their recipient owner's approval, and the decisions on them. */
+  readonly approvals: ApprovalStore;
+  /** Monthly message counts and the accounts' own quotas. */
+  readonly quotas: QuotaStore;
   /**
    * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
    * or it has been closed). Readiness (`/readyz`) asks this.

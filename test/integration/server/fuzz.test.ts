@@ -54,6 +54,9 @@ const PATHS = [
   "/v1/ack",
   "/api/messages/inbox",
   "/api/messages/{id}/read",
+  "/api/approvals",
+  "/api/approvals/{id}/approve",
+  "/api/approvals/{id}/reject",
   "/api/nothing-here",
 ];
 const METHODS = ["GET", "GET", "POST", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"];

@@ -64,14 +64,25 @@ describe("messages API", () => {
         [{ to: "bob" }, "body"],
         [{ to: "bob", body: "" }, "body"],
         [{ to: "Bad Name!", body: "x" }, "to"],
-        [{ to: "bob", body: "x".repeat(50_001) }, "body"],
         [{ to: "bob", body: 42 }, "body"],
+        [{ to: "bob", body: "x", subject: "s".repeat(201) }, "subject"],
       ];
       for (const [body, field] of cases) {
         const res = await send(alice.apiKey, body);
         expect(res.status, JSON.stringify(body).slice(0, 60)).toBe(400);
         expect(res.body).toMatchObject({ code: "CT_BAD_REQUEST", field });
       }
+    });
+
+    it("answers 413 naming the body for a message text past 50 000 characters, and stores nothing", async () => {
+      expect((await send(alice.apiKey, { to: "bob", body: "x".repeat(50_000), subject: "s".repeat(200) })).status).toBe(200);
+      const res = await send(alice.apiKey, { to: "bob", body: "x".repeat(50_001) });
+      expect(res.status).toBe(413);
+      expect(res.body).toMatchObject({ statusCode: 413, code: "CT_PAYLOAD_TOO_LARGE", field: "body", error: "body: must be at most 50000 characters" });
+      const subject = await send(alice.apiKey, { to: "bob", body: "x", subject: "s".repeat(201) });
+      expect(subject.body).toMatchObject({ statusCode: 400, code: "CT_BAD_REQUEST", field: "subject", error: "subject: must be at most 200 characters" });
+      const inbox = await api(server, "GET", "/api/messages/inbox", { key: bob.apiKey });
+      expect((inbox.body["messages"] as unknown[]).length).toBe(1);
     });
 
     it("answers 400 for malformed JSON, 415 naming the body for a form, and 401 without a key", async () => {

@@ -117,4 +117,49 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_name ON audit_log (name, id);
 `,
   },
+  {
+    version: 5,
+    name: "the approval queue and monthly message quotas",
+    sql: `
+-- Messages held for the recipient owner's approval, and the decisions on them (approval-store.ts).
+CREATE TABLE approvals (
+  approval_id text PRIMARY KEY,
+  message_id text NOT NULL UNIQUE,
+  notice_id text NOT NULL,
+  recipient_id bigint NOT NULL,
+  recipient text NOT NULL,
+  sender_id bigint NOT NULL,
+  sender text NOT NULL,
+  subject text NOT NULL,
+  body text NOT NULL,
+  thread_id text NOT NULL,
+  reply_to text,
+  auto_reply_eligible boolean NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  attachments jsonb,
+  state text NOT NULL,
+  decided_at bigint,
+  decided_by text,
+  reason text,
+  applied_at bigint,
+  retry_at bigint
+);
+CREATE INDEX approvals_pending ON approvals (recipient_id, created_at) WHERE state = 'pending';
+CREATE INDEX approvals_expiry ON approvals (expires_at) WHERE state = 'pending';
+CREATE INDEX approvals_unapplied ON approvals (decided_at) WHERE state <> 'pending' AND applied_at IS NULL;
+CREATE INDEX approvals_applied ON approvals (decided_at) WHERE applied_at IS NOT NULL;
+-- Messages counted per account and calendar month (UTC, YYYY-MM) while a quota applies; the accounts' own quotas.
+CREATE TABLE quota_usage (
+  account_id text NOT NULL,
+  month text NOT NULL,
+  used bigint NOT NULL,
+  PRIMARY KEY (account_id, month)
+);
+CREATE TABLE account_quotas (
+  account_id text PRIMARY KEY,
+  monthly_quota bigint
+);
+`,
+  },
 ];

@@ -8,12 +8,14 @@ import { ClawTellError, createSilentLogger, type Logger } from "../../../infra/i
 import type { FileStore } from "../../files.js";
 import type { Storage } from "../storage.js";
 import { applyMigrations } from "./migrate.js";
+import { createPostgresApprovals } from "./pg-approvals.js";
 import { openDatabase } from "./pg-database.js";
 import { createPostgresDirectory } from "./pg-directory.js";
 import { storeError } from "./pg-errors.js";
 import { createPostgresFileStore } from "./pg-files.js";
 import { createPostgresMessages } from "./pg-messages.js";
 import { createProcessLeases } from "./pg-processes.js";
+import { createPostgresQuotas } from "./pg-quotas.js";
 import { sharedSecret } from "./pg-secrets.js";
 
 export interface PostgresStorageOptions {
@@ -67,6 +69,8 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
   return {
     directory: createPostgresDirectory(db),
     messages,
+    approvals: createPostgresApprovals(db),
+    quotas: createPostgresQuotas(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {

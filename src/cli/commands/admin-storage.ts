@@ -1,0 +1,39 @@
+/**
+ * What `clawtell admin` commands open: the database when `--database` is given or `$CLAWTELL_DATABASE_URL` is set,
+ * else the data folder (`--data`), beside a running server either way; closed again when the command is done.
+ */
+
+import type { AdminStores } from "../../server/index.js";
+import { explainDataDirError, resolveDataDir } from "../data-dir.js";
+
+export interface StorageFlags {
+  data?: string;
+  database?: string;
+  json?: boolean;
+}
+
+/** Opens the directory, approval queue and quotas the flags name, runs `work` on them, and closes them. */
+export async function withAdminStores<T>(opts: StorageFlags, work: (stores: AdminStores) => Promise<T>): Promise<T> {
+  const { openEmbeddedAdminStores, openPostgresStorage } = await import("../../server/index.js");
+  const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+  if (database !== undefined) {
+    const storage = await openPostgresStorage({ url: database });
+    try {
+      return await work(storage);
+    } finally {
+      await storage.close();
+    }
+  }
+  const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
+  let opened: ReturnType<typeof openEmbeddedAdminStores>;
+  try {
+    opened = openEmbeddedAdminStores({ dataDir });
+  } catch (err) {
+    throw explainDataDirError(err, dataDir);
+  }
+  try {
+    return await work(opened);
+  } finally {
+    await opened.close();
+  }
+}
