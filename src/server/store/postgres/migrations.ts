@@ -162,4 +162,19 @@ CREATE TABLE account_quotas (
 );
 `,
   },
+  {
+    version: 8,
+    name: "a notification for every change of a name row",
+    sql: `
+-- Server processes keep names by key prefix in memory and forget them when told (pg-key-records.ts). NOTIFY is
+-- transactional: listeners hear it once the change is committed, never for a change rolled back.
+CREATE FUNCTION clawtell_names_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('clawtell_names', '');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER names_changed AFTER UPDATE OR DELETE ON names FOR EACH STATEMENT EXECUTE FUNCTION clawtell_names_changed();
+`,
+  },
 ];

@@ -11,6 +11,7 @@ import { applyMigrations } from "./migrate.js";
 import { createPostgresApprovals } from "./pg-approvals.js";
 import { openDatabase } from "./pg-database.js";
 import { createPostgresDirectory } from "./pg-directory.js";
+import { cacheKeyRecords } from "./pg-key-records.js";
 import { storeError } from "./pg-errors.js";
 import { createPostgresFileStore } from "./pg-files.js";
 import { createPostgresMessages } from "./pg-messages.js";
@@ -65,9 +66,10 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     throw err;
   }
   const messages = createPostgresMessages(db, processes);
+  const keyed = cacheKeyRecords(createPostgresDirectory(db), db.pool);
   let closing: Promise<void> | undefined;
   return {
-    directory: createPostgresDirectory(db),
+    directory: keyed.directory,
     messages,
     approvals: createPostgresApprovals(db),
     quotas: createPostgresQuotas(db),
@@ -80,6 +82,7 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     close() {
       closing ??= (async () => {
         try {
+          await keyed.close();
           await messages.drain();
           await processes.stop().catch((err: unknown) => logger.warn({ err }, "could not unregister this server process"));
         } finally {
