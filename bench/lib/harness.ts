@@ -30,10 +30,11 @@ export interface BenchTarget {
 /**
  * Our server, run exactly as `npm start` runs it, on a fresh data folder (durable SQLite storage). Names alice, bob
  * and idle, and `extraNames` more (`extra-1`, …), each with its own key hashed at the production bcrypt cost.
- * `serverArgs` are added to the `clawtell server` command line, `nodeArgs` to Node's.
+ * `serverArgs` are added to the `clawtell server` command line, `nodeArgs` to Node's; `cli` (or `BENCH_CLI`) runs another
+ * build's `cli.js`, a path from this folder or absolute.
  */
 export async function startClawTell(
-  options: { extraNames?: number; serverArgs?: readonly string[]; nodeArgs?: readonly string[] } = {},
+  options: { extraNames?: number; serverArgs?: readonly string[]; nodeArgs?: readonly string[]; cli?: string } = {},
 ): Promise<BenchTarget> {
   const dataDir = await mkdtemp(join(tmpdir(), "clawtell-bench-"));
   removeOnExit(dataDir);
@@ -48,7 +49,7 @@ export async function startClawTell(
   await close();
   const server = await spawnUntil(
     process.execPath,
-    [...SERVER_NODE_ARGS, ...(options.nodeArgs ?? []), "--max-semi-space-size=8", join(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir, ...(options.serverArgs ?? [])],
+    [...SERVER_NODE_ARGS, ...(options.nodeArgs ?? []), "--max-semi-space-size=8", resolve(ROOT, options.cli ?? process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir, ...(options.serverArgs ?? [])],
     LISTENING,
     { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "" } },
   );
