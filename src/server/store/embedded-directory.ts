@@ -4,7 +4,10 @@
  */
 
 import type { DirectoryStore } from "./directory-store.js";
+import { createEmbeddedRegistrations } from "./embedded-registrations.js";
+import { createEmbeddedSessions } from "./embedded-sessions.js";
 import { openSqliteArchive, type SqliteArchive } from "./sqlite-archive.js";
+import type { AdminStores } from "./storage.js";
 
 export function createEmbeddedDirectory(archive: SqliteArchive): DirectoryStore {
   return {
@@ -37,6 +40,22 @@ export function openEmbeddedDirectory(opts: { dataDir: string }): { directory: D
   let closed = false;
   return {
     directory: createEmbeddedDirectory(archive),
+    async close() {
+      if (closed) return;
+      closed = true;
+      archive.close();
+    },
+  };
+}
+
+/** The stores of a data folder that `clawtell admin` works on (all but the messages), also beside a running server. */
+export function openEmbeddedAdminStores(opts: { dataDir: string }): AdminStores & { close(): Promise<void> } {
+  const archive = openSqliteArchive(opts);
+  let closed = false;
+  return {
+    directory: createEmbeddedDirectory(archive),
+    registrations: createEmbeddedRegistrations(archive.database),
+    sessions: createEmbeddedSessions(archive.database),
     async close() {
       if (closed) return;
       closed = true;

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createEmbeddedDirectory } from "./embedded-directory.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
+import { createEmbeddedRegistrations } from "./embedded-registrations.js";
+import { createEmbeddedSessions } from "./embedded-sessions.js";
 import { JOURNAL_FILE } from "./message-journal.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
 import type { Storage } from "./storage.js";
@@ -38,6 +40,8 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
   return {
     directory: createEmbeddedDirectory(archive),
     messages,
+    registrations: createEmbeddedRegistrations(archive.database),
+    sessions: createEmbeddedSessions(archive.database),
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },

@@ -129,6 +129,8 @@ export interface SqliteArchive {
   listNames(filter: NameFilter): NameListing[];
   appendAudit(entry: NewAuditEntry): void;
   listAudit(query: AuditQuery): AuditEntry[];
+  /** The open database, for the stores of other concerns whose tables live in the same file (embedded-*.ts). */
+  readonly database: DatabaseSync;
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -202,6 +204,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
   };
 
   const archive: SqliteArchive = {
+    database: db,
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {

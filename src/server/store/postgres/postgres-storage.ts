@@ -14,6 +14,8 @@ import { storeError } from "./pg-errors.js";
 import { createPostgresFileStore } from "./pg-files.js";
 import { createPostgresMessages } from "./pg-messages.js";
 import { createProcessLeases } from "./pg-processes.js";
+import { createPostgresRegistrations } from "./pg-registrations.js";
+import { createPostgresSessions } from "./pg-sessions.js";
 import { sharedSecret } from "./pg-secrets.js";
 
 export interface PostgresStorageOptions {
@@ -67,6 +69,8 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
   return {
     directory: createPostgresDirectory(db),
     messages,
+    registrations: createPostgresRegistrations(db),
+    sessions: createPostgresSessions(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {
