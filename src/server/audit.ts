@@ -17,7 +17,13 @@ export type AuditAction =
   | "key.rotated"
   | "settings.changed"
   | "list.added"
-  | "list.removed";
+  | "list.removed"
+  | "registration.requested"
+  | "registration.verified"
+  | "invite.created"
+  | "login.link_sent"
+  | "login"
+  | "logout";
 
 export interface AuditInput {
   readonly action: AuditAction;

@@ -31,7 +31,9 @@ import {
   resolveRateLimit,
   type RedisRateLimitStore,
 } from "./rate-limits.js";
+import type { MailTransport } from "./mailer.js";
 import { createLinkSigner } from "./signed-links.js";
+import { createSignup, DEFAULT_SIGNUP_RATE_LIMIT } from "./signup.js";
 import { startRetention } from "./retention.js";
 import { operationRoutes } from "./routes/operations.js";
 import type { Storage } from "./store/index.js";
@@ -51,6 +53,8 @@ export interface ServerDeps {
   notifier?: Notifier;
   /** Key of the signed download links; processes serving the same accounts share one. Random per process if absent. */
   linkSecret?: Uint8Array;
+  /** Delivers the server's mail instead of `options.signup.smtpUrl` (mailer.ts). */
+  mailTransport?: MailTransport;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -64,6 +68,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metrics = options.metrics === false ? undefined : createServerMetrics();
   const { directory } = deps.storage;
   const messages = metrics === undefined ? deps.storage.messages : instrumentMessageStore(deps.storage.messages, metrics);
+  const signup = createSignup({
+    storage: deps.storage,
+    clock,
+    logger,
+    options: options.signup ?? {},
+    bcryptCost: options.bcryptCost,
+    transport: deps.mailTransport,
+    server: () => app.server,
+  });
   const ctx: ServerContext = {
     directory,
     messages,
@@ -82,10 +95,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     files: deps.files,
     links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
+    signup,
   };
 
   const authenticator = createAuthenticator(
     createKeyVerifier(directory, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
+    { sessions: signup.sessions, directory },
   );
 
   const app = fastify({
@@ -127,12 +142,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   operationRoutes(app, { storage: deps.storage, notifier, metrics, clock, logger });
 
   // Routes live in contexts, each with its own hooks: public (no key) and authenticated (one hook checks the API key
-  // and sets `request.caller`). A session-authenticated context for the dashboard (cookie + CSRF) goes beside them.
-  // Every route belongs to a context; rate limits count per caller address (public) or per key (authenticated).
+  // or the dashboard session cookie, with its CSRF token, and sets `request.caller`). Every route belongs to a
+  // context; rate limits count per caller address (public; registration and sign-in links more strictly) or per key
+  // or session (authenticated).
   const store = deps.rateLimitStore;
   const perAddress = { limit: resolveRateLimit(options.publicRateLimit, DEFAULT_PUBLIC_RATE_LIMIT), counter: byAddress, scope: "public", store };
   const perKey = { limit: resolveRateLimit(options.keyRateLimit, DEFAULT_KEY_RATE_LIMIT), counter: byKey, scope: "key", store };
-  await app.register(publicContext(ctx, perAddress));
+  const perSignup = { limit: resolveRateLimit(options.signup?.rateLimit, DEFAULT_SIGNUP_RATE_LIMIT), counter: byAddress, scope: "signup", store };
+  await app.register(publicContext(ctx, perAddress, perSignup));
   await app.register(authenticatedContext(ctx, authenticator, perKey));
 
   const retention = startRetention({
@@ -145,6 +162,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook("onClose", async () => {
     // A purge under way finishes before the caller closes the storage under it.
     await retention.stop();
+    await signup.close();
     await Promise.all([hasher.close(), jsonBodies.close(), deps.notifier === undefined ? notifier.close() : undefined]);
   });
   return app;

@@ -9,6 +9,7 @@ import type { FileStore } from "./files.js";
 import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
+import type { SignupOptions, SignupServices } from "./signup.js";
 import type { LinkSigner } from "./signed-links.js";
 import type { DirectoryStore, MessageStore } from "./store/index.js";
 
@@ -34,6 +35,8 @@ export interface ServerOptions {
   publicRateLimit?: RateLimit;
   /** Requests per API key on the routes that need a key. @defaultValue 1200000 per 60000 ms */
   keyRateLimit?: RateLimit;
+  /** Registration by email, dashboard sign-in and the mail they send (signup.ts). */
+  signup?: SignupOptions;
 }
 
 /** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
@@ -60,4 +63,6 @@ export interface ServerContext {
   readonly files: FileStore;
   readonly links: LinkSigner;
   readonly fileLinkTtlMs: number;
+  /** Registration and dashboard sessions. */
+  readonly signup: SignupServices;
 }
