@@ -7,36 +7,41 @@
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
-import type { AuditEntry, DirectoryStore, NameDetails, NameSummary } from "../../server/index.js";
+import type { AdminStores, AuditEntry, DirectoryStore, NameDetails, NameSummary } from "../../server/index.js";
 import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 
-interface StorageFlags {
+export interface StorageFlags {
   data?: string;
   database?: string;
   json?: boolean;
 }
 
 /** Opens the directory the flags name (the database when given or set in the environment, else the data folder). */
-export async function withDirectory<T>(opts: StorageFlags, work: (directory: DirectoryStore) => Promise<T>): Promise<T> {
-  const { openEmbeddedDirectory, openPostgresStorage } = await import("../../server/index.js");
+export function withDirectory<T>(opts: StorageFlags, work: (directory: DirectoryStore) => Promise<T>): Promise<T> {
+  return withStores(opts, (stores) => work(stores.directory));
+}
+
+/** Opens the stores the flags name (all but the messages), as `withDirectory` opens the directory. */
+export async function withStores<T>(opts: StorageFlags, work: (stores: AdminStores) => Promise<T>): Promise<T> {
+  const { openEmbeddedAdminStores, openPostgresStorage } = await import("../../server/index.js");
   const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
   if (database !== undefined) {
     const storage = await openPostgresStorage({ url: database });
     try {
-      return await work(storage.directory);
+      return await work(storage);
     } finally {
       await storage.close();
     }
   }
   const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
-  let opened: ReturnType<typeof openEmbeddedDirectory>;
+  let opened: ReturnType<typeof openEmbeddedAdminStores>;
   try {
-    opened = openEmbeddedDirectory({ dataDir });
+    opened = openEmbeddedAdminStores({ dataDir });
   } catch (err) {
     throw explainDataDirError(err, dataDir);
   }
   try {
-    return await work(opened.directory);
+    return await work(opened);
   } finally {
     await opened.close();
   }
@@ -53,7 +58,7 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<read
   return [line(headers), ...rows.map(line)];
 }
 
-const storageOptions = (command: Command): Command =>
+export const storageOptions = (command: Command): Command =>
   command
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .option("--database <url>", "the PostgreSQL database of servers run with --database (default: $CLAWTELL_DATABASE_URL)")

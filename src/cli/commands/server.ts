@@ -8,6 +8,7 @@ import { binCommand, explainDataDirError, resolveDataDir, shellWord } from "../d
 import type { Logger } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
 import { waitForStopSignal } from "../signals.js";
+import { addSignupOptions, resolveSignupOptions, type SignupFlags } from "./signup-options.js";
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -43,7 +44,7 @@ function explainListenError(err: unknown, host: string, port: number): unknown {
 
 /** Registers `clawtell server`: prints `listening on <url>` (and a first-name hint on a fresh folder) on stdout. */
 export function registerServerCommand(program: Command, io: Io): void {
-  program
+  const command = program
     .command("server")
     .description("run the embedded ClawTell-compatible server (logs go to stderr; CLAWTELL_LOG_LEVEL sets the level)")
     .option("--host <host>", "address to bind; use 0.0.0.0 only behind a TLS proxy", "127.0.0.1")
@@ -54,7 +55,7 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--visibility-timeout <seconds>", "how long a handed-out, unacked message stays hidden before it is delivered again", "60")
     .option("--trust-proxy <addresses>", "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the caller")
     .option("--no-metrics", "do not count sends, deliveries and request latency, and serve no /metrics")
-    .action(async (opts: { host: string; port: string; data?: string; database?: string; redis?: string; visibilityTimeout: string; metrics: boolean; trustProxy?: string }) => {
+    .action(async (opts: { host: string; port: string; data?: string; database?: string; redis?: string; visibilityTimeout: string; metrics: boolean; trustProxy?: string } & SignupFlags) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
       // Loaded on use, so other commands start fast.
@@ -74,7 +75,8 @@ export function registerServerCommand(program: Command, io: Io): void {
       }
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
-      const options = { visibilityTimeoutMs, metrics: opts.metrics, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
+      const signup = await resolveSignupOptions(opts, process.env, opts.host);
+      const options = { visibilityTimeoutMs, metrics: opts.metrics, signup, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
       if (database !== undefined) {
         // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
         const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options }).catch((err: unknown) => {
@@ -99,6 +101,7 @@ export function registerServerCommand(program: Command, io: Io): void {
       logger.info({ url: server.url, dataDir }, "server listening");
       await stopOnSignal(server, stopSignal, logger);
     });
+  addSignupOptions(command);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
