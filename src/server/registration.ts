@@ -48,6 +48,8 @@ export interface RequestedRegistration {
   readonly pollToken: string;
   readonly name: string;
   readonly expiresAt: number;
+  /** Whether the link was mailed (false: the server sends no mail, and its operator hands the link on). */
+  readonly mailed: boolean;
 }
 
 /** What opening a verification link did. */
@@ -166,7 +168,7 @@ export function createRegistrations(deps: RegistrationDeps): Registrations {
       await recordAudit(directory, clock, { action: "registration.requested", name, actor: email, ip, detail: registration.id });
       const mail = registrationMail({ name, link, validForMs: REGISTRATION_TTL_MS, origin: deps.origin() });
       await deps.mailer.send({ to: email, ...mail, link, purpose: "registration" });
-      return { pollToken, name, expiresAt: registration.expiresAt };
+      return { pollToken, name, expiresAt: registration.expiresAt, mailed: deps.mailer.delivers };
     },
 
     async verify(rawToken, ip) {

@@ -77,7 +77,7 @@ export function registrationRequestRoutes(app: ZodApp, ctx: ServerContext): void
         poll_token: requested.pollToken,
         poll_interval_seconds: POLL_INTERVAL_SECONDS,
         expires_at: new Date(requested.expiresAt).toISOString(),
-        message: `A verification link was sent to ${email.trim()}. Poll GET /api/register/status?token=<poll_token> every ${POLL_INTERVAL_SECONDS} s: once the link is opened, the answer carries the API key, once.`,
+        message: `${requested.mailed ? `A verification link was sent to ${email.trim()}.` : `This server sends no mail: its operator hands the verification link for ${email.trim()} on.`} Poll GET /api/register/status?token=<poll_token> every ${POLL_INTERVAL_SECONDS} s: once the link is opened, the answer carries the API key, once.`,
       };
     },
   );
@@ -119,7 +119,7 @@ export function registrationRoutes(app: ZodApp, ctx: ServerContext): void {
 
   app.get(
     VERIFY_REGISTRATION_PATH,
-    { schema: { summary: "The verification link mailed to the owner: verifies the registration and answers a small page", querystring: TokenQuerySchema, response: { 200: PageSchema } } },
+    { schema: { summary: "The verification link mailed to the owner: verifies the registration and answers a small page", querystring: TokenQuerySchema, response: { 200: { content: { "text/html": { schema: PageSchema } } } } } },
     async (request, reply) => {
       const outcome = await registrations.verify(request.query.token, request.ip);
       const [status, html] = verificationPage(outcome);

@@ -71,7 +71,7 @@ export function signInRoutes(app: ZodApp, ctx: ServerContext): void {
 
   app.get(
     SIGN_IN_PATH,
-    { schema: { summary: "The mailed sign-in link: a page that confirms the sign-in (nothing is used up by opening it)", querystring: TokenSchema, response: { 200: PageSchema } } },
+    { schema: { summary: "The mailed sign-in link: a page that confirms the sign-in (nothing is used up by opening it)", querystring: TokenSchema, response: { 200: { content: { "text/html": { schema: PageSchema } } } } } },
     async (request, reply) => {
       const link = await sessions.peekLoginLink(request.query.token);
       if (link === undefined) {

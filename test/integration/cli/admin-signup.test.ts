@@ -36,6 +36,7 @@ async function inviteRegisterVerify(server: ServerProcess, where: readonly strin
   expect((await register(server, { name: "alice", email: "alice@example.com" })).body).toMatchObject({ statusCode: 400, field: "invite" });
   const registered = await register(server, { name: "alice", email: "alice@example.com", invite: invite.code });
   expect(registered.status).toBe(200);
+  expect(registered.body["message"]).toMatch(/^This server sends no mail: its operator hands the verification link for alice@example\.com on\./);
   expect((await register(server, { name: "alice-two", email: "alice@example.com", invite: invite.code })).body).toMatchObject({ statusCode: 403, field: "invite" });
 
   // No mail server: the link is in the log (info level), and in `admin pending`.

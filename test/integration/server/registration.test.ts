@@ -61,6 +61,7 @@ describe("registration by email", () => {
       full_name: "tell/alice",
       poll_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) as unknown,
       poll_interval_seconds: 10,
+      message: expect.stringContaining("A verification link was sent to Alice@Example.com.") as unknown,
     });
     const token = String(registered.body["poll_token"]);
     expect((await api(server, "GET", `/api/register/status?token=${token}`)).body).toMatchObject({ status: "pending", name: "alice" });
