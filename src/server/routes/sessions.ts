@@ -103,11 +103,12 @@ export function signInRoutes(app: ZodApp, ctx: ServerContext): void {
       const form = request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") === true;
       // A page of another site must not sign a browser in to an account of its choosing.
       if (fromAnotherSite(request, ctx.signup.origin())) throw new ClawTellError("CT_FORBIDDEN", "origin: sign-in must be confirmed from this server's own page", { field: "origin" });
-      let started;
-      try {
-        started = await sessions.signIn(request.body.token, request.ip);
-      } catch (err) {
-        if (!form || !(err instanceof ClawTellError) || err.code !== "CT_AUTH_FAILED") throw err;
+      // A browser's form post is told of a spent link with a page; a JSON caller with the error answer.
+      const started = await sessions.signIn(request.body.token, request.ip).catch((err: unknown) => {
+        if (form && err instanceof ClawTellError && err.code === "CT_AUTH_FAILED") return undefined;
+        throw err;
+      });
+      if (started === undefined) {
         return sendPage(reply, 401, plainPage("This sign-in link has expired", ["It was used already, or it is older than 15 minutes. Ask for a new one."]));
       }
       void reply.header("set-cookie", sessionCookie(request, started.token, started.expiresAt, ctx.clock.now())).header("cache-control", "no-store");
