@@ -78,10 +78,6 @@ export function createSignup(deps: {
     bcryptCost: deps.bcryptCost ?? DEFAULT_BCRYPT_COST,
   });
   const sessions = createSessions({ directory: storage.directory, sessions: storage.sessions, mailer, clock, origin });
-  logger.info(
-    { registration: registrations.mode, mail: mailer.delivers ? "smtp" : "logged" },
-    mailer.delivers ? "registration and sign-in links go out by mail" : "no mail server: registration and sign-in links are logged at info level",
-  );
   const cleanup = startSignupCleanup({
     registrations: storage.registrations,
     sessions: storage.sessions,

@@ -8,7 +8,7 @@ import { binCommand, explainDataDirError, resolveDataDir, shellWord } from "../d
 import type { Logger } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
 import { waitForStopSignal } from "../signals.js";
-import { addSignupOptions, resolveSignupOptions, type SignupFlags } from "./signup-options.js";
+import { addSignupOptions, resolveSignupOptions, signupLog, type SignupFlags } from "./signup-options.js";
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -83,7 +83,7 @@ export function registerServerCommand(program: Command, io: Io): void {
           throw explainListenError(err, opts.host, port);
         });
         io.out(`listening on ${server.url}`);
-        logger.info({ url: server.url, storage: "postgres", wakeups: redis === undefined ? "postgres" : "redis" }, "server listening");
+        logger.info({ url: server.url, storage: "postgres", wakeups: redis === undefined ? "postgres" : "redis", ...signupLog(signup) }, "server listening");
         await stopOnSignal(server, stopSignal, logger);
         return;
       }
@@ -98,7 +98,7 @@ export function registerServerCommand(program: Command, io: Io): void {
         lines.push(`new data folder ${dataDir}`, `create a first name: ${createName}`);
       }
       io.out(lines.join("\n"));
-      logger.info({ url: server.url, dataDir }, "server listening");
+      logger.info({ url: server.url, dataDir, ...signupLog(signup) }, "server listening");
       await stopOnSignal(server, stopSignal, logger);
     });
   addSignupOptions(command);

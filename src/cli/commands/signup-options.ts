@@ -94,3 +94,8 @@ export async function resolveSignupOptions(flags: SignupFlags, env: NodeJS.Proce
     ...(rateLimit === undefined ? {} : { rateLimit: { max: wholeNumber(rateLimit, "signup-rate-limit", 0), windowMs: HOUR_MS } }),
   };
 }
+
+/** What the start-up log line says of registration: its mode, and whether links are mailed or logged. */
+export function signupLog(options: SignupOptions): { registration: string; mail: string } {
+  return { registration: options.registration ?? "closed", mail: options.smtpUrl === undefined ? "links logged at info level" : "smtp" };
+}

@@ -82,7 +82,8 @@ describe("registration with the clawtell bin (data folder)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("invite, register, the link from the log and from admin pending, the key once; create-name within the limit", async () => {
+  // Some ten CLI processes one after the other: more than the default test time on a busy machine.
+  it("invite, register, the link from the log and from admin pending, the key once; create-name within the limit", { timeout: 120_000 }, async () => {
     await inviteRegisterVerify(server, ["--data", join(dir, "data")]);
   });
 
@@ -114,7 +115,7 @@ describe.skipIf(unavailable !== undefined)("registration with the clawtell bin (
     await schema?.drop();
   });
 
-  it("invite, register, the link from the log and from admin pending, the key once; create-name within the limit", async () => {
+  it("invite, register, the link from the log and from admin pending, the key once; create-name within the limit", { timeout: 120_000 }, async () => {
     await inviteRegisterVerify(server, ["--database", urlWithSchema(schema.schema)]);
   });
 });
