@@ -4,6 +4,7 @@
  */
 
 import { z } from "zod";
+import { RESERVED_NAMES } from "./reserved-names.js";
 
 export const NAME_PREFIX = "tell/";
 export const NAME_MIN_LENGTH = 2;
@@ -11,29 +12,7 @@ export const NAME_MAX_LENGTH = 50;
 
 const NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-/** Names nobody may register: service words and impersonation targets. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  "admin",
-  "administrator",
-  "api",
-  "clawtell",
-  "clawtell-system",
-  "help",
-  "root",
-  "support",
-  "system",
-  "www",
-  "mail",
-  "security",
-  "official",
-  "moderator",
-  "staff",
-  "null",
-  "undefined",
-  "default",
-  // `GET /api/names/check` is the availability route: a name `check` could never be looked up.
-  "check",
-]);
+export { RESERVED_NAMES };
 
 /** `Tell/Alice ` → `alice`. Only a leading prefix is removed (unlike one SDK, which removes it anywhere). */
 export function stripNamePrefix(raw: string): string {

@@ -10,14 +10,7 @@ import { toFullName } from "../protocol/index.js";
 import { ADMIN_ACTOR, recordAudit } from "./audit.js";
 import { decideApproval, MAX_REASON_CHARS } from "./approvals.js";
 import { monthOf, nextMonthStart } from "./quota.js";
-import type { AccountQuota, AccountRecord, ApprovalStore, DirectoryStore, QuotaStore } from "./store/index.js";
-
-/** What the operator's commands open. */
-export interface AdminStores {
-  readonly directory: DirectoryStore;
-  readonly approvals: ApprovalStore;
-  readonly quotas: QuotaStore;
-}
+import type { AccountQuota, AccountRecord, AdminStores, DirectoryStore } from "./store/index.js";
 
 /** A held message as the operator sees it. */
 export interface HeldSummary {

@@ -11,15 +11,15 @@ import {
   COMMUNICATION_MODES,
   DELIVERY_POLICIES,
   NameRefSchema,
-  checkName,
-  describeNameProblem,
   stripNamePrefix,
   toFullName,
   type CommunicationMode,
   type DeliveryPolicy,
 } from "../protocol/index.js";
+import { nameLimitProblem, parseEmail } from "./account-rules.js";
 import { DEFAULT_BCRYPT_COST, generateApiKey, hashApiKey, replaceKey } from "./api-keys.js";
 import { ADMIN_ACTOR, describeSettings, recordAudit } from "./audit.js";
+import { describeRegistrationNameProblem, registrationNameProblem } from "./blocked-names.js";
 import { addToList, removeFromList } from "./list-changes.js";
 import type { AuditEntry, DirectoryStore, ListKind, NameListing, NameRecord } from "./store/index.js";
 
@@ -31,25 +31,27 @@ export interface CreatedName {
   accountId: string;
 }
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 export async function createName(
   directory: DirectoryStore,
   input: { name: string; email: string },
-  opts: { bcryptCost?: number; clock?: Clock } = {},
+  opts: {
+    bcryptCost?: number;
+    clock?: Clock;
+    /** Refuses a name the email's account has no room for (it owns this many); no limit when absent. */
+    maxNamesPerAccount?: number;
+  } = {},
 ): Promise<CreatedName> {
   const name = stripNamePrefix(input.name);
-  const problem = checkName(name);
+  const problem = registrationNameProblem(name);
   if (problem !== undefined) {
-    throw new ClawTellError("CT_BAD_REQUEST", `name: "${name}" ${describeNameProblem(problem)}`, { field: "name" });
+    throw new ClawTellError("CT_BAD_REQUEST", `name: "${name}" ${describeRegistrationNameProblem(problem)}`, { field: "name" });
   }
-  const email = input.email.trim().toLowerCase();
-  if (!EMAIL_PATTERN.test(email)) {
-    throw new ClawTellError("CT_BAD_REQUEST", `email: "${input.email}" is not an email address`, { field: "email" });
-  }
+  const email = parseEmail(input.email);
   if ((await directory.findNameByName(name)) !== undefined) {
     throw new ClawTellError("CT_CONFLICT", `name: "${name}" is already taken`, { field: "name" });
   }
+  const full = opts.maxNamesPerAccount === undefined ? undefined : await nameLimitProblem(directory, email, opts.maxNamesPerAccount);
+  if (full !== undefined) throw new ClawTellError("CT_FORBIDDEN", `email: ${full}`, { field: "email" });
   const now = (opts.clock ?? systemClock).now();
   const { apiKey, prefix } = generateApiKey();
   const keyHash = await hashApiKey(apiKey, opts.bcryptCost ?? DEFAULT_BCRYPT_COST);

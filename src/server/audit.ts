@@ -21,7 +21,13 @@ export type AuditAction =
   | "approval.approved"
   | "approval.rejected"
   | "approval.expired"
-  | "quota.changed";
+  | "quota.changed"
+  | "registration.requested"
+  | "registration.verified"
+  | "invite.created"
+  | "login.link_sent"
+  | "login"
+  | "logout";
 
 export interface AuditInput {
   readonly action: AuditAction;

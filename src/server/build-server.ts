@@ -34,7 +34,9 @@ import {
   resolveRateLimit,
   type RedisRateLimitStore,
 } from "./rate-limits.js";
+import type { MailTransport } from "./mailer.js";
 import { createLinkSigner } from "./signed-links.js";
+import { createSignup, DEFAULT_SIGNUP_RATE_LIMIT } from "./signup.js";
 import { startRetention } from "./retention.js";
 import { operationRoutes } from "./routes/operations.js";
 import type { Storage } from "./store/index.js";
@@ -54,6 +56,8 @@ export interface ServerDeps {
   notifier?: Notifier;
   /** Key of the signed download links; processes serving the same accounts share one. Random per process if absent. */
   linkSecret?: Uint8Array;
+  /** Delivers the server's mail instead of `options.signup.smtpUrl` (mailer.ts). */
+  mailTransport?: MailTransport;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -79,6 +83,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger,
     ...(options.approvalPollMs === undefined ? {} : { pollMs: options.approvalPollMs }),
   });
+  const signup = createSignup({
+    storage: deps.storage,
+    clock,
+    logger,
+    options: options.signup ?? {},
+    bcryptCost: options.bcryptCost,
+    transport: deps.mailTransport,
+    server: () => app.server,
+  });
   const ctx: ServerContext = {
     directory,
     messages,
@@ -96,10 +109,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     approvalApplier,
     approvalTtlMs: options.approvalTtlMs ?? APPROVAL_TTL_MS,
     quota: createMessageQuota({ quotas: deps.storage.quotas, clock, monthlyQuota: options.monthlyQuota }),
+    signup,
   };
 
   const authenticator = createAuthenticator(
     createKeyVerifier(directory, { now: () => clock.now(), compare: (key, hash) => hasher.compare(key, hash) }),
+    { sessions: signup.sessions, directory },
   );
 
   const app = fastify({
@@ -141,12 +156,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   operationRoutes(app, { storage: deps.storage, notifier, metrics, clock, logger });
 
   // Routes live in contexts, each with its own hooks: public (no key) and authenticated (one hook checks the API key
-  // and sets `request.caller`). A session-authenticated context for the dashboard (cookie + CSRF) goes beside them.
-  // Every route belongs to a context; rate limits count per caller address (public) or per key (authenticated).
+  // or the dashboard session cookie, with its CSRF token, and sets `request.caller`). Every route belongs to a
+  // context; rate limits count per caller address (public; registration and sign-in links more strictly) or per key
+  // or session (authenticated).
   const store = deps.rateLimitStore;
   const perAddress = { limit: resolveRateLimit(options.publicRateLimit, DEFAULT_PUBLIC_RATE_LIMIT), counter: byAddress, scope: "public", store };
   const perKey = { limit: resolveRateLimit(options.keyRateLimit, DEFAULT_KEY_RATE_LIMIT), counter: byKey, scope: "key", store };
-  await app.register(publicContext(ctx, perAddress));
+  const perSignup = { limit: resolveRateLimit(options.signup?.rateLimit, DEFAULT_SIGNUP_RATE_LIMIT), counter: byAddress, scope: "signup", store };
+  await app.register(publicContext(ctx, perAddress, perSignup));
   await app.register(authenticatedContext(ctx, authenticator, perKey));
 
   const retention = startRetention({
@@ -160,7 +177,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   approvalApplier.start();
   app.addHook("onClose", async () => {
     // A purge or an approval under way finishes before the caller closes the storage under it.
-    await Promise.all([retention.stop(), approvalApplier.stop()]);
+    await Promise.all([retention.stop(), approvalApplier.stop(), signup.close()]);
     await Promise.all([hasher.close(), jsonBodies.close(), deps.notifier === undefined ? notifier.close() : undefined]);
   });
   return app;

@@ -11,6 +11,7 @@ import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
 import type { MessageQuota } from "./quota.js";
+import type { SignupOptions, SignupServices } from "./signup.js";
 import type { LinkSigner } from "./signed-links.js";
 import type { ApprovalStore, DirectoryStore, MessageStore } from "./store/index.js";
 
@@ -45,6 +46,8 @@ export interface ServerOptions {
   approvalTtlMs?: number;
   /** How often the server looks for approval decisions recorded by `clawtell admin` or other servers. @defaultValue 1000 */
   approvalPollMs?: number;
+  /** Registration by email, dashboard sign-in and the mail they send (signup.ts). */
+  signup?: SignupOptions;
 }
 
 /** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
@@ -77,4 +80,6 @@ export interface ServerContext {
   readonly approvalTtlMs: number;
   /** The accounts' monthly message quotas, counted on send. */
   readonly quota: MessageQuota;
+  /** Registration and dashboard sessions. */
+  readonly signup: SignupServices;
 }

@@ -5,12 +5,13 @@ export { DEFAULT_KEY_RATE_LIMIT, DEFAULT_PUBLIC_RATE_LIMIT, type RedisRateLimitS
 export { startServer, DEFAULT_HOST, DEFAULT_PORT, type RunningServer } from "./start-server.js";
 export {
   openEmbeddedStorage,
-  openEmbeddedDirectory,
   openEmbeddedAdminStores,
+  openEmbeddedDirectory,
   openSqliteArchive,
   DATABASE_FILE,
   FLUSH_INTERVAL_MS,
   JOURNAL_FILE,
+  type AdminStores,
   type AuditEntry,
   type DirectoryStore,
   type EmbeddedStorageOptions,
@@ -41,10 +42,14 @@ export {
   setAccountQuota,
   showAccountQuota,
   type AdminDecision,
-  type AdminStores,
   type HeldSummary,
   type QuotaReport,
 } from "./admin-approvals.js";
 export { purgeExpired } from "./retention.js";
+export { createInvite, listPendingRegistrations, type CreatedInvite, type PendingRegistration } from "./admin-registrations.js";
+export { DEFAULT_MAX_NAMES_PER_ACCOUNT } from "./account-rules.js";
+export { REGISTRATION_MODES, type RegistrationMode } from "./registration.js";
+export { createSmtpTransport, type MailTransport } from "./mailer.js";
+export { DEFAULT_SIGNUP_RATE_LIMIT, isLoopbackHost, type SignupOptions } from "./signup.js";
 export { openFileStore, FILES_DIR, type FileStore } from "./files.js";
 export { openPostgresStorage, MIGRATIONS, type PostgresStorage, type PostgresStorageOptions } from "./store/index.js";

@@ -1,6 +1,7 @@
 /**
  * The OpenAPI 3 document of this server, generated from the route schemas (`@fastify/swagger` with the zod
- * transforms) and served at `GET /openapi.json`. Routes of the authenticated context carry the bearer scheme.
+ * transforms) and served at `GET /openapi.json`. Routes of the authenticated context carry the bearer scheme and,
+ * as the alternative, the dashboard session cookie.
  */
 
 import swagger from "@fastify/swagger";
@@ -8,12 +9,16 @@ import type { FastifyInstance } from "fastify";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ZodApp } from "./contexts/schemas.js";
+import { SESSION_COOKIE } from "./session-cookie.js";
 
 /** The name of the API-key security scheme in the document. */
 export const BEARER_SCHEME = "apiKey";
 
-/** What routes of the authenticated context declare as their security requirement. */
-export const BEARER_SECURITY = [{ [BEARER_SCHEME]: [] }] as const;
+/** The name of the dashboard session scheme (a cookie; state-changing requests add `X-CSRF-Token`). */
+export const SESSION_SCHEME = "dashboardSession";
+
+/** What routes of the authenticated context declare as their security requirement: a key, or a session. */
+export const AUTHENTICATED_SECURITY = [{ [BEARER_SCHEME]: [] }, { [SESSION_SCHEME]: [] }] as const;
 
 /** The version of the API described (the ClawTell REST API as the official SDKs speak it). */
 export const API_VERSION = "1.0.0";
@@ -49,6 +54,13 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       components: {
         securitySchemes: {
           [BEARER_SCHEME]: { type: "http", scheme: "bearer", description: "The API key of a name: `Authorization: Bearer claw_…`" },
+          [SESSION_SCHEME]: {
+            type: "apiKey",
+            in: "cookie",
+            name: SESSION_COOKIE,
+            description:
+              "A dashboard session (POST /api/auth/verify sets it). State-changing requests add `X-CSRF-Token`; calls that act for one name add `X-ClawTell-Name`.",
+          },
         },
       },
     },

@@ -46,8 +46,15 @@ export function resolveRateLimit(given: RateLimit | undefined, fallback: Require
 /** Counts by caller address. */
 export const byAddress = (request: FastifyRequest): string => `address:${request.ip}`;
 
-/** Counts by the API key's name (the authenticated context's hook has set the caller); by address otherwise. */
-export const byKey = (request: FastifyRequest): string => (request.caller ? `key:${request.caller.name.id}` : byAddress(request));
+/**
+ * Counts by the API key's name, or by the account of a dashboard session (the authenticated context's hook has set
+ * the caller); by address otherwise.
+ */
+export const byKey = (request: FastifyRequest): string => {
+  const { caller } = request;
+  if (!caller) return byAddress(request);
+  return caller.via === "key" ? `key:${caller.name.id}` : `session:${caller.accountId}`;
+};
 
 /**
  * Limits every route registered on `scope` after this call. A `max` of 0 turns the limit off. When the store cannot

@@ -13,6 +13,7 @@ import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore, type FileStore } from "./files.js";
 import { createNotifier, type Notifier } from "./notifier.js";
+import { defaultRegistrationMode } from "./signup.js";
 import { JOURNAL_FILE, openEmbeddedStorage, openPostgresStorage, type Storage } from "./store/index.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
@@ -121,7 +122,8 @@ export async function startServer(opts: {
       ...(shared.redis === undefined ? {} : { rateLimitStore: { redis: shared.redis } }),
       ...(backend.linkSecret === undefined ? {} : { linkSecret: backend.linkSecret }),
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
-      ...(opts.options === undefined ? {} : { options: opts.options }),
+      // Registration is open by default only to callers on this machine.
+      options: { ...opts.options, signup: { ...opts.options?.signup, registration: opts.options?.signup?.registration ?? defaultRegistrationMode(host) } },
     });
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (err) {

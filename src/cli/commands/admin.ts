@@ -7,6 +7,8 @@ import { CommandExit, type Io } from "../../infra/terminal-io.js";
 import type { MigrationReport } from "../../server/migrate-to-postgres/index.js";
 import { registerAdminApprovalCommands } from "./admin-approvals.js";
 import { registerAdminOperatorCommands, withDirectory } from "./admin-operator.js";
+import { registerAdminSignupCommands } from "./admin-signup.js";
+import { maxNamesPerAccount } from "./signup-options.js";
 
 const wholeNumber = (flag: string) => (value: string): number => {
   const n = Number(value);
@@ -33,10 +35,12 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .requiredOption("--email <email>", "owner email; names with the same email share one account")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .option("--database <url>", "the PostgreSQL database of servers run with --database (default: $CLAWTELL_DATABASE_URL)")
+    .option("--max-names-per-account <n>", "refuse the name when the email's account has this many (default: $CLAWTELL_MAX_NAMES_PER_ACCOUNT or 5)")
     .addHelpText("after", "\nExample:\n  clawtell admin create-name alice --email you@example.com")
-    .action(async (name: string, opts: { email: string; data?: string; database?: string }) => {
+    .action(async (name: string, opts: { email: string; data?: string; database?: string; maxNamesPerAccount?: string }) => {
       const { createName } = await import("../../server/index.js");
-      io.out(JSON.stringify(await withDirectory(opts, (directory) => createName(directory, { name, email: opts.email }))));
+      const limit = maxNamesPerAccount(opts.maxNamesPerAccount, process.env);
+      io.out(JSON.stringify(await withDirectory(opts, (directory) => createName(directory, { name, email: opts.email }, { maxNamesPerAccount: limit }))));
     });
   admin
     .command("migrate")
@@ -80,4 +84,5 @@ export function registerAdminCommands(program: Command, io: Io): void {
     });
   registerAdminOperatorCommands(admin, io);
   registerAdminApprovalCommands(admin, io);
+  registerAdminSignupCommands(admin, io);
 }

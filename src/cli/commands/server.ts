@@ -8,6 +8,7 @@ import { binCommand, explainDataDirError, resolveDataDir, shellWord } from "../d
 import type { Logger } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
 import { waitForStopSignal } from "../signals.js";
+import { addSignupOptions, resolveSignupOptions, signupLog, type SignupFlags } from "./signup-options.js";
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -87,7 +88,7 @@ interface ServerFlags {
 
 /** Registers `clawtell server`: prints `listening on <url>` (and a first-name hint on a fresh folder) on stdout. */
 export function registerServerCommand(program: Command, io: Io): void {
-  program
+  const command = program
     .command("server")
     .description("run the embedded ClawTell-compatible server (logs go to stderr; CLAWTELL_LOG_LEVEL sets the level)")
     .option("--host <host>", "address to bind; use 0.0.0.0 only behind a TLS proxy", "127.0.0.1")
@@ -101,7 +102,7 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--monthly-quota <n>", "messages each account may send per calendar month (UTC); 0 = unlimited (default: $CLAWTELL_MONTHLY_QUOTA or unlimited)")
     .option("--rate-limit-ip <n>", "requests per minute per caller address on the public calls; 0 = off (default: $CLAWTELL_RATE_LIMIT_IP or 6000)")
     .option("--rate-limit-key <n>", "requests per minute per API key on the calls that need one; 0 = off (default: $CLAWTELL_RATE_LIMIT_KEY or 1200000)")
-    .action(async (opts: ServerFlags) => {
+    .action(async (opts: ServerFlags & SignupFlags) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
       const limits = limitOptions(opts);
@@ -122,14 +123,15 @@ export function registerServerCommand(program: Command, io: Io): void {
       }
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
-      const options = { visibilityTimeoutMs, metrics: opts.metrics, ...limits, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
+      const signup = await resolveSignupOptions(opts, process.env, opts.host);
+      const options = { visibilityTimeoutMs, metrics: opts.metrics, ...limits, signup, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
       if (database !== undefined) {
         // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
         const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options }).catch((err: unknown) => {
           throw explainListenError(err, opts.host, port);
         });
         io.out(`listening on ${server.url}`);
-        logger.info({ url: server.url, storage: "postgres", wakeups: redis === undefined ? "postgres" : "redis" }, "server listening");
+        logger.info({ url: server.url, storage: "postgres", wakeups: redis === undefined ? "postgres" : "redis", ...signupLog(signup) }, "server listening");
         await stopOnSignal(server, stopSignal, logger);
         return;
       }
@@ -144,9 +146,10 @@ export function registerServerCommand(program: Command, io: Io): void {
         lines.push(`new data folder ${dataDir}`, `create a first name: ${createName}`);
       }
       io.out(lines.join("\n"));
-      logger.info({ url: server.url, dataDir }, "server listening");
+      logger.info({ url: server.url, dataDir, ...signupLog(signup) }, "server listening");
       await stopOnSignal(server, stopSignal, logger);
     });
+  addSignupOptions(command);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

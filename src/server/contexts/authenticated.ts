@@ -1,8 +1,9 @@
 /**
- * The authenticated context: every route that needs an API key. One `onRequest` hook authenticates the key once,
- * before the body is read (only a valid key makes the server take in a large upload), and sets `request.caller`;
- * the routes read it with `callerOf`. Requests are then rate limited per key. Each route is documented with the
- * bearer scheme.
+ * The authenticated context: every route that needs an API key or a dashboard session. One `onRequest` hook
+ * authenticates the key or the session cookie (with its CSRF token on state-changing requests) once, before the body
+ * is read (only a valid caller makes the server take in a large upload), and sets `request.caller`; the routes read
+ * it with `callerOf` (a name) or `sessionOf` (a session's account). Requests are then rate limited per key or
+ * session. Each route is documented with both schemes.
  */
 
 import type { FastifyPluginAsync } from "fastify";
@@ -10,7 +11,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { ClawTellError } from "../../infra/index.js";
 import type { Authenticator } from "../auth.js";
 import type { ServerContext } from "../context.js";
-import { BEARER_SECURITY } from "../openapi.js";
+import { AUTHENTICATED_SECURITY } from "../openapi.js";
 import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
 import { approvalRoutes } from "../routes/approvals.js";
 import { fileRoutes } from "../routes/files.js";
@@ -19,6 +20,7 @@ import { listRoutes } from "../routes/lists.js";
 import { messageRoutes } from "../routes/messages.js";
 import { nameRoutes } from "../routes/names.js";
 import { renewalRoutes } from "../routes/renewal.js";
+import { sessionRoutes } from "../routes/sessions.js";
 import { streamRoutes } from "../routes/stream.js";
 import { updateRoutes } from "../routes/updates.js";
 import "./caller.js";
@@ -27,7 +29,7 @@ import { documentRoute } from "./schemas.js";
 export function authenticatedContext(ctx: ServerContext, authenticator: Authenticator, limits: ContextRateLimit): FastifyPluginAsync {
   return async (scope) => {
     scope.decorateRequest("caller", null);
-    scope.addHook("onRoute", documentRoute(BEARER_SECURITY));
+    scope.addHook("onRoute", documentRoute(AUTHENTICATED_SECURITY));
     scope.addHook("onRequest", (request, _reply, done) => {
       authenticator.authenticate(request).then(
         (caller) => {
@@ -49,5 +51,6 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     fileRoutes(app, ctx);
     keyRoutes(app, ctx);
     approvalRoutes(app, ctx);
+    sessionRoutes(app, ctx);
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The public context: what answers without a key (health, name lookup, signed downloads, the API document), rate
- * limited per caller address.
+ * The public context: what answers without a key (health, name lookup, signed downloads, the API document,
+ * registration and sign-in links), rate limited per caller address. Asking for a registration or a sign-in link is
+ * limited more strictly, per address, in a scope of its own; the sign-in confirmation takes form posts.
  */
 
 import type { FastifyPluginAsync } from "fastify";
@@ -11,9 +12,11 @@ import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
 import { publicFileRoutes } from "../routes/files.js";
 import { healthRoutes } from "../routes/health.js";
 import { publicNameRoutes } from "../routes/names.js";
+import { registrationRequestRoutes, registrationRoutes } from "../routes/registration.js";
+import { magicLinkRoutes, signInRoutes } from "../routes/sessions.js";
 import { documentRoute } from "./schemas.js";
 
-export function publicContext(ctx: ServerContext, limits: ContextRateLimit): FastifyPluginAsync {
+export function publicContext(ctx: ServerContext, limits: ContextRateLimit, signupLimits: ContextRateLimit): FastifyPluginAsync {
   return async (scope) => {
     scope.addHook("onRoute", documentRoute());
     await limitRequests(scope, limits);
@@ -22,5 +25,19 @@ export function publicContext(ctx: ServerContext, limits: ContextRateLimit): Fas
     publicNameRoutes(app, ctx);
     publicFileRoutes(app, ctx);
     openApiRoutes(app);
+    registrationRoutes(app, ctx);
+    await scope.register(async (signup) => {
+      await limitRequests(signup, signupLimits);
+      const limited = signup.withTypeProvider<ZodTypeProvider>();
+      registrationRequestRoutes(limited, ctx);
+      magicLinkRoutes(limited, ctx);
+    });
+    await scope.register(async (signIn) => {
+      // The sign-in page's button posts a form.
+      signIn.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(typeof body === "string" ? body : body.toString("utf8"))));
+      });
+      signInRoutes(signIn.withTypeProvider<ZodTypeProvider>(), ctx);
+    });
   };
 }

@@ -11,11 +11,11 @@ import {
   NameRefSchema,
   UpdateNameRequestSchema,
   UpdateNameResponseSchema,
-  checkName,
   stripNamePrefix,
   toFullName,
 } from "../../protocol/index.js";
 import { describeSettings, recordAudit } from "../audit.js";
+import { registrationNameProblem } from "../blocked-names.js";
 import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
@@ -26,7 +26,7 @@ const NameQuerySchema = z.object({ name: z.string().min(1, "is required") });
 const CheckResponseSchema = z.object({
   name: z.string(),
   available: z.boolean(),
-  reason: z.enum(["too_short", "too_long", "bad_characters", "reserved"]).optional(),
+  reason: z.enum(["too_short", "too_long", "bad_characters", "reserved", "offensive"]).optional(),
 });
 const PricingResponseSchema = z.object({ name: z.string(), available: z.boolean(), price: z.number(), currency: z.string() });
 
@@ -45,7 +45,7 @@ export function publicNameRoutes(app: ZodApp, ctx: ServerContext): void {
     { schema: { summary: "Whether a name is free to register", querystring: NameQuerySchema, response: { 200: CheckResponseSchema } } },
     async (request) => {
       const bare = stripNamePrefix(request.query.name);
-      const problem = checkName(bare);
+      const problem = registrationNameProblem(bare);
       return {
         name: bare,
         available: problem === undefined && (await directory.findNameByName(bare)) === undefined,
@@ -59,7 +59,7 @@ export function publicNameRoutes(app: ZodApp, ctx: ServerContext): void {
     { schema: { summary: "The price of a name (names are free here)", querystring: NameQuerySchema, response: { 200: PricingResponseSchema } } },
     async (request) => {
       const bare = stripNamePrefix(request.query.name);
-      const available = checkName(bare) === undefined && (await directory.findNameByName(bare)) === undefined;
+      const available = registrationNameProblem(bare) === undefined && (await directory.findNameByName(bare)) === undefined;
       return { name: bare, available, price: 0, currency: "USD" };
     },
   );

@@ -9,13 +9,14 @@
  * from the next turn on, without a row read per request (which cost a third of the server's time per message).
  */
 
-import type { ApprovalStore } from "./approval-store.js";
 import type { DirectoryStore } from "./directory-store.js";
+import { createEmbeddedRegistrations } from "./embedded-registrations.js";
+import { createEmbeddedSessions } from "./embedded-sessions.js";
 import type { NameRecord } from "./records.js";
-import type { QuotaStore } from "./quota-store.js";
 import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive, type SqliteArchive } from "./sqlite-archive.js";
 import { createSqliteQuotas } from "./sqlite-quotas.js";
+import type { AdminStores } from "./storage.js";
 
 /** Above this many remembered prefixes the memory is emptied (a scan of made-up prefixes must not grow it). */
 const MAX_REMEMBERED_KEYS = 50_000;
@@ -98,21 +99,18 @@ export function openEmbeddedDirectory(opts: { dataDir: string }): { directory: D
 }
 
 /**
- * The directory with the approval queue and the quotas of a data folder, without its messages: what `clawtell admin
- * approve|reject|set-quota` open, also beside a running server. A decision recorded here is applied by the server.
+ * The stores of a data folder that `clawtell admin` works on (all but the messages), also beside a running server. An
+ * approval decision recorded here is applied by the server.
  */
-export function openEmbeddedAdminStores(opts: { dataDir: string }): {
-  directory: DirectoryStore;
-  approvals: ApprovalStore;
-  quotas: QuotaStore;
-  close(): Promise<void>;
-} {
+export function openEmbeddedAdminStores(opts: { dataDir: string }): AdminStores & { close(): Promise<void> } {
   const archive = openSqliteArchive(opts);
   let closed = false;
   return {
     directory: createEmbeddedDirectory(archive),
-    approvals: createSqliteApprovals(archive.db),
-    quotas: createSqliteQuotas(archive.db),
+    approvals: createSqliteApprovals(archive.database),
+    quotas: createSqliteQuotas(archive.database),
+    registrations: createEmbeddedRegistrations(archive.database),
+    sessions: createEmbeddedSessions(archive.database),
     async close() {
       if (closed) return;
       closed = true;

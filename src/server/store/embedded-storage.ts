@@ -9,6 +9,8 @@ import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createEmbeddedDirectory } from "./embedded-directory.js";
 import { createBufferedQuotas } from "./embedded-quotas.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
+import { createEmbeddedRegistrations } from "./embedded-registrations.js";
+import { createEmbeddedSessions } from "./embedded-sessions.js";
 import { JOURNAL_FILE } from "./message-journal.js";
 import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
@@ -36,7 +38,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     archive.close();
     throw err;
   }
-  const quotas = createBufferedQuotas(archive.db, {
+  const quotas = createBufferedQuotas(archive.database, {
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
     ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
   });
@@ -44,8 +46,10 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
   return {
     directory: createEmbeddedDirectory(archive),
     messages,
-    approvals: createSqliteApprovals(archive.db),
+    approvals: createSqliteApprovals(archive.database),
     quotas,
+    registrations: createEmbeddedRegistrations(archive.database),
+    sessions: createEmbeddedSessions(archive.database),
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },

@@ -1,13 +1,15 @@
 /** The server's storage: the directory and message ports, their records, and the embedded and PostgreSQL backends. */
 export type { AuditEntry, AuditQuery, DirectoryStore, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 export type { ClaimRequest, InboxQuery, MessageStore } from "./message-store.js";
-export type { Storage } from "./storage.js";
+export type { AdminStores, Storage } from "./storage.js";
 export type { ApprovalDecision, ApprovalRecord, ApprovalState, ApprovalStore, NewHeldMessage } from "./approval-store.js";
 export type { AccountQuota, QuotaStore } from "./quota-store.js";
+export type { InviteRecord, RegistrationRecord, RegistrationStore } from "./registration-store.js";
+export type { LoginTokenRecord, PurgedSessions, SessionRecord, SessionStore } from "./session-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";
-export { openEmbeddedDirectory, openEmbeddedAdminStores } from "./embedded-directory.js";
+export { openEmbeddedAdminStores, openEmbeddedDirectory } from "./embedded-directory.js";
 export { FLUSH_INTERVAL_MS } from "./embedded-messages.js";
 export { JOURNAL_FILE } from "./message-journal.js";
 export { openSqliteArchive, DATABASE_FILE, type SqliteArchive } from "./sqlite-archive.js";

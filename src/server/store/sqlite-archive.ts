@@ -134,8 +134,8 @@ export interface SqliteArchive {
    * the database since the last call; this connection's own commits leave it as it is (SQLite's `data_version`).
    */
   dataVersion(): number;
-  /** The connection, for the stores of other concerns whose tables live in the same file (sqlite-approvals.ts, …). */
-  readonly db: DatabaseSync;
+  /** The open database, for the stores of other concerns whose tables live in the same file (sqlite-approvals.ts, …). */
+  readonly database: DatabaseSync;
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -209,7 +209,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
   };
 
   const archive: SqliteArchive = {
-    db,
+    database: db,
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {

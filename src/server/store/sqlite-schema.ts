@@ -103,6 +103,41 @@ CREATE TABLE IF NOT EXISTS account_quotas (
   account_id TEXT PRIMARY KEY,
   monthly_quota INTEGER
 );
+CREATE TABLE IF NOT EXISTS registrations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  poll_hash TEXT NOT NULL UNIQUE,
+  verify_hash TEXT NOT NULL UNIQUE,
+  verify_url TEXT,
+  ip TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  verified_at INTEGER,
+  key_issued_at INTEGER,
+  failure TEXT
+);
+CREATE INDEX IF NOT EXISTS registrations_expires ON registrations(expires_at);
+CREATE TABLE IF NOT EXISTS invites (
+  code_hash TEXT PRIMARY KEY,
+  uses_left INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_tokens (
+  token_hash TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_tokens_expires ON login_tokens(expires_at);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ip TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_at);
 `;
 
 /** Columns added after their table was first released: added on open to a database that lacks them. */

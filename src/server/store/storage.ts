@@ -8,6 +8,8 @@ import type { ApprovalStore } from "./approval-store.js";
 import type { DirectoryStore } from "./directory-store.js";
 import type { MessageStore } from "./message-store.js";
 import type { QuotaStore } from "./quota-store.js";
+import type { RegistrationStore } from "./registration-store.js";
+import type { SessionStore } from "./session-store.js";
 
 export interface Storage {
   readonly directory: DirectoryStore;
@@ -16,6 +18,10 @@ export interface Storage {
   readonly approvals: ApprovalStore;
   /** Monthly message counts and the accounts' own quotas. */
   readonly quotas: QuotaStore;
+  /** Sign-ups waiting for email verification, and invite codes. */
+  readonly registrations: RegistrationStore;
+  /** Dashboard login links and sessions. */
+  readonly sessions: SessionStore;
   /**
    * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
    * or it has been closed). Readiness (`/readyz`) asks this.
@@ -24,3 +30,9 @@ export interface Storage {
   /** Writes out whatever waits and lets go of the backend; calling it again does nothing. */
   close(): Promise<void>;
 }
+
+/**
+ * What `clawtell admin` opens beside a running server: every port but the messages (on a data folder the message
+ * journal belongs to the server process).
+ */
+export type AdminStores = Omit<Storage, "messages" | "ping" | "close">;

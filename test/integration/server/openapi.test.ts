@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildServer, openEmbeddedStorage, openFileStore, type Storage } from "../../../src/server/index.js";
-import { BEARER_SCHEME } from "../../../src/server/openapi.js";
+import { BEARER_SCHEME, SESSION_SCHEME } from "../../../src/server/openapi.js";
 import { api } from "../../helpers/test-server.js";
 
 interface Operation {
@@ -25,7 +25,23 @@ type OpenApiDocument = {
 };
 
 /** Routes answered without a key. */
-const PUBLIC = new Set(["GET /health", "GET /healthz", "GET /readyz", "GET /metrics", "GET /api/names/check", "GET /api/pricing", "GET /api/names/{name}", "GET /files/{fileId}", "GET /openapi.json"]);
+const PUBLIC = new Set([
+  "GET /health",
+  "GET /healthz",
+  "GET /readyz",
+  "GET /metrics",
+  "GET /api/names/check",
+  "GET /api/pricing",
+  "GET /api/names/{name}",
+  "GET /files/{fileId}",
+  "GET /openapi.json",
+  "POST /api/names/register",
+  "GET /api/register/status",
+  "GET /api/register/verify",
+  "POST /api/auth/magic-link",
+  "GET /api/auth/verify",
+  "POST /api/auth/verify",
+]);
 
 /** Every `$ref` anywhere in the value. */
 function refsIn(value: unknown, found: string[] = []): string[] {
@@ -88,11 +104,12 @@ describe("GET /openapi.json", () => {
     }
   });
 
-  it("asks for the bearer key exactly on the routes that need one", () => {
+  it("asks for the bearer key, or a dashboard session, exactly on the routes that need one", () => {
+    expect(doc.components.securitySchemes?.[SESSION_SCHEME]).toEqual(expect.objectContaining({ type: "apiKey", in: "cookie", name: "clawtell_session" }));
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         const route = `${method.toUpperCase()} ${path}`;
-        expect(operation.security, route).toEqual(PUBLIC.has(route) ? undefined : [{ [BEARER_SCHEME]: [] }]);
+        expect(operation.security, route).toEqual(PUBLIC.has(route) ? undefined : [{ [BEARER_SCHEME]: [] }, { [SESSION_SCHEME]: [] }]);
       }
     }
   });

@@ -118,6 +118,49 @@ CREATE INDEX audit_log_name ON audit_log (name, id);
 `,
   },
   {
+    version: 4,
+    name: "registrations, invites, login links and dashboard sessions",
+    sql: `
+-- Sign-ups waiting for their email to be verified; the verification link is kept only while one is pending.
+CREATE TABLE registrations (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  email text NOT NULL,
+  poll_hash text NOT NULL UNIQUE,
+  verify_hash text NOT NULL UNIQUE,
+  verify_url text,
+  ip text,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  verified_at bigint,
+  key_issued_at bigint,
+  failure text
+);
+CREATE INDEX registrations_expires ON registrations (expires_at);
+CREATE TABLE invites (
+  code_hash text PRIMARY KEY,
+  uses_left integer NOT NULL,
+  created_at bigint NOT NULL
+);
+-- Login links and sessions are kept as SHA-256 hashes of their tokens.
+CREATE TABLE login_tokens (
+  token_hash text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX login_tokens_expires ON login_tokens (expires_at);
+CREATE TABLE sessions (
+  token_hash text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts(id),
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  ip text
+);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+`,
+  },
+  {
     version: 5,
     name: "the approval queue and monthly message quotas",
     sql: `

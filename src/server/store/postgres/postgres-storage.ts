@@ -17,6 +17,8 @@ import { createPostgresFileStore } from "./pg-files.js";
 import { createPostgresMessages } from "./pg-messages.js";
 import { createProcessLeases } from "./pg-processes.js";
 import { createPostgresQuotas } from "./pg-quotas.js";
+import { createPostgresRegistrations } from "./pg-registrations.js";
+import { createPostgresSessions } from "./pg-sessions.js";
 import { sharedSecret } from "./pg-secrets.js";
 
 export interface PostgresStorageOptions {
@@ -73,6 +75,8 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     messages,
     approvals: createPostgresApprovals(db),
     quotas: createPostgresQuotas(db),
+    registrations: createPostgresRegistrations(db),
+    sessions: createPostgresSessions(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {
