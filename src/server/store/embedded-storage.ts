@@ -7,7 +7,11 @@
 import { join } from "node:path";
 import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createEmbeddedDirectory } from "./embedded-directory.js";
+import { createEmbeddedIdempotency } from "./embedded-idempotency.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
+import { createEmbeddedReceipts } from "./embedded-receipts.js";
+import { createEmbeddedWebhooks } from "./embedded-webhooks.js";
+import { createEnqueueSignal } from "./enqueue-signal.js";
 import { JOURNAL_FILE } from "./message-journal.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
 import type { Storage } from "./storage.js";
@@ -22,10 +26,12 @@ export interface EmbeddedStorageOptions {
 /** Opens the data folder (created owner-only if missing). One process per folder: the caller holds its lock. */
 export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise<Storage> {
   const archive = openSqliteArchive({ dataDir: opts.dataDir });
+  const enqueued = createEnqueueSignal();
   let messages: EmbeddedMessageStore;
   try {
     messages = openEmbeddedMessages({
       archive,
+      enqueued,
       journalPath: join(opts.dataDir, JOURNAL_FILE),
       ...(opts.logger === undefined ? {} : { logger: opts.logger }),
       ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
@@ -38,6 +44,9 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
   return {
     directory: createEmbeddedDirectory(archive),
     messages,
+    webhooks: createEmbeddedWebhooks(archive, enqueued),
+    receipts: createEmbeddedReceipts(archive, messages),
+    idempotency: createEmbeddedIdempotency(archive, messages),
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },

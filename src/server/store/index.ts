@@ -2,6 +2,25 @@
 export type { AuditEntry, AuditQuery, DirectoryStore, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 export type { ClaimRequest, InboxQuery, MessageStore } from "./message-store.js";
 export type { Storage } from "./storage.js";
+export {
+  DEFAULT_WEBHOOK_EVENTS,
+  DELIVERY_STATUSES,
+  WEBHOOK_EVENTS,
+  type AttemptOutcome,
+  type DeliveryStatus,
+  type WebhookDelivery,
+  type WebhookEvent,
+  type WebhookStore,
+} from "./webhook-store.js";
+export {
+  RECEIPT_RETENTION_MS,
+  RECEIPT_STATES,
+  type ReceiptRecord,
+  type ReceiptState,
+  type ReceiptStore,
+  type RecordedReceiptState,
+} from "./receipt-store.js";
+export { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type IdempotencyStore } from "./idempotency-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";

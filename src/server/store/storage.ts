@@ -5,11 +5,20 @@
  */
 
 import type { DirectoryStore } from "./directory-store.js";
+import type { IdempotencyStore } from "./idempotency-store.js";
 import type { MessageStore } from "./message-store.js";
+import type { ReceiptStore } from "./receipt-store.js";
+import type { WebhookStore } from "./webhook-store.js";
 
 export interface Storage {
   readonly directory: DirectoryStore;
   readonly messages: MessageStore;
+  /** Webhook deliveries (queued by `messages` with what they report) and the events each name asked for. */
+  readonly webhooks: WebhookStore;
+  /** What became of each message, for its sender. */
+  readonly receipts: ReceiptStore;
+  /** Idempotency-Key records of sends (bound by `messages` with the message they created). */
+  readonly idempotency: IdempotencyStore;
   /**
    * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
    * or it has been closed). Readiness (`/readyz`) asks this.

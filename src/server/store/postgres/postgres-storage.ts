@@ -6,15 +6,19 @@
 
 import { ClawTellError, createSilentLogger, type Logger } from "../../../infra/index.js";
 import type { FileStore } from "../../files.js";
+import { createEnqueueSignal } from "../enqueue-signal.js";
 import type { Storage } from "../storage.js";
 import { applyMigrations } from "./migrate.js";
 import { openDatabase } from "./pg-database.js";
 import { createPostgresDirectory } from "./pg-directory.js";
 import { storeError } from "./pg-errors.js";
 import { createPostgresFileStore } from "./pg-files.js";
+import { createPostgresIdempotency } from "./pg-idempotency.js";
 import { createPostgresMessages } from "./pg-messages.js";
 import { createProcessLeases } from "./pg-processes.js";
+import { createPostgresReceipts } from "./pg-receipts.js";
 import { sharedSecret } from "./pg-secrets.js";
+import { createPostgresWebhooks } from "./pg-webhooks.js";
 
 export interface PostgresStorageOptions {
   /** `postgres://user@host:port/database`; `?options=-c search_path=…` in it chooses a schema too. */
@@ -62,11 +66,15 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     await db.close();
     throw err;
   }
-  const messages = createPostgresMessages(db, processes);
+  const enqueued = createEnqueueSignal();
+  const messages = createPostgresMessages(db, processes, { enqueued });
   let closing: Promise<void> | undefined;
   return {
     directory: createPostgresDirectory(db),
     messages,
+    webhooks: createPostgresWebhooks(db, processes, enqueued),
+    receipts: createPostgresReceipts(db),
+    idempotency: createPostgresIdempotency(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {
