@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "CT_FORBIDDEN",
   "CT_NOT_FOUND",
   "CT_CONFLICT",
+  "CT_IDEMPOTENCY_KEY_REUSED",
   "CT_PAYLOAD_TOO_LARGE",
   "CT_RATE_LIMITED",
   "CT_API_REJECTED",
@@ -42,6 +43,8 @@ const POLICY: Record<ErrorCode, CodePolicy> = {
   CT_FORBIDDEN: { retryable: false, status: 403 },
   CT_NOT_FOUND: { retryable: false, status: 404 },
   CT_CONFLICT: { retryable: false, status: 409 },
+  /** An `Idempotency-Key` sent again with another request. */
+  CT_IDEMPOTENCY_KEY_REUSED: { retryable: false, status: 409 },
   CT_PAYLOAD_TOO_LARGE: { retryable: false, status: 413 },
   CT_RATE_LIMITED: { retryable: true, status: 429 },
   CT_API_REJECTED: { retryable: false, status: 502 },

@@ -4,6 +4,7 @@
  */
 
 import fastify, { type FastifyInstance } from "fastify";
+import type { Dispatcher } from "undici";
 import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { createKeyVerifier } from "./api-keys.js";
 import { createAccountNames, createAuthenticator } from "./auth.js";
@@ -14,7 +15,12 @@ import { publicContext } from "./contexts/public.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./contexts/schemas.js";
 import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
+import { createIdempotentSends } from "./idempotency.js";
 import { createMailbox } from "./mailbox.js";
+import { createGuardedDispatcher } from "./outbound/index.js";
+import { createBlockedSends } from "./receipts.js";
+import { startRecordRetention } from "./record-retention.js";
+import { startWebhookDispatcher } from "./webhooks/index.js";
 import { instrumentMessageStore } from "./instrumented-messages.js";
 import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
@@ -51,6 +57,13 @@ export interface ServerDeps {
   notifier?: Notifier;
   /** Key of the signed download links; processes serving the same accounts share one. Random per process if absent. */
   linkSecret?: Uint8Array;
+  /**
+   * The connection pool of the server's outgoing requests (webhooks). Without one, the server makes a guarded pool
+   * (outbound/: no private addresses unless `options.allowPrivateWebhooks`) and closes it with itself.
+   */
+  outbound?: Dispatcher;
+  /** Jitter of webhook retries, in [0, 1). @defaultValue Math.random */
+  random?: () => number;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -82,6 +95,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     files: deps.files,
     links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
+    webhooks: deps.storage.webhooks,
+    receipts: deps.storage.receipts,
+    blockedSends: createBlockedSends(deps.storage.receipts, clock),
+    idempotentSends: createIdempotentSends(deps.storage.idempotency, clock),
   };
 
   const authenticator = createAuthenticator(
@@ -142,8 +159,23 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger,
     intervalMs: options.retentionIntervalMs ?? 300_000,
   });
+  const records = startRecordRetention({ ...deps.storage, clock, logger, intervalMs: options.retentionIntervalMs ?? 300_000 });
+  const outbound = deps.outbound ?? createGuardedDispatcher({ allowPrivate: options.allowPrivateWebhooks === true });
+  const webhooks = startWebhookDispatcher({
+    store: deps.storage.webhooks,
+    directory,
+    messages,
+    receipts: deps.storage.receipts,
+    dispatcher: outbound,
+    clock,
+    logger,
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+    ...(options.webhookTimeoutMs === undefined ? {} : { timeoutMs: options.webhookTimeoutMs }),
+  });
   app.addHook("onClose", async () => {
-    // A purge under way finishes before the caller closes the storage under it.
+    // Attempts and purges under way end before the caller closes the storage under them.
+    await Promise.all([webhooks.stop(), records.stop()]);
+    if (deps.outbound === undefined) await outbound.close();
     await retention.stop();
     await Promise.all([hasher.close(), jsonBodies.close(), deps.notifier === undefined ? notifier.close() : undefined]);
   });

@@ -10,7 +10,9 @@ import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
 import type { LinkSigner } from "./signed-links.js";
-import type { DirectoryStore, MessageStore } from "./store/index.js";
+import type { IdempotentSends } from "./idempotency.js";
+import type { BlockedSends } from "./receipts.js";
+import type { DirectoryStore, MessageStore, ReceiptStore, WebhookStore } from "./store/index.js";
 
 export interface ServerOptions {
   /** How long a handed-out, unacked message stays hidden before it is delivered again. @defaultValue 60000 */
@@ -34,6 +36,13 @@ export interface ServerOptions {
   publicRateLimit?: RateLimit;
   /** Requests per API key on the routes that need a key. @defaultValue 1200000 per 60000 ms */
   keyRateLimit?: RateLimit;
+  /**
+   * Webhooks may call loopback, private, link-local and other non-public addresses (a test, or a server whose agents
+   * all live on its private network). @defaultValue false
+   */
+  allowPrivateWebhooks?: boolean;
+  /** How long one webhook attempt may take, connection to last byte. @defaultValue 10000 */
+  webhookTimeoutMs?: number;
 }
 
 /** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
@@ -60,4 +69,11 @@ export interface ServerContext {
   readonly files: FileStore;
   readonly links: LinkSigner;
   readonly fileLinkTtlMs: number;
+  /** Webhook deliveries and each name's chosen events. */
+  readonly webhooks: WebhookStore;
+  /** Sender receipts, and the `blocked` receipts of refused sends. */
+  readonly receipts: ReceiptStore;
+  readonly blockedSends: BlockedSends;
+  /** `Idempotency-Key` on send. */
+  readonly idempotentSends: IdempotentSends;
 }

@@ -54,7 +54,18 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--visibility-timeout <seconds>", "how long a handed-out, unacked message stays hidden before it is delivered again", "60")
     .option("--trust-proxy <addresses>", "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the caller")
     .option("--no-metrics", "do not count sends, deliveries and request latency, and serve no /metrics")
-    .action(async (opts: { host: string; port: string; data?: string; database?: string; redis?: string; visibilityTimeout: string; metrics: boolean; trustProxy?: string }) => {
+    .option("--allow-private-webhooks", "let webhooks call loopback, private, link-local and other non-public addresses (refused by default)")
+    .action(async (opts: {
+      host: string;
+      port: string;
+      data?: string;
+      database?: string;
+      redis?: string;
+      visibilityTimeout: string;
+      metrics: boolean;
+      trustProxy?: string;
+      allowPrivateWebhooks?: boolean;
+    }) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
       // Loaded on use, so other commands start fast.
@@ -74,7 +85,12 @@ export function registerServerCommand(program: Command, io: Io): void {
       }
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
-      const options = { visibilityTimeoutMs, metrics: opts.metrics, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
+      const options = {
+        visibilityTimeoutMs,
+        metrics: opts.metrics,
+        allowPrivateWebhooks: opts.allowPrivateWebhooks === true,
+        ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
+      };
       if (database !== undefined) {
         // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
         const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options }).catch((err: unknown) => {

@@ -17,9 +17,11 @@ import { keyRoutes } from "../routes/keys.js";
 import { listRoutes } from "../routes/lists.js";
 import { messageRoutes } from "../routes/messages.js";
 import { nameRoutes } from "../routes/names.js";
+import { receiptRoutes } from "../routes/receipts.js";
 import { renewalRoutes } from "../routes/renewal.js";
 import { streamRoutes } from "../routes/stream.js";
 import { updateRoutes } from "../routes/updates.js";
+import { webhookRoutes } from "../routes/webhooks.js";
 import "./caller.js";
 import { documentRoute } from "./schemas.js";
 
@@ -47,5 +49,7 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     renewalRoutes(app, ctx);
     fileRoutes(app, ctx);
     keyRoutes(app, ctx);
+    receiptRoutes(app, ctx);
+    webhookRoutes(app, ctx);
   };
 }

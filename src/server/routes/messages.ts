@@ -7,6 +7,8 @@ import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
 import {
   AckRequestSchema,
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyKeySchema,
   InboxQuerySchema,
   InboxResponseSchema,
   isExecutableContent,
@@ -22,7 +24,7 @@ import {
 import type { Caller } from "../auth.js";
 import { BODY_LIMIT_BYTES, type ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
-import type { ZodApp } from "../contexts/schemas.js";
+import { ErrorAnswerSchema, type ZodApp } from "../contexts/schemas.js";
 import { toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible } from "../policy.js";
@@ -46,9 +48,12 @@ const SuccessSchema = z.object({ success: z.literal(true) });
 const AckCountResponseSchema = z.object({ success: z.literal(true), acked: z.number().int() });
 const AckIdsResponseSchema = z.object({ success: z.literal(true), acked: z.array(z.string()) });
 const PollAnswerSchema = z.object({ messages: z.array(MessageSchema), count: z.number().int(), waitedMs: z.number(), timeout: z.number() });
+const SendHeadersSchema = z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: IdempotencyKeySchema.optional() });
+/** A send refused by the recipient's delivery policy: the receipt it left reads `blocked`. */
+const RefusedSendSchema = ErrorAnswerSchema.extend({ messageId: z.string().optional() });
 
 export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
-  const { directory, messages, mailbox, accounts, clock, names } = ctx;
+  const { directory, messages, mailbox, accounts, clock, names, idempotentSends, blockedSends } = ctx;
 
   // The authenticated context knows the sender before the body is read: only a valid key makes the server take in a
   // large upload.
@@ -57,25 +62,30 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
     {
       bodyLimit: SEND_BODY_LIMIT_BYTES,
       schema: {
-        summary: "Send a message (with attachments in base64, up to 25 MiB together)",
+        summary: "Send a message (with attachments in base64, up to 25 MiB together); idempotent under an Idempotency-Key",
+        headers: SendHeadersSchema,
         body: SendRequestSchema,
-        response: { 200: SendResponseSchema },
+        response: { 200: SendResponseSchema, 403: RefusedSendSchema },
       },
+      // A replay under an Idempotency-Key is answered before the handler; a refused send's 403 names its receipt.
+      preHandler: idempotentSends.preHandler,
+      onSend: [blockedSends.onSend, idempotentSends.onSend],
     },
-    async (request) => {
+    async (request, reply) => {
       // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. commit, 6. answer.
       const caller = callerOf(request);
       const input = request.body;
       const sender = await resolveSender(ctx, caller, input.from_name);
       const recipient = await names.find(input.to);
       if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
-      await assertDeliveryAllowed(directory, recipient, sender);
+      await assertDeliveryAllowed(directory, recipient, sender).catch((err: unknown) => blockedSends.refuse(request, err, sender, recipient.name));
       const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender);
 
       const id = newMessageId();
       const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
       const now = clock.now();
       const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
+      const answer = { success: true as const, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
       await mailbox.deliver({
         id,
         recipientId: recipient.id,
@@ -88,11 +98,12 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
         autoReplyEligible,
         createdAt: now,
         attachments,
+        idempotency: idempotentSends.bind(request, id, answer),
       }).catch(async (err: unknown) => {
         await ctx.files.remove(attachments.map((a) => a.fileId));
         throw err;
       });
-      return { success: true as const, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
+      return idempotentSends.settle(request, reply, id, answer);
     },
   );
 
