@@ -95,10 +95,10 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions): WebhookD
   };
 
   const sleep = async (ms: number): Promise<void> => {
-    if (wanted || stopping.signal.aborted) return;
+    if (wanted || stopping.signal.aborted || ms <= 0) return;
     nap = new AbortController();
     try {
-      await clock.sleep(Math.max(0, ms), AbortSignal.any([nap.signal, stopping.signal]));
+      await clock.sleep(ms, AbortSignal.any([nap.signal, stopping.signal]));
     } catch {
       // woken
     } finally {
