@@ -10,7 +10,7 @@ import type { SqliteArchive } from "./sqlite-archive.js";
 export function createEmbeddedIdempotency(archive: SqliteArchive, messages: EmbeddedMessageStore): IdempotencyStore {
   const live = (accountId: string, key: string, notBefore: number) => {
     const record = messages.keyBinding(accountId, key);
-    return record !== undefined && record.createdAt >= notBefore ? record : undefined;
+    return record !== undefined && record.createdAt > notBefore ? record : undefined;
   };
   return {
     find: async (accountId, key, notBefore) => live(accountId, key, notBefore),

@@ -266,7 +266,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
             // Another send holds the key (the server lets one at a time through; this is the store's own guard).
             const key = keyOf(binding.accountId, binding.key);
             const held = keyBinding(binding.accountId, binding.key);
-            if (syncingKeys.has(key) || (held !== undefined && held.createdAt >= binding.createdAt - IDEMPOTENCY_TTL_MS)) continue;
+            if (syncingKeys.has(key) || (held !== undefined && held.createdAt > binding.createdAt - IDEMPOTENCY_TTL_MS)) continue;
             syncingKeys.add(key);
             keys.push(key);
           }

@@ -18,7 +18,7 @@ export interface IdempotencyRecord {
   readonly statusCode: number;
   /** The answer's body, as JSON. */
   readonly response: string;
-  /** Epoch ms; the key counts until `createdAt + IDEMPOTENCY_TTL_MS`. */
+  /** Epoch ms; the key counts until `createdAt + IDEMPOTENCY_TTL_MS` (then it has lapsed). */
   readonly createdAt: number;
 }
 
@@ -26,10 +26,10 @@ export interface IdempotencyRecord {
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface IdempotencyStore {
-  /** The account's record of the key, unless it was created before `notBefore` (it has lapsed then). */
+  /** The account's record of the key, unless it was created at or before `notBefore` (it has lapsed then). */
   find(accountId: string, key: string, notBefore: number): Promise<IdempotencyRecord | undefined>;
   /**
-   * Stores the record unless the key has a record created at or after `notBefore` (a lapsed one is replaced); answers
+   * Stores the record unless the key has a record created after `notBefore` (a lapsed one is replaced); answers
    * the record that holds the key afterwards, this one or the earlier one.
    */
   remember(record: IdempotencyRecord, notBefore: number): Promise<IdempotencyRecord>;

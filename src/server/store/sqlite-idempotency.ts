@@ -36,7 +36,7 @@ export function createSqliteIdempotency(stmt: (sql: string) => StatementSync): S
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, message_id = excluded.message_id,
            status_code = excluded.status_code, response = excluded.response, created_at = excluded.created_at
-         WHERE idempotency_keys.created_at < excluded.created_at - ?`,
+         WHERE idempotency_keys.created_at <= excluded.created_at - ?`,
       ).run(r.accountId, r.key, r.fingerprint, r.messageId, r.statusCode, r.response, r.createdAt, IDEMPOTENCY_TTL_MS);
     },
     find(accountId, key) {

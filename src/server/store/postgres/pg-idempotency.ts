@@ -25,7 +25,7 @@ const toRecord = (row: KeyRow): IdempotencyRecord => ({
 
 export function createPostgresIdempotency(db: Database): IdempotencyStore {
   const find = async (accountId: string, key: string, notBefore: number): Promise<IdempotencyRecord | undefined> => {
-    const [row] = await db.query<KeyRow>("SELECT * FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at >= $3", [
+    const [row] = await db.query<KeyRow>("SELECT * FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at > $3", [
       accountId,
       key,
       notBefore,
@@ -40,7 +40,7 @@ export function createPostgresIdempotency(db: Database): IdempotencyStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (account_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, message_id = EXCLUDED.message_id,
            status_code = EXCLUDED.status_code, response = EXCLUDED.response, created_at = EXCLUDED.created_at
-         WHERE idempotency_keys.created_at < $8
+         WHERE idempotency_keys.created_at <= $8
          RETURNING *`,
         [r.accountId, r.key, r.fingerprint, r.messageId, r.statusCode, r.response, r.createdAt, notBefore],
       );

@@ -77,7 +77,7 @@ WITH input AS (
   SELECT key_account, key_name, key_fingerprint, id, key_status, key_response, created_at FROM input WHERE key_name IS NOT NULL
   ON CONFLICT (account_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, message_id = EXCLUDED.message_id,
     status_code = EXCLUDED.status_code, response = EXCLUDED.response, created_at = EXCLUDED.created_at
-  WHERE idempotency_keys.created_at < EXCLUDED.created_at - $17::bigint
+  WHERE idempotency_keys.created_at <= EXCLUDED.created_at - $17::bigint
   RETURNING message_id
 ), inserted AS (
   INSERT INTO messages (id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments)
