@@ -244,7 +244,10 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const delivered = (id: string, at: number): void => {
     const draft = unflushed.get(id);
     if (draft !== undefined) draft.deliveredAt ??= at;
-    else if (!unflushedDeliveries.has(id)) unflushedDeliveries.set(id, at);
+    else if (!unflushedDeliveries.has(id)) {
+      unflushedDeliveries.set(id, at);
+      scheduleFlush();
+    }
   };
 
   const keyBinding = (accountId: string, key: string): IdempotencyRecord | undefined =>
