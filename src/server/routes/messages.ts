@@ -85,6 +85,8 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
       const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
       const now = clock.now();
       const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
+      // A path that answers without storing a message (a 202 held for approval) records its receipt state with
+      // ctx.receipts.record({ state: "pending_approval" }); idempotentSends.onSend remembers that answer under the key.
       const answer = { success: true as const, messageId: id, sentAt: new Date(now).toISOString(), to: toFullName(recipient.name) };
       await mailbox.deliver({
         id,
