@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   "CT_REGISTRATION_CLOSED",
   "CT_NOT_FOUND",
   "CT_CONFLICT",
+  "CT_IDEMPOTENCY_KEY_REUSED",
   "CT_PAYLOAD_TOO_LARGE",
   "CT_RATE_LIMITED",
   "CT_QUOTA_EXCEEDED",
@@ -45,6 +46,8 @@ const POLICY: Record<ErrorCode, CodePolicy> = {
   CT_REGISTRATION_CLOSED: { retryable: false, status: 403 },
   CT_NOT_FOUND: { retryable: false, status: 404 },
   CT_CONFLICT: { retryable: false, status: 409 },
+  /** An `Idempotency-Key` sent again with another request. */
+  CT_IDEMPOTENCY_KEY_REUSED: { retryable: false, status: 409 },
   CT_PAYLOAD_TOO_LARGE: { retryable: false, status: 413 },
   CT_RATE_LIMITED: { retryable: true, status: 429 },
   // A monthly quota is not worth retrying within seconds (the clients would wait out Retry-After, up to weeks).

@@ -9,3 +9,4 @@ export * from "./text-table.js";
 export * from "./terminal-io.js";
 export * from "./backoff.js";
 export * from "./retry-after.js";
+export * from "./webhook-signature.js";

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { fileNameProblem, normaliseFileName } from "./file-kinds.js";
 import { MessageSchema } from "./message.js";
 import { NameRefSchema } from "./names.js";
+import { WEBHOOK_EVENTS } from "./webhooks.js";
 
 /** Largest message body accepted, in characters (the clients assume 50 KB). */
 export const MAX_BODY_CHARS = 50_000;
@@ -182,6 +183,8 @@ export const UpdateNameRequestSchema = z
     delivery_policy: z.enum(DELIVERY_POLICIES).optional(),
     webhook_url: z.url({ protocol: /^https?$/ }).nullable().optional(),
     webhook_secret: z.string().min(16, "must be at least 16 characters").nullable().optional(),
+    /** Which events the webhook gets (default `["message.received"]`); `message.acked` reports acks of this name's sends. */
+    webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).max(WEBHOOK_EVENTS.length).optional(),
   })
   .strict();
 export type UpdateNameRequest = z.infer<typeof UpdateNameRequestSchema>;
@@ -192,6 +195,7 @@ export const UpdateNameResponseSchema = z.object({
   webhook_url: z.string().nullable(),
   communication_mode: z.enum(COMMUNICATION_MODES),
   delivery_policy: z.enum(DELIVERY_POLICIES),
+  webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).optional(),
 });
 
 export const NameBodySchema = z.object({ name: NameRefSchema });

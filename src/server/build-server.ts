@@ -4,6 +4,7 @@
  */
 
 import fastify, { type FastifyInstance } from "fastify";
+import type { Dispatcher } from "undici";
 import { ClawTellError, createSilentLogger, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { createKeyVerifier } from "./api-keys.js";
 import { createApprovalApplier } from "./approval-applier.js";
@@ -16,7 +17,12 @@ import { publicContext } from "./contexts/public.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./contexts/schemas.js";
 import type { FileStore } from "./files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
+import { createIdempotentSends } from "./idempotency.js";
 import { createMailbox } from "./mailbox.js";
+import { createGuardedDispatcher } from "./outbound/index.js";
+import { createBlockedSends } from "./receipts.js";
+import { startRecordRetention } from "./record-retention.js";
+import { startWebhookDispatcher } from "./webhooks/index.js";
 import { instrumentMessageStore } from "./instrumented-messages.js";
 import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
@@ -58,6 +64,13 @@ export interface ServerDeps {
   linkSecret?: Uint8Array;
   /** Delivers the server's mail instead of `options.signup.smtpUrl` (mailer.ts). */
   mailTransport?: MailTransport;
+  /**
+   * The connection pool of the server's outgoing requests (webhooks). Without one, the server makes a guarded pool
+   * (outbound/: no private addresses unless `options.allowPrivateWebhooks`) and closes it with itself.
+   */
+  outbound?: Dispatcher;
+  /** Jitter of webhook retries, in [0, 1). @defaultValue Math.random */
+  random?: () => number;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -110,6 +123,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     approvalTtlMs: options.approvalTtlMs ?? APPROVAL_TTL_MS,
     quota: createMessageQuota({ quotas: deps.storage.quotas, clock, monthlyQuota: options.monthlyQuota }),
     signup,
+    webhooks: deps.storage.webhooks,
+    receipts: deps.storage.receipts,
+    blockedSends: createBlockedSends(deps.storage.receipts, clock),
+    idempotentSends: createIdempotentSends(deps.storage.idempotency, clock),
   };
 
   const authenticator = createAuthenticator(
@@ -175,9 +192,23 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     intervalMs: options.retentionIntervalMs ?? 300_000,
   });
   approvalApplier.start();
+  const records = startRecordRetention({ ...deps.storage, clock, logger, intervalMs: options.retentionIntervalMs ?? 300_000 });
+  const outbound = deps.outbound ?? createGuardedDispatcher({ allowPrivate: options.allowPrivateWebhooks === true });
+  const webhooks = startWebhookDispatcher({
+    store: deps.storage.webhooks,
+    directory,
+    messages,
+    receipts: deps.storage.receipts,
+    dispatcher: outbound,
+    clock,
+    logger,
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+    ...(options.webhookTimeoutMs === undefined ? {} : { timeoutMs: options.webhookTimeoutMs }),
+  });
   app.addHook("onClose", async () => {
-    // A purge or an approval under way finishes before the caller closes the storage under it.
-    await Promise.all([retention.stop(), approvalApplier.stop(), signup.close()]);
+    // Purges, approvals and webhook attempts under way end before the caller closes the storage under them.
+    await Promise.all([retention.stop(), approvalApplier.stop(), signup.close(), webhooks.stop(), records.stop()]);
+    if (deps.outbound === undefined) await outbound.close();
     await Promise.all([hasher.close(), jsonBodies.close(), deps.notifier === undefined ? notifier.close() : undefined]);
   });
   return app;

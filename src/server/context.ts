@@ -13,7 +13,9 @@ import type { Notifier } from "./notifier.js";
 import type { MessageQuota } from "./quota.js";
 import type { SignupOptions, SignupServices } from "./signup.js";
 import type { LinkSigner } from "./signed-links.js";
-import type { ApprovalStore, DirectoryStore, MessageStore } from "./store/index.js";
+import type { IdempotentSends } from "./idempotency.js";
+import type { BlockedSends } from "./receipts.js";
+import type { ApprovalStore, DirectoryStore, MessageStore, ReceiptStore, WebhookStore } from "./store/index.js";
 
 export interface ServerOptions {
   /** How long a handed-out, unacked message stays hidden before it is delivered again. @defaultValue 60000 */
@@ -48,6 +50,13 @@ export interface ServerOptions {
   approvalPollMs?: number;
   /** Registration by email, dashboard sign-in and the mail they send (signup.ts). */
   signup?: SignupOptions;
+  /**
+   * Webhooks may call loopback, private, link-local and other non-public addresses (a test, or a server whose agents
+   * all live on its private network). @defaultValue false
+   */
+  allowPrivateWebhooks?: boolean;
+  /** How long one webhook attempt may take, connection to last byte. @defaultValue 10000 */
+  webhookTimeoutMs?: number;
 }
 
 /** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
@@ -82,4 +91,11 @@ export interface ServerContext {
   readonly quota: MessageQuota;
   /** Registration and dashboard sessions. */
   readonly signup: SignupServices;
+  /** Webhook deliveries and each name's chosen events. */
+  readonly webhooks: WebhookStore;
+  /** Sender receipts, and the `blocked` receipts of refused sends. */
+  readonly receipts: ReceiptStore;
+  readonly blockedSends: BlockedSends;
+  /** `Idempotency-Key` on send. */
+  readonly idempotentSends: IdempotentSends;
 }

@@ -84,6 +84,7 @@ interface ServerFlags {
   monthlyQuota?: string;
   rateLimitIp?: string;
   rateLimitKey?: string;
+  allowPrivateWebhooks?: boolean;
 }
 
 /** Registers `clawtell server`: prints `listening on <url>` (and a first-name hint on a fresh folder) on stdout. */
@@ -102,6 +103,7 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--monthly-quota <n>", "messages each account may send per calendar month (UTC); 0 = unlimited (default: $CLAWTELL_MONTHLY_QUOTA or unlimited)")
     .option("--rate-limit-ip <n>", "requests per minute per caller address on the public calls; 0 = off (default: $CLAWTELL_RATE_LIMIT_IP or 6000)")
     .option("--rate-limit-key <n>", "requests per minute per API key on the calls that need one; 0 = off (default: $CLAWTELL_RATE_LIMIT_KEY or 1200000)")
+    .option("--allow-private-webhooks", "let webhooks call loopback, private, link-local and other non-public addresses (refused by default)")
     .action(async (opts: ServerFlags & SignupFlags) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);
@@ -124,7 +126,14 @@ export function registerServerCommand(program: Command, io: Io): void {
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
       const signup = await resolveSignupOptions(opts, process.env, opts.host);
-      const options = { visibilityTimeoutMs, metrics: opts.metrics, ...limits, signup, ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }) };
+      const options = {
+        visibilityTimeoutMs,
+        metrics: opts.metrics,
+        ...limits,
+        signup,
+        allowPrivateWebhooks: opts.allowPrivateWebhooks === true,
+        ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
+      };
       if (database !== undefined) {
         // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
         const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options }).catch((err: unknown) => {

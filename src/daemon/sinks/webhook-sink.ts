@@ -1,12 +1,11 @@
 /**
  * Delivers a message to a non-OpenClaw agent by HTTP POST of its JSON, signed with HMAC-SHA256 when the route has a
- * secret. 2xx = delivered; 408/429/5xx, network failures and the route's timeout = retry; any other status = refused.
+ * secret (infra/webhook-signature.ts: the scheme the server's webhooks use too). 2xx = delivered; 408/429/5xx, network
+ * failures and the route's timeout = retry; any other status = refused.
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { request, type Dispatcher } from "undici";
-import { parseRetryAfter } from "../../infra/index.js";
-import { ClawTellError, type Clock, type Logger } from "../../infra/index.js";
+import { ClawTellError, parseRetryAfter, signWebhook, WEBHOOK_HEADERS, type Clock, type Logger } from "../../infra/index.js";
 import type { DeliveryRequest, Sink } from "../contracts.js";
 
 /** What the webhook sink needs. */
@@ -16,43 +15,6 @@ export interface WebhookSinkDeps {
   /** Connection pool to use (tests and proxies); the global dispatcher otherwise. */
   readonly dispatcher?: Dispatcher;
   readonly logger?: Logger;
-}
-
-/** Headers of a delivery (lower-case, as they arrive at the receiver). */
-export const WEBHOOK_HEADERS = {
-  delivery: "x-clawtell-delivery",
-  timestamp: "x-clawtell-timestamp",
-  signature: "x-clawtell-signature",
-} as const;
-
-/**
- * The signature header value: `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
- *
- * To verify a delivery, a receiver takes the raw request body (bytes as received, before any JSON parsing) and the
- * `X-ClawTell-Timestamp` header (Unix seconds), computes the same HMAC with its secret, compares it with
- * `X-ClawTell-Signature` in constant time, and refuses timestamps far from its own clock (e.g. more than 5 minutes)
- * so a captured request cannot be replayed later. `X-ClawTell-Delivery` (the message id) is stable across retries:
- * use it to drop duplicates. {@link verifyWebhookSignature} does all of this.
- */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
-}
-
-/** Checks a received delivery's signature and freshness (for receivers written in TypeScript, and for tests). */
-export function verifyWebhookSignature(input: {
-  readonly secret: string;
-  readonly timestamp: string;
-  readonly body: string;
-  readonly signature: string;
-  readonly nowMs: number;
-  /** @defaultValue 300000 */
-  readonly toleranceMs?: number;
-}): boolean {
-  const seconds = Number(input.timestamp);
-  if (!/^\d+$/.test(input.timestamp) || Math.abs(input.nowMs - seconds * 1000) > (input.toleranceMs ?? 300_000)) return false;
-  const expected = Buffer.from(signWebhook(input.secret, input.timestamp, input.body));
-  const given = Buffer.from(input.signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
 /** Statuses worth another attempt: the receiver is busy, down or slow, not refusing this message. */

@@ -19,10 +19,12 @@ import { keyRoutes } from "../routes/keys.js";
 import { listRoutes } from "../routes/lists.js";
 import { messageRoutes } from "../routes/messages.js";
 import { nameRoutes } from "../routes/names.js";
+import { receiptRoutes } from "../routes/receipts.js";
 import { renewalRoutes } from "../routes/renewal.js";
 import { sessionRoutes } from "../routes/sessions.js";
 import { streamRoutes } from "../routes/stream.js";
 import { updateRoutes } from "../routes/updates.js";
+import { webhookRoutes } from "../routes/webhooks.js";
 import "./caller.js";
 import { documentRoute } from "./schemas.js";
 
@@ -52,5 +54,7 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     keyRoutes(app, ctx);
     approvalRoutes(app, ctx);
     sessionRoutes(app, ctx);
+    receiptRoutes(app, ctx);
+    webhookRoutes(app, ctx);
   };
 }

@@ -7,6 +7,8 @@ import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
 import {
   AckRequestSchema,
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyKeySchema,
   InboxQuerySchema,
   InboxResponseSchema,
   isExecutableContent,
@@ -22,7 +24,7 @@ import {
 import type { Caller } from "../auth.js";
 import { BODY_LIMIT_BYTES, type ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
-import type { ZodApp } from "../contexts/schemas.js";
+import { ErrorAnswerSchema, type ZodApp } from "../contexts/schemas.js";
 import { holdForApproval } from "../approvals.js";
 import { spreadLongWait, toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
@@ -48,9 +50,12 @@ const SuccessSchema = z.object({ success: z.literal(true) });
 const AckCountResponseSchema = z.object({ success: z.literal(true), acked: z.number().int() });
 const AckIdsResponseSchema = z.object({ success: z.literal(true), acked: z.array(z.string()) });
 const PollAnswerSchema = z.object({ messages: z.array(MessageSchema), count: z.number().int(), waitedMs: z.number(), timeout: z.number() });
+const SendHeadersSchema = z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: IdempotencyKeySchema.optional() });
+/** A send refused by the recipient's delivery policy: the receipt it left reads `blocked`. */
+const RefusedSendSchema = ErrorAnswerSchema.extend({ messageId: z.string().optional() });
 
 export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
-  const { directory, messages, mailbox, accounts, clock, names } = ctx;
+  const { directory, messages, mailbox, accounts, clock, names, idempotentSends, blockedSends } = ctx;
 
   // The authenticated context knows the sender before the body is read: only a valid key makes the server take in a
   // large upload.
@@ -59,11 +64,15 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
     {
       bodyLimit: SEND_BODY_LIMIT_BYTES,
       schema: {
-        summary: "Send a message (with attachments in base64, up to 25 MiB together)",
+        summary: "Send a message (with attachments in base64, up to 25 MiB together); idempotent under an Idempotency-Key",
         description: "202 when the recipient's delivery policy `approval_required` holds it for its owner's approval.",
+        headers: SendHeadersSchema,
         body: SendRequestSchema,
-        response: { 200: SendResponseSchema, 202: SendHeldResponseSchema },
+        response: { 200: SendResponseSchema, 202: SendHeldResponseSchema, 403: RefusedSendSchema },
       },
+      // A replay under an Idempotency-Key is answered before the handler; a refused send's 403 names its receipt.
+      preHandler: idempotentSends.preHandler,
+      onSend: [blockedSends.onSend, idempotentSends.onSend],
     },
     async (request, reply) => {
       // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. count it, 6. commit or hold, 7. answer.
@@ -72,7 +81,7 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
       const sender = await resolveSender(ctx, caller, input.from_name);
       const recipient = await names.find(input.to);
       if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
-      await assertDeliveryAllowed(directory, recipient, sender.name);
+      await assertDeliveryAllowed(directory, recipient, sender.name).catch((err: unknown) => blockedSends.refuse(request, err, sender.name, recipient.name));
       const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender.name);
       const held = await needsApproval(directory, recipient, sender.name, caller.accountId);
       const giveBack = await ctx.quota.take(caller.accountId);
@@ -97,10 +106,14 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
         const to = toFullName(recipient.name);
         const sentAt = new Date(now).toISOString();
         if (!held) {
-          await forgetFilesOnFailure(ctx, attachments, mailbox.deliver(message));
-          return { success: true as const, messageId: id, sentAt, to };
+          const answer = { success: true as const, messageId: id, sentAt, to };
+          await forgetFilesOnFailure(ctx, attachments, mailbox.deliver({ ...message, idempotency: idempotentSends.bind(request, id, answer) }));
+          return idempotentSends.settle(request, reply, id, answer);
         }
+        // Held: no message is stored yet (an approval inserts it under the same id); its receipt says why, and
+        // idempotentSends.onSend remembers the 202 under the key.
         const hold = await forgetFilesOnFailure(ctx, attachments, holdForApproval(ctx.approvals, message, sender.id, ctx.approvalTtlMs));
+        await ctx.receipts.record({ messageId: id, sender: sender.name, recipient: recipient.name, state: "pending_approval", at: now });
         void reply.code(202);
         return { success: true as const, status: "pending_approval" as const, approvalId: hold.approvalId, to, sentAt, expiresAt: new Date(hold.expiresAt).toISOString() };
       } catch (err) {

@@ -134,6 +134,7 @@ export function nameRoutes(app: ZodApp, ctx: ServerContext): void {
         ...(settings.webhook_url === undefined ? {} : { webhookUrl: settings.webhook_url }),
         ...(settings.webhook_secret === undefined ? {} : { webhookSecret: settings.webhook_secret }),
       });
+      if (settings.webhook_events !== undefined) await ctx.webhooks.setEvents(target.id, [...new Set(settings.webhook_events)]);
       // After the change is stored: a send in between must not cache the old record again.
       names.invalidate(target.name);
       await recordAudit(directory, ctx.clock, {
@@ -149,6 +150,7 @@ export function nameRoutes(app: ZodApp, ctx: ServerContext): void {
         webhook_url: updated.webhookUrl,
         communication_mode: updated.communicationMode,
         delivery_policy: updated.deliveryPolicy,
+        webhook_events: await ctx.webhooks.events(target.id),
       };
     },
   );

@@ -18,7 +18,9 @@
  */
 
 import { createSilentLogger, type Logger } from "../../infra/index.js";
+import type { EnqueueSignal } from "./enqueue-signal.js";
 import { createGroupCommitter } from "./group-commit.js";
+import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from "./idempotency-store.js";
 import { createLeases } from "./leases.js";
 import { openMessageJournal, readMessageJournal } from "./message-journal.js";
 import type { MessageStore } from "./message-store.js";
@@ -56,6 +58,8 @@ export interface EmbeddedMessagesOptions {
   readonly syncsInFlight?: number;
   /** @defaultValue {@link RESIDENT_CHARS} */
   readonly residentChars?: number;
+  /** Fired when a hand-over to the archive queued webhook deliveries. */
+  readonly enqueued?: EnqueueSignal;
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
@@ -63,6 +67,12 @@ export interface EmbeddedMessageStore extends MessageStore {
   countUnacked(): Promise<number>;
   /** Writes what waits into the journal and hands everything to the archive; the archive stays open. */
   close(): Promise<void>;
+  /** Runs `work` on the archive once it has everything journaled (the other embedded ports read through this). */
+  archived<T>(work: () => T): T;
+  /** The message reached its recipient by another way (a webhook answered 2xx): its first delivery, unless it has one. */
+  markDelivered(id: string, at: number): void;
+  /** The key's record, from the journal's bindings or the archive, lapsed or not. */
+  keyBinding(accountId: string, key: string): IdempotencyRecord | undefined;
 }
 
 /** What one send or ack adds to its group. */
@@ -88,6 +98,12 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const unflushed = new Map<string, Draft>();
   /** Acks, in the journal, of messages the archive has. */
   const unflushedAcks = new Map<string, number>();
+  /** First deliveries of messages the archive has, not yet written to it (they are not journaled). */
+  const unflushedDeliveries = new Map<string, number>();
+  /** Idempotency keys bound by journaled messages the archive does not have yet; and those of groups still syncing. */
+  const unflushedKeys = new Map<string, IdempotencyRecord>();
+  const syncingKeys = new Set<string>();
+  const keyOf = (accountId: string, key: string): string => `${accountId}\n${key}`;
   /** Characters of the messages kept whole in the pending index that the archive has too. */
   let resident = 0;
   const sizeOf = (record: MessageRecord): number => record.subject.length + record.body.length + RECORD_OVERHEAD_CHARS;
@@ -135,6 +151,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const apply = (part: Part): void => {
     for (const message of part.messages) {
       unflushed.set(message.id, message);
+      if (message.idempotency !== undefined) unflushedKeys.set(keyOf(message.idempotency.accountId, message.idempotency.key), message.idempotency);
       pending.add({ id: message.id, recipientId: message.recipientId, seq: message.seq, createdAt: message.createdAt, record: message });
     }
     for (const [id, at] of part.acks) {
@@ -149,8 +166,9 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
 
   /** Hands what is applied to the archive; empties the journal when no group is syncing (else a later flush will). */
   const flush = (): void => {
-    if (unflushed.size > 0 || unflushedAcks.size > 0) {
-      archive.writeMessages([...unflushed.values()], unflushedAcks);
+    if (unflushed.size > 0 || unflushedAcks.size > 0 || unflushedDeliveries.size > 0) {
+      const hooks = archive.writeMessages([...unflushed.values()], unflushedAcks, unflushedDeliveries);
+      if (hooks > 0) setImmediate(() => opts.enqueued?.fire());
       // Oldest first, the unacked ones stay whole while the budget lasts: they are the next to be claimed.
       for (const [id, record] of unflushed) {
         const entry = pending.get(id);
@@ -161,6 +179,8 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       }
       unflushed.clear();
       unflushedAcks.clear();
+      unflushedDeliveries.clear();
+      unflushedKeys.clear();
     }
     // A syncing group's line is in the journal only: the journal restarts once none is.
     if (journaled && committer.inFlight() === 0) {
@@ -214,9 +234,24 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     const draft = unflushed.get(id);
     if (draft !== undefined) return draft;
     const row = archive.findMessage(id);
-    const ackedAt = unflushedAcks.get(id);
-    return row === undefined || ackedAt === undefined ? row : { ...row, ackedAt };
+    if (row === undefined) return undefined;
+    const ackedAt = unflushedAcks.get(id) ?? row.ackedAt;
+    const deliveredAt = row.deliveredAt ?? unflushedDeliveries.get(id) ?? null;
+    return ackedAt === row.ackedAt && deliveredAt === row.deliveredAt ? row : { ...row, ackedAt, deliveredAt };
   };
+
+  /** A message handed out: the first time counts (unflushed ones carry it, the others wait for the hand-over). */
+  const delivered = (id: string, at: number): void => {
+    const draft = unflushed.get(id);
+    if (draft !== undefined) draft.deliveredAt ??= at;
+    else if (!unflushedDeliveries.has(id)) {
+      unflushedDeliveries.set(id, at);
+      scheduleFlush();
+    }
+  };
+
+  const keyBinding = (accountId: string, key: string): IdempotencyRecord | undefined =>
+    unflushedKeys.get(keyOf(accountId, key)) ?? archive.idempotency.find(accountId, key);
 
   /** Runs a read or write of history after the waiting records have been handed to the archive. */
   const archived = <T>(work: () => T): T => {
@@ -226,15 +261,31 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
 
   return {
     insert(messages) {
-      return committer.run((part) => {
-        for (const m of messages) part.messages.push({ ...m, seq: ++lastSeq, readAt: null, ackedAt: null });
+      const keys: string[] = [];
+      const committed = committer.run((part) => {
+        for (const m of messages) {
+          const binding = m.idempotency;
+          if (binding !== undefined) {
+            // Another send holds the key (the server lets one at a time through; this is the store's own guard).
+            const key = keyOf(binding.accountId, binding.key);
+            const held = keyBinding(binding.accountId, binding.key);
+            if (syncingKeys.has(key) || (held !== undefined && held.createdAt > binding.createdAt - IDEMPOTENCY_TTL_MS)) continue;
+            syncingKeys.add(key);
+            keys.push(key);
+          }
+          part.messages.push({ ...m, seq: ++lastSeq, readAt: null, ackedAt: null, deliveredAt: null });
+        }
       });
+      return keys.length === 0 ? committed : committed.finally(() => keys.forEach((key) => syncingKeys.delete(key)));
     },
     async claim(recipientIds, { limit, now, leaseUntil, connection }) {
       // No await in here: the rows are leased before any other claim can run.
       const rows = materialize(pending.list(recipientIds, limit, leases.activeFor(recipientIds, now)));
       const holder = connection === undefined ? undefined : leases.holderOf(connection);
-      for (const row of rows) leases.lease(row.recipientId, row.seq, leaseUntil, holder);
+      for (const row of rows) {
+        leases.lease(row.recipientId, row.seq, leaseUntil, holder);
+        delivered(row.id, now);
+      }
       return rows;
     },
     async releaseLeases(recipientIds, afterSeq) {
@@ -286,6 +337,9 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       for (const entry of pending.dropCreatedBefore(createdBefore)) released(entry);
       return result;
     },
+    archived,
+    markDelivered: delivered,
+    keyBinding,
     async close() {
       await committer.drain();
       clearTimeout(timer);

@@ -11,6 +11,10 @@ import { createBufferedQuotas } from "./embedded-quotas.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
 import { createEmbeddedRegistrations } from "./embedded-registrations.js";
 import { createEmbeddedSessions } from "./embedded-sessions.js";
+import { createEmbeddedIdempotency } from "./embedded-idempotency.js";
+import { createEmbeddedReceipts } from "./embedded-receipts.js";
+import { createEmbeddedWebhooks } from "./embedded-webhooks.js";
+import { createEnqueueSignal } from "./enqueue-signal.js";
 import { JOURNAL_FILE } from "./message-journal.js";
 import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
@@ -26,10 +30,12 @@ export interface EmbeddedStorageOptions {
 /** Opens the data folder (created owner-only if missing). One process per folder: the caller holds its lock. */
 export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise<Storage> {
   const archive = openSqliteArchive({ dataDir: opts.dataDir });
+  const enqueued = createEnqueueSignal();
   let messages: EmbeddedMessageStore;
   try {
     messages = openEmbeddedMessages({
       archive,
+      enqueued,
       journalPath: join(opts.dataDir, JOURNAL_FILE),
       ...(opts.logger === undefined ? {} : { logger: opts.logger }),
       ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
@@ -50,6 +56,9 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     quotas,
     registrations: createEmbeddedRegistrations(archive.database),
     sessions: createEmbeddedSessions(archive.database),
+    webhooks: createEmbeddedWebhooks(archive, enqueued),
+    receipts: createEmbeddedReceipts(archive, messages),
+    idempotency: createEmbeddedIdempotency(archive, messages),
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },

@@ -6,6 +6,25 @@ export type { ApprovalDecision, ApprovalRecord, ApprovalState, ApprovalStore, Ne
 export type { AccountQuota, QuotaStore } from "./quota-store.js";
 export type { InviteRecord, RegistrationRecord, RegistrationStore } from "./registration-store.js";
 export type { LoginTokenRecord, PurgedSessions, SessionRecord, SessionStore } from "./session-store.js";
+export {
+  DEFAULT_WEBHOOK_EVENTS,
+  DELIVERY_STATUSES,
+  WEBHOOK_EVENTS,
+  type AttemptOutcome,
+  type DeliveryStatus,
+  type WebhookDelivery,
+  type WebhookEvent,
+  type WebhookStore,
+} from "./webhook-store.js";
+export {
+  RECEIPT_RETENTION_MS,
+  RECEIPT_STATES,
+  type ReceiptRecord,
+  type ReceiptState,
+  type ReceiptStore,
+  type RecordedReceiptState,
+} from "./receipt-store.js";
+export { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type IdempotencyStore } from "./idempotency-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";

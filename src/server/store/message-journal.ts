@@ -36,6 +36,17 @@ const AttachmentSchema = z.object({
   size: z.number(),
 });
 
+/** The Idempotency-Key a message was sent with, bound in the same line (a crash keeps both or neither). */
+const IdempotencySchema = z.object({
+  accountId: z.string(),
+  key: z.string(),
+  fingerprint: z.string(),
+  messageId: z.string().nullable(),
+  statusCode: z.number().int(),
+  response: z.string(),
+  createdAt: z.number(),
+});
+
 /** A new message as journaled: the stored fields, with its sequence number. */
 const JournaledMessageSchema = z.object({
   seq: z.number().int().positive(),
@@ -50,6 +61,7 @@ const JournaledMessageSchema = z.object({
   autoReplyEligible: z.boolean(),
   createdAt: z.number(),
   attachments: z.array(AttachmentSchema),
+  idempotency: IdempotencySchema.optional(),
 });
 
 const JournalLineSchema = z.object({

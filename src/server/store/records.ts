@@ -1,6 +1,7 @@
 /** The records the storage ports (directory-store.ts, message-store.ts) take and answer, whatever the backend. */
 
 import type { CommunicationMode, DeliveryPolicy } from "../../protocol/index.js";
+import type { IdempotencyRecord } from "./idempotency-store.js";
 
 export interface AccountRecord {
   readonly id: string;
@@ -55,6 +56,11 @@ export interface NewMessage {
   readonly autoReplyEligible: boolean;
   readonly createdAt: number;
   readonly attachments: readonly StoredAttachment[];
+  /**
+   * The `Idempotency-Key` of the send and its answer, bound in the same durable write as the message. A message whose
+   * key already holds a live record (another send took it first) is not stored.
+   */
+  readonly idempotency?: IdempotencyRecord | undefined;
 }
 
 export interface MessageRecord extends NewMessage {
@@ -62,6 +68,8 @@ export interface MessageRecord extends NewMessage {
   readonly seq: number;
   readonly readAt: number | null;
   readonly ackedAt: number | null;
+  /** When it was first handed out (a poll, a stream, a webhook answered 2xx); absent or null before. */
+  readonly deliveredAt?: number | null;
 }
 
 /** The three per-name lists: auto-reply allowlist, delivery blocklist, delivery allowlist. */

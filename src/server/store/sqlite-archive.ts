@@ -25,6 +25,9 @@ import type {
 } from "./records.js";
 import type { AuditEntry, AuditQuery, DeletedName, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
+import { createSqliteIdempotency, type SqliteIdempotency } from "./sqlite-idempotency.js";
+import { createSqliteReceipts, type SqliteReceipts } from "./sqlite-receipts.js";
+import { createSqliteWebhooks, type SqliteWebhooks } from "./sqlite-webhooks.js";
 
 export const DATABASE_FILE = "clawtell.db";
 /**
@@ -68,6 +71,7 @@ function toMessage(row: Row): MessageRecord {
     createdAt: Number(row["created_at"]),
     readAt: row["read_at"] === null ? null : Number(row["read_at"]),
     ackedAt: row["acked_at"] === null ? null : Number(row["acked_at"]),
+    deliveredAt: row["delivered_at"] === null || row["delivered_at"] === undefined ? null : Number(row["delivered_at"]),
     attachments: row["attachments"] === null ? [] : (JSON.parse(String(row["attachments"])) as StoredAttachment[]),
   };
 }
@@ -109,8 +113,11 @@ export interface SqliteArchive {
   addEntry(nameId: number, kind: ListKind, entry: ListEntry): ListEntry;
   removeEntry(nameId: number, kind: ListKind, entry: string): boolean;
 
-  /** Writes messages (with their state) and acks of archived messages in one transaction; idempotent. */
-  writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>): void;
+  /**
+   * Writes messages (with their state, and their idempotency keys), acks and first-delivery times of archived messages
+   * in one transaction, with the webhook deliveries they call for; idempotent. Answers how many deliveries it queued.
+   */
+  writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>, delivered?: ReadonlyMap<string, number>): number;
   /** Every unacked message, oldest first. */
   listPending(): PendingRow[];
   /** The highest message seq ever given out (also of purged messages); 0 for none. */
@@ -136,6 +143,11 @@ export interface SqliteArchive {
   dataVersion(): number;
   /** The open database, for the stores of other concerns whose tables live in the same file (sqlite-approvals.ts, …). */
   readonly database: DatabaseSync;
+
+  /** Webhook deliveries and subscriptions, receipts and idempotency keys: tables of this database. */
+  readonly webhooks: SqliteWebhooks;
+  readonly receipts: SqliteReceipts;
+  readonly idempotency: SqliteIdempotency;
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -208,8 +220,15 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       : { id: String(row["id"]), email: String(row["email"]), createdAt: Number(row["created_at"]) };
   };
 
+  const webhooks = createSqliteWebhooks(stmt);
+  const receipts = createSqliteReceipts(stmt);
+  const idempotency = createSqliteIdempotency(stmt);
+
   const archive: SqliteArchive = {
     database: db,
+    webhooks,
+    receipts,
+    idempotency,
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {
@@ -269,12 +288,13 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       return updated;
     },
 
-    writeMessages(messages, acks) {
-      transaction(() => {
+    writeMessages(messages, acks, delivered) {
+      return transaction(() => {
+        let hooks = 0;
         const insert = stmt(
           `INSERT OR IGNORE INTO messages (seq, id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
-             auto_reply_eligible, created_at, read_at, acked_at, attachments)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             auto_reply_eligible, created_at, read_at, acked_at, attachments, delivered_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         const insertFile = stmt(
           `INSERT OR IGNORE INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
@@ -282,14 +302,23 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         );
         for (const m of messages) {
           const attachments = m.attachments.length === 0 ? null : JSON.stringify(m.attachments);
-          insert.run(m.seq, m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
-            m.autoReplyEligible ? 1 : 0, m.createdAt, m.readAt, m.ackedAt, attachments);
+          const added = insert.run(m.seq, m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
+            m.autoReplyEligible ? 1 : 0, m.createdAt, m.readAt, m.ackedAt, attachments, m.deliveredAt ?? null);
           for (const file of m.attachments) {
             insertFile.run(file.fileId, m.id, m.recipientId, m.sender, file.filename, file.mimeType, file.size);
           }
+          if (m.idempotency !== undefined) idempotency.bind(m.idempotency);
+          if (Number(added.changes) === 0) continue;
+          hooks += webhooks.enqueueReceived(m);
+          if (m.ackedAt !== null) hooks += webhooks.enqueueAcked(m.id, m.ackedAt);
         }
         const ack = stmt("UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL");
-        for (const [id, at] of acks) ack.run(at, id);
+        for (const [id, at] of acks) {
+          if (Number(ack.run(at, id).changes) > 0) hooks += webhooks.enqueueAcked(id, at);
+        }
+        const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL");
+        for (const [id, at] of delivered ?? []) firstDelivery.run(at, id);
+        return hooks;
       });
     },
     listPending() {
@@ -378,6 +407,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
 
     purge(ackedBefore, createdBefore) {
       return transaction(() => {
+        receipts.keepPurged(ackedBefore, createdBefore);
         const files = stmt(
           `DELETE FROM files WHERE message_id IN (SELECT id FROM messages
              WHERE (acked_at IS NOT NULL AND acked_at < ?) OR (acked_at IS NULL AND created_at < ?)) RETURNING file_id`,

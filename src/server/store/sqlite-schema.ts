@@ -138,9 +138,59 @@ CREATE TABLE IF NOT EXISTS sessions (
   ip TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_at);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  name_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  event TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  last_attempt_at INTEGER,
+  last_status_code INTEGER,
+  last_error TEXT,
+  finished_at INTEGER,
+  lease_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_name ON webhook_deliveries(name_id, created_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE status <> 'pending';
+CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+  name_id INTEGER PRIMARY KEY,
+  events TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS message_receipts (
+  message_id TEXT PRIMARY KEY,
+  sender TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  pending_approval_at INTEGER,
+  rejected_at INTEGER,
+  blocked_at INTEGER,
+  accepted_at INTEGER,
+  delivered_at INTEGER,
+  acked_at INTEGER,
+  purged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS message_receipts_first ON message_receipts(first_at);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  account_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  message_id TEXT,
+  status_code INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);
 `;
 
 /** Columns added after their table was first released: added on open to a database that lacks them. */
 export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
   { table: "messages", column: "attachments", definition: "TEXT" },
+  { table: "messages", column: "delivered_at", definition: "INTEGER" },
 ];

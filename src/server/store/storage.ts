@@ -6,10 +6,13 @@
 
 import type { ApprovalStore } from "./approval-store.js";
 import type { DirectoryStore } from "./directory-store.js";
+import type { IdempotencyStore } from "./idempotency-store.js";
 import type { MessageStore } from "./message-store.js";
 import type { QuotaStore } from "./quota-store.js";
 import type { RegistrationStore } from "./registration-store.js";
 import type { SessionStore } from "./session-store.js";
+import type { ReceiptStore } from "./receipt-store.js";
+import type { WebhookStore } from "./webhook-store.js";
 
 export interface Storage {
   readonly directory: DirectoryStore;
@@ -22,6 +25,12 @@ export interface Storage {
   readonly registrations: RegistrationStore;
   /** Dashboard login links and sessions. */
   readonly sessions: SessionStore;
+  /** Webhook deliveries (queued by `messages` with what they report) and the events each name asked for. */
+  readonly webhooks: WebhookStore;
+  /** What became of each message, for its sender. */
+  readonly receipts: ReceiptStore;
+  /** Idempotency-Key records of sends (bound by `messages` with the message they created). */
+  readonly idempotency: IdempotencyStore;
   /**
    * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
    * or it has been closed). Readiness (`/readyz`) asks this.
@@ -32,7 +41,7 @@ export interface Storage {
 }
 
 /**
- * What `clawtell admin` opens beside a running server: every port but the messages (on a data folder the message
- * journal belongs to the server process).
+ * What `clawtell admin` opens beside a running server: the directory and the stores of its commands, never the
+ * messages (on a data folder the message journal belongs to the server process).
  */
-export type AdminStores = Omit<Storage, "messages" | "ping" | "close">;
+export type AdminStores = Pick<Storage, "directory" | "approvals" | "quotas" | "registrations" | "sessions">;

@@ -71,6 +71,7 @@ describe("names, lists and policies", () => {
       webhook_url: "https://example.com/hook",
       communication_mode: "anyone",
       delivery_policy: "allowlist_only",
+      webhook_events: ["message.received"],
     });
     expect((await patch(bob.apiKey, "alice", { communication_mode: "anyone" })).status).toBe(403);
     const bad = await patch(bob.apiKey, "bob", { communication_mode: "sometimes" });
@@ -78,6 +79,7 @@ describe("names, lists and policies", () => {
     expect(bad.body["field"]).toBe("communication_mode");
     expect((await patch(bob.apiKey, "bob", { webhook_secret: "short" })).body["field"]).toBe("webhook_secret");
     expect((await patch(bob.apiKey, "bob", { surprise: true })).status).toBe(400);
+    expect((await patch(bob.apiKey, "bob", { webhook_events: ["message.read"] })).body["field"]).toBe("webhook_events.0");
   });
 
   describe("communication_mode stamps autoReplyEligible", () => {

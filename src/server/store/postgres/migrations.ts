@@ -206,6 +206,68 @@ CREATE TABLE account_quotas (
 `,
   },
   {
+    version: 7,
+    name: "webhook deliveries, receipts and idempotency keys",
+    sql: `
+-- When a message was first handed out (a poll, a stream, or a webhook that answered 2xx); not indexed, so setting it
+-- in a claim stays a heap-only update.
+ALTER TABLE messages ADD COLUMN delivered_at bigint;
+-- The outbox of webhooks: a row is inserted in the statement that stores what it reports (a message, an ack).
+CREATE TABLE webhook_deliveries (
+  id text PRIMARY KEY,
+  name_id bigint NOT NULL,
+  name text NOT NULL,
+  event text NOT NULL,
+  message_id text NOT NULL,
+  peer text NOT NULL,
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  next_attempt_at bigint,
+  last_attempt_at bigint,
+  last_status_code integer,
+  last_error text,
+  finished_at bigint,
+  lease_until bigint,
+  lease_process text
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_name ON webhook_deliveries (name_id, created_at);
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE status <> 'pending';
+CREATE TABLE webhook_subscriptions (
+  name_id bigint PRIMARY KEY,
+  events text NOT NULL
+);
+-- Receipts of what no stored message shows: refused or held sends, and messages retention deleted.
+CREATE TABLE message_receipts (
+  message_id text PRIMARY KEY,
+  sender text NOT NULL,
+  recipient text NOT NULL,
+  first_at bigint NOT NULL,
+  pending_approval_at bigint,
+  rejected_at bigint,
+  blocked_at bigint,
+  accepted_at bigint,
+  delivered_at bigint,
+  acked_at bigint,
+  purged boolean NOT NULL DEFAULT false
+);
+CREATE INDEX message_receipts_first ON message_receipts (first_at);
+-- An Idempotency-Key per account: the unique key lets one of two concurrent sends with it store a message.
+CREATE TABLE idempotency_keys (
+  account_id text NOT NULL,
+  key text NOT NULL,
+  fingerprint text NOT NULL,
+  message_id text,
+  status_code integer NOT NULL,
+  response text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (account_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+`,
+  },
+  {
     version: 8,
     name: "a notification for every change of a name row",
     sql: `

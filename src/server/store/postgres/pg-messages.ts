@@ -10,6 +10,8 @@
  *   Those of dead processes a claim passes over, and the heartbeat clears (pg-processes.ts).
  */
 
+import type { EnqueueSignal } from "../enqueue-signal.js";
+import { IDEMPOTENCY_TTL_MS } from "../idempotency-store.js";
 import type { MessageStore } from "../message-store.js";
 import type { AckedMessage, FileRecord, MessageRecord, NewMessage, StoredAttachment } from "../records.js";
 import { createInsertBatcher } from "./insert-batcher.js";
@@ -31,10 +33,11 @@ interface MessageRow {
   read_at: string | null;
   acked_at: string | null;
   attachments: StoredAttachment[] | null;
+  delivered_at: string | null;
 }
 
 const MESSAGE_COLUMNS =
-  "m.seq, m.id, m.recipient_id, m.recipient, m.sender, m.subject, m.body, m.thread_id, m.reply_to, m.auto_reply_eligible, m.created_at, m.read_at, m.acked_at, m.attachments";
+  "m.seq, m.id, m.recipient_id, m.recipient, m.sender, m.subject, m.body, m.thread_id, m.reply_to, m.auto_reply_eligible, m.created_at, m.read_at, m.acked_at, m.attachments, m.delivered_at";
 
 const toMessage = (row: MessageRow): MessageRecord => ({
   seq: Number(row.seq),
@@ -51,31 +54,56 @@ const toMessage = (row: MessageRow): MessageRecord => ({
   readAt: row.read_at === null ? null : Number(row.read_at),
   ackedAt: row.acked_at === null ? null : Number(row.acked_at),
   attachments: row.attachments ?? [],
+  deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
 });
 
 const bySeq = (a: MessageRecord, b: MessageRecord): number => a.seq - b.seq;
 
-/** One statement: the messages in their order (each takes the next seq), then their file records. */
+/**
+ * One statement: the Idempotency-Keys of the sends that carry one (a key a live record holds is not taken, and its
+ * message is not stored: the unique key decides between two processes), the messages in their order (each takes the
+ * next seq), their file records, and the `message.received` webhook deliveries their recipients want. Answers how many
+ * deliveries it queued.
+ */
 const INSERT_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-    $9::boolean[], $10::bigint[], $11::jsonb[])
-    WITH ORDINALITY AS t(id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments, ord)
+    $9::boolean[], $10::bigint[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $15::integer[], $16::text[])
+    WITH ORDINALITY AS t(id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments,
+      key_account, key_name, key_fingerprint, key_status, key_response, ord)
+), bound AS (
+  INSERT INTO idempotency_keys (account_id, key, fingerprint, message_id, status_code, response, created_at)
+  SELECT key_account, key_name, key_fingerprint, id, key_status, key_response, created_at FROM input WHERE key_name IS NOT NULL
+  ON CONFLICT (account_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, message_id = EXCLUDED.message_id,
+    status_code = EXCLUDED.status_code, response = EXCLUDED.response, created_at = EXCLUDED.created_at
+  WHERE idempotency_keys.created_at <= EXCLUDED.created_at - $17::bigint
+  RETURNING message_id
 ), inserted AS (
   INSERT INTO messages (id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments)
   SELECT id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments
-  FROM input ORDER BY ord
+  FROM input WHERE key_name IS NULL OR id IN (SELECT message_id FROM bound) ORDER BY ord
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, recipient_id, sender, attachments
+  RETURNING id, recipient_id, sender, attachments, created_at
+), filed AS (
+  INSERT INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
+  SELECT f->>'fileId', i.id, i.recipient_id, i.sender, f->>'filename', f->>'mimeType', (f->>'size')::bigint
+  FROM inserted i CROSS JOIN LATERAL jsonb_array_elements(COALESCE(i.attachments, '[]'::jsonb)) AS f
+  ON CONFLICT (file_id) DO NOTHING
+), hooked AS (
+  INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at)
+  SELECT 'rcv_' || i.id, n.id, n.name, 'message.received', i.id, i.sender, 'pending', 0, i.created_at, i.created_at
+  FROM inserted i JOIN names n ON n.id = i.recipient_id LEFT JOIN webhook_subscriptions s ON s.name_id = n.id
+  WHERE n.webhook_url IS NOT NULL AND (s.events IS NULL OR 'message.received' = ANY(string_to_array(s.events, ',')))
+  ON CONFLICT (id) DO NOTHING
+  RETURNING 1
 )
-INSERT INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
-SELECT f->>'fileId', i.id, i.recipient_id, i.sender, f->>'filename', f->>'mimeType', (f->>'size')::bigint
-FROM inserted i CROSS JOIN LATERAL jsonb_array_elements(COALESCE(i.attachments, '[]'::jsonb)) AS f
-ON CONFLICT (file_id) DO NOTHING`;
+SELECT count(*)::int AS hooks FROM hooked`;
 
 export interface PostgresMessagesOptions {
   /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
   readonly insertConcurrency?: number;
+  /** Fired when a send or an ack queued webhook deliveries. */
+  readonly enqueued?: EnqueueSignal;
 }
 
 export interface PostgresMessageStore extends MessageStore {
@@ -94,8 +122,12 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     [...params, me, processes.staleAfterMs],
   ];
 
+  const queued = (hooks: number | undefined): void => {
+    if (hooks !== undefined && hooks > 0) opts.enqueued?.fire();
+  };
+
   const batcher = createInsertBatcher<NewMessage>(async (messages) => {
-    await db.query(INSERT_SQL, [
+    const [row] = await db.query<{ hooks: number }>(INSERT_SQL, [
       messages.map((m) => m.id),
       messages.map((m) => m.recipientId),
       messages.map((m) => m.recipient),
@@ -107,7 +139,14 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       messages.map((m) => m.autoReplyEligible),
       messages.map((m) => m.createdAt),
       messages.map((m) => (m.attachments.length === 0 ? null : JSON.stringify(m.attachments))),
+      messages.map((m) => m.idempotency?.accountId ?? null),
+      messages.map((m) => m.idempotency?.key ?? null),
+      messages.map((m) => m.idempotency?.fingerprint ?? null),
+      messages.map((m) => m.idempotency?.statusCode ?? null),
+      messages.map((m) => m.idempotency?.response ?? null),
+      IDEMPOTENCY_TTL_MS,
     ]);
+    queued(row?.hooks);
   }, opts.insertConcurrency);
 
 
@@ -128,7 +167,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
              ORDER BY m.seq LIMIT $3
              FOR UPDATE OF m SKIP LOCKED
            )
-           UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5
+           UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5, delivered_at = COALESCE(m.delivered_at, $2)
            FROM picked WHERE m.seq = picked.seq
            RETURNING ${MESSAGE_COLUMNS}`,
           [recipientIds, now, limit, leaseUntil, serial],
@@ -183,18 +222,28 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     async ack(recipientIds, ids, now) {
       if (recipientIds.length === 0 || ids.length === 0) return [];
       const unique = [...new Set(ids)];
-      // Those acked now, and those acked before (the second read sees the rows as they were before this statement).
-      const rows = await db.query<{ id: string; recipient_id: string; seq: string }>(
+      // Those acked now, and those acked before (the second read sees the rows as they were before this statement);
+      // with the `message.acked` webhook deliveries their senders asked for (a sender name deleted and taken again since
+      // belongs to someone else).
+      const rows = await db.query<{ id: string; recipient_id: string; seq: string; hooks: number }>(
         `WITH acked AS (
            UPDATE messages SET acked_at = $3, lease_until = NULL, lease_process = NULL, lease_conn = NULL
            WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NULL
-           RETURNING id, recipient_id, seq
+           RETURNING id, recipient_id, seq, sender, recipient, created_at
+         ), hooked AS (
+           INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at)
+           SELECT 'ack_' || a.id, n.id, n.name, 'message.acked', a.id, a.recipient, 'pending', 0, $3, $3
+           FROM acked a JOIN names n ON n.name = a.sender JOIN webhook_subscriptions s ON s.name_id = n.id
+           WHERE n.created_at <= a.created_at AND n.webhook_url IS NOT NULL AND 'message.acked' = ANY(string_to_array(s.events, ','))
+           ON CONFLICT (id) DO NOTHING
+           RETURNING 1
          )
-         SELECT id, recipient_id, seq FROM acked
-         UNION
-         SELECT id, recipient_id, seq FROM messages WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NOT NULL`,
+         SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int AS hooks FROM acked
+         UNION ALL
+         SELECT id, recipient_id, seq, 0 FROM messages WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NOT NULL`,
         [recipientIds, unique, now],
       );
+      queued(rows.reduce((sum, r) => sum + r.hooks, 0));
       const byId = new Map(rows.map((r): [string, AckedMessage] => [r.id, { id: r.id, recipientId: Number(r.recipient_id), seq: Number(r.seq) }]));
       return unique.flatMap((id) => byId.get(id) ?? []);
     },
@@ -257,6 +306,15 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
     async purge(ackedBefore, createdBefore) {
       return db.transaction(async (client) => {
+        // Their receipts outlive them (receipt-store.ts).
+        await client.query(
+          `INSERT INTO message_receipts (message_id, sender, recipient, first_at, accepted_at, delivered_at, acked_at, purged)
+           SELECT id, sender, recipient, created_at, created_at, delivered_at, acked_at, true FROM messages
+           WHERE (acked_at IS NOT NULL AND acked_at < $1) OR (acked_at IS NULL AND created_at < $2)
+           ON CONFLICT (message_id) DO UPDATE SET accepted_at = EXCLUDED.accepted_at, delivered_at = EXCLUDED.delivered_at,
+             acked_at = EXCLUDED.acked_at, purged = true`,
+          [ackedBefore, createdBefore],
+        );
         const files = await client.query<{ file_id: string }>(
           `DELETE FROM files WHERE message_id IN (SELECT id FROM messages
              WHERE (acked_at IS NOT NULL AND acked_at < $1) OR (acked_at IS NULL AND created_at < $2)) RETURNING file_id`,

@@ -6,6 +6,7 @@
 
 import { ClawTellError, createSilentLogger, type Logger } from "../../../infra/index.js";
 import type { FileStore } from "../../files.js";
+import { createEnqueueSignal } from "../enqueue-signal.js";
 import type { Storage } from "../storage.js";
 import { applyMigrations } from "./migrate.js";
 import { createPostgresApprovals } from "./pg-approvals.js";
@@ -14,12 +15,15 @@ import { createPostgresDirectory } from "./pg-directory.js";
 import { cacheKeyRecords } from "./pg-key-records.js";
 import { storeError } from "./pg-errors.js";
 import { createPostgresFileStore } from "./pg-files.js";
+import { createPostgresIdempotency } from "./pg-idempotency.js";
 import { createPostgresMessages } from "./pg-messages.js";
 import { createProcessLeases } from "./pg-processes.js";
 import { createPostgresQuotas } from "./pg-quotas.js";
 import { createPostgresRegistrations } from "./pg-registrations.js";
 import { createPostgresSessions } from "./pg-sessions.js";
+import { createPostgresReceipts } from "./pg-receipts.js";
 import { sharedSecret } from "./pg-secrets.js";
+import { createPostgresWebhooks } from "./pg-webhooks.js";
 
 export interface PostgresStorageOptions {
   /** `postgres://user@host:port/database`; `?options=-c search_path=…` in it chooses a schema too. */
@@ -67,7 +71,8 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     await db.close();
     throw err;
   }
-  const messages = createPostgresMessages(db, processes);
+  const enqueued = createEnqueueSignal();
+  const messages = createPostgresMessages(db, processes, { enqueued });
   const keyed = cacheKeyRecords(createPostgresDirectory(db), db.pool);
   let closing: Promise<void> | undefined;
   return {
@@ -77,6 +82,9 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     quotas: createPostgresQuotas(db),
     registrations: createPostgresRegistrations(db),
     sessions: createPostgresSessions(db),
+    webhooks: createPostgresWebhooks(db, processes, enqueued),
+    receipts: createPostgresReceipts(db),
+    idempotency: createPostgresIdempotency(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {
