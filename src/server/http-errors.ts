@@ -12,8 +12,10 @@ import { refuseTooLarge } from "./refused-requests.js";
 /** CT_BAD_REQUEST naming the first offending field (`where` when the whole part is wrong). */
 export function fromZodError(err: ZodError, where: string): ClawTellError {
   const issue = err.issues[0];
-  const field = issue === undefined || issue.path.length === 0 ? where : issue.path.map(String).join(".");
-  const text = issue === undefined ? "invalid input" : issue.message;
+  // An unknown key is named itself, not the object that holds it.
+  const path = issue === undefined ? [] : issue.code === "unrecognized_keys" ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path;
+  const field = path.length === 0 ? where : path.map(String).join(".");
+  const text = issue === undefined ? "invalid input" : issue.code === "unrecognized_keys" ? "is not a field of this request" : issue.message;
   return new ClawTellError("CT_BAD_REQUEST", `${field}: ${text}`, { field, cause: err });
 }
 
