@@ -4,3 +4,4 @@ export * from "./message.js";
 export * from "./api.js";
 export * from "./file-kinds.js";
 export * from "./sse.js";
+export * from "./profile.js";

@@ -17,7 +17,8 @@ export type AuditAction =
   | "key.rotated"
   | "settings.changed"
   | "list.added"
-  | "list.removed";
+  | "list.removed"
+  | "profile.changed";
 
 export interface AuditInput {
   readonly action: AuditAction;

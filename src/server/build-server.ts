@@ -19,6 +19,7 @@ import { instrumentMessageStore } from "./instrumented-messages.js";
 import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
+import { createProfiles } from "./profiles.js";
 import { createInProcessNotifier } from "./notify/in-process.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
@@ -82,6 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     files: deps.files,
     links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
+    profiles: createProfiles(deps.storage.profiles, clock),
   };
 
   const authenticator = createAuthenticator(

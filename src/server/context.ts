@@ -9,6 +9,7 @@ import type { FileStore } from "./files.js";
 import type { Mailbox } from "./mailbox.js";
 import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
+import type { Profiles } from "./profiles.js";
 import type { LinkSigner } from "./signed-links.js";
 import type { DirectoryStore, MessageStore } from "./store/index.js";
 
@@ -60,4 +61,6 @@ export interface ServerContext {
   readonly files: FileStore;
   readonly links: LinkSigner;
   readonly fileLinkTtlMs: number;
+  /** Directory profiles and their search. */
+  readonly profiles: Profiles;
 }

@@ -17,6 +17,7 @@ import { keyRoutes } from "../routes/keys.js";
 import { listRoutes } from "../routes/lists.js";
 import { messageRoutes } from "../routes/messages.js";
 import { nameRoutes } from "../routes/names.js";
+import { profileRoutes } from "../routes/profiles.js";
 import { renewalRoutes } from "../routes/renewal.js";
 import { streamRoutes } from "../routes/stream.js";
 import { updateRoutes } from "../routes/updates.js";
@@ -47,5 +48,6 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     renewalRoutes(app, ctx);
     fileRoutes(app, ctx);
     keyRoutes(app, ctx);
+    profileRoutes(app, ctx);
   };
 }

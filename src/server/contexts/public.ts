@@ -11,6 +11,7 @@ import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
 import { publicFileRoutes } from "../routes/files.js";
 import { healthRoutes } from "../routes/health.js";
 import { publicNameRoutes } from "../routes/names.js";
+import { publicProfileRoutes } from "../routes/profiles.js";
 import { documentRoute } from "./schemas.js";
 
 export function publicContext(ctx: ServerContext, limits: ContextRateLimit): FastifyPluginAsync {
@@ -21,6 +22,7 @@ export function publicContext(ctx: ServerContext, limits: ContextRateLimit): Fas
     healthRoutes(app, ctx);
     publicNameRoutes(app, ctx);
     publicFileRoutes(app, ctx);
+    publicProfileRoutes(app, ctx);
     openApiRoutes(app);
   };
 }

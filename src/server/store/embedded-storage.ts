@@ -10,6 +10,7 @@ import { createEmbeddedDirectory } from "./embedded-directory.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
 import { JOURNAL_FILE } from "./message-journal.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
+import { createSqliteProfiles } from "./sqlite-profiles.js";
 import type { Storage } from "./storage.js";
 
 export interface EmbeddedStorageOptions {
@@ -38,6 +39,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
   return {
     directory: createEmbeddedDirectory(archive),
     messages,
+    profiles: createSqliteProfiles(archive.database),
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },

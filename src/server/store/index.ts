@@ -2,6 +2,7 @@
 export type { AuditEntry, AuditQuery, DirectoryStore, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 export type { ClaimRequest, InboxQuery, MessageStore } from "./message-store.js";
 export type { Storage } from "./storage.js";
+export type * from "./profile-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";

@@ -129,6 +129,8 @@ export interface SqliteArchive {
   listNames(filter: NameFilter): NameListing[];
   appendAudit(entry: NewAuditEntry): void;
   listAudit(query: AuditQuery): AuditEntry[];
+  /** The connection, for the stores of other concerns that keep their tables in this file (sqlite-schema.ts). */
+  readonly database: DatabaseSync;
 }
 
 /** Creates the database file readable by its owner only (messages and key hashes live there), or tightens it. */
@@ -202,6 +204,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
   };
 
   const archive: SqliteArchive = {
+    database: db,
     findAccountByEmail: (email) => findAccount("SELECT * FROM accounts WHERE email = ?", email),
     findAccountById: (id) => findAccount("SELECT * FROM accounts WHERE id = ?", id),
     insertAccount(account: AccountRecord) {
@@ -397,6 +400,8 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         const files = stmt("DELETE FROM files WHERE recipient_id = ?").run(nameId);
         const messages = stmt("DELETE FROM messages WHERE recipient_id = ?").run(nameId);
         stmt("DELETE FROM list_entries WHERE name_id = ? OR entry = ?").run(nameId, String(row["name"]));
+        stmt("DELETE FROM profile_terms WHERE name_id = ?").run(nameId);
+        stmt("DELETE FROM profiles WHERE name_id = ?").run(nameId);
         stmt(
           `UPDATE names SET name = '#deleted:' || id, key_prefix = '#deleted:' || id, key_hash = '!', webhook_url = NULL,
              webhook_secret = NULL WHERE id = ?`,

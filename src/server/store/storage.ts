@@ -6,10 +6,13 @@
 
 import type { DirectoryStore } from "./directory-store.js";
 import type { MessageStore } from "./message-store.js";
+import type { ProfileStore } from "./profile-store.js";
 
 export interface Storage {
   readonly directory: DirectoryStore;
   readonly messages: MessageStore;
+  /** Directory profiles and their search. */
+  readonly profiles: ProfileStore;
   /**
    * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
    * or it has been closed). Readiness (`/readyz`) asks this.

@@ -14,6 +14,7 @@ import { storeError } from "./pg-errors.js";
 import { createPostgresFileStore } from "./pg-files.js";
 import { createPostgresMessages } from "./pg-messages.js";
 import { createProcessLeases } from "./pg-processes.js";
+import { createPostgresProfiles } from "./pg-profiles.js";
 import { sharedSecret } from "./pg-secrets.js";
 
 export interface PostgresStorageOptions {
@@ -67,6 +68,7 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
   return {
     directory: createPostgresDirectory(db),
     messages,
+    profiles: createPostgresProfiles(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {
