@@ -9,6 +9,7 @@ import type { ServerContext } from "../context.js";
 import { openApiRoutes } from "../openapi.js";
 import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
 import { publicFileRoutes } from "../routes/files.js";
+import { guideRoutes } from "../routes/guides.js";
 import { healthRoutes } from "../routes/health.js";
 import { publicNameRoutes } from "../routes/names.js";
 import { publicProfileRoutes } from "../routes/profiles.js";
@@ -23,6 +24,7 @@ export function publicContext(ctx: ServerContext, limits: ContextRateLimit): Fas
     publicNameRoutes(app, ctx);
     publicFileRoutes(app, ctx);
     publicProfileRoutes(app, ctx);
+    guideRoutes(app, ctx);
     openApiRoutes(app);
   };
 }

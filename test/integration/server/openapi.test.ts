@@ -25,7 +25,7 @@ type OpenApiDocument = {
 };
 
 /** Routes answered without a key. */
-const PUBLIC = new Set(["GET /health", "GET /healthz", "GET /readyz", "GET /metrics", "GET /api/names/check", "GET /api/pricing", "GET /api/names/{name}", "GET /files/{fileId}", "GET /openapi.json", "GET /api/directory"]);
+const PUBLIC = new Set(["GET /health", "GET /healthz", "GET /readyz", "GET /metrics", "GET /api/names/check", "GET /api/pricing", "GET /api/names/{name}", "GET /files/{fileId}", "GET /openapi.json", "GET /api/directory", "GET /join", "GET /changelog", "GET /api/agents-md"]);
 
 /** Every `$ref` anywhere in the value. */
 function refsIn(value: unknown, found: string[] = []): string[] {
