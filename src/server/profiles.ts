@@ -146,17 +146,18 @@ export function createProfiles(store: ProfileStore, clock: Clock): Profiles {
       return ownView(name, await store.find(name.id));
     },
     async update(name, patch) {
-      const stored = await store.find(name.id);
-      const fields = applyPatch(fieldsOf(stored), patch);
-      const visible = patch.profile_visible ?? stored?.visible ?? true;
-      const saved = await store.save({
-        nameId: name.id,
-        name: name.name,
-        fields,
-        visible,
-        listed: isListed(fields, visible),
-        updatedAt: clock.now(),
-        terms: profileTerms(name.name, fields),
+      const saved = await store.update(name.id, (stored) => {
+        const fields = applyPatch(fieldsOf(stored), patch);
+        const visible = patch.profile_visible ?? stored?.visible ?? true;
+        return {
+          nameId: name.id,
+          name: name.name,
+          fields,
+          visible,
+          listed: isListed(fields, visible),
+          updatedAt: clock.now(),
+          terms: profileTerms(name.name, fields),
+        };
       });
       return ownView(name, saved);
     },

@@ -50,8 +50,11 @@ export interface DirectoryQuery {
 
 export interface ProfileStore {
   find(nameId: number): Promise<StoredProfile | undefined>;
-  /** Replaces the name's profile and its search terms together. */
-  save(profile: ProfileWrite): Promise<StoredProfile>;
+  /**
+   * Reads the name's profile, hands it to `change` and stores what that answers, with its search terms, in one
+   * transaction: changes of one profile, from any process, apply one after the other, none lost.
+   */
+  update(nameId: number, change: (current: StoredProfile | undefined) => ProfileWrite): Promise<StoredProfile>;
   search(query: DirectoryQuery): Promise<StoredProfile[]>;
 }
 

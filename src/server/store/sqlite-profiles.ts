@@ -1,6 +1,6 @@
 /**
  * The profile port of the embedded backend, on the archive's SQLite connection (tables in sqlite-schema.ts). Each call
- * runs whole inside one turn of the event loop; a save replaces the profile row and its terms in one transaction.
+ * runs whole inside one turn of the event loop; an update reads, replaces the profile row and its terms in one transaction.
  */
 
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
@@ -37,24 +37,25 @@ export function createSqliteProfiles(db: DatabaseSync): ProfileStore {
 
   return {
     find: async (nameId) => find(nameId),
-    async save(profile) {
+    async update(nameId, change) {
       db.exec("BEGIN IMMEDIATE");
       try {
+        const profile = change(find(nameId));
         stmt(
           `INSERT INTO profiles (name_id, name, fields, visible, listed, updated_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (name_id) DO UPDATE SET name = excluded.name, fields = excluded.fields, visible = excluded.visible,
              listed = excluded.listed, updated_at = excluded.updated_at`,
-        ).run(profile.nameId, profile.name, JSON.stringify(profile.fields), profile.visible ? 1 : 0, profile.listed ? 1 : 0, profile.updatedAt);
-        stmt("DELETE FROM profile_terms WHERE name_id = ?").run(profile.nameId);
+        ).run(nameId, profile.name, JSON.stringify(profile.fields), profile.visible ? 1 : 0, profile.listed ? 1 : 0, profile.updatedAt);
+        stmt("DELETE FROM profile_terms WHERE name_id = ?").run(nameId);
         const insert = stmt("INSERT OR IGNORE INTO profile_terms (kind, term, name_id) VALUES (?, ?, ?)");
-        for (const { kind, term } of profile.terms) insert.run(kind, term, profile.nameId);
+        for (const { kind, term } of profile.terms) insert.run(kind, term, nameId);
         db.exec("COMMIT");
       } catch (err) {
         db.exec("ROLLBACK");
         throw err;
       }
-      const stored = find(profile.nameId);
-      if (stored === undefined) throw new Error(`the profile of ${profile.name} was not stored`);
+      const stored = find(nameId);
+      if (stored === undefined) throw new Error(`the profile of name ${nameId} was not stored`);
       return stored;
     },
     async search(query) {

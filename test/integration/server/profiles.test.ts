@@ -120,6 +120,26 @@ describe("profiles", () => {
       expect(String(res.body["error"])).toContain(text);
     });
 
+    it("loses no change when PATCHes of different fields come at once", async () => {
+      const writer = await server.createName("writer", "writer@example.com");
+      const changes: Body[] = [
+        { display_name: "Writer" },
+        { tagline: "Writes" },
+        { description: "Long texts" },
+        { skills: ["prose"] },
+        { categories: ["writing"] },
+        { pricing_model: "hourly" },
+        { availability: "busy" },
+        { portfolio: [{ title: "Novel" }] },
+        { contact_links: [{ label: "Site", url: "https://writer.example.com" }] },
+      ];
+      const answers = await Promise.all(changes.map((body) => patch(writer.apiKey, body)));
+      expect(answers.map((a) => a.status)).toEqual(changes.map(() => 200));
+      const stored = (await get(writer.apiKey)).body;
+      for (const change of changes) expect(stored).toMatchObject(change);
+      expect(stored["listed"]).toBe(true);
+    });
+
     it("stores nothing of a refused patch", async () => {
       const before = (await get(helper.apiKey)).body;
       await patch(helper.apiKey, { availability: "offline", tagline: "x".repeat(500) });
