@@ -1,6 +1,6 @@
 /**
- * The public context: what answers without a key (health, name lookup, signed downloads, the API document), rate
- * limited per caller address.
+ * The public context: what answers without a key (health, name lookup, the directory, signed downloads, the guides
+ * for agents, the API document), rate limited per caller address.
  */
 
 import type { FastifyPluginAsync } from "fastify";
