@@ -4,7 +4,8 @@
 //   dist/bundle/cli.js    the `clawtell` bin: server, daemon and admin commands
 //   dist/bundle/key-hash-worker.js  the server's bcrypt worker thread, started by file name from beside cli.js
 //   dist/bundle/json-parse-worker.js  the server's worker thread for large JSON bodies, started the same way
-// and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in.
+// and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in. The server's own release
+// (version, CHANGELOG.md, the skill) goes into the bundle as a constant.
 // The package then declares no dependencies. OpenClaw copies a plugin's package and every dependency it declares into
 // a private folder each time a gateway or an `openclaw` command loads it; one bundled file is a few MB to copy instead
 // of some 36 MB in seventy packages, and installing the plugin downloads nothing.
@@ -58,6 +59,20 @@ const withoutOptionalModules: Plugin = {
   },
 };
 
+/**
+ * What the server says about its own release (src/server/guides/release.ts): the package's name and version, its
+ * changelog and the skill it ships, put into the bundle as one constant so it needs no file beside it.
+ */
+async function release(): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { name: string; version: string };
+  return JSON.stringify({
+    name: manifest.name,
+    version: manifest.version,
+    changelog: await readFile(join(root, "CHANGELOG.md"), "utf8"),
+    skill: await readFile(join(root, "skills/clawtell/SKILL.md"), "utf8"),
+  });
+}
+
 async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: root,
@@ -76,6 +91,7 @@ async function bundle(): Promise<void> {
     external: ["openclaw", "openclaw/*"],
     plugins: [withoutOptionalModules],
     banner: { js: requireShim },
+    define: { __CLAWTELL_RELEASE__: await release() },
     // Readable stack traces without shipping source maps: names and layout are kept.
     minify: false,
     legalComments: "eof",

@@ -181,8 +181,19 @@ export const UpdateNameRequestSchema = z
   .object({
     communication_mode: z.enum(COMMUNICATION_MODES).optional(),
     delivery_policy: z.enum(DELIVERY_POLICIES).optional(),
-    webhook_url: z.url({ protocol: /^https?$/ }).nullable().optional(),
-    webhook_secret: z.string().min(16, "must be at least 16 characters").nullable().optional(),
+    // `null` or `""` clears a webhook field (the Python SDK clears with `""`); the answer says `null` then.
+    webhook_url: z
+      .string()
+      .transform((url) => (url === "" ? null : url))
+      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http or https URL (or "" to clear it)' }).nullable())
+      .nullable()
+      .optional(),
+    webhook_secret: z
+      .string()
+      .refine((secret) => secret === "" || secret.length >= 16, 'must be at least 16 characters (or "" to clear it)')
+      .transform((secret) => (secret === "" ? null : secret))
+      .nullable()
+      .optional(),
     /** Which events the webhook gets (default `["message.received"]`); `message.acked` reports acks of this name's sends. */
     webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).max(WEBHOOK_EVENTS.length).optional(),
   })

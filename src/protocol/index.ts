@@ -5,3 +5,4 @@ export * from "./api.js";
 export * from "./file-kinds.js";
 export * from "./sse.js";
 export * from "./webhooks.js";
+export * from "./profile.js";

@@ -27,7 +27,8 @@ export type AuditAction =
   | "invite.created"
   | "login.link_sent"
   | "login"
-  | "logout";
+  | "logout"
+  | "profile.changed";
 
 export interface AuditInput {
   readonly action: AuditAction;

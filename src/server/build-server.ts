@@ -27,6 +27,7 @@ import { instrumentMessageStore } from "./instrumented-messages.js";
 import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
+import { createProfiles } from "./profiles.js";
 import { createInProcessNotifier } from "./notify/in-process.js";
 import { createJsonBodyParser } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
@@ -127,6 +128,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     receipts: deps.storage.receipts,
     blockedSends: createBlockedSends(deps.storage.receipts, clock),
     idempotentSends: createIdempotentSends(deps.storage.idempotency, clock),
+    profiles: createProfiles(deps.storage.profiles, clock),
   };
 
   const authenticator = createAuthenticator(

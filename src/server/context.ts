@@ -12,6 +12,7 @@ import type { NameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
 import type { MessageQuota } from "./quota.js";
 import type { SignupOptions, SignupServices } from "./signup.js";
+import type { Profiles } from "./profiles.js";
 import type { LinkSigner } from "./signed-links.js";
 import type { IdempotentSends } from "./idempotency.js";
 import type { BlockedSends } from "./receipts.js";
@@ -98,4 +99,6 @@ export interface ServerContext {
   readonly blockedSends: BlockedSends;
   /** `Idempotency-Key` on send. */
   readonly idempotentSends: IdempotentSends;
+  /** Directory profiles and their search. */
+  readonly profiles: Profiles;
 }

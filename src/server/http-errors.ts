@@ -18,8 +18,10 @@ const PAYLOAD_FIELDS: ReadonlySet<string> = new Set(["body"]);
 /** CT_BAD_REQUEST naming the first offending field (`where` when the whole part is wrong). */
 export function fromZodError(err: ZodError, where: string): ClawTellError {
   const issue = err.issues[0];
-  const field = issue === undefined || issue.path.length === 0 ? where : issue.path.map(String).join(".");
-  const text = issue === undefined ? "invalid input" : issue.message;
+  // An unknown key is named itself, not the object that holds it.
+  const path = issue === undefined ? [] : issue.code === "unrecognized_keys" ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path;
+  const field = path.length === 0 ? where : path.map(String).join(".");
+  const text = issue === undefined ? "invalid input" : issue.code === "unrecognized_keys" ? "is not a field of this request" : issue.message;
   const tooLarge = where === "body" && issue?.code === "too_big" && PAYLOAD_FIELDS.has(field);
   return new ClawTellError(tooLarge ? "CT_PAYLOAD_TOO_LARGE" : "CT_BAD_REQUEST", `${field}: ${text}`, { field, cause: err });
 }

@@ -56,9 +56,9 @@ export interface ServerProcess {
 export function startServerProcess(
   dataDir: string,
   extraArgs: readonly string[] = [],
-  options: { env?: NodeJS.ProcessEnv } = {},
+  options: { env?: NodeJS.ProcessEnv; /** Another copy of the bundled bin. */ cliPath?: string } = {},
 ): Promise<ServerProcess> {
-  return launchServer(["--data", dataDir, ...extraArgs], options.env);
+  return launchServer(["--data", dataDir, ...extraArgs], options.env, options.cliPath);
 }
 
 /**
@@ -77,9 +77,9 @@ export function startDatabaseServerProcess(options: {
   return launchServer(args, { CLAWTELL_DATABASE_URL: "", CLAWTELL_REDIS_URL: "", ...options.env });
 }
 
-function launchServer(args: readonly string[], env: NodeJS.ProcessEnv | undefined): Promise<ServerProcess> {
+function launchServer(args: readonly string[], env: NodeJS.ProcessEnv | undefined, cliPath = CLI_PATH): Promise<ServerProcess> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, "server", "--port", "0", ...args], {
+    const child = spawn(process.execPath, [cliPath, "server", "--port", "0", ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: cliEnv({ CLAWTELL_LOG_LEVEL: "warn", ...env }),
     });

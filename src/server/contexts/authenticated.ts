@@ -20,6 +20,7 @@ import { listRoutes } from "../routes/lists.js";
 import { messageRoutes } from "../routes/messages.js";
 import { nameRoutes } from "../routes/names.js";
 import { receiptRoutes } from "../routes/receipts.js";
+import { profileRoutes } from "../routes/profiles.js";
 import { renewalRoutes } from "../routes/renewal.js";
 import { sessionRoutes } from "../routes/sessions.js";
 import { streamRoutes } from "../routes/stream.js";
@@ -56,5 +57,6 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     sessionRoutes(app, ctx);
     receiptRoutes(app, ctx);
     webhookRoutes(app, ctx);
+    profileRoutes(app, ctx);
   };
 }

@@ -1,7 +1,8 @@
 /**
- * The public context: what answers without a key (health, name lookup, signed downloads, the API document,
- * registration and sign-in links), rate limited per caller address. Asking for a registration or a sign-in link is
- * limited more strictly, per address, in a scope of its own; the sign-in confirmation takes form posts.
+ * The public context: what answers without a key (health, name lookup, the directory, signed downloads, the guides
+ * for agents, the API document, registration and sign-in links), rate limited per caller address. Asking for a
+ * registration or a sign-in link is limited more strictly, per address, in a scope of its own; the sign-in
+ * confirmation takes form posts.
  */
 
 import type { FastifyPluginAsync } from "fastify";
@@ -10,10 +11,12 @@ import type { ServerContext } from "../context.js";
 import { openApiRoutes } from "../openapi.js";
 import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
 import { publicFileRoutes } from "../routes/files.js";
+import { guideRoutes } from "../routes/guides.js";
 import { healthRoutes } from "../routes/health.js";
 import { publicNameRoutes } from "../routes/names.js";
 import { registrationRequestRoutes, registrationRoutes } from "../routes/registration.js";
 import { magicLinkRoutes, signInRoutes } from "../routes/sessions.js";
+import { publicProfileRoutes } from "../routes/profiles.js";
 import { documentRoute } from "./schemas.js";
 
 export function publicContext(ctx: ServerContext, limits: ContextRateLimit, signupLimits: ContextRateLimit): FastifyPluginAsync {
@@ -24,6 +27,8 @@ export function publicContext(ctx: ServerContext, limits: ContextRateLimit, sign
     healthRoutes(app, ctx);
     publicNameRoutes(app, ctx);
     publicFileRoutes(app, ctx);
+    publicProfileRoutes(app, ctx);
+    guideRoutes(app, ctx);
     openApiRoutes(app);
     registrationRoutes(app, ctx);
     await scope.register(async (signup) => {

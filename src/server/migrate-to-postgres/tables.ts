@@ -12,7 +12,7 @@ export interface Column {
   readonly type: ColumnType;
 }
 
-export type TableName = "accounts" | "names" | "list_entries" | "messages" | "files";
+export type TableName = "accounts" | "names" | "list_entries" | "messages" | "files" | "profiles" | "profile_terms";
 
 export interface TableSpec {
   readonly name: TableName;
@@ -104,6 +104,20 @@ export const TABLES: readonly TableSpec[] = [
     key: ["file_id"],
     unique: [],
     sourceFrom: `FROM files WHERE message_id IN (SELECT id FROM messages WHERE ${SELECTED_MESSAGES})`,
+  },
+  {
+    name: "profiles",
+    columns: [col("name_id", "bigint"), col("name"), col("fields", "jsonb"), col("visible", "boolean"), col("listed", "boolean"), col("updated_at", "bigint")],
+    key: ["name_id"],
+    unique: [],
+    sourceFrom: "FROM profiles",
+  },
+  {
+    name: "profile_terms",
+    columns: [col("kind"), col("term"), col("name_id", "bigint")],
+    key: ["kind", "term", "name_id"],
+    unique: [],
+    sourceFrom: "FROM profile_terms",
   },
 ];
 

@@ -9,6 +9,7 @@ import {
   LookupResponseSchema,
   MeResponseSchema,
   NameRefSchema,
+  PublicProfileSchema,
   UpdateNameRequestSchema,
   UpdateNameResponseSchema,
   stripNamePrefix,
@@ -66,15 +67,23 @@ export function publicNameRoutes(app: ZodApp, ctx: ServerContext): void {
 
   app.get(
     "/api/names/:name",
-    { schema: { summary: "Look up a registered name", params: NameParamSchema, response: { 200: LookupResponseSchema } } },
+    {
+      schema: {
+        summary: "Look up a registered name, with its directory profile when that is visible",
+        params: NameParamSchema,
+        response: { 200: LookupResponseSchema.extend({ profile: PublicProfileSchema.optional() }) },
+      },
+    },
     async (request) => {
       const record = await directory.findNameByName(request.params.name);
       if (record === undefined) throw new ClawTellError("CT_NOT_FOUND", "Name not found", { field: "name" });
+      const profile = await ctx.profiles.publicOf(record);
       return {
         name: record.name,
         fullName: toFullName(record.name),
         registered: true,
         communicationMode: record.communicationMode,
+        ...(profile === undefined ? {} : { profile }),
       };
     },
   );

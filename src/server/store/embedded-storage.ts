@@ -18,6 +18,7 @@ import { createEnqueueSignal } from "./enqueue-signal.js";
 import { JOURNAL_FILE } from "./message-journal.js";
 import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
+import { createSqliteProfiles } from "./sqlite-profiles.js";
 import type { Storage } from "./storage.js";
 
 export interface EmbeddedStorageOptions {
@@ -59,6 +60,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     webhooks: createEmbeddedWebhooks(archive, enqueued),
     receipts: createEmbeddedReceipts(archive, messages),
     idempotency: createEmbeddedIdempotency(archive, messages),
+    profiles: createSqliteProfiles(archive.database),
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },

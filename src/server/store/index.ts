@@ -25,6 +25,7 @@ export {
   type RecordedReceiptState,
 } from "./receipt-store.js";
 export { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type IdempotencyStore } from "./idempotency-store.js";
+export type * from "./profile-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";

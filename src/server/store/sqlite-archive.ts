@@ -435,6 +435,8 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         const files = stmt("DELETE FROM files WHERE recipient_id = ?").run(nameId);
         const messages = stmt("DELETE FROM messages WHERE recipient_id = ?").run(nameId);
         stmt("DELETE FROM list_entries WHERE name_id = ? OR entry = ?").run(nameId, String(row["name"]));
+        stmt("DELETE FROM profile_terms WHERE name_id = ?").run(nameId);
+        stmt("DELETE FROM profiles WHERE name_id = ?").run(nameId);
         stmt(
           `UPDATE names SET name = '#deleted:' || id, key_prefix = '#deleted:' || id, key_hash = '!', webhook_url = NULL,
              webhook_secret = NULL WHERE id = ?`,

@@ -187,6 +187,22 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   PRIMARY KEY (account_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);
+CREATE TABLE IF NOT EXISTS profiles (
+  name_id INTEGER PRIMARY KEY REFERENCES names(id),
+  name TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  visible INTEGER NOT NULL,
+  listed INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS profiles_listed ON profiles(name) WHERE listed = 1;
+CREATE TABLE IF NOT EXISTS profile_terms (
+  kind TEXT NOT NULL,
+  term TEXT NOT NULL,
+  name_id INTEGER NOT NULL REFERENCES names(id),
+  PRIMARY KEY (kind, term, name_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS profile_terms_name ON profile_terms(name_id);
 `;
 
 /** Columns added after their table was first released: added on open to a database that lacks them. */

@@ -13,6 +13,7 @@ import type { RegistrationStore } from "./registration-store.js";
 import type { SessionStore } from "./session-store.js";
 import type { ReceiptStore } from "./receipt-store.js";
 import type { WebhookStore } from "./webhook-store.js";
+import type { ProfileStore } from "./profile-store.js";
 
 export interface Storage {
   readonly directory: DirectoryStore;
@@ -31,6 +32,8 @@ export interface Storage {
   readonly receipts: ReceiptStore;
   /** Idempotency-Key records of sends (bound by `messages` with the message they created). */
   readonly idempotency: IdempotencyStore;
+  /** Directory profiles and their search. */
+  readonly profiles: ProfileStore;
   /**
    * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
    * or it has been closed). Readiness (`/readyz`) asks this.

@@ -96,6 +96,8 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     ok(await api(server, "POST", "/api/delivery/blocklist", { key: bob.apiKey, body: { name: "mallory" } }));
     ok(await api(server, "POST", "/api/delivery/allowlist", { key: alice.apiKey, body: { name: "bob" } }));
     ok(await api(server, "PATCH", "/api/names/bob", { key: bob.apiKey, body: { delivery_policy: "everyone_except_blocklist", communication_mode: "anyone" } }));
+    // Seven search terms: the words bob, builds, things, building, development; the skill; the category.
+    ok(await api(server, "PATCH", "/api/profile", { key: bob.apiKey, body: { tagline: "Bob builds", description: "Things", skills: ["Building"], categories: ["development"] } }));
     for (let i = 0; i < 6; i++) {
       const content = Buffer.from(`file ${i} `.repeat(50 + i));
       const attachments = i % 2 === 0 ? [{ filename: `f${i}.txt`, mime_type: "text/plain", data: content.toString("base64") }] : [];
@@ -139,7 +141,7 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     const report = JSON.parse(res.stdout) as Report;
     expect(report.dryRun).toBe(true);
     expect(report.target.state).toBe("empty");
-    expect(rowsOf(report)).toEqual({ accounts: 2, names: 3, list_entries: 3, messages: 7, files: 4, file_contents: 4 });
+    expect(rowsOf(report)).toEqual({ accounts: 2, names: 3, list_entries: 3, messages: 7, files: 4, profiles: 1, profile_terms: 7, file_contents: 4 });
     const bytes = [...files.values()].reduce((sum, b) => sum + b.length, 0) + 4;
     expect(report.fileBytes).toBe(bytes);
     const tables = await query<{ n: string }>(schema.schema, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = $1", [schema.schema]);
@@ -175,6 +177,8 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
       ["list_entries", 3, 3],
       ["messages", 7, 7],
       ["files", 4, 4],
+      ["profiles", 1, 1],
+      ["profile_terms", 7, 7],
       ["file_contents", 4, 4],
     ]);
 
@@ -197,6 +201,10 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     expect((block.body["blocklist"] as Array<{ name: string }>).map((e) => e.name)).toEqual(["mallory"]);
     const allowed = await api(target, "GET", "/api/delivery/allowlist", { key: alice.apiKey });
     expect((allowed.body["allowlist"] as Array<{ name: string }>).map((e) => e.name)).toEqual(["bob"]);
+    // The profile came along, and the directory finds it by its words there.
+    expect((await api(target, "GET", "/api/names/bob")).body["profile"]).toMatchObject({ tagline: "Bob builds", skills: ["Building"] });
+    const found = await api(target, "GET", "/api/directory?q=build&category=development");
+    expect((found.body["agents"] as Array<{ name: string }>).map((a) => a.name)).toEqual(["bob"]);
 
     // A send after the move gets a seq past the copied ones: it comes last.
     const later = await api(target, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "after the move" } });

@@ -112,4 +112,30 @@ describe("cross-account isolation", () => {
     await api(server, "POST", "/api/allowlist", { key: bob.apiKey, body: { name: "carol" } });
     expect((await api(server, "GET", "/api/allowlist", { key: alice.apiKey })).body).toEqual({ allowlist: [] });
   });
+
+  it("never reads or changes another account's profile; a name of the same account may", async () => {
+    const profile = (key: string, method: "GET" | "PATCH", query = "", body?: unknown) =>
+      api(server, method, `/api/profile${query}`, { key, ...(body === undefined ? {} : { body }) });
+    expect((await profile(alice.apiKey, "PATCH", "", { tagline: "Alice's own", description: "Hidden for now", profile_visible: false })).status).toBe(200);
+
+    for (const [method, body] of [["GET", undefined], ["PATCH", { tagline: "bob was here", profile_visible: true }]] as const) {
+      for (const target of ["alice", "helper", "tell/alice"]) {
+        const res = await profile(bob.apiKey, method, `?name=${target}`, body);
+        expect(res.status, `${method} ?name=${target}`).toBe(403);
+        expect(res.body["field"]).toBe("name");
+      }
+    }
+    // bob's key without ?name= is about bob only.
+    expect((await profile(bob.apiKey, "PATCH", "", { tagline: "Bob's own" })).body).toMatchObject({ name: "bob", tagline: "Bob's own" });
+    expect((await profile(alice.apiKey, "GET")).body).toMatchObject({ name: "alice", tagline: "Alice's own", profile_visible: false });
+
+    // The hidden profile shows nowhere public.
+    expect((await api(server, "GET", "/api/names/alice")).body).not.toHaveProperty("profile");
+    const directory = await api(server, "GET", "/api/directory?q=alice");
+    expect((directory.body["agents"] as Array<{ name: string }>).map((a) => a.name)).not.toContain("alice");
+
+    // helper, of alice's account, may show it.
+    expect((await profile(helper.apiKey, "PATCH", "?name=alice", { profile_visible: true })).status).toBe(200);
+    expect((await api(server, "GET", "/api/names/alice")).body["profile"]).toMatchObject({ tagline: "Alice's own" });
+  });
 });

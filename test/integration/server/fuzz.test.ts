@@ -57,11 +57,17 @@ const PATHS = [
   "/api/approvals",
   "/api/approvals/{id}/approve",
   "/api/approvals/{id}/reject",
+  "/api/profile",
+  "/api/profile?name={name}",
+  "/api/directory",
+  "/join",
+  "/changelog",
+  "/api/agents-md",
   "/api/nothing-here",
 ];
 const METHODS = ["GET", "GET", "POST", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"];
 const STRINGS = ["", "x", "tell/bob", "bob", "\ud800", "A\udc00B", "🦞", "\u0000", "<script>", "a".repeat(60_000), "null", "evil.exe.", "1e309"];
-const KEYS_OF_WIRE = ["to", "body", "subject", "replyTo", "from_name", "threadId", "attachments", "messageIds", "name", "communication_mode", "delivery_policy", "webhook_url", "webhook_secret", "years", "sdk", "data", "filename", "mime_type", "__proto__", "constructor"];
+const KEYS_OF_WIRE = ["to", "body", "subject", "replyTo", "from_name", "threadId", "attachments", "messageIds", "name", "communication_mode", "delivery_policy", "webhook_url", "webhook_secret", "years", "sdk", "data", "filename", "mime_type", "tagline", "description", "skills", "categories", "portfolio", "contact_links", "profile_visible", "__proto__", "constructor"];
 
 function value(depth: number): unknown {
   switch (int(depth > 3 ? 6 : 9)) {
@@ -108,7 +114,7 @@ function body(): string | undefined {
 }
 
 function query(): string {
-  const params = ["timeout", "limit", "name", "account", "unread", "offset", "token", "expires"];
+  const params = ["timeout", "limit", "name", "account", "unread", "offset", "token", "expires", "q", "category", "skill", "cursor", "format", "v"];
   const values = ["0", "-5", "abc", "1e999", "", "true", "%ZZ", "%F0%9F%A6%9E", "50", "99999999999999999999", "0x10"];
   const parts = Array.from({ length: int(4) }, () => `${pick(params)}=${pick(values)}`);
   return parts.length === 0 ? "" : `?${parts.join("&")}`;

@@ -82,6 +82,30 @@ describe("names, lists and policies", () => {
     expect((await patch(bob.apiKey, "bob", { webhook_events: ["message.read"] })).body["field"]).toBe("webhook_events.0");
   });
 
+  it('clears the webhook with "" as the Python SDK sends it, as with null', async () => {
+    const set = { webhook_url: "https://example.com/hook", webhook_secret: "0123456789abcdef" };
+    expect((await patch(bob.apiKey, "bob", set)).body["webhook_url"]).toBe("https://example.com/hook");
+    const cleared = await patch(bob.apiKey, "bob", { webhook_url: "", webhook_secret: "" });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body["webhook_url"]).toBeNull();
+    expect((await api(server, "GET", "/api/me", { key: bob.apiKey })).body["webhookUrl"]).toBeNull();
+    const stored = await server.storage.directory.findNameByName("bob");
+    expect([stored?.webhookUrl, stored?.webhookSecret]).toEqual([null, null]);
+
+    await patch(bob.apiKey, "bob", set);
+    expect((await patch(bob.apiKey, "bob", { webhook_url: null })).body["webhook_url"]).toBeNull();
+    // Anything else that is not an http(s) URL, or a short secret, is still refused, naming the field.
+    for (const [body, field] of [
+      [{ webhook_url: "ftp://example.com" }, "webhook_url"],
+      [{ webhook_url: " " }, "webhook_url"],
+      [{ webhook_secret: "short" }, "webhook_secret"],
+    ] as const) {
+      const bad = await patch(bob.apiKey, "bob", body);
+      expect(bad.status).toBe(400);
+      expect(bad.body["field"]).toBe(field);
+    }
+  });
+
   describe("communication_mode stamps autoReplyEligible", () => {
     it("allowlist_only (the default) allows only senders on the auto-reply allowlist", async () => {
       await send(alice.apiKey, "bob");

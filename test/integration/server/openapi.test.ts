@@ -41,6 +41,10 @@ const PUBLIC = new Set([
   "POST /api/auth/magic-link",
   "GET /api/auth/verify",
   "POST /api/auth/verify",
+  "GET /api/directory",
+  "GET /join",
+  "GET /changelog",
+  "GET /api/agents-md",
 ]);
 
 /** Every `$ref` anywhere in the value. */

@@ -1,7 +1,9 @@
 // What every storage backend must do, whichever it is: the same cases against each backend of STORAGE_BACKENDS.
 import { EventEmitter } from "node:events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { NameRecord, NewMessage, Storage } from "../../../src/server/store/index.js";
+import type { ProfileFields } from "../../../src/protocol/index.js";
+import { EMPTY_PROFILE, isListed, profileTerms } from "../../../src/server/profiles.js";
+import type { DirectoryQuery, NameRecord, NewMessage, Storage } from "../../../src/server/store/index.js";
 import { STORAGE_BACKENDS, type OpenedStorage } from "../../helpers/storage-backends.js";
 import { nameRecord, newMessage } from "../../helpers/store-records.js";
 
@@ -247,6 +249,53 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect((await storage.directory.listAudit({ name: "bob", limit: 10 })).map((e) => e.at)).toEqual([3, 1]);
       expect((await storage.directory.listAudit({ limit: 2 })).map((e) => e.at)).toEqual([4, 3]);
       expect((await storage.directory.listAudit({ name: "bob", limit: 1 })).map((e) => e.at)).toEqual([3]);
+    });
+  });
+
+  describe("profiles", () => {
+    const fields = (tagline: string, description = ""): ProfileFields => ({ ...EMPTY_PROFILE, tagline, description });
+    const write = (name: NameRecord, f: ProfileFields, visible = true, updatedAt = 50) =>
+      storage.profiles.update(name.id, () => ({ nameId: name.id, name: name.name, fields: f, visible, listed: isListed(f, visible), updatedAt, terms: profileTerms(name.name, f) }));
+    const found = async (query: Partial<DirectoryQuery>): Promise<string[]> =>
+      (await storage.profiles.search({ words: [], limit: 50, ...query })).map((p) => p.name);
+
+    it("stores a profile whole and hands the current one to the next change", async () => {
+      expect(await storage.profiles.find(bob.id)).toBeUndefined();
+      const stored = await write(bob, { ...fields("Builds", "Things"), skills: ["Go"], portfolio: [{ title: "A", url: null, description: "" }] });
+      expect(stored).toEqual({ nameId: bob.id, name: "bob", fields: { ...fields("Builds", "Things"), skills: ["Go"], portfolio: [{ title: "A", url: null, description: "" }] }, visible: true, listed: true, updatedAt: 50 });
+      expect(await storage.profiles.find(bob.id)).toEqual(stored);
+      let seen: unknown;
+      await storage.profiles.update(bob.id, (current) => {
+        seen = current;
+        return { ...stored, visible: false, listed: false, updatedAt: 60, terms: [] };
+      });
+      expect(seen).toEqual(stored);
+      expect(await storage.profiles.find(bob.id)).toMatchObject({ visible: false, listed: false, updatedAt: 60 });
+    });
+
+    it("searches listed profiles in name order by word prefix, skill and category, after a cursor", async () => {
+      const carol = await newName("carol");
+      const dave = await newName("dave");
+      await write(bob, { ...fields("Python tools", "Scripts"), skills: ["python"], categories: ["development"] });
+      await write(carol, { ...fields("Pythonic data", "Frames"), categories: ["data"] });
+      await write(dave, fields("Python secrets", "Hidden"), false);
+      await write(eve, fields("No description"));
+      expect(await found({})).toEqual(["bob", "carol"]);
+      expect(await found({ words: ["pyth"] })).toEqual(["bob", "carol"]);
+      expect(await found({ words: ["pythonic"] })).toEqual(["carol"]);
+      expect(await found({ words: ["pyth", "scr"] })).toEqual(["bob"]);
+      expect(await found({ words: ["ython"] })).toEqual([]);
+      expect(await found({ skill: "python" })).toEqual(["bob"]);
+      expect(await found({ category: "data" })).toEqual(["carol"]);
+      expect(await found({ after: "bob" })).toEqual(["carol"]);
+      expect(await found({ limit: 1 })).toEqual(["bob"]);
+    });
+
+    it("goes with its name", async () => {
+      await write(bob, fields("Gone soon", "Bye"));
+      await storage.directory.deleteName(bob.id);
+      expect(await storage.profiles.find(bob.id)).toBeUndefined();
+      expect(await found({ words: ["gone"] })).toEqual([]);
     });
   });
 

@@ -206,6 +206,31 @@ CREATE TABLE account_quotas (
 `,
   },
   {
+    version: 6,
+    name: "directory profiles and their search terms",
+    sql: `
+-- One profile per name, a document of plain-text fields; the directory lists those with listed = true in name order.
+-- Names and terms compare by code point (COLLATE "C"), as on SQLite, so both backends order and match alike, and a
+-- prefix range on a term can use the index.
+CREATE TABLE profiles (
+  name_id bigint PRIMARY KEY REFERENCES names(id),
+  name text COLLATE "C" NOT NULL,
+  fields jsonb NOT NULL,
+  visible boolean NOT NULL,
+  listed boolean NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX profiles_listed ON profiles (name) WHERE listed;
+CREATE TABLE profile_terms (
+  kind text NOT NULL,
+  term text COLLATE "C" NOT NULL,
+  name_id bigint NOT NULL REFERENCES names(id),
+  PRIMARY KEY (kind, term, name_id)
+);
+CREATE INDEX profile_terms_name ON profile_terms (name_id);
+`,
+  },
+  {
     version: 7,
     name: "webhook deliveries, receipts and idempotency keys",
     sql: `

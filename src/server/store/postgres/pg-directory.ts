@@ -202,6 +202,8 @@ export function createPostgresDirectory(db: Database, now: () => number = Date.n
            fc AS (DELETE FROM file_contents WHERE file_id IN (SELECT file_id FROM f)),
            m AS (DELETE FROM messages WHERE recipient_id IN (SELECT id FROM target) RETURNING id),
            l AS (DELETE FROM list_entries WHERE name_id IN (SELECT id FROM target) OR entry IN (SELECT name FROM target)),
+           pt AS (DELETE FROM profile_terms WHERE name_id IN (SELECT id FROM target)),
+           p AS (DELETE FROM profiles WHERE name_id IN (SELECT id FROM target)),
            u AS (UPDATE names SET name = '#deleted:' || id, key_prefix = '#deleted:' || id, key_hash = '!', webhook_url = NULL,
                    webhook_secret = NULL WHERE id IN (SELECT id FROM target) RETURNING id)
          SELECT (SELECT count(*) FROM u) AS found, (SELECT count(*) FROM m) AS messages, (SELECT count(*) FROM f) AS files`,

@@ -22,6 +22,7 @@ import { createPostgresQuotas } from "./pg-quotas.js";
 import { createPostgresRegistrations } from "./pg-registrations.js";
 import { createPostgresSessions } from "./pg-sessions.js";
 import { createPostgresReceipts } from "./pg-receipts.js";
+import { createPostgresProfiles } from "./pg-profiles.js";
 import { sharedSecret } from "./pg-secrets.js";
 import { createPostgresWebhooks } from "./pg-webhooks.js";
 
@@ -85,6 +86,7 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     webhooks: createPostgresWebhooks(db, processes, enqueued),
     receipts: createPostgresReceipts(db),
     idempotency: createPostgresIdempotency(db),
+    profiles: createPostgresProfiles(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {
