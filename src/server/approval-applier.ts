@@ -16,7 +16,7 @@ import type { Clock, Logger } from "../infra/index.js";
 import { auditDecision, noticeFor } from "./approvals.js";
 import type { FileStore } from "./files.js";
 import type { Mailbox } from "./mailbox.js";
-import type { ApprovalRecord, ApprovalStore, DirectoryStore, MessageStore } from "./store/index.js";
+import type { ApprovalRecord, ApprovalStore, DirectoryStore, MessageStore, ReceiptStore } from "./store/index.js";
 
 /** How often a server looks for decisions recorded elsewhere. @defaultValue 1000 */
 export const APPROVAL_POLL_MS = 1_000;
@@ -35,6 +35,8 @@ export interface ApprovalApplierDeps {
   readonly messages: Pick<MessageStore, "find">;
   readonly mailbox: Pick<Mailbox, "deliver">;
   readonly files: Pick<FileStore, "remove">;
+  /** Where a rejected message's receipt (for its sender) is recorded. */
+  readonly receipts: Pick<ReceiptStore, "record">;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly pollMs?: number;
@@ -54,7 +56,7 @@ export interface ApprovalApplier {
 }
 
 export function createApprovalApplier(deps: ApprovalApplierDeps): ApprovalApplier {
-  const { approvals, directory, messages, mailbox, files, clock, logger } = deps;
+  const { approvals, directory, messages, mailbox, files, receipts, clock, logger } = deps;
   const pollMs = deps.pollMs ?? APPROVAL_POLL_MS;
   const sweepMs = deps.sweepMs ?? APPROVAL_SWEEP_MS;
   const retainMs = deps.retainMs ?? DECIDED_RETENTION_MS;
@@ -84,6 +86,10 @@ export function createApprovalApplier(deps: ApprovalApplierDeps): ApprovalApplie
         await mailbox.deliver(message);
       }
     } else if (record.state === "rejected" || record.state === "expired") {
+      if (record.state === "rejected") {
+        const at = record.decidedAt ?? clock.now();
+        await receipts.record({ messageId: message.id, sender: message.sender, recipient: message.recipient, state: "rejected", at });
+      }
       if ((await sameName(message.sender, record.senderId)) && (await messages.find(record.noticeId)) === undefined) {
         await mailbox.deliver(noticeFor(record, clock.now()));
       }

@@ -93,6 +93,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     messages,
     mailbox,
     files: deps.files,
+    receipts: deps.storage.receipts,
     clock,
     logger,
     ...(options.approvalPollMs === undefined ? {} : { pollMs: options.approvalPollMs }),

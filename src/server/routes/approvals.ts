@@ -16,6 +16,8 @@ export const SendHeldResponseSchema = z.object({
   success: z.literal(true),
   status: z.literal("pending_approval"),
   approvalId: z.string(),
+  /** The id the message will have once approved; its receipt (`GET /api/messages/{id}/status`) is readable at once. */
+  receiptId: z.string(),
   to: z.string(),
   sentAt: z.string(),
   expiresAt: z.string(),

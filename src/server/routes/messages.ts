@@ -115,7 +115,8 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
         const hold = await forgetFilesOnFailure(ctx, attachments, holdForApproval(ctx.approvals, message, sender.id, ctx.approvalTtlMs));
         await ctx.receipts.record({ messageId: id, sender: sender.name, recipient: recipient.name, state: "pending_approval", at: now });
         void reply.code(202);
-        return { success: true as const, status: "pending_approval" as const, approvalId: hold.approvalId, to, sentAt, expiresAt: new Date(hold.expiresAt).toISOString() };
+        const expiresAt = new Date(hold.expiresAt).toISOString();
+        return { success: true as const, status: "pending_approval" as const, approvalId: hold.approvalId, receiptId: id, to, sentAt, expiresAt };
       } catch (err) {
         await giveBack();
         throw err;

@@ -41,7 +41,7 @@ describe("approval queue", () => {
   it("holds a send with 202 and the body the SDKs read: status pending_approval, no messageId", async () => {
     const res = await send(server, alice.apiKey, { to: "tell/bob", body: "may I?", subject: "Intro" });
     expect(res.status).toBe(202);
-    expect(Object.keys(res.body).sort()).toEqual(["approvalId", "expiresAt", "sentAt", "status", "success", "to"]);
+    expect(Object.keys(res.body).sort()).toEqual(["approvalId", "expiresAt", "receiptId", "sentAt", "status", "success", "to"]);
     expect(res.body).toMatchObject({ success: true, status: "pending_approval", to: "tell/bob", approvalId: expect.stringMatching(/^apr_[A-Za-z0-9_-]+$/) as unknown });
     expect(res.body["messageId"]).toBeUndefined();
     // The 7-day expiry, counted from the send.
@@ -51,6 +51,22 @@ describe("approval queue", () => {
     const sent = await client.send({ to: "bob", body: "again" });
     expect(sent).toMatchObject({ status: "pending_approval", to: "tell/bob" });
     expect(sent.messageId).toBeUndefined();
+  });
+
+  it("tells the sender by receipt: pending_approval while held, then accepted once approved or rejected once refused", async () => {
+    const statusOf = async (id: unknown) => (await api(server, "GET", `/api/messages/${String(id)}/status`, { key: alice.apiKey })).body["status"];
+    const first = await send(server, alice.apiKey, { to: "bob", body: "one" });
+    const second = await send(server, alice.apiKey, { to: "bob", body: "two" });
+    expect(await statusOf(first.body["receiptId"])).toBe("pending_approval");
+    expect(await statusOf(second.body["receiptId"])).toBe("pending_approval");
+    // Only the sender's account reads a receipt.
+    expect((await api(server, "GET", `/api/messages/${String(first.body["receiptId"])}/status`, { key: carol.apiKey })).status).toBe(404);
+
+    const approved = await api(server, "POST", `/api/approvals/${String(first.body["approvalId"])}/approve`, { key: bob.apiKey });
+    expect(approved.body["messageId"]).toBe(first.body["receiptId"]);
+    expect(await statusOf(first.body["receiptId"])).toBe("accepted");
+    expect((await api(server, "POST", `/api/approvals/${String(second.body["approvalId"])}/reject`, { key: bob.apiKey })).status).toBe(200);
+    expect(await statusOf(second.body["receiptId"])).toBe("rejected");
   });
 
   it("keeps a held message from the recipient's polls, inbox and stream until it is approved", async () => {
