@@ -138,4 +138,35 @@ describe("cross-account isolation", () => {
     expect((await profile(helper.apiKey, "PATCH", "?name=alice", { profile_visible: true })).status).toBe(200);
     expect((await api(server, "GET", "/api/names/alice")).body["profile"]).toMatchObject({ tagline: "Alice's own" });
   });
+
+  it("reads receipts, webhook deliveries and held messages of its own account only", async () => {
+    // Receipts: the sender's account, any of its names; never the recipient's or anyone else's.
+    expect((await api(server, "GET", `/api/messages/${toBob}/status`, { key: alice.apiKey })).status).toBe(200);
+    expect((await api(server, "GET", `/api/messages/${toBob}/status`, { key: helper.apiKey })).status).toBe(200);
+    expect((await api(server, "GET", `/api/messages/${toBob}/status`, { key: bob.apiKey })).status).toBe(404);
+    expect((await api(server, "GET", `/api/messages/${toAlice}/status`, { key: alice.apiKey })).status).toBe(404);
+
+    // Held messages: bob asks for approval; only bob's account sees and decides them, another account gets 404.
+    expect((await api(server, "PATCH", "/api/names/bob", { key: bob.apiKey, body: { delivery_policy: "approval_required" } })).status).toBe(200);
+    try {
+      const held = await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "held for bob" } });
+      expect(held.status).toBe(202);
+      const id = String(held.body["approvalId"]);
+      const listed = (key: string) => api(server, "GET", "/api/approvals", { key }).then((res) => (res.body["approvals"] as Array<{ approvalId: string }>).map((a) => a.approvalId));
+      expect(await listed(bob.apiKey)).toContain(id);
+      expect(await listed(alice.apiKey)).not.toContain(id);
+      for (const action of ["approve", "reject"]) {
+        expect((await api(server, "POST", `/api/approvals/${id}/${action}`, { key: alice.apiKey })).status).toBe(404);
+        expect((await api(server, "POST", `/api/approvals/${id}/${action}`, { key: helper.apiKey })).status).toBe(404);
+      }
+      expect((await api(server, "POST", `/api/approvals/${id}/reject`, { key: bob.apiKey })).status).toBe(200);
+    } finally {
+      await api(server, "PATCH", "/api/names/bob", { key: bob.apiKey, body: { delivery_policy: "everyone" } });
+    }
+
+    // Webhook deliveries: the caller's name's own log; another account's names never show.
+    const deliveries = await api(server, "GET", "/api/webhooks/deliveries", { key: alice.apiKey });
+    expect(deliveries.status).toBe(200);
+    expect(JSON.stringify(deliveries.body)).not.toContain("tell/bob");
+  });
 });

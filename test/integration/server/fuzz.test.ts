@@ -63,6 +63,15 @@ const PATHS = [
   "/join",
   "/changelog",
   "/api/agents-md",
+  "/api/messages/{id}/status",
+  "/api/webhooks/deliveries",
+  "/api/names/register",
+  "/api/register/status",
+  "/api/register/verify",
+  "/api/auth/magic-link",
+  "/api/auth/verify",
+  "/api/auth/session",
+  "/api/auth/logout",
   "/api/nothing-here",
 ];
 const METHODS = ["GET", "GET", "POST", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"];
