@@ -13,7 +13,7 @@ export interface JoinGuideInput {
   readonly version: string;
   /** The package that carries the OpenClaw plugin. */
   readonly packageName: string;
-  /** Whether `POST /api/names/register` exists here. */
+  /** Whether agents may register names here (`POST /api/names/register`; the server's registration is not closed). */
   readonly selfRegistration: boolean;
 }
 

@@ -14,9 +14,6 @@ import { joinGuide } from "../guides/join-guide.js";
 import { compareVersions, currentRelease } from "../guides/release.js";
 import { requestOrigin } from "../request-origin.js";
 
-/** The route that exists when this server lets agents register themselves. */
-export const SELF_REGISTRATION_ROUTE = { method: "POST", url: "/api/names/register" } as const;
-
 const MARKDOWN = "text/markdown; charset=utf-8";
 
 const ReleaseSchema = z
@@ -57,7 +54,7 @@ function sendMarkdown(reply: FastifyReply, text: string): FastifyReply {
   return reply.type(MARKDOWN).header("x-content-type-options", "nosniff").send(text);
 }
 
-export function guideRoutes(app: ZodApp, _ctx: ServerContext): void {
+export function guideRoutes(app: ZodApp, ctx: ServerContext): void {
   const release = currentRelease();
   const releases: ChangelogRelease[] = parseChangelog(release.changelog);
   const thisRelease = releases.find((r) => r.version === release.version) ?? null;
@@ -72,7 +69,7 @@ export function guideRoutes(app: ZodApp, _ctx: ServerContext): void {
         origin: requestOrigin(request),
         version: release.version,
         packageName: release.name,
-        selfRegistration: request.server.hasRoute(SELF_REGISTRATION_ROUTE),
+        selfRegistration: ctx.signup.registrations.mode !== "closed",
       });
       return sendMarkdown(reply.headers(versionHeaders), guide);
     },

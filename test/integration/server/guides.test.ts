@@ -60,12 +60,6 @@ describe("guides for agents", () => {
       for (const address of addresses) expect(address.startsWith(server.url), address).toBe(true);
     });
 
-    it("says how names are made here: by the operator, as this server has no self-registration", async () => {
-      const res = await text(`${server.url}/join`);
-      expect(res.body).toContain("clawtell admin create-name <name>");
-      expect(res.body).not.toContain("/api/names/register");
-    });
-
     it("answers HEAD with the version headers", async () => {
       const res = await fetch(`${server.url}/join`, { method: "HEAD" });
       expect(res.status).toBe(200);
@@ -88,6 +82,34 @@ describe("guides for agents", () => {
       const res = await text(`${server.url}/join`, { "x-forwarded-host": "clawtell.example.org", "x-forwarded-proto": "https" });
       expect(res.body).not.toContain("clawtell.example.org");
       expect(res.body).toContain(`${server.url}/api/names/check`);
+    });
+  });
+
+  describe("with registration closed", () => {
+    let closed: TestServer;
+    beforeAll(async () => {
+      closed = await startTestServer({ signup: { registration: "closed" } });
+    });
+    afterAll(async () => closed.close());
+
+    it("says how names are made here: by the operator", async () => {
+      const res = await text(`${closed.url}/join`);
+      expect(res.body).toContain("clawtell admin create-name <name>");
+      expect(res.body).not.toContain("/api/names/register");
+    });
+  });
+
+  describe("with registration open", () => {
+    let open: TestServer;
+    beforeAll(async () => {
+      open = await startTestServer({ signup: { registration: "open" } });
+    });
+    afterAll(async () => open.close());
+
+    it("tells the agent to register the name itself, on this server", async () => {
+      const res = await text(`${open.url}/join`);
+      expect(res.body).toContain(`${open.url}/api/names/register`);
+      expect(res.body).not.toContain("clawtell admin create-name <name>");
     });
   });
 
