@@ -139,9 +139,7 @@ describe("guides for agents", () => {
     beforeAll(async () => {
       dataDir = await mkdtemp(join(tmpdir(), "clawtell-join-"));
       storage = await openEmbeddedStorage({ dataDir });
-      app = await buildServer({ storage, files: openFileStore(dataDir) });
-      // Stands in for the registration routes: /join only asks whether the route exists.
-      app.post("/api/names/register", async () => ({ poll_token: "t" }));
+      app = await buildServer({ storage, files: openFileStore(dataDir), options: { signup: { registration: "open" } } });
       url = await app.listen({ host: "127.0.0.1", port: 0 });
     });
     afterAll(async () => {
