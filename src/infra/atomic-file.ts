@@ -36,7 +36,7 @@ export function fsyncDirSync(dir: string): void {
   }
 }
 
-export async function writeFileDurable(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileDurable(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(tmp, "w", STATE_FILE_MODE);

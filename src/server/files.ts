@@ -14,8 +14,8 @@ export const FILES_DIR = "files";
 const FILE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 export interface FileStore {
-  /** Writes the bytes durably under a new id and answers the id. */
-  save(content: Uint8Array): Promise<string>;
+  /** Writes the bytes durably under a new id and answers the id; a stream is written as it arrives. */
+  save(content: Uint8Array | AsyncIterable<Uint8Array>): Promise<string>;
   /** The bytes of a stored file. */
   read(fileId: string): Readable;
   /** Deletes files; ids that are not there are ignored. */

@@ -13,7 +13,7 @@ export function createPostgresFileStore(db: Database, now: () => number = Date.n
   return {
     async save(content) {
       const fileId = randomBytes(18).toString("base64url");
-      await db.query("INSERT INTO file_contents (file_id, content, written_at) VALUES ($1, $2, $3)", [fileId, Buffer.from(content), now()]);
+      await db.query("INSERT INTO file_contents (file_id, content, written_at) VALUES ($1, $2, $3)", [fileId, await bytesOf(content), now()]);
       return fileId;
     },
     read(fileId) {
@@ -35,4 +35,11 @@ export function createPostgresFileStore(db: Database, now: () => number = Date.n
       return (await db.query<{ file_id: string }>("SELECT file_id FROM file_contents WHERE written_at < $1", [cutoff])).map((r) => r.file_id);
     },
   };
+}
+
+async function bytesOf(content: Uint8Array | AsyncIterable<Uint8Array>): Promise<Buffer> {
+  if (content instanceof Uint8Array) return Buffer.from(content);
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of content) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
