@@ -1,8 +1,9 @@
+import { accessSync, constants, statSync } from "node:fs";
 import pg from "pg";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-/** Files that run for minutes: started first, so that the two workers finish together instead of one waiting on them. */
+/** Files that run for minutes: started first, so that the workers finish together instead of one waiting on them. */
 const LONG_RUNNING = /\/test\/(e2e|integration\/chaos)\//;
 
 class LongRunningFirst extends BaseSequencer {
@@ -10,6 +11,24 @@ class LongRunningFirst extends BaseSequencer {
     const sorted = await super.sort(files);
     return [...sorted.filter((f) => LONG_RUNNING.test(f.moduleId)), ...sorted.filter((f) => !LONG_RUNNING.test(f.moduleId))];
   }
+}
+
+/**
+ * The tests' data folders go to memory (/dev/shm) when the machine has it and no TMPDIR is set: the code under test
+ * fsyncs as it always does, but a flush then costs nothing, so the suite is bound by the work and not by the disk.
+ * A crash test kills processes, not the machine, so what it proves holds the same on tmpfs.
+ */
+function memoryTmpdir(): string | undefined {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return statSync("/dev/shm").isDirectory() ? "/dev/shm" : undefined;
+  } catch {
+    return undefined;
+  }
+}
+if (process.env["TMPDIR"] === undefined) {
+  const dir = memoryTmpdir();
+  if (dir !== undefined) process.env["TMPDIR"] = dir;
 }
 
 const TEST_DATABASE_URL = process.env["CLAWTELL_TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -62,7 +81,8 @@ export default defineConfig({
     expect: { poll: { timeout: 10_000 } },
     pool: "forks",
     fileParallelism: true,
-    maxWorkers: 2,
+    // Three files at once on two cores: much of a test's time is spent waiting on sockets and child processes.
+    maxWorkers: 3,
     sequence: { sequencer: LongRunningFirst },
     projects: [{ extends: true, test: { name: "default", include: ["test/**/*.test.ts"] } }, ...(unavailable === undefined ? [serverOnPostgres] : [])],
   },
