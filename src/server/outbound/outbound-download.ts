@@ -7,7 +7,7 @@
  */
 
 import type { IncomingHttpHeaders } from "node:http";
-import { request } from "undici";
+import { request, type Dispatcher } from "undici";
 import { ClawTellError } from "../../infra/index.js";
 import { originOf, outboundFailure, type OutboundDeps } from "./outbound-request.js";
 
@@ -35,6 +35,14 @@ export interface Download {
 
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * Lets go of an answer body that was not read to its end: undici reports a body dropped unread as an 'error' event,
+ * which `dump` takes (it reads at most a byte more, then ends the body; the abort in `finally` ends a stalled one).
+ */
+function discard(body: Dispatcher.ResponseData["body"]): void {
+  body.dump({ limit: 1 }).catch(() => undefined);
+}
+
 const tooLarge = (origin: string, max: number): ClawTellError =>
   new ClawTellError("CT_PAYLOAD_TOO_LARGE", `${origin}: larger than ${max} bytes`, { retryable: false });
 
@@ -57,7 +65,7 @@ export async function withDownload<T>(deps: OutboundDeps, req: DownloadRequest, 
   );
   const onAbort = (): void => controller.abort(new ClawTellError("CT_ABORTED", `${firstOrigin}: request cancelled`));
   req.signal?.addEventListener("abort", onAbort, { once: true });
-  let open: { destroy(): void } | undefined;
+  let open: Dispatcher.ResponseData["body"] | undefined;
   let inUse = false;
   const failure = (err: unknown): ClawTellError => {
     if (timedOut.signal.aborted) return new ClawTellError("CT_TIMEOUT", `${firstOrigin}: no answer within ${req.timeoutMs} ms`, { cause: err });
@@ -82,7 +90,7 @@ export async function withDownload<T>(deps: OutboundDeps, req: DownloadRequest, 
       open = response.body;
       const location = response.headers["location"];
       if (REDIRECTS.has(response.statusCode) && typeof location === "string") {
-        response.body.destroy();
+        discard(response.body);
         if (hop >= req.maxRedirects) throw new ClawTellError("CT_BAD_REQUEST", `${origin}: more than ${req.maxRedirects} redirects`, { field: "url" });
         url = new URL(location, url).toString();
         continue;
@@ -110,7 +118,8 @@ export async function withDownload<T>(deps: OutboundDeps, req: DownloadRequest, 
     // What `use` throws of its own (a full disk, a refused file) is its business; the body's failures came as ours.
     throw inUse && !timedOut.signal.aborted && req.signal?.aborted !== true ? err : failure(err);
   } finally {
-    open?.destroy();
+    if (open !== undefined) discard(open);
+    controller.abort(new ClawTellError("CT_ABORTED", `${firstOrigin}: download over`));
     req.signal?.removeEventListener("abort", onAbort);
     stopTimer.abort();
     await timer;
