@@ -58,7 +58,7 @@ export function base64DecodedLength(text: string): number {
 }
 
 const NOT_BASE64 = "must be the file content in base64";
-const ONE_SOURCE = "give the file either as `data` (base64) or as `url`, not both";
+const ONE_SOURCE = "give the file as `data` (base64) or as `url`: one of the two";
 
 /** A file name as it will be saved (file-kinds.ts): plain, not an executable's. */
 export const AttachmentFileNameSchema = z
