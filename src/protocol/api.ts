@@ -20,9 +20,11 @@ export type CommunicationMode = (typeof COMMUNICATION_MODES)[number];
 export const DELIVERY_POLICIES = ["everyone", "everyone_except_blocklist", "allowlist_only", "approval_required"] as const;
 export type DeliveryPolicy = (typeof DELIVERY_POLICIES)[number];
 
-/** Files one message may carry, and their decoded size together (the hosted service allows 10 × 25 MB). */
+/** Files one message may carry, and the decoded size of each (the hosted service allows 10 × 25 MB). */
 export const MAX_ATTACHMENTS = 10;
 export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
+/** Longest attachment `url` taken. */
+export const MAX_ATTACHMENT_URL_CHARS = 2048;
 
 /**
  * The kinds of file the product accepts: images, PDF, Office documents, JSON, XML, text, ZIP, gzip, tar, audio and
@@ -33,6 +35,11 @@ const ACCEPTED_MIME = [
   /^application\/(pdf|json|xml|zip|gzip|x-gzip|x-tar|msword|rtf|vnd\.ms-(excel|powerpoint)|vnd\.openxmlformats-officedocument\.[\w.-]+)$/,
 ];
 
+/** Whether a file type (lowercase, without parameters) is one the product accepts. */
+export function isAcceptedMimeType(type: string): boolean {
+  return ACCEPTED_MIME.some((pattern) => pattern.test(type));
+}
+
 /**
  * Whether the text is standard base64 with its padding (RFC 4648 §4): what zod's `z.base64()` accepts, checked in a
  * few milliseconds for a 25 MiB file instead of some 50 (its regular expression steps through every character on the
@@ -41,28 +48,58 @@ const ACCEPTED_MIME = [
  */
 export function isBase64(text: string): boolean {
   if (text.length % 4 !== 0 || text.includes("-") || text.includes("_")) return false;
-  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  return Buffer.from(text, "base64").length === (text.length / 4) * 3 - padding;
+  return Buffer.from(text, "base64").length === base64DecodedLength(text);
 }
 
-const NOT_BASE64 = "must be the file content in base64 (attachments by url are not supported)";
+/** How many bytes well-formed base64 text decodes to. */
+export function base64DecodedLength(text: string): number {
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  return Math.max(0, (text.length / 4) * 3 - padding);
+}
 
-export const AttachmentUploadSchema = z.object({
-  data: z.string(NOT_BASE64).refine(isBase64, NOT_BASE64),
-  filename: z
-    .string()
-    .min(1)
-    .max(255)
-    .superRefine((name, ctx) => {
-      const problem = fileNameProblem(name);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-    })
-    .transform(normaliseFileName),
-  mime_type: z
-    .string()
-    .transform((type) => type.toLowerCase())
-    .refine((type) => ACCEPTED_MIME.some((pattern) => pattern.test(type)), "this file type is not accepted"),
-});
+const NOT_BASE64 = "must be the file content in base64";
+const ONE_SOURCE = "give the file as `data` (base64) or as `url`: one of the two";
+
+/** A file name as it will be saved (file-kinds.ts): plain, not an executable's. */
+export const AttachmentFileNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .superRefine((name, ctx) => {
+    const problem = fileNameProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .transform(normaliseFileName);
+
+const MimeTypeSchema = z
+  .string()
+  .max(255)
+  .transform((type) => type.toLowerCase())
+  .refine(isAcceptedMimeType, "this file type is not accepted");
+
+const AttachmentUrlSchema = z
+  .string()
+  .max(MAX_ATTACHMENT_URL_CHARS, `must be at most ${MAX_ATTACHMENT_URL_CHARS} characters`)
+  .refine((text) => URL.canParse(text) && ["http:", "https:"].includes(new URL(text).protocol), "must be an http or https URL");
+
+/**
+ * One attachment of a send: the bytes in base64 (`data`, with `filename` and `mime_type`), or a `url` the server
+ * fetches (`filename` then defaults to the URL's last path segment and `mime_type` to the answer's Content-Type).
+ */
+export const AttachmentUploadSchema = z
+  .object({
+    data: z.string(NOT_BASE64).refine(isBase64, NOT_BASE64).optional(),
+    url: AttachmentUrlSchema.optional(),
+    filename: AttachmentFileNameSchema.optional(),
+    mime_type: MimeTypeSchema.optional(),
+  })
+  .superRefine((upload, ctx) => {
+    if (upload.data === undefined && upload.url === undefined) ctx.addIssue({ code: "custom", path: ["data"], message: ONE_SOURCE });
+    if (upload.data !== undefined && upload.url !== undefined) ctx.addIssue({ code: "custom", path: ["url"], message: ONE_SOURCE });
+    if (upload.data === undefined) return;
+    if (upload.filename === undefined) ctx.addIssue({ code: "custom", path: ["filename"], message: "is required with data" });
+    if (upload.mime_type === undefined) ctx.addIssue({ code: "custom", path: ["mime_type"], message: "is required with data" });
+  });
 export type AttachmentUpload = z.output<typeof AttachmentUploadSchema>;
 
 export const SendRequestSchema = z.object({

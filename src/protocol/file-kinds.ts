@@ -68,6 +68,9 @@ const EXECUTABLE_SIGNATURES: readonly (readonly number[])[] = [
   [0x4c, 0x00, 0x00, 0x00, 0x01, 0x14, 0x02, 0x00], // Windows shortcut (.lnk)
 ];
 
+/** How many first bytes {@link isExecutableContent} needs to judge a file (its longest signature). */
+export const EXECUTABLE_SNIFF_BYTES = Math.max(...EXECUTABLE_SIGNATURES.map((signature) => signature.length));
+
 /** Whether the bytes are a program or a script, whatever the file is called. */
 export function isExecutableContent(bytes: Uint8Array): boolean {
   return EXECUTABLE_SIGNATURES.some((signature) => startsWith(bytes, signature));

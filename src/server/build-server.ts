@@ -20,6 +20,7 @@ import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createIdempotentSends } from "./idempotency.js";
 import { createMailbox } from "./mailbox.js";
 import { createGuardedDispatcher } from "./outbound/index.js";
+import { ATTACHMENT_FETCH_TIMEOUT_MS } from "./attachment-intake.js";
 import { createBlockedSends } from "./receipts.js";
 import { startRecordRetention } from "./record-retention.js";
 import { startWebhookDispatcher } from "./webhooks/index.js";
@@ -66,7 +67,7 @@ export interface ServerDeps {
   /** Delivers the server's mail instead of `options.signup.smtpUrl` (mailer.ts). */
   mailTransport?: MailTransport;
   /**
-   * The connection pool of the server's outgoing requests (webhooks). Without one, the server makes a guarded pool
+   * The connection pool of the server's outgoing requests (webhooks, attachment URLs). Without one, the server makes a guarded pool
    * (outbound/: no private addresses unless `options.allowPrivateWebhooks`) and closes it with itself.
    */
   outbound?: Dispatcher;
@@ -107,6 +108,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     transport: deps.mailTransport,
     server: () => app.server,
   });
+  const outbound = deps.outbound ?? createGuardedDispatcher({ allowPrivate: options.allowPrivateWebhooks === true });
   const ctx: ServerContext = {
     directory,
     messages,
@@ -118,6 +120,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger,
     keepaliveMs: options.keepaliveMs ?? 15_000,
     files: deps.files,
+    outbound,
+    attachmentFetchTimeoutMs: options.attachmentFetchTimeoutMs ?? ATTACHMENT_FETCH_TIMEOUT_MS,
     links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
     approvals,
@@ -196,7 +200,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   approvalApplier.start();
   const records = startRecordRetention({ ...deps.storage, clock, logger, intervalMs: options.retentionIntervalMs ?? 300_000 });
-  const outbound = deps.outbound ?? createGuardedDispatcher({ allowPrivate: options.allowPrivateWebhooks === true });
   const webhooks = startWebhookDispatcher({
     store: deps.storage.webhooks,
     directory,

@@ -3,6 +3,7 @@
  * settings. Who calls is not here: the authenticated context sets it on the request (contexts/caller.ts).
  */
 
+import type { Dispatcher } from "undici";
 import type { Clock, Logger } from "../infra/index.js";
 import type { ApprovalApplier } from "./approval-applier.js";
 import type { AccountNames } from "./auth.js";
@@ -52,10 +53,13 @@ export interface ServerOptions {
   /** Registration by email, dashboard sign-in and the mail they send (signup.ts). */
   signup?: SignupOptions;
   /**
-   * Webhooks may call loopback, private, link-local and other non-public addresses (a test, or a server whose agents
-   * all live on its private network). @defaultValue false
+   * The server's outgoing requests — webhooks and the fetches of attachments sent by `url` — may call loopback,
+   * private, link-local and other non-public addresses (a test, or a server whose agents all live on its private
+   * network). @defaultValue false
    */
   allowPrivateWebhooks?: boolean;
+  /** How long fetching one attachment sent by `url` may take, connection to last byte. @defaultValue 60000 */
+  attachmentFetchTimeoutMs?: number;
   /** How long one webhook attempt may take, connection to last byte. @defaultValue 10000 */
   webhookTimeoutMs?: number;
 }
@@ -82,6 +86,9 @@ export interface ServerContext {
   readonly keepaliveMs: number;
   /** Attachment bytes, and the links that download them. */
   readonly files: FileStore;
+  /** The guarded pool of the server's outgoing requests (outbound/): webhooks and attachment URLs. */
+  readonly outbound: Dispatcher;
+  readonly attachmentFetchTimeoutMs: number;
   readonly links: LinkSigner;
   readonly fileLinkTtlMs: number;
   /** Held messages and their decisions; the applier delivers approved ones. */

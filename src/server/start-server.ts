@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
+import type { Dispatcher } from "undici";
 import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
 import type { ServerOptions } from "./context.js";
@@ -93,6 +94,8 @@ export async function startServer(opts: {
   redis?: string;
   logger?: Logger;
   clock?: Clock;
+  /** The pool of outgoing requests (buildServer's `outbound`); a guarded one of the server's own by default. */
+  outbound?: Dispatcher;
   options?: ServerOptions;
 }): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
@@ -122,6 +125,7 @@ export async function startServer(opts: {
       ...(shared.redis === undefined ? {} : { rateLimitStore: { redis: shared.redis } }),
       ...(backend.linkSecret === undefined ? {} : { linkSecret: backend.linkSecret }),
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+      ...(opts.outbound === undefined ? {} : { outbound: opts.outbound }),
       // Registration is open by default only to callers on this machine.
       options: { ...opts.options, signup: { ...opts.options?.signup, registration: opts.options?.signup?.registration ?? defaultRegistrationMode(host) } },
     });

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Dispatcher } from "undici";
 import type { Clock } from "../../src/infra/index.js";
 import { createName, startServer, type CreatedName, type RunningServer, type ServerOptions } from "../../src/server/index.js";
 import { createTestSchema, urlWithSchema } from "./storage-backends.js";
@@ -38,13 +39,15 @@ export interface TestServer extends RunningServer {
 /** bcrypt cost for test keys: the minimum, so creating names is fast. */
 export const TEST_BCRYPT_COST = 4;
 
-export async function startTestServer(options: ServerOptions & { dataDir?: string; port?: number; clock?: Clock } = {}): Promise<TestServer> {
-  const { dataDir: given, port, clock, ...serverOptions } = options;
+export async function startTestServer(
+  options: ServerOptions & { dataDir?: string; port?: number; clock?: Clock; outbound?: Dispatcher } = {},
+): Promise<TestServer> {
+  const { dataDir: given, port, clock, outbound, ...serverOptions } = options;
   const backend = testBackend();
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), "clawtell-server-")));
   const schema = backend === "postgres" ? await createTestSchema() : undefined;
   const where = schema === undefined ? { dataDir } : { database: urlWithSchema(schema.schema) };
-  const withClock = clock === undefined ? {} : { clock };
+  const withClock = { ...(clock === undefined ? {} : { clock }), ...(outbound === undefined ? {} : { outbound }) };
   const start = (atPort: number): Promise<RunningServer> => startServer({ ...where, port: atPort, ...withClock, options: serverOptions });
   let running: RunningServer | undefined;
   try {

@@ -103,7 +103,7 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--monthly-quota <n>", "messages each account may send per calendar month (UTC); 0 = unlimited (default: $CLAWTELL_MONTHLY_QUOTA or unlimited)")
     .option("--rate-limit-ip <n>", "requests per minute per caller address on the public calls; 0 = off (default: $CLAWTELL_RATE_LIMIT_IP or 6000)")
     .option("--rate-limit-key <n>", "requests per minute per API key on the calls that need one; 0 = off (default: $CLAWTELL_RATE_LIMIT_KEY or 1200000)")
-    .option("--allow-private-webhooks", "let webhooks call loopback, private, link-local and other non-public addresses (refused by default)")
+    .option("--allow-private-webhooks", "let webhooks and attachment URL fetches reach loopback, private, link-local and other non-public addresses (refused by default)")
     .action(async (opts: ServerFlags & SignupFlags) => {
       const port = parsePort(opts.port);
       const visibilityTimeoutMs = parseVisibilityTimeout(opts.visibilityTimeout);

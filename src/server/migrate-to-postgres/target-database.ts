@@ -86,10 +86,13 @@ export async function storedFileIds(db: Database, fileIds: readonly string[]): P
   return new Set(rows.map((r) => r.file_id));
 }
 
+/** SHA-256 (hex) of a `file_contents f` row's bytes: its own content followed by its chunks (pg-files.ts). */
+const FILE_SHA256 = `encode(sha256(f.content || COALESCE((SELECT string_agg(c.content, ''::bytea ORDER BY c.seq) FROM file_chunks c WHERE c.file_id = f.file_id), ''::bytea)), 'hex')`;
+
 /** SHA-256 (hex) of the target's attachment bytes, by file id, for a page of the whole table in id order. */
 export async function fileDigestPage(db: Database, limit: number, offset: number): Promise<Array<{ file_id: string; sha256: string }>> {
   return db.query(
-    "SELECT file_id, encode(sha256(content), 'hex') AS sha256 FROM file_contents ORDER BY file_id LIMIT $1 OFFSET $2",
+    `SELECT file_id, ${FILE_SHA256} AS sha256 FROM file_contents f ORDER BY file_id LIMIT $1 OFFSET $2`,
     [limit, offset],
   );
 }
@@ -98,7 +101,7 @@ export async function fileDigestPage(db: Database, limit: number, offset: number
 export async function fileDigests(db: Database, fileIds: readonly string[]): Promise<Map<string, string>> {
   if (fileIds.length === 0) return new Map();
   const rows = await db.query<{ file_id: string; sha256: string }>(
-    "SELECT file_id, encode(sha256(content), 'hex') AS sha256 FROM file_contents WHERE file_id = ANY($1::text[])",
+    `SELECT file_id, ${FILE_SHA256} AS sha256 FROM file_contents f WHERE file_id = ANY($1::text[])`,
     [fileIds],
   );
   return new Map(rows.map((r) => [r.file_id, r.sha256]));

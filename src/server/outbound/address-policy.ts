@@ -1,5 +1,5 @@
 /**
- * Which IP addresses the server refuses to call out to (webhooks now, attachment URLs later): every address that is
+ * Which IP addresses the server refuses to call out to (webhooks and attachment URLs): every address that is
  * not a public unicast address of the internet. A target on loopback, a private or link-local network, carrier-grade
  * NAT, a cloud metadata address, multicast or a reserved range would let a caller of the API reach what stands behind
  * the server. IPv6 forms that embed an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4

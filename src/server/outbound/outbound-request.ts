@@ -51,6 +51,14 @@ function ownError(err: unknown): ClawTellError | undefined {
   return undefined;
 }
 
+/** What a failed outgoing request answers: our own error in the cause chain, else CT_SINK_FAILED (the network). */
+export function outboundFailure(origin: string, err: unknown): ClawTellError {
+  const own = ownError(err);
+  if (own !== undefined) return own;
+  const text = err instanceof Error ? ((err.cause instanceof Error ? err.cause.message : undefined) ?? err.message) : String(err);
+  return new ClawTellError("CT_SINK_FAILED", `${origin}: ${text}`, { cause: err });
+}
+
 /**
  * Sends the request; answers its status, headers and body. Fails with CT_FORBIDDEN (a refused target, not worth
  * retrying), CT_TIMEOUT, CT_PAYLOAD_TOO_LARGE, CT_ABORTED (the caller's signal) or CT_SINK_FAILED (the network: a
@@ -104,10 +112,7 @@ export async function sendOutbound(deps: OutboundDeps, req: OutboundRequest): Pr
   } catch (err) {
     if (timedOut.signal.aborted) throw new ClawTellError("CT_TIMEOUT", `${origin}: no answer within ${req.timeoutMs} ms`, { cause: err });
     if (req.signal?.aborted === true) throw new ClawTellError("CT_ABORTED", `${origin}: request cancelled`, { cause: err });
-    const own = ownError(err);
-    if (own !== undefined) throw own;
-    const text = err instanceof Error ? ((err.cause instanceof Error ? err.cause.message : undefined) ?? err.message) : String(err);
-    throw new ClawTellError("CT_SINK_FAILED", `${origin}: ${text}`, { cause: err });
+    throw outboundFailure(origin, err);
   } finally {
     req.signal?.removeEventListener("abort", onAbort);
     stopTimer.abort();

@@ -11,14 +11,12 @@ import {
   IdempotencyKeySchema,
   InboxQuerySchema,
   InboxResponseSchema,
-  isExecutableContent,
   MAX_ATTACHMENT_BYTES,
   MessageSchema,
   PollQuerySchema,
   SendRequestSchema,
   SendResponseSchema,
   toFullName,
-  type AttachmentUpload,
   type PollQuery,
 } from "../../protocol/index.js";
 import type { Caller } from "../auth.js";
@@ -30,9 +28,13 @@ import { spreadLongWait, toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible, needsApproval } from "../policy.js";
 import type { MessageRecord, NameRecord, NewMessage, StoredAttachment } from "../store/index.js";
+import { saveAttachments } from "../attachment-intake.js";
 import { SendHeldResponseSchema } from "./approvals.js";
 
-/** A send may carry attachments in base64 (4 characters for every 3 bytes) beside its text. */
+/**
+ * A send may carry attachments in base64 (4 characters for every 3 bytes) beside its text: up to one largest file's
+ * worth in the body (the body is read whole before it is parsed); more goes by `url`, which streams.
+ */
 export const SEND_BODY_LIMIT_BYTES = BODY_LIMIT_BYTES + Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4;
 
 /** An AbortSignal that fires when the client goes away before the answer is sent. */
@@ -56,6 +58,7 @@ const RefusedSendSchema = ErrorAnswerSchema.extend({ messageId: z.string().optio
 
 export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
   const { directory, messages, mailbox, accounts, clock, names, idempotentSends, blockedSends } = ctx;
+  const intake = { files: ctx.files, outbound: ctx.outbound, clock, fetchTimeoutMs: ctx.attachmentFetchTimeoutMs };
 
   // The authenticated context knows the sender before the body is read: only a valid key makes the server take in a
   // large upload.
@@ -64,7 +67,7 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
     {
       bodyLimit: SEND_BODY_LIMIT_BYTES,
       schema: {
-        summary: "Send a message (with attachments in base64, up to 25 MiB together); idempotent under an Idempotency-Key",
+        summary: "Send a message (with up to 10 attachments of 25 MiB each, in base64 or by url); idempotent under an Idempotency-Key",
         description: "202 when the recipient's delivery policy `approval_required` holds it for its owner's approval.",
         headers: SendHeadersSchema,
         body: SendRequestSchema,
@@ -89,7 +92,7 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
         const id = newMessageId();
         const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
         const now = clock.now();
-        const attachments = input.attachments === undefined ? [] : await saveAttachments(ctx, input.attachments);
+        const attachments = input.attachments === undefined ? [] : await saveAttachments(intake, input.attachments, clientGone(reply));
         const message: NewMessage = {
           id,
           recipientId: recipient.id,
@@ -198,32 +201,6 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
       return { success: true as const };
     },
   );
-}
-
-/** Writes a send's files durably, before its message is committed; a file that is not kept is never referenced. */
-async function saveAttachments(ctx: ServerContext, uploads: readonly AttachmentUpload[]): Promise<StoredAttachment[]> {
-  const files = uploads.map((upload) => ({ upload, content: Buffer.from(upload.data, "base64") }));
-  const program = files.findIndex(({ content }) => isExecutableContent(content));
-  if (program >= 0) {
-    throw new ClawTellError("CT_BAD_REQUEST", `attachments.${program}.data: executables are not accepted`, { field: `attachments.${program}.data` });
-  }
-  const total = files.reduce((sum, { content }) => sum + content.length, 0);
-  if (total > MAX_ATTACHMENT_BYTES) {
-    throw new ClawTellError("CT_PAYLOAD_TOO_LARGE", `attachments: at most ${MAX_ATTACHMENT_BYTES} bytes per message`, {
-      field: "attachments",
-    });
-  }
-  const saved: StoredAttachment[] = [];
-  try {
-    for (const { upload, content } of files) {
-      const fileId = await ctx.files.save(content);
-      saved.push({ fileId, filename: upload.filename, mimeType: upload.mime_type, size: content.length });
-    }
-  } catch (err) {
-    await ctx.files.remove(saved.map((a) => a.fileId));
-    throw err;
-  }
-  return saved;
 }
 
 /** A send's files are removed when its message could not be stored (nothing refers to them then). */

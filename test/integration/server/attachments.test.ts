@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MAX_ATTACHMENT_BYTES } from "../../../src/protocol/index.js";
 import { purgeExpired, type CreatedName } from "../../../src/server/index.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
@@ -87,7 +86,10 @@ describe("attachments", () => {
   it("answers 400 naming the attachment field, and 413 past the size limit, storing nothing", async () => {
     const cases: Array<[unknown, string]> = [
       [{ data: "not base64!", filename: "a.txt", mime_type: "text/plain" }, "attachments.0.data"],
-      [{ url: "https://example.com/a.pdf", filename: "a.pdf", mime_type: "application/pdf" }, "attachments.0.data"],
+      [{ ...upload(notes, "a.txt", "text/plain"), url: "https://example.com/a.txt" }, "attachments.0.url"],
+      [{ filename: "a.txt", mime_type: "text/plain" }, "attachments.0.data"],
+      [{ data: notes.toString("base64"), mime_type: "text/plain" }, "attachments.0.filename"],
+      [{ url: "ftp://example.com/a.txt" }, "attachments.0.url"],
       [upload(notes, "setup.exe", "application/pdf"), "attachments.0.filename"],
       [upload(notes, "../etc/passwd", "text/plain"), "attachments.0.filename"],
       [upload(notes, "tool.dat", "application/x-msdownload"), "attachments.0.mime_type"],
@@ -99,7 +101,8 @@ describe("attachments", () => {
     const tooMany = await sendWith(Array.from({ length: 11 }, () => upload(notes, "n.txt", "text/plain")));
     expect([tooMany.status, tooMany.body["field"]]).toEqual([400, "attachments"]);
 
-    const huge = await sendWith([upload(Buffer.alloc(MAX_ATTACHMENT_BYTES + 1), "big.zip", "application/zip")]);
+    // 26 MiB in base64: past the body limit, refused from its Content-Length before the body is read.
+    const huge = await sendWith([upload(Buffer.alloc(26 * 1024 * 1024), "big.zip", "application/zip")]);
     expect(huge.status).toBe(413);
     expect(huge.body["code"]).toBe("CT_PAYLOAD_TOO_LARGE");
 

@@ -29,10 +29,13 @@ describe("isBase64", () => {
     }
   });
 
-  it("keeps the attachment's message for a missing or non-text data field", () => {
-    for (const upload of [{ url: "https://example.com/a.png" }, { data: 5 }, { data: "not base64!" }]) {
+  it("keeps the attachment's message for a non-text or non-base64 data field, and asks for data or url when neither is there", () => {
+    for (const upload of [{ data: 5 }, { data: "not base64!" }]) {
       const result = AttachmentUploadSchema.safeParse({ ...upload, filename: "a.png", mime_type: "image/png" });
-      expect(result.error?.issues[0]?.message).toBe("must be the file content in base64 (attachments by url are not supported)");
+      expect(result.error?.issues[0]?.message).toBe("must be the file content in base64");
     }
+    const neither = AttachmentUploadSchema.safeParse({ filename: "a.png", mime_type: "image/png" });
+    expect(neither.error?.issues[0]).toMatchObject({ path: ["data"], message: "give the file as `data` (base64) or as `url`: one of the two" });
+    expect(AttachmentUploadSchema.safeParse({ url: "https://example.com/a.png" }).success).toBe(true);
   });
 });

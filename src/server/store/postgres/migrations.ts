@@ -307,4 +307,21 @@ $$;
 CREATE TRIGGER names_changed AFTER UPDATE OR DELETE ON names FOR EACH STATEMENT EXECUTE FUNCTION clawtell_names_changed();
 `,
   },
+  {
+    version: 10,
+    name: "attachment bytes in chunks",
+    sql: `
+-- A file written as a stream is kept in rows of at most 1 MiB (pg-files.ts), so neither the server nor the database
+-- holds a whole file in one value; its file_contents row has an empty content then. Files written before stay in one
+-- row and read as before. A file is readable once complete: a write cut off midway is never served, and its rows go
+-- with the sweep of files no message holds. Deleting the file_contents row deletes its chunks.
+ALTER TABLE file_contents ADD COLUMN complete boolean NOT NULL DEFAULT true;
+CREATE TABLE file_chunks (
+  file_id text NOT NULL REFERENCES file_contents(file_id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  content bytea NOT NULL,
+  PRIMARY KEY (file_id, seq)
+);
+`,
+  },
 ];

@@ -1,6 +1,11 @@
 /**
- * Attachment bytes in PostgreSQL (`file_contents`), so that every server process on the database can serve every
- * file. A file is written (committed) before the message that carries it is sent, as with files on disk.
+ * Attachment bytes in PostgreSQL, so that every server process on the database can serve every file. A file is
+ * written (committed) before the message that carries it is sent, as with files on disk.
+ *
+ * Bytes given whole are one `file_contents` row. A stream is written as it arrives, in `file_chunks` rows of
+ * {@link FILE_CHUNK_BYTES} under a `file_contents` row that stays `complete = false` (never served) until the last
+ * chunk is in; a write that fails removes what it wrote. Reading yields the row's own content and then the chunks one
+ * query at a time, as the reader asks for them: neither side holds a streamed file whole.
  */
 
 import { randomBytes } from "node:crypto";
@@ -9,20 +14,64 @@ import { ClawTellError } from "../../../infra/index.js";
 import type { FileStore } from "../../files.js";
 import type { Database } from "./pg-database.js";
 
+/** Bytes per `file_chunks` row. */
+export const FILE_CHUNK_BYTES = 1024 * 1024;
+
+/** The stream in pieces of exactly `size` bytes (the last one shorter), whatever sizes it arrives in. */
+async function* rechunked(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of source) {
+    pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    held += chunk.byteLength;
+    while (held >= size) {
+      const joined = Buffer.concat(pending, held);
+      yield joined.subarray(0, size);
+      pending = held > size ? [joined.subarray(size)] : [];
+      held -= size;
+    }
+  }
+  if (held > 0) yield Buffer.concat(pending, held);
+}
+
 export function createPostgresFileStore(db: Database, now: () => number = Date.now): FileStore {
+  const saveStream = async (fileId: string, content: AsyncIterable<Uint8Array>): Promise<void> => {
+    await db.query("INSERT INTO file_contents (file_id, content, written_at, complete) VALUES ($1, ''::bytea, $2, false)", [fileId, now()]);
+    try {
+      let seq = 0;
+      for await (const piece of rechunked(content, FILE_CHUNK_BYTES)) {
+        await db.query("INSERT INTO file_chunks (file_id, seq, content) VALUES ($1, $2, $3)", [fileId, seq, piece]);
+        seq += 1;
+      }
+      await db.query("UPDATE file_contents SET complete = true WHERE file_id = $1", [fileId]);
+    } catch (err) {
+      await db.query("DELETE FROM file_contents WHERE file_id = $1", [fileId]).catch(() => undefined);
+      throw err;
+    }
+  };
+
   return {
     async save(content) {
       const fileId = randomBytes(18).toString("base64url");
-      await db.query("INSERT INTO file_contents (file_id, content, written_at) VALUES ($1, $2, $3)", [fileId, await bytesOf(content), now()]);
+      if (content instanceof Uint8Array) {
+        await db.query("INSERT INTO file_contents (file_id, content, written_at) VALUES ($1, $2, $3)", [fileId, Buffer.from(content), now()]);
+      } else {
+        await saveStream(fileId, content);
+      }
       return fileId;
     },
     read(fileId) {
-      // The query runs when the stream is first read; a missing file fails the stream, like a missing file on disk.
+      // The queries run as the stream is read; a missing file fails the stream, like a missing file on disk.
       return Readable.from(
         (async function* () {
-          const [row] = await db.query<{ content: Buffer }>("SELECT content FROM file_contents WHERE file_id = $1", [fileId]);
+          const [row] = await db.query<{ content: Buffer }>("SELECT content FROM file_contents WHERE file_id = $1 AND complete", [fileId]);
           if (row === undefined) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
-          yield row.content;
+          if (row.content.length > 0) yield row.content;
+          for (let seq = 0; ; seq++) {
+            const [chunk] = await db.query<{ content: Buffer }>("SELECT content FROM file_chunks WHERE file_id = $1 AND seq = $2", [fileId, seq]);
+            if (chunk === undefined) return;
+            yield chunk.content;
+          }
         })(),
         { objectMode: false },
       );
@@ -35,11 +84,4 @@ export function createPostgresFileStore(db: Database, now: () => number = Date.n
       return (await db.query<{ file_id: string }>("SELECT file_id FROM file_contents WHERE written_at < $1", [cutoff])).map((r) => r.file_id);
     },
   };
-}
-
-async function bytesOf(content: Uint8Array | AsyncIterable<Uint8Array>): Promise<Buffer> {
-  if (content instanceof Uint8Array) return Buffer.from(content);
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of content) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
