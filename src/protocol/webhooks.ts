@@ -6,9 +6,17 @@
 import { z } from "zod";
 import { MessageSchema } from "./message.js";
 
-/** The events a name's webhook may be sent (`PATCH /api/names/{name}` `webhook_events`). */
-export const WEBHOOK_EVENTS = ["message.received", "message.acked"] as const;
+/**
+ * The events a name's webhook may be sent (`PATCH /api/names/{name}` `webhook_events`): `message.received` for what it
+ * receives (the default), and for what it sends `message.acked` (acknowledged by the recipient) and `message.status`
+ * (every change of the message's receipt).
+ */
+export const WEBHOOK_EVENTS = ["message.received", "message.acked", "message.status"] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
+/** What became of a sent message: `accepted → delivered → acked`, or `expired`, `blocked`, `pending_approval`, `rejected`. */
+export const MESSAGE_STATUSES = ["pending_approval", "rejected", "blocked", "accepted", "delivered", "acked", "expired"] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 const WebhookEnvelope = {
   /** Stable across the retries of one delivery (also in `X-ClawTell-Delivery`): drop duplicates by it. */
@@ -36,14 +44,30 @@ export const MessageAckedWebhookSchema = z.object({
   ackedAt: z.string(),
 });
 
+/** `message.status`: the receipt of a message the name sent reached a new state (`GET /api/messages/{id}/status`). */
+export const MessageStatusWebhookSchema = z.object({
+  event: z.literal("message.status"),
+  ...WebhookEnvelope,
+  messageId: z.string(),
+  /** `tell/<sender>`: the name whose webhook this is. */
+  from: z.string(),
+  /** `tell/<recipient>` */
+  to: z.string(),
+  status: z.enum(MESSAGE_STATUSES),
+  /** When the message reached `status` (ISO-8601). */
+  at: z.string(),
+});
+
 /** Any body the server's webhooks send. */
-export const WebhookBodySchema = z.discriminatedUnion("event", [MessageReceivedWebhookSchema, MessageAckedWebhookSchema]);
+export const WebhookBodySchema = z.discriminatedUnion("event", [MessageReceivedWebhookSchema, MessageAckedWebhookSchema, MessageStatusWebhookSchema]);
 export type WebhookBodyWire = z.infer<typeof WebhookBodySchema>;
 
 export const WebhookDeliverySchema = z.object({
   id: z.string(),
   event: z.enum(WEBHOOK_EVENTS),
   messageId: z.string(),
+  /** The receipt state a `message.status` delivery reports; null for the other events. */
+  state: z.enum(MESSAGE_STATUSES).nullable(),
   status: z.enum(["pending", "delivered", "failed", "cancelled"]),
   attempts: z.number().int(),
   createdAt: z.string(),
@@ -66,10 +90,6 @@ export const WebhookDeliveriesResponseSchema = z.object({
   deliveries: z.array(WebhookDeliverySchema),
 });
 export type WebhookDeliveriesResponse = z.infer<typeof WebhookDeliveriesResponseSchema>;
-
-/** What became of a sent message: `accepted → delivered → acked`, or `expired`, `blocked`, `pending_approval`, `rejected`. */
-export const MESSAGE_STATUSES = ["pending_approval", "rejected", "blocked", "accepted", "delivered", "acked", "expired"] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export const MessageStatusResponseSchema = z.object({
   messageId: z.string(),

@@ -5,10 +5,10 @@
 
 import type { Clock, Logger } from "../infra/index.js";
 import type { FileStore } from "./files.js";
-import type { ApprovalStore, MessageStore } from "./store/index.js";
+import { UNACKED_RETENTION_MS, type ApprovalStore, type MessageStore } from "./store/index.js";
 
 export const ACKED_RETENTION_MS = 60 * 60 * 1000;
-export const UNACKED_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+export { UNACKED_RETENTION_MS };
 /** A file without a message is removed once it is this old (no send takes that long to commit). */
 export const ORPHAN_FILE_AGE_MS = 60 * 60 * 1000;
 

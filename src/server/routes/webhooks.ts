@@ -13,6 +13,7 @@ function toWireDelivery(d: WebhookDelivery): WebhookDeliveryWire {
     id: d.id,
     event: d.event,
     messageId: d.messageId,
+    state: d.state,
     status: d.status,
     attempts: d.attempts,
     createdAt: new Date(d.createdAt).toISOString(),

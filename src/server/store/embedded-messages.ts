@@ -333,8 +333,9 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     count: async (recipientId) => archived(() => archive.countMessages(recipientId)),
     findFile: async (fileId) => archived(() => archive.findFile(fileId)),
     async purge(ackedBefore, createdBefore) {
-      const result = archived(() => archive.purge(ackedBefore, createdBefore));
+      const { hooks, ...result } = archived(() => archive.purge(ackedBefore, createdBefore));
       for (const entry of pending.dropCreatedBefore(createdBefore)) released(entry);
+      if (hooks > 0) opts.enqueued?.fire();
       return result;
     },
     archived,

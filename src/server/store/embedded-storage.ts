@@ -58,7 +58,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     registrations: createEmbeddedRegistrations(archive.database),
     sessions: createEmbeddedSessions(archive.database),
     webhooks: createEmbeddedWebhooks(archive, enqueued),
-    receipts: createEmbeddedReceipts(archive, messages),
+    receipts: createEmbeddedReceipts(archive, messages, enqueued),
     idempotency: createEmbeddedIdempotency(archive, messages),
     profiles: createSqliteProfiles(archive.database),
     async ping() {

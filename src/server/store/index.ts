@@ -19,6 +19,7 @@ export {
 export {
   RECEIPT_RETENTION_MS,
   RECEIPT_STATES,
+  UNACKED_RETENTION_MS,
   type ReceiptRecord,
   type ReceiptState,
   type ReceiptStore,

@@ -66,6 +66,9 @@ export function mergeReceipt(message: ReceiptMessage | undefined, row: ReceiptRe
   return { messageId: message.id, sender: message.sender, recipient: message.recipient, at, purged: false };
 }
 
+/** An unacked message expires (retention deletes it) this long after it was accepted: its `expired` time. */
+export const UNACKED_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
 /** How long a receipt is kept after its first state. */
 export const RECEIPT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 

@@ -127,8 +127,11 @@ export interface SqliteArchive {
   markRead(recipientId: number, id: string, now: number): boolean;
   countMessages(recipientId: number): MessageCounts;
   findFile(fileId: string): FileRecord | undefined;
-  /** Deletes what retention lets go (see MessageStore.purge), with the file records; answers those files' ids. */
-  purge(ackedBefore: number, createdBefore: number): PurgeResult;
+  /**
+   * Deletes what retention lets go (see MessageStore.purge), with the file records; answers those files' ids, and how
+   * many `message.status` `expired` deliveries it queued.
+   */
+  purge(ackedBefore: number, createdBefore: number): PurgeResult & { readonly hooks: number };
   close(): void;
 
   replaceNameKey(nameId: number, keyPrefix: string, keyHash: string): NameRecord;
@@ -310,14 +313,19 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
           if (m.idempotency !== undefined) idempotency.bind(m.idempotency);
           if (Number(added.changes) === 0) continue;
           hooks += webhooks.enqueueReceived(m);
-          if (m.ackedAt !== null) hooks += webhooks.enqueueAcked(m.id, m.ackedAt);
+          hooks += webhooks.enqueueStatus(m.id, "accepted", m.createdAt);
+          if (m.deliveredAt !== null && m.deliveredAt !== undefined) hooks += webhooks.enqueueStatus(m.id, "delivered", m.deliveredAt);
+          if (m.ackedAt !== null) hooks += webhooks.enqueueAcked(m.id, m.ackedAt) + webhooks.enqueueStatus(m.id, "acked", m.ackedAt);
+        }
+        // First deliveries before acks: a message handed out and acked within one hand-over reports both, in order.
+        const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL");
+        for (const [id, at] of delivered ?? []) {
+          if (Number(firstDelivery.run(at, id).changes) > 0) hooks += webhooks.enqueueStatus(id, "delivered", at);
         }
         const ack = stmt("UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL");
         for (const [id, at] of acks) {
-          if (Number(ack.run(at, id).changes) > 0) hooks += webhooks.enqueueAcked(id, at);
+          if (Number(ack.run(at, id).changes) > 0) hooks += webhooks.enqueueAcked(id, at) + webhooks.enqueueStatus(id, "acked", at);
         }
-        const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL");
-        for (const [id, at] of delivered ?? []) firstDelivery.run(at, id);
         return hooks;
       });
     },
@@ -407,6 +415,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
 
     purge(ackedBefore, createdBefore) {
       return transaction(() => {
+        const hooks = webhooks.enqueueExpired(createdBefore);
         receipts.keepPurged(ackedBefore, createdBefore);
         const files = stmt(
           `DELETE FROM files WHERE message_id IN (SELECT id FROM messages
@@ -414,7 +423,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         ).all(ackedBefore, createdBefore) as Row[];
         const acked = stmt("DELETE FROM messages WHERE acked_at IS NOT NULL AND acked_at < ?").run(ackedBefore);
         const expired = stmt("DELETE FROM messages WHERE acked_at IS NULL AND created_at < ?").run(createdBefore);
-        return { acked: Number(acked.changes), expired: Number(expired.changes), fileIds: files.map((r) => String(r["file_id"])) };
+        return { acked: Number(acked.changes), expired: Number(expired.changes), fileIds: files.map((r) => String(r["file_id"])), hooks };
       });
     },
     close() {

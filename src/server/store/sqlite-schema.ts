@@ -158,6 +158,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS webhook_deliveries_name ON webhook_deliveries(name_id, created_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE status <> 'pending';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_status_pending ON webhook_deliveries(message_id)
+  WHERE status = 'pending' AND event = 'message.status';
 CREATE TABLE IF NOT EXISTS webhook_subscriptions (
   name_id INTEGER PRIMARY KEY,
   events TEXT NOT NULL
@@ -209,4 +211,6 @@ CREATE INDEX IF NOT EXISTS profile_terms_name ON profile_terms(name_id);
 export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
   { table: "messages", column: "attachments", definition: "TEXT" },
   { table: "messages", column: "delivered_at", definition: "INTEGER" },
+  // The receipt state a `message.status` delivery reports (status-deliveries.ts); null for the other events.
+  { table: "webhook_deliveries", column: "state", definition: "TEXT" },
 ];

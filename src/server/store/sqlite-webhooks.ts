@@ -1,10 +1,13 @@
 /**
  * The webhook tables in the SQLite archive (webhook-store.ts): deliveries and each name's chosen events. The archive
- * queues deliveries inside its own transactions (`enqueueReceived`, `enqueueAcked`, from `writeMessages`), so a
- * delivery exists exactly when what it reports is in the archive. Synchronous, like the archive.
+ * queues deliveries inside its own transactions (`enqueueReceived`, `enqueueAcked`, `enqueueStatus` from
+ * `writeMessages`; `enqueueExpired` from the purge; `enqueueRecorded` with a recorded receipt state), so a delivery
+ * exists exactly when what it reports is in the archive. Synchronous, like the archive.
  */
 
 import type { SQLInputValue, StatementSync } from "node:sqlite";
+import { UNACKED_RETENTION_MS, RECEIPT_COLUMNS, type ReceiptState, type RecordedReceiptState } from "./receipt-store.js";
+import { heldStatusSql, statusDeliveryIdSql, STATUS_EVENT } from "./status-deliveries.js";
 import { DEFAULT_WEBHOOK_EVENTS, type AttemptOutcome, type DeliveryStatus, type WebhookDelivery, type WebhookEvent } from "./webhook-store.js";
 
 type Row = Record<string, SQLInputValue>;
@@ -14,6 +17,12 @@ export interface SqliteWebhooks {
   enqueueReceived(message: { readonly id: string; readonly recipientId: number; readonly sender: string; readonly createdAt: number }): number;
   /** A `message.acked` delivery when the archived message's sender asked for that event; answers how many. */
   enqueueAcked(messageId: string, at: number): number;
+  /** A `message.status` delivery of the archived message's state, when its sender asked for that event; answers how many. */
+  enqueueStatus(messageId: string, state: Exclude<ReceiptState, RecordedReceiptState | "expired">, at: number): number;
+  /** `message.status` `expired` deliveries of the unacked messages a purge with this bound deletes; run it first. */
+  enqueueExpired(createdBefore: number): number;
+  /** A `message.status` delivery of a state recorded in the receipts table (its first time); answers how many. */
+  enqueueRecorded(messageId: string, state: RecordedReceiptState): number;
   claimDue(now: number, limit: number, leaseUntil: number): WebhookDelivery[];
   recordAttempt(id: string, outcome: AttemptOutcome): void;
   nextDue(now: number): number | undefined;
@@ -33,6 +42,7 @@ function toDelivery(row: Row): WebhookDelivery {
     name: String(row["name"]),
     event: String(row["event"]) as WebhookEvent,
     messageId: String(row["message_id"]),
+    state: row["state"] === null || row["state"] === undefined ? null : (String(row["state"]) as ReceiptState),
     peer: String(row["peer"]),
     status: String(row["status"]) as DeliveryStatus,
     attempts: Number(row["attempts"]),
@@ -50,6 +60,9 @@ export const wantsEvent = (event: WebhookEvent): string =>
   DEFAULT_WEBHOOK_EVENTS.includes(event)
     ? `(s.events IS NULL OR instr(',' || s.events || ',', ',${event},') > 0)`
     : `(s.events IS NOT NULL AND instr(',' || s.events || ',', ',${event},') > 0)`;
+
+/** A message `m` and its sender's name `n` (as it is now) with its subscription `s`. */
+const SENT_BY_SUBSCRIBER = "FROM messages m JOIN names n ON n.name = m.sender JOIN webhook_subscriptions s ON s.name_id = n.id";
 
 export function createSqliteWebhooks(stmt: (sql: string) => StatementSync): SqliteWebhooks {
   return {
@@ -72,11 +85,44 @@ export function createSqliteWebhooks(stmt: (sql: string) => StatementSync): Sqli
       ).run(at, at, messageId);
       return Number(result.changes);
     },
+    enqueueStatus(messageId, state, at) {
+      const result = stmt(
+        `INSERT OR IGNORE INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at, state)
+         SELECT ${statusDeliveryIdSql(state, "m.id")}, n.id, n.name, '${STATUS_EVENT}', m.id, m.recipient, 'pending', 0, ?, ?, '${state}'
+         ${SENT_BY_SUBSCRIBER}
+         WHERE m.id = ? AND n.created_at <= m.created_at AND n.webhook_url IS NOT NULL AND ${wantsEvent(STATUS_EVENT)}`,
+      ).run(at, at, messageId);
+      return Number(result.changes);
+    },
+    enqueueExpired(createdBefore) {
+      const result = stmt(
+        `INSERT OR IGNORE INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at, state)
+         SELECT ${statusDeliveryIdSql("expired", "m.id")}, n.id, n.name, '${STATUS_EVENT}', m.id, m.recipient, 'pending', 0,
+           m.created_at + ${UNACKED_RETENTION_MS}, m.created_at + ${UNACKED_RETENTION_MS}, 'expired'
+         ${SENT_BY_SUBSCRIBER}
+         WHERE m.acked_at IS NULL AND m.created_at < ? AND n.created_at <= m.created_at AND n.webhook_url IS NOT NULL
+           AND ${wantsEvent(STATUS_EVENT)}`,
+      ).run(createdBefore);
+      return Number(result.changes);
+    },
+    enqueueRecorded(messageId, state) {
+      const column = RECEIPT_COLUMNS[state];
+      const result = stmt(
+        `INSERT OR IGNORE INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at, state)
+         SELECT ${statusDeliveryIdSql(state, "r.message_id")}, n.id, n.name, '${STATUS_EVENT}', r.message_id, r.recipient, 'pending', 0,
+           r.${column}, r.${column}, '${state}'
+         FROM message_receipts r JOIN names n ON n.name = r.sender JOIN webhook_subscriptions s ON s.name_id = n.id
+         WHERE r.message_id = ? AND r.${column} IS NOT NULL AND n.created_at <= r.first_at AND n.webhook_url IS NOT NULL
+           AND ${wantsEvent(STATUS_EVENT)}`,
+      ).run(messageId);
+      return Number(result.changes);
+    },
     claimDue(now, limit, leaseUntil) {
       const rows = stmt(
         `UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (
-           SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-           ORDER BY next_attempt_at, id LIMIT ?)
+           SELECT d.id FROM webhook_deliveries d
+           WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?) AND NOT ${heldStatusSql("d")}
+           ORDER BY d.next_attempt_at, d.id LIMIT ?)
          RETURNING *`,
       ).all(leaseUntil, now, now, limit) as Row[];
       return rows.map(toDelivery).sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
@@ -102,7 +148,8 @@ export function createSqliteWebhooks(stmt: (sql: string) => StatementSync): Sqli
     },
     nextDue(now) {
       const row = stmt(
-        `SELECT min(max(next_attempt_at, COALESCE(lease_until, 0))) AS next FROM webhook_deliveries WHERE status = 'pending'`,
+        `SELECT min(max(d.next_attempt_at, COALESCE(d.lease_until, 0))) AS next FROM webhook_deliveries d
+         WHERE d.status = 'pending' AND NOT ${heldStatusSql("d")}`,
       ).get() as Row | undefined;
       const next = num(row?.["next"]);
       return next === null ? undefined : Math.max(next, now);

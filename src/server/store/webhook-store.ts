@@ -2,11 +2,13 @@
  * The webhook port: the deliveries a name's `webhook_url` is owed, durable until they end, and which events each name
  * asked for. Deliveries are created by the message store in the same write as what they report (an outbox): a
  * `message.received` with the message, for a recipient that has a webhook URL and the event; a `message.acked` with
- * the ack, for a sender that asked for that event. The dispatcher (webhooks/dispatcher.ts) claims due deliveries
+ * the ack, for a sender that asked for that event; a `message.status` with each receipt state a message reaches, for a
+ * sender that asked for that event (status-deliveries.ts). The dispatcher (webhooks/dispatcher.ts) claims due deliveries
  * under a lease, so that two processes never attempt the same one at once, and records each attempt.
  */
 
 import { WEBHOOK_EVENTS, type WebhookEventName } from "../../protocol/index.js";
+import type { ReceiptState } from "./receipt-store.js";
 
 /** The events a webhook may be sent. */
 export { WEBHOOK_EVENTS };
@@ -27,6 +29,8 @@ export interface WebhookDelivery {
   readonly name: string;
   readonly event: WebhookEvent;
   readonly messageId: string;
+  /** The receipt state a `message.status` delivery reports; null for the other events. */
+  readonly state: ReceiptState | null;
   /** The other side: the sender of a received message, the recipient of an acked one (bare name). */
   readonly peer: string;
   readonly status: DeliveryStatus;

@@ -6,7 +6,7 @@
 import type { Message } from "../../protocol/index.js";
 import { toFullName } from "../../protocol/index.js";
 import { toWireMessage } from "../mailbox.js";
-import type { MessageRecord, WebhookDelivery } from "../store/index.js";
+import type { MessageRecord, ReceiptState, WebhookDelivery } from "../store/index.js";
 
 interface Envelope {
   readonly event: string;
@@ -32,7 +32,17 @@ export interface MessageAckedBody extends Envelope {
   readonly ackedAt: string;
 }
 
-export type WebhookBody = MessageReceivedBody | MessageAckedBody;
+/** `message.status`: the receipt of a message the name sent reached a new state. */
+export interface MessageStatusBody extends Envelope {
+  readonly event: "message.status";
+  readonly messageId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly status: ReceiptState;
+  readonly at: string;
+}
+
+export type WebhookBody = MessageReceivedBody | MessageAckedBody | MessageStatusBody;
 
 /** The body of one attempt; a `message.received` needs its message. */
 export function webhookBody(delivery: WebhookDelivery, attempt: number, message: MessageRecord | undefined): WebhookBody | undefined {
@@ -44,6 +54,11 @@ export function webhookBody(delivery: WebhookDelivery, attempt: number, message:
   };
   if (delivery.event === "message.acked") {
     return { event: "message.acked", ...envelope, messageId: delivery.messageId, to: toFullName(delivery.peer), ackedAt: envelope.timestamp };
+  }
+  if (delivery.event === "message.status") {
+    if (delivery.state === null) return undefined;
+    const { messageId, name, peer, state } = delivery;
+    return { event: "message.status", ...envelope, messageId, from: toFullName(name), to: toFullName(peer), status: state, at: envelope.timestamp };
   }
   return message === undefined ? undefined : { event: "message.received", ...envelope, message: toWireMessage(message) };
 }

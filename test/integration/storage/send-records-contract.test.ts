@@ -59,6 +59,7 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
           name: "bob",
           event: "message.received",
           messageId: "m1",
+          state: null,
           peer: "alice",
           status: "pending",
           attempts: 0,
@@ -114,6 +115,45 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       await storage.messages.ack([bob.id], ["m2"], 30);
       await settled();
       expect((await claim(100)).map((d) => [d.id, d.name, d.event, d.peer, d.createdAt])).toEqual([["ack_m2", "alice", "message.acked", "bob", 30]]);
+    });
+
+    it("queues message.status with every receipt state, holding each behind the earlier ones of its message", async () => {
+      await storage.directory.updateNameSettings(alice.id, { webhookUrl: "https://hooks.example.com/alice" });
+      await storage.webhooks.setEvents(alice.id, ["message.status"]);
+      await storage.receipts.record({ messageId: "m9", sender: "alice", recipient: "bob", state: "pending_approval", at: 5 });
+      await storage.receipts.record({ messageId: "m9", sender: "alice", recipient: "bob", state: "rejected", at: 6 });
+      await storage.messages.insert([newMessage("m1", bob, 10)]);
+      expect((await storage.messages.claim([bob.id], { limit: 10, now: 15, leaseUntil: 1_000 })).map((m) => m.id)).toEqual(["m1"]);
+      await storage.messages.ack([bob.id], ["m1"], 20);
+      await settled();
+      const round = async (now: number): Promise<Array<[string, string | null, number]>> => {
+        const due = await claim(now);
+        for (const d of due) {
+          await storage.webhooks.recordAttempt(d.id, { at: now, status: "delivered", attempted: true, statusCode: 200, error: null, nextAttemptAt: null });
+        }
+        return due.map((d) => [d.id, d.state, d.createdAt]);
+      };
+      // Every later state waits for the one before it.
+      expect(await round(100)).toEqual([
+        ["sts_pending_approval_m9", "pending_approval", 5],
+        ["sts_accepted_m1", "accepted", 10],
+      ]);
+      expect(await round(101)).toEqual([
+        ["sts_rejected_m9", "rejected", 6],
+        ["sts_delivered_m1", "delivered", 15],
+      ]);
+      expect(await round(102)).toEqual([["sts_acked_m1", "acked", 20]]);
+      expect(await storage.webhooks.nextDue(103)).toBeUndefined();
+      // Recording a state again queues nothing new; an unacked message that retention deletes is reported expired.
+      await storage.receipts.record({ messageId: "m9", sender: "alice", recipient: "bob", state: "rejected", at: 7 });
+      await storage.messages.insert([newMessage("m2", bob, 30)]);
+      await settled();
+      expect(await round(103)).toEqual([["sts_accepted_m2", "accepted", 30]]);
+      // (As retention runs it: 14 days after the message, when its expiry is due.)
+      const expiry = 30 + 14 * 24 * 60 * 60 * 1000;
+      await storage.messages.purge(0, 31);
+      expect(await round(expiry)).toEqual([["sts_expired_m2", "expired", expiry]]);
+      expect(await storage.webhooks.list(bob.id, 10)).toEqual([]);
     });
 
     it.runIf(backend.name === "postgres")("never hands one delivery to two processes at once", async () => {

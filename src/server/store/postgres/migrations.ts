@@ -324,4 +324,14 @@ CREATE TABLE file_chunks (
 );
 `,
   },
+  {
+    version: 11,
+    name: "message.status webhook deliveries",
+    sql: `
+-- The receipt state a message.status delivery reports (status-deliveries.ts); null for the other events.
+ALTER TABLE webhook_deliveries ADD COLUMN state text;
+-- A state is held while an earlier state of the same message is pending: the claim looks them up by message.
+CREATE INDEX webhook_deliveries_status_pending ON webhook_deliveries (message_id) WHERE status = 'pending' AND event = 'message.status';
+`,
+  },
 ];

@@ -17,6 +17,8 @@ import type { AckedMessage, FileRecord, MessageRecord, NewMessage, StoredAttachm
 import { createInsertBatcher } from "./insert-batcher.js";
 import type { Database } from "./pg-database.js";
 import { deadHolderSql, type ProcessLeases } from "./pg-processes.js";
+import { statusHookSql } from "./pg-webhooks.js";
+import { UNACKED_RETENTION_MS } from "../receipt-store.js";
 
 interface MessageRow {
   seq: string;
@@ -62,8 +64,8 @@ const bySeq = (a: MessageRecord, b: MessageRecord): number => a.seq - b.seq;
 /**
  * One statement: the Idempotency-Keys of the sends that carry one (a key a live record holds is not taken, and its
  * message is not stored: the unique key decides between two processes), the messages in their order (each takes the
- * next seq), their file records, and the `message.received` webhook deliveries their recipients want. Answers how many
- * deliveries it queued.
+ * next seq), their file records, the `message.received` webhook deliveries their recipients want and the `accepted`
+ * `message.status` deliveries their senders asked for. Answers how many deliveries it queued.
  */
 const INSERT_SQL = `
 WITH input AS (
@@ -83,7 +85,7 @@ WITH input AS (
   SELECT id, recipient_id, recipient, sender, subject, body, thread_id, reply_to, auto_reply_eligible, created_at, attachments
   FROM input WHERE key_name IS NULL OR id IN (SELECT message_id FROM bound) ORDER BY ord
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, recipient_id, sender, attachments, created_at
+  RETURNING id, recipient_id, recipient, sender, attachments, created_at
 ), filed AS (
   INSERT INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
   SELECT f->>'fileId', i.id, i.recipient_id, i.sender, f->>'filename', f->>'mimeType', (f->>'size')::bigint
@@ -96,8 +98,10 @@ WITH input AS (
   WHERE n.webhook_url IS NOT NULL AND (s.events IS NULL OR 'message.received' = ANY(string_to_array(s.events, ',')))
   ON CONFLICT (id) DO NOTHING
   RETURNING 1
+), status_hooked AS (
+  ${statusHookSql("accepted", "inserted", "x.created_at")}
 )
-SELECT count(*)::int AS hooks FROM hooked`;
+SELECT (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks`;
 
 export interface PostgresMessagesOptions {
   /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
@@ -158,21 +162,27 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       if (recipientIds.length === 0 || limit <= 0) return [];
       processes.forget(now);
       const serial = connection === undefined ? null : processes.serialOf(connection);
-      const rows = await db.query<MessageRow>(
+      // A first hand-out queues the `delivered` message.status deliveries the senders asked for.
+      const rows = await db.query<MessageRow & { first: boolean; hooks: number }>(
         ...withHolder(
           `WITH picked AS (
-             SELECT m.seq FROM messages m
+             SELECT m.seq, m.delivered_at IS NULL AS first FROM messages m
              WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL
                AND (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead})
              ORDER BY m.seq LIMIT $3
              FOR UPDATE OF m SKIP LOCKED
+           ), claimed AS (
+             UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5, delivered_at = COALESCE(m.delivered_at, $2)
+             FROM picked WHERE m.seq = picked.seq
+             RETURNING ${MESSAGE_COLUMNS}, picked.first
+           ), status_hooked AS (
+             ${statusHookSql("delivered", "(SELECT * FROM claimed WHERE first)", "$2::bigint")}
            )
-           UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5, delivered_at = COALESCE(m.delivered_at, $2)
-           FROM picked WHERE m.seq = picked.seq
-           RETURNING ${MESSAGE_COLUMNS}`,
+           SELECT *, (SELECT count(*) FROM status_hooked)::int AS hooks FROM claimed`,
           [recipientIds, now, limit, leaseUntil, serial],
         ),
       );
+      queued(rows[0]?.hooks);
       if (connection !== undefined && rows.length > 0) {
         processes.leased(connection, leaseUntil, [...new Set(rows.map((r) => Number(r.recipient_id)))]);
       }
@@ -223,8 +233,8 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       if (recipientIds.length === 0 || ids.length === 0) return [];
       const unique = [...new Set(ids)];
       // Those acked now, and those acked before (the second read sees the rows as they were before this statement);
-      // with the `message.acked` webhook deliveries their senders asked for (a sender name deleted and taken again since
-      // belongs to someone else).
+      // with the `message.acked` and `acked` message.status webhook deliveries their senders asked for (a sender name
+      // deleted and taken again since belongs to someone else).
       const rows = await db.query<{ id: string; recipient_id: string; seq: string; hooks: number }>(
         `WITH acked AS (
            UPDATE messages SET acked_at = $3, lease_until = NULL, lease_process = NULL, lease_conn = NULL
@@ -237,8 +247,10 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
            WHERE n.created_at <= a.created_at AND n.webhook_url IS NOT NULL AND 'message.acked' = ANY(string_to_array(s.events, ','))
            ON CONFLICT (id) DO NOTHING
            RETURNING 1
+         ), status_hooked AS (
+           ${statusHookSql("acked", "acked", "$3::bigint")}
          )
-         SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int AS hooks FROM acked
+         SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks FROM acked
          UNION ALL
          SELECT id, recipient_id, seq, 0 FROM messages WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NOT NULL`,
         [recipientIds, unique, now],
@@ -305,8 +317,13 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     },
 
     async purge(ackedBefore, createdBefore) {
-      return db.transaction(async (client) => {
-        // Their receipts outlive them (receipt-store.ts).
+      const result = await db.transaction(async (client) => {
+        // The senders that asked hear of the unacked ones' expiry; their receipts outlive them (receipt-store.ts).
+        const hooked = await client.query(
+          `WITH expiring AS (SELECT id, sender, recipient, created_at FROM messages WHERE acked_at IS NULL AND created_at < $1)
+           ${statusHookSql("expired", "expiring", `x.created_at + ${UNACKED_RETENTION_MS}`)}`,
+          [createdBefore],
+        );
         await client.query(
           `INSERT INTO message_receipts (message_id, sender, recipient, first_at, accepted_at, delivered_at, acked_at, purged)
            SELECT id, sender, recipient, created_at, created_at, delivered_at, acked_at, true FROM messages
@@ -322,8 +339,11 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
         );
         const acked = await client.query("DELETE FROM messages WHERE acked_at IS NOT NULL AND acked_at < $1", [ackedBefore]);
         const expired = await client.query("DELETE FROM messages WHERE acked_at IS NULL AND created_at < $1", [createdBefore]);
-        return { acked: acked.rowCount ?? 0, expired: expired.rowCount ?? 0, fileIds: files.rows.map((r) => r.file_id) };
+        return { acked: acked.rowCount ?? 0, expired: expired.rowCount ?? 0, fileIds: files.rows.map((r) => r.file_id), hooks: hooked.rowCount ?? 0 };
       });
+      const { hooks, ...purged } = result;
+      queued(hooks);
+      return purged;
     },
   };
 }

@@ -1,7 +1,12 @@
-/** The receipt port on PostgreSQL: the message's row while it is stored, merged with the receipt row, if any. */
+/**
+ * The receipt port on PostgreSQL: the message's row while it is stored, merged with the receipt row, if any. Recording
+ * a state, or a first delivery, queues its `message.status` deliveries in the same statement.
+ */
 
+import type { EnqueueSignal } from "../enqueue-signal.js";
 import { mergeReceipt, RECEIPT_COLUMNS, receiptTimes, type ReceiptStore } from "../receipt-store.js";
 import type { Database } from "./pg-database.js";
+import { statusHookSql } from "./pg-webhooks.js";
 
 interface JoinedRow {
   [column: string]: unknown;
@@ -19,7 +24,10 @@ interface JoinedRow {
 
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
-export function createPostgresReceipts(db: Database): ReceiptStore {
+export function createPostgresReceipts(db: Database, enqueued: EnqueueSignal): ReceiptStore {
+  const queued = (rows: ReadonlyArray<{ hooks: number }>): void => {
+    if ((rows[0]?.hooks ?? 0) > 0) enqueued.fire();
+  };
   const stateColumns = Object.values(RECEIPT_COLUMNS)
     .map((column) => `r.${column}`)
     .join(", ");
@@ -60,14 +68,30 @@ export function createPostgresReceipts(db: Database): ReceiptStore {
     },
     async record({ messageId, sender, recipient, state, at }) {
       const column = RECEIPT_COLUMNS[state];
-      await db.query(
-        `INSERT INTO message_receipts (message_id, sender, recipient, first_at, ${column}) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (message_id) DO UPDATE SET ${column} = COALESCE(message_receipts.${column}, EXCLUDED.${column})`,
+      const rows = await db.query<{ hooks: number }>(
+        `WITH recorded AS (
+           INSERT INTO message_receipts (message_id, sender, recipient, first_at, ${column}) VALUES ($1, $2, $3, $4, $4)
+           ON CONFLICT (message_id) DO UPDATE SET ${column} = COALESCE(message_receipts.${column}, EXCLUDED.${column})
+           RETURNING message_id AS id, sender, recipient, first_at AS created_at, ${column} AS at
+         ), hooked AS (
+           ${statusHookSql(state, "recorded", "x.at")}
+         )
+         SELECT count(*)::int AS hooks FROM hooked`,
         [messageId, sender, recipient, at],
       );
+      queued(rows);
     },
     async markDelivered(messageId, at) {
-      await db.query("UPDATE messages SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL", [messageId, at]);
+      const rows = await db.query<{ hooks: number }>(
+        `WITH marked AS (
+           UPDATE messages SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL RETURNING id, sender, recipient, created_at
+         ), hooked AS (
+           ${statusHookSql("delivered", "marked", "$2::bigint")}
+         )
+         SELECT count(*)::int AS hooks FROM hooked`,
+        [messageId, at],
+      );
+      queued(rows);
     },
     async purge(before) {
       return (await db.query("DELETE FROM message_receipts WHERE first_at < $1 RETURNING 1", [before])).length;

@@ -6,6 +6,8 @@
  */
 
 import type { EnqueueSignal } from "../enqueue-signal.js";
+import type { ReceiptState } from "../receipt-store.js";
+import { heldStatusSql, statusDeliveryIdSql, STATUS_EVENT } from "../status-deliveries.js";
 import { DEFAULT_WEBHOOK_EVENTS, type DeliveryStatus, type WebhookDelivery, type WebhookEvent, type WebhookStore } from "../webhook-store.js";
 import type { Database } from "./pg-database.js";
 import { deadHolderSql, type ProcessLeases } from "./pg-processes.js";
@@ -16,6 +18,7 @@ interface DeliveryRow {
   name: string;
   event: string;
   message_id: string;
+  state: string | null;
   peer: string;
   status: string;
   attempts: number;
@@ -35,6 +38,7 @@ const toDelivery = (row: DeliveryRow): WebhookDelivery => ({
   name: row.name,
   event: row.event as WebhookEvent,
   messageId: row.message_id,
+  state: row.state as ReceiptState | null,
   peer: row.peer,
   status: row.status as DeliveryStatus,
   attempts: row.attempts,
@@ -47,7 +51,21 @@ const toDelivery = (row: DeliveryRow): WebhookDelivery => ({
 });
 
 const COLUMNS =
-  "d.id, d.name_id, d.name, d.event, d.message_id, d.peer, d.status, d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.last_error, d.finished_at";
+  "d.id, d.name_id, d.name, d.event, d.message_id, d.state, d.peer, d.status, d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.last_error, d.finished_at";
+
+/**
+ * An INSERT of the `message.status` deliveries of `state` for the rows of `source` (a CTE or subquery aliased `x`
+ * with id, sender, recipient and created_at: a message, or a receipt with its first time) whose sender asked for the
+ * event; `at` is the SQL of the state's time. Its RETURNING yields a row per delivery queued.
+ */
+export function statusHookSql(state: ReceiptState, source: string, at: string): string {
+  return `INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at, state)
+  SELECT ${statusDeliveryIdSql(state, "x.id")}, n.id, n.name, '${STATUS_EVENT}', x.id, x.recipient, 'pending', 0, ${at}, ${at}, '${state}'
+  FROM ${source} x JOIN names n ON n.name = x.sender JOIN webhook_subscriptions s ON s.name_id = n.id
+  WHERE n.created_at <= x.created_at AND n.webhook_url IS NOT NULL AND '${STATUS_EVENT}' = ANY(string_to_array(s.events, ','))
+  ON CONFLICT (id) DO NOTHING
+  RETURNING 1`;
+}
 
 export function createPostgresWebhooks(db: Database, processes: ProcessLeases, enqueued: EnqueueSignal): WebhookStore {
   const me = processes.id;
@@ -58,7 +76,7 @@ export function createPostgresWebhooks(db: Database, processes: ProcessLeases, e
       const rows = await db.query<DeliveryRow>(
         `WITH picked AS (
            SELECT d.id FROM webhook_deliveries d
-           WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND ${free}
+           WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND ${free} AND NOT ${heldStatusSql("d")}
            ORDER BY d.next_attempt_at, d.id LIMIT $1
            FOR UPDATE OF d SKIP LOCKED
          )
@@ -91,7 +109,8 @@ export function createPostgresWebhooks(db: Database, processes: ProcessLeases, e
     async nextDue(now) {
       // A delivery leased by a live process is due again when its lease ends (that process may die mid-attempt).
       const [row] = await db.query<{ next: string | null }>(
-        `SELECT min(GREATEST(d.next_attempt_at, COALESCE(d.lease_until, 0))) AS next FROM webhook_deliveries d WHERE d.status = 'pending'`,
+        `SELECT min(GREATEST(d.next_attempt_at, COALESCE(d.lease_until, 0))) AS next FROM webhook_deliveries d
+         WHERE d.status = 'pending' AND NOT ${heldStatusSql("d")}`,
       );
       const next = num(row?.next ?? null);
       return next === null ? undefined : Math.max(next, now);

@@ -84,7 +84,7 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     registrations: createPostgresRegistrations(db),
     sessions: createPostgresSessions(db),
     webhooks: createPostgresWebhooks(db, processes, enqueued),
-    receipts: createPostgresReceipts(db),
+    receipts: createPostgresReceipts(db, enqueued),
     idempotency: createPostgresIdempotency(db),
     profiles: createPostgresProfiles(db),
     files: createPostgresFileStore(db),
