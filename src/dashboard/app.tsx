@@ -72,7 +72,7 @@ export function App(): JSX.Element {
   const firstName = state.kind === "signed-in" ? state.session.names[0]?.name : undefined;
   useEffect(() => {
     if (firstName !== undefined) loadApprovals(firstName).then((list) => setHeld(list.length), () => undefined);
-  }, [firstName, live, decided]);
+  }, [firstName, live, decided, route.page]);
 
   if (state.kind === "loading") return <p aria-busy="true">Loading…</p>;
   if (state.kind === "signed-out") return <SignInPage />;

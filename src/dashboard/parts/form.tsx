@@ -92,6 +92,7 @@ export function Form({ state, fields, onSubmit, submit, label, children }: FormP
   return (
     <form
       aria-label={label}
+      noValidate
       onSubmit={(event) => {
         event.preventDefault();
         void state.run(onSubmit);
