@@ -6,3 +6,4 @@ export * from "./file-kinds.js";
 export * from "./sse.js";
 export * from "./webhooks.js";
 export * from "./profile.js";
+export * from "./dashboard.js";

@@ -16,6 +16,7 @@ import { authenticatedContext } from "./contexts/authenticated.js";
 import { publicContext } from "./contexts/public.js";
 import { jsonSerializerCompiler, zodValidatorCompiler } from "./contexts/schemas.js";
 import type { FileStore } from "./files.js";
+import { defaultDashboardDir, loadDashboardFiles } from "./dashboard-files.js";
 import { answerFrameworkError, installErrorHandler } from "./http-errors.js";
 import { createIdempotentSends } from "./idempotency.js";
 import { createMailbox } from "./mailbox.js";
@@ -134,6 +135,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     blockedSends: createBlockedSends(deps.storage.receipts, clock),
     idempotentSends: createIdempotentSends(deps.storage.idempotency, clock),
     profiles: createProfiles(deps.storage.profiles, clock),
+    dashboard: await loadDashboardFiles(options.dashboardDir ?? defaultDashboardDir()),
   };
 
   const authenticator = createAuthenticator(

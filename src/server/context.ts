@@ -5,6 +5,7 @@
 
 import type { Dispatcher } from "undici";
 import type { Clock, Logger } from "../infra/index.js";
+import type { DashboardFiles } from "./dashboard-files.js";
 import type { ApprovalApplier } from "./approval-applier.js";
 import type { AccountNames } from "./auth.js";
 import type { FileStore } from "./files.js";
@@ -62,6 +63,8 @@ export interface ServerOptions {
   attachmentFetchTimeoutMs?: number;
   /** How long one webhook attempt may take, connection to last byte. @defaultValue 10000 */
   webhookTimeoutMs?: number;
+  /** The built dashboard served under `/dashboard` (dashboard-files.ts). @defaultValue beside the server's bundle */
+  dashboardDir?: string;
 }
 
 /** At most `max` requests per `windowMs`; a `max` of 0 turns the limit off. */
@@ -108,4 +111,6 @@ export interface ServerContext {
   readonly idempotentSends: IdempotentSends;
   /** Directory profiles and their search. */
   readonly profiles: Profiles;
+  /** The dashboard's built files, served under `/dashboard`. */
+  readonly dashboard: DashboardFiles;
 }

@@ -14,6 +14,7 @@ import type { ServerContext } from "../context.js";
 import { AUTHENTICATED_SECURITY } from "../openapi.js";
 import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
 import { approvalRoutes } from "../routes/approvals.js";
+import { dashboardApiRoutes } from "../routes/dashboard-api.js";
 import { fileRoutes } from "../routes/files.js";
 import { keyRoutes } from "../routes/keys.js";
 import { listRoutes } from "../routes/lists.js";
@@ -58,5 +59,6 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     receiptRoutes(app, ctx);
     webhookRoutes(app, ctx);
     profileRoutes(app, ctx);
+    dashboardApiRoutes(app, ctx);
   };
 }

@@ -10,6 +10,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { ServerContext } from "../context.js";
 import { openApiRoutes } from "../openapi.js";
 import { limitRequests, type ContextRateLimit } from "../rate-limits.js";
+import { dashboardRoutes } from "../routes/dashboard.js";
 import { publicFileRoutes } from "../routes/files.js";
 import { guideRoutes } from "../routes/guides.js";
 import { healthRoutes } from "../routes/health.js";
@@ -31,6 +32,7 @@ export function publicContext(ctx: ServerContext, limits: ContextRateLimit, sign
     guideRoutes(app, ctx);
     openApiRoutes(app);
     registrationRoutes(app, ctx);
+    dashboardRoutes(app, ctx);
     await scope.register(async (signup) => {
       await limitRequests(signup, signupLimits);
       const limited = signup.withTypeProvider<ZodTypeProvider>();

@@ -4,7 +4,7 @@
  */
 
 import { z } from "zod";
-import { toFullName } from "../../protocol/index.js";
+import { ApprovalDecisionResponseSchema, ApprovalListResponseSchema, toFullName, type HeldMessage } from "../../protocol/index.js";
 import { decideApproval, MAX_REASON_CHARS } from "../approvals.js";
 import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
@@ -23,19 +23,6 @@ export const SendHeldResponseSchema = z.object({
   expiresAt: z.string(),
 });
 
-const HeldMessageSchema = z.object({
-  approvalId: z.string(),
-  from: z.string(),
-  to_name: z.string(),
-  subject: z.string(),
-  body: z.string(),
-  threadId: z.string(),
-  replyToMessageId: z.string().nullable(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  attachments: z.array(z.object({ filename: z.string(), mime_type: z.string(), size: z.number().int() })),
-});
-
 const ListQuerySchema = z.object({
   limit: z
     .union([z.string(), z.number()])
@@ -50,19 +37,12 @@ const ListQuerySchema = z.object({
       return n;
     }),
 });
-const ListResponseSchema = z.object({ approvals: z.array(HeldMessageSchema), count: z.number().int() });
 const IdParamsSchema = z.object({ id: z.string().min(1).max(200) });
 const RejectBodySchema = z.object({ reason: z.string().max(MAX_REASON_CHARS, `must be at most ${MAX_REASON_CHARS} characters`).optional() }).strict();
-const DecisionResponseSchema = z.object({
-  success: z.literal(true),
-  approvalId: z.string(),
-  status: z.enum(["approved", "rejected"]),
-  messageId: z.string().optional(),
-});
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function toWireHeld(record: ApprovalRecord): z.output<typeof HeldMessageSchema> {
+function toWireHeld(record: ApprovalRecord): HeldMessage {
   const { message } = record;
   return {
     approvalId: record.approvalId,
@@ -88,7 +68,7 @@ export function approvalRoutes(app: ZodApp, ctx: ServerContext): void {
       schema: {
         summary: "Messages waiting for the approval of the key's account, oldest first",
         querystring: ListQuerySchema,
-        response: { 200: ListResponseSchema },
+        response: { 200: ApprovalListResponseSchema },
       },
     },
     async (request) => {
@@ -103,7 +83,7 @@ export function approvalRoutes(app: ZodApp, ctx: ServerContext): void {
       schema: {
         summary: "Approve a held message: it is delivered to its recipient at once",
         params: IdParamsSchema,
-        response: { 200: DecisionResponseSchema },
+        response: { 200: ApprovalDecisionResponseSchema },
       },
     },
     async (request) => {
@@ -126,7 +106,7 @@ export function approvalRoutes(app: ZodApp, ctx: ServerContext): void {
         summary: "Reject a held message: it is not delivered, and its sender gets a notice (with the reason, if given)",
         params: IdParamsSchema,
         body: RejectBodySchema,
-        response: { 200: DecisionResponseSchema },
+        response: { 200: ApprovalDecisionResponseSchema },
       },
     },
     async (request) => {

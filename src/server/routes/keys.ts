@@ -3,24 +3,18 @@
  * next request on (api-keys.ts reads the name's record on every request); the account's other names keep their keys.
  */
 
-import { z } from "zod";
+import { RotateKeyResponseSchema } from "../../protocol/index.js";
 import { replaceKey } from "../api-keys.js";
 import { recordAudit } from "../audit.js";
 import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
 
-const RotateResponseSchema = z.object({
-  success: z.literal(true),
-  name: z.string(),
-  /** The new key; only its hash is stored, so it is shown this once. */
-  apiKey: z.string(),
-});
 
 export function keyRoutes(app: ZodApp, ctx: ServerContext): void {
   app.post(
     "/api/keys/rotate",
-    { schema: { summary: "Replace the key's own API key; the new key is answered once and the old one stops working", response: { 200: RotateResponseSchema } } },
+    { schema: { summary: "Replace the key's own API key; the new key is answered once and the old one stops working", response: { 200: RotateKeyResponseSchema } } },
     async (request) => {
       const caller = callerOf(request);
       const { apiKey } = await replaceKey(ctx.directory, caller.name);

@@ -12,7 +12,7 @@
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ClawTellError } from "../../infra/index.js";
-import { toFullName } from "../../protocol/index.js";
+import { SessionResponseSchema, toFullName } from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
 import { sessionOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
@@ -31,12 +31,6 @@ const SignedInSchema = z.object({
   csrf_token: z.string(),
   expires_at: z.string(),
   redirect: z.string(),
-});
-const SessionResponseSchema = z.object({
-  account: z.object({ id: z.string(), email: z.string(), created_at: z.string() }),
-  names: z.array(z.object({ name: z.string(), full_name: z.string(), created_at: z.string() })),
-  csrf_token: z.string(),
-  expires_at: z.string(),
 });
 const PageSchema = z.string().meta({ description: "A small HTML page for the browser that opened the link" });
 

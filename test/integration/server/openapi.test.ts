@@ -45,6 +45,9 @@ const PUBLIC = new Set([
   "GET /join",
   "GET /changelog",
   "GET /api/agents-md",
+  "GET /dashboard",
+  "GET /dashboard/",
+  "GET /dashboard/assets/{file}",
 ]);
 
 /** Every `$ref` anywhere in the value. */

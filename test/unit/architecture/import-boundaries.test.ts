@@ -15,6 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   operator: ["protocol", "client", "config", "daemon", "infra"],
   plugin: ["protocol", "client", "config", "chat", "daemon", "operator", "infra"],
   server: ["protocol", "infra"],
+  dashboard: ["protocol"],
   cli: ["protocol", "client", "config", "chat", "daemon", "operator", "server", "infra"],
 };
 
@@ -58,7 +59,7 @@ function listTsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) return listTsFiles(path);
-    return path.endsWith(".ts") ? [path] : [];
+    return path.endsWith(".ts") || path.endsWith(".tsx") ? [path] : [];
   });
 }
 

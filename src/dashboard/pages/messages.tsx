@@ -1,0 +1,179 @@
+/**
+ * Inbox and outbox of a name. The inbox lists recent messages (read or not; `GET /api/messages/inbox` leases nothing)
+ * and reloads live; a message's detail has its attachments, downloaded through signed links. The outbox looks up the
+ * receipt of a sent message by its id.
+ */
+
+import type { JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { FileUrlResponseSchema, InboxResponseSchema, type InboxResponse } from "../../protocol/api.js";
+import { MessageStatusResponseSchema, type MessageStatusResponse } from "../../protocol/webhooks.js";
+import type { Message } from "../../protocol/message.js";
+import type { SessionResponse } from "../../protocol/dashboard.js";
+import { call, errorText } from "../api.js";
+import { Field, Form, useFormState } from "../parts/form.js";
+import { hrefOf, type Route } from "../router.js";
+
+type MessagesRoute = Extract<Route, { page: "messages" }>;
+
+const when = (iso: string): string => new Date(iso).toLocaleString();
+
+function Attachments({ name, message }: { name: string; message: Message }): JSX.Element | null {
+  const state = useFormState();
+  if (message.attachments.length === 0) return null;
+  return (
+    <section aria-labelledby="attachments-title">
+      <h3 id="attachments-title">Attachments</h3>
+      <ul class="entries">
+        {message.attachments.map((file) => (
+          <li key={file.fileId}>
+            <span>
+              {file.filename} <small>({file.mime_type})</small>
+            </span>
+            <button
+              type="button"
+              class="small"
+              onClick={() =>
+                void state.run(async () => {
+                  const link = await call(FileUrlResponseSchema, `/api/files/${encodeURIComponent(file.fileId)}`, { name });
+                  location.assign(new URL(link.signedUrl).pathname + new URL(link.signedUrl).search);
+                })
+              }
+            >
+              Download {file.filename}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {state.error === undefined ? null : <p class="error">{errorText(state.error)}</p>}
+    </section>
+  );
+}
+
+function Detail({ name, message }: { name: string; message: Message }): JSX.Element {
+  return (
+    <article class="card detail" aria-labelledby="message-subject">
+      <h2 id="message-subject">{message.subject}</h2>
+      <dl class="meta">
+        <dt>From</dt>
+        <dd>{message.from}</dd>
+        <dt>To</dt>
+        <dd>tell/{name}</dd>
+        <dt>Sent</dt>
+        <dd>{when(message.createdAt)}</dd>
+        <dt>Agent may answer on its own</dt>
+        <dd>{message.autoReplyEligible === true ? "yes" : "no"}</dd>
+      </dl>
+      <pre class="body">{message.body}</pre>
+      <Attachments name={name} message={message} />
+      <p>
+        <a href={hrefOf({ page: "messages", name, box: "inbox", id: undefined })}>Back to the inbox</a>
+      </p>
+    </article>
+  );
+}
+
+function Inbox({ route, name, version }: { route: MessagesRoute; name: string; version: number }): JSX.Element {
+  const [inbox, setInbox] = useState<InboxResponse | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    call(InboxResponseSchema, "/api/messages/inbox?limit=50", { name }).then(setInbox, (err: unknown) => setError(errorText(err)));
+  }, [name, version]);
+  if (error !== undefined) return <p class="error">{error}</p>;
+  if (inbox === undefined) return <p aria-busy="true">Loading…</p>;
+  const open = inbox.messages.find((m) => m.id === route.id);
+  if (open !== undefined) return <Detail name={name} message={open} />;
+  return (
+    <section aria-labelledby="inbox-title">
+      <h2 id="inbox-title">
+        Inbox of tell/{name} <span class="badge">{inbox.unreadCount} unread</span>
+      </h2>
+      {inbox.messages.length === 0 ? (
+        <p class="empty">No messages.</p>
+      ) : (
+        <ul class="messages" aria-live="polite" aria-label={`Messages of tell/${name}`}>
+          {inbox.messages.map((m) => (
+            <li key={m.id} class={m.read === true ? "read" : "unread"}>
+              <a href={hrefOf({ page: "messages", name, box: "inbox", id: m.id })}>
+                <span class="from">{m.from}</span>
+                <span class="subject">{m.subject}</span>
+                <span class="state">{m.read === true ? "read or acked" : "unread"}</span>
+                <time dateTime={m.createdAt}>{when(m.createdAt)}</time>
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Outbox({ name }: { name: string }): JSX.Element {
+  const state = useFormState();
+  const [id, setId] = useState("");
+  const [receipt, setReceipt] = useState<MessageStatusResponse | undefined>(undefined);
+  return (
+    <section aria-labelledby="outbox-title" class="card">
+      <h2 id="outbox-title">Receipts of tell/{name}'s messages</h2>
+      <p class="hint">What became of a sent message: accepted, delivered, acked, expired, blocked, held or rejected.</p>
+      <Form
+        state={state}
+        label="Look up a receipt"
+        fields={["id"]}
+        submit="Look up"
+        onSubmit={async () => {
+          setReceipt(await call(MessageStatusResponseSchema, `/api/messages/${encodeURIComponent(id.trim())}/status`, { name }));
+        }}
+      >
+        <Field id="receipt-id" label="Message id" fields={["id"]} state={state}>
+          {(props) => <input {...props} type="text" autocomplete="off" spellcheck={false} value={id} onInput={(e) => setId(e.currentTarget.value)} />}
+        </Field>
+      </Form>
+      {receipt === undefined ? null : (
+        <div role="status">
+          <p>
+            {receipt.from} → {receipt.to}: <strong>{receipt.status}</strong>
+          </p>
+          <ol class="history">
+            {receipt.history.map((h) => (
+              <li key={h.status}>
+                {h.status} <time dateTime={h.at}>{when(h.at)}</time>
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function MessagesPage({ session, route, version }: { session: SessionResponse; route: MessagesRoute; version: number }): JSX.Element {
+  const name = route.name ?? session.names[0]?.name;
+  return (
+    <div class="page">
+      <h1>Messages</h1>
+      {name === undefined ? (
+        <p class="empty">This account has no names yet.</p>
+      ) : (
+        <>
+          <nav aria-label="Names and boxes" class="tabs">
+            {session.names.map((n) => (
+              <a key={n.name} href={hrefOf({ page: "messages", name: n.name, box: route.box, id: undefined })} aria-current={n.name === name ? "page" : undefined}>
+                {n.full_name}
+              </a>
+            ))}
+          </nav>
+          <nav aria-label="Inbox or outbox" class="tabs">
+            <a href={hrefOf({ page: "messages", name, box: "inbox", id: undefined })} aria-current={route.box === "inbox" ? "page" : undefined}>
+              Inbox
+            </a>
+            <a href={hrefOf({ page: "messages", name, box: "outbox", id: undefined })} aria-current={route.box === "outbox" ? "page" : undefined}>
+              Outbox
+            </a>
+          </nav>
+          {route.box === "inbox" ? <Inbox route={route} name={name} version={version} /> : <Outbox name={name} />}
+        </>
+      )}
+    </div>
+  );
+}

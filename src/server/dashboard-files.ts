@@ -1,0 +1,64 @@
+/**
+ * The dashboard's built files (`npm run build` writes them to dist/bundle/dashboard/, beside the server's bundle),
+ * read into memory once when the server starts: `index.html` and the hashed files of `assets/`, each with its gzip
+ * form. A request can only name a file of that list, so no path of the request ever reaches the file system.
+ */
+
+import { readdir, readFile } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+export interface DashboardFile {
+  readonly type: string;
+  readonly body: Buffer;
+  readonly gzipped: Buffer;
+}
+
+export interface DashboardFiles {
+  /** `index.html`, or undefined when the dashboard was not built. */
+  readonly index: DashboardFile | undefined;
+  /** The files of `assets/` by file name. */
+  readonly assets: ReadonlyMap<string, DashboardFile>;
+}
+
+const TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json",
+};
+
+/**
+ * Where the built dashboard is: beside the bundled server (dist/bundle/cli.js → dist/bundle/dashboard/), or, when the
+ * server runs from its TypeScript sources, in the checkout's dist/bundle/dashboard/.
+ */
+export function defaultDashboardDir(moduleUrl: string = import.meta.url): string {
+  return fileURLToPath(new URL(moduleUrl.endsWith(".ts") ? "../../dist/bundle/dashboard/" : "./dashboard/", moduleUrl));
+}
+
+function fileOf(name: string, body: Buffer): DashboardFile {
+  return { type: TYPES[extname(name)] ?? "application/octet-stream", body, gzipped: gzipSync(body) };
+}
+
+async function readOrUndefined(path: string): Promise<Buffer | undefined> {
+  return readFile(path).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  });
+}
+
+/** Reads the built dashboard from `dir`; a missing folder gives no files (the server then says it was not built). */
+export async function loadDashboardFiles(dir: string): Promise<DashboardFiles> {
+  const index = await readOrUndefined(join(dir, "index.html"));
+  const assets = new Map<string, DashboardFile>();
+  const names = await readdir(join(dir, "assets")).catch(() => [] as string[]);
+  for (const name of names) {
+    const body = await readOrUndefined(join(dir, "assets", name));
+    if (body !== undefined) assets.set(name, fileOf(name, body));
+  }
+  return { index: index === undefined ? undefined : fileOf("index.html", index), assets };
+}
