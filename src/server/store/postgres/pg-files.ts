@@ -16,6 +16,9 @@ export function createPostgresFileStore(db: Database, now: () => number = Date.n
       await db.query("INSERT INTO file_contents (file_id, content, written_at) VALUES ($1, $2, $3)", [fileId, await bytesOf(content), now()]);
       return fileId;
     },
+    async replace(fileId, content) {
+      await db.query("UPDATE file_contents SET content = $2 WHERE file_id = $1", [fileId, await bytesOf(content)]);
+    },
     read(fileId) {
       // The query runs when the stream is first read; a missing file fails the stream, like a missing file on disk.
       return Readable.from(
