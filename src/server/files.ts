@@ -16,6 +16,11 @@ const FILE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 export interface FileStore {
   /** Writes the bytes durably under a new id and answers the id; a stream is written as it arrives. */
   save(content: Uint8Array | AsyncIterable<Uint8Array>): Promise<string>;
+  /**
+   * Writes new bytes durably under an id already stored (the whole file is swapped at once: a reader sees the old
+   * bytes or the new ones); used to seal a file again under a new key.
+   */
+  replace(fileId: string, content: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
   /** The bytes of a stored file. */
   read(fileId: string): Readable;
   /** Deletes files; ids that are not there are ignored. */
@@ -37,6 +42,7 @@ export function openFileStore(dataDir: string): FileStore {
       await writeFileDurable(pathOf(fileId), content);
       return fileId;
     },
+    replace: (fileId, content) => writeFileDurable(pathOf(fileId), content),
     read: (fileId) => createReadStream(pathOf(fileId)),
     async remove(fileIds) {
       await Promise.all(fileIds.map((id) => rm(pathOf(id), { force: true })));

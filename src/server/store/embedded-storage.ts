@@ -19,6 +19,7 @@ import { JOURNAL_FILE } from "./message-journal.js";
 import { createSqliteApprovals } from "./sqlite-approvals.js";
 import { openSqliteArchive } from "./sqlite-archive.js";
 import { createSqliteProfiles } from "./sqlite-profiles.js";
+import { createSqliteSealedRows } from "./sqlite-sealed-rows.js";
 import type { Storage } from "./storage.js";
 
 export interface EmbeddedStorageOptions {
@@ -49,6 +50,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
     ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
   });
+  const sealed = createSqliteSealedRows(archive.database);
   let closed = false;
   return {
     directory: createEmbeddedDirectory(archive),
@@ -61,6 +63,11 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     receipts: createEmbeddedReceipts(archive, messages, enqueued),
     idempotency: createEmbeddedIdempotency(archive, messages),
     profiles: createSqliteProfiles(archive.database),
+    // Journaled messages are handed to the archive first, so that a scan sees every message.
+    sealedRows: {
+      scan: async (table, after, limit, keep) => messages.archived(() => sealed.scan(table, after, limit, keep)),
+      replace: async (table, from, to) => messages.archived(() => sealed.replace(table, from, to)),
+    },
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");
     },

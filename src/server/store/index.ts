@@ -27,6 +27,7 @@ export {
 } from "./receipt-store.js";
 export { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type IdempotencyStore } from "./idempotency-store.js";
 export type * from "./profile-store.js";
+export { SEALED_TABLES, type SealedRow, type SealedRowPage, type SealedRowStore, type SealedTable } from "./sealed-rows-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";

@@ -14,6 +14,7 @@ import type { SessionStore } from "./session-store.js";
 import type { ReceiptStore } from "./receipt-store.js";
 import type { WebhookStore } from "./webhook-store.js";
 import type { ProfileStore } from "./profile-store.js";
+import type { SealedRowStore } from "./sealed-rows-store.js";
 
 export interface Storage {
   readonly directory: DirectoryStore;
@@ -34,6 +35,8 @@ export interface Storage {
   readonly idempotency: IdempotencyStore;
   /** Directory profiles and their search. */
   readonly profiles: ProfileStore;
+  /** The rows whose content is sealed at rest, for re-sealing them under a new master key. */
+  readonly sealedRows: SealedRowStore;
   /**
    * Resolves when the backend can serve requests; rejects with CT_UNAVAILABLE when it cannot (its database is gone,
    * or it has been closed). Readiness (`/readyz`) asks this.

@@ -60,6 +60,9 @@ export function createPostgresFileStore(db: Database, now: () => number = Date.n
       }
       return fileId;
     },
+    async replace(fileId, content) {
+      await db.query("UPDATE file_contents SET content = $2 WHERE file_id = $1", [fileId, await bytesOf(content)]);
+    },
     read(fileId) {
       // The queries run as the stream is read; a missing file fails the stream, like a missing file on disk.
       return Readable.from(

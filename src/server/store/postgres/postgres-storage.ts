@@ -20,6 +20,7 @@ import { createPostgresMessages } from "./pg-messages.js";
 import { createProcessLeases } from "./pg-processes.js";
 import { createPostgresQuotas } from "./pg-quotas.js";
 import { createPostgresRegistrations } from "./pg-registrations.js";
+import { createPostgresSealedRows } from "./pg-sealed-rows.js";
 import { createPostgresSessions } from "./pg-sessions.js";
 import { createPostgresReceipts } from "./pg-receipts.js";
 import { createPostgresProfiles } from "./pg-profiles.js";
@@ -87,6 +88,7 @@ export async function openPostgresStorage(opts: PostgresStorageOptions): Promise
     receipts: createPostgresReceipts(db, enqueued),
     idempotency: createPostgresIdempotency(db),
     profiles: createPostgresProfiles(db),
+    sealedRows: createPostgresSealedRows(db),
     files: createPostgresFileStore(db),
     sharedSecret: (name) => sharedSecret(db, name),
     async ping() {

@@ -1,0 +1,77 @@
+/**
+ * Sealing of text fields at rest with AES-256-GCM (node:crypto). A sealed field is text, so every column and journal
+ * line that held the plain field holds it unchanged in type:
+ *
+ *     ctseal1:<key id>:<base64url of nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes)>
+ *
+ * The nonce is random for every seal. The additional data is the key id and a context naming the row and the field
+ * (`message:<id>:body`), so a sealed value moved into another row or field, or relabelled with another key id, fails
+ * to open. A value without the prefix is plain: content written before encryption (or with `--no-encryption`) reads
+ * as it was.
+ */
+
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { ClawTellError } from "../../infra/index.js";
+import type { Keyring } from "./keyring.js";
+
+export const SEAL_PREFIX = "ctseal1:";
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface Sealer {
+  /** The text sealed under the current key, bound to `context`. */
+  seal(text: string, context: string): string;
+  /** The text of a sealed value (plain values answer themselves); CT_STATE_CORRUPT when it does not open. */
+  open(value: string, context: string): string;
+  /** The id of the current key. */
+  currentKeyId(): string;
+}
+
+/** The key id a sealed value names; undefined for plain text. */
+export function sealedKeyId(value: string): string | undefined {
+  if (!value.startsWith(SEAL_PREFIX)) return undefined;
+  const end = value.indexOf(":", SEAL_PREFIX.length);
+  return end < 0 ? "" : value.slice(SEAL_PREFIX.length, end);
+}
+
+const additionalData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1\n${keyId}\n${context}`);
+
+export function createSealer(keyring: Keyring): Sealer {
+  return {
+    seal(text, context) {
+      const { id, key } = keyring.current();
+      const nonce = randomBytes(NONCE_BYTES);
+      const cipher = createCipheriv("aes-256-gcm", key, nonce);
+      cipher.setAAD(additionalData(id, context));
+      const sealed = Buffer.concat([nonce, cipher.update(text, "utf8"), cipher.final(), cipher.getAuthTag()]);
+      return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
+    },
+    open(value, context) {
+      const keyId = sealedKeyId(value);
+      if (keyId === undefined) return value;
+      const key = keyring.find(keyId);
+      if (key === undefined) {
+        throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold`, {
+          field: "masterKey",
+        });
+      }
+      const raw = Buffer.from(value.slice(SEAL_PREFIX.length + keyId.length + 1), "base64url");
+      if (raw.length < NONCE_BYTES + TAG_BYTES) throw broken(context);
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, NONCE_BYTES));
+        decipher.setAAD(additionalData(keyId, context));
+        decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+        return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString("utf8");
+      } catch (err) {
+        throw broken(context, err);
+      }
+    },
+    currentKeyId: () => keyring.current().id,
+  };
+}
+
+const broken = (context: string, cause?: unknown): ClawTellError =>
+  new ClawTellError("CT_STATE_CORRUPT", `sealed content (${context}) does not open: it was altered or moved`, {
+    field: "sealed",
+    ...(cause === undefined ? {} : { cause }),
+  });

@@ -1,0 +1,76 @@
+/**
+ * Message content sealed at rest, for either backend: a decorator over the message and approval ports that seals a
+ * message's subject and body on the way in and opens them on the way out. The backends below store and journal the
+ * sealed text as they stored the plain text (message-journal.ts, the SQLite archive, PostgreSQL), so nothing of a
+ * message's subject or body reaches a file or a table in the clear. What stays plain: names, ids, times, thread ids,
+ * attachment names, types and sizes, and the stored answers of idempotent sends (they carry ids only).
+ *
+ * Contexts (the additional data of each seal): `message:<message id>:subject|body`, `approval:<approval id>:subject|body`.
+ */
+
+import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, Storage } from "../store/index.js";
+import type { Sealer } from "./seal.js";
+
+type Field = "subject" | "body";
+
+export const messageContext = (id: string, field: Field): string => `message:${id}:${field}`;
+export const approvalContext = (id: string, field: Field): string => `approval:${id}:${field}`;
+
+export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer): T {
+  const sealNew = (m: NewMessage): NewMessage => ({
+    ...m,
+    subject: sealer.seal(m.subject, messageContext(m.id, "subject")),
+    body: sealer.seal(m.body, messageContext(m.id, "body")),
+  });
+  const open = (m: MessageRecord): MessageRecord => ({
+    ...m,
+    subject: sealer.open(m.subject, messageContext(m.id, "subject")),
+    body: sealer.open(m.body, messageContext(m.id, "body")),
+  });
+  const openAll = (rows: MessageRecord[]): MessageRecord[] => rows.map(open);
+  return {
+    ...inner,
+    insert: (messages) => inner.insert(messages.map(sealNew)),
+    claim: async (recipientIds, request) => openAll(await inner.claim(recipientIds, request)),
+    listUnacked: async (recipientIds, limit, excludeSeqs) => openAll(await inner.listUnacked(recipientIds, limit, excludeSeqs)),
+    find: async (id) => {
+      const found = await inner.find(id);
+      return found === undefined ? undefined : open(found);
+    },
+    listInbox: async (recipientId, query) => openAll(await inner.listInbox(recipientId, query)),
+  };
+}
+
+export function sealApprovals(inner: ApprovalStore, sealer: Sealer): ApprovalStore {
+  const open = (r: ApprovalRecord): ApprovalRecord => ({
+    ...r,
+    message: {
+      ...r.message,
+      subject: sealer.open(r.message.subject, approvalContext(r.approvalId, "subject")),
+      body: sealer.open(r.message.body, approvalContext(r.approvalId, "body")),
+    },
+  });
+  const one = (r: ApprovalRecord | undefined): ApprovalRecord | undefined => (r === undefined ? undefined : open(r));
+  return {
+    ...inner,
+    hold: (held) =>
+      inner.hold({
+        ...held,
+        message: {
+          ...held.message,
+          subject: sealer.seal(held.message.subject, approvalContext(held.approvalId, "subject")),
+          body: sealer.seal(held.message.body, approvalContext(held.approvalId, "body")),
+        },
+      }),
+    find: async (id) => one(await inner.find(id)),
+    listPending: async (recipientIds, now, limit) => (await inner.listPending(recipientIds, now, limit)).map(open),
+    decide: async (id, decision) => one(await inner.decide(id, decision)),
+    expire: async (now, limit) => (await inner.expire(now, limit)).map(open),
+    claimDecided: async (now, retryAt, limit) => (await inner.claimDecided(now, retryAt, limit)).map(open),
+  };
+}
+
+/** The storage with its message and approval content sealed; everything else passes through. */
+export function sealStorage<T extends Storage>(inner: T, sealer: Sealer): T {
+  return { ...inner, messages: sealMessages(inner.messages, sealer), approvals: sealApprovals(inner.approvals, sealer) };
+}

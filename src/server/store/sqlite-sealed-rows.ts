@@ -1,0 +1,42 @@
+/** The sealed-rows port on the SQLite archive (messages by seq, approvals by approval id). */
+
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { SealedRow, SealedRowPage, SealedTable } from "./sealed-rows-store.js";
+
+/** The port's calls, synchronous (the embedded backend runs them after handing the journal's messages over). */
+export interface SqliteSealedRows {
+  scan(table: SealedTable, after: string | undefined, limit: number, keep: string): SealedRowPage;
+  replace(table: SealedTable, from: SealedRow, to: Pick<SealedRow, "subject" | "body">): boolean;
+}
+
+const ORDER: Record<SealedTable, { id: string; cursor: string }> = {
+  messages: { id: "id", cursor: "seq" },
+  approvals: { id: "approval_id", cursor: "approval_id" },
+};
+
+export function createSqliteSealedRows(db: DatabaseSync): SqliteSealedRows {
+  return {
+    scan(table, after, limit, keep) {
+      const { id, cursor } = ORDER[table];
+      const from: SQLInputValue = after === undefined ? (cursor === "seq" ? -1 : "") : cursor === "seq" ? Number(after) : after;
+      const rows = db
+        .prepare(
+          `SELECT ${id} AS id, ${cursor} AS cursor, subject, body FROM ${table}
+           WHERE ${cursor} > ? AND (substr(subject, 1, ?) <> ? OR substr(body, 1, ?) <> ?) ORDER BY ${cursor} LIMIT ?`,
+        )
+        .all(from, keep.length, keep, keep.length, keep, limit) as Array<Record<string, SQLInputValue>>;
+      const last = rows[rows.length - 1];
+      return {
+        rows: rows.map((r) => ({ id: String(r["id"]), subject: String(r["subject"]), body: String(r["body"]) })),
+        next: rows.length < limit || last === undefined ? undefined : String(last["cursor"]),
+      };
+    },
+    replace(table, from, to) {
+      const { id } = ORDER[table];
+      const result = db
+        .prepare(`UPDATE ${table} SET subject = ?, body = ? WHERE ${id} = ? AND subject = ? AND body = ?`)
+        .run(to.subject, to.body, from.id, from.subject, from.body);
+      return Number(result.changes) > 0;
+    },
+  };
+}
