@@ -61,7 +61,20 @@ export function createPostgresFileStore(db: Database, now: () => number = Date.n
       return fileId;
     },
     async replace(fileId, content) {
-      await db.query("UPDATE file_contents SET content = $2 WHERE file_id = $1", [fileId, await bytesOf(content)]);
+      // One transaction: a reader sees the old file or the new one, never a mix of their chunks.
+      await db.transaction(async (client) => {
+        await client.query("DELETE FROM file_chunks WHERE file_id = $1", [fileId]);
+        if (content instanceof Uint8Array) {
+          await client.query("UPDATE file_contents SET content = $2 WHERE file_id = $1", [fileId, Buffer.from(content)]);
+          return;
+        }
+        await client.query("UPDATE file_contents SET content = ''::bytea WHERE file_id = $1", [fileId]);
+        let seq = 0;
+        for await (const piece of rechunked(content, FILE_CHUNK_BYTES)) {
+          await client.query("INSERT INTO file_chunks (file_id, seq, content) VALUES ($1, $2, $3)", [fileId, seq, piece]);
+          seq += 1;
+        }
+      });
     },
     read(fileId) {
       // The queries run as the stream is read; a missing file fails the stream, like a missing file on disk.
