@@ -5,13 +5,14 @@
  * `--allow-private-webhooks`) with `BENCH_WEBHOOK_NAMES` names (default 16) that each have a webhook URL, receiving
  * `BENCH_WEBHOOK_MESSAGES` messages (default 2000) sent round-robin to them; its rate is taken from the first to the
  * last delivery the receiver sees. The arms alternate for `BENCH_ROUNDS` rounds (default 5), the order rotating each
- * round as in lib/arms.ts; the figure is the server's rate over the bare loop's, per round, with its median and spread.
+ * round (lib/rounds.ts); the figure is the server's rate over the bare loop's, per round, with its median and spread.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Pool } from "undici";
 import { signWebhook, WEBHOOK_HEADERS } from "../src/infra/index.js";
-import { describeSpread, fmt, machineLine, requestJson, startClawTell } from "./lib/harness.js";
+import { describeSpread, fmt, machineLine, requestJson, spreadOf, startClawTell } from "./lib/harness.js";
+import { alternateRounds } from "./lib/rounds.js";
 
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 const NAMES = Number(process.env["BENCH_WEBHOOK_NAMES"] ?? 16);
@@ -139,37 +140,25 @@ async function serverArm(receiver: Receiver): Promise<number> {
 export async function runWebhookFanoutBench(): Promise<{ medianRatio: number }> {
   const before = machineLine();
   const receiver = await startReceiver();
-  const bare: number[] = [];
-  const served: number[] = [];
-  const ratios: number[] = [];
   try {
     process.stdout.write(`webhook fan-out: ${MESSAGES} deliveries to ${NAMES} names, concurrency ${CONCURRENCY}, ${ROUNDS} rounds\n`);
-    for (let round = 0; round < ROUNDS; round++) {
-      const arms = round % 2 === 0 ? [bareArm, serverArm] : [serverArm, bareArm];
-      const rates = new Map<typeof bareArm, number>();
-      for (const arm of arms) rates.set(arm, await arm(receiver));
-      const b = rates.get(bareArm) ?? Number.NaN;
-      const s = rates.get(serverArm) ?? Number.NaN;
-      bare.push(b);
-      served.push(s);
-      ratios.push(s / b);
-        process.stdout.write(`round ${round + 1}: bare undici ${fmt(b, 0)}/s, server ${fmt(s, 0)}/s, ratio ${fmt(s / b, 3)}\n`);
-    }
+    const [bare = [], served = []] = await alternateRounds([() => bareArm(receiver), () => serverArm(receiver)], ROUNDS, (round, [b = 0, s = 0]) =>
+      process.stdout.write(`round ${round + 1}: bare undici ${fmt(b, 0)}/s, server ${fmt(s, 0)}/s, ratio ${fmt(s / b, 3)}\n`),
+    );
+    const ratios = served.map((s, i) => s / (bare[i] ?? Number.NaN));
+    process.stdout.write(
+      `${[
+        `bare undici: ${describeSpread(bare, 0, "/s")}`,
+        `server: ${describeSpread(served, 0, "/s")}`,
+        `server / bare undici: ${describeSpread(ratios, 3)}`,
+        `machine before: ${before}`,
+        `machine after: ${machineLine()}`,
+      ].join("\n")}\n`,
+    );
+    return { medianRatio: spreadOf(ratios).median };
   } finally {
     await receiver.close();
   }
-  const sorted = [...ratios].sort((x, y) => x - y);
-  const medianRatio = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-  process.stdout.write(
-    `${[
-      `bare undici: ${describeSpread(bare, 0, "/s")}`,
-      `server: ${describeSpread(served, 0, "/s")}`,
-      `server / bare undici: ${describeSpread(ratios, 3)}`,
-      `machine before: ${before}`,
-      `machine after: ${machineLine()}`,
-    ].join("\n")}\n`,
-  );
-  return { medianRatio };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runWebhookFanoutBench();

@@ -111,16 +111,20 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions): WebhookD
       wanted = false;
       try {
         const free = concurrency - running.size;
-        if (free > 0) {
-          const now = clock.now();
-          const due = await store.claimDue({ now, limit: free, leaseUntil: now + leaseMs });
-          if (stopping.signal.aborted) {
-            await store.releaseLeases();
-            return;
-          }
-          for (const delivery of due) launch(delivery);
-          if (due.length === free) continue;
+        if (free <= 0) {
+          // Every slot is busy: an attempt that ends wakes the loop. Asking the store when the next is due would answer
+          // "now" for the deliveries waiting their turn, and the loop would spin without ever yielding.
+          await sleep(pollIntervalMs);
+          continue;
         }
+        const now = clock.now();
+        const due = await store.claimDue({ now, limit: free, leaseUntil: now + leaseMs });
+        if (stopping.signal.aborted) {
+          await store.releaseLeases();
+          return;
+        }
+        for (const delivery of due) launch(delivery);
+        if (due.length === free) continue;
         const next = await store.nextDue(clock.now());
         await sleep(next === undefined ? pollIntervalMs : Math.min(pollIntervalMs, next - clock.now()));
       } catch (err) {

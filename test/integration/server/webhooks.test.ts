@@ -117,6 +117,17 @@ describe("webhooks", () => {
       expect((await log(alice)).deliveries).toEqual([]);
     });
 
+    it("delivers a backlog larger than the dispatcher's concurrency (a full dispatcher waits, it does not spin)", async () => {
+      // 12 deliveries queued at once against 4 slots: with every slot busy the dispatcher used to ask the store again
+      // at once, forever, starving the event loop, so that even the first attempts never finished.
+      await setWebhook(bob, { webhook_url: recorder.url, webhook_secret: SECRET });
+      const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => send(alice, "bob", `backlog ${i}`)));
+
+      await expect.poll(() => recorder.deliveries.length).toBe(12);
+      const delivered = recorder.deliveries.map((d) => (d.body["message"] as Record<string, unknown>)["id"]);
+      expect(new Set(delivered)).toEqual(new Set(ids));
+    });
+
     it("retries after 500s on the backoff schedule, and a restart in the middle still delivers", async () => {
       await setWebhook(bob, { webhook_url: recorder.url, webhook_secret: SECRET });
       recorder.answers.push(500, 500);
