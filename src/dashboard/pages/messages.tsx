@@ -100,7 +100,8 @@ function Inbox({ route, name, version }: { route: MessagesRoute; name: string; v
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {
     call(InboxResponseSchema, "/api/messages/inbox?limit=50", { name }).then(setInbox, (err: unknown) => setError(errorText(err)));
-  }, [name, version]);
+    // Read again on opening a message or going back: its state may have changed since (handed out, acked).
+  }, [name, version, route.id]);
   if (error !== undefined) return <p class="error">{error}</p>;
   if (inbox === undefined) return <p aria-busy="true">Loading…</p>;
   const open = inbox.messages.find((m) => m.id === route.id);
