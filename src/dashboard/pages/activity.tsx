@@ -64,8 +64,8 @@ function DeadEnds({ activity }: { activity: ActivityResponse }): JSX.Element {
             .map((r) => (
               <li key={r.name}>
                 <a href={hrefOf({ page: "messages", name: r.name, box: "outbox", id: undefined })}>tell/{r.name}</a>
-                <span class="state state-blocked">{r.blocked} blocked</span>
-                <span class="state state-expired">{r.expired} expired</span>
+                <span class={r.blocked > 0 ? "state state-blocked" : "state"}>{r.blocked} blocked</span>
+                <span class={r.expired > 0 ? "state state-expired" : "state"}>{r.expired} expired</span>
               </li>
             ))}
         </ul>
