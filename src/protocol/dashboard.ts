@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { MessageStatusResponseSchema } from "./webhooks.js";
 
 /** `GET /api/auth/session`. */
 export const SessionResponseSchema = z.object({
@@ -72,3 +73,60 @@ export type DashboardChange = z.output<typeof DashboardChangeSchema>;
 
 /** The path of the view-only notification stream. */
 export const DASHBOARD_EVENTS_PATH = "/api/dashboard/events";
+
+/** `GET /api/messages/outbox`: how many of the name's sent messages. */
+export const OutboxQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1, "must be from 1 to 100").max(100, "must be from 1 to 100").default(50),
+});
+
+/** One sent message of the outbox: its receipt (as `GET /api/messages/{id}/status` answers it) and its subject. */
+export const OutboxEntrySchema = MessageStatusResponseSchema.extend({
+  /** Null once the message is no longer stored, or when it never was (blocked, held, rejected). */
+  subject: z.string().nullable(),
+  /** When it was first sent (its first state). */
+  sentAt: z.string(),
+});
+export type OutboxEntry = z.output<typeof OutboxEntrySchema>;
+
+/** `GET /api/messages/outbox`: the name's sent messages, newest first. */
+export const OutboxResponseSchema = z.object({ name: z.string(), messages: z.array(OutboxEntrySchema) });
+export type OutboxResponse = z.output<typeof OutboxResponseSchema>;
+
+/** `GET /api/dashboard/activity`: how many UTC days, today included. */
+export const ActivityQuerySchema = z.object({
+  days: z.coerce.number().int().min(1, "must be from 1 to 30").max(30, "must be from 1 to 30").default(14),
+});
+
+/** One name's counts per day, in the order of `days`. */
+export const NameActivitySchema = z.object({
+  name: z.string(),
+  received: z.array(z.number().int()),
+  sent: z.array(z.number().int()),
+  /** Sends to or from the name refused by a delivery policy. */
+  blocked: z.array(z.number().int()),
+  /** Messages to or from the name deleted unacked by retention. */
+  expired: z.array(z.number().int()),
+});
+export type NameActivity = z.output<typeof NameActivitySchema>;
+
+/** `GET /api/dashboard/activity`: the account's names, counted per UTC day by the server. */
+export const ActivityResponseSchema = z.object({
+  /** The days counted (`YYYY-MM-DD`, UTC), oldest first, the last one today. */
+  days: z.array(z.string()),
+  names: z.array(NameActivitySchema),
+});
+export type ActivityResponse = z.output<typeof ActivityResponseSchema>;
+
+/** `POST /api/webhooks/test`: what became of the test event. */
+export const WebhookTestResponseSchema = z.object({
+  /** The `X-ClawTell-Delivery` of the test event (`test_…`). */
+  deliveryId: z.string(),
+  url: z.string(),
+  /** The receiver answered 2xx. */
+  delivered: z.boolean(),
+  /** The receiver's status code; null when it never answered (refused address, timeout, network error). */
+  statusCode: z.number().int().nullable(),
+  /** Why it did not deliver; null when it did. */
+  error: z.string().nullable(),
+});
+export type WebhookTestResponse = z.output<typeof WebhookTestResponseSchema>;

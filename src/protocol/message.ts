@@ -2,6 +2,10 @@
 
 import { z } from "zod";
 
+/** The states of a message in its recipient's inbox. */
+export const INBOX_STATES = ["unread", "delivered", "acked", "expired"] as const;
+export type InboxState = (typeof INBOX_STATES)[number];
+
 export const AttachmentRefSchema = z.object({
   fileId: z.string(),
   filename: z.string(),
@@ -25,6 +29,11 @@ export const MessageSchema = z.object({
   autoReplyEligible: z.boolean().nullable().optional(),
   attachments: z.array(AttachmentRefSchema).default([]),
   read: z.boolean().optional(),
+  /**
+   * Inbox only (`GET /api/messages/inbox`): `unread` (not handed out yet), `delivered` (handed out, not acked), `acked`,
+   * or `expired` (unacked past its retention; deleted at the next purge).
+   */
+  state: z.enum(INBOX_STATES).optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 

@@ -24,7 +24,7 @@ import { createGuardedDispatcher } from "./outbound/index.js";
 import { ATTACHMENT_FETCH_TIMEOUT_MS } from "./attachment-intake.js";
 import { createBlockedSends } from "./receipts.js";
 import { startRecordRetention } from "./record-retention.js";
-import { startWebhookDispatcher } from "./webhooks/index.js";
+import { startWebhookDispatcher, WEBHOOK_TIMEOUT_MS } from "./webhooks/index.js";
 import { instrumentMessageStore } from "./instrumented-messages.js";
 import { createServerMetrics } from "./metrics.js";
 import { createNameDirectory } from "./name-directory.js";
@@ -123,6 +123,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     files: deps.files,
     outbound,
     attachmentFetchTimeoutMs: options.attachmentFetchTimeoutMs ?? ATTACHMENT_FETCH_TIMEOUT_MS,
+    webhookTimeoutMs: options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS,
     links: createLinkSigner(deps.linkSecret),
     fileLinkTtlMs: options.fileLinkTtlMs ?? 300_000,
     approvals,

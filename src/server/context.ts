@@ -92,6 +92,8 @@ export interface ServerContext {
   /** The guarded pool of the server's outgoing requests (outbound/): webhooks and attachment URLs. */
   readonly outbound: Dispatcher;
   readonly attachmentFetchTimeoutMs: number;
+  /** How long one webhook request may take (deliveries and test events). */
+  readonly webhookTimeoutMs: number;
   readonly links: LinkSigner;
   readonly fileLinkTtlMs: number;
   /** Held messages and their decisions; the applier delivers approved ones. */

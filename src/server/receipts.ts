@@ -13,9 +13,37 @@ import type { Caller } from "./auth.js";
 import { newMessageId } from "./message-ids.js";
 import type { NameDirectory } from "./name-directory.js";
 import { UNACKED_RETENTION_MS } from "./retention.js";
-import { RECEIPT_STATES, type ReceiptState, type ReceiptStore } from "./store/index.js";
+import { RECEIPT_STATES, type ReceiptRecord, type ReceiptState, type ReceiptStore } from "./store/index.js";
 
 const notFound = (): ClawTellError => new ClawTellError("CT_NOT_FOUND", "Message not found", { field: "id" });
+
+/**
+ * A receipt as its sender reads it: every state reached (with `expired` when retention deleted the message unacked),
+ * the latest one its status. Undefined for a receipt with no state.
+ */
+export function receiptToStatus(receipt: ReceiptRecord): { response: MessageStatusResponse; firstAt: number } | undefined {
+  const at: Partial<Record<ReceiptState, number>> = { ...receipt.at };
+  if (receipt.purged && at.acked === undefined && at.accepted !== undefined) at.expired = at.accepted + UNACKED_RETENTION_MS;
+  const reached = RECEIPT_STATES.filter((state) => at[state] !== undefined);
+  const status = reached[reached.length - 1];
+  if (status === undefined) return undefined;
+  const firstAt = Math.min(...reached.map((state) => at[state] ?? Number.POSITIVE_INFINITY));
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const history = reached
+    .map((state) => ({ status: state, at: at[state] ?? 0 }))
+    .sort((a, b) => a.at - b.at || RECEIPT_STATES.indexOf(a.status) - RECEIPT_STATES.indexOf(b.status));
+  return {
+    firstAt,
+    response: {
+      messageId: receipt.messageId,
+      from: toFullName(receipt.sender),
+      to: toFullName(receipt.recipient),
+      status,
+      updatedAt: iso(at[status] ?? firstAt),
+      history: history.map((h) => ({ status: h.status, at: iso(h.at) })),
+    },
+  };
+}
 
 /** The receipt of a message the caller's account sent; 404 for any other (another account's, or unknown). */
 export async function messageStatus(
@@ -25,27 +53,12 @@ export async function messageStatus(
 ): Promise<MessageStatusResponse> {
   const receipt = await deps.receipts.find(messageId);
   if (receipt === undefined) throw notFound();
-  const at: Partial<Record<ReceiptState, number>> = { ...receipt.at };
-  if (receipt.purged && at.acked === undefined && at.accepted !== undefined) at.expired = at.accepted + UNACKED_RETENTION_MS;
-  const reached = RECEIPT_STATES.filter((state) => at[state] !== undefined);
-  const first = Math.min(...reached.map((state) => at[state] ?? Number.POSITIVE_INFINITY));
+  const read = receiptToStatus(receipt);
+  if (read === undefined) throw notFound();
   // The sender's name now must be the one that sent: a name deleted and registered again since is someone else.
   const sender = await deps.names.find(receipt.sender);
-  if (sender === undefined || sender.accountId !== caller.accountId || sender.createdAt > first) throw notFound();
-  const status = reached[reached.length - 1];
-  if (status === undefined) throw notFound();
-  const iso = (ms: number): string => new Date(ms).toISOString();
-  const history = reached
-    .map((state) => ({ status: state, at: at[state] ?? 0 }))
-    .sort((a, b) => a.at - b.at || RECEIPT_STATES.indexOf(a.status) - RECEIPT_STATES.indexOf(b.status));
-  return {
-    messageId,
-    from: toFullName(receipt.sender),
-    to: toFullName(receipt.recipient),
-    status,
-    updatedAt: iso(at[status] ?? first),
-    history: history.map((h) => ({ status: h.status, at: iso(h.at) })),
-  };
+  if (sender === undefined || sender.accountId !== caller.accountId || sender.createdAt > read.firstAt) throw notFound();
+  return { ...read.response, messageId };
 }
 
 export interface BlockedSends {

@@ -1,62 +1,85 @@
-/** Activity: messages per day per name over the last two weeks (from the recent inbox), and the account's audit log. */
+/**
+ * Activity: messages per day per name over the last two weeks, counted by the server (`GET /api/dashboard/activity`),
+ * the dead ends at a glance (sends blocked by a delivery policy, messages expired unacked), and the account's audit log.
+ */
 
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { InboxResponseSchema } from "../../protocol/api.js";
-import { AccountAuditResponseSchema, type AuditEntryWire, type SessionResponse } from "../../protocol/dashboard.js";
+import {
+  AccountAuditResponseSchema,
+  ActivityResponseSchema,
+  type ActivityResponse,
+  type AuditEntryWire,
+  type NameActivity,
+  type SessionResponse,
+} from "../../protocol/dashboard.js";
 import { call, errorText } from "../api.js";
+import { hrefOf } from "../router.js";
 
 const DAYS = 14;
-const DAY_MS = 24 * 60 * 60 * 1000;
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
-interface Series {
-  readonly name: string;
-  /** Messages per day, oldest first, the last one today (UTC days). */
-  readonly counts: number[];
-}
-
-async function loadSeries(names: readonly string[], today: number): Promise<Series[]> {
-  return Promise.all(
-    names.map(async (name) => {
-      const inbox = await call(InboxResponseSchema, "/api/messages/inbox?limit=100", { name });
-      const counts = new Array<number>(DAYS).fill(0);
-      for (const m of inbox.messages) {
-        const ago = today - Math.floor(Date.parse(m.createdAt) / DAY_MS);
-        if (ago >= 0 && ago < DAYS) counts[DAYS - 1 - ago] = (counts[DAYS - 1 - ago] ?? 0) + 1;
-      }
-      return { name, counts };
-    }),
-  );
-}
-
-function Chart({ series }: { series: Series }): JSX.Element {
-  const max = Math.max(1, ...series.counts);
-  const total = series.counts.reduce((a, b) => a + b, 0);
+function Chart({ series, days }: { series: NameActivity; days: readonly string[] }): JSX.Element {
+  const perDay = series.received.map((n, i) => n + (series.sent[i] ?? 0));
+  const max = Math.max(1, ...perDay);
+  const total = sum(perDay);
   const width = 8;
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${DAYS * width} 40`} role="img" aria-label={`tell/${series.name}: ${total} messages in the last ${DAYS} days`} preserveAspectRatio="none">
-        {series.counts.map((n, i) => (
-          <rect key={i} x={i * width + 1} width={width - 2} y={40 - (n / max) * 38} height={(n / max) * 38} class="bar" />
+      <svg
+        viewBox={`0 0 ${days.length * width} 40`}
+        role="img"
+        aria-label={`tell/${series.name}: ${total} messages in the last ${days.length} days (${sum(series.received)} received, ${sum(series.sent)} sent)`}
+        preserveAspectRatio="none"
+      >
+        {perDay.map((n, i) => (
+          <rect key={days[i] ?? i} x={i * width + 1} width={width - 2} y={40 - (n / max) * 38} height={(n / max) * 38} class="bar">
+            <title>
+              {days[i]}: {series.received[i] ?? 0} received, {series.sent[i] ?? 0} sent
+            </title>
+          </rect>
         ))}
       </svg>
       <figcaption>
-        tell/{series.name}: {total} in {DAYS} days, today {series.counts[DAYS - 1] ?? 0}
+        tell/{series.name}: {total} in {days.length} days, today {perDay[perDay.length - 1] ?? 0}
       </figcaption>
     </figure>
   );
 }
 
+/** Per name, the blocked and expired messages of the period, linking to the outbox where each one is listed. */
+function DeadEnds({ activity }: { activity: ActivityResponse }): JSX.Element {
+  const rows = activity.names.map((n) => ({ name: n.name, blocked: sum(n.blocked), expired: sum(n.expired) }));
+  const none = rows.every((r) => r.blocked === 0 && r.expired === 0);
+  return (
+    <section aria-labelledby="dead-ends-title">
+      <h2 id="dead-ends-title">Dead ends</h2>
+      <p class="hint">Messages that went nowhere in the last {activity.days.length} days: sends refused by a delivery policy, and messages never acknowledged before they expired.</p>
+      {none ? (
+        <p class="empty">None: every message reached its end.</p>
+      ) : (
+        <ul class="dead-ends">
+          {rows
+            .filter((r) => r.blocked > 0 || r.expired > 0)
+            .map((r) => (
+              <li key={r.name}>
+                <a href={hrefOf({ page: "messages", name: r.name, box: "outbox", id: undefined })}>tell/{r.name}</a>
+                <span class={r.blocked > 0 ? "state state-blocked" : "state"}>{r.blocked} blocked</span>
+                <span class={r.expired > 0 ? "state state-expired" : "state"}>{r.expired} expired</span>
+              </li>
+            ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 export function ActivityPage({ session, version }: { session: SessionResponse; version: number }): JSX.Element {
-  const [series, setSeries] = useState<Series[] | undefined>(undefined);
+  const [activity, setActivity] = useState<ActivityResponse | undefined>(undefined);
   const [audit, setAudit] = useState<AuditEntryWire[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {
-    const today = Math.floor(Date.now() / DAY_MS);
-    loadSeries(
-      session.names.map((n) => n.name),
-      today,
-    ).then(setSeries, (err: unknown) => setError(errorText(err)));
+    call(ActivityResponseSchema, `/api/dashboard/activity?days=${DAYS}`).then(setActivity, (err: unknown) => setError(errorText(err)));
     call(AccountAuditResponseSchema, "/api/dashboard/audit?limit=100").then((a) => setAudit(a.entries), (err: unknown) => setError(errorText(err)));
   }, [session, version]);
   return (
@@ -65,8 +88,11 @@ export function ActivityPage({ session, version }: { session: SessionResponse; v
       {error === undefined ? null : <p class="error">{error}</p>}
       <section aria-labelledby="per-day-title">
         <h2 id="per-day-title">Messages per day</h2>
-        <div class="grid">{series === undefined ? <p aria-busy="true">Loading…</p> : series.map((s) => <Chart key={s.name} series={s} />)}</div>
+        <div class="grid">
+          {activity === undefined ? <p aria-busy="true">Loading…</p> : activity.names.map((n) => <Chart key={n.name} series={n} days={activity.days} />)}
+        </div>
       </section>
+      {activity === undefined ? null : <DeadEnds activity={activity} />}
       <section aria-labelledby="audit-title">
         <h2 id="audit-title">Audit log</h2>
         {audit === undefined ? null : audit.length === 0 ? (

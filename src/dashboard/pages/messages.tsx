@@ -1,7 +1,8 @@
 /**
- * Inbox and outbox of a name. The inbox lists recent messages (read or not; `GET /api/messages/inbox` leases nothing)
- * and reloads live; a message's detail has its attachments, downloaded through signed links. The outbox looks up the
- * receipt of a sent message by its id.
+ * Inbox and outbox of a name. The inbox lists recent messages with their state (unread, delivered, acked, expired;
+ * `GET /api/messages/inbox` leases nothing) and reloads live; a message's detail has its attachments, downloaded
+ * through signed links. The outbox lists the name's sent messages with their receipts (`GET /api/messages/outbox`),
+ * and looks up any receipt by its message id.
  */
 
 import type { JSX } from "preact";
@@ -9,7 +10,7 @@ import { useEffect, useState } from "preact/hooks";
 import { FileUrlResponseSchema, InboxResponseSchema, type InboxResponse } from "../../protocol/api.js";
 import { MessageStatusResponseSchema, type MessageStatusResponse } from "../../protocol/webhooks.js";
 import type { Message } from "../../protocol/message.js";
-import type { SessionResponse } from "../../protocol/dashboard.js";
+import { OutboxResponseSchema, type OutboxResponse, type SessionResponse } from "../../protocol/dashboard.js";
 import { call, errorText } from "../api.js";
 import { Field, Form, useFormState } from "../parts/form.js";
 import { hrefOf, type Route } from "../router.js";
@@ -17,6 +18,23 @@ import { hrefOf, type Route } from "../router.js";
 type MessagesRoute = Extract<Route, { page: "messages" }>;
 
 const when = (iso: string): string => new Date(iso).toLocaleString();
+
+const STATE_TEXTS: Readonly<Record<string, string>> = {
+  unread: "unread",
+  delivered: "delivered",
+  acked: "acked",
+  expired: "expired",
+  accepted: "accepted",
+  blocked: "blocked",
+  pending_approval: "waiting for approval",
+  rejected: "rejected",
+};
+
+/** A message's state as a labelled tag; dead ends (blocked, expired, rejected) stand out. */
+function StateTag({ state }: { state: string | undefined }): JSX.Element | null {
+  if (state === undefined) return null;
+  return <span class={`state state-${state}`}>{STATE_TEXTS[state] ?? state}</span>;
+}
 
 function Attachments({ name, message }: { name: string; message: Message }): JSX.Element | null {
   const state = useFormState();
@@ -61,6 +79,10 @@ function Detail({ name, message }: { name: string; message: Message }): JSX.Elem
         <dd>tell/{name}</dd>
         <dt>Sent</dt>
         <dd>{when(message.createdAt)}</dd>
+        <dt>State</dt>
+        <dd>
+          <StateTag state={message.state} />
+        </dd>
         <dt>Agent may answer on its own</dt>
         <dd>{message.autoReplyEligible === true ? "yes" : "no"}</dd>
       </dl>
@@ -78,7 +100,8 @@ function Inbox({ route, name, version }: { route: MessagesRoute; name: string; v
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {
     call(InboxResponseSchema, "/api/messages/inbox?limit=50", { name }).then(setInbox, (err: unknown) => setError(errorText(err)));
-  }, [name, version]);
+    // Read again on opening a message or going back: its state may have changed since (handed out, acked).
+  }, [name, version, route.id]);
   if (error !== undefined) return <p class="error">{error}</p>;
   if (inbox === undefined) return <p aria-busy="true">Loading…</p>;
   const open = inbox.messages.find((m) => m.id === route.id);
@@ -97,7 +120,7 @@ function Inbox({ route, name, version }: { route: MessagesRoute; name: string; v
               <a href={hrefOf({ page: "messages", name, box: "inbox", id: m.id })}>
                 <span class="from">{m.from}</span>
                 <span class="subject">{m.subject}</span>
-                <span class="state">{m.read === true ? "read or acked" : "unread"}</span>
+                <StateTag state={m.state ?? (m.read === true ? "acked" : "unread")} />
                 <time dateTime={m.createdAt}>{when(m.createdAt)}</time>
               </a>
             </li>
@@ -108,42 +131,75 @@ function Inbox({ route, name, version }: { route: MessagesRoute; name: string; v
   );
 }
 
-function Outbox({ name }: { name: string }): JSX.Element {
+function SentList({ name, version }: { name: string; version: number }): JSX.Element {
+  const [outbox, setOutbox] = useState<OutboxResponse | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    call(OutboxResponseSchema, "/api/messages/outbox?limit=50", { name }).then(setOutbox, (err: unknown) => setError(errorText(err)));
+  }, [name, version]);
+  if (error !== undefined) return <p class="error">{error}</p>;
+  if (outbox === undefined) return <p aria-busy="true">Loading…</p>;
+  if (outbox.messages.length === 0) return <p class="empty">Nothing sent yet.</p>;
+  return (
+    <ul class="messages" aria-label={`Sent by tell/${name}`}>
+      {outbox.messages.map((m) => (
+        <li key={m.messageId}>
+          <div class="sent">
+            <span class="from">to {m.to}</span>
+            <span class="subject">{m.subject ?? <em>(not stored)</em>}</span>
+            <StateTag state={m.status} />
+            <time dateTime={m.sentAt}>{when(m.sentAt)}</time>
+            <small class="history">{m.history.map((h) => STATE_TEXTS[h.status] ?? h.status).join(" → ")}</small>
+            <small class="id">{m.messageId}</small>
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Outbox({ name, version }: { name: string; version: number }): JSX.Element {
   const state = useFormState();
   const [id, setId] = useState("");
   const [receipt, setReceipt] = useState<MessageStatusResponse | undefined>(undefined);
   return (
-    <section aria-labelledby="outbox-title" class="card">
-      <h2 id="outbox-title">Receipts of tell/{name}'s messages</h2>
-      <p class="hint">What became of a sent message: accepted, delivered, acked, expired, blocked, held or rejected.</p>
-      <Form
-        state={state}
-        label="Look up a receipt"
-        fields={["id"]}
-        submit="Look up"
-        onSubmit={async () => {
-          setReceipt(await call(MessageStatusResponseSchema, `/api/messages/${encodeURIComponent(id.trim())}/status`, { name }));
-        }}
-      >
-        <Field id="receipt-id" label="Message id" fields={["id"]} state={state}>
-          {(props) => <input {...props} type="text" autocomplete="off" spellcheck={false} value={id} onInput={(e) => setId(e.currentTarget.value)} />}
-        </Field>
-      </Form>
-      {receipt === undefined ? null : (
-        <div role="status">
-          <p>
-            {receipt.from} → {receipt.to}: <strong>{receipt.status}</strong>
-          </p>
-          <ol class="history">
-            {receipt.history.map((h) => (
-              <li key={h.status}>
-                {h.status} <time dateTime={h.at}>{when(h.at)}</time>
-              </li>
-            ))}
-          </ol>
-        </div>
-      )}
-    </section>
+    <>
+      <section aria-labelledby="outbox-title">
+        <h2 id="outbox-title">Sent by tell/{name}</h2>
+        <p class="hint">Each sent message with its receipt: accepted, delivered, acked, expired, blocked, waiting for approval or rejected.</p>
+        <SentList name={name} version={version} />
+      </section>
+      <section aria-labelledby="receipt-title" class="card">
+        <h2 id="receipt-title">Look up a receipt</h2>
+        <Form
+          state={state}
+          label="Look up a receipt"
+          fields={["id"]}
+          submit="Look up"
+          onSubmit={async () => {
+            setReceipt(await call(MessageStatusResponseSchema, `/api/messages/${encodeURIComponent(id.trim())}/status`, { name }));
+          }}
+        >
+          <Field id="receipt-id" label="Message id" fields={["id"]} state={state}>
+            {(props) => <input {...props} type="text" autocomplete="off" spellcheck={false} value={id} onInput={(e) => setId(e.currentTarget.value)} />}
+          </Field>
+        </Form>
+        {receipt === undefined ? null : (
+          <div role="status">
+            <p>
+              {receipt.from} → {receipt.to}: <strong>{receipt.status}</strong>
+            </p>
+            <ol class="history">
+              {receipt.history.map((h) => (
+                <li key={h.status}>
+                  {h.status} <time dateTime={h.at}>{when(h.at)}</time>
+                </li>
+              ))}
+            </ol>
+          </div>
+        )}
+      </section>
+    </>
   );
 }
 
@@ -171,7 +227,7 @@ export function MessagesPage({ session, route, version }: { session: SessionResp
               Outbox
             </a>
           </nav>
-          {route.box === "inbox" ? <Inbox route={route} name={name} version={version} /> : <Outbox name={name} />}
+          {route.box === "inbox" ? <Inbox route={route} name={name} version={version} /> : <Outbox name={name} version={version} />}
         </>
       )}
     </div>

@@ -20,6 +20,7 @@ import { keyRoutes } from "../routes/keys.js";
 import { listRoutes } from "../routes/lists.js";
 import { messageRoutes } from "../routes/messages.js";
 import { nameRoutes } from "../routes/names.js";
+import { outboxRoutes } from "../routes/outbox.js";
 import { receiptRoutes } from "../routes/receipts.js";
 import { profileRoutes } from "../routes/profiles.js";
 import { renewalRoutes } from "../routes/renewal.js";
@@ -57,6 +58,7 @@ export function authenticatedContext(ctx: ServerContext, authenticator: Authenti
     approvalRoutes(app, ctx);
     sessionRoutes(app, ctx);
     receiptRoutes(app, ctx);
+    outboxRoutes(app, ctx);
     webhookRoutes(app, ctx);
     profileRoutes(app, ctx);
     dashboardApiRoutes(app, ctx);

@@ -5,10 +5,20 @@
  *   and the polls it hands out no message and takes no lease, so an open dashboard never takes a message from the
  *   name's agent.
  * - `GET /api/dashboard/audit`: the audit log of the account's names, newest first.
+ * - `GET /api/dashboard/activity`: per name of the account and per UTC day, messages received and sent, and the dead
+ *   ends (sends blocked by a delivery policy, messages expired unacked), counted by the store.
  */
 
 import { z } from "zod";
-import { AccountAuditResponseSchema, DASHBOARD_EVENTS_PATH, type AuditEntryWire } from "../../protocol/index.js";
+import {
+  AccountAuditResponseSchema,
+  ActivityQuerySchema,
+  ActivityResponseSchema,
+  DASHBOARD_EVENTS_PATH,
+  type AuditEntryWire,
+  type NameActivity,
+} from "../../protocol/index.js";
+import { DAY_MS } from "../store/index.js";
 import type { ServerContext } from "../context.js";
 import { sessionOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
@@ -83,6 +93,44 @@ export function dashboardApiRoutes(app: ZodApp, ctx: ServerContext): void {
         .map((e) => ({ id: e.id, at: new Date(e.at).toISOString(), action: e.action, name: e.name, actor: e.actor, ip: e.ip, detail: e.detail }));
       void reply.header("cache-control", "no-store");
       return { entries };
+    },
+  );
+
+  app.get(
+    "/api/dashboard/activity",
+    {
+      schema: {
+        summary: "Dashboard sessions: per name of the account and per UTC day, messages received and sent, blocked and expired",
+        querystring: ActivityQuerySchema,
+        response: { 200: ActivityResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const session = sessionOf(request);
+      const { days } = request.query;
+      const today = Math.floor(clock.now() / DAY_MS);
+      const first = today - days + 1;
+      const names = await directory.listNamesOfAccount(session.accountId);
+      const counts = await ctx.receipts.countPerDay(
+        names.map((n) => n.name),
+        first * DAY_MS,
+      );
+      const zeros = (): number[] => new Array<number>(days).fill(0);
+      const byName = new Map<string, NameActivity>(names.map((n) => [n.name, { name: n.name, received: zeros(), sent: zeros(), blocked: zeros(), expired: zeros() }]));
+      for (const c of counts) {
+        const series = byName.get(c.name);
+        const i = c.day - first;
+        if (series === undefined || i < 0 || i >= days) continue;
+        series.received[i] = c.received;
+        series.sent[i] = c.sent;
+        series.blocked[i] = c.blocked;
+        series.expired[i] = c.expired;
+      }
+      void reply.header("cache-control", "no-store");
+      return {
+        days: Array.from({ length: days }, (_, i) => new Date((first + i) * DAY_MS).toISOString().slice(0, 10)),
+        names: [...byName.values()],
+      };
     },
   );
 }

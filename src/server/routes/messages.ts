@@ -17,6 +17,7 @@ import {
   SendRequestSchema,
   SendResponseSchema,
   toFullName,
+  type InboxState,
   type PollQuery,
 } from "../../protocol/index.js";
 import type { Caller } from "../auth.js";
@@ -27,7 +28,7 @@ import { holdForApproval } from "../approvals.js";
 import { spreadLongWait, toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible, needsApproval } from "../policy.js";
-import type { MessageRecord, NameRecord, NewMessage, StoredAttachment } from "../store/index.js";
+import { UNACKED_RETENTION_MS, type MessageRecord, type NameRecord, type NewMessage, type StoredAttachment } from "../store/index.js";
 import { saveAttachments } from "../attachment-intake.js";
 import { SendHeldResponseSchema } from "./approvals.js";
 
@@ -181,9 +182,10 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
       const caller = callerOf(request);
       const { limit, offset, unread } = request.query;
       const rows = await messages.listInbox(caller.name.id, { limit, offset, unreadOnly: unread });
+      const now = clock.now();
       const counts = await messages.count(caller.name.id);
       return {
-        messages: rows.map((row) => toWireMessage(row, { includeRead: true })),
+        messages: rows.map((row) => ({ ...toWireMessage(row, { includeRead: true }), state: inboxState(row, now) })),
         unreadCount: counts.unread,
         limit,
         offset,
@@ -204,6 +206,13 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
 }
 
 /** A send's files are removed when its message could not be stored (nothing refers to them then). */
+/** Where a message stands in its recipient's inbox (see `MessageSchema.state`). */
+function inboxState(row: MessageRecord, now: number): InboxState {
+  if (row.ackedAt !== null) return "acked";
+  if (row.createdAt + UNACKED_RETENTION_MS <= now) return "expired";
+  return row.deliveredAt === null || row.deliveredAt === undefined ? "unread" : "delivered";
+}
+
 async function forgetFilesOnFailure<T>(ctx: ServerContext, attachments: readonly StoredAttachment[], storing: Promise<T>): Promise<T> {
   try {
     return await storing;

@@ -1,10 +1,16 @@
-/** `GET /api/webhooks/deliveries`: the key's name's webhook deliveries, newest first, with their attempts' outcomes. */
+/**
+ * - `GET /api/webhooks/deliveries`: the key's name's webhook deliveries, newest first, with their attempts' outcomes.
+ * - `POST /api/webhooks/test`: sends a signed `webhook.test` event to the name's webhook URL now (through the same
+ *   outgoing-request guard as deliveries) and answers its outcome. Neither stored nor retried.
+ */
 
-import { WebhookDeliveriesQuerySchema, WebhookDeliveriesResponseSchema, type WebhookDeliveryWire } from "../../protocol/index.js";
+import { WebhookDeliveriesQuerySchema, WebhookDeliveriesResponseSchema, WebhookTestResponseSchema, type WebhookDeliveryWire } from "../../protocol/index.js";
 import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
 import type { WebhookDelivery } from "../store/index.js";
+import { sendWebhookTest, WEBHOOK_MAX_RESPONSE_BYTES } from "../webhooks/index.js";
+import { clientGone } from "./messages.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -41,6 +47,24 @@ export function webhookRoutes(app: ZodApp, ctx: ServerContext): void {
       const name = (await ctx.directory.findNameByName(caller.name.name)) ?? caller.name;
       const [events, deliveries] = await Promise.all([ctx.webhooks.events(name.id), ctx.webhooks.list(name.id, request.query.limit)]);
       return { name: name.name, webhookUrl: name.webhookUrl, events, deliveries: deliveries.map(toWireDelivery) };
+    },
+  );
+
+  app.post(
+    "/api/webhooks/test",
+    {
+      schema: {
+        summary: "Send a signed `webhook.test` event to the name's webhook URL now, and answer what became of it",
+        response: { 200: WebhookTestResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      // The URL and secret as they are now (a cached record may predate a change made through another process).
+      const name = (await ctx.directory.findNameByName(caller.name.name)) ?? caller.name;
+      const deps = { dispatcher: ctx.outbound, clock: ctx.clock, timeoutMs: ctx.webhookTimeoutMs, maxResponseBytes: WEBHOOK_MAX_RESPONSE_BYTES };
+      const outcome = await sendWebhookTest(deps, name, clientGone(reply));
+      return { ...outcome, url: name.webhookUrl ?? "" };
     },
   );
 }

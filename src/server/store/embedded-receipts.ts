@@ -21,5 +21,7 @@ export function createEmbeddedReceipts(archive: SqliteArchive, messages: Embedde
     },
     markDelivered: async (messageId, at) => messages.markDelivered(messageId, at),
     purge: async (before) => archive.receipts.purge(before),
+    listSent: async (sender, limit) => messages.archived(() => archive.receipts.listSent(sender, limit)),
+    countPerDay: async (names, since) => messages.archived(() => archive.receipts.countPerDay(names, since)),
   };
 }

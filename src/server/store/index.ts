@@ -17,6 +17,7 @@ export {
   type WebhookStore,
 } from "./webhook-store.js";
 export {
+  DAY_MS,
   RECEIPT_RETENTION_MS,
   RECEIPT_STATES,
   UNACKED_RETENTION_MS,
@@ -24,6 +25,8 @@ export {
   type ReceiptState,
   type ReceiptStore,
   type RecordedReceiptState,
+  type DayCount,
+  type SentRecord,
 } from "./receipt-store.js";
 export { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type IdempotencyStore } from "./idempotency-store.js";
 export type * from "./profile-store.js";

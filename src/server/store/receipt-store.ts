@@ -72,7 +72,61 @@ export const UNACKED_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 /** How long a receipt is kept after its first state. */
 export const RECEIPT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** A message a name sent, as its outbox lists it: its receipt, and its subject while the message is stored. */
+export interface SentRecord extends ReceiptRecord {
+  /** Null once the message is no longer stored (retention deleted it) or never was (blocked, held, rejected). */
+  readonly subject: string | null;
+  /** Its first state's time (epoch ms): what the outbox is ordered by. */
+  readonly firstAt: number;
+}
+
+/** One name's messages of one UTC day (`day`: whole days since the epoch), as the activity counts them. */
+export interface DayCount {
+  readonly name: string;
+  readonly day: number;
+  /** Messages to the name accepted that day (stored, or deleted since by retention). */
+  readonly received: number;
+  /** Messages from the name accepted that day. */
+  readonly sent: number;
+  /** Sends to or from the name refused by a delivery policy that day. */
+  readonly blocked: number;
+  /** Messages to or from the name that expired unacked that day (retention deleted them). */
+  readonly expired: number;
+}
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The outbox from both sources, newest first: `messages` (stored rows of the sender, newest first, at most `limit`)
+ * and `rows` (receipt rows of the sender, newest first by first time, at most `limit`). Each id appears once, merged.
+ */
+export function mergeSent(
+  messages: ReadonlyArray<ReceiptMessage & { readonly subject: string }>,
+  rows: ReadonlyArray<ReceiptRecord & { readonly firstAt: number }>,
+  limit: number,
+): SentRecord[] {
+  const byId = new Map<string, SentRecord>();
+  const recorded = new Map(rows.map((r) => [r.messageId, r]));
+  for (const m of messages) {
+    const row = recorded.get(m.id);
+    const merged = mergeReceipt(m, row);
+    if (merged !== undefined) byId.set(m.id, { ...merged, subject: m.subject, firstAt: Math.min(m.createdAt, row?.firstAt ?? m.createdAt) });
+  }
+  for (const r of rows) if (!byId.has(r.messageId)) byId.set(r.messageId, { ...r, subject: null });
+  return [...byId.values()].sort((a, b) => b.firstAt - a.firstAt || (a.messageId < b.messageId ? 1 : -1)).slice(0, limit);
+}
+
 export interface ReceiptStore {
+  /**
+   * The receipts of the messages `sender` (a bare name) sent, newest first by their first state: stored messages,
+   * those retention deleted, and sends blocked, held or rejected. At most `limit`.
+   */
+  listSent(sender: string, limit: number): Promise<SentRecord[]>;
+  /**
+   * Per name and UTC day, from `since` (epoch ms) on: messages received and sent, and the dead ends (blocked, expired).
+   * Days with nothing are left out.
+   */
+  countPerDay(names: readonly string[], since: number): Promise<DayCount[]>;
   /** The message's receipt: its stored row merged with what was recorded of it; undefined when neither exists. */
   find(messageId: string): Promise<ReceiptRecord | undefined>;
   /**

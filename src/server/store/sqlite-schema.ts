@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_pending ON messages(recipient_id, seq) WHERE acked_at IS NULL;
 CREATE INDEX IF NOT EXISTS messages_inbox ON messages(recipient_id, seq);
 CREATE INDEX IF NOT EXISTS messages_acked ON messages(acked_at) WHERE acked_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, created_at);
 CREATE TABLE IF NOT EXISTS files (
   file_id TEXT PRIMARY KEY,
   message_id TEXT NOT NULL,
@@ -178,6 +179,8 @@ CREATE TABLE IF NOT EXISTS message_receipts (
   purged INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS message_receipts_first ON message_receipts(first_at);
+CREATE INDEX IF NOT EXISTS message_receipts_sender ON message_receipts(sender, first_at);
+CREATE INDEX IF NOT EXISTS message_receipts_recipient ON message_receipts(recipient, first_at);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   account_id TEXT NOT NULL,
   key TEXT NOT NULL,

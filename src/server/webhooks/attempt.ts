@@ -25,6 +25,19 @@ export interface AttemptDeps {
 /** The User-Agent of the server's webhooks. */
 export const WEBHOOK_USER_AGENT = "clawtell-server-webhooks";
 
+/** The headers of a webhook request: its delivery, its event, its time and, when the name has a secret, its signature. */
+export function webhookHeaders(opts: { deliveryId: string; event: string; secret: string | null; raw: string; now: number }): Record<string, string> {
+  const timestamp = String(Math.floor(opts.now / 1000));
+  return {
+    "content-type": "application/json",
+    "user-agent": WEBHOOK_USER_AGENT,
+    [WEBHOOK_HEADERS.delivery]: opts.deliveryId,
+    [WEBHOOK_HEADERS.event]: opts.event,
+    [WEBHOOK_HEADERS.timestamp]: timestamp,
+    ...(opts.secret === null ? {} : { [WEBHOOK_HEADERS.signature]: signWebhook(opts.secret, timestamp, opts.raw) }),
+  };
+}
+
 /**
  * Makes one attempt and answers its outcome; undefined when `signal` ended it (the server is closing: the delivery
  * stays due, and is attempted again after the restart).
@@ -49,15 +62,7 @@ export async function attemptDelivery(deps: AttemptDeps, delivery: WebhookDelive
 
   const url = owner.webhookUrl;
   const raw = JSON.stringify(body);
-  const timestamp = String(Math.floor(clock.now() / 1000));
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": WEBHOOK_USER_AGENT,
-    [WEBHOOK_HEADERS.delivery]: delivery.id,
-    [WEBHOOK_HEADERS.event]: delivery.event,
-    [WEBHOOK_HEADERS.timestamp]: timestamp,
-    ...(owner.webhookSecret === null ? {} : { [WEBHOOK_HEADERS.signature]: signWebhook(owner.webhookSecret, timestamp, raw) }),
-  };
+  const headers = webhookHeaders({ deliveryId: delivery.id, event: delivery.event, secret: owner.webhookSecret, raw, now: clock.now() });
   let answer: OutboundAnswer;
   try {
     answer = await sendOutbound(

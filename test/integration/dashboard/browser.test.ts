@@ -2,7 +2,9 @@
 // 127.0.0.1 with a loopback SMTP peer: sign in through the mailed link, change a name's mode and see the next
 // message's autoReplyEligible change over the API, add and remove list entries (a bad name and a bad webhook URL show
 // their errors beside their fields), rotate a key and see the old one refused, approve a held message and see it
-// delivered, see a new message appear without a reload, open its attachment, sign out. Each main page is checked with
+// delivered, see a new message appear without a reload with its state, open its attachment, send a webhook test event
+// to a loopback receiver (the private-address guard opened for it) and see its outcome beside the field, see the
+// outbox with a delivered and a blocked receipt, the activity's dead ends, sign out. Each main page is checked with
 // axe-core (no serious or critical violation) and saved as a screenshot under test-output/dashboard/ for review.
 // Without /usr/bin/chromium the file is skipped, saying why.
 import { existsSync } from "node:fs";
@@ -14,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreatedName } from "../../../src/server/index.js";
 import { startSmtpPeer, type SmtpPeer } from "../../helpers/smtp-peer.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
+import { startWebhookRecorder, type WebhookRecorder } from "../../helpers/webhook-recorder.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = resolve(import.meta.dirname, "../../../test-output/dashboard");
@@ -46,6 +49,7 @@ async function review(page: Page, file: string): Promise<void> {
 describe.skipIf(!available)("the dashboard in a browser", () => {
   let smtp: SmtpPeer;
   let server: TestServer;
+  let recorder: WebhookRecorder;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -56,7 +60,9 @@ describe.skipIf(!available)("the dashboard in a browser", () => {
   beforeAll(async () => {
     await mkdir(OUTPUT, { recursive: true });
     smtp = await startSmtpPeer();
-    server = await startTestServer({ signup: { smtpUrl: smtp.url, rateLimit: { max: 0 } }, keepaliveMs: 1_000 });
+    recorder = await startWebhookRecorder();
+    // The webhook receiver is on loopback: the private-address guard is opened for it, as the webhook tests do.
+    server = await startTestServer({ signup: { smtpUrl: smtp.url, rateLimit: { max: 0 } }, keepaliveMs: 1_000, allowPrivateWebhooks: true });
     alice = await server.createName("alice", "alice@example.com");
     await server.createName("alice-desk", "alice@example.com");
     bob = await server.createName("bob", "bob@example.com");
@@ -76,6 +82,7 @@ describe.skipIf(!available)("the dashboard in a browser", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await recorder?.close();
     await smtp?.close();
   });
 
@@ -129,6 +136,26 @@ describe.skipIf(!available)("the dashboard in a browser", () => {
     expect(await webhook.getByLabel("Webhook URL").getAttribute("aria-describedby")).toBe("webhook-url-error");
   });
 
+  it("sends a signed test event to the saved webhook and shows its outcome beside the field", async () => {
+    const webhook = page.getByRole("form", { name: "Webhook" });
+    await webhook.getByLabel("Webhook URL").fill(recorder.url);
+    await webhook.getByLabel("New signing secret").fill("a-webhook-secret-of-32-characters");
+    await webhook.getByRole("button", { name: "Save webhook" }).click();
+    await expect.poll(() => webhook.getByText("Webhook saved.").count()).toBe(1);
+    await webhook.getByRole("button", { name: "Send a test event" }).click();
+    const outcome = page.locator("#webhook-test-outcome");
+    await expect.poll(() => outcome.textContent()).toBe("Test event delivered: the receiver answered HTTP 200.");
+    expect(recorder.deliveries.map((d) => d.body["event"])).toEqual(["webhook.test"]);
+    recorder.answers.push(500);
+    await webhook.getByRole("button", { name: "Send a test event" }).click();
+    await expect.poll(() => outcome.textContent()).toMatch(/^Test event not delivered: .*HTTP 500/);
+    await review(page, "webhook-test.png");
+    // Back to no webhook, so that the messages of the next steps are not posted to the receiver.
+    await webhook.getByLabel("Webhook URL").fill("");
+    await webhook.getByRole("button", { name: "Save webhook" }).click();
+    await expect.poll(() => webhook.getByText("Webhook removed.").count()).toBe(1);
+  });
+
   it("rotates the key, shows the new one once, and the old key is refused", async () => {
     const oldKey = alice.apiKey;
     await page.getByRole("button", { name: "Rotate key" }).click();
@@ -162,6 +189,8 @@ describe.skipIf(!available)("the dashboard in a browser", () => {
     expect((await api(server, "POST", "/api/delivery/allowlist", { key: alice.apiKey, body: { name: "bob" } })).status).toBe(200);
     expect((await send(bob.apiKey, "alice", "live one", { attachments: [attachment] })).status).toBe(200);
     await expect.poll(() => list.getByRole("link").count()).toBe(4);
+    // Nothing handed the new message out yet: it is unread.
+    expect(await list.getByRole("link", { name: /live one/ }).textContent()).toContain("unread");
     await review(page, "inbox.png");
     // The page only looked: the agent's poll still gets the message.
     const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: alice.apiKey });
@@ -169,10 +198,30 @@ describe.skipIf(!available)("the dashboard in a browser", () => {
 
     await list.getByRole("link", { name: /live one/ }).click();
     await expect.poll(() => page.getByRole("heading", { name: "live one" }).count()).toBe(1);
+    // The agent's poll handed it out: the detail, read again on opening, says so.
+    await expect.poll(() => page.locator("dl.meta").textContent()).toContain("delivered");
     await review(page, "message.png");
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download notes.txt" }).click()]);
     expect(download.suggestedFilename()).toBe("notes.txt");
     expect((await readFile((await download.path()) ?? "")).toString()).toBe("the notes");
+  });
+
+  it("lists the outbox with each sent message's receipt, a blocked send among them", async () => {
+    expect((await send(alice.apiKey, "bob", "hello bob")).status).toBe(200);
+    expect((await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey })).status).toBe(200);
+    expect((await api(server, "PATCH", "/api/names/bob", { key: bob.apiKey, body: { delivery_policy: "allowlist_only" } })).status).toBe(200);
+    expect((await send(alice.apiKey, "bob", "refused one")).status).toBe(403);
+    expect((await api(server, "PATCH", "/api/names/bob", { key: bob.apiKey, body: { delivery_policy: "everyone" } })).status).toBe(200);
+
+    await page.getByRole("navigation", { name: "Inbox or outbox" }).getByRole("link", { name: "Outbox" }).click();
+    const sent = page.getByRole("list", { name: "Sent by tell/alice" });
+    await expect.poll(() => sent.getByRole("listitem").count()).toBe(2);
+    const [blocked, delivered] = await sent.getByRole("listitem").allTextContents();
+    expect(blocked).toContain("blocked");
+    expect(blocked).toContain("(not stored)");
+    expect(delivered).toContain("hello bob");
+    expect(delivered).toContain("accepted → delivered");
+    await review(page, "outbox.png");
   });
 
   it("shows activity and the account's audit log, on a phone screen and in dark mode too", async () => {
@@ -180,6 +229,9 @@ describe.skipIf(!available)("the dashboard in a browser", () => {
     const audit = page.getByRole("region", { name: "Audit log entries" });
     await expect.poll(() => audit.getByRole("row").allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining("key.rotated")]));
     expect(await page.getByRole("img", { name: /tell\/alice: \d+ messages/ }).count()).toBe(1);
+    // The dead ends at a glance: alice's refused send.
+    const deadEnds = page.getByRole("region", { name: "Dead ends" });
+    await expect.poll(() => deadEnds.getByRole("listitem").allTextContents()).toEqual(["tell/alice1 blocked0 expired"]);
     await review(page, "activity.png");
 
     await page.setViewportSize({ width: 390, height: 844 });

@@ -334,4 +334,15 @@ ALTER TABLE webhook_deliveries ADD COLUMN state text;
 CREATE INDEX webhook_deliveries_status_pending ON webhook_deliveries (message_id) WHERE status = 'pending' AND event = 'message.status';
 `,
   },
+  {
+    version: 12,
+    name: "outbox and activity reads",
+    sql: `
+-- A name's outbox (its sent messages with their receipts) and the dashboard's messages per day per name read these by
+-- sender and recipient (pg-receipts.ts).
+CREATE INDEX messages_sender ON messages (sender, created_at);
+CREATE INDEX message_receipts_sender ON message_receipts (sender, first_at);
+CREATE INDEX message_receipts_recipient ON message_receipts (recipient, first_at);
+`,
+  },
 ];

@@ -4,7 +4,7 @@
  */
 
 import type { EnqueueSignal } from "../enqueue-signal.js";
-import { mergeReceipt, RECEIPT_COLUMNS, receiptTimes, type ReceiptStore } from "../receipt-store.js";
+import { DAY_MS, mergeReceipt, mergeSent, RECEIPT_COLUMNS, receiptTimes, UNACKED_RETENTION_MS, type ReceiptStore } from "../receipt-store.js";
 import type { Database } from "./pg-database.js";
 import { statusHookSql } from "./pg-webhooks.js";
 
@@ -23,6 +23,47 @@ interface JoinedRow {
 }
 
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
+
+interface SentMessageRow {
+  id: string;
+  sender: string;
+  recipient: string;
+  subject: string;
+  created_at: string;
+  delivered_at: string | null;
+  acked_at: string | null;
+}
+
+interface CountRow {
+  name: string;
+  day: string;
+  received: string;
+  sent: string;
+  blocked: string;
+  expired: string;
+}
+
+/** Per name and UTC day; `$1` the names, `$2` the first instant counted (pg-receipts' twin of sqlite-receipts.ts). */
+const COUNT_PER_DAY_SQL = `
+  SELECT name, day, SUM(received) AS received, SUM(sent) AS sent, SUM(blocked) AS blocked, SUM(expired) AS expired FROM (
+    SELECT recipient AS name, created_at / ${DAY_MS} AS day, 1 AS received, 0 AS sent, 0 AS blocked, 0 AS expired
+      FROM messages WHERE recipient = ANY($1::text[]) AND created_at >= $2
+    UNION ALL SELECT sender, created_at / ${DAY_MS}, 0, 1, 0, 0
+      FROM messages WHERE sender = ANY($1::text[]) AND created_at >= $2
+    UNION ALL SELECT recipient, accepted_at / ${DAY_MS}, 1, 0, 0, 0
+      FROM message_receipts WHERE purged AND accepted_at >= $2 AND recipient = ANY($1::text[])
+    UNION ALL SELECT sender, accepted_at / ${DAY_MS}, 0, 1, 0, 0
+      FROM message_receipts WHERE purged AND accepted_at >= $2 AND sender = ANY($1::text[])
+    UNION ALL SELECT recipient, blocked_at / ${DAY_MS}, 0, 0, 1, 0
+      FROM message_receipts WHERE blocked_at >= $2 AND recipient = ANY($1::text[])
+    UNION ALL SELECT sender, blocked_at / ${DAY_MS}, 0, 0, 1, 0
+      FROM message_receipts WHERE blocked_at >= $2 AND sender <> recipient AND sender = ANY($1::text[])
+    UNION ALL SELECT recipient, (accepted_at + ${UNACKED_RETENTION_MS}) / ${DAY_MS}, 0, 0, 0, 1
+      FROM message_receipts WHERE purged AND acked_at IS NULL AND accepted_at + ${UNACKED_RETENTION_MS} >= $2 AND recipient = ANY($1::text[])
+    UNION ALL SELECT sender, (accepted_at + ${UNACKED_RETENTION_MS}) / ${DAY_MS}, 0, 0, 0, 1
+      FROM message_receipts WHERE purged AND acked_at IS NULL AND accepted_at + ${UNACKED_RETENTION_MS} >= $2
+        AND sender <> recipient AND sender = ANY($1::text[])
+  ) counted GROUP BY name, day ORDER BY name, day`;
 
 export function createPostgresReceipts(db: Database, enqueued: EnqueueSignal): ReceiptStore {
   const queued = (rows: ReadonlyArray<{ hooks: number }>): void => {
@@ -92,6 +133,50 @@ export function createPostgresReceipts(db: Database, enqueued: EnqueueSignal): R
         [messageId, at],
       );
       queued(rows);
+    },
+    async listSent(sender, limit) {
+      const [messages, rows] = await Promise.all([
+        db.query<SentMessageRow>(
+          "SELECT id, sender, recipient, subject, created_at, delivered_at, acked_at FROM messages WHERE sender = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+          [sender, limit],
+        ),
+        db.query<JoinedRow & { message_id: string; sender: string; recipient: string; first_at: string }>(
+          "SELECT * FROM message_receipts WHERE sender = $1 ORDER BY first_at DESC, message_id DESC LIMIT $2",
+          [sender, limit],
+        ),
+      ]);
+      return mergeSent(
+        messages.map((m) => ({
+          id: m.id,
+          sender: m.sender,
+          recipient: m.recipient,
+          subject: m.subject,
+          createdAt: Number(m.created_at),
+          deliveredAt: num(m.delivered_at),
+          ackedAt: num(m.acked_at),
+        })),
+        rows.map((r) => ({
+          messageId: r.message_id,
+          sender: r.sender,
+          recipient: r.recipient,
+          at: receiptTimes((column) => r[column]),
+          purged: r.purged === true,
+          firstAt: Number(r.first_at),
+        })),
+        limit,
+      );
+    },
+    async countPerDay(names, since) {
+      if (names.length === 0) return [];
+      const rows = await db.query<CountRow>(COUNT_PER_DAY_SQL, [names, since]);
+      return rows.map((r) => ({
+        name: r.name,
+        day: Number(r.day),
+        received: Number(r.received),
+        sent: Number(r.sent),
+        blocked: Number(r.blocked),
+        expired: Number(r.expired),
+      }));
     },
     async purge(before) {
       return (await db.query("DELETE FROM message_receipts WHERE first_at < $1 RETURNING 1", [before])).length;
