@@ -318,7 +318,8 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
           if (m.ackedAt !== null) hooks += webhooks.enqueueAcked(m.id, m.ackedAt) + webhooks.enqueueStatus(m.id, "acked", m.ackedAt);
         }
         // First deliveries before acks: a message handed out and acked within one hand-over reports both, in order.
-        const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL");
+        // A receipt only moves forward: a delivery of a message acked in an earlier hand-over is not recorded.
+        const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL AND acked_at IS NULL");
         for (const [id, at] of delivered ?? []) {
           if (Number(firstDelivery.run(at, id).changes) > 0) hooks += webhooks.enqueueStatus(id, "delivered", at);
         }
