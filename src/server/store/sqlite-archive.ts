@@ -26,6 +26,7 @@ import type {
 import type { AuditEntry, AuditQuery, DeletedName, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 import { createSqliteIdempotency, type SqliteIdempotency } from "./sqlite-idempotency.js";
+import type { RecordedReceiptState } from "./receipt-store.js";
 import { createSqliteReceipts, type SqliteReceipts } from "./sqlite-receipts.js";
 import { createSqliteWebhooks, type SqliteWebhooks } from "./sqlite-webhooks.js";
 
@@ -118,6 +119,11 @@ export interface SqliteArchive {
    * in one transaction, with the webhook deliveries they call for; idempotent. Answers how many deliveries it queued.
    */
   writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>, delivered?: ReadonlyMap<string, number>): number;
+  /**
+   * Records a receipt state (sqlite-receipts.ts) and queues its `message.status` delivery in one transaction: neither
+   * is ever stored without the other. Answers how many deliveries it queued.
+   */
+  recordReceipt(entry: { messageId: string; sender: string; recipient: string; state: RecordedReceiptState; at: number }): number;
   /** Every unacked message, oldest first. */
   listPending(): PendingRow[];
   /** The highest message seq ever given out (also of purged messages); 0 for none. */
@@ -328,6 +334,12 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
           if (Number(ack.run(at, id).changes) > 0) hooks += webhooks.enqueueAcked(id, at) + webhooks.enqueueStatus(id, "acked", at);
         }
         return hooks;
+      });
+    },
+    recordReceipt(entry) {
+      return transaction(() => {
+        receipts.record(entry);
+        return webhooks.enqueueRecorded(entry.messageId, entry.state);
       });
     },
     listPending() {
