@@ -23,7 +23,7 @@ import type {
   PurgeResult,
   StoredAttachment,
 } from "./records.js";
-import type { AuditEntry, AuditQuery, DeletedName, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
+import { nameLimitText, type AuditEntry, type AuditQuery, type DeletedName, type NameFilter, type NameLimits, type NameListing, type NewAuditEntry } from "./directory-store.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 import { createSqliteIdempotency, type SqliteIdempotency } from "./sqlite-idempotency.js";
 import type { RecordedReceiptState } from "./receipt-store.js";
@@ -103,7 +103,8 @@ export interface SqliteArchive {
   findAccountById(id: string): AccountRecord | undefined;
   /** Stores the account, unless its email has one already; answers the email's stored account either way. */
   insertAccount(account: AccountRecord): AccountRecord;
-  insertName(name: Omit<NameRecord, "id">): NameRecord;
+  /** See DirectoryStore.insertName: the limit's count and the insert are one transaction. */
+  insertName(name: Omit<NameRecord, "id">, limits?: NameLimits): NameRecord;
   findNameByName(name: string): NameRecord | undefined;
   findNameByKeyPrefix(prefix: string): NameRecord | undefined;
   listNamesOfAccount(accountId: string): NameRecord[];
@@ -251,23 +252,34 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       if (stored === undefined) throw new ClawTellError("CT_INTERNAL", `the account of ${account.email} was not stored`);
       return stored;
     },
-    insertName(name) {
+    insertName(name, limits) {
       try {
-        const result = stmt(
-          `INSERT INTO names (name, account_id, key_prefix, key_hash, communication_mode, delivery_policy,
-             webhook_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          name.name,
-          name.accountId,
-          name.keyPrefix,
-          name.keyHash,
-          name.communicationMode,
-          name.deliveryPolicy,
-          name.webhookUrl,
-          name.webhookSecret,
-          name.createdAt,
-        );
-        return { ...name, id: Number(result.lastInsertRowid) };
+        return transaction(() => {
+          const max = limits?.maxNamesPerAccount;
+          if (max !== undefined) {
+            const row = stmt(
+              `SELECT a.email AS email, (SELECT COUNT(*) FROM names n WHERE n.account_id = a.id AND n.name NOT LIKE '#%') AS owned
+               FROM accounts a WHERE a.id = ?`,
+            ).get(name.accountId) as Row | undefined;
+            const owned = Number(row?.["owned"] ?? 0);
+            if (row !== undefined && owned >= max) throw new ClawTellError("CT_FORBIDDEN", nameLimitText(String(row["email"]), owned, max), { field: "email" });
+          }
+          const result = stmt(
+            `INSERT INTO names (name, account_id, key_prefix, key_hash, communication_mode, delivery_policy,
+               webhook_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(
+            name.name,
+            name.accountId,
+            name.keyPrefix,
+            name.keyHash,
+            name.communicationMode,
+            name.deliveryPolicy,
+            name.webhookUrl,
+            name.webhookSecret,
+            name.createdAt,
+          );
+          return { ...name, id: Number(result.lastInsertRowid) };
+        });
       } catch (err) {
         if (err instanceof Error && /UNIQUE constraint failed: names\.name/.test(err.message)) {
           throw new ClawTellError("CT_CONFLICT", `name "${name.name}" is already taken`, { field: "name", cause: err });
