@@ -8,7 +8,10 @@ import { createParser } from "eventsource-parser";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createManualClock } from "../../../src/infra/index.js";
+import { DASHBOARD_EVENTS_PATH } from "../../../src/protocol/index.js";
 import { whileConnected } from "../../../src/server/routes/messages.js";
+import { newToken, tokenHash } from "../../../src/server/secret-tokens.js";
+import { SESSION_COOKIE } from "../../../src/server/session-cookie.js";
 import { buildServer, createName, openEmbeddedStorage, openFileStore, type CreatedName, type Storage } from "../../../src/server/index.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
 
@@ -24,9 +27,9 @@ interface OpenStream {
   close(): void;
 }
 
-async function openStream(url: string, key: string): Promise<OpenStream> {
+async function openStream(url: string, headers: Record<string, string>): Promise<OpenStream> {
   const controller = new AbortController();
-  const response = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: controller.signal });
+  const response = await fetch(url, { headers, signal: controller.signal });
   if (response.body === null) throw new Error("no body");
   const checks = new Set<() => void>();
   const stream: OpenStream = {
@@ -102,7 +105,7 @@ describe("streams and long polls on the injected clock", () => {
   };
 
   it("/v1/stream: keepalives and the timeout come as the clock moves, and nothing stays parked after", async () => {
-    const stream = await openStream(`${server.url}/v1/stream?timeout=1500`, bob.apiKey);
+    const stream = await openStream(`${server.url}/v1/stream?timeout=1500`, { authorization: `Bearer ${bob.apiKey}` });
     try {
       await stream.until(() => stream.events.includes("connected"));
       await parked(1);
@@ -117,6 +120,27 @@ describe("streams and long polls on the injected clock", () => {
       await stream.until(() => stream.ended);
       await parked(0);
       expect(stream.comments).toEqual(["keepalive", "keepalive"]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("/api/dashboard/events: keepalives and the timeout come as the clock moves", async () => {
+    const token = newToken();
+    await storage.sessions.insertSession({ tokenHash: tokenHash(token), accountId: bob.accountId, createdAt: clock.now(), expiresAt: clock.now() + 24 * 3600 * 1000, ip: null });
+    const stream = await openStream(`${server.url}${DASHBOARD_EVENTS_PATH}?timeout=1500`, { cookie: `${SESSION_COOKIE}=${token}` });
+    try {
+      await stream.until(() => stream.events.includes("connected"));
+      await parked(1);
+      await clock.advance(KEEPALIVE_MS);
+      await stream.until(() => stream.comments.length === 1);
+      await clock.advance(KEEPALIVE_MS);
+      await stream.until(() => stream.comments.length === 2);
+      await clock.advance(5 * 60 * 1000);
+      await stream.until(() => stream.ended);
+      expect(stream.events).toEqual(["connected", "timeout"]);
+      expect(stream.comments).toEqual(["keepalive", "keepalive"]);
+      await parked(0);
     } finally {
       stream.close();
     }
