@@ -53,6 +53,8 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
     wait(nameIds, timeoutMs, signal, since) {
       if (signal?.aborted === true) return Promise.resolve(false);
       if (since !== undefined && notifiedSince(nameIds, since)) return Promise.resolve(true);
+      // Nothing to wait for (a manual clock would otherwise hold a zero wait until it is moved).
+      if (timeoutMs <= 0) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
         const timer = new AbortController();
         const finish = (notified: boolean): void => {
@@ -79,7 +81,7 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
         }
         signal?.addEventListener("abort", onAbort, { once: true });
         // The sleep rejects when finish() cuts it short; that is its end, not a failure.
-        clock.sleep(Math.max(0, timeoutMs), timer.signal).then(
+        clock.sleep(timeoutMs, timer.signal).then(
           () => finish(false),
           () => undefined,
         );
