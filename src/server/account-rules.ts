@@ -4,7 +4,7 @@
  */
 
 import { ClawTellError } from "../infra/index.js";
-import type { DirectoryStore } from "./store/index.js";
+import { nameLimitText, type DirectoryStore } from "./store/index.js";
 
 /** Names one account may own unless the operator says otherwise (the spec's free tier). */
 export const DEFAULT_MAX_NAMES_PER_ACCOUNT = 5;
@@ -22,10 +22,13 @@ export function parseEmail(raw: string, field = "email"): string {
   return email;
 }
 
-/** Why the email's account cannot take another name (it owns `max` already), or undefined when it can. */
+/**
+ * Why the email's account cannot take another name (it owns `max` already), or undefined when it can. An early answer
+ * only: the store's insert (`maxNamesPerAccount`) is what holds the limit when names are made at once.
+ */
 export async function nameLimitProblem(directory: Pick<DirectoryStore, "findAccountByEmail" | "listNamesOfAccount">, email: string, max: number): Promise<string | undefined> {
   const account = await directory.findAccountByEmail(email);
   if (account === undefined) return undefined;
   const owned = (await directory.listNamesOfAccount(account.id)).length;
-  return owned < max ? undefined : `the account of ${email} has ${owned} names, the most this server allows per account (${max})`;
+  return owned < max ? undefined : nameLimitText(email, owned, max);
 }

@@ -58,7 +58,8 @@ export async function createName(
 
   // The email's account: the one it has, or a new one (insertAccount answers the stored account either way).
   const account = await directory.insertAccount({ id: `acc_${randomBytes(8).toString("hex")}`, email, createdAt: now });
-  // A name taken by a creator that raced past the check above is refused here (CT_CONFLICT).
+  // A name taken by a creator that raced past the checks above is refused here (CT_CONFLICT), and so is a name beyond
+  // the account's limit (CT_FORBIDDEN, field email).
   await directory.insertName({
     name,
     accountId: account.id,
@@ -69,7 +70,7 @@ export async function createName(
     webhookUrl: null,
     webhookSecret: null,
     createdAt: now,
-  });
+  }, { maxNamesPerAccount: opts.maxNamesPerAccount });
   await recordAudit(directory, opts.clock ?? systemClock, { action: "name.created", name, actor: ADMIN_ACTOR, detail: `account ${account.id}` });
   return { name, fullName: toFullName(name), apiKey, accountId: account.id };
 }

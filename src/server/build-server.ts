@@ -82,7 +82,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger ?? createSilentLogger();
   const clock = deps.clock ?? systemClock;
   const options = deps.options ?? {};
-  const notifier = deps.notifier ?? createInProcessNotifier();
+  const notifier = deps.notifier ?? createInProcessNotifier(clock);
   const hasher = createKeyHasher();
   const metrics = options.metrics === false ? undefined : createServerMetrics();
   const { directory } = deps.storage;

@@ -123,9 +123,11 @@ export function createRegistrations(deps: RegistrationDeps): Registrations {
         webhookUrl: null,
         webhookSecret: null,
         createdAt: now,
-      });
+      }, { maxNamesPerAccount: deps.maxNamesPerAccount });
     } catch (err) {
       if (err instanceof ClawTellError && err.code === "CT_CONFLICT") return `tell/${registration.name} was registered by someone else first`;
+      // Another verification for the same account took its last free place since the check in verify().
+      if (err instanceof ClawTellError && err.code === "CT_FORBIDDEN") return err.message;
       throw err;
     }
     await recordAudit(directory, clock, { action: "name.created", name: registration.name, actor: registration.email, detail: `account ${account.id}` });

@@ -44,7 +44,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     });
   admin
     .command("migrate")
-    .description("copy a data folder into PostgreSQL (stop its server first): names, keys, lists, messages, files; resumable and verified")
+    .description("copy a data folder into PostgreSQL (stop its server first): names, keys, lists, profiles, messages, files, approvals, receipts, webhooks, quotas, sign-ups, sessions, audit log; resumable and verified")
     .requiredOption("--to <url>", "the target database, postgres://user@host:port/database")
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .option("--dry-run", "report what would be copied and whether the target can take it; write nothing")

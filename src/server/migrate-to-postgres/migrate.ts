@@ -1,7 +1,10 @@
 /**
- * `clawtell admin migrate`: copies a data folder (accounts, names with their key hashes, the three lists, the messages
- * retention still keeps with their read and ack marks, attachment records and bytes) into PostgreSQL. Ids and message
- * seqs are kept, so every key, list entry and message points where it did. The order of a run:
+ * `clawtell admin migrate`: copies a data folder into PostgreSQL: accounts, names with their key hashes, the three
+ * lists, profiles, the messages retention still keeps (with their read, ack and delivery marks), attachment records and
+ * bytes (also those of messages held for approval), the approval queue, receipts, webhook subscriptions and deliveries
+ * (the log and those pending), Idempotency-Keys, monthly counts and quotas, pending registrations and invites,
+ * dashboard sessions and the audit log (tables.ts lists them). Only login links (15 minutes, single use) stay behind.
+ * Ids and seqs are kept, so every key, list entry and message points where it did. The order of a run:
  *
  *  1. take the folder's lock and recover its journal (source-folder.ts);
  *  2. check the target: every row it already holds must be the folder's own (a run before this one) — anything else
@@ -18,7 +21,7 @@ import { openDatabase, type Database } from "../store/postgres/pg-database.js";
 import { storeError } from "../store/postgres/pg-errors.js";
 import { rememberSelectionMoment, selectionMoment } from "./migration-state.js";
 import { openSourceFolder, type SourceFolder } from "./source-folder.js";
-import { canonicalRow, describeRow, keyOf, RowChecksum, TABLES, type Selection, type TableSpec } from "./tables.js";
+import { canonicalRow, describeRow, keyOf, RowChecksum, SERIAL_COLUMNS, TABLES, type Selection, type TableSpec } from "./tables.js";
 import {
   countRows,
   fileDigestPage,
@@ -112,17 +115,20 @@ async function* sourcePages(source: SourceFolder, spec: TableSpec, selection: Se
 
 const FILES_SPEC = TABLES.find((t) => t.name === "files") as TableSpec;
 
-/** The attachment files of the selection that are in the folder, with their digests; and those that are missing. */
+/**
+ * The attachment files of the selection, and of the messages held for approval that may still be delivered, that are
+ * in the folder, with their digests, in file id order; and those that are missing.
+ */
 async function listFiles(source: SourceFolder, selection: Selection, size: number): Promise<{ present: FileEntry[]; missing: string[] }> {
+  const fileIds = new Set<string>();
+  for await (const rows of sourcePages(source, FILES_SPEC, selection, size)) for (const row of rows) fileIds.add(String(row["file_id"] as string));
+  for (const fileId of source.heldFileIds()) fileIds.add(fileId);
   const present: FileEntry[] = [];
   const missing: string[] = [];
-  for await (const rows of sourcePages(source, FILES_SPEC, selection, size)) {
-    for (const row of rows) {
-      const fileId = String(row["file_id"] as string);
-      const digest = await source.fileDigest(fileId);
-      if (digest === undefined) missing.push(fileId);
-      else present.push({ fileId, ...digest });
-    }
+  for (const fileId of [...fileIds].sort()) {
+    const digest = await source.fileDigest(fileId);
+    if (digest === undefined) missing.push(fileId);
+    else present.push({ fileId, ...digest });
   }
   return { present, missing };
 }
@@ -335,8 +341,7 @@ export async function migrateToPostgres(opts: MigrateOptions): Promise<Migration
         onProgress: opts.onProgress ?? (() => undefined),
       });
       if (!finished) return { ...base, target, tables: tables(checked.inTarget), stoppedAfterBatches: limit.written };
-      await moveSequencePast(db, "names", "id", source.lastIssued("names"));
-      await moveSequencePast(db, "messages", "seq", source.lastIssued("messages"));
+      for (const { table, column } of SERIAL_COLUMNS) await moveSequencePast(db, table, column, source.lastIssued(table));
       const checks = await verify(db, source, selection, files, size);
       const mismatch = describeMismatch(checks);
       if (mismatch !== undefined) throw new ClawTellError("CT_STATE_CORRUPT", `verification failed: ${mismatch}`, { field: "to" });

@@ -14,7 +14,7 @@ import { FILES_DIR } from "../files.js";
 import { openEmbeddedStorage } from "../store/embedded-storage.js";
 import { JOURNAL_FILE } from "../store/message-journal.js";
 import { DATABASE_FILE } from "../store/sqlite-archive.js";
-import type { Selection, TableSpec } from "./tables.js";
+import type { Selection, SerialTable, TableSpec } from "./tables.js";
 
 export interface SourceFolder {
   readonly dataDir: string;
@@ -22,7 +22,9 @@ export interface SourceFolder {
   /** One page of the selection, in key order. */
   page(spec: TableSpec, selection: Selection, limit: number, offset: number): Array<Record<string, SQLInputValue>>;
   /** The highest value the archive's counter of `table` ever gave out (purged rows included); 0 for none. */
-  lastIssued(table: "names" | "messages"): number;
+  lastIssued(table: SerialTable): number;
+  /** The attachment files of messages held for approval whose decision is not applied yet (they may still be delivered). */
+  heldFileIds(): string[];
   /** The bytes of an attachment, or undefined when its file is missing. */
   fileBytes(fileId: string): Promise<Buffer | undefined>;
   /** Size and SHA-256 of an attachment's file, or undefined when it is missing. */
@@ -88,6 +90,15 @@ export async function openSourceFolder(dataDir: string, logger: Logger): Promise
     lastIssued(table) {
       const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = ?").get(table);
       return row === undefined ? 0 : Number(row["seq"]);
+    },
+    heldFileIds() {
+      const rows = db
+        .prepare(
+          `SELECT DISTINCT json_extract(j.value, '$.fileId') AS file_id FROM approvals a, json_each(a.attachments) j
+           WHERE a.attachments IS NOT NULL AND (a.state = 'pending' OR a.applied_at IS NULL)`,
+        )
+        .all();
+      return rows.map((r) => r["file_id"]).filter((id): id is string => typeof id === "string");
     },
     fileBytes: (fileId) =>
       missingAsUndefined(() => readFile(pathOf(fileId))),

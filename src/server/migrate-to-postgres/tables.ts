@@ -12,7 +12,25 @@ export interface Column {
   readonly type: ColumnType;
 }
 
-export type TableName = "accounts" | "names" | "list_entries" | "messages" | "files" | "profiles" | "profile_terms";
+export type TableName =
+  | "accounts"
+  | "names"
+  | "list_entries"
+  | "messages"
+  | "files"
+  | "profiles"
+  | "profile_terms"
+  | "audit_log"
+  | "approvals"
+  | "quota_usage"
+  | "account_quotas"
+  | "registrations"
+  | "invites"
+  | "sessions"
+  | "webhook_subscriptions"
+  | "webhook_deliveries"
+  | "message_receipts"
+  | "idempotency_keys";
 
 export interface TableSpec {
   readonly name: TableName;
@@ -85,6 +103,7 @@ export const TABLES: readonly TableSpec[] = [
       col("read_at", "bigint"),
       col("acked_at", "bigint"),
       col("attachments", "jsonb"),
+      col("delivered_at", "bigint"),
     ],
     key: ["seq"],
     unique: ["id"],
@@ -119,7 +138,169 @@ export const TABLES: readonly TableSpec[] = [
     unique: [],
     sourceFrom: "FROM profile_terms",
   },
+  {
+    name: "audit_log",
+    columns: [col("id", "bigint"), col("at", "bigint"), col("action"), col("name"), col("actor"), col("ip"), col("detail")],
+    key: ["id"],
+    unique: [],
+    sourceFrom: "FROM audit_log",
+  },
+  {
+    // Held messages and the decisions on them, applied or not (retention purges the applied ones as a server would).
+    name: "approvals",
+    columns: [
+      col("approval_id"),
+      col("message_id"),
+      col("notice_id"),
+      col("recipient_id", "bigint"),
+      col("recipient"),
+      col("sender_id", "bigint"),
+      col("sender"),
+      col("subject"),
+      col("body"),
+      col("thread_id"),
+      col("reply_to"),
+      col("auto_reply_eligible", "boolean"),
+      col("created_at", "bigint"),
+      col("expires_at", "bigint"),
+      col("attachments", "jsonb"),
+      col("state"),
+      col("decided_at", "bigint"),
+      col("decided_by"),
+      col("reason"),
+      col("applied_at", "bigint"),
+      col("retry_at", "bigint"),
+    ],
+    key: ["approval_id"],
+    unique: ["message_id"],
+    sourceFrom: "FROM approvals",
+  },
+  {
+    name: "quota_usage",
+    columns: [col("account_id"), col("month"), col("used", "bigint")],
+    key: ["account_id", "month"],
+    unique: [],
+    sourceFrom: "FROM quota_usage",
+  },
+  {
+    name: "account_quotas",
+    columns: [col("account_id"), col("monthly_quota", "bigint")],
+    key: ["account_id"],
+    unique: [],
+    sourceFrom: "FROM account_quotas",
+  },
+  {
+    name: "registrations",
+    columns: [
+      col("id"),
+      col("name"),
+      col("email"),
+      col("poll_hash"),
+      col("verify_hash"),
+      col("verify_url"),
+      col("ip"),
+      col("created_at", "bigint"),
+      col("expires_at", "bigint"),
+      col("verified_at", "bigint"),
+      col("key_issued_at", "bigint"),
+      col("failure"),
+    ],
+    key: ["id"],
+    unique: ["poll_hash", "verify_hash"],
+    sourceFrom: "FROM registrations",
+  },
+  {
+    name: "invites",
+    columns: [col("code_hash"), col("uses_left", "bigint"), col("created_at", "bigint")],
+    key: ["code_hash"],
+    unique: [],
+    sourceFrom: "FROM invites",
+  },
+  {
+    // Dashboard sessions (30 days): their users stay signed in. Login links (15 minutes, single use) are not copied.
+    name: "sessions",
+    columns: [col("token_hash"), col("account_id"), col("created_at", "bigint"), col("expires_at", "bigint"), col("ip")],
+    key: ["token_hash"],
+    unique: [],
+    sourceFrom: "FROM sessions",
+  },
+  {
+    name: "webhook_subscriptions",
+    columns: [col("name_id", "bigint"), col("events")],
+    key: ["name_id"],
+    unique: [],
+    sourceFrom: "FROM webhook_subscriptions",
+  },
+  {
+    // The delivery log and the deliveries still pending (retried by the new server); a lease of the stopped server
+    // is not copied.
+    name: "webhook_deliveries",
+    columns: [
+      col("id"),
+      col("name_id", "bigint"),
+      col("name"),
+      col("event"),
+      col("message_id"),
+      col("peer"),
+      col("status"),
+      col("attempts", "bigint"),
+      col("created_at", "bigint"),
+      col("next_attempt_at", "bigint"),
+      col("last_attempt_at", "bigint"),
+      col("last_status_code", "bigint"),
+      col("last_error"),
+      col("finished_at", "bigint"),
+      col("state"),
+    ],
+    key: ["id"],
+    unique: [],
+    sourceFrom: "FROM webhook_deliveries",
+  },
+  {
+    name: "message_receipts",
+    columns: [
+      col("message_id"),
+      col("sender"),
+      col("recipient"),
+      col("first_at", "bigint"),
+      col("pending_approval_at", "bigint"),
+      col("rejected_at", "bigint"),
+      col("blocked_at", "bigint"),
+      col("accepted_at", "bigint"),
+      col("delivered_at", "bigint"),
+      col("acked_at", "bigint"),
+      col("purged", "boolean"),
+    ],
+    key: ["message_id"],
+    unique: [],
+    sourceFrom: "FROM message_receipts",
+  },
+  {
+    // Idempotency-Keys (24 hours): a client retrying a send across the move gets its first answer, not a second message.
+    name: "idempotency_keys",
+    columns: [
+      col("account_id"),
+      col("key"),
+      col("fingerprint"),
+      col("message_id"),
+      col("status_code", "bigint"),
+      col("response"),
+      col("created_at", "bigint"),
+    ],
+    key: ["account_id", "key"],
+    unique: [],
+    sourceFrom: "FROM idempotency_keys",
+  },
 ];
+
+/** The tables with a serial counter, and its column: moved past the copied values after the copy. */
+export const SERIAL_COLUMNS = [
+  { table: "names", column: "id" },
+  { table: "messages", column: "seq" },
+  { table: "audit_log", column: "id" },
+] as const;
+
+export type SerialTable = (typeof SERIAL_COLUMNS)[number]["table"];
 
 /** A row in canonical form: one text (or null) per column, in the spec's column order. */
 export type CanonicalRow = ReadonlyArray<string | null>;

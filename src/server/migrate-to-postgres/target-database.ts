@@ -6,7 +6,7 @@
 
 import type { Database } from "../store/postgres/pg-database.js";
 import { encodeParam } from "../store/postgres/pg-text.js";
-import type { TableSpec } from "./tables.js";
+import type { SerialTable, TableSpec } from "./tables.js";
 
 /** Whether the clawtell tables exist in the target's schema (`schema_migrations` is made with them). */
 export async function hasTables(db: Database): Promise<boolean> {
@@ -122,7 +122,7 @@ export async function insertFileContents(db: Database, files: ReadonlyArray<{ fi
  * Moves the serial counter of `table.column` past `atLeast` and past the column's highest value, so that the next row
  * a server inserts gets a fresh number; never moves it back.
  */
-export async function moveSequencePast(db: Database, table: "names" | "messages", column: "id" | "seq", atLeast: number): Promise<void> {
+export async function moveSequencePast(db: Database, table: SerialTable, column: "id" | "seq", atLeast: number): Promise<void> {
   await db.query(
     `WITH s AS (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq),
           v AS (SELECT seq, GREATEST($3::bigint, COALESCE(pg_sequence_last_value(seq), 0), (SELECT COALESCE(MAX(${column}), 0) FROM ${table})) AS value FROM s)

@@ -53,5 +53,5 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
     if (ownsPool) pool.on("error", () => {});
     return createRemoteNotifier(createPostgresTransport({ pool, ownsPool, channel, clock }), remote);
   }
-  return createInProcessNotifier();
+  return createInProcessNotifier(clock);
 }

@@ -51,7 +51,7 @@ const MAX_PAYLOAD_CHARS = 7000;
 export function createRemoteNotifier(transport: NotifyTransport, options: RemoteNotifierOptions): Notifier {
   const { logger, clock } = options;
   const fallbackPollMs = options.fallbackPollMs ?? 1000;
-  const registry = createWaiterRegistry();
+  const registry = createWaiterRegistry(clock);
   // Distinguishes this process's messages from the others' on the shared channel.
   const origin = randomBytes(6).toString("base64url");
   const log = logger.child({ notifier: transport.kind });

@@ -5,6 +5,8 @@
  * lost message.
  */
 
+import type { Clock } from "../../infra/index.js";
+
 /** Notifications remembered for `since`; the window between a query and its wait is a few milliseconds. */
 const HISTORY_SIZE = 4096;
 /** History entry of a wake-up for every name (after a subscription gap, or a fallback poll). */
@@ -24,7 +26,8 @@ interface Waiter {
   readonly wake: () => void;
 }
 
-export function createWaiterRegistry(): WaiterRegistry {
+/** `clock` times the waits (so tests move them); each wait's sleep is cut short when it ends. */
+export function createWaiterRegistry(clock: Clock): WaiterRegistry {
   const byName = new Map<number, Set<Waiter>>();
   const all = new Set<Waiter>();
   const history = new Float64Array(HISTORY_SIZE);
@@ -50,11 +53,13 @@ export function createWaiterRegistry(): WaiterRegistry {
     wait(nameIds, timeoutMs, signal, since) {
       if (signal?.aborted === true) return Promise.resolve(false);
       if (since !== undefined && notifiedSince(nameIds, since)) return Promise.resolve(true);
+      // Nothing to wait for (a manual clock would otherwise hold a zero wait until it is moved).
+      if (timeoutMs <= 0) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
+        const timer = new AbortController();
         const finish = (notified: boolean): void => {
           if (!all.delete(waiter)) return;
-          clearTimeout(timer);
+          timer.abort();
           signal?.removeEventListener("abort", onAbort);
           for (const id of nameIds) {
             const set = byName.get(id);
@@ -75,7 +80,11 @@ export function createWaiterRegistry(): WaiterRegistry {
           set.add(waiter);
         }
         signal?.addEventListener("abort", onAbort, { once: true });
-        timer = setTimeout(() => finish(false), Math.max(0, timeoutMs));
+        // The sleep rejects when finish() cuts it short; that is its end, not a failure.
+        clock.sleep(timeoutMs, timer.signal).then(
+          () => finish(false),
+          () => undefined,
+        );
       });
     },
     wake(nameIds) {

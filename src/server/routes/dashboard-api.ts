@@ -22,7 +22,8 @@ import { DAY_MS } from "../store/index.js";
 import type { ServerContext } from "../context.js";
 import { sessionOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
-import { clientGone } from "./messages.js";
+import { startKeepalive } from "./keepalive.js";
+import { whileConnected } from "./messages.js";
 import { formatEvent } from "./stream.js";
 
 const EventsQuerySchema = z.object({
@@ -50,32 +51,33 @@ export function dashboardApiRoutes(app: ZodApp, ctx: ServerContext): void {
     const names = await directory.listNamesOfAccount(session.accountId);
     const ids = names.map((n) => n.id);
     const data = JSON.stringify({ names: names.map((n) => n.name) });
-    const closed = clientGone(reply);
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    });
-    raw.write(formatEvent("connected", data));
-    const keepalive = setInterval(() => raw.write(": keepalive\n\n"), keepaliveMs);
-    const deadline = clock.now() + request.query.timeout * 1000;
-    try {
-      let since = notifier.generation();
-      while (!closed.aborted) {
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) break;
-        const woken = await notifier.wait(ids, remaining, closed, since);
-        since = notifier.generation();
-        if (woken && !closed.aborted) raw.write(formatEvent("changed", data));
+    await whileConnected(reply, async (closed) => {
+      raw.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      raw.write(formatEvent("connected", data));
+      const keepalive = startKeepalive(clock, keepaliveMs, () => raw.write(": keepalive\n\n"));
+      const deadline = clock.now() + request.query.timeout * 1000;
+      try {
+        let since = notifier.generation();
+        while (!closed.aborted) {
+          const remaining = deadline - clock.now();
+          if (remaining <= 0) break;
+          const woken = await notifier.wait(ids, remaining, closed, since);
+          since = notifier.generation();
+          if (woken && !closed.aborted) raw.write(formatEvent("changed", data));
+        }
+        if (!closed.aborted) raw.write(formatEvent("timeout", ""));
+      } finally {
+        keepalive.stop();
+        raw.end();
       }
-      if (!closed.aborted) raw.write(formatEvent("timeout", ""));
-    } finally {
-      clearInterval(keepalive);
-      raw.end();
-    }
+    });
   });
 
   app.get(

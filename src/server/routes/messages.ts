@@ -38,14 +38,22 @@ import { SendHeldResponseSchema } from "./approvals.js";
  */
 export const SEND_BODY_LIMIT_BYTES = BODY_LIMIT_BYTES + Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4;
 
-/** An AbortSignal that fires when the client goes away before the answer is sent. */
-export function clientGone(reply: FastifyReply): AbortSignal {
+/**
+ * Runs `work` with a signal that fires when the client goes away before the answer is sent. The `close` listener is
+ * removed when `work` ends, however it ends.
+ */
+export async function whileConnected<T>(reply: FastifyReply, work: (gone: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   // "close" also follows every answered request; aborting then would only build an unused AbortError.
-  reply.raw.once("close", () => {
+  const onClose = (): void => {
     if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller.signal;
+  };
+  reply.raw.once("close", onClose);
+  try {
+    return await work(controller.signal);
+  } finally {
+    reply.raw.off("close", onClose);
+  }
 }
 
 const ReadParamsSchema = z.object({ id: z.string().min(1).max(200) });
@@ -93,7 +101,8 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
         const id = newMessageId();
         const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
         const now = clock.now();
-        const attachments = input.attachments === undefined ? [] : await saveAttachments(intake, input.attachments, clientGone(reply));
+        const wanted = input.attachments;
+        const attachments = wanted === undefined ? [] : await whileConnected(reply, (gone) => saveAttachments(intake, wanted, gone));
         const message: NewMessage = {
           id,
           recipientId: recipient.id,
@@ -132,7 +141,7 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
     const { timeout, limit } = query;
     const started = clock.now();
     await mailbox.opened(recipientIds);
-    const rows = await mailbox.pullWaiting(recipientIds, limit, spreadLongWait(timeout * 1000), clientGone(reply), reply.request.raw.socket);
+    const rows = await whileConnected(reply, (gone) => mailbox.pullWaiting(recipientIds, limit, spreadLongWait(timeout * 1000), gone, reply.request.raw.socket));
     const messages = rows.map((row) => toWireMessage(row));
     return { messages, count: messages.length, waitedMs: clock.now() - started, timeout };
   };

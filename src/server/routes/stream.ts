@@ -11,7 +11,8 @@ import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
 import { toWireMessage } from "../mailbox.js";
-import { clientGone } from "./messages.js";
+import { startKeepalive } from "./keepalive.js";
+import { whileConnected } from "./messages.js";
 
 /**
  * One SSE event in the exact form the clients parse: `event: x\ndata: <one line>\n\n`. A message event also carries
@@ -50,44 +51,45 @@ export function streamRoutes(app: ZodApp, ctx: ServerContext): void {
     // An unknown Last-Event-ID resumes nothing: the stream then starts like a new one.
     await mailbox.opened(recipientIds, last !== undefined && recipientIds.includes(last.recipientId) ? last.seq : undefined);
 
-    const closed = clientGone(reply);
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    });
-    raw.write(
-      formatEvent(
-        "connected",
-        JSON.stringify({
-          name: caller.name.name,
-          accountId: caller.accountId,
-          timeout: query.timeout,
-          lastEventId,
-          account: query.account,
-        }),
-      ),
-    );
+    await whileConnected(reply, async (closed) => {
+      raw.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      raw.write(
+        formatEvent(
+          "connected",
+          JSON.stringify({
+            name: caller.name.name,
+            accountId: caller.accountId,
+            timeout: query.timeout,
+            lastEventId,
+            account: query.account,
+          }),
+        ),
+      );
 
-    const keepalive = setInterval(() => raw.write(": keepalive\n\n"), keepaliveMs);
-    const deadline = clock.now() + query.timeout * 1000;
-    let sent = 0;
-    try {
-      while (!closed.aborted && sent < query.limit) {
-        const rows = await mailbox.pull(recipientIds, query.limit - sent, request.raw.socket);
-        for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row)), row.id));
-        sent += rows.length;
-        const remaining = deadline - clock.now();
-        if (remaining <= 0 || sent >= query.limit) break;
-        if (rows.length === 0) await mailbox.waitForWork(recipientIds, remaining, closed);
+      const keepalive = startKeepalive(clock, keepaliveMs, () => raw.write(": keepalive\n\n"));
+      const deadline = clock.now() + query.timeout * 1000;
+      let sent = 0;
+      try {
+        while (!closed.aborted && sent < query.limit) {
+          const rows = await mailbox.pull(recipientIds, query.limit - sent, request.raw.socket);
+          for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row)), row.id));
+          sent += rows.length;
+          const remaining = deadline - clock.now();
+          if (remaining <= 0 || sent >= query.limit) break;
+          if (rows.length === 0) await mailbox.waitForWork(recipientIds, remaining, closed);
+        }
+        if (!closed.aborted) raw.write(formatEvent("timeout", ""));
+      } finally {
+        keepalive.stop();
+        raw.end();
       }
-      if (!closed.aborted) raw.write(formatEvent("timeout", ""));
-    } finally {
-      clearInterval(keepalive);
-      raw.end();
-    }
+    });
   });
 }

@@ -53,6 +53,16 @@ export interface AuditQuery {
   readonly limit: number;
 }
 
+export interface NameLimits {
+  /** Names (deleted ones aside) the account may own, the new one included. */
+  readonly maxNamesPerAccount?: number | undefined;
+}
+
+/** Why an account cannot take another name: the sentence both backends and the early checks give. */
+export function nameLimitText(email: string, owned: number, max: number): string {
+  return `the account of ${email} has ${owned} names, the most this server allows per account (${max})`;
+}
+
 export interface DirectoryStore {
   findAccountByEmail(email: string): Promise<AccountRecord | undefined>;
   findAccountById(id: string): Promise<AccountRecord | undefined>;
@@ -61,8 +71,12 @@ export interface DirectoryStore {
    * creators racing for one email, in one process or two, end up with the same account).
    */
   insertAccount(account: AccountRecord): Promise<AccountRecord>;
-  /** Rejects with CT_CONFLICT when the name is taken. */
-  insertName(name: Omit<NameRecord, "id">): Promise<NameRecord>;
+  /**
+   * Rejects with CT_CONFLICT when the name is taken. With `maxNamesPerAccount`, rejects with CT_FORBIDDEN (field
+   * `email`) when the account owns that many names already; the count and the insert are one atomic step, so
+   * concurrent inserts (in one process or several) never take an account past the limit.
+   */
+  insertName(name: Omit<NameRecord, "id">, limits?: NameLimits): Promise<NameRecord>;
   findNameByName(name: string): Promise<NameRecord | undefined>;
   /** The name whose API key has this lookup prefix. */
   findNameByKeyPrefix(prefix: string): Promise<NameRecord | undefined>;

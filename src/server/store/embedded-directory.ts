@@ -72,7 +72,7 @@ export function createEmbeddedDirectory(archive: SqliteArchive): DirectoryStore 
     findAccountByEmail: async (email) => archive.findAccountByEmail(email),
     findAccountById: async (id) => archive.findAccountById(id),
     insertAccount: writing((account) => archive.insertAccount(account)),
-    insertName: writing((name) => archive.insertName(name)),
+    insertName: writing((name, limits) => archive.insertName(name, limits)),
     findNameByName: async (name) => archive.findNameByName(name),
     findNameByKeyPrefix: async (prefix) => keys.find(prefix),
     listNamesOfAccount: async (accountId) => archive.listNamesOfAccount(accountId),

@@ -69,7 +69,10 @@ export interface EmbeddedMessageStore extends MessageStore {
   close(): Promise<void>;
   /** Runs `work` on the archive once it has everything journaled (the other embedded ports read through this). */
   archived<T>(work: () => T): T;
-  /** The message reached its recipient by another way (a webhook answered 2xx): its first delivery, unless it has one. */
+  /**
+   * The message reached its recipient by another way (a webhook answered 2xx): its first delivery, unless it has one
+   * or is acked already.
+   */
   markDelivered(id: string, at: number): void;
   /** The key's record, from the journal's bindings or the archive, lapsed or not. */
   keyBinding(accountId: string, key: string): IdempotencyRecord | undefined;
@@ -339,7 +342,10 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       return result;
     },
     archived,
-    markDelivered: delivered,
+    // A receipt only moves forward: a message acked (or gone) takes no later delivery.
+    markDelivered(id, at) {
+      if (pending.get(id) !== undefined) delivered(id, at);
+    },
     keyBinding,
     async close() {
       await committer.drain();

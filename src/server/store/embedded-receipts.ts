@@ -1,7 +1,7 @@
 /**
  * The receipt port of the embedded backend: the message store's rows (journal and archive) and the archive's receipts.
- * A recorded state queues its `message.status` delivery right after it is written (both synchronous, on one
- * connection: nothing runs between them).
+ * A recorded state and its `message.status` delivery are written in one SQLite transaction: a crash or a failed write
+ * never leaves one without the other.
  */
 
 import type { EnqueueSignal } from "./enqueue-signal.js";
@@ -16,8 +16,7 @@ export function createEmbeddedReceipts(archive: SqliteArchive, messages: Embedde
       return mergeReceipt(message, archive.receipts.find(messageId));
     },
     async record(entry) {
-      archive.receipts.record(entry);
-      if (archive.webhooks.enqueueRecorded(entry.messageId, entry.state) > 0) enqueued.fire();
+      if (archive.recordReceipt(entry) > 0) enqueued.fire();
     },
     markDelivered: async (messageId, at) => messages.markDelivered(messageId, at),
     purge: async (before) => archive.receipts.purge(before),

@@ -23,9 +23,10 @@ import type {
   PurgeResult,
   StoredAttachment,
 } from "./records.js";
-import type { AuditEntry, AuditQuery, DeletedName, NameFilter, NameListing, NewAuditEntry } from "./directory-store.js";
+import { nameLimitText, type AuditEntry, type AuditQuery, type DeletedName, type NameFilter, type NameLimits, type NameListing, type NewAuditEntry } from "./directory-store.js";
 import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
 import { createSqliteIdempotency, type SqliteIdempotency } from "./sqlite-idempotency.js";
+import type { RecordedReceiptState } from "./receipt-store.js";
 import { createSqliteReceipts, type SqliteReceipts } from "./sqlite-receipts.js";
 import { createSqliteWebhooks, type SqliteWebhooks } from "./sqlite-webhooks.js";
 
@@ -102,7 +103,8 @@ export interface SqliteArchive {
   findAccountById(id: string): AccountRecord | undefined;
   /** Stores the account, unless its email has one already; answers the email's stored account either way. */
   insertAccount(account: AccountRecord): AccountRecord;
-  insertName(name: Omit<NameRecord, "id">): NameRecord;
+  /** See DirectoryStore.insertName: the limit's count and the insert are one transaction. */
+  insertName(name: Omit<NameRecord, "id">, limits?: NameLimits): NameRecord;
   findNameByName(name: string): NameRecord | undefined;
   findNameByKeyPrefix(prefix: string): NameRecord | undefined;
   listNamesOfAccount(accountId: string): NameRecord[];
@@ -118,6 +120,11 @@ export interface SqliteArchive {
    * in one transaction, with the webhook deliveries they call for; idempotent. Answers how many deliveries it queued.
    */
   writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>, delivered?: ReadonlyMap<string, number>): number;
+  /**
+   * Records a receipt state (sqlite-receipts.ts) and queues its `message.status` delivery in one transaction: neither
+   * is ever stored without the other. Answers how many deliveries it queued.
+   */
+  recordReceipt(entry: { messageId: string; sender: string; recipient: string; state: RecordedReceiptState; at: number }): number;
   /** Every unacked message, oldest first. */
   listPending(): PendingRow[];
   /** The highest message seq ever given out (also of purged messages); 0 for none. */
@@ -245,23 +252,34 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       if (stored === undefined) throw new ClawTellError("CT_INTERNAL", `the account of ${account.email} was not stored`);
       return stored;
     },
-    insertName(name) {
+    insertName(name, limits) {
       try {
-        const result = stmt(
-          `INSERT INTO names (name, account_id, key_prefix, key_hash, communication_mode, delivery_policy,
-             webhook_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          name.name,
-          name.accountId,
-          name.keyPrefix,
-          name.keyHash,
-          name.communicationMode,
-          name.deliveryPolicy,
-          name.webhookUrl,
-          name.webhookSecret,
-          name.createdAt,
-        );
-        return { ...name, id: Number(result.lastInsertRowid) };
+        return transaction(() => {
+          const max = limits?.maxNamesPerAccount;
+          if (max !== undefined) {
+            const row = stmt(
+              `SELECT a.email AS email, (SELECT COUNT(*) FROM names n WHERE n.account_id = a.id AND n.name NOT LIKE '#%') AS owned
+               FROM accounts a WHERE a.id = ?`,
+            ).get(name.accountId) as Row | undefined;
+            const owned = Number(row?.["owned"] ?? 0);
+            if (row !== undefined && owned >= max) throw new ClawTellError("CT_FORBIDDEN", nameLimitText(String(row["email"]), owned, max), { field: "email" });
+          }
+          const result = stmt(
+            `INSERT INTO names (name, account_id, key_prefix, key_hash, communication_mode, delivery_policy,
+               webhook_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(
+            name.name,
+            name.accountId,
+            name.keyPrefix,
+            name.keyHash,
+            name.communicationMode,
+            name.deliveryPolicy,
+            name.webhookUrl,
+            name.webhookSecret,
+            name.createdAt,
+          );
+          return { ...name, id: Number(result.lastInsertRowid) };
+        });
       } catch (err) {
         if (err instanceof Error && /UNIQUE constraint failed: names\.name/.test(err.message)) {
           throw new ClawTellError("CT_CONFLICT", `name "${name.name}" is already taken`, { field: "name", cause: err });
@@ -318,7 +336,8 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
           if (m.ackedAt !== null) hooks += webhooks.enqueueAcked(m.id, m.ackedAt) + webhooks.enqueueStatus(m.id, "acked", m.ackedAt);
         }
         // First deliveries before acks: a message handed out and acked within one hand-over reports both, in order.
-        const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL");
+        // A receipt only moves forward: a delivery of a message acked in an earlier hand-over is not recorded.
+        const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL AND acked_at IS NULL");
         for (const [id, at] of delivered ?? []) {
           if (Number(firstDelivery.run(at, id).changes) > 0) hooks += webhooks.enqueueStatus(id, "delivered", at);
         }
@@ -327,6 +346,12 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
           if (Number(ack.run(at, id).changes) > 0) hooks += webhooks.enqueueAcked(id, at) + webhooks.enqueueStatus(id, "acked", at);
         }
         return hooks;
+      });
+    },
+    recordReceipt(entry) {
+      return transaction(() => {
+        receipts.record(entry);
+        return webhooks.enqueueRecorded(entry.messageId, entry.state);
       });
     },
     listPending() {

@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateToPostgres } from "../../../src/server/migrate-to-postgres/index.js";
-import { createName, openEmbeddedDirectory, openEmbeddedStorage, openPostgresStorage, type CreatedName } from "../../../src/server/index.js";
+import { createName, openEmbeddedStorage, openFileStore, openPostgresStorage, type CreatedName } from "../../../src/server/index.js";
 import { CLI_PATH, cliEnv, runCli, startServerProcess, type ServerProcess } from "../../helpers/cli-process.js";
 import { createTestSchema, postgresUnavailable, TEST_DATABASE_URL, urlWithSchema } from "../../helpers/storage-backends.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
@@ -24,6 +24,49 @@ interface Report {
   fileBytes: number;
   checks?: Array<{ table: string; sourceRows: number; targetRows: number }>;
 }
+
+/** Every table a migration reports, in its order (file_contents: attachment files). */
+const EVERY_TABLE = [
+  "accounts",
+  "names",
+  "list_entries",
+  "messages",
+  "files",
+  "profiles",
+  "profile_terms",
+  "audit_log",
+  "approvals",
+  "quota_usage",
+  "account_quotas",
+  "registrations",
+  "invites",
+  "sessions",
+  "webhook_subscriptions",
+  "webhook_deliveries",
+  "message_receipts",
+  "idempotency_keys",
+  "file_contents",
+];
+/** The rows of the folder the first suite fills, where they do not depend on what the server wrote meanwhile. */
+const EXACT_ROWS = {
+  accounts: 2,
+  names: 3,
+  list_entries: 3,
+  messages: 8,
+  files: 4,
+  profiles: 1,
+  profile_terms: 7,
+  approvals: 1,
+  quota_usage: 1,
+  account_quotas: 1,
+  registrations: 1,
+  invites: 1,
+  sessions: 1,
+  webhook_subscriptions: 1,
+  message_receipts: 1,
+  idempotency_keys: 1,
+  file_contents: 5,
+};
 
 const rowsOf = (report: { tables: ReadonlyArray<{ table: string; rows: number }> }): Record<string, number> => Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
 
@@ -73,6 +116,9 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
   const toBob: string[] = [];
   let toAlice: string;
   const files = new Map<string, Buffer>();
+  const heldFile = Buffer.from("the file of a message held for approval");
+  /** The messageId of a send under an Idempotency-Key. */
+  let idempotent: string;
 
   const newSchema = async (): Promise<Schema> => {
     const schema = await createTestSchema();
@@ -82,13 +128,60 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "clawtell-migrate-"));
-    const { directory, close } = openEmbeddedDirectory({ dataDir });
+    const storage = await openEmbeddedStorage({ dataDir });
     try {
+      const { directory } = storage;
       alice = await createName(directory, { name: "alice", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
       bob = await createName(directory, { name: "bob", email: "b@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
       carol = await createName(directory, { name: "carol", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+      // What the other stores keep, written as the server writes it: a message held for bob's approval with a file, a
+      // receipt, alice's own quota (her sends are then counted), a pending sign-up, an invite, a dashboard session, and
+      // alice's webhook with message.status (her sends queue deliveries, which the server tries and retries).
+      const now = Date.now();
+      const aliceId = (await directory.findNameByName("alice"))?.id ?? 0;
+      const bobId = (await directory.findNameByName("bob"))?.id ?? 0;
+      const heldFileId = await openFileStore(dataDir).save(heldFile);
+      await storage.approvals.hold({
+        approvalId: "apr_held",
+        senderId: aliceId,
+        noticeId: "ntc_held",
+        expiresAt: now + 7 * 24 * 60 * 60 * 1000,
+        message: {
+          id: "msg_held",
+          recipientId: bobId,
+          recipient: "bob",
+          sender: "alice",
+          subject: "held",
+          body: "held for bob's approval",
+          threadId: "msg_held",
+          replyTo: null,
+          autoReplyEligible: false,
+          createdAt: now,
+          attachments: [{ fileId: heldFileId, filename: "held.txt", mimeType: "text/plain", size: heldFile.length }],
+        },
+      });
+      await storage.receipts.record({ messageId: "msg_held", sender: "alice", recipient: "bob", state: "pending_approval", at: now });
+      await storage.quotas.setAccountQuota(alice.accountId, 1000);
+      await storage.registrations.insertRegistration({
+        id: "reg_pending",
+        name: "erin",
+        email: "e@example.com",
+        pollHash: "p".repeat(64),
+        verifyHash: "v".repeat(64),
+        verifyUrl: null,
+        ip: "127.0.0.1",
+        createdAt: now,
+        expiresAt: now + 24 * 60 * 60 * 1000,
+        verifiedAt: null,
+        keyIssuedAt: null,
+        failure: null,
+      });
+      await storage.registrations.insertInvite({ codeHash: "c".repeat(64), uses: 3, createdAt: now });
+      await storage.sessions.insertSession({ tokenHash: "s".repeat(64), accountId: bob.accountId, createdAt: now, expiresAt: now + 30 * 24 * 60 * 60 * 1000, ip: "127.0.0.1" });
+      await directory.updateNameSettings(aliceId, { webhookUrl: "https://hooks.example.invalid/alice", webhookSecret: "whsec_migrate_test" });
+      await storage.webhooks.setEvents(aliceId, ["message.status"]);
     } finally {
-      await close();
+      await storage.close();
     }
     server = await startServerProcess(dataDir);
     const ok = (res: { status: number; body: unknown }): void => expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -113,6 +206,9 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     });
     ok(reply);
     toAlice = String(reply.body["messageId"]);
+    const keyed = await api(server, "POST", "/api/messages/send", { key: carol.apiKey, body: { to: "alice", body: "sent once" }, headers: { "idempotency-key": "move-1" } });
+    ok(keyed);
+    idempotent = String(keyed.body["messageId"]);
     ok(await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: toBob.slice(0, 2) } }));
     ok(await api(server, "POST", `/api/messages/${toBob[2] ?? ""}/read`, { key: bob.apiKey }));
   });
@@ -141,15 +237,21 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     const report = JSON.parse(res.stdout) as Report;
     expect(report.dryRun).toBe(true);
     expect(report.target.state).toBe("empty");
-    expect(rowsOf(report)).toEqual({ accounts: 2, names: 3, list_entries: 3, messages: 7, files: 4, profiles: 1, profile_terms: 7, file_contents: 4 });
-    const bytes = [...files.values()].reduce((sum, b) => sum + b.length, 0) + 4;
+    const rows = rowsOf(report);
+    expect(Object.keys(rows)).toEqual(EVERY_TABLE);
+    expect(rows).toMatchObject(EXACT_ROWS);
+    // The audit log (names made, list and settings changes) and alice's status deliveries, as many as the server wrote.
+    expect(rows["audit_log"]).toBeGreaterThan(3);
+    expect(rows["webhook_deliveries"]).toBeGreaterThan(0);
+    const bytes = [...files.values()].reduce((sum, b) => sum + b.length, 0) + 4 + heldFile.length;
     expect(report.fileBytes).toBe(bytes);
     const tables = await query<{ n: string }>(schema.schema, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = $1", [schema.schema]);
     expect(Number(tables[0]?.n)).toBe(0);
 
     const lines = await runCli(["admin", "migrate", "--data", dataDir, "--to", urlWithSchema(schema.schema), "--dry-run"]);
     expect(lines.code, lines.stderr).toBe(0);
-    expect(lines.stdout).toContain("messages: 7 in the data folder, 0 in the target");
+    expect(lines.stdout).toContain("messages: 8 in the data folder, 0 in the target");
+    expect(lines.stdout).toContain("approvals: 1 in the data folder, 0 in the target");
     expect(lines.stdout).toContain("target: empty");
   });
 
@@ -171,16 +273,11 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     expect(done.code, done.stderr).toBe(0);
     const report = JSON.parse(done.stdout) as Report;
     expect(report.target.state).toBe("copied");
-    expect(report.checks?.map((c) => [c.table, c.sourceRows, c.targetRows])).toEqual([
-      ["accounts", 2, 2],
-      ["names", 3, 3],
-      ["list_entries", 3, 3],
-      ["messages", 7, 7],
-      ["files", 4, 4],
-      ["profiles", 1, 1],
-      ["profile_terms", 7, 7],
-      ["file_contents", 4, 4],
-    ]);
+    expect(report.checks?.map((c) => c.table)).toEqual(EVERY_TABLE);
+    for (const check of report.checks ?? []) expect(check.targetRows, check.table).toBe(check.sourceRows);
+    expect(Object.fromEntries((report.checks ?? []).map((c) => [c.table, c.targetRows]))).toMatchObject(EXACT_ROWS);
+    // Each table's rows are in the target, as many as the dry run counted.
+    for (const table of EVERY_TABLE.filter((t) => t !== "file_contents")) expect(await count(schema.schema, table), table).toBe(report.checks?.find((c) => c.table === table)?.sourceRows);
 
     const again = await runCli(["admin", "migrate", "--data", dataDir, "--to", to]);
     expect(again.code, again.stderr).toBe(0);
@@ -239,7 +336,22 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     expect(acked.status).toBe(200);
     expect((await api(target, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey })).body["messages"]).toEqual([]);
     const forAlice = await api(target, "GET", "/api/messages/poll?timeout=0", { key: alice.apiKey });
-    expect((forAlice.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toEqual([toAlice]);
+    expect((forAlice.body["messages"] as Array<{ id: string }>).map((m) => m.id)).toEqual([toAlice, idempotent]);
+
+    // A send retried under its Idempotency-Key across the move gets its first answer, not a second message.
+    const retried = await api(target, "POST", "/api/messages/send", { key: carol.apiKey, body: { to: "alice", body: "sent once" }, headers: { "idempotency-key": "move-1" } });
+    expect(retried.body["messageId"]).toBe(idempotent);
+    // The message held for approval came along with its receipt and its file: approved there, it is delivered whole.
+    expect((await api(target, "GET", "/api/messages/msg_held/status", { key: alice.apiKey })).body).toMatchObject({ status: "pending_approval" });
+    const held = await api(target, "GET", "/api/approvals", { key: bob.apiKey });
+    expect((held.body["approvals"] as Array<{ approvalId: string }>).map((a) => a.approvalId)).toEqual(["apr_held"]);
+    expect((await api(target, "POST", "/api/approvals/apr_held/approve", { key: bob.apiKey })).status).toBe(200);
+    const approved = await api(target, "GET", "/api/messages/poll?timeout=10", { key: bob.apiKey });
+    const delivered = approved.body["messages"] as Array<{ id: string; attachments?: Array<{ fileId: string }> }>;
+    expect(delivered.map((m) => m.id)).toEqual(["msg_held"]);
+    const heldLink = await api(target, "GET", `/api/files/${delivered[0]?.attachments?.[0]?.fileId ?? ""}`, { key: bob.apiKey });
+    const heldUrl = new URL(String(heldLink.body["signedUrl"]));
+    expect(Buffer.from(await (await fetch(`${target.url}${heldUrl.pathname}${heldUrl.search}`)).arrayBuffer()).equals(heldFile)).toBe(true);
 
     // A name made after the move gets an id past the copied ones.
     const dave = await runCli(["admin", "create-name", "dave", "--email", "d@example.com", "--database", urlWithSchema(schema.schema)]);

@@ -273,6 +273,22 @@ describe("registration modes and limits", () => {
     await registerAndVerify(server, smtp, "kim", "kim@example.com");
   });
 
+  it("names per account: verifications clicked at once never take an account past the limit", async () => {
+    server = await startTestServer({ bcryptCost: 4, signup: { registration: "open", smtpUrl: smtp.url, maxNamesPerAccount: 2, rateLimit: { max: 0 } } });
+    await server.createName("quinn", "quinn@example.com");
+    const names = ["quinn-a", "quinn-b", "quinn-c", "quinn-d", "quinn-e", "quinn-f"];
+    const links: URL[] = [];
+    for (const name of names) {
+      expect((await register(server, { name, email: "quinn@example.com" })).status).toBe(200);
+      links.push(smtp.linkIn(await smtp.takeMail({ to: "quinn@example.com", subject: `Verify tell/${name}` }), "/api/register/verify"));
+    }
+    const pages = await Promise.all(links.map((link) => open(link)));
+    expect(pages.map((p) => p.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    for (const page of pages.filter((p) => p.status === 409)) expect(page.html).toContain("the most this server allows per account (2)");
+    const account = await server.storage.directory.findAccountByEmail("quinn@example.com");
+    expect((await server.storage.directory.listNamesOfAccount(account?.id ?? "")).length).toBe(2);
+  });
+
   it("limits registrations and sign-in links per caller address, together: 429 with an integer Retry-After", async () => {
     server = await startTestServer({ signup: { registration: "open", smtpUrl: smtp.url, rateLimit: { max: 2, windowMs: 60 * 60 * 1000 } } });
     expect((await register(server, { name: "lee", email: "lee@example.com" })).status).toBe(200);

@@ -140,6 +140,27 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(await storage.directory.findAccountByEmail("nobody@example.com")).toBeUndefined();
     });
 
+    it("holds the names-per-account limit when names are inserted at once: the count and the insert are one step", async () => {
+      // acc_1 owns bob; with a limit of 3, two of six racing inserts get in, from this process and (postgres) a peer.
+      const peer = await opened.openPeer?.();
+      const stores = [storage, peer ?? storage];
+      const results = await Promise.allSettled(
+        ["n1", "n2", "n3", "n4", "n5", "n6"].map((name, i) =>
+          (stores[i % 2] as Storage).directory.insertName(nameRecord(name, "acc_1", `p${name}`), { maxNamesPerAccount: 3 }),
+        ),
+      );
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+      for (const refused of results.filter((r) => r.status === "rejected")) {
+        expect(refused.reason).toMatchObject({ code: "CT_FORBIDDEN", message: "the account of team@example.com has 3 names, the most this server allows per account (3)" });
+      }
+      expect(await storage.directory.listNamesOfAccount("acc_1")).toHaveLength(3);
+      // Without a limit, or for another account, nothing is held back.
+      await storage.directory.insertName(nameRecord("n7", "acc_1", "pn7"));
+      await storage.directory.insertName(nameRecord("n8", "acc_2", "pn8"), { maxNamesPerAccount: 3 });
+      expect(await storage.directory.listNamesOfAccount("acc_1")).toHaveLength(4);
+      await peer?.close();
+    });
+
     it("keeps one account per email: a later insert answers the stored account, and racing inserts agree", async () => {
       expect(await storage.directory.insertAccount({ id: "acc_late", email: "team@example.com", createdAt: 9 })).toEqual({
         id: "acc_1",

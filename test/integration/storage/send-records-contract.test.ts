@@ -202,6 +202,30 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       });
       expect(await storage.receipts.find("unknown")).toBeUndefined();
     });
+    it("moves only forward: a delivery reported after the ack is not recorded, nor reported to the sender", async () => {
+      await storage.directory.updateNameSettings(alice.id, { webhookUrl: "https://hooks.example.com/alice" });
+      await storage.webhooks.setEvents(alice.id, ["message.status"]);
+      await storage.messages.insert([newMessage("m1", bob, 10), newMessage("m2", bob, 11)]);
+      // m1 is acked while its webhook is still out (never handed out by a poll); m2 is archived and acked before.
+      await settled();
+      await storage.messages.ack([bob.id], ["m2"], 12);
+      await settled();
+      await storage.messages.ack([bob.id], ["m1"], 20);
+      await storage.receipts.markDelivered("m1", 25);
+      await storage.receipts.markDelivered("m2", 26);
+      await settled();
+      expect((await storage.receipts.find("m1"))?.at).toEqual({ accepted: 10, acked: 20 });
+      expect((await storage.receipts.find("m2"))?.at).toEqual({ accepted: 11, acked: 12 });
+      const due = await claim(100, 20);
+      expect(due.map((d) => d.id).sort()).toEqual(["sts_accepted_m1", "sts_accepted_m2"]);
+      for (const d of due) {
+        await storage.webhooks.recordAttempt(d.id, { at: 100, status: "delivered", attempted: true, statusCode: 200, error: null, nextAttemptAt: null });
+      }
+      expect((await claim(101, 20)).map((d) => d.id).sort()).toEqual(["sts_acked_m1", "sts_acked_m2"]);
+      // Kept as acked when retention deletes them.
+      await storage.messages.purge(1_000, 0);
+      expect((await storage.receipts.find("m1"))?.at).toEqual({ accepted: 10, acked: 20 });
+    });
   });
 
   describe("idempotency keys", () => {

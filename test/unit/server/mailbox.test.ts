@@ -31,7 +31,7 @@ describe("the mailbox's long poll", () => {
         return storage.messages.claim(ids, request);
       },
     };
-    const notifier = createInProcessNotifier();
+    const notifier = createInProcessNotifier(systemClock);
     mailbox = createMailbox({ messages: counted, notifier, clock: systemClock, visibilityTimeoutMs: 60_000 });
   });
   afterEach(async () => {

@@ -2,7 +2,7 @@
 
 import { ClawTellError } from "../../../infra/index.js";
 import type { CommunicationMode, DeliveryPolicy } from "../../../protocol/index.js";
-import type { AuditEntry, DirectoryStore } from "../directory-store.js";
+import { nameLimitText, type AuditEntry, type DirectoryStore } from "../directory-store.js";
 import type { AccountRecord, ListEntry, NameRecord } from "../records.js";
 import type { Database } from "./pg-database.js";
 import { sqlState } from "./pg-errors.js";
@@ -96,15 +96,31 @@ export function createPostgresDirectory(db: Database, now: () => number = Date.n
       if (stored === undefined) throw new ClawTellError("CT_INTERNAL", `the account of ${account.email} was not stored`);
       return stored;
     },
-    async insertName(name) {
+    async insertName(name, limits) {
+      const max = limits?.maxNamesPerAccount;
+      const values = [name.name, name.accountId, name.keyPrefix, name.keyHash, name.communicationMode, name.deliveryPolicy, name.webhookUrl, name.webhookSecret, name.createdAt];
+      const insert = `INSERT INTO names (name, account_id, key_prefix, key_hash, communication_mode, delivery_policy, webhook_url,
+           webhook_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
       try {
-        const [row] = await db.query<{ id: string }>(
-          `INSERT INTO names (name, account_id, key_prefix, key_hash, communication_mode, delivery_policy, webhook_url,
-             webhook_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-          [name.name, name.accountId, name.keyPrefix, name.keyHash, name.communicationMode, name.deliveryPolicy, name.webhookUrl, name.webhookSecret, name.createdAt],
-        );
-        if (row === undefined) throw new ClawTellError("CT_INTERNAL", `the name ${name.name} was not stored`);
-        return { ...name, id: Number(row.id) };
+        const id = await db.transaction(async (client) => {
+          if (max !== undefined) {
+            // The account's row lock makes inserts for one account take turns. The count is a statement of its own,
+            // after the lock: its snapshot (READ COMMITTED) then sees the names the one before committed.
+            await client.query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", [name.accountId]);
+            const { rows } = await client.query<{ email: string; owned: string }>(
+              `SELECT a.email, (SELECT COUNT(*) FROM names n WHERE n.account_id = a.id AND n.name NOT LIKE '#%') AS owned
+               FROM accounts a WHERE a.id = $1`,
+              [name.accountId],
+            );
+            const account = rows[0];
+            const owned = Number(account?.owned ?? 0);
+            if (account !== undefined && owned >= max) throw new ClawTellError("CT_FORBIDDEN", nameLimitText(account.email, owned, max), { field: "email" });
+          }
+          const { rows } = await client.query<{ id: string }>(insert, values);
+          return rows[0]?.id;
+        });
+        if (id === undefined) throw new ClawTellError("CT_INTERNAL", `the name ${name.name} was not stored`);
+        return { ...name, id: Number(id) };
       } catch (err) {
         if (sqlState(err) === "23505" && err instanceof Error && "constraint" in err && err.constraint === "names_name_key") {
           throw new ClawTellError("CT_CONFLICT", `name "${name.name}" is already taken`, { field: "name", cause: err });

@@ -1,6 +1,7 @@
 /**
  * The receipt port on PostgreSQL: the message's row while it is stored, merged with the receipt row, if any. Recording
- * a state, or a first delivery, queues its `message.status` deliveries in the same statement.
+ * a state, or a first delivery, queues its `message.status` deliveries in the same statement. A receipt only moves
+ * forward: a delivery reported after the ack is not recorded.
  */
 
 import type { EnqueueSignal } from "../enqueue-signal.js";
@@ -125,7 +126,7 @@ export function createPostgresReceipts(db: Database, enqueued: EnqueueSignal): R
     async markDelivered(messageId, at) {
       const rows = await db.query<{ hooks: number }>(
         `WITH marked AS (
-           UPDATE messages SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL RETURNING id, sender, recipient, created_at
+           UPDATE messages SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL AND acked_at IS NULL RETURNING id, sender, recipient, created_at
          ), hooked AS (
            ${statusHookSql("delivered", "marked", "$2::bigint")}
          )
