@@ -10,7 +10,7 @@ import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
 import type { WebhookDelivery } from "../store/index.js";
 import { sendWebhookTest, WEBHOOK_MAX_RESPONSE_BYTES } from "../webhooks/index.js";
-import { clientGone } from "./messages.js";
+import { whileConnected } from "./messages.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -63,7 +63,7 @@ export function webhookRoutes(app: ZodApp, ctx: ServerContext): void {
       // The URL and secret as they are now (a cached record may predate a change made through another process).
       const name = (await ctx.directory.findNameByName(caller.name.name)) ?? caller.name;
       const deps = { dispatcher: ctx.outbound, clock: ctx.clock, timeoutMs: ctx.webhookTimeoutMs, maxResponseBytes: WEBHOOK_MAX_RESPONSE_BYTES };
-      const outcome = await sendWebhookTest(deps, name, clientGone(reply));
+      const outcome = await whileConnected(reply, (gone) => sendWebhookTest(deps, name, gone));
       return { ...outcome, url: name.webhookUrl ?? "" };
     },
   );
