@@ -36,9 +36,19 @@ export function sealedKeyId(value: string): string | undefined {
 
 const additionalData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1\n${keyId}\n${context}`);
 
-export function createSealer(keyring: Keyring): Sealer {
+export interface SealerOptions {
+  /**
+   * False: new content is stored plain (`--no-encryption`) and only content sealed before is opened, with the keys the
+   * ring holds. @defaultValue true
+   */
+  readonly sealNew?: boolean;
+}
+
+export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer {
+  const sealNew = opts.sealNew ?? true;
   return {
     seal(text, context) {
+      if (!sealNew) return text;
       const { id, key } = keyring.current();
       const nonce = randomBytes(NONCE_BYTES);
       const cipher = createCipheriv("aes-256-gcm", key, nonce);

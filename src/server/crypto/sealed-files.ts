@@ -70,8 +70,9 @@ function byteReader(source: AsyncIterator<unknown>): { take(n: number): Promise<
   };
 }
 
-export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segmentBytes?: number } = {}): SealedFileStore {
+export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segmentBytes?: number; /** False: new files are stored plain (`--no-encryption`). */ sealNew?: boolean } = {}): SealedFileStore {
   const segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES;
+  const sealNew = opts.sealNew ?? true;
 
   async function* sealed(content: Uint8Array | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     const { id, key } = keyring.current();
@@ -154,8 +155,8 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
     (isErrnoException(err) && err.code === "ENOENT") || (err instanceof ClawTellError && err.code === "CT_NOT_FOUND");
 
   return {
-    save: (content) => base.save(sealed(content)),
-    replace: (fileId, content) => base.replace(fileId, sealed(content)),
+    save: (content) => base.save(sealNew ? sealed(content) : content),
+    replace: (fileId, content) => base.replace(fileId, sealNew ? sealed(content) : content),
     read: (fileId) => Readable.from(opened(fileId), { objectMode: false }),
     remove: (fileIds) => base.remove(fileIds),
     listWrittenBefore: (cutoff) => base.listWrittenBefore(cutoff),

@@ -189,7 +189,8 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
 
   it("a server on the target takes the old keys, hands out the unacked messages in order with their files, keeps lists and settings", async () => {
     const schema = schemas[2] as Schema;
-    target = await startServerProcess(dataDir, ["--database", urlWithSchema(schema.schema)]);
+    // The copied content is sealed under the data folder's key: the target's servers use that key file.
+    target = await startServerProcess(dataDir, ["--database", urlWithSchema(schema.schema), "--master-key-file", join(dataDir, "master.key")]);
 
     const me = await api(target, "GET", "/api/me", { key: bob.apiKey });
     expect(me.status).toBe(200);
