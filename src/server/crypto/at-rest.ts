@@ -19,7 +19,7 @@ import { MASTER_KEY_FILE, openKeyring, type Keyring } from "./keyring.js";
 import { startResealer, type Resealer } from "./reseal.js";
 import { createSealer, type Sealer } from "./seal.js";
 import { sealFileStore, type SealedFileStore } from "./sealed-files.js";
-import { sealStorage } from "./sealed-storage.js";
+import { createSealedWrites, sealStorage } from "./sealed-storage.js";
 
 export interface EncryptionOptions {
   /** Seal new content. @defaultValue true */
@@ -92,14 +92,24 @@ export function encryptAtRest<S extends Storage>(deps: {
   // Real time: the key file is looked at again, and re-sealing waits, whatever clock the server's requests run on.
   const keyring = openServerKeyring({ ...deps, clock: systemClock }) ?? NO_KEYS;
   const sealer: Sealer = createSealer(keyring, { sealNew: enabled });
-  const files: SealedFileStore = sealFileStore(deps.files, keyring, { sealNew: enabled });
-  const storage = sealStorage(deps.storage, sealer);
+  const writes = createSealedWrites();
+  const sealedFiles = sealFileStore(deps.files, keyring, { sealNew: enabled });
+  // A file being written under the old key when the key changes is waited for too.
+  const files: SealedFileStore = { ...sealedFiles, save: (content) => writes.track(sealedFiles.save(content)) };
+  const storage = sealStorage(deps.storage, sealer, writes);
   if (!enabled) {
     deps.logger.warn("encryption at rest is off (--no-encryption): new message content is stored readable by anyone who can read the storage");
     return { storage, files, encryption: undefined, stop: async () => {} };
   }
   deps.logger.info({ masterKeyId: sealer.currentKeyId() }, "message content is sealed at rest");
-  const resealer: Resealer = startResealer({ sealedRows: deps.storage.sealedRows, files, sealer, logger: deps.logger, clock: systemClock });
+  const resealer: Resealer = startResealer({
+    sealedRows: deps.storage.sealedRows,
+    files,
+    sealer,
+    logger: deps.logger,
+    clock: systemClock,
+    writesSettled: () => writes.settled(),
+  });
   return {
     storage,
     files,

@@ -7,6 +7,6 @@
 export { KEY_RECHECK_MS, MASTER_KEY_FILE, derivedKeyId, openKeyring, parseMasterKey, rotateKeyFile, type Keyring, type KeyringOptions, type MasterKey } from "./keyring.js";
 export { SEAL_PREFIX, createSealer, sealedKeyId, type Sealer, type SealerOptions } from "./seal.js";
 export { SEGMENT_BYTES, sealFileStore, type SealedFileStore } from "./sealed-files.js";
-export { approvalContext, messageContext, sealApprovals, sealMessages, sealStorage } from "./sealed-storage.js";
+export { approvalContext, createSealedWrites, messageContext, sealApprovals, sealMessages, sealStorage, type SealedWrites } from "./sealed-storage.js";
 export { RESEAL_BATCH, RESEAL_CHECK_MS, resealAll, resealOnce, startResealer, type ResealReport, type Resealer } from "./reseal.js";
 export { encryptAtRest, openServerKeyring, type AtRest, type EncryptionOptions, type ServerEncryption } from "./at-rest.js";
