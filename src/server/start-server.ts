@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import type { Dispatcher } from "undici";
 import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
-import { encryptAtRest, type EncryptionOptions, type ServerEncryption } from "./crypto/index.js";
+import { checkSharedKey, encryptAtRest, type EncryptionOptions, type ServerEncryption } from "./crypto/index.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore, type FileStore } from "./files.js";
 import { createNotifier, type Notifier } from "./notifier.js";
@@ -108,6 +108,8 @@ export async function startServer(opts: {
 }): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const logger = opts.logger ?? createSilentLogger();
+  // Before anything is opened: servers on one database that would seal under different keys must not start.
+  checkSharedKey({ encryption: opts.encryption ?? {}, database: opts.database });
   let backend: OpenedBackend;
   if (opts.database !== undefined) backend = await openPostgresBackend(opts.database, logger);
   else if (opts.dataDir !== undefined) backend = await openEmbeddedBackend(opts.dataDir, logger);

@@ -31,6 +31,8 @@ export interface TestServer extends RunningServer {
   /** The embedded backend's data folder (made but unused on postgres). */
   dataDir: string;
   readonly backend: TestBackend;
+  /** The PostgreSQL URL (with its schema) on postgres; undefined on embedded. */
+  readonly database: string | undefined;
   createName(name: string, email: string): Promise<CreatedName>;
   /** Stops the server and starts it again on the same port and data folder or schema (as after a crash-free restart). */
   restart(): Promise<void>;
@@ -83,6 +85,7 @@ export async function startTestServer(
     },
     dataDir,
     backend,
+    database: schema === undefined ? undefined : urlWithSchema(schema.schema),
     createName: (name, email) => createName(current().storage.directory, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
     async stop() {
       await running?.close();

@@ -47,6 +47,20 @@ export interface AtRest<S extends Storage> {
   stop(): Promise<void>;
 }
 
+/** CT_CONFIG_INVALID, naming the options, when processes on a database would not share a key. */
+export function checkSharedKey(opts: { encryption: EncryptionOptions; database?: string | undefined }): void {
+  const enabled = opts.encryption.enabled ?? true;
+  const value = opts.encryption.masterKey?.trim() === "" ? undefined : opts.encryption.masterKey;
+  if (opts.database !== undefined && enabled && value === undefined && opts.encryption.masterKeyFile === undefined) {
+    throw new ClawTellError(
+      "CT_CONFIG_INVALID",
+      "with --database every server process must seal with the same master key: set CLAWTELL_MASTER_KEY, or give --master-key-file <path> " +
+        "(make one with `clawtell admin rotate-master-key --master-key-file <path>`), or run with --no-encryption",
+      { field: "masterKeyFile" },
+    );
+  }
+}
+
 /** The key ring a server (or an admin command beside it) uses; `create` makes a missing key file. */
 export function openServerKeyring(opts: {
   encryption: EncryptionOptions;
@@ -57,14 +71,7 @@ export function openServerKeyring(opts: {
   const enabled = opts.encryption.enabled ?? true;
   const value = opts.encryption.masterKey?.trim() === "" ? undefined : opts.encryption.masterKey;
   const file = opts.encryption.masterKeyFile ?? (opts.database === undefined && opts.dataDir !== undefined ? join(opts.dataDir, MASTER_KEY_FILE) : undefined);
-  if (opts.database !== undefined && enabled && value === undefined && opts.encryption.masterKeyFile === undefined) {
-    throw new ClawTellError(
-      "CT_CONFIG_INVALID",
-      "with --database every server process must seal with the same master key: set CLAWTELL_MASTER_KEY, or give --master-key-file <path> " +
-        "(make one with `clawtell admin rotate-master-key --master-key-file <path>`), or run with --no-encryption",
-      { field: "masterKeyFile" },
-    );
-  }
+  checkSharedKey(opts);
   if (value === undefined && file === undefined) return undefined;
   const keyring = openKeyring({ file, value, clock: opts.clock ?? systemClock, create: enabled && opts.database === undefined });
   if (enabled) keyring.current(); // fails now, naming the option, when there is no key (a missing shared key file)
