@@ -10,8 +10,9 @@
  * as it was.
  */
 
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ClawTellError } from "../../infra/index.js";
+import { freshNonce, keyObjectOf } from "./cipher-keys.js";
 import type { Keyring } from "./keyring.js";
 
 export const SEAL_PREFIX = "ctseal1:";
@@ -50,8 +51,8 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     seal(text, context) {
       if (!sealNew) return text;
       const { id, key } = keyring.current();
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", key, nonce);
+      const nonce = freshNonce();
+      const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
       cipher.setAAD(additionalData(id, context));
       const sealed = Buffer.concat([nonce, cipher.update(text, "utf8"), cipher.final(), cipher.getAuthTag()]);
       return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
@@ -68,7 +69,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       const raw = Buffer.from(value.slice(SEAL_PREFIX.length + keyId.length + 1), "base64url");
       if (raw.length < NONCE_BYTES + TAG_BYTES) throw broken(context);
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, NONCE_BYTES));
+        const decipher = createDecipheriv("aes-256-gcm", keyObjectOf(key), raw.subarray(0, NONCE_BYTES));
         decipher.setAAD(additionalData(keyId, context));
         decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
         return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString("utf8");

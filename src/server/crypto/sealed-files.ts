@@ -16,6 +16,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { ClawTellError, isErrnoException } from "../../infra/index.js";
 import type { FileStore } from "../files.js";
+import { freshNonce, keyObjectOf } from "./cipher-keys.js";
 import type { Keyring } from "./keyring.js";
 
 /** Plain bytes per segment. */
@@ -81,8 +82,8 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
     yield Buffer.concat([MAGIC, Buffer.from([keyIdBytes.length]), keyIdBytes, salt]);
     let index = 0;
     const segment = (plain: Buffer, final: boolean): Buffer => {
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", key, nonce);
+      const nonce = freshNonce();
+      const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
       cipher.setAAD(additionalData(id, salt, index++, final));
       const frame = Buffer.alloc(FRAME_BYTES);
       frame.writeUInt8(final ? 1 : 0, 0);
@@ -136,7 +137,7 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
       if (body.length < length + TAG_BYTES) throw broken("a segment is cut short");
       let plain: Buffer;
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, frame.subarray(5, FRAME_BYTES));
+        const decipher = createDecipheriv("aes-256-gcm", keyObjectOf(key), frame.subarray(5, FRAME_BYTES));
         decipher.setAAD(additionalData(keyId, salt, index, final));
         decipher.setAuthTag(body.subarray(length));
         plain = Buffer.concat([decipher.update(body.subarray(0, length)), decipher.final()]);
