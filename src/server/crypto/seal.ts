@@ -43,10 +43,29 @@ export interface SealerOptions {
    * ring holds. @defaultValue true
    */
   readonly sealNew?: boolean;
+  /** How many values this sealer sealed last it opens from memory. @defaultValue {@link RECENT_SEALS} */
+  readonly recent?: number;
 }
+
+/**
+ * Values sealed last that `open` answers from memory without deciphering: a message is usually handed out moments
+ * after it was sent, so its subject and body are opened by the process that just sealed them. A hit needs the same
+ * context as the seal (a value moved to another row still fails). Only short texts are kept, so the memory stays
+ * small; their plain text is in this process's memory anyway while the send and the hand-out are under way.
+ */
+export const RECENT_SEALS = 4_096;
+const RECENT_MAX_CHARS = 1_024;
 
 export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer {
   const sealNew = opts.sealNew ?? true;
+  const capacity = opts.recent ?? RECENT_SEALS;
+  /** Sealed value → its context and text, oldest first. */
+  const recent = new Map<string, { context: string; text: string }>();
+  const remember = (value: string, context: string, text: string): void => {
+    if (capacity === 0 || text.length > RECENT_MAX_CHARS) return;
+    recent.set(value, { context, text });
+    if (recent.size > capacity) recent.delete(recent.keys().next().value as string);
+  };
   return {
     seal(text, context) {
       if (!sealNew) return text;
@@ -55,11 +74,15 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
       cipher.setAAD(additionalData(id, context));
       const sealed = Buffer.concat([nonce, cipher.update(text, "utf8"), cipher.final(), cipher.getAuthTag()]);
-      return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
+      const value = `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
+      remember(value, context, text);
+      return value;
     },
     open(value, context) {
       const keyId = sealedKeyId(value);
       if (keyId === undefined) return value;
+      const known = recent.get(value);
+      if (known !== undefined && known.context === context) return known.text;
       const key = keyring.find(keyId);
       if (key === undefined) {
         throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold`, {
