@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { acquireFileLock, ClawTellError, createSilentLogger, fileLockHolder, systemClock, type Clock, type Logger } from "../infra/index.js";
 import {
   MASTER_KEY_FILE,
+  NO_KEYS,
   createSealer,
   openKeyring,
   openServerKeyring,
@@ -37,8 +38,9 @@ export interface AdminKeyOptions {
  * not hold messages). Without a key, plain content reads as it is and sealed content fails, naming the option.
  */
 export function openSealedAdminStores<T extends AdminStores>(stores: T, keys: AdminKeyOptions): T {
-  const keyring = openServerKeyring({ encryption: { enabled: false, masterKey: keys.masterKey, masterKeyFile: keys.masterKeyFile }, dataDir: keys.dataDir, database: keys.database });
-  if (keyring === undefined) return stores;
+  const keyring =
+    openServerKeyring({ encryption: { enabled: false, masterKey: keys.masterKey, masterKeyFile: keys.masterKeyFile }, dataDir: keys.dataDir, database: keys.database }) ??
+    NO_KEYS;
   return { ...stores, approvals: sealApprovals(stores.approvals, createSealer(keyring, { sealNew: false })) };
 }
 

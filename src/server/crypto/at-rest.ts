@@ -79,7 +79,7 @@ export function openServerKeyring(opts: {
 }
 
 /** A keyring that holds no key: plain content reads as it is, sealed content fails to open, naming the option. */
-const NO_KEYS: Keyring = {
+export const NO_KEYS: Keyring = {
   current() {
     throw new ClawTellError("CT_CONFIG_INVALID", "no master key: set CLAWTELL_MASTER_KEY or --master-key-file", { field: "masterKeyFile" });
   },

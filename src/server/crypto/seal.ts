@@ -85,7 +85,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       if (known !== undefined && known.context === context) return known.text;
       const key = keyring.find(keyId);
       if (key === undefined) {
-        throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold`, {
+        throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold (give it with CLAWTELL_MASTER_KEY or --master-key-file)`, {
           field: "masterKey",
         });
       }

@@ -124,7 +124,7 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
     if (salt.length !== SALT_BYTES || keyId.length === 0) throw broken("its header is cut short");
     const key = keyring.find(keyId);
     if (key === undefined) {
-      throw new ClawTellError("CT_STATE_CORRUPT", `a sealed attachment names master key "${keyId}", which the keyring does not hold`, { field: "masterKey" });
+      throw new ClawTellError("CT_STATE_CORRUPT", `a sealed attachment names master key "${keyId}", which the keyring does not hold (give it with CLAWTELL_MASTER_KEY or --master-key-file)`, { field: "masterKey" });
     }
     for (let index = 0; ; index++) {
       const frame = await reader.take(FRAME_BYTES);
