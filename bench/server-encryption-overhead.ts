@@ -3,24 +3,37 @@
  * 32 concurrent senders against our built server on a fresh data folder, with encryption on (the default: subjects and
  * bodies sealed with AES-256-GCM on the way in, opened on the way out) and off (`--no-encryption`), in the same run.
  * The arms alternate for `BENCH_ROUNDS` rounds (default 5), the order rotating each round (lib/rounds.ts); each round's
- * ratio compares two runs seconds apart. Goal: median on/off ≥ 0.90 (encryption costs ≤ 10 %).
+ * ratio compares two runs seconds apart. Goal: median on/off ≥ 0.90 (encryption costs ≤ 10 %). Beside the rates it
+ * prints the server's CPU time per message (from /proc, over the run), which a busy neighbour moves less.
  */
-import { describeSpread, fmt, machineLine, spreadOf, startClawTell } from "./lib/harness.js";
+import { cpuTimeMs, describeSpread, fmt, machineLine, spreadOf, startClawTell } from "./lib/harness.js";
 import { alternateRounds } from "./lib/rounds.js";
 import { fullCycle } from "./server-throughput.js";
 
 const ROUNDS = Math.max(5, Number(process.env["BENCH_ROUNDS"] ?? 5));
 const SENDERS = Number(process.env["BENCH_SENDERS_ENCRYPTION"] ?? 32);
 const GOAL_PERCENT = 10;
+const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
 
-const arm = (serverArgs: readonly string[]) => async (): Promise<number> => {
+/** The server's CPU µs per message of each arm's runs, in run order. */
+const cpuPerMessage: number[][] = [[], []];
+
+const arm = (index: number, serverArgs: readonly string[]) => async (): Promise<number> => {
   const target = await startClawTell({ serverArgs });
-  return fullCycle(target, SENDERS).finally(() => target.stop());
+  try {
+    const cpuBefore = await cpuTimeMs(target.pid);
+    const rate = await fullCycle(target, SENDERS);
+    const cpu = (await cpuTimeMs(target.pid)) - cpuBefore;
+    cpuPerMessage[index]?.push((cpu * 1000) / (rate * (DURATION_MS / 1000)));
+    return rate;
+  } finally {
+    await target.stop();
+  }
 };
 
 export async function runEncryptionOverheadBench(): Promise<{ off: number; on: number; costPercent: number }> {
   const before = machineLine();
-  const [off = [], on = []] = await alternateRounds([arm(["--no-encryption"]), arm([])], ROUNDS, (round, [offRate = 0, onRate = 0]) => {
+  const [off = [], on = []] = await alternateRounds([arm(0, ["--no-encryption"]), arm(1, [])], ROUNDS, (round, [offRate = 0, onRate = 0]) => {
     process.stderr.write(`round ${round + 1}: off ${fmt(offRate, 0)}, on ${fmt(onRate, 0)} msg/s (on/off ${fmt(onRate / offRate, 3)})\n`);
   });
   const ratios = on.map((rate, i) => rate / (off[i] ?? Number.NaN));
@@ -35,6 +48,7 @@ export async function runEncryptionOverheadBench(): Promise<{ off: number; on: n
       `  on:  ${describeSpread(on, 0, " msg/s")}`,
       `  on/off per round: ${describeSpread(ratios, 3)}; rounds: ${ratios.map((r) => fmt(r, 3)).join(", ")}`,
       `  cost of encryption (1 − median ratio): ${fmt(costPercent, 1)} % (goal <= ${GOAL_PERCENT} %)`,
+      `  server CPU per message: off ${describeSpread(cpuPerMessage[0] ?? [], 0, " µs")}, on ${describeSpread(cpuPerMessage[1] ?? [], 0, " µs")}`,
       `${machineLine()} (at end)`,
       "",
     ].join("\n"),
