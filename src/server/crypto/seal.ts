@@ -53,18 +53,23 @@ export interface SealerOptions {
  * context as the seal (a value moved to another row still fails). Only short texts are kept, so the memory stays
  * small; their plain text is in this process's memory anyway while the send and the hand-out are under way.
  */
-export const RECENT_SEALS = 4_096;
+export const RECENT_SEALS = 2_048;
 const RECENT_MAX_CHARS = 1_024;
 
 export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer {
   const sealNew = opts.sealNew ?? true;
   const capacity = opts.recent ?? RECENT_SEALS;
-  /** Sealed value → its context and text, oldest first. */
-  const recent = new Map<string, { context: string; text: string }>();
+  // Two generations (sealed value → context and text): when the newer one is half the capacity, it becomes the older
+  // and the older is dropped whole. Cheaper than evicting one entry at a time from a Map kept in insertion order.
+  let newer = new Map<string, { context: string; text: string }>();
+  let older = new Map<string, { context: string; text: string }>();
   const remember = (value: string, context: string, text: string): void => {
     if (capacity === 0 || text.length > RECENT_MAX_CHARS) return;
-    recent.set(value, { context, text });
-    if (recent.size > capacity) recent.delete(recent.keys().next().value as string);
+    if (newer.size >= capacity / 2) {
+      older = newer;
+      newer = new Map();
+    }
+    newer.set(value, { context, text });
   };
   return {
     seal(text, context) {
@@ -81,7 +86,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     open(value, context) {
       const keyId = sealedKeyId(value);
       if (keyId === undefined) return value;
-      const known = recent.get(value);
+      const known = newer.get(value) ?? older.get(value);
       if (known !== undefined && known.context === context) return known.text;
       const key = keyring.find(keyId);
       if (key === undefined) {
