@@ -1,6 +1,6 @@
 // `clawtell admin migrate`: a data folder a real server filled, moved into PostgreSQL, served there by `clawtell server --database`.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -142,8 +142,11 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     expect(report.dryRun).toBe(true);
     expect(report.target.state).toBe("empty");
     expect(rowsOf(report)).toEqual({ accounts: 2, names: 3, list_entries: 3, messages: 7, files: 4, profiles: 1, profile_terms: 7, file_contents: 4 });
-    const bytes = [...files.values()].reduce((sum, b) => sum + b.length, 0) + 4;
+    // The attachment files are copied as stored: sealed, a little longer than what was sent.
+    const stored = await readdir(join(dataDir, "files"));
+    const bytes = (await Promise.all(stored.map(async (name) => (await stat(join(dataDir, "files", name))).size))).reduce((sum, n) => sum + n, 0);
     expect(report.fileBytes).toBe(bytes);
+    expect(bytes).toBeGreaterThan([...files.values()].reduce((sum, b) => sum + b.length, 0));
     const tables = await query<{ n: string }>(schema.schema, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = $1", [schema.schema]);
     expect(Number(tables[0]?.n)).toBe(0);
 
