@@ -3,12 +3,16 @@
  * shared server for the round and dropped after it) with wake-ups and rate-limit counters through a redis-server of
  * the bench's own, and the embedded single-process server as the baseline. Also the parkers of idle connections.
  */
+import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { createName, openPostgresStorage } from "../../src/server/index.js";
 import { TEST_DATABASE_URL } from "../../test/helpers/redis-server.js";
 import { spawnUntil, type StartedChild } from "./children.js";
 import { startClawTell, type BenchTarget } from "./harness.js";
+
+/** The master key the round's server processes share (every process on one database must seal with the same key). */
+const BENCH_MASTER_KEY = randomBytes(32).toString("hex");
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const LISTENING = /listening on (http:\/\/\S+)/;
@@ -96,7 +100,7 @@ export async function startCluster(count: number, redisUrl: string): Promise<Clu
           process.execPath,
           [...SERVER_NODE_ARGS, "--max-semi-space-size=8", join(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--database", url, "--redis", redisUrl],
           LISTENING,
-          { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "" } },
+          { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "", CLAWTELL_MASTER_KEY: BENCH_MASTER_KEY } },
         ),
       );
     }

@@ -5,7 +5,7 @@
 
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { access, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
 
 /** Mode of every state file: only the owner may read it (it may hold message bodies). */
@@ -36,7 +36,11 @@ export function fsyncDirSync(dir: string): void {
   }
 }
 
-export async function writeFileDurable(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+export async function writeFileDurable(
+  path: string,
+  data: string | Uint8Array | AsyncIterable<Uint8Array>,
+  opts: { /** Only over a file that is there: ENOENT, and nothing written, when it is gone by the time of the swap. */ existing?: boolean } = {},
+): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(tmp, "w", STATE_FILE_MODE);
@@ -47,6 +51,7 @@ export async function writeFileDurable(path: string, data: string | Uint8Array |
     } finally {
       await handle.close();
     }
+    if (opts.existing === true) await access(path);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -30,6 +30,12 @@ export const REDACT_PATHS = [
   "*.headers.authorization",
   "password",
   "*.password",
+  "masterKey",
+  "*.masterKey",
+  "*.*.masterKey",
+  "CLAWTELL_MASTER_KEY",
+  "*.CLAWTELL_MASTER_KEY",
+  "*.*.CLAWTELL_MASTER_KEY",
 ];
 
 export interface LoggerOptions {

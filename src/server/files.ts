@@ -18,7 +18,8 @@ export interface FileStore {
   save(content: Uint8Array | AsyncIterable<Uint8Array>): Promise<string>;
   /**
    * Writes new bytes durably under an id already stored (the whole file is swapped at once: a reader sees the old
-   * bytes or the new ones); used to seal a file again under a new key.
+   * bytes or the new ones); used to seal a file again under a new key. A file that is gone (removed meanwhile) is not
+   * written again: ENOENT on disk, CT_NOT_FOUND in PostgreSQL.
    */
   replace(fileId: string, content: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
   /** The bytes of a stored file. */
@@ -42,7 +43,8 @@ export function openFileStore(dataDir: string): FileStore {
       await writeFileDurable(pathOf(fileId), content);
       return fileId;
     },
-    replace: (fileId, content) => writeFileDurable(pathOf(fileId), content),
+    // A file removed meanwhile (purged) stays removed: the swap fails with ENOENT instead of bringing it back.
+    replace: (fileId, content) => writeFileDurable(pathOf(fileId), content, { existing: true }),
     read: (fileId) => createReadStream(pathOf(fileId)),
     async remove(fileIds) {
       await Promise.all(fileIds.map((id) => rm(pathOf(id), { force: true })));

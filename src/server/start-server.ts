@@ -2,7 +2,7 @@
  * Composition root of a running server: open the storage, build, listen (127.0.0.1 by default). The storage is the
  * embedded backend in a data folder (one process per folder, held by a lock), or PostgreSQL when a database URL is
  * given (any number of processes; the data folder is not used then: attachment bytes and the link secret live in the
- * database too).
+ * database too). Message content is sealed at rest on either (crypto/at-rest.ts) unless encryption is turned off.
  */
 
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { Redis } from "ioredis";
 import type { Dispatcher } from "undici";
 import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
+import { checkSharedKey, encryptAtRest, type EncryptionOptions, type ServerEncryption } from "./crypto/index.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore, type FileStore } from "./files.js";
 import { createNotifier, type Notifier } from "./notifier.js";
@@ -29,6 +30,8 @@ export interface RunningServer {
   storage: Storage;
   /** Where its attachment bytes are kept. */
   files: FileStore;
+  /** Its encryption at rest; undefined when it stores new content plain (`--no-encryption`). */
+  encryption: ServerEncryption | undefined;
   close(): Promise<void>;
 }
 
@@ -97,17 +100,39 @@ export async function startServer(opts: {
   /** The pool of outgoing requests (buildServer's `outbound`); a guarded one of the server's own by default. */
   outbound?: Dispatcher;
   options?: ServerOptions;
+  /**
+   * Encryption at rest (crypto/at-rest.ts): on unless `enabled` is false. With `database`, `masterKey` or
+   * `masterKeyFile` is required (every process must use the same key).
+   */
+  encryption?: EncryptionOptions;
 }): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const logger = opts.logger ?? createSilentLogger();
+  // Before anything is opened: servers on one database that would seal under different keys must not start.
+  checkSharedKey({ encryption: opts.encryption ?? {}, database: opts.database });
   let backend: OpenedBackend;
   if (opts.database !== undefined) backend = await openPostgresBackend(opts.database, logger);
   else if (opts.dataDir !== undefined) backend = await openEmbeddedBackend(opts.dataDir, logger);
   else throw new ClawTellError("CT_CONFIG_INVALID", "the server needs a data folder or a database URL", { field: "data" });
-  const { storage } = backend;
+  let atRest: ReturnType<typeof encryptAtRest>;
+  try {
+    atRest = encryptAtRest({
+      storage: backend.storage,
+      files: backend.files,
+      encryption: opts.encryption ?? {},
+      dataDir: opts.dataDir,
+      database: opts.database,
+      logger,
+    });
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+  const { storage, files } = atRest;
   const shared = openSharedServices(opts, logger);
   const closeAll = async (): Promise<void> => {
     try {
+      await atRest.stop();
       await shared.close();
     } finally {
       await backend.close();
@@ -119,7 +144,7 @@ export async function startServer(opts: {
     await untilSubscribed(shared.notifier, systemClock, logger);
     app = await buildServer({
       storage,
-      files: backend.files,
+      files,
       logger,
       notifier: shared.notifier,
       ...(shared.redis === undefined ? {} : { rateLimitStore: { redis: shared.redis } }),
@@ -142,7 +167,8 @@ export async function startServer(opts: {
     host,
     port,
     storage,
-    files: backend.files,
+    files,
+    encryption: atRest.encryption,
     async close() {
       await app.close();
       // Let handlers of just-closed connections finish their turn before the database goes away.

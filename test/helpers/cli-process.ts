@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { TEST_MASTER_KEY } from "./master-key.js";
 
 export const CLI_PATH = resolve(import.meta.dirname, "../../dist/bundle/cli.js");
 
@@ -15,6 +16,16 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, OPENCLAW_HOME: TEST_OPENCLAW_HOME, OPENCLAW_STATE_DIR: join(TEST_OPENCLAW_HOME, ".openclaw"), ...extra };
 }
 
+/**
+ * A process on PostgreSQL (`--database`, or `$CLAWTELL_DATABASE_URL`) seals with the test master key, as every
+ * process on one database must share one (unless the test gives its own `CLAWTELL_MASTER_KEY` or key file).
+ */
+function withTestKey(args: readonly string[], env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv | undefined {
+  const database = args.includes("--database") || (env?.["CLAWTELL_DATABASE_URL"] ?? process.env["CLAWTELL_DATABASE_URL"] ?? "").trim() !== "";
+  if (!database || args.includes("--master-key-file") || env?.["CLAWTELL_MASTER_KEY"] !== undefined) return env;
+  return { CLAWTELL_MASTER_KEY: TEST_MASTER_KEY, ...env };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -25,7 +36,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd,
-      env: cliEnv(options.env),
+      env: cliEnv(withTestKey(args, options.env)),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -81,7 +92,7 @@ function launchServer(args: readonly string[], env: NodeJS.ProcessEnv | undefine
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cliPath, "server", "--port", "0", ...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: cliEnv({ CLAWTELL_LOG_LEVEL: "warn", ...env }),
+      env: cliEnv({ CLAWTELL_LOG_LEVEL: "warn", ...withTestKey(args, env) }),
     });
     let out = "";
     let err = "";

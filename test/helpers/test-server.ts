@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import type { Clock } from "../../src/infra/index.js";
+import type { EncryptionOptions } from "../../src/server/crypto/index.js";
 import { createName, startServer, type CreatedName, type RunningServer, type ServerOptions } from "../../src/server/index.js";
+import { TEST_MASTER_KEY } from "./master-key.js";
 import { createTestSchema, urlWithSchema } from "./storage-backends.js";
 
 export type TestBackend = "embedded" | "postgres";
@@ -29,6 +31,8 @@ export interface TestServer extends RunningServer {
   /** The embedded backend's data folder (made but unused on postgres). */
   dataDir: string;
   readonly backend: TestBackend;
+  /** The PostgreSQL URL (with its schema) on postgres; undefined on embedded. */
+  readonly database: string | undefined;
   createName(name: string, email: string): Promise<CreatedName>;
   /** Stops the server and starts it again on the same port and data folder or schema (as after a crash-free restart). */
   restart(): Promise<void>;
@@ -40,15 +44,17 @@ export interface TestServer extends RunningServer {
 export const TEST_BCRYPT_COST = 4;
 
 export async function startTestServer(
-  options: ServerOptions & { dataDir?: string; port?: number; clock?: Clock; outbound?: Dispatcher } = {},
+  options: ServerOptions & { dataDir?: string; port?: number; clock?: Clock; outbound?: Dispatcher; encryption?: EncryptionOptions } = {},
 ): Promise<TestServer> {
-  const { dataDir: given, port, clock, outbound, ...serverOptions } = options;
+  const { dataDir: given, port, clock, outbound, encryption: givenEncryption, ...serverOptions } = options;
   const backend = testBackend();
   const dataDir = given ?? (await mkdtemp(join(tmpdir(), "clawtell-server-")));
   const schema = backend === "postgres" ? await createTestSchema() : undefined;
   const where = schema === undefined ? { dataDir } : { database: urlWithSchema(schema.schema) };
   const withClock = { ...(clock === undefined ? {} : { clock }), ...(outbound === undefined ? {} : { outbound }) };
-  const start = (atPort: number): Promise<RunningServer> => startServer({ ...where, port: atPort, ...withClock, options: serverOptions });
+  // On PostgreSQL a key must be given (the key file of a data folder is made by the server itself).
+  const encryption = givenEncryption ?? (schema === undefined ? {} : { masterKey: TEST_MASTER_KEY });
+  const start = (atPort: number): Promise<RunningServer> => startServer({ ...where, port: atPort, ...withClock, options: serverOptions, encryption });
   let running: RunningServer | undefined;
   try {
     running = await start(port ?? 0);
@@ -73,8 +79,13 @@ export async function startTestServer(
     get files() {
       return current().files;
     },
+    /** The running server's encryption at rest. */
+    get encryption() {
+      return current().encryption;
+    },
     dataDir,
     backend,
+    database: schema === undefined ? undefined : urlWithSchema(schema.schema),
     createName: (name, email) => createName(current().storage.directory, { name, email }, { bcryptCost: TEST_BCRYPT_COST }),
     async stop() {
       await running?.close();

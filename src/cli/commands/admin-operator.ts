@@ -31,6 +31,7 @@ export const storageOptions = (command: Command): Command =>
   command
     .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
     .option("--database <url>", "the PostgreSQL database of servers run with --database (default: $CLAWTELL_DATABASE_URL)")
+    .option("--master-key-file <path>", "the master key file the server is run with, to open sealed message text (default: <data>/master.key; $CLAWTELL_MASTER_KEY takes its place)")
     .option("--json", "print JSON instead of a table");
 
 const nameRows = (names: readonly NameSummary[]): string[][] =>

@@ -9,17 +9,25 @@ import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 export interface StorageFlags {
   data?: string;
   database?: string;
+  masterKeyFile?: string;
   json?: boolean;
+}
+
+/** The master key flags and `$CLAWTELL_MASTER_KEY`, as the server is told them. */
+export function masterKeyOptions(opts: StorageFlags): { masterKey?: string; masterKeyFile?: string } {
+  const masterKey = process.env["CLAWTELL_MASTER_KEY"]?.trim() || undefined;
+  return { ...(masterKey === undefined ? {} : { masterKey }), ...(opts.masterKeyFile === undefined ? {} : { masterKeyFile: opts.masterKeyFile }) };
 }
 
 /** Opens the directory, approval queue and quotas the flags name, runs `work` on them, and closes them. */
 export async function withAdminStores<T>(opts: StorageFlags, work: (stores: AdminStores) => Promise<T>): Promise<T> {
-  const { openEmbeddedAdminStores, openPostgresStorage } = await import("../../server/index.js");
+  const { openEmbeddedAdminStores, openPostgresStorage, openSealedAdminStores } = await import("../../server/index.js");
   const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+  const keys = masterKeyOptions(opts);
   if (database !== undefined) {
     const storage = await openPostgresStorage({ url: database });
     try {
-      return await work(storage);
+      return await work(openSealedAdminStores(storage, { ...keys, database }));
     } finally {
       await storage.close();
     }
@@ -32,7 +40,7 @@ export async function withAdminStores<T>(opts: StorageFlags, work: (stores: Admi
     throw explainDataDirError(err, dataDir);
   }
   try {
-    return await work(opened);
+    return await work(openSealedAdminStores(opened, { ...keys, dataDir }));
   } finally {
     await opened.close();
   }

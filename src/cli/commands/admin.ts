@@ -6,6 +6,7 @@ import { ClawTellError } from "../../infra/errors.js";
 import { CommandExit, type Io } from "../../infra/terminal-io.js";
 import type { MigrationReport } from "../../server/migrate-to-postgres/index.js";
 import { registerAdminApprovalCommands } from "./admin-approvals.js";
+import { masterKeyOptions } from "./admin-storage.js";
 import { registerAdminOperatorCommands, withDirectory } from "./admin-operator.js";
 import { registerAdminSignupCommands } from "./admin-signup.js";
 import { maxNamesPerAccount } from "./signup-options.js";
@@ -81,6 +82,30 @@ export function registerAdminCommands(program: Command, io: Io): void {
         throw new CommandExit(1);
       }
       if (report.dryRun && (report.target.state === "unreachable" || report.target.state === "conflict")) throw new CommandExit(1);
+    });
+  admin
+    .command("rotate-master-key")
+    .description("add a new master key and make it current; content sealed under the old keys is re-sealed under it (by the running server, in the background)")
+    .option("--data <dir>", "data folder (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
+    .option("--database <url>", "the PostgreSQL database of servers run with --database (default: $CLAWTELL_DATABASE_URL); needs --master-key-file")
+    .option("--master-key-file <path>", "the key file the servers are run with (default: <data>/master.key); made when missing")
+    .option("--json", "print one JSON report")
+    .addHelpText("after", "\nExample:\n  clawtell admin rotate-master-key --data ./.clawtell-data")
+    .action(async (opts: { data?: string; database?: string; masterKeyFile?: string; json?: boolean }) => {
+      const { rotateMasterKey } = await import("../../server/index.js");
+      const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+      const dataDir = database === undefined ? resolveDataDir(opts.data, process.env, process.cwd()) : undefined;
+      const keys = masterKeyOptions(opts);
+      const report = await rotateMasterKey({ ...keys, ...(database === undefined ? { dataDir } : { database }) }).catch((err: unknown) => {
+        throw dataDir === undefined ? err : explainDataDirError(err, dataDir);
+      });
+      if (opts.json === true) {
+        io.out(JSON.stringify(report));
+        return;
+      }
+      io.out(`new master key ${report.keyId}${report.previous === undefined ? "" : ` (was ${report.previous})`} in ${report.keyFile}`);
+      if (report.resealed === "server") io.out("the running server re-seals the stored content under it in the background");
+      else io.out(`re-sealed ${report.resealed.rows} rows and ${report.resealed.files} files${report.resealed.failed > 0 ? `; ${report.resealed.failed} did not open (see the log)` : ""}`);
     });
   registerAdminOperatorCommands(admin, io);
   registerAdminApprovalCommands(admin, io);

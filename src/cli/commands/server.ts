@@ -85,6 +85,22 @@ interface ServerFlags {
   rateLimitIp?: string;
   rateLimitKey?: string;
   allowPrivateWebhooks?: boolean;
+  masterKeyFile?: string;
+  encryption: boolean;
+}
+
+/**
+ * Encryption at rest from the flags and `$CLAWTELL_MASTER_KEY`. The variable is taken out of this process's environment
+ * once read, so that nothing started later (workers, child processes) inherits the key.
+ */
+function encryptionOptions(opts: ServerFlags): { enabled: boolean; masterKey?: string; masterKeyFile?: string } {
+  const masterKey = nonEmpty(process.env["CLAWTELL_MASTER_KEY"]);
+  delete process.env["CLAWTELL_MASTER_KEY"];
+  return {
+    enabled: opts.encryption,
+    ...(masterKey === undefined ? {} : { masterKey }),
+    ...(opts.masterKeyFile === undefined ? {} : { masterKeyFile: opts.masterKeyFile }),
+  };
 }
 
 /** Registers `clawtell server`: prints `listening on <url>` (and a first-name hint on a fresh folder) on stdout. */
@@ -103,6 +119,8 @@ export function registerServerCommand(program: Command, io: Io): void {
     .option("--monthly-quota <n>", "messages each account may send per calendar month (UTC); 0 = unlimited (default: $CLAWTELL_MONTHLY_QUOTA or unlimited)")
     .option("--rate-limit-ip <n>", "requests per minute per caller address on the public calls; 0 = off (default: $CLAWTELL_RATE_LIMIT_IP or 6000)")
     .option("--rate-limit-key <n>", "requests per minute per API key on the calls that need one; 0 = off (default: $CLAWTELL_RATE_LIMIT_KEY or 1200000)")
+    .option("--master-key-file <path>", "the master key that seals message content at rest (default: <data>/master.key, made mode 0600 when missing; $CLAWTELL_MASTER_KEY takes its place). With --database every process needs the same key: this or $CLAWTELL_MASTER_KEY is required")
+    .option("--no-encryption", "store new message content (subjects, bodies, attachment bytes) readable in the data folder or database; content sealed before still opens with the key at hand")
     .option("--allow-private-webhooks", "let webhooks and attachment URL fetches reach loopback, private, link-local and other non-public addresses (refused by default)")
     .action(async (opts: ServerFlags & SignupFlags) => {
       const port = parsePort(opts.port);
@@ -126,6 +144,7 @@ export function registerServerCommand(program: Command, io: Io): void {
       // Listen for signals before announcing the URL: whoever reads it may stop us at once.
       const stopSignal = waitForStopSignal();
       const signup = await resolveSignupOptions(opts, process.env, opts.host);
+      const encryption = encryptionOptions(opts);
       const options = {
         visibilityTimeoutMs,
         metrics: opts.metrics,
@@ -136,7 +155,7 @@ export function registerServerCommand(program: Command, io: Io): void {
       };
       if (database !== undefined) {
         // The database holds everything (names, messages, attachment bytes): no data folder is read or written.
-        const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options }).catch((err: unknown) => {
+        const server = await startServer({ host: opts.host, port, database, ...(redis === undefined ? {} : { redis }), logger, options, encryption }).catch((err: unknown) => {
           throw explainListenError(err, opts.host, port);
         });
         io.out(`listening on ${server.url}`);
@@ -146,7 +165,7 @@ export function registerServerCommand(program: Command, io: Io): void {
       }
       const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
       const fresh = !existsSync(join(dataDir, DATABASE_FILE));
-      const server = await startServer({ host: opts.host, port, dataDir, logger, options }).catch((err: unknown) => {
+      const server = await startServer({ host: opts.host, port, dataDir, logger, options, encryption }).catch((err: unknown) => {
         throw explainDataDirError(explainListenError(err, opts.host, port), dataDir);
       });
       const lines = [`listening on ${server.url}`];

@@ -5,7 +5,8 @@
  *
  * Where the keys come from:
  * - `CLAWTELL_MASTER_KEY` (32 bytes as 64 hex digits or base64), handed in as `value`: it is the current key (its id is
- *   derived from it). The key file's keys, if the file exists, still open what they sealed.
+ *   derived from it). Older keys may follow it, comma-separated: they open what they sealed, and re-sealing moves that
+ *   content to the first key. The key file's keys, if the file exists, still open what they sealed too.
  * - else the key file (`<dataDir>/master.key` unless told otherwise), created with one new key, mode 0600, when
  *   missing. It is JSON: `{ "current": "<id>", "keys": [{ "id", "key" (base64), "createdAt" }] }`.
  *
@@ -114,10 +115,16 @@ export function rotateKeyFile(path: string, now: number): { id: string; previous
 }
 
 export interface KeyringOptions {
-  /** The key file (created when missing and no `value` is given). */
-  readonly file: string;
-  /** A key given by value (`CLAWTELL_MASTER_KEY`): the current key then. */
+  /** The key file (created when missing and no `value` is given, unless `create` is false); none: `value` only. */
+  readonly file?: string | undefined;
+  /** Keys given by value (`CLAWTELL_MASTER_KEY`), comma-separated: the first is the current key, the others open old content. */
   readonly value?: string | undefined;
+  /**
+   * Whether a missing key file is created with a new key. Readers that must not make a key (`clawtell admin` on a
+   * folder, a server run with `--no-encryption`) pass false: with neither file nor value the ring then holds no key.
+   * @defaultValue true
+   */
+  readonly create?: boolean;
   readonly clock?: Clock;
   /** @defaultValue {@link KEY_RECHECK_MS} */
   readonly recheckMs?: number;
@@ -126,16 +133,22 @@ export interface KeyringOptions {
 export function openKeyring(opts: KeyringOptions): Keyring {
   const clock = opts.clock ?? systemClock;
   const recheckMs = opts.recheckMs ?? KEY_RECHECK_MS;
-  const given: MasterKey | undefined = opts.value === undefined ? undefined : (() => {
-    const key = parseMasterKey(opts.value, "CLAWTELL_MASTER_KEY");
+  const values = (opts.value ?? "").split(",").filter((v) => v.trim() !== "");
+  const givenKeys: MasterKey[] = values.map((v) => {
+    const key = parseMasterKey(v, "CLAWTELL_MASTER_KEY");
     return { id: derivedKeyId(key), key };
-  })();
-  if (given === undefined && readKeyFile(opts.file) === undefined) {
+  });
+  const given: MasterKey | undefined = givenKeys[0];
+  const path = opts.file;
+  if (given === undefined && path === undefined) {
+    throw new ClawTellError("CT_CONFIG_INVALID", "no master key: give CLAWTELL_MASTER_KEY or a master key file", { field: "masterKeyFile" });
+  }
+  if (given === undefined && path !== undefined && opts.create !== false && readKeyFile(path) === undefined) {
     try {
       const key = newKey(clock.now());
-      writeKeyFile(opts.file, { current: key.id, keys: [key] });
+      writeKeyFile(path, { current: key.id, keys: [key] });
     } catch (err) {
-      throw new ClawTellError("CT_CONFIG_INVALID", `the master key file ${opts.file} could not be created`, { field: "masterKeyFile", cause: err });
+      throw new ClawTellError("CT_CONFIG_INVALID", `the master key file ${path} could not be created`, { field: "masterKeyFile", cause: err });
     }
   }
 
@@ -145,21 +158,23 @@ export function openKeyring(opts: KeyringOptions): Keyring {
   let checkedAt = Number.NEGATIVE_INFINITY;
   const load = (): void => {
     checkedAt = clock.now();
+    if (path === undefined) return;
     let stamp: string;
     try {
-      const stat = statSync(opts.file);
+      const stat = statSync(path);
       stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}`;
     } catch (err) {
-      if (isErrnoException(err) && err.code === "ENOENT" && given !== undefined) return;
+      // No key file: the keys given by value are all there is (or none, for a reader that does not create one).
+      if (isErrnoException(err) && err.code === "ENOENT") return;
       throw err;
     }
     if (stamp === seen) return;
-    const file = readKeyFile(opts.file);
+    const file = readKeyFile(path);
     seen = stamp;
     if (file === undefined) return;
     const loaded = new Map<string, Buffer>();
     for (const k of file.keys) loaded.set(k.id, parseMasterKey(k.key, "masterKeyFile"));
-    if (given !== undefined) loaded.set(given.id, given.key);
+    for (const k of givenKeys) loaded.set(k.id, k.key);
     keys = loaded;
     if (given === undefined) {
       const key = loaded.get(file.current);
@@ -167,7 +182,7 @@ export function openKeyring(opts: KeyringOptions): Keyring {
     }
   };
   load();
-  if (given !== undefined) keys.set(given.id, given.key);
+  for (const k of givenKeys) keys.set(k.id, k.key);
 
   return {
     current() {
@@ -178,7 +193,9 @@ export function openKeyring(opts: KeyringOptions): Keyring {
           // A key file caught half-written by another tool is read again at the next check; the known key still seals.
         }
       }
-      if (current === undefined) throw new ClawTellError("CT_CONFIG_INVALID", `no master key in ${opts.file}`, { field: "masterKeyFile" });
+      if (current === undefined) {
+        throw new ClawTellError("CT_CONFIG_INVALID", `no master key: neither ${path ?? "a key file"} nor CLAWTELL_MASTER_KEY holds one`, { field: "masterKeyFile" });
+      }
       return current;
     },
     find(id) {

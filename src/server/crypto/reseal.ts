@@ -21,7 +21,12 @@ export const RESEAL_BATCH = 200;
 /** How often a server looks whether its current key has changed. */
 export const RESEAL_CHECK_MS = 1_000;
 /** Passes run one after the other at most, while a pass still finds content to re-seal. */
-const MAX_PASSES = 3;
+const MAX_PASSES = 4;
+/**
+ * Passes run at least: a send sealed under the old key a moment before the key changed may be stored only after the
+ * first pass went past its place (its group was still being written), so the second pass looks again.
+ */
+const MIN_PASSES = 2;
 
 export interface ResealReport {
   /** The key everything reached was sealed under. */
@@ -41,6 +46,8 @@ export interface ResealDeps {
   readonly batch?: number;
   /** Stops a pass between pages. */
   readonly signal?: AbortSignal;
+  /** Resolves once this process's writes of sealed content begun so far are stored (a pass then sees them). */
+  readonly writesSettled?: () => Promise<void>;
 }
 
 const contextOf = (table: SealedTable): typeof messageContext => (table === "messages" ? messageContext : approvalContext);
@@ -52,6 +59,8 @@ const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resol
 export async function resealOnce(deps: ResealDeps): Promise<ResealReport> {
   const keyId = deps.sealer.currentKeyId();
   const keep = `${SEAL_PREFIX}${keyId}:`;
+  // Sends sealed under the old key just before the key changed may still be on their way into storage.
+  await deps.writesSettled?.();
   const batch = deps.batch ?? RESEAL_BATCH;
   let rows = 0;
   let files = 0;
@@ -95,14 +104,14 @@ export async function resealOnce(deps: ResealDeps): Promise<ResealReport> {
   return { keyId, rows, files, failed };
 }
 
-/** Passes until one finds nothing left to re-seal (at most a few: content sealed during a pass is caught by the next). */
+/** Passes until one (the second at the earliest) finds nothing left to re-seal (at most a few: content sealed during a pass is caught by the next). */
 export async function resealAll(deps: ResealDeps): Promise<ResealReport> {
   let total = { rows: 0, files: 0, failed: 0 };
   let report: ResealReport | undefined;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     report = await resealOnce(deps);
     total = { rows: total.rows + report.rows, files: total.files + report.files, failed: total.failed + report.failed };
-    if (report.rows + report.files === 0 && report.keyId === deps.sealer.currentKeyId()) break;
+    if (pass + 1 >= MIN_PASSES && report.rows + report.files === 0 && report.keyId === deps.sealer.currentKeyId()) break;
   }
   return { keyId: report?.keyId ?? deps.sealer.currentKeyId(), ...total };
 }

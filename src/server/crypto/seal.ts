@@ -10,8 +10,9 @@
  * as it was.
  */
 
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ClawTellError } from "../../infra/index.js";
+import { freshNonce, keyObjectOf } from "./cipher-keys.js";
 import type { Keyring } from "./keyring.js";
 
 export const SEAL_PREFIX = "ctseal1:";
@@ -36,29 +37,67 @@ export function sealedKeyId(value: string): string | undefined {
 
 const additionalData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1\n${keyId}\n${context}`);
 
-export function createSealer(keyring: Keyring): Sealer {
+export interface SealerOptions {
+  /**
+   * False: new content is stored plain (`--no-encryption`) and only content sealed before is opened, with the keys the
+   * ring holds. @defaultValue true
+   */
+  readonly sealNew?: boolean;
+  /** How many values this sealer sealed last it opens from memory. @defaultValue {@link RECENT_SEALS} */
+  readonly recent?: number;
+}
+
+/**
+ * Values sealed last that `open` answers from memory without deciphering: a message is usually handed out moments
+ * after it was sent, so its subject and body are opened by the process that just sealed them. A hit needs the same
+ * context as the seal (a value moved to another row still fails). Only short texts are kept, so the memory stays
+ * small; their plain text is in this process's memory anyway while the send and the hand-out are under way.
+ */
+export const RECENT_SEALS = 2_048;
+const RECENT_MAX_CHARS = 1_024;
+
+export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer {
+  const sealNew = opts.sealNew ?? true;
+  const capacity = opts.recent ?? RECENT_SEALS;
+  // Two generations (sealed value → context and text): when the newer one is half the capacity, it becomes the older
+  // and the older is dropped whole. Cheaper than evicting one entry at a time from a Map kept in insertion order.
+  let newer = new Map<string, { context: string; text: string }>();
+  let older = new Map<string, { context: string; text: string }>();
+  const remember = (value: string, context: string, text: string): void => {
+    if (capacity === 0 || text.length > RECENT_MAX_CHARS) return;
+    if (newer.size >= capacity / 2) {
+      older = newer;
+      newer = new Map();
+    }
+    newer.set(value, { context, text });
+  };
   return {
     seal(text, context) {
+      if (!sealNew) return text;
       const { id, key } = keyring.current();
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", key, nonce);
+      const nonce = freshNonce();
+      const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
       cipher.setAAD(additionalData(id, context));
       const sealed = Buffer.concat([nonce, cipher.update(text, "utf8"), cipher.final(), cipher.getAuthTag()]);
-      return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
+      const value = `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
+      remember(value, context, text);
+      return value;
     },
     open(value, context) {
       const keyId = sealedKeyId(value);
       if (keyId === undefined) return value;
+      const known = newer.get(value) ?? older.get(value);
+      if (known !== undefined && known.context === context) return known.text;
       const key = keyring.find(keyId);
       if (key === undefined) {
-        throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold`, {
+        throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold (give it with CLAWTELL_MASTER_KEY or --master-key-file)`, {
           field: "masterKey",
         });
       }
       const raw = Buffer.from(value.slice(SEAL_PREFIX.length + keyId.length + 1), "base64url");
       if (raw.length < NONCE_BYTES + TAG_BYTES) throw broken(context);
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, NONCE_BYTES));
+        const decipher = createDecipheriv("aes-256-gcm", keyObjectOf(key), raw.subarray(0, NONCE_BYTES));
         decipher.setAAD(additionalData(keyId, context));
         decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
         return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString("utf8");

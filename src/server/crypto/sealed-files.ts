@@ -16,6 +16,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { ClawTellError, isErrnoException } from "../../infra/index.js";
 import type { FileStore } from "../files.js";
+import { freshNonce, keyObjectOf } from "./cipher-keys.js";
 import type { Keyring } from "./keyring.js";
 
 /** Plain bytes per segment. */
@@ -70,8 +71,9 @@ function byteReader(source: AsyncIterator<unknown>): { take(n: number): Promise<
   };
 }
 
-export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segmentBytes?: number } = {}): SealedFileStore {
+export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segmentBytes?: number; /** False: new files are stored plain (`--no-encryption`). */ sealNew?: boolean } = {}): SealedFileStore {
   const segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES;
+  const sealNew = opts.sealNew ?? true;
 
   async function* sealed(content: Uint8Array | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     const { id, key } = keyring.current();
@@ -80,8 +82,8 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
     yield Buffer.concat([MAGIC, Buffer.from([keyIdBytes.length]), keyIdBytes, salt]);
     let index = 0;
     const segment = (plain: Buffer, final: boolean): Buffer => {
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", key, nonce);
+      const nonce = freshNonce();
+      const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
       cipher.setAAD(additionalData(id, salt, index++, final));
       const frame = Buffer.alloc(FRAME_BYTES);
       frame.writeUInt8(final ? 1 : 0, 0);
@@ -122,7 +124,7 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
     if (salt.length !== SALT_BYTES || keyId.length === 0) throw broken("its header is cut short");
     const key = keyring.find(keyId);
     if (key === undefined) {
-      throw new ClawTellError("CT_STATE_CORRUPT", `a sealed attachment names master key "${keyId}", which the keyring does not hold`, { field: "masterKey" });
+      throw new ClawTellError("CT_STATE_CORRUPT", `a sealed attachment names master key "${keyId}", which the keyring does not hold (give it with CLAWTELL_MASTER_KEY or --master-key-file)`, { field: "masterKey" });
     }
     for (let index = 0; ; index++) {
       const frame = await reader.take(FRAME_BYTES);
@@ -135,7 +137,7 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
       if (body.length < length + TAG_BYTES) throw broken("a segment is cut short");
       let plain: Buffer;
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, frame.subarray(5, FRAME_BYTES));
+        const decipher = createDecipheriv("aes-256-gcm", keyObjectOf(key), frame.subarray(5, FRAME_BYTES));
         decipher.setAAD(additionalData(keyId, salt, index, final));
         decipher.setAuthTag(body.subarray(length));
         plain = Buffer.concat([decipher.update(body.subarray(0, length)), decipher.final()]);
@@ -154,8 +156,8 @@ export function sealFileStore(base: FileStore, keyring: Keyring, opts: { segment
     (isErrnoException(err) && err.code === "ENOENT") || (err instanceof ClawTellError && err.code === "CT_NOT_FOUND");
 
   return {
-    save: (content) => base.save(sealed(content)),
-    replace: (fileId, content) => base.replace(fileId, sealed(content)),
+    save: (content) => base.save(sealNew ? sealed(content) : content),
+    replace: (fileId, content) => base.replace(fileId, sealNew ? sealed(content) : content),
     read: (fileId) => Readable.from(opened(fileId), { objectMode: false }),
     remove: (fileIds) => base.remove(fileIds),
     listWrittenBefore: (cutoff) => base.listWrittenBefore(cutoff),

@@ -13,10 +13,40 @@ import type { Sealer } from "./seal.js";
 
 type Field = "subject" | "body";
 
+/**
+ * The writes of sealed content not yet stored. Re-sealing waits for those begun before a pass (they may be sealed
+ * under the old key) so that the pass sees them stored.
+ */
+export interface SealedWrites {
+  track<T>(write: Promise<T>): Promise<T>;
+  /** Resolves once every write begun before the call has settled. */
+  settled(): Promise<void>;
+}
+
+export function createSealedWrites(): SealedWrites {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    track(write) {
+      const settled = write.then(
+        () => undefined,
+        () => undefined,
+      );
+      pending.add(settled);
+      void settled.then(() => pending.delete(settled));
+      return write;
+    },
+    async settled() {
+      await Promise.all([...pending]);
+    },
+  };
+}
+
+const untracked: SealedWrites = { track: (write) => write, settled: async () => {} };
+
 export const messageContext = (id: string, field: Field): string => `message:${id}:${field}`;
 export const approvalContext = (id: string, field: Field): string => `approval:${id}:${field}`;
 
-export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer): T {
+export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
   const sealNew = (m: NewMessage): NewMessage => ({
     ...m,
     subject: sealer.seal(m.subject, messageContext(m.id, "subject")),
@@ -30,7 +60,7 @@ export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer): 
   const openAll = (rows: MessageRecord[]): MessageRecord[] => rows.map(open);
   return {
     ...inner,
-    insert: (messages) => inner.insert(messages.map(sealNew)),
+    insert: (messages) => writes.track(inner.insert(messages.map(sealNew))),
     claim: async (recipientIds, request) => openAll(await inner.claim(recipientIds, request)),
     listUnacked: async (recipientIds, limit, excludeSeqs) => openAll(await inner.listUnacked(recipientIds, limit, excludeSeqs)),
     find: async (id) => {
@@ -41,7 +71,7 @@ export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer): 
   };
 }
 
-export function sealApprovals(inner: ApprovalStore, sealer: Sealer): ApprovalStore {
+export function sealApprovals(inner: ApprovalStore, sealer: Sealer, writes: SealedWrites = untracked): ApprovalStore {
   const open = (r: ApprovalRecord): ApprovalRecord => ({
     ...r,
     message: {
@@ -54,14 +84,14 @@ export function sealApprovals(inner: ApprovalStore, sealer: Sealer): ApprovalSto
   return {
     ...inner,
     hold: (held) =>
-      inner.hold({
+      writes.track(inner.hold({
         ...held,
         message: {
           ...held.message,
           subject: sealer.seal(held.message.subject, approvalContext(held.approvalId, "subject")),
           body: sealer.seal(held.message.body, approvalContext(held.approvalId, "body")),
         },
-      }),
+      })),
     find: async (id) => one(await inner.find(id)),
     listPending: async (recipientIds, now, limit) => (await inner.listPending(recipientIds, now, limit)).map(open),
     decide: async (id, decision) => one(await inner.decide(id, decision)),
@@ -71,6 +101,6 @@ export function sealApprovals(inner: ApprovalStore, sealer: Sealer): ApprovalSto
 }
 
 /** The storage with its message and approval content sealed; everything else passes through. */
-export function sealStorage<T extends Storage>(inner: T, sealer: Sealer): T {
-  return { ...inner, messages: sealMessages(inner.messages, sealer), approvals: sealApprovals(inner.approvals, sealer) };
+export function sealStorage<T extends Storage>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
+  return { ...inner, messages: sealMessages(inner.messages, sealer, writes), approvals: sealApprovals(inner.approvals, sealer, writes) };
 }

@@ -63,10 +63,12 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     receipts: createEmbeddedReceipts(archive, messages, enqueued),
     idempotency: createEmbeddedIdempotency(archive, messages),
     profiles: createSqliteProfiles(archive.database),
-    // Journaled messages are handed to the archive first, so that a scan sees every message.
+    // Journaled messages are handed to the archive before a scan, so that it sees every message. A write-back needs no
+    // hand-over: the row it replaces came from the archive, and a later hand-over never rewrites a stored message's
+    // subject or body (it inserts new messages and records acks).
     sealedRows: {
       scan: async (table, after, limit, keep) => messages.archived(() => sealed.scan(table, after, limit, keep)),
-      replace: async (table, from, to) => messages.archived(() => sealed.replace(table, from, to)),
+      replace: async (table, from, to) => sealed.replace(table, from, to),
     },
     async ping() {
       if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the embedded storage is closed");

@@ -1,6 +1,6 @@
 // `clawtell admin migrate`: a data folder a real server filled, moved into PostgreSQL, served there by `clawtell server --database`.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -243,8 +243,11 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
     // The audit log (names made, list and settings changes) and alice's status deliveries, as many as the server wrote.
     expect(rows["audit_log"]).toBeGreaterThan(3);
     expect(rows["webhook_deliveries"]).toBeGreaterThan(0);
-    const bytes = [...files.values()].reduce((sum, b) => sum + b.length, 0) + 4 + heldFile.length;
+    // The attachment files are copied as stored: sealed, a little longer than what was sent.
+    const stored = await readdir(join(dataDir, "files"));
+    const bytes = (await Promise.all(stored.map(async (name) => (await stat(join(dataDir, "files", name))).size))).reduce((sum, n) => sum + n, 0);
     expect(report.fileBytes).toBe(bytes);
+    expect(bytes).toBeGreaterThan([...files.values()].reduce((sum, b) => sum + b.length, 0) + 4 + heldFile.length);
     const tables = await query<{ n: string }>(schema.schema, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = $1", [schema.schema]);
     expect(Number(tables[0]?.n)).toBe(0);
 
@@ -286,7 +289,8 @@ describe.skipIf(unavailable !== undefined)("clawtell admin migrate --to postgres
 
   it("a server on the target takes the old keys, hands out the unacked messages in order with their files, keeps lists and settings", async () => {
     const schema = schemas[2] as Schema;
-    target = await startServerProcess(dataDir, ["--database", urlWithSchema(schema.schema)]);
+    // The copied content is sealed under the data folder's key: the target's servers use that key file.
+    target = await startServerProcess(dataDir, ["--database", urlWithSchema(schema.schema), "--master-key-file", join(dataDir, "master.key")]);
 
     const me = await api(target, "GET", "/api/me", { key: bob.apiKey });
     expect(me.status).toBe(200);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../../src/server/index.js";
 import type { ServerProcess } from "../../helpers/cli-process.js";
+import { TEST_MASTER_KEY } from "../../helpers/master-key.js";
 import { call, messagesIn, openStream, servicesOrSkip, startFleet, until, waitForParked, type Fleet } from "./cluster.js";
 
 const services = await servicesOrSkip("cross-process.test.ts");
@@ -146,7 +147,7 @@ describe.skipIf(services === undefined)("server processes on one database", () =
         const carolKey = await fleet.name("carol");
         const servers: RunningServer[] = [];
         try {
-          for (let i = 0; i < 2; i++) servers.push(await startServer({ port: 0, database, redis: services.redis.url, options: { keyRateLimit: limit } }));
+          for (let i = 0; i < 2; i++) servers.push(await startServer({ port: 0, database, redis: services.redis.url, options: { keyRateLimit: limit }, encryption: { masterKey: TEST_MASTER_KEY } }));
           const [one, two] = servers as [RunningServer, RunningServer];
           const statuses: number[] = [];
           for (let i = 0; i < limit.max; i++) statuses.push((await call((i % 2 === 0 ? one : two).url, "GET", "/api/me", { key: carolKey })).status);
@@ -169,7 +170,7 @@ describe.skipIf(services === undefined)("server processes on one database", () =
         const carolKey = await fleet.name("carol");
         const servers: RunningServer[] = [];
         try {
-          for (let i = 0; i < 2; i++) servers.push(await startServer({ port: 0, database, options: { keyRateLimit: limit } }));
+          for (let i = 0; i < 2; i++) servers.push(await startServer({ port: 0, database, options: { keyRateLimit: limit }, encryption: { masterKey: TEST_MASTER_KEY } }));
           const [one, two] = servers as [RunningServer, RunningServer];
           const statuses: number[] = [];
           for (const server of [one, two]) for (let i = 0; i < limit.max; i++) statuses.push((await call(server.url, "GET", "/api/me", { key: carolKey })).status);

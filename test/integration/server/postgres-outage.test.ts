@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createName, startServer, type RunningServer } from "../../../src/server/index.js";
 import { createTestSchema, postgresUnavailable, TEST_DATABASE_URL, urlWithSchema } from "../../helpers/storage-backends.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
+import { TEST_MASTER_KEY } from "../../helpers/master-key.js";
 
 const unavailable = await postgresUnavailable();
 if (unavailable !== undefined) process.stderr.write(`postgres outage: skipping: ${unavailable}\n`);
@@ -54,7 +55,7 @@ describe.skipIf(unavailable !== undefined)("a server on postgres during a databa
     const viaRelay = new URL(urlWithSchema(schema));
     viaRelay.hostname = "127.0.0.1";
     viaRelay.port = String(relay.port);
-    const server: RunningServer = await startServer({ database: viaRelay.toString(), port: 0 });
+    const server: RunningServer = await startServer({ database: viaRelay.toString(), port: 0, encryption: { masterKey: TEST_MASTER_KEY } });
     cleanups.push(() => server.close());
     const alice = await createName(server.storage.directory, { name: "alice", email: "alice@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
     const bob = await createName(server.storage.directory, { name: "bob", email: "bob@example.com" }, { bcryptCost: TEST_BCRYPT_COST });

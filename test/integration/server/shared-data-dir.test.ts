@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MASTER_KEY_FILE, SEAL_PREFIX, createSealer, messageContext, openKeyring } from "../../../src/server/crypto/index.js";
 import { createName, openEmbeddedDirectory, openSqliteArchive, type CreatedName, type SqliteArchive } from "../../../src/server/index.js";
 import { api, embeddedOnly, startTestServer, TEST_BCRYPT_COST, type TestServer } from "../../helpers/test-server.js";
 
@@ -50,6 +52,10 @@ describe.skipIf(embeddedOnly("the admin CLI writing names into the data folder o
     // The send is journaled first; the database has it once the archive takes it over (every 200 ms).
     const id = String(sent.body["messageId"]);
     for (let i = 0; i < 100 && reader.findMessage(id) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(reader.findMessage(id)?.body).toBe("hi");
+    // The archive holds the body sealed under the folder's master key; it opens to what was sent.
+    const stored = reader.findMessage(id)?.body ?? "";
+    expect(stored.startsWith(SEAL_PREFIX)).toBe(true);
+    const sealer = createSealer(openKeyring({ file: join(server.dataDir, MASTER_KEY_FILE), create: false }));
+    expect(sealer.open(stored, messageContext(id, "body"))).toBe("hi");
   });
 });

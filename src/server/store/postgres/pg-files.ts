@@ -63,6 +63,9 @@ export function createPostgresFileStore(db: Database, now: () => number = Date.n
     async replace(fileId, content) {
       // One transaction: a reader sees the old file or the new one, never a mix of their chunks.
       await db.transaction(async (client) => {
+        // The row is locked first: a removal waits for the swap, and a file removed before it is not written again.
+        const kept = await client.query("SELECT 1 FROM file_contents WHERE file_id = $1 AND complete FOR UPDATE", [fileId]);
+        if (kept.rows.length === 0) throw new ClawTellError("CT_NOT_FOUND", "File not found", { field: "fileId" });
         await client.query("DELETE FROM file_chunks WHERE file_id = $1", [fileId]);
         if (content instanceof Uint8Array) {
           await client.query("UPDATE file_contents SET content = $2 WHERE file_id = $1", [fileId, Buffer.from(content)]);

@@ -1,0 +1,123 @@
+// Sealed text fields: round trip, binding to their context and key id, tampering, unknown keys, keys by value.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ClawTellError } from "../../../../src/infra/index.js";
+import { SEAL_PREFIX, createSealer, derivedKeyId, openKeyring, rotateKeyFile, sealedKeyId } from "../../../../src/server/crypto/index.js";
+
+const KEY_A = "11".repeat(32);
+const KEY_B = Buffer.alloc(32, 7).toString("base64");
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "clawtell-seal-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const corrupt = (fn: () => unknown): void => {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(ClawTellError);
+  expect((caught as ClawTellError).code).toBe("CT_STATE_CORRUPT");
+};
+
+describe("sealed text fields", () => {
+  it("seal and open round trip, and the sealed form shows nothing of the text", () => {
+    const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
+    const text = "zanzibar quokka — ünïcode ✓";
+    const sealed = sealer.seal(text, "message:m1:body");
+    expect(sealed.startsWith(`${SEAL_PREFIX}${sealer.currentKeyId()}:`)).toBe(true);
+    expect(sealed).not.toContain("zanzibar");
+    expect(sealer.open(sealed, "message:m1:body")).toBe(text);
+    // A fresh nonce each time.
+    expect(sealer.seal(text, "message:m1:body")).not.toBe(sealed);
+    expect(sealer.seal("", "message:m1:subject")).not.toBe("");
+    expect(sealer.open(sealer.seal("", "x"), "x")).toBe("");
+  });
+
+  it("plain text (written before encryption) opens as it is", () => {
+    const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
+    expect(sealer.open("hello", "message:m1:body")).toBe("hello");
+  });
+
+  it("a value moved to another row or field does not open", () => {
+    const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
+    const sealed = sealer.seal("secret", "message:m1:body");
+    corrupt(() => sealer.open(sealed, "message:m2:body"));
+    corrupt(() => sealer.open(sealed, "message:m1:subject"));
+  });
+
+  it("a tampered value does not open: a flipped byte, a cut tail, a relabelled key id", () => {
+    const keyring = openKeyring({ file: join(dir, "master.key") });
+    const sealer = createSealer(keyring);
+    const sealed = sealer.seal("secret words", "message:m1:body");
+    const id = sealer.currentKeyId();
+    const payload = Buffer.from(sealed.slice(SEAL_PREFIX.length + id.length + 1), "base64url");
+    for (const at of [0, 12, payload.length - 1]) {
+      const bad = Buffer.from(payload);
+      bad[at] = (bad[at] ?? 0) ^ 1;
+      corrupt(() => sealer.open(`${SEAL_PREFIX}${id}:${bad.toString("base64url")}`, "message:m1:body"));
+    }
+    corrupt(() => sealer.open(sealed.slice(0, -4), "message:m1:body"));
+    corrupt(() => sealer.open(`${SEAL_PREFIX}${id}:AAAA`, "message:m1:body"));
+    // Relabelled with another key the ring holds: the key id is in the additional data.
+    const { id: other } = rotateKeyFile(join(dir, "master.key"), 1);
+    corrupt(() => sealer.open(sealed.replace(`${SEAL_PREFIX}${id}:`, `${SEAL_PREFIX}${other}:`), "message:m1:body"));
+  });
+
+  it("a value naming a key the ring does not hold fails, naming the key id", () => {
+    const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
+    const sealed = sealer.seal("secret", "c");
+    const elsewhere = createSealer(openKeyring({ file: join(dir, "other.key") }));
+    expect(() => elsewhere.open(sealed, "c")).toThrow(new RegExp(`master key "${sealer.currentKeyId()}"`));
+    expect(sealedKeyId(sealed)).toBe(sealer.currentKeyId());
+    expect(sealedKeyId("plain")).toBeUndefined();
+  });
+
+  it("with sealNew false, new text stays plain and sealed text still opens", () => {
+    const keyring = openKeyring({ file: join(dir, "master.key") });
+    const sealed = createSealer(keyring).seal("old secret", "c");
+    const plain = createSealer(keyring, { sealNew: false });
+    expect(plain.seal("new text", "c")).toBe("new text");
+    expect(plain.open(sealed, "c")).toBe("old secret");
+  });
+});
+
+describe("keys by value (CLAWTELL_MASTER_KEY)", () => {
+  it("hex or base64; the id is derived from the key, so processes given it name it alike; no key file is made", () => {
+    const a = openKeyring({ file: join(dir, "master.key"), value: KEY_A });
+    expect(a.current().id).toBe(derivedKeyId(Buffer.from(KEY_A, "hex")));
+    expect(openKeyring({ file: join(dir, "none.key"), value: KEY_A }).current().id).toBe(a.current().id);
+    const sealed = createSealer(a).seal("x", "c");
+    expect(createSealer(openKeyring({ value: KEY_A })).open(sealed, "c")).toBe("x");
+    expect(openKeyring({ value: KEY_B }).current().key).toEqual(Buffer.alloc(32, 7));
+  });
+
+  it("older keys after a comma open what they sealed; the first seals", () => {
+    const old = createSealer(openKeyring({ value: KEY_A }));
+    const sealed = old.seal("before", "c");
+    const both = createSealer(openKeyring({ value: `${KEY_B},${KEY_A}` }));
+    expect(both.open(sealed, "c")).toBe("before");
+    expect(both.currentKeyId()).toBe(derivedKeyId(Buffer.alloc(32, 7)));
+  });
+
+  it("a key of the wrong size or spelling is refused without showing it", () => {
+    for (const bad of ["abcd", "11".repeat(31), "zz".repeat(32), Buffer.alloc(16).toString("base64")]) {
+      let message = "";
+      try {
+        openKeyring({ value: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/CLAWTELL_MASTER_KEY must be 32 bytes/);
+      expect(message).not.toContain(bad);
+    }
+  });
+});
