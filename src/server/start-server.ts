@@ -129,7 +129,7 @@ export async function startServer(opts: {
     throw err;
   }
   const { storage, files } = atRest;
-  const shared = openSharedServices(opts, logger);
+  const shared = openSharedServices(opts, logger, opts.clock ?? systemClock);
   const closeAll = async (): Promise<void> => {
     try {
       await atRest.stop();
@@ -197,9 +197,14 @@ async function untilSubscribed(notifier: Notifier, clock: Clock, logger: Logger)
 }
 
 /** What the processes of one deployment share besides the storage: the notifier, and Redis when given. */
-function openSharedServices(opts: { database?: string; redis?: string }, logger: Logger): { notifier: Notifier; redis?: Redis; close(): Promise<void> } {
+function openSharedServices(
+  opts: { database?: string; redis?: string },
+  logger: Logger,
+  clock: Clock,
+): { notifier: Notifier; redis?: Redis; close(): Promise<void> } {
   const notifier = createNotifier({
     logger,
+    clock,
     ...(opts.redis === undefined ? {} : { redisUrl: opts.redis }),
     ...(opts.database === undefined ? {} : { databaseUrl: opts.database }),
   });
