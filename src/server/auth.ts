@@ -71,6 +71,26 @@ export interface SessionAuthentication {
 }
 
 export function createAuthenticator(verifier: KeyVerifier, sessionAuth?: SessionAuthentication): Authenticator {
+  /**
+   * The `Authorization` header a keep-alive connection was last authenticated with, and its caller: the connection's
+   * next requests with the same header skip the key's parse and hash, but not the directory (`recheck`), so a replaced
+   * key or a deleted name still fails on the next request. The plain string comparison only ever meets what the same
+   * connection sent before, so its timing tells a peer nothing it did not know; another connection starts with nothing.
+   */
+  const connections = new WeakMap<object, { readonly header: string; caller: KeyCaller }>();
+  const byConnection = async (request: FastifyRequest, header: string): Promise<KeyCaller | undefined> => {
+    const socket = request.raw.socket;
+    const known = connections.get(socket);
+    if (known === undefined || known.header !== header) return undefined;
+    const name = await verifier.recheck(known.caller.name);
+    if (name === undefined) {
+      connections.delete(socket);
+      return undefined;
+    }
+    // The same record object while nothing changed it (the directory's memory), so the caller is reused as it is.
+    if (name !== known.caller.name) known.caller = { via: "key", name, accountId: name.accountId };
+    return known.caller;
+  };
   const bySession = async (request: FastifyRequest, cookie: string, auth: SessionAuthentication): Promise<SessionCaller> => {
     const session = await auth.sessions.find(cookie);
     if (session === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Dashboard session unknown or ended; sign in again");
@@ -99,10 +119,14 @@ export function createAuthenticator(verifier: KeyVerifier, sessionAuth?: Session
         if (cookie !== undefined && sessionAuth !== undefined) return bySession(request, cookie, sessionAuth);
         throw new ClawTellError("CT_AUTH_FAILED", "API key required (Authorization: Bearer claw_…)");
       }
+      const known = await byConnection(request, header);
+      if (known !== undefined) return known;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1], request.ip);
       if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");
-      return { via: "key", name, accountId: name.accountId };
+      const caller: KeyCaller = { via: "key", name, accountId: name.accountId };
+      connections.set(request.raw.socket, { header, caller });
+      return caller;
     },
   };
 }

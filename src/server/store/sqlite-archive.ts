@@ -294,6 +294,8 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     writeMessages(messages, acks, delivered) {
       return transaction(() => {
         let hooks = 0;
+        // Read in this transaction: a webhook URL set since is seen by the next hand-over, as the enqueue SQL would.
+        const { recipientIds, senders } = webhooks.targets();
         const insert = stmt(
           `INSERT OR IGNORE INTO messages (seq, id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
              auto_reply_eligible, created_at, read_at, acked_at, attachments, delivered_at)
@@ -312,19 +314,23 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
           }
           if (m.idempotency !== undefined) idempotency.bind(m.idempotency);
           if (Number(added.changes) === 0) continue;
-          hooks += webhooks.enqueueReceived(m);
+          if (recipientIds === null || recipientIds.has(m.recipientId)) hooks += webhooks.enqueueReceived(m);
+          if (senders !== null && !senders.has(m.sender)) continue;
           hooks += webhooks.enqueueStatus(m.id, "accepted", m.createdAt);
           if (m.deliveredAt !== null && m.deliveredAt !== undefined) hooks += webhooks.enqueueStatus(m.id, "delivered", m.deliveredAt);
           if (m.ackedAt !== null) hooks += webhooks.enqueueAcked(m.id, m.ackedAt) + webhooks.enqueueStatus(m.id, "acked", m.ackedAt);
         }
+        // Acks and first deliveries of messages archived before: their sender is not at hand, so any subscriber at all
+        // means asking the database.
+        const anySender = senders === null || senders.size > 0;
         // First deliveries before acks: a message handed out and acked within one hand-over reports both, in order.
         const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL");
         for (const [id, at] of delivered ?? []) {
-          if (Number(firstDelivery.run(at, id).changes) > 0) hooks += webhooks.enqueueStatus(id, "delivered", at);
+          if (Number(firstDelivery.run(at, id).changes) > 0 && anySender) hooks += webhooks.enqueueStatus(id, "delivered", at);
         }
         const ack = stmt("UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL");
         for (const [id, at] of acks) {
-          if (Number(ack.run(at, id).changes) > 0) hooks += webhooks.enqueueAcked(id, at) + webhooks.enqueueStatus(id, "acked", at);
+          if (Number(ack.run(at, id).changes) > 0 && anySender) hooks += webhooks.enqueueAcked(id, at) + webhooks.enqueueStatus(id, "acked", at);
         }
         return hooks;
       });
