@@ -14,7 +14,10 @@
  * (its group was never answered), a damaged line and whatever an older generation left behind are all skipped.
  * A line is written synchronously (a copy into the page cache, in group order) and synced through the thread pool
  * (`sync`): an fdatasync takes 0.1 to 8 ms on a shared disk, and the event loop keeps serving requests meanwhile.
- * A sync covers every line written before it started.
+ * A sync covers every line written before it started. Where an fdatasync is quicker than the trip through the thread
+ * pool (a disk with a fast cache, memory), it runs in place: a sync tried in place that takes longer than
+ * {@link INLINE_SYNC_MAX_NS} sends the next {@link OFFLOADED_SYNCS} to the thread pool, and then one is tried in place
+ * again. Either way the promise resolves only once the data is on disk.
  */
 
 import { randomInt } from "node:crypto";
@@ -144,7 +147,20 @@ function safeJson(text: string): unknown {
 }
 
 /** Opens the journal EMPTY, as a new generation: read it and hand its content to the archive first. */
-export function openMessageJournal(path: string): MessageJournal {
+/** An fdatasync in place that took at most this long keeps the next one in place (a thread-pool trip costs about as much). */
+export const INLINE_SYNC_MAX_NS = 100_000;
+/** After a slower sync in place, this many syncs go through the thread pool before one is tried in place again. */
+export const OFFLOADED_SYNCS = 1_000;
+
+export interface MessageJournalOptions {
+  /** @defaultValue {@link INLINE_SYNC_MAX_NS} (0: every sync goes through the thread pool after the first) */
+  readonly inlineSyncMaxNs?: number;
+}
+
+export function openMessageJournal(path: string, options: MessageJournalOptions = {}): MessageJournal {
+  const inlineSyncMaxNs = BigInt(options.inlineSyncMaxNs ?? INLINE_SYNC_MAX_NS);
+  /** Syncs still to go through the thread pool before one is tried in place. */
+  let offloaded = 0;
   const fd = openSync(path, "w", STATE_FILE_MODE);
   let generation = randomInt(1, 2 ** 32);
   let offset = 0;
@@ -184,7 +200,18 @@ export function openMessageJournal(path: string): MessageJournal {
       offset += data.length;
     },
     sync() {
-      return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(failed(err)))));
+      if (offloaded > 0) {
+        offloaded--;
+        return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(failed(err)))));
+      }
+      const started = process.hrtime.bigint();
+      try {
+        fdatasyncSync(fd);
+      } catch (err) {
+        return Promise.reject(failed(err));
+      }
+      if (process.hrtime.bigint() - started > inlineSyncMaxNs) offloaded = OFFLOADED_SYNCS;
+      return Promise.resolve();
     },
     reset,
     close() {
