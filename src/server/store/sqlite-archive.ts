@@ -56,6 +56,17 @@ function toName(row: Row): NameRecord {
   };
 }
 
+/** Runs `update(time, ids as a JSON array)` once per distinct time of `stamps` (message id → time). */
+function updateByTime(update: StatementSync, stamps: ReadonlyMap<string, number> | undefined): void {
+  const byTime = new Map<number, string[]>();
+  for (const [id, at] of stamps ?? []) {
+    const ids = byTime.get(at);
+    if (ids === undefined) byTime.set(at, [id]);
+    else ids.push(id);
+  }
+  for (const [at, ids] of byTime) update.run(at, JSON.stringify(ids));
+}
+
 function toMessage(row: Row): MessageRecord {
   return {
     seq: Number(row["seq"]),
@@ -324,13 +335,19 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         // means asking the database.
         const anySender = senders === null || senders.size > 0;
         // First deliveries before acks: a message handed out and acked within one hand-over reports both, in order.
+        if (!anySender) {
+          // Nothing to queue: one statement per distinct time (a claim or an ack stamps its whole batch alike).
+          updateByTime(stmt("UPDATE messages SET delivered_at = ? WHERE delivered_at IS NULL AND id IN (SELECT value FROM json_each(?))"), delivered);
+          updateByTime(stmt("UPDATE messages SET acked_at = ? WHERE acked_at IS NULL AND id IN (SELECT value FROM json_each(?))"), acks);
+          return hooks;
+        }
         const firstDelivery = stmt("UPDATE messages SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL");
         for (const [id, at] of delivered ?? []) {
-          if (Number(firstDelivery.run(at, id).changes) > 0 && anySender) hooks += webhooks.enqueueStatus(id, "delivered", at);
+          if (Number(firstDelivery.run(at, id).changes) > 0) hooks += webhooks.enqueueStatus(id, "delivered", at);
         }
         const ack = stmt("UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL");
         for (const [id, at] of acks) {
-          if (Number(ack.run(at, id).changes) > 0 && anySender) hooks += webhooks.enqueueAcked(id, at) + webhooks.enqueueStatus(id, "acked", at);
+          if (Number(ack.run(at, id).changes) > 0) hooks += webhooks.enqueueAcked(id, at) + webhooks.enqueueStatus(id, "acked", at);
         }
         return hooks;
       });
