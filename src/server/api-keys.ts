@@ -55,6 +55,12 @@ export interface KeyVerifier {
    * wrong guesses; throws CT_RATE_LIMITED once that source made too many for the prefix.
    */
   verify(apiKey: string, source?: string): Promise<NameRecord | undefined>;
+  /**
+   * The name's current record when the key that `verify` answered `record` for still holds (its name exists and its
+   * stored hash is the one that key passed against), else `undefined`. Asks the directory as `verify` does, so a
+   * replaced key or a deleted name fails here from the next request on; the key itself is not looked at again.
+   */
+  recheck(record: NameRecord): Promise<NameRecord | undefined>;
 }
 
 /** Wrong secrets per prefix, caller address and minute that still get the slow hash. */
@@ -180,6 +186,10 @@ export function createKeyVerifier(directory: Pick<DirectoryStore, "findNameByKey
         inFlight.set(id, pending);
       }
       return pending;
+    },
+    async recheck(record) {
+      const current = await directory.findNameByKeyPrefix(record.keyPrefix);
+      return current !== undefined && current.keyHash === record.keyHash ? current : undefined;
     },
   };
 }

@@ -61,6 +61,9 @@ export interface AccountNames {
   of(caller: Caller): Promise<NameRecord[]>;
 }
 
+/** Keys remembered per keep-alive connection (see createAuthenticator). */
+const HEADERS_PER_CONNECTION = 4;
+
 /** How long the list of an account's names is reused. */
 export const ACCOUNT_NAMES_TTL_MS = 2_000;
 
@@ -71,6 +74,39 @@ export interface SessionAuthentication {
 }
 
 export function createAuthenticator(verifier: KeyVerifier, sessionAuth?: SessionAuthentication): Authenticator {
+  /**
+   * The `Authorization` headers a keep-alive connection was authenticated with (its last {@link HEADERS_PER_CONNECTION}:
+   * a client's pool may carry several of its names' keys on one connection), and their callers: the connection's next
+   * requests with one of them skip the key's parse and hash, but not the directory (`recheck`), so a replaced key or a
+   * deleted name still fails on the next request. The plain string comparison only ever meets what the same connection
+   * sent before, so its timing tells a peer nothing it did not know; another connection starts with nothing.
+   */
+  const connections = new WeakMap<object, Array<{ readonly header: string; caller: KeyCaller }>>();
+  const byConnection = async (request: FastifyRequest, header: string): Promise<KeyCaller | undefined> => {
+    const known = connections.get(request.raw.socket)?.find((entry) => entry.header === header);
+    if (known === undefined) return undefined;
+    const name = await verifier.recheck(known.caller.name);
+    if (name === undefined) {
+      forget(request, header);
+      return undefined;
+    }
+    // The same record object while nothing changed it (the directory's memory), so the caller is reused as it is.
+    if (name !== known.caller.name) known.caller = { via: "key", name, accountId: name.accountId };
+    return known.caller;
+  };
+  const forget = (request: FastifyRequest, header: string): void => {
+    const entries = connections.get(request.raw.socket);
+    const at = entries?.findIndex((entry) => entry.header === header) ?? -1;
+    if (at >= 0) entries?.splice(at, 1);
+  };
+  const remember = (request: FastifyRequest, header: string, caller: KeyCaller): void => {
+    const socket = request.raw.socket;
+    const entries = connections.get(socket) ?? [];
+    if (entries.length === 0) connections.set(socket, entries);
+    if (entries.length >= HEADERS_PER_CONNECTION) entries.shift();
+    entries.push({ header, caller });
+  };
+
   const bySession = async (request: FastifyRequest, cookie: string, auth: SessionAuthentication): Promise<SessionCaller> => {
     const session = await auth.sessions.find(cookie);
     if (session === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Dashboard session unknown or ended; sign in again");
@@ -99,10 +135,14 @@ export function createAuthenticator(verifier: KeyVerifier, sessionAuth?: Session
         if (cookie !== undefined && sessionAuth !== undefined) return bySession(request, cookie, sessionAuth);
         throw new ClawTellError("CT_AUTH_FAILED", "API key required (Authorization: Bearer claw_…)");
       }
+      const known = await byConnection(request, header);
+      if (known !== undefined) return known;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1], request.ip);
       if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");
-      return { via: "key", name, accountId: name.accountId };
+      const caller: KeyCaller = { via: "key", name, accountId: name.accountId };
+      remember(request, header, caller);
+      return caller;
     },
   };
 }

@@ -115,10 +115,25 @@ export function wellFormed(value: unknown): unknown {
 
 export type JsonTextResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
 
+/**
+ * Whether the text cannot break the bounds, whatever it holds: no more characters than tokens allowed, and no more `[`
+ * and `{` (in strings or not) than levels allowed. Most bodies are like that; they skip the counting pass (which
+ * only ever finds them malformed early, and JSON.parse says so as well).
+ */
+function withinBoundsSurely(text: string): boolean {
+  if (text.length > MAX_JSON_TOKENS) return false;
+  let opens = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code === OPEN_ARRAY || code === OPEN_OBJECT) && ++opens > MAX_JSON_DEPTH) return false;
+  }
+  return true;
+}
+
 /** A body's text: `undefined` when empty, else its bounded, parsed and well-formed value, or why not. */
 export function parseJsonText(text: string): JsonTextResult {
   if (text.trim() === "") return { ok: true, value: undefined };
-  const problem = jsonBoundsProblem(text);
+  const problem = withinBoundsSurely(text) ? undefined : jsonBoundsProblem(text);
   if (problem !== undefined) return { ok: false, problem };
   let parsed: unknown;
   try {

@@ -33,7 +33,13 @@ const PART_NAMES: Record<string, "body" | "query" | "params" | "headers"> = {
  */
 export const zodValidatorCompiler: FastifySchemaCompiler<ZodType> = ({ schema, httpPart }) => {
   const where = PART_NAMES[httpPart ?? "body"] ?? "body";
+  // Headers carry many fields a route does not declare: when none of its (all optional) ones is present, the parse
+  // would only copy them, so the request's headers pass as they are.
+  const declared = where === "headers" && schema instanceof z.ZodObject && schema.safeParse({}).success ? Object.keys(schema.shape) : undefined;
   return (data) => {
+    if (declared !== undefined && typeof data === "object" && data !== null && declared.every((key) => (data as Record<string, unknown>)[key] === undefined)) {
+      return { value: data };
+    }
     const result = schema.safeParse(data ?? {});
     return result.success ? { value: result.data } : { error: fromZodError(result.error, where) };
   };

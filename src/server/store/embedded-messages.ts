@@ -40,8 +40,12 @@ export const FLUSH_BATCH = 2_000;
 export const RESIDENT_CHARS = 16 * 1024 * 1024;
 /** What a kept message counts beyond its subject and body. */
 const RECORD_OVERHEAD_CHARS = 256;
-/** Groups whose journal sync may be on the disk at once. */
-export const SYNCS_IN_FLIGHT = 1;
+/**
+ * Groups whose journal sync may be on the disk at once: while one group's fdatasync runs, the next group's line is
+ * written and its own sync started, instead of waiting for the first to end. Each group is still answered only after
+ * its own sync, and groups settle in write order.
+ */
+export const SYNCS_IN_FLIGHT = 2;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
 

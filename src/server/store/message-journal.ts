@@ -14,7 +14,11 @@
  * (its group was never answered), a damaged line and whatever an older generation left behind are all skipped.
  * A line is written synchronously (a copy into the page cache, in group order) and synced through the thread pool
  * (`sync`): an fdatasync takes 0.1 to 8 ms on a shared disk, and the event loop keeps serving requests meanwhile.
- * A sync covers every line written before it started.
+ * A sync covers every line written before it started. Where an fdatasync is quicker than the trip through the thread
+ * pool (a disk with a fast cache, memory), it runs in place: {@link SLOW_SYNCS_TO_OFFLOAD} syncs in a row that took
+ * longer than {@link INLINE_SYNC_MAX_NS} in place (one alone may be the process losing its core for a moment) send the
+ * next {@link OFFLOADED_SYNCS} to the thread pool, and then syncs are tried in place again. Either way the promise
+ * resolves only once the data is on disk.
  */
 
 import { randomInt } from "node:crypto";
@@ -144,7 +148,24 @@ function safeJson(text: string): unknown {
 }
 
 /** Opens the journal EMPTY, as a new generation: read it and hand its content to the archive first. */
-export function openMessageJournal(path: string): MessageJournal {
+/** An fdatasync in place that took at most this long keeps the next one in place (a thread-pool trip costs about as much). */
+export const INLINE_SYNC_MAX_NS = 100_000;
+/** Syncs in place in a row slower than {@link INLINE_SYNC_MAX_NS} that send the next ones to the thread pool. */
+export const SLOW_SYNCS_TO_OFFLOAD = 3;
+/** After that, this many syncs go through the thread pool before syncs are tried in place again. */
+export const OFFLOADED_SYNCS = 1_000;
+
+export interface MessageJournalOptions {
+  /** @defaultValue {@link INLINE_SYNC_MAX_NS} (0: nearly every sync goes through the thread pool) */
+  readonly inlineSyncMaxNs?: number;
+}
+
+export function openMessageJournal(path: string, options: MessageJournalOptions = {}): MessageJournal {
+  const inlineSyncMaxNs = BigInt(options.inlineSyncMaxNs ?? INLINE_SYNC_MAX_NS);
+  /** Syncs still to go through the thread pool before one is tried in place. */
+  let offloaded = 0;
+  /** Slow syncs in place in a row. */
+  let slowInPlace = 0;
   const fd = openSync(path, "w", STATE_FILE_MODE);
   let generation = randomInt(1, 2 ** 32);
   let offset = 0;
@@ -184,7 +205,22 @@ export function openMessageJournal(path: string): MessageJournal {
       offset += data.length;
     },
     sync() {
-      return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(failed(err)))));
+      if (offloaded > 0) {
+        offloaded--;
+        return new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(failed(err)))));
+      }
+      const started = process.hrtime.bigint();
+      try {
+        fdatasyncSync(fd);
+      } catch (err) {
+        return Promise.reject(failed(err));
+      }
+      if (process.hrtime.bigint() - started <= inlineSyncMaxNs) slowInPlace = 0;
+      else if (++slowInPlace >= SLOW_SYNCS_TO_OFFLOAD) {
+        slowInPlace = 0;
+        offloaded = OFFLOADED_SYNCS;
+      }
+      return Promise.resolve();
     },
     reset,
     close() {

@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS names (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS names_account ON names(account_id);
+-- The few names with a webhook URL, listed by each hand-over of messages to the archive (sqlite-webhooks.ts).
+CREATE INDEX IF NOT EXISTS names_webhook ON names(id) WHERE webhook_url IS NOT NULL;
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,

@@ -12,7 +12,26 @@ import { DEFAULT_WEBHOOK_EVENTS, type AttemptOutcome, type DeliveryStatus, type 
 
 type Row = Record<string, SQLInputValue>;
 
+/**
+ * Who could be queued a delivery, read inside the caller's transaction: the ids of the names with a webhook URL
+ * (`message.received` goes to a recipient among them) and the names with a webhook URL and a subscription row (the
+ * only senders `message.acked` and `message.status` go to). `null` when there are more than {@link MAX_LISTED_TARGETS}:
+ * then every message is asked of the database.
+ */
+export interface WebhookTargets {
+  readonly recipientIds: ReadonlySet<number> | null;
+  readonly senders: ReadonlySet<string> | null;
+}
+
+/** Above this many names with a webhook URL, a hand-over asks the database per message instead of listing them. */
+export const MAX_LISTED_TARGETS = 1_000;
+
 export interface SqliteWebhooks {
+  /**
+   * The names a hand-over may queue deliveries for (read in its transaction): the enqueue calls below find nothing for
+   * any other, so a hand-over skips them (five statements per message in the common case of no webhooks at all).
+   */
+  targets(): WebhookTargets;
   /** A `message.received` delivery when the recipient has a webhook URL and that event; answers how many were queued. */
   enqueueReceived(message: { readonly id: string; readonly recipientId: number; readonly sender: string; readonly createdAt: number }): number;
   /** A `message.acked` delivery when the archived message's sender asked for that event; answers how many. */
@@ -65,7 +84,21 @@ export const wantsEvent = (event: WebhookEvent): string =>
 const SENT_BY_SUBSCRIBER = "FROM messages m JOIN names n ON n.name = m.sender JOIN webhook_subscriptions s ON s.name_id = n.id";
 
 export function createSqliteWebhooks(stmt: (sql: string) => StatementSync): SqliteWebhooks {
+  const listed = <T>(sql: string, column: string, of: (value: SQLInputValue | undefined) => T): ReadonlySet<T> | null => {
+    const rows = stmt(sql).all(MAX_LISTED_TARGETS + 1) as Row[];
+    return rows.length > MAX_LISTED_TARGETS ? null : new Set(rows.map((row) => of(row[column])));
+  };
   return {
+    targets() {
+      return {
+        recipientIds: listed("SELECT id FROM names WHERE webhook_url IS NOT NULL LIMIT ?", "id", Number),
+        senders: listed(
+          "SELECT n.name FROM names n JOIN webhook_subscriptions s ON s.name_id = n.id WHERE n.webhook_url IS NOT NULL LIMIT ?",
+          "name",
+          String,
+        ),
+      };
+    },
     enqueueReceived(m) {
       const result = stmt(
         `INSERT OR IGNORE INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at)
