@@ -9,6 +9,7 @@ import type { Logger } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
 import { waitForStopSignal } from "../signals.js";
 import { addSignupOptions, resolveSignupOptions, signupLog, type SignupFlags } from "./signup-options.js";
+import type { RunningServer } from "../../server/index.js";
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -159,7 +160,7 @@ export function registerServerCommand(program: Command, io: Io): void {
           throw explainListenError(err, opts.host, port);
         });
         io.out(`listening on ${server.url}`);
-        logger.info({ url: server.url, storage: "postgres", wakeups: redis === undefined ? "postgres" : "redis", ...signupLog(signup) }, "server listening");
+        logger.info({ url: server.url, storage: "postgres", wakeups: redis === undefined ? "postgres" : "redis", ...sealLog(server), ...signupLog(signup) }, "server listening");
         await stopOnSignal(server, stopSignal, logger);
         return;
       }
@@ -174,7 +175,7 @@ export function registerServerCommand(program: Command, io: Io): void {
         lines.push(`new data folder ${dataDir}`, `create a first name: ${createName}`);
       }
       io.out(lines.join("\n"));
-      logger.info({ url: server.url, dataDir, ...signupLog(signup) }, "server listening");
+      logger.info({ url: server.url, dataDir, ...sealLog(server), ...signupLog(signup) }, "server listening");
       await stopOnSignal(server, stopSignal, logger);
     });
   addSignupOptions(command);
@@ -190,4 +191,9 @@ async function stopOnSignal(server: { close(): Promise<void> }, stopSignal: Prom
   logger.info({ signal }, "stopping");
   await server.close();
   logger.info("stopped");
+}
+
+/** The key new message content is sealed under, for the line that says the server listens. */
+function sealLog(server: RunningServer): { masterKeyId: string } | { encryption: "off" } {
+  return server.encryption === undefined ? { encryption: "off" } : { masterKeyId: server.encryption.currentKeyId() };
 }

@@ -108,7 +108,6 @@ export function encryptAtRest<S extends Storage>(deps: {
     deps.logger.warn("encryption at rest is off (--no-encryption): new message content is stored readable by anyone who can read the storage");
     return { storage, files, encryption: undefined, stop: async () => {} };
   }
-  deps.logger.info({ masterKeyId: sealer.currentKeyId() }, "message content is sealed at rest");
   const resealer: Resealer = startResealer({
     sealedRows: deps.storage.sealedRows,
     files,

@@ -8,7 +8,7 @@
  * Contexts (the additional data of each seal): `message:<message id>:subject|body`, `approval:<approval id>:subject|body`.
  */
 
-import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, Storage } from "../store/index.js";
+import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, ReceiptStore, Storage } from "../store/index.js";
 import type { Sealer } from "./seal.js";
 
 type Field = "subject" | "body";
@@ -100,7 +100,21 @@ export function sealApprovals(inner: ApprovalStore, sealer: Sealer, writes: Seal
   };
 }
 
+/** The receipts with the stored subject of each sent message (the outbox) opened. */
+export function sealReceipts(inner: ReceiptStore, sealer: Sealer): ReceiptStore {
+  return {
+    ...inner,
+    listSent: async (sender, limit) =>
+      (await inner.listSent(sender, limit)).map((r) => (r.subject === null ? r : { ...r, subject: sealer.open(r.subject, messageContext(r.messageId, "subject")) })),
+  };
+}
+
 /** The storage with its message and approval content sealed; everything else passes through. */
 export function sealStorage<T extends Storage>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
-  return { ...inner, messages: sealMessages(inner.messages, sealer, writes), approvals: sealApprovals(inner.approvals, sealer, writes) };
+  return {
+    ...inner,
+    messages: sealMessages(inner.messages, sealer, writes),
+    approvals: sealApprovals(inner.approvals, sealer, writes),
+    receipts: sealReceipts(inner.receipts, sealer),
+  };
 }
