@@ -1,10 +1,10 @@
 /**
- * How much the server's memory grows to take in one attachment: a 1 MiB file against a 25 MiB one, sent as base64
- * `data` and by `url` (fetched from a loopback file server in this process; the server runs with
+ * How much the server's memory grows to take in one send's attachments: a 1 MiB file against a 25 MiB one and four
+ * of 25 MiB, sent as base64 `data` and by `url` (fetched from a loopback file server in this process; the server runs with
  * `--allow-private-webhooks`). Each measurement is a fresh server (`npm start`'s build, a fresh data folder): its
  * resident memory when quiet, then its peak (VmHWM) after one send, the difference printed. The arms take turns for
  * `BENCH_ROUNDS` rounds (default 5), the order rotating each round; medians and spreads, and each 25 MiB arm against
- * the 1 MiB arm of the same way in: a ratio near 1 means memory does not grow with the file.
+ * the 1 MiB arm of the same way in: a ratio near 1 means memory does not grow with the files.
  *
  * Run with `npm run bench:server:attachments`.
  */
@@ -19,13 +19,24 @@ interface Arm {
   readonly label: string;
   readonly bytes: number;
   readonly via: "data" | "url";
+  /** Files in the one send. */
+  readonly files: number;
 }
 
 const ARMS: readonly Arm[] = [
-  { label: "data 1 MiB", bytes: MIB, via: "data" },
-  { label: "data 25 MiB", bytes: 25 * MIB, via: "data" },
-  { label: "url 1 MiB", bytes: MIB, via: "url" },
-  { label: "url 25 MiB", bytes: 25 * MIB, via: "url" },
+  { label: "data 1 MiB", bytes: MIB, via: "data", files: 1 },
+  { label: "data 25 MiB", bytes: 25 * MIB, via: "data", files: 1 },
+  { label: "data 4×25 MiB", bytes: 25 * MIB, via: "data", files: 4 },
+  { label: "url 1 MiB", bytes: MIB, via: "url", files: 1 },
+  { label: "url 25 MiB", bytes: 25 * MIB, via: "url", files: 1 },
+  { label: "url 4×25 MiB", bytes: 25 * MIB, via: "url", files: 4 },
+];
+/** Each larger arm against the 1 MiB arm of the same way in (indexes into ARMS). */
+const RATIOS: ReadonlyArray<readonly [number, number, string]> = [
+  [0, 1, "the file is 25×"],
+  [0, 2, "the files are 100×"],
+  [3, 4, "the file is 25×"],
+  [3, 5, "the files are 100×"],
 ];
 
 async function peakRssMb(pid: number): Promise<number> {
@@ -67,7 +78,7 @@ async function sendOne(target: BenchTarget, arm: Arm, files: string): Promise<vo
   const response = await fetch(`${target.url}/api/messages/send`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${target.senderKey}` },
-    body: JSON.stringify({ to: "bob", body: "file", attachments: [attachment] }),
+    body: JSON.stringify({ to: "bob", body: "file", attachments: Array.from({ length: arm.files }, () => attachment) }),
   });
   if (response.status !== 200) throw new Error(`${arm.label}: send answered ${response.status}: ${await response.text()}`);
 }
@@ -103,14 +114,11 @@ export async function runAttachmentMemoryBench(): Promise<string> {
   } finally {
     await new Promise<void>((resolve) => files.server.close(() => resolve()));
   }
-  ARMS.forEach((arm, i) => lines.push(`${arm.label.padEnd(12)} peak growth ${describeSpread(growth[i] ?? [], 1, " MiB")}`));
-  for (const [small, large] of [
-    [0, 1],
-    [2, 3],
-  ] as const) {
+  ARMS.forEach((arm, i) => lines.push(`${arm.label.padEnd(14)} peak growth ${describeSpread(growth[i] ?? [], 1, " MiB")}`));
+  for (const [small, large, what] of RATIOS) {
     const ratios = (growth[large] ?? []).map((mb, round) => mb / (growth[small]?.[round] ?? Number.NaN));
     const { median } = spreadOf(ratios);
-    lines.push(`${ARMS[large]?.label} / ${ARMS[small]?.label}: ${fmt(median, 2)}× (${describeSpread(ratios, 2, "×")}; the file is 25×)`);
+    lines.push(`${ARMS[large]?.label} / ${ARMS[small]?.label}: ${fmt(median, 2)}× (${describeSpread(ratios, 2, "×")}; ${what})`);
   }
   lines.push(machineLine());
   return `${lines.join("\n")}\n`;
