@@ -9,7 +9,7 @@
  */
 
 import { Readable } from "node:stream";
-import type { FastifyReply, FastifyRequest, preParsingAsyncHookHandler } from "fastify";
+import type { FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
 import { ClawTellError } from "../infra/index.js";
 import type { FileStore } from "./files.js";
 import { readSendBodyStreaming, type SendBodyLimits, type StreamedFile } from "./send-body-stream.js";
@@ -67,23 +67,30 @@ function holdUntilTaken(request: FastifyRequest, reply: FastifyReply, files: Fil
   });
 }
 
-/** The preParsing hook of the send route. */
-export function streamLargeSends(files: FileStore, limits: SendBodyLimits & { readonly inlineBytes: number }): preParsingAsyncHookHandler {
-  return async (request, reply, payload) => {
-    if (!streamsBody(request, limits.inlineBytes)) return payload;
-    const source = payload as Readable;
-    let body;
-    try {
-      body = await readSendBodyStreaming(source.iterator({ destroyOnReturn: false }), files, limits);
-    } catch (err) {
-      if (!source.destroyed && !source.readableEnded) drain(source, limits.maxBytes);
-      throw err;
+/**
+ * The preParsing hook of the send route (in the callback form: a small body passes on in the same turn, without a
+ * promise).
+ */
+export function streamLargeSends(files: FileStore, limits: SendBodyLimits & { readonly inlineBytes: number }): preParsingHookHandler {
+  return (request, reply, payload, done) => {
+    if (!streamsBody(request, limits.inlineBytes)) {
+      done(null, payload);
+      return;
     }
-    if (body.files.size > 0) holdUntilTaken(request, reply, files, body.files);
-    // The rest of the body, for the JSON parser; its length as it came, for fastify's Content-Length check.
-    const rest = Readable.from(body.text.length === 0 ? [] : [body.text]) as Readable & { receivedEncodedLength?: number };
-    rest.receivedEncodedLength = body.receivedBytes;
-    return rest;
+    const source = payload as Readable;
+    readSendBodyStreaming(source.iterator({ destroyOnReturn: false }), files, limits).then(
+      (body) => {
+        if (body.files.size > 0) holdUntilTaken(request, reply, files, body.files);
+        // The rest of the body, for the JSON parser; its length as it came, for fastify's Content-Length check.
+        const rest = Readable.from(body.text.length === 0 ? [] : [body.text]) as Readable & { receivedEncodedLength?: number };
+        rest.receivedEncodedLength = body.receivedBytes;
+        done(null, rest);
+      },
+      (err: unknown) => {
+        if (!source.destroyed && !source.readableEnded) drain(source, limits.maxBytes);
+        done(err instanceof Error ? err : new ClawTellError("CT_INTERNAL", String(err)));
+      },
+    );
   };
 }
 
