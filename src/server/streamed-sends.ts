@@ -8,6 +8,7 @@
  * and parsed as any other request's, as fast as before.
  */
 
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
 import { ClawTellError } from "../infra/index.js";
@@ -105,4 +106,19 @@ export function takeStreamedFiles(request: FastifyRequest): ReadonlyMap<number, 
   if (entry.state !== "held") throw new ClawTellError("CT_ABORTED", "attachments: the client went away before the send was stored", { field: "attachments" });
   entry.state = "taken";
   return entry.files;
+}
+
+/**
+ * The send's body as the Idempotency-Key check compares it: each attachment's base64 `data` as the base64 SHA-256 of
+ * its text, which is what a streamed file's stand-in already is, so the same send compares equal whether its body
+ * streamed (large, or without a Content-Length) or was read whole.
+ */
+export function comparableSend(request: FastifyRequest, body: unknown): unknown {
+  if (body === null || typeof body !== "object" || !("attachments" in body) || !Array.isArray(body.attachments)) return body;
+  const streamed = held.get(request)?.files;
+  const attachments = (body.attachments as unknown[]).map((item, index) => {
+    if (streamed?.has(index) === true || item === null || typeof item !== "object" || !("data" in item) || typeof item.data !== "string") return item;
+    return { ...item, data: createHash("sha256").update(item.data, "latin1").digest("base64") };
+  });
+  return { ...body, attachments };
 }

@@ -130,6 +130,13 @@ describe("large sends with attachments streamed to disk", () => {
     const other = await post(sendText([dataItem(pngLike(400 * 1024).toString("base64"))]), { headers });
     expect(other.status).toBe(409);
     await vi.waitFor(async () => expect(await filesLeft()).toHaveLength(1));
+
+    // A small send compares the same whether it streamed (no Content-Length) or was read whole.
+    const small = sendText([dataItem(pngLike(1000).toString("base64"))]);
+    const streamed = await post(small, { chunked: true, headers: { "idempotency-key": "small-send-1" } });
+    const whole = await post(small, { headers: { "idempotency-key": "small-send-1" } });
+    expect(streamed.status).toBe(200);
+    expect(whole.body["messageId"]).toBe(streamed.body["messageId"]);
   });
 
   it("keeps no file of an upload that breaks off in the middle of a file", async () => {
