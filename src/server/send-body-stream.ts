@@ -53,6 +53,10 @@ const BACKSLASH = 0x5c;
 const NOT_BASE64 = "must be the file content in base64";
 const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
 const PADDING = /^=*$/;
+/** The characters the scan outside strings looks at; everything between them is kept as it came. */
+const STRUCTURAL = /["[\]{},:]/g;
+/** Bytes of a string searched in one step: a large chunk is passed on in pieces of this size at most. */
+const STRING_WINDOW_BYTES = 256 * 1024;
 /** Keys longer than this are kept but never read: no key the scan looks for is that long. */
 const MAX_KEY_BYTES = 256;
 
@@ -167,23 +171,25 @@ export async function readSendBodyStreaming(source: AsyncIterable<Uint8Array>, f
     let escaped = false;
     for (;;) {
       if (pos >= buf.length && !(await more())) throw refused("body", "malformed JSON");
+      // At most a window of the chunk is searched before its piece is passed on (and counted against the limits).
+      const window = buf.subarray(0, Math.min(buf.length, pos + STRING_WINDOW_BYTES));
       let end = escaped ? pos + 1 : pos;
       escaped = false;
-      let quote = buf.indexOf(QUOTE, end);
+      let quote = window.indexOf(QUOTE, end);
       for (;;) {
-        const slash = buf.indexOf(BACKSLASH, end);
+        const slash = window.indexOf(BACKSLASH, end);
         if (slash < 0 || (quote >= 0 && quote < slash)) break;
-        if (slash + 1 >= buf.length) {
+        if (slash + 1 >= window.length) {
           escaped = true;
           quote = -1;
           break;
         }
         end = slash + 2;
-        if (quote >= 0 && quote < end) quote = buf.indexOf(QUOTE, end);
+        if (quote >= 0 && quote < end) quote = window.indexOf(QUOTE, end);
       }
       if (quote < 0) {
-        const piece = buf.subarray(pos);
-        pos = buf.length;
+        const piece = buf.subarray(pos, window.length);
+        pos = window.length;
         yield piece;
         continue;
       }
@@ -246,13 +252,21 @@ export async function readSendBodyStreaming(source: AsyncIterable<Uint8Array>, f
   try {
     for (;;) {
       if (pos >= buf.length && !(await more())) break;
-      // Bytes outside strings: kept in runs, the structure followed.
+      // Bytes outside strings: kept in runs, the structure followed. A run never goes past what may still be kept,
+      // so a chunk of many megabytes is not stepped through before the limit refuses it; the expression engine
+      // jumps from one structural character to the next (the bytes read as latin1: one character each).
       const run = pos;
+      const end = Math.min(buf.length, pos + limits.maxTextBytes - keptBytes + 1);
+      const view = buf.toString("latin1", pos, end);
+      const structural = new RegExp(STRUCTURAL);
       let sawQuote = false;
-      while (pos < buf.length) {
-        const byte = buf[pos] as number;
+      pos = end;
+      while (structural.test(view)) {
+        const at = structural.lastIndex - 1;
+        const byte = view.charCodeAt(at);
         if (byte === QUOTE) {
           sawQuote = true;
+          pos = run + at;
           break;
         }
         const frame = stack.at(-1);
@@ -274,12 +288,9 @@ export async function readSendBodyStreaming(source: AsyncIterable<Uint8Array>, f
               frame.key = undefined;
             }
             break;
-          case 0x3a: // :
+          default: // :
             if (frame?.kind === "object") frame.expectKey = false;
-            break;
-          default:
         }
-        pos++;
       }
       keep(buf.subarray(run, pos));
       if (!sawQuote) continue;
