@@ -46,7 +46,10 @@ function fileBase64(size: number): string {
   return bytes.toString("base64");
 }
 
-/** Bodies of 32 MiB: just under the send's limit, so they are read and parsed, not refused by size. */
+/**
+ * Bodies of 32 MiB: within the send's limit, so they are read, not refused from their Content-Length (a send's body
+ * past 256 KiB is scanned as it arrives, send-body-stream.ts, and one that is not files' data is refused past 549 KiB).
+ */
 const BIG = 32 * MB;
 
 function hostileKinds(): Kind[] {

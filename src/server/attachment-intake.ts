@@ -19,6 +19,7 @@ import {
 } from "../protocol/index.js";
 import type { FileStore } from "./files.js";
 import { originOf, withDownload, type Download } from "./outbound/index.js";
+import type { StreamedFile } from "./send-body-stream.js";
 import type { StoredAttachment } from "./store/index.js";
 
 export interface AttachmentIntakeDeps {
@@ -51,7 +52,7 @@ async function* decodedBase64(text: string): AsyncGenerator<Uint8Array> {
  * CT_BAD_REQUEST on `field`), the whole cut off past {@link MAX_ATTACHMENT_BYTES} (CT_PAYLOAD_TOO_LARGE), and its
  * size counted into `counted`.
  */
-async function* screened(source: AsyncIterable<Uint8Array>, field: string, counted: { size: number }): AsyncGenerator<Uint8Array> {
+export async function* screened(source: AsyncIterable<Uint8Array>, field: string, counted: { size: number }): AsyncGenerator<Uint8Array> {
   let head: Buffer | undefined = Buffer.alloc(0);
   for await (const chunk of source) {
     counted.size += chunk.length;
@@ -144,14 +145,21 @@ function asUrlRefusal(err: unknown, field: string): unknown {
 
 /**
  * Stores the send's files in order and answers them; on any failure removes those already stored and throws.
- * Sizes of base64 files are checked before anything is stored or fetched.
+ * Files whose `data` was saved while a large body arrived (`streamed`, by index; streamed-sends.ts) are taken as
+ * they are; sizes of the other base64 files are checked before anything is stored or fetched. The streamed files
+ * belong to this call: a failure removes them too.
  */
-export async function saveAttachments(deps: AttachmentIntakeDeps, uploads: readonly AttachmentUpload[], signal?: AbortSignal): Promise<StoredAttachment[]> {
-  uploads.forEach((upload, i) => {
-    if (upload.data !== undefined && base64DecodedLength(upload.data) > MAX_ATTACHMENT_BYTES) throw tooLarge(`attachments.${i}.data`);
-  });
+export async function saveAttachments(
+  deps: AttachmentIntakeDeps,
+  uploads: readonly AttachmentUpload[],
+  signal?: AbortSignal,
+  streamed: ReadonlyMap<number, StreamedFile> = new Map(),
+): Promise<StoredAttachment[]> {
   const saved: StoredAttachment[] = [];
   try {
+    uploads.forEach((upload, i) => {
+      if (upload.data !== undefined && !streamed.has(i) && base64DecodedLength(upload.data) > MAX_ATTACHMENT_BYTES) throw tooLarge(`attachments.${i}.data`);
+    });
     for (const [i, upload] of uploads.entries()) {
       const at = `attachments.${i}`;
       if (upload.url !== undefined) {
@@ -159,12 +167,18 @@ export async function saveAttachments(deps: AttachmentIntakeDeps, uploads: reado
         continue;
       }
       const { data = "", filename = "", mime_type: mimeType = "" } = upload;
+      const early = streamed.get(i);
+      if (early !== undefined) {
+        if (early.stand !== data) throw new ClawTellError("CT_INTERNAL", `${at}.data: does not match the file saved for it`);
+        saved.push({ fileId: early.fileId, filename, mimeType, size: early.size });
+        continue;
+      }
       const counted = { size: 0 };
       const fileId = await deps.files.save(screened(decodedBase64(data), `${at}.data`, counted));
       saved.push({ fileId, filename, mimeType, size: counted.size });
     }
   } catch (err) {
-    await deps.files.remove(saved.map((a) => a.fileId));
+    await deps.files.remove([...new Set([...saved.map((a) => a.fileId), ...[...streamed.values()].map((f) => f.fileId)])]);
     throw err;
   }
   return saved;

@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ClawTellError, type Clock } from "../infra/index.js";
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from "../protocol/index.js";
+import { comparableSend } from "./streamed-sends.js";
 import { callerOf } from "./contexts/caller.js";
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type IdempotencyStore } from "./store/index.js";
 
@@ -96,7 +97,7 @@ export function createIdempotentSends(store: IdempotencyStore, clock: Clock): Id
       }
       const caller = callerOf(request);
       const key = parsed.data;
-      const fingerprint = requestFingerprint(caller.name.name, request.body);
+      const fingerprint = requestFingerprint(caller.name.name, comparableSend(request, request.body));
       const release = await takeTurn(`${caller.accountId}\n${key}`);
       // Released once the answer is out (or the client has gone): a concurrent duplicate then finds what this one stored.
       reply.raw.once("close", release);

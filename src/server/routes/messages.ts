@@ -12,6 +12,8 @@ import {
   InboxQuerySchema,
   InboxResponseSchema,
   MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENTS,
+  MAX_BODY_CHARS,
   MessageSchema,
   PollQuerySchema,
   SendRequestSchema,
@@ -30,13 +32,16 @@ import { newMessageId } from "../message-ids.js";
 import { assertDeliveryAllowed, isAutoReplyEligible, needsApproval } from "../policy.js";
 import { UNACKED_RETENTION_MS, type MessageRecord, type NameRecord, type NewMessage, type StoredAttachment } from "../store/index.js";
 import { saveAttachments } from "../attachment-intake.js";
+import { streamLargeSends, takeStreamedFiles } from "../streamed-sends.js";
 import { SendHeldResponseSchema } from "./approvals.js";
 
 /**
- * A send may carry attachments in base64 (4 characters for every 3 bytes) beside its text: up to one largest file's
- * worth in the body (the body is read whole before it is parsed); more goes by `url`, which streams.
+ * A send without its files' data: its text (up to 50 000 characters, each at most 6 bytes as a JSON escape) and the
+ * attachments' other fields. A large body's files stream to the file store as it arrives; this much is kept.
  */
-export const SEND_BODY_LIMIT_BYTES = BODY_LIMIT_BYTES + Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4;
+export const SEND_TEXT_LIMIT_BYTES = BODY_LIMIT_BYTES + MAX_BODY_CHARS * 6;
+/** A send with all its files in base64 (4 characters for every 3 bytes): 10 files of 25 MiB, streamed to disk. */
+export const SEND_BODY_LIMIT_BYTES = SEND_TEXT_LIMIT_BYTES + MAX_ATTACHMENTS * Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4;
 
 /**
  * Runs `work` with a signal that fires when the client goes away before the answer is sent. The `close` listener is
@@ -82,6 +87,8 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
         body: SendRequestSchema,
         response: { 200: SendResponseSchema, 202: SendHeldResponseSchema, 403: RefusedSendSchema },
       },
+      // A large body's files go to the file store as they arrive; the rest is parsed and validated as usual.
+      preParsing: streamLargeSends(ctx.files, { inlineBytes: BODY_LIMIT_BYTES, maxBytes: SEND_BODY_LIMIT_BYTES, maxTextBytes: SEND_TEXT_LIMIT_BYTES }),
       // A replay under an Idempotency-Key is answered before the handler; a refused send's 403 names its receipt.
       preHandler: idempotentSends.preHandler,
       onSend: [blockedSends.onSend, idempotentSends.onSend],
@@ -102,7 +109,7 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
         const original = input.replyTo === undefined ? undefined : await visibleOriginal(ctx, caller, input.replyTo);
         const now = clock.now();
         const wanted = input.attachments;
-        const attachments = wanted === undefined ? [] : await whileConnected(reply, (gone) => saveAttachments(intake, wanted, gone));
+        const attachments = wanted === undefined ? [] : await whileConnected(reply, (gone) => saveAttachments(intake, wanted, gone, takeStreamedFiles(request)));
         const message: NewMessage = {
           id,
           recipientId: recipient.id,

@@ -7,11 +7,11 @@ import { SEND_BODY_LIMIT_BYTES } from "../../../src/server/routes/messages.js";
 import { exchange, parseResponses } from "../../helpers/raw-http.js";
 import { api, startTestServer, type TestServer } from "../../helpers/test-server.js";
 
-/** A request head with a Content-Length, then the body in 64 KiB pieces. */
-function* upload(path: string, key: string, size: number): Generator<string | Buffer> {
+/** A request head with a Content-Length, then the body (or its first `upTo` bytes) in 64 KiB pieces. */
+function* upload(path: string, key: string, size: number, upTo = size): Generator<string | Buffer> {
   yield `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${key}\r\ncontent-length: ${size}\r\n\r\n`;
   const piece = Buffer.alloc(64 * 1024, 0x20);
-  for (let sent = 0; sent < size; sent += piece.length) yield piece.subarray(0, Math.min(piece.length, size - sent));
+  for (let sent = 0; sent < upTo; sent += piece.length) yield piece.subarray(0, Math.min(piece.length, upTo - sent));
 }
 
 describe("requests refused before a route", () => {
@@ -25,11 +25,8 @@ describe("requests refused before a route", () => {
   });
   afterEach(async () => server.close());
 
-  it.each([
-    ["the global body limit", "/api/messages/ack", BODY_LIMIT_BYTES],
-    ["the send limit", "/api/messages/send", SEND_BODY_LIMIT_BYTES],
-  ])("answers a body over %s with a 413 the client reads while it is still sending, then closes cleanly", async (_what, path, limit) => {
-    const result = await exchange(server.url, upload(path, alice.apiKey, limit + 4 * 1024 * 1024));
+  it("answers a body over the global limit with a 413 the client reads while it is still sending, then closes cleanly", async () => {
+    const result = await exchange(server.url, upload("/api/messages/ack", alice.apiKey, BODY_LIMIT_BYTES + 4 * 1024 * 1024));
     expect(result.error).toBeUndefined();
     const [answer, ...more] = parseResponses(result.text);
     expect(more).toEqual([]);
@@ -37,6 +34,19 @@ describe("requests refused before a route", () => {
     expect(answer?.headers["connection"]).toBe("close");
     expect(JSON.parse(answer?.body ?? "{}")).toMatchObject({ statusCode: 413, code: "CT_PAYLOAD_TOO_LARGE", field: "body" });
     // The server is fine afterwards.
+    expect((await api(server, "GET", "/api/me", { key: alice.apiKey })).status).toBe(200);
+  });
+
+  it("answers a send announced over the send limit with a 413 the client reads while it is still sending", async () => {
+    // The send's limit is some 334 MB (ten files in base64): the body is announced past it, and only its first
+    // 16 MiB are sent before the client stops writing (the parser then also refuses the cut-off request).
+    const announced = SEND_BODY_LIMIT_BYTES + 4 * 1024 * 1024;
+    const result = await exchange(server.url, upload("/api/messages/send", alice.apiKey, announced, 16 * 1024 * 1024));
+    expect(result.error).toBeUndefined();
+    const [answer] = parseResponses(result.text);
+    expect(answer?.status).toBe(413);
+    expect(answer?.headers["connection"]).toBe("close");
+    expect(JSON.parse(answer?.body ?? "{}")).toMatchObject({ statusCode: 413, code: "CT_PAYLOAD_TOO_LARGE", field: "body" });
     expect((await api(server, "GET", "/api/me", { key: alice.apiKey })).status).toBe(200);
   });
 
