@@ -82,7 +82,12 @@ describe("encryption at rest", () => {
       expect(held.status).toBe(202);
       expect((await api(server, "POST", "/api/messages/ack", { key: bob.apiKey, body: { messageIds: [acked.body["messageId"]] } })).status).toBe(200);
 
-      const all = Object.values(words);
+      // A large send's files stream to the file store as the body arrives: sealed on that path too.
+      const streamedWord = "Streamedattachmentpneumonoultramicroscopic";
+      const large = text(`${streamedWord} `.repeat(8_000));
+      expect((await api(server, "POST", "/api/messages/send", { key: bob.apiKey, body: { to: "alice", body: "a large file", attachments: [large] } })).status).toBe(200);
+
+      const all = [...Object.values(words), streamedWord];
       // While running (content in the journal and the SQLite file and its WAL), after the hand-over to the archive
       // (the inbox reads it), and after a restart.
       expect(await grepFolder(server.dataDir, all)).toEqual([]);
