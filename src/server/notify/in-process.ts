@@ -8,6 +8,8 @@ export function createInProcessNotifier(): Notifier {
   return {
     generation: registry.generation,
     wait: registry.wait,
+    rememberEmpty: registry.rememberEmpty,
+    knownEmpty: registry.knownEmpty,
     notify: (nameId) => registry.wake([nameId]),
     waiting: registry.waiting,
     healthy: () => true,

@@ -201,16 +201,18 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       );
     },
 
-    async nextLeaseEnd(recipientIds, now) {
-      if (recipientIds.length === 0) return undefined;
-      const [row] = await db.query<{ next: string | null }>(
+    async pendingState(recipientIds, now) {
+      if (recipientIds.length === 0) return { unacked: false, nextLeaseEnd: undefined };
+      const [row] = await db.query<{ unacked: boolean; next: string | null }>(
         ...withHolder(
-          `SELECT min(m.lease_until) AS next FROM messages m
-           WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until > $2 AND NOT ${dead}`,
+          `SELECT EXISTS (SELECT 1 FROM messages m WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL) AS unacked,
+             (SELECT min(m.lease_until) FROM messages m
+              WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until > $2 AND NOT ${dead}) AS next`,
           [recipientIds, now],
         ),
       );
-      return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+      const next = row?.next ?? null;
+      return { unacked: row?.unacked === true, nextLeaseEnd: next === null ? undefined : Number(next) };
     },
 
     async listUnacked(recipientIds, limit, excludeSeqs) {
