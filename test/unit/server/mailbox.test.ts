@@ -116,11 +116,11 @@ describe("the mailbox's long poll", () => {
 });
 
 describe("spreadLongWait", () => {
-  it("keeps short waits and ends long ones within their last tenth", () => {
+  it("keeps short waits and ends long ones within their last quarter", () => {
     expect(spreadLongWait(1_000, () => 0.99)).toBe(1_000);
     expect(spreadLongWait(9_999, () => 0.99)).toBe(9_999);
     expect(spreadLongWait(30_000, () => 0)).toBe(30_000);
-    expect(spreadLongWait(30_000, () => 0.5)).toBe(28_500);
-    expect(spreadLongWait(30_000, () => 0.999_999)).toBeGreaterThanOrEqual(27_000);
+    expect(spreadLongWait(30_000, () => 0.5)).toBe(26_250);
+    expect(spreadLongWait(30_000, () => 0.999_999)).toBeGreaterThanOrEqual(22_500);
   });
 });
