@@ -105,7 +105,7 @@ WITH input AS (
 SELECT (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks`;
 
 export interface PostgresMessagesOptions {
-  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
+  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 4 */
   readonly insertConcurrency?: number;
   /** Fired when a send or an ack queued webhook deliveries. */
   readonly enqueued?: EnqueueSignal;
