@@ -9,6 +9,7 @@ import { percentile, requestJson, watchOwnEventLoop } from "./harness.js";
 import type { Keys } from "./scale-out-targets.js";
 
 const DRAIN_DEADLINE_MS = 5000;
+const SENDER_CONNECTIONS = 64;
 
 export interface LatencyRun {
   /** Send issued → received, ms, sorted: by long poll (bob), by stream (carol), both. */
@@ -93,7 +94,10 @@ async function drain(pool: Pool, key: string): Promise<void> {
 
 /** `rate` msg/s for `seconds` through `senderUrl`; bob and carol receive on `receiverUrl`. */
 export async function measureLatency(senderUrl: string, receiverUrl: string, keys: Keys, rate: number, seconds: number): Promise<LatencyRun> {
-  const pool = new Pool(senderUrl, { connections: 16 });
+  // Paced (open loop): enough connections that a send never waits for a free one at 500 msg/s even when the server
+  // answers in 100 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
+  // generator at 16 / latency sends a second, and a slow spell turned into a backlog of seconds).
+  const pool = new Pool(senderUrl, { connections: SENDER_CONNECTIONS });
   const receiverPool = new Pool(receiverUrl, { connections: 2 });
   const sender = keys.senders[0] ?? "";
   // Warm-up: every key's one slow check on both processes, the pools' connections; then both inboxes empty.

@@ -47,7 +47,7 @@ export function instrumentMessageStore(store: MessageStore, metrics: MessageMetr
       return acked;
     },
     releaseLeases: (recipientIds, afterSeq) => store.releaseLeases(recipientIds, afterSeq),
-    nextLeaseEnd: (recipientIds, now) => store.nextLeaseEnd(recipientIds, now),
+    pendingState: (recipientIds, now) => store.pendingState(recipientIds, now),
     listUnacked: (recipientIds, limit, excludeSeqs) => store.listUnacked(recipientIds, limit, excludeSeqs),
     find: (id) => store.find(id),
     listInbox: (recipientId, query) => store.listInbox(recipientId, query),

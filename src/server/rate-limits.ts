@@ -2,8 +2,9 @@
  * Rate limits on each context (`@fastify/rate-limit`): per caller address on the public routes, per API key on the
  * routes that need one. A request counts once, when it arrives: a long poll or a stream is one request however long
  * it waits. Past the limit: 429 CT_RATE_LIMITED with an integer `Retry-After` and `retry_after` (seconds) in the body.
- * Counters live in the process, or in Redis (an `ioredis` client) so that several processes share them. The
- * key-guessing bounds (api-keys.ts) are separate and stay.
+ * Counters live in the process, or in Redis (an `ioredis` client) so that several processes share them; there a
+ * process takes counts in blocks (rate-limit-blocks.ts: exact up to limits of 1 000 a window, within a thousandth
+ * above). The key-guessing bounds (api-keys.ts) are separate and stay.
  */
 
 import rateLimit from "@fastify/rate-limit";
@@ -11,6 +12,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 import { ClawTellError } from "../infra/index.js";
 import type { RateLimit } from "./context.js";
+import { redisBlockStore } from "./rate-limit-blocks.js";
 
 /** Requests per caller address per minute on the public routes. */
 export const DEFAULT_PUBLIC_RATE_LIMIT: Required<RateLimit> = { max: 6_000, windowMs: 60_000 };
@@ -70,7 +72,7 @@ export async function limitRequests(scope: FastifyInstance, plan: ContextRateLim
     skipOnError: true,
     // The counts are told with the 429 only: three more headers on every answer cost more than they are worth.
     addHeadersOnExceeding: { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false },
-    ...(plan.store === undefined ? {} : { redis: plan.store.redis, nameSpace: `${plan.store.prefix ?? REDIS_KEY_PREFIX}${plan.scope}:` }),
+    ...(plan.store === undefined ? {} : { store: redisBlockStore(plan.store.redis, `${plan.store.prefix ?? REDIS_KEY_PREFIX}${plan.scope}:`) }),
     errorResponseBuilder: (_request, context) => {
       const retryAfterMs = Math.max(1, context.ttl);
       return new ClawTellError("CT_RATE_LIMITED", `Too many requests; try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });

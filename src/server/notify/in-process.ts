@@ -9,6 +9,8 @@ export function createInProcessNotifier(clock: Clock): Notifier {
   return {
     generation: registry.generation,
     wait: registry.wait,
+    rememberEmpty: registry.rememberEmpty,
+    knownEmpty: registry.knownEmpty,
     notify: (nameId) => registry.wake([nameId]),
     waiting: registry.waiting,
     healthy: () => true,

@@ -16,6 +16,17 @@ export interface Notifier {
    * when it resolves.
    */
   wait(nameIds: readonly number[], timeoutMs: number, signal?: AbortSignal, since?: number): Promise<boolean>;
+  /**
+   * Remembers that a query begun at mark `since` found no unacked message at all for these names, so that a later
+   * poll of them parks without querying (`knownEmpty`) until one of them is notified. Nothing is remembered when one
+   * of them was notified since the mark, or while notifications from other processes may be missed.
+   */
+  rememberEmpty(nameIds: readonly number[], since: number): void;
+  /**
+   * True when every one of the names is remembered empty: a query would find nothing, and a notification will come
+   * before anything is there. Any notification of a name forgets it; losing the subscription forgets them all.
+   */
+  knownEmpty(nameIds: readonly number[]): boolean;
   /** Wakes the name's waiters in every process. Never throws: the message is already stored. */
   notify(nameId: number): void;
   /** Number of parked waiters in this process (for status and tests). */

@@ -155,6 +155,8 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
     down(error) {
       if (closed) return;
       subscribed = false;
+      // Notifications may be missed from now on: nothing stays known empty, not even what a query under way finds.
+      registry.forgetEmpty();
       if (!subscriptionLossLogged) {
         subscriptionLossLogged = true;
         log.warn({ err: describe(error) }, "notifier: subscription lost; waiters look for new messages every fallbackPollMs until it is back");
@@ -182,6 +184,11 @@ export function createRemoteNotifier(transport: NotifyTransport, options: Remote
   return {
     generation: registry.generation,
     wait: registry.wait,
+    // Only while subscribed: then every send in any process reaches this one, and forgets the name.
+    rememberEmpty(nameIds, since) {
+      if (subscribed && !closed) registry.rememberEmpty(nameIds, since);
+    },
+    knownEmpty: (nameIds) => subscribed && !closed && registry.knownEmpty(nameIds),
     notify(nameId) {
       registry.wake([nameId]);
       if (closed) return;

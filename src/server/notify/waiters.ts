@@ -11,14 +11,24 @@ import type { Clock } from "../../infra/index.js";
 const HISTORY_SIZE = 4096;
 /** History entry of a wake-up for every name (after a subscription gap, or a fallback poll). */
 const EVERY_NAME = -1;
+/** Names remembered empty; past it they are all forgotten (each then costs one query to be remembered again). */
+const MAX_EMPTY_NAMES = 1_000_000;
 
 export interface WaiterRegistry {
   generation(): number;
   wait(nameIds: readonly number[], timeoutMs: number, signal?: AbortSignal, since?: number): Promise<boolean>;
   /** Wakes the waiters of these names. */
   wake(nameIds: Iterable<number>): void;
-  /** Wakes every waiter (each then queries once). */
+  /** Wakes every waiter (each then queries once); forgets every name remembered empty. */
   wakeAll(): void;
+  /** Remembers the names empty unless one of them was notified since the mark. */
+  rememberEmpty(nameIds: readonly number[], since: number): void;
+  knownEmpty(nameIds: readonly number[]): boolean;
+  /**
+   * Forgets every name remembered empty and counts as a notification of every name, so that a query under way
+   * remembers nothing either (notifications may have been missed: the subscription is lost).
+   */
+  forgetEmpty(): void;
   waiting(): number;
 }
 
@@ -32,10 +42,14 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
   const all = new Set<Waiter>();
   const history = new Float64Array(HISTORY_SIZE);
   let generation = 0;
+  // Names a query found without any unacked message, none notified since: a poll of them needs no query.
+  const empty = new Set<number>();
 
   const record = (nameId: number): void => {
     generation++;
     history[generation % HISTORY_SIZE] = nameId;
+    if (nameId === EVERY_NAME) empty.clear();
+    else empty.delete(nameId);
   };
 
   const notifiedSince = (nameIds: readonly number[], since: number): boolean => {
@@ -98,6 +112,13 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
       record(EVERY_NAME);
       for (const waiter of [...all]) waiter.wake();
     },
+    rememberEmpty(nameIds, since) {
+      if (notifiedSince(nameIds, since)) return;
+      if (empty.size + nameIds.length > MAX_EMPTY_NAMES) empty.clear();
+      for (const id of nameIds) empty.add(id);
+    },
+    knownEmpty: (nameIds) => nameIds.length > 0 && nameIds.every((id) => empty.has(id)),
+    forgetEmpty: () => record(EVERY_NAME),
     waiting: () => all.size,
   };
 }

@@ -78,12 +78,15 @@ export function streamRoutes(app: ZodApp, ctx: ServerContext): void {
       let sent = 0;
       try {
         while (!closed.aborted && sent < query.limit) {
-          const rows = await mailbox.pull(recipientIds, query.limit - sent, request.raw.socket);
+          const asked = query.limit - sent;
+          const rows = await mailbox.pull(recipientIds, asked, request.raw.socket);
           for (const row of rows) raw.write(formatEvent("message", JSON.stringify(toWireMessage(row)), row.id));
           sent += rows.length;
           const remaining = deadline - clock.now();
           if (remaining <= 0 || sent >= query.limit) break;
-          if (rows.length === 0) await mailbox.waitForWork(recipientIds, remaining, closed);
+          // Fewer than asked: nothing else was claimable, so wait (a send since the pull ends the wait at once) rather
+          // than ask again.
+          if (rows.length < asked) await mailbox.waitForWork(recipientIds, remaining, closed);
         }
         if (!closed.aborted) raw.write(formatEvent("timeout", ""));
       } finally {

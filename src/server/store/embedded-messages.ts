@@ -299,7 +299,10 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       leases.releaseEnded(recipientIds);
       if (afterSeq !== undefined) leases.releaseAfter(recipientIds, afterSeq);
     },
-    nextLeaseEnd: async (recipientIds, now) => leases.nextExpiry(recipientIds, now),
+    pendingState: async (recipientIds, now) => ({
+      unacked: pending.list(recipientIds, 1, NO_SEQS).length > 0,
+      nextLeaseEnd: leases.nextExpiry(recipientIds, now),
+    }),
     countUnacked: async () => pending.size(),
     listUnacked: async (recipientIds, limit, excludeSeqs = NO_SEQS) => materialize(pending.list(recipientIds, limit, excludeSeqs)),
     find: async (id) => findMessage(id),

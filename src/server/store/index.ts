@@ -1,6 +1,6 @@
 /** The server's storage: the directory and message ports, their records, and the embedded and PostgreSQL backends. */
 export { nameLimitText, type AuditEntry, type AuditQuery, type DirectoryStore, type NameFilter, type NameLimits, type NameListing, type NewAuditEntry } from "./directory-store.js";
-export type { ClaimRequest, InboxQuery, MessageStore } from "./message-store.js";
+export type { ClaimRequest, InboxQuery, MessageStore, PendingState } from "./message-store.js";
 export type { AdminStores, Storage } from "./storage.js";
 export type { ApprovalDecision, ApprovalRecord, ApprovalState, ApprovalStore, NewHeldMessage } from "./approval-store.js";
 export type { AccountQuota, QuotaStore } from "./quota-store.js";

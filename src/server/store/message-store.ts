@@ -28,6 +28,14 @@ export interface InboxQuery {
   readonly unreadOnly: boolean;
 }
 
+/** See `MessageStore.pendingState`. */
+export interface PendingState {
+  /** Some unacked message of the recipients exists (handed out under a live lease or not). */
+  readonly unacked: boolean;
+  /** Epoch ms at which the earliest live lease of the recipients ends; undefined without one. */
+  readonly nextLeaseEnd: number | undefined;
+}
+
 export interface MessageStore {
   /**
    * Stores the messages durably, each with the next `seq`; resolves once they would survive a crash. Calls made close
@@ -44,8 +52,11 @@ export interface MessageStore {
    * `afterSeq` (a stream resuming with Last-Event-ID) so do those of every message after it.
    */
   releaseLeases(recipientIds: readonly number[], afterSeq?: number): Promise<void>;
-  /** When the earliest live lease of these recipients ends, if any. */
-  nextLeaseEnd(recipientIds: readonly number[], now: number): Promise<number | undefined>;
+  /**
+   * What a claim that found nothing leaves behind for the recipients: whether any unacked message is there at all
+   * (leased or not), and when the earliest live lease ends, if any.
+   */
+  pendingState(recipientIds: readonly number[], now: number): Promise<PendingState>;
   /** Unacked messages of the recipients, oldest first, leaving out `excludeSeqs`; leases are neither read nor taken. */
   listUnacked(recipientIds: readonly number[], limit: number, excludeSeqs?: ReadonlySet<number>): Promise<MessageRecord[]>;
   find(id: string): Promise<MessageRecord | undefined>;

@@ -113,7 +113,7 @@ export interface Answer {
 /** A JSON call; a refused or reset connection answers status 0. */
 export async function call(
   base: string,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "PATCH",
   path: string,
   options: { key?: string; body?: unknown; dispatcher?: Dispatcher } = {},
 ): Promise<Answer> {

@@ -374,11 +374,25 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(ids(await claim([bob.id], 10, 500))).toEqual(["c"]);
       expect(await claim([bob.id], 10, 600)).toEqual([]);
       // a and b were leased until 1100, c until 1500.
-      expect(await storage.messages.nextLeaseEnd([bob.id], 700)).toBe(1_100);
+      expect(await storage.messages.pendingState([bob.id], 700)).toEqual({ unacked: true, nextLeaseEnd: 1_100 });
       expect(ids(await claim([bob.id], 10, 1_100))).toEqual(["a", "b"]);
-      expect(await storage.messages.nextLeaseEnd([eve.id], 700)).toBeUndefined();
+      expect(await storage.messages.pendingState([eve.id], 700)).toEqual({ unacked: false, nextLeaseEnd: undefined });
       // The claims did not change what is unacked.
       expect(ids(await storage.messages.listUnacked([bob.id], 10))).toEqual(["a", "b", "c"]);
+    });
+
+    it("tells whether any unacked message is there, leased or not, and when the earliest live lease ends", async () => {
+      expect(await storage.messages.pendingState([bob.id, eve.id], 100)).toEqual({ unacked: false, nextLeaseEnd: undefined });
+      await storage.messages.insert([message("a", bob), message("b", bob)]);
+      expect(await storage.messages.pendingState([bob.id], 100)).toEqual({ unacked: true, nextLeaseEnd: undefined });
+      expect(await storage.messages.pendingState([eve.id], 100)).toEqual({ unacked: false, nextLeaseEnd: undefined });
+      expect(ids(await claim([bob.id], 10, 100, 1_000))).toEqual(["a", "b"]);
+      // Both leased: nothing to claim, yet not empty.
+      expect(await storage.messages.pendingState([eve.id, bob.id], 200)).toEqual({ unacked: true, nextLeaseEnd: 1_100 });
+      // The leases have ended: still unacked, no live lease.
+      expect(await storage.messages.pendingState([bob.id], 1_100)).toEqual({ unacked: true, nextLeaseEnd: undefined });
+      expect(ids(await storage.messages.ack([bob.id], ["a", "b"], 300))).toEqual(["a", "b"]);
+      expect(await storage.messages.pendingState([bob.id], 300)).toEqual({ unacked: false, nextLeaseEnd: undefined });
     });
 
     it("never hands one message to two claims that run at once", async () => {

@@ -18,8 +18,12 @@ export interface InsertBatcher<T> {
   drain(): Promise<void>;
 }
 
-/** At most `maxInFlight` writes run at once (each on its own connection); the rest gather into the next group. */
-export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 2): InsertBatcher<T> {
+/**
+ * At most `maxInFlight` writes run at once (each on its own connection); the rest gather into the next group. Four:
+ * paced sends at 500 a second against a loaded PostgreSQL waited 2× longer at p90 with two (a send then waits for a
+ * group's commit before its own), and six gained little more while taking more of a process's 10 connections.
+ */
+export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 4): InsertBatcher<T> {
   let queue: Array<Waiting<T>> = [];
   const running = new Set<Promise<void>>();
 

@@ -4,7 +4,8 @@
  * - Sends are grouped (insert-batcher.ts) into one multi-row INSERT with their file records; `seq` comes from the
  *   table's sequence, so per recipient the order is the order of commit.
  * - A claim locks the oldest claimable rows with `FOR UPDATE SKIP LOCKED` and leases them in the same statement: two
- *   claims, in one process or two, never take the same row. A row is claimable when it is unacked and its lease is
+ *   claims, in one process or two, never take the same row. It commits asynchronously (a lease is not worth a WAL
+ *   flush: lost in a database crash, the message is handed out again). A row is claimable when it is unacked and its lease is
  *   missing, has run out (`lease_until <= now`), or belongs to a dead process (pg-processes.ts).
  * - `releaseLeases` ends the leases of this process's closed connections and, with `afterSeq`, every lease after it.
  *   Those of dead processes a claim passes over, and the heartbeat clears (pg-processes.ts).
@@ -104,7 +105,7 @@ WITH input AS (
 SELECT (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks`;
 
 export interface PostgresMessagesOptions {
-  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
+  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 4 */
   readonly insertConcurrency?: number;
   /** Fired when a send or an ack queued webhook deliveries. */
   readonly enqueued?: EnqueueSignal;
@@ -162,7 +163,11 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       if (recipientIds.length === 0 || limit <= 0) return [];
       processes.forget(now);
       const serial = connection === undefined ? null : processes.serialOf(connection);
-      // A first hand-out queues the `delivered` message.status deliveries the senders asked for.
+      // A first hand-out queues the `delivered` message.status deliveries the senders asked for. The claim commits
+      // without waiting for its WAL flush (synchronous_commit off for this transaction alone): what a database crash
+      // could take back is a lease, a first-delivery time and the `delivered` deliveries that go with it, and then the
+      // message is simply handed out again (at least once, as when a lease ends) and they are recorded again. No send
+      // or ack is answered on it.
       const rows = await db.query<MessageRow & { first: boolean; hooks: number }>(
         ...withHolder(
           `WITH picked AS (
@@ -177,8 +182,10 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
              RETURNING ${MESSAGE_COLUMNS}, picked.first
            ), status_hooked AS (
              ${statusHookSql("delivered", "(SELECT * FROM claimed WHERE first)", "$2::bigint")}
+           ), async_commit AS (
+             SELECT set_config('synchronous_commit', 'off', true)
            )
-           SELECT *, (SELECT count(*) FROM status_hooked)::int AS hooks FROM claimed`,
+           SELECT claimed.*, (SELECT count(*) FROM status_hooked)::int AS hooks FROM claimed CROSS JOIN async_commit`,
           [recipientIds, now, limit, leaseUntil, serial],
         ),
       );
@@ -201,16 +208,18 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       );
     },
 
-    async nextLeaseEnd(recipientIds, now) {
-      if (recipientIds.length === 0) return undefined;
-      const [row] = await db.query<{ next: string | null }>(
+    async pendingState(recipientIds, now) {
+      if (recipientIds.length === 0) return { unacked: false, nextLeaseEnd: undefined };
+      const [row] = await db.query<{ unacked: boolean; next: string | null }>(
         ...withHolder(
-          `SELECT min(m.lease_until) AS next FROM messages m
-           WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until > $2 AND NOT ${dead}`,
+          `SELECT EXISTS (SELECT 1 FROM messages m WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL) AS unacked,
+             (SELECT min(m.lease_until) FROM messages m
+              WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until > $2 AND NOT ${dead}) AS next`,
           [recipientIds, now],
         ),
       );
-      return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+      const next = row?.next ?? null;
+      return { unacked: row?.unacked === true, nextLeaseEnd: next === null ? undefined : Number(next) };
     },
 
     async listUnacked(recipientIds, limit, excludeSeqs) {
