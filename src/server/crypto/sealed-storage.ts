@@ -5,13 +5,13 @@
  * message's subject or body reaches a file or a table in the clear. What stays plain: names, ids, times, thread ids,
  * attachment names, types and sizes, and the stored answers of idempotent sends (they carry ids only).
  *
- * Contexts (the additional data of each seal): `message:<message id>:subject|body`, `approval:<approval id>:subject|body`.
+ * A row's subject and body are sealed together (seal.ts, `sealPair`): one AES-GCM operation per message. Contexts (the
+ * additional data of each seal): `message:<message id>`, `approval:<approval id>`; rows sealed field by field before
+ * (`message:<message id>:subject|body`) still open.
  */
 
 import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, Storage } from "../store/index.js";
 import type { Sealer } from "./seal.js";
-
-type Field = "subject" | "body";
 
 /**
  * The writes of sealed content not yet stored. Re-sealing waits for those begun before a pass (they may be sealed
@@ -43,20 +43,18 @@ export function createSealedWrites(): SealedWrites {
 
 const untracked: SealedWrites = { track: (write) => write, settled: async () => {} };
 
-export const messageContext = (id: string, field: Field): string => `message:${id}:${field}`;
-export const approvalContext = (id: string, field: Field): string => `approval:${id}:${field}`;
+export const messageContext = (id: string): string => `message:${id}`;
+export const approvalContext = (id: string): string => `approval:${id}`;
 
 export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
-  const sealNew = (m: NewMessage): NewMessage => ({
-    ...m,
-    subject: sealer.seal(m.subject, messageContext(m.id, "subject")),
-    body: sealer.seal(m.body, messageContext(m.id, "body")),
-  });
-  const open = (m: MessageRecord): MessageRecord => ({
-    ...m,
-    subject: sealer.open(m.subject, messageContext(m.id, "subject")),
-    body: sealer.open(m.body, messageContext(m.id, "body")),
-  });
+  const sealNew = (m: NewMessage): NewMessage => {
+    const { subject, body } = sealer.sealPair(m.subject, m.body, messageContext(m.id));
+    return { ...m, subject, body };
+  };
+  const open = (m: MessageRecord): MessageRecord => {
+    const { subject, body } = sealer.openPair(m.subject, m.body, messageContext(m.id));
+    return { ...m, subject, body };
+  };
   const openAll = (rows: MessageRecord[]): MessageRecord[] => rows.map(open);
   return {
     ...inner,
@@ -72,25 +70,17 @@ export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, w
 }
 
 export function sealApprovals(inner: ApprovalStore, sealer: Sealer, writes: SealedWrites = untracked): ApprovalStore {
-  const open = (r: ApprovalRecord): ApprovalRecord => ({
-    ...r,
-    message: {
-      ...r.message,
-      subject: sealer.open(r.message.subject, approvalContext(r.approvalId, "subject")),
-      body: sealer.open(r.message.body, approvalContext(r.approvalId, "body")),
-    },
-  });
+  const open = (r: ApprovalRecord): ApprovalRecord => {
+    const { subject, body } = sealer.openPair(r.message.subject, r.message.body, approvalContext(r.approvalId));
+    return { ...r, message: { ...r.message, subject, body } };
+  };
   const one = (r: ApprovalRecord | undefined): ApprovalRecord | undefined => (r === undefined ? undefined : open(r));
   return {
     ...inner,
     hold: (held) =>
       writes.track(inner.hold({
         ...held,
-        message: {
-          ...held.message,
-          subject: sealer.seal(held.message.subject, approvalContext(held.approvalId, "subject")),
-          body: sealer.seal(held.message.body, approvalContext(held.approvalId, "body")),
-        },
+        message: { ...held.message, ...sealer.sealPair(held.message.subject, held.message.body, approvalContext(held.approvalId)) },
       })),
     find: async (id) => one(await inner.find(id)),
     listPending: async (recipientIds, now, limit) => (await inner.listPending(recipientIds, now, limit)).map(open),
