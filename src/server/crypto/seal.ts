@@ -68,39 +68,19 @@ export interface SealerOptions {
    * ring holds. @defaultValue true
    */
   readonly sealNew?: boolean;
-  /** How many values this sealer sealed last it opens from memory. @defaultValue {@link RECENT_SEALS} */
-  readonly recent?: number;
-}
-
-/**
- * Pairs sealed last that `openPair` answers from memory without deciphering: a message is usually handed out moments
- * after it was sent, so its subject and body are opened by the process that just sealed them. A hit needs the same
- * context as the seal (a value moved to another row still fails). Only short texts are kept, so the memory stays
- * small; their plain text is in this process's memory anyway while the send and the hand-out are under way.
- */
-export const RECENT_SEALS = 2_048;
-const RECENT_MAX_CHARS = 1_024;
-
-interface Remembered {
-  readonly context: string;
-  readonly subject: string;
-  readonly body: string;
 }
 
 export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer {
   const sealNew = opts.sealNew ?? true;
-  const capacity = opts.recent ?? RECENT_SEALS;
-  // Two generations (sealed body → context and texts): when the newer one is half the capacity, it becomes the older
-  // and the older is dropped whole. Cheaper than evicting one entry at a time from a Map kept in insertion order.
-  let newer = new Map<string, Remembered>();
-  let older = new Map<string, Remembered>();
-  const remember = (value: string, known: Remembered): void => {
-    if (capacity === 0 || known.subject.length + known.body.length > RECENT_MAX_CHARS) return;
-    if (newer.size >= capacity / 2) {
-      older = newer;
-      newer = new Map();
+  // The marker of each key id, made once: stored subjects are then mostly one string.
+  const markers = new Map<string, string>();
+  const markerOf = (keyId: string): string => {
+    let marker = markers.get(keyId);
+    if (marker === undefined) {
+      marker = `${SEAL_PREFIX}${keyId}:`;
+      markers.set(keyId, marker);
     }
-    newer.set(value, known);
+    return marker;
   };
   const keyOf = (keyId: string): Buffer => {
     const key = keyring.find(keyId);
@@ -146,9 +126,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     sealPair(subject, body, context) {
       if (!sealNew) return { subject, body };
       const { id, key } = keyring.current();
-      const sealed = encrypt(`${subject.length}:${subject}${body}`, pairData(id, context), id, key);
-      remember(sealed, { context, subject, body });
-      return { subject: `${SEAL_PREFIX}${id}:`, body: sealed };
+      return { subject: markerOf(id), body: encrypt(`${subject.length}:${subject}${body}`, pairData(id, context), id, key) };
     },
     openPair(subject, body, context) {
       const keyId = sealedKeyId(subject);
@@ -157,8 +135,6 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       }
       // The subject says "sealed with the body": the body must be a pair under the same key.
       if (sealedKeyId(body) !== keyId) throw broken(context);
-      const known = newer.get(body) ?? older.get(body);
-      if (known !== undefined && known.context === context) return known;
       const plain = decrypt(body, keyId, (id) => pairData(id, context), context);
       const colon = plain.indexOf(":");
       const length = Number(plain.slice(0, colon));

@@ -11,6 +11,7 @@
  */
 
 import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, Storage } from "../store/index.js";
+import { createRecentPairs } from "./recent-pairs.js";
 import type { Sealer } from "./seal.js";
 
 /**
@@ -47,12 +48,14 @@ export const messageContext = (id: string): string => `message:${id}`;
 export const approvalContext = (id: string): string => `approval:${id}`;
 
 export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
+  const recent = createRecentPairs();
   const sealNew = (m: NewMessage): NewMessage => {
-    const { subject, body } = sealer.sealPair(m.subject, m.body, messageContext(m.id));
-    return { ...m, subject, body };
+    const sealed = sealer.sealPair(m.subject, m.body, messageContext(m.id));
+    if (sealed.body !== m.body) recent.remember(m.id, sealed, m);
+    return { ...m, subject: sealed.subject, body: sealed.body };
   };
   const open = (m: MessageRecord): MessageRecord => {
-    const { subject, body } = sealer.openPair(m.subject, m.body, messageContext(m.id));
+    const { subject, body } = recent.find(m.id, m) ?? sealer.openPair(m.subject, m.body, messageContext(m.id));
     return { ...m, subject, body };
   };
   const openAll = (rows: MessageRecord[]): MessageRecord[] => rows.map(open);

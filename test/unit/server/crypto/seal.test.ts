@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClawTellError } from "../../../../src/infra/index.js";
+import { createRecentPairs } from "../../../../src/server/crypto/recent-pairs.js";
 import { SEAL_PREFIX, createSealer, derivedKeyId, openKeyring, rotateKeyFile, sealedKeyId } from "../../../../src/server/crypto/index.js";
 
 const KEY_A = "11".repeat(32);
@@ -91,7 +92,7 @@ describe("sealed text fields", () => {
 });
 
 describe("sealed pairs (a row's subject and body in one seal)", () => {
-  it("round trip, from memory and from another process; the subject field holds only the marker", () => {
+  it("round trip, also in another process; the subject field holds only the marker", () => {
     const keyring = openKeyring({ file: join(dir, "master.key") });
     const sealer = createSealer(keyring);
     const id = sealer.currentKeyId();
@@ -108,7 +109,6 @@ describe("sealed pairs (a row's subject and body in one seal)", () => {
       expect(sealed.body).not.toContain("zanzibar");
       expect(sealed.body).not.toContain("quokka");
       expect(sealer.openPair(sealed.subject, sealed.body, "message:m1")).toMatchObject({ subject, body });
-      // Deciphered, not remembered.
       expect(createSealer(keyring).openPair(sealed.subject, sealed.body, "message:m1")).toEqual({ subject, body });
     }
     expect(sealer.sealPair("s", "b", "message:m1").body).not.toBe(sealer.sealPair("s", "b", "message:m1").body);
@@ -148,6 +148,23 @@ describe("sealed pairs (a row's subject and body in one seal)", () => {
       bad[at] = (bad[at] ?? 0) ^ 1;
       corrupt(() => fresh().openPair(pair.subject, `${SEAL_PREFIX}${id}:${bad.toString("base64url")}`, "message:m1"));
     }
+  });
+
+  it("recent pairs answer only the exact fields sealed for that id", () => {
+    const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
+    const recent = createRecentPairs(4);
+    const plain = { subject: "s", body: "b" };
+    const sealed = sealer.sealPair(plain.subject, plain.body, "message:m1");
+    recent.remember("m1", sealed, plain);
+    expect(recent.find("m1", { subject: sealed.subject, body: sealed.body })).toEqual(plain);
+    expect(recent.find("m2", sealed)).toBeUndefined();
+    expect(recent.find("m1", { subject: "s", body: sealed.body })).toBeUndefined();
+    expect(recent.find("m1", sealer.sealPair("s", "b", "message:m1"))).toBeUndefined();
+    // Two generations of half the capacity: the oldest are forgotten.
+    for (const id of ["m2", "m3", "m4", "m5"]) recent.remember(id, sealed, plain);
+    expect(recent.find("m1", sealed)).toBeUndefined();
+    expect(recent.find("m5", sealed)).toEqual(plain);
+    expect(createRecentPairs(0).find("m1", sealed)).toBeUndefined();
   });
 
   it("with sealNew false, a new pair stays plain and a sealed pair still opens", () => {
