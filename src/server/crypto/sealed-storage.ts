@@ -28,16 +28,15 @@ export function createSealedWrites(): SealedWrites {
   const pending = new Set<Promise<unknown>>();
   return {
     track(write) {
-      const settled = write.then(
-        () => undefined,
-        () => undefined,
-      );
-      pending.add(settled);
-      void settled.then(() => pending.delete(settled));
+      pending.add(write);
+      const done = (): void => {
+        pending.delete(write);
+      };
+      void write.then(done, done);
       return write;
     },
     async settled() {
-      await Promise.all([...pending]);
+      await Promise.allSettled([...pending]);
     },
   };
 }
