@@ -2,7 +2,8 @@
  * What each seal needs, made cheaply: the key as a KeyObject (made once per key: a raw key handed to createCipheriv is
  * imported again at every call, which costs several times the encryption of a short field), and random nonces drawn
  * from a buffer refilled from the system's CSPRNG (one call per 1024 nonces instead of one per seal). A nonce is a view
- * into that buffer, valid until 1023 more were handed out: the cipher and the sealed output take copies at once.
+ * into that buffer, valid until the buffer is refilled (after at most 1023 more): the cipher and the sealed output copy
+ * it at once. Nonces are not secret (each is stored beside its ciphertext); what matters is that none repeats.
  */
 
 import { createSecretKey, randomFillSync, type KeyObject } from "node:crypto";
