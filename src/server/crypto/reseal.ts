@@ -74,10 +74,8 @@ export async function resealOnce(deps: ResealDeps): Promise<ResealReport> {
       for (const row of page.rows) {
         let to: { subject: string; body: string };
         try {
-          to = {
-            subject: deps.sealer.seal(deps.sealer.open(row.subject, context(row.id, "subject")), context(row.id, "subject")),
-            body: deps.sealer.seal(deps.sealer.open(row.body, context(row.id, "body")), context(row.id, "body")),
-          };
+          const plain = deps.sealer.openPair(row.subject, row.body, context(row.id));
+          to = deps.sealer.sealPair(plain.subject, plain.body, context(row.id));
         } catch (err) {
           failed++;
           deps.logger.error({ err, table, id: row.id }, "a sealed row does not open; it is left as it is");

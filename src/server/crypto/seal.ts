@@ -8,6 +8,14 @@
  * (`message:<id>:body`), so a sealed value moved into another row or field, or relabelled with another key id, fails
  * to open. A value without the prefix is plain: content written before encryption (or with `--no-encryption`) reads
  * as it was.
+ *
+ * A row's two fields (a message's subject and body) are sealed together, in one AES-GCM operation (`sealPair`): the
+ * cipher's set-up, not the bytes, is what a short message's seal costs. The body field holds the sealed pair, and the
+ * subject field only the prefix, `ctseal1:<key id>:` with nothing after it, saying "sealed with the body". The sealed
+ * text is `<subject length in UTF-16 code units>:<subject><body>`; its additional data says "pair" and names the row
+ * (`message:<id>`), so a pair does not open as a single field nor a single field as a pair, and a marker whose body
+ * is not a pair under the same key id is refused. Only the sum of the two lengths shows, where the lengths of both
+ * showed when each field was sealed alone. Rows written as two single fields, or plain, still open (`openPair`).
  */
 
 import { createCipheriv, createDecipheriv } from "node:crypto";
@@ -19,11 +27,24 @@ export const SEAL_PREFIX = "ctseal1:";
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** A row's two sealed fields, or their texts. */
+export interface SealedPair {
+  readonly subject: string;
+  readonly body: string;
+}
+
 export interface Sealer {
   /** The text sealed under the current key, bound to `context`. */
   seal(text: string, context: string): string;
   /** The text of a sealed value (plain values answer themselves); CT_STATE_CORRUPT when it does not open. */
   open(value: string, context: string): string;
+  /** A row's subject and body sealed together under the current key, bound to `context` (the row, `message:<id>`). */
+  sealPair(subject: string, body: string, context: string): SealedPair;
+  /**
+   * The texts of a row's fields as stored: a sealed pair, two fields sealed alone (under `<context>:subject` and
+   * `<context>:body`) or plain ones; CT_STATE_CORRUPT when they do not open.
+   */
+  openPair(subject: string, body: string, context: string): SealedPair;
   /** The id of the current key. */
   currentKeyId(): string;
 }
@@ -36,6 +57,10 @@ export function sealedKeyId(value: string): string | undefined {
 }
 
 const additionalData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1\n${keyId}\n${context}`);
+const pairData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1 pair\n${keyId}\n${context}`);
+
+/** Whether a subject field is the marker of a sealed pair (`ctseal1:<key id>:` and nothing after it). */
+const isPairMarker = (value: string, keyId: string): boolean => value.length === SEAL_PREFIX.length + keyId.length + 1;
 
 export interface SealerOptions {
   /**
@@ -43,67 +68,78 @@ export interface SealerOptions {
    * ring holds. @defaultValue true
    */
   readonly sealNew?: boolean;
-  /** How many values this sealer sealed last it opens from memory. @defaultValue {@link RECENT_SEALS} */
-  readonly recent?: number;
 }
-
-/**
- * Values sealed last that `open` answers from memory without deciphering: a message is usually handed out moments
- * after it was sent, so its subject and body are opened by the process that just sealed them. A hit needs the same
- * context as the seal (a value moved to another row still fails). Only short texts are kept, so the memory stays
- * small; their plain text is in this process's memory anyway while the send and the hand-out are under way.
- */
-export const RECENT_SEALS = 2_048;
-const RECENT_MAX_CHARS = 1_024;
 
 export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer {
   const sealNew = opts.sealNew ?? true;
-  const capacity = opts.recent ?? RECENT_SEALS;
-  // Two generations (sealed value → context and text): when the newer one is half the capacity, it becomes the older
-  // and the older is dropped whole. Cheaper than evicting one entry at a time from a Map kept in insertion order.
-  let newer = new Map<string, { context: string; text: string }>();
-  let older = new Map<string, { context: string; text: string }>();
-  const remember = (value: string, context: string, text: string): void => {
-    if (capacity === 0 || text.length > RECENT_MAX_CHARS) return;
-    if (newer.size >= capacity / 2) {
-      older = newer;
-      newer = new Map();
+  // The marker of each key id, made once: stored subjects are then mostly one string.
+  const markers = new Map<string, string>();
+  const markerOf = (keyId: string): string => {
+    let marker = markers.get(keyId);
+    if (marker === undefined) {
+      marker = `${SEAL_PREFIX}${keyId}:`;
+      markers.set(keyId, marker);
     }
-    newer.set(value, { context, text });
+    return marker;
+  };
+  const keyOf = (keyId: string): Buffer => {
+    const key = keyring.find(keyId);
+    if (key === undefined) {
+      throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold (give it with CLAWTELL_MASTER_KEY or --master-key-file)`, {
+        field: "masterKey",
+      });
+    }
+    return key;
+  };
+  const encrypt = (plain: string, aad: Buffer, id: string, key: Buffer): string => {
+    const nonce = freshNonce();
+    const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
+    cipher.setAAD(aad);
+    const sealed = Buffer.concat([nonce, cipher.update(plain, "utf8"), cipher.final(), cipher.getAuthTag()]);
+    return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
+  };
+  /** The text of a sealed value under `keyId` with additional data `aad`; `context` names it in the error. */
+  const decrypt = (value: string, keyId: string, aad: (keyId: string) => Buffer, context: string): string => {
+    const key = keyOf(keyId);
+    const raw = Buffer.from(value.slice(SEAL_PREFIX.length + keyId.length + 1), "base64url");
+    if (raw.length < NONCE_BYTES + TAG_BYTES) throw broken(context);
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", keyObjectOf(key), raw.subarray(0, NONCE_BYTES));
+      decipher.setAAD(aad(keyId));
+      decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString("utf8");
+    } catch (err) {
+      throw broken(context, err);
+    }
+  };
+  const open = (value: string, context: string): string => {
+    const keyId = sealedKeyId(value);
+    return keyId === undefined ? value : decrypt(value, keyId, (id) => additionalData(id, context), context);
   };
   return {
     seal(text, context) {
       if (!sealNew) return text;
       const { id, key } = keyring.current();
-      const nonce = freshNonce();
-      const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
-      cipher.setAAD(additionalData(id, context));
-      const sealed = Buffer.concat([nonce, cipher.update(text, "utf8"), cipher.final(), cipher.getAuthTag()]);
-      const value = `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
-      remember(value, context, text);
-      return value;
+      return encrypt(text, additionalData(id, context), id, key);
     },
-    open(value, context) {
-      const keyId = sealedKeyId(value);
-      if (keyId === undefined) return value;
-      const known = newer.get(value) ?? older.get(value);
-      if (known !== undefined && known.context === context) return known.text;
-      const key = keyring.find(keyId);
-      if (key === undefined) {
-        throw new ClawTellError("CT_STATE_CORRUPT", `sealed content names master key "${keyId}", which the keyring does not hold (give it with CLAWTELL_MASTER_KEY or --master-key-file)`, {
-          field: "masterKey",
-        });
+    open,
+    sealPair(subject, body, context) {
+      if (!sealNew) return { subject, body };
+      const { id, key } = keyring.current();
+      return { subject: markerOf(id), body: encrypt(`${subject.length}:${subject}${body}`, pairData(id, context), id, key) };
+    },
+    openPair(subject, body, context) {
+      const keyId = sealedKeyId(subject);
+      if (keyId === undefined || !isPairMarker(subject, keyId)) {
+        return { subject: open(subject, `${context}:subject`), body: open(body, `${context}:body`) };
       }
-      const raw = Buffer.from(value.slice(SEAL_PREFIX.length + keyId.length + 1), "base64url");
-      if (raw.length < NONCE_BYTES + TAG_BYTES) throw broken(context);
-      try {
-        const decipher = createDecipheriv("aes-256-gcm", keyObjectOf(key), raw.subarray(0, NONCE_BYTES));
-        decipher.setAAD(additionalData(keyId, context));
-        decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-        return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString("utf8");
-      } catch (err) {
-        throw broken(context, err);
-      }
+      // The subject says "sealed with the body": the body must be a pair under the same key.
+      if (sealedKeyId(body) !== keyId) throw broken(context);
+      const plain = decrypt(body, keyId, (id) => pairData(id, context), context);
+      const colon = plain.indexOf(":");
+      const length = Number(plain.slice(0, colon));
+      if (colon < 1 || !Number.isSafeInteger(length) || colon + 1 + length > plain.length) throw broken(context);
+      return { subject: plain.slice(colon + 1, colon + 1 + length), body: plain.slice(colon + 1 + length) };
     },
     currentKeyId: () => keyring.current().id,
   };

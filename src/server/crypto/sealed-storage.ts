@@ -5,13 +5,14 @@
  * message's subject or body reaches a file or a table in the clear. What stays plain: names, ids, times, thread ids,
  * attachment names, types and sizes, and the stored answers of idempotent sends (they carry ids only).
  *
- * Contexts (the additional data of each seal): `message:<message id>:subject|body`, `approval:<approval id>:subject|body`.
+ * A row's subject and body are sealed together (seal.ts, `sealPair`): one AES-GCM operation per message. Contexts (the
+ * additional data of each seal): `message:<message id>`, `approval:<approval id>`; rows sealed field by field before
+ * (`message:<message id>:subject|body`) still open.
  */
 
 import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, ReceiptStore, Storage } from "../store/index.js";
-import type { Sealer } from "./seal.js";
-
-type Field = "subject" | "body";
+import { createRecentPairs } from "./recent-pairs.js";
+import { sealedKeyId, type Sealer } from "./seal.js";
 
 /**
  * The writes of sealed content not yet stored. Re-sealing waits for those begun before a pass (they may be sealed
@@ -27,36 +28,35 @@ export function createSealedWrites(): SealedWrites {
   const pending = new Set<Promise<unknown>>();
   return {
     track(write) {
-      const settled = write.then(
-        () => undefined,
-        () => undefined,
-      );
-      pending.add(settled);
-      void settled.then(() => pending.delete(settled));
+      pending.add(write);
+      const done = (): void => {
+        pending.delete(write);
+      };
+      void write.then(done, done);
       return write;
     },
     async settled() {
-      await Promise.all([...pending]);
+      await Promise.allSettled([...pending]);
     },
   };
 }
 
 const untracked: SealedWrites = { track: (write) => write, settled: async () => {} };
 
-export const messageContext = (id: string, field: Field): string => `message:${id}:${field}`;
-export const approvalContext = (id: string, field: Field): string => `approval:${id}:${field}`;
+export const messageContext = (id: string): string => `message:${id}`;
+export const approvalContext = (id: string): string => `approval:${id}`;
 
 export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
-  const sealNew = (m: NewMessage): NewMessage => ({
-    ...m,
-    subject: sealer.seal(m.subject, messageContext(m.id, "subject")),
-    body: sealer.seal(m.body, messageContext(m.id, "body")),
-  });
-  const open = (m: MessageRecord): MessageRecord => ({
-    ...m,
-    subject: sealer.open(m.subject, messageContext(m.id, "subject")),
-    body: sealer.open(m.body, messageContext(m.id, "body")),
-  });
+  const recent = createRecentPairs();
+  const sealNew = (m: NewMessage): NewMessage => {
+    const sealed = sealer.sealPair(m.subject, m.body, messageContext(m.id));
+    if (sealed.body !== m.body) recent.remember(m.id, sealed, m);
+    return { ...m, subject: sealed.subject, body: sealed.body };
+  };
+  const open = (m: MessageRecord): MessageRecord => {
+    const { subject, body } = recent.find(m.id, m) ?? sealer.openPair(m.subject, m.body, messageContext(m.id));
+    return { ...m, subject, body };
+  };
   const openAll = (rows: MessageRecord[]): MessageRecord[] => rows.map(open);
   return {
     ...inner,
@@ -72,25 +72,17 @@ export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, w
 }
 
 export function sealApprovals(inner: ApprovalStore, sealer: Sealer, writes: SealedWrites = untracked): ApprovalStore {
-  const open = (r: ApprovalRecord): ApprovalRecord => ({
-    ...r,
-    message: {
-      ...r.message,
-      subject: sealer.open(r.message.subject, approvalContext(r.approvalId, "subject")),
-      body: sealer.open(r.message.body, approvalContext(r.approvalId, "body")),
-    },
-  });
+  const open = (r: ApprovalRecord): ApprovalRecord => {
+    const { subject, body } = sealer.openPair(r.message.subject, r.message.body, approvalContext(r.approvalId));
+    return { ...r, message: { ...r.message, subject, body } };
+  };
   const one = (r: ApprovalRecord | undefined): ApprovalRecord | undefined => (r === undefined ? undefined : open(r));
   return {
     ...inner,
     hold: (held) =>
       writes.track(inner.hold({
         ...held,
-        message: {
-          ...held.message,
-          subject: sealer.seal(held.message.subject, approvalContext(held.approvalId, "subject")),
-          body: sealer.seal(held.message.body, approvalContext(held.approvalId, "body")),
-        },
+        message: { ...held.message, ...sealer.sealPair(held.message.subject, held.message.body, approvalContext(held.approvalId)) },
       })),
     find: async (id) => one(await inner.find(id)),
     listPending: async (recipientIds, now, limit) => (await inner.listPending(recipientIds, now, limit)).map(open),
@@ -100,21 +92,25 @@ export function sealApprovals(inner: ApprovalStore, sealer: Sealer, writes: Seal
   };
 }
 
-/** The receipts with the stored subject of each sent message (the outbox) opened. */
-export function sealReceipts(inner: ReceiptStore, sealer: Sealer): ReceiptStore {
+/**
+ * The receipts with the subject of each sent message (the outbox) opened. A sealed row's subject is sealed with its
+ * body, which the receipt does not carry: the message is read through the sealed message store instead.
+ */
+export function sealReceipts(inner: ReceiptStore, messages: MessageStore): ReceiptStore {
   return {
     ...inner,
     listSent: async (sender, limit) =>
-      (await inner.listSent(sender, limit)).map((r) => (r.subject === null ? r : { ...r, subject: sealer.open(r.subject, messageContext(r.messageId, "subject")) })),
+      Promise.all(
+        (await inner.listSent(sender, limit)).map(async (r) => {
+          if (r.subject === null || sealedKeyId(r.subject) === undefined) return r;
+          return { ...r, subject: (await messages.find(r.messageId))?.subject ?? null };
+        }),
+      ),
   };
 }
 
 /** The storage with its message and approval content sealed; everything else passes through. */
 export function sealStorage<T extends Storage>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
-  return {
-    ...inner,
-    messages: sealMessages(inner.messages, sealer, writes),
-    approvals: sealApprovals(inner.approvals, sealer, writes),
-    receipts: sealReceipts(inner.receipts, sealer),
-  };
+  const messages = sealMessages(inner.messages, sealer, writes);
+  return { ...inner, messages, approvals: sealApprovals(inner.approvals, sealer, writes), receipts: sealReceipts(inner.receipts, messages) };
 }

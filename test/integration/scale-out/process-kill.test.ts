@@ -168,8 +168,8 @@ describe.skipIf(services === undefined)("a server process killed while messages 
     try {
       // Bodies are sealed (each under its own nonce): they are opened before they are compared.
       const sealer = createSealer(openKeyring({ value: TEST_MASTER_KEY }));
-      const rows = await client.query<{ id: string; body: string }>("SELECT id, body FROM messages");
-      const bodies = rows.rows.map((row) => sealer.open(row.body, messageContext(row.id, "body")));
+      const rows = await client.query<{ id: string; subject: string; body: string }>("SELECT id, subject, body FROM messages");
+      const bodies = rows.rows.map((row) => sealer.openPair(row.subject, row.body, messageContext(row.id)).body);
       expect(bodies.filter((body, i) => bodies.indexOf(body) !== i)).toEqual([]);
     } finally {
       await client.end();

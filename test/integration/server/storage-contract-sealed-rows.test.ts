@@ -2,6 +2,8 @@
 // STORAGE_BACKENDS: a scan pages through the rows not yet under the kept prefix, messages still in the embedded
 // journal included, and a write-back happens only over what was read (compare and set).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createSilentLogger } from "../../../src/infra/index.js";
+import { SEAL_PREFIX, createSealer, messageContext, openKeyring, resealOnce } from "../../../src/server/crypto/index.js";
 import type { NameRecord, SealedRow, Storage } from "../../../src/server/store/index.js";
 import { STORAGE_BACKENDS, type OpenedStorage } from "../../helpers/storage-backends.js";
 import { nameRecord, newMessage } from "../../helpers/store-records.js";
@@ -65,6 +67,29 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(rows.map((r) => r.id)).toEqual(["m1", "m2", "m3", "m5", "m6"]);
       expect(rows[1]).toEqual({ id: "m2", subject: `${NEW}e`, body: `${OLD}f` });
     }
+  });
+
+  it("a re-seal turns rows sealed field by field, plain rows and pairs under an old key into pairs under the current key", async () => {
+    const KEY_A = "11".repeat(32);
+    const KEY_B = "22".repeat(32);
+    const old = createSealer(openKeyring({ value: KEY_A }));
+    const pair = old.sealPair("s3", "b3", messageContext("m3"));
+    await storage.messages.insert([
+      { ...newMessage("m1", bob, 10), subject: old.seal("s1", "message:m1:subject"), body: old.seal("b1", "message:m1:body") },
+      { ...newMessage("m2", bob, 11), subject: "s2", body: "b2" },
+      { ...newMessage("m3", bob, 12), ...pair },
+    ]);
+    const sealer = createSealer(openKeyring({ value: `${KEY_B},${KEY_A}` }));
+    const report = await resealOnce({ sealedRows: storage.sealedRows, sealer, logger: createSilentLogger() });
+    expect(report).toMatchObject({ rows: 3, failed: 0 });
+    const marker = `${SEAL_PREFIX}${sealer.currentKeyId()}:`;
+    for (const [id, subject, body] of [["m1", "s1", "b1"], ["m2", "s2", "b2"], ["m3", "s3", "b3"]] as const) {
+      const stored = await storage.messages.find(id);
+      expect(stored?.subject, id).toBe(marker);
+      expect(stored?.body.startsWith(marker), id).toBe(true);
+      expect(sealer.openPair(stored?.subject ?? "", stored?.body ?? "", messageContext(id))).toEqual({ subject, body });
+    }
+    expect(await scanAll("messages", marker, 10)).toEqual([]);
   });
 
   it("writes back only over what was read; an approval row likewise", async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClawTellError } from "../../../../src/infra/index.js";
+import { createRecentPairs } from "../../../../src/server/crypto/recent-pairs.js";
 import { SEAL_PREFIX, createSealer, derivedKeyId, openKeyring, rotateKeyFile, sealedKeyId } from "../../../../src/server/crypto/index.js";
 
 const KEY_A = "11".repeat(32);
@@ -87,6 +88,91 @@ describe("sealed text fields", () => {
     const plain = createSealer(keyring, { sealNew: false });
     expect(plain.seal("new text", "c")).toBe("new text");
     expect(plain.open(sealed, "c")).toBe("old secret");
+  });
+});
+
+describe("sealed pairs (a row's subject and body in one seal)", () => {
+  it("round trip, also in another process; the subject field holds only the marker", () => {
+    const keyring = openKeyring({ file: join(dir, "master.key") });
+    const sealer = createSealer(keyring);
+    const id = sealer.currentKeyId();
+    for (const [subject, body] of [
+      ["zanzibar", "quokka — ünïcode ✓"],
+      ["", "only a body"],
+      ["12:3:", "4:5"],
+      ["a subject", ""],
+      ["", ""],
+    ] as const) {
+      const sealed = sealer.sealPair(subject, body, "message:m1");
+      expect(sealed.subject).toBe(`${SEAL_PREFIX}${id}:`);
+      expect(sealed.body.startsWith(`${SEAL_PREFIX}${id}:`)).toBe(true);
+      expect(sealed.body).not.toContain("zanzibar");
+      expect(sealed.body).not.toContain("quokka");
+      expect(sealer.openPair(sealed.subject, sealed.body, "message:m1")).toMatchObject({ subject, body });
+      expect(createSealer(keyring).openPair(sealed.subject, sealed.body, "message:m1")).toEqual({ subject, body });
+    }
+    expect(sealer.sealPair("s", "b", "message:m1").body).not.toBe(sealer.sealPair("s", "b", "message:m1").body);
+  });
+
+  it("rows sealed field by field, and plain rows, still open", () => {
+    const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
+    const subject = sealer.seal("old subject", "message:m1:subject");
+    const body = sealer.seal("old body", "message:m1:body");
+    expect(sealer.openPair(subject, body, "message:m1")).toEqual({ subject: "old subject", body: "old body" });
+    expect(sealer.openPair("plain s", "plain b", "message:m1")).toEqual({ subject: "plain s", body: "plain b" });
+  });
+
+  it("a pair moved, tampered with, split from its marker or opened as a single field does not open", () => {
+    const keyring = openKeyring({ file: join(dir, "master.key") });
+    const sealer = createSealer(keyring);
+    const fresh = (): ReturnType<typeof createSealer> => createSealer(keyring);
+    const pair = sealer.sealPair("secret subject", "secret body", "message:m1");
+    const id = sealer.currentKeyId();
+    // Moved to another row: also when the process remembers it.
+    corrupt(() => sealer.openPair(pair.subject, pair.body, "message:m2"));
+    corrupt(() => fresh().openPair(pair.subject, pair.body, "approval:m1"));
+    // Its body opened as a single field (the marker replaced by plain text), or a single field behind a marker.
+    corrupt(() => fresh().openPair("plain", pair.body, "message:m1"));
+    corrupt(() => fresh().open(pair.body, "message:m1:body"));
+    corrupt(() => fresh().openPair(pair.subject, sealer.seal("x", "message:m1:body"), "message:m1"));
+    corrupt(() => fresh().openPair(pair.subject, sealer.seal("x", "message:m1"), "message:m1"));
+    // A marker whose body is plain, or sealed under another key id.
+    corrupt(() => fresh().openPair(pair.subject, "plain body", "message:m1"));
+    const { id: other } = rotateKeyFile(join(dir, "master.key"), 1);
+    corrupt(() => fresh().openPair(pair.subject, pair.body.replace(`${SEAL_PREFIX}${id}:`, `${SEAL_PREFIX}${other}:`), "message:m1"));
+    corrupt(() => fresh().openPair(`${SEAL_PREFIX}${other}:`, pair.body, "message:m1"));
+    // A flipped byte anywhere.
+    const payload = Buffer.from(pair.body.slice(SEAL_PREFIX.length + id.length + 1), "base64url");
+    for (const at of [0, 12, payload.length - 1]) {
+      const bad = Buffer.from(payload);
+      bad[at] = (bad[at] ?? 0) ^ 1;
+      corrupt(() => fresh().openPair(pair.subject, `${SEAL_PREFIX}${id}:${bad.toString("base64url")}`, "message:m1"));
+    }
+  });
+
+  it("recent pairs answer only the exact fields sealed for that id", () => {
+    const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
+    const recent = createRecentPairs(4);
+    const plain = { subject: "s", body: "b" };
+    const sealed = sealer.sealPair(plain.subject, plain.body, "message:m1");
+    recent.remember("m1", sealed, plain);
+    expect(recent.find("m1", { subject: sealed.subject, body: sealed.body })).toEqual(plain);
+    expect(recent.find("m2", sealed)).toBeUndefined();
+    expect(recent.find("m1", { subject: "s", body: sealed.body })).toBeUndefined();
+    expect(recent.find("m1", sealer.sealPair("s", "b", "message:m1"))).toBeUndefined();
+    // Two generations of half the capacity: the oldest are forgotten.
+    for (const id of ["m2", "m3", "m4", "m5"]) recent.remember(id, sealed, plain);
+    expect(recent.find("m1", sealed)).toBeUndefined();
+    expect(recent.find("m5", sealed)).toEqual(plain);
+    expect(createRecentPairs(0).find("m1", sealed)).toBeUndefined();
+  });
+
+  it("with sealNew false, a new pair stays plain and a sealed pair still opens", () => {
+    const keyring = openKeyring({ file: join(dir, "master.key") });
+    const sealed = createSealer(keyring).sealPair("s", "b", "c");
+    const plain = createSealer(keyring, { sealNew: false });
+    expect(plain.sealPair("new s", "new b", "c")).toEqual({ subject: "new s", body: "new b" });
+    expect(plain.openPair(sealed.subject, sealed.body, "c")).toMatchObject({ subject: "s", body: "b" });
   });
 });
 
