@@ -13,6 +13,7 @@ import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
 import { ClawTellError } from "../infra/index.js";
 import type { FileStore } from "./files.js";
+import { DRAIN_LIMIT_BYTES } from "./refused-requests.js";
 import { readSendBodyStreaming, type SendBodyLimits, type StreamedFile } from "./send-body-stream.js";
 
 export type { StreamedFile };
@@ -88,7 +89,9 @@ export function streamLargeSends(files: FileStore, limits: SendBodyLimits & { re
         done(null, rest);
       },
       (err: unknown) => {
-        if (!source.destroyed && !source.readableEnded) drain(source, limits.maxBytes);
+        // As with any refused body (refused-requests.ts), what is left is read only up to a bound so the client can
+        // read the answer, not to the send's whole limit; past it the connection is cut.
+        if (!source.destroyed && !source.readableEnded) drain(source, DRAIN_LIMIT_BYTES);
         done(err instanceof Error ? err : new ClawTellError("CT_INTERNAL", String(err)));
       },
     );
