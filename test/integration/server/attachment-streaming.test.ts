@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -137,6 +138,43 @@ describe("large sends with attachments streamed to disk", () => {
     const whole = await post(small, { headers: { "idempotency-key": "small-send-1" } });
     expect(streamed.status).toBe(200);
     expect(whole.body["messageId"]).toBe(streamed.body["messageId"]);
+  });
+
+  it("reads a body refused on the way in only up to a bound, then cuts the connection", async () => {
+    // A raw socket, so the client goes on sending after the answer (node's own client stops writing once it has one).
+    const head = `{"to":"bob","body":"x","attachments":[{"filename":"a.pdf","mime_type":"application/pdf","data":"${Buffer.concat([Buffer.from("MZ"), randomBytes(MIB)]).toString("base64")}`;
+    const filler = "A".repeat(MIB);
+    const total = 200 * MIB;
+    const chunk = (text: string): string => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+    const url = new URL(server.url);
+    const outcome = await new Promise<{ answer: string; written: number }>((resolve) => {
+      let written = 0;
+      let answer = "";
+      const socket = connect(Number(url.port), url.hostname);
+      socket.on("data", (data: Buffer) => (answer += data.toString()));
+      socket.on("error", () => undefined);
+      socket.once("close", () => resolve({ answer, written }));
+      socket.write(
+        `POST /api/messages/send HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${alice.apiKey}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      );
+      const pump = (): void => {
+        while (written < total && !socket.destroyed) {
+          const text = written === 0 ? head : filler;
+          written += text.length;
+          if (!socket.write(chunk(text))) {
+            socket.once("drain", pump);
+            return;
+          }
+        }
+        // Sent it all: the server read every byte (what this test says it must not); let it answer and close.
+        if (!socket.destroyed) socket.end("0\r\n\r\n");
+      };
+      pump();
+    });
+    expect(outcome.answer).toMatch(/^HTTP\/1\.1 400 [^]*"field":"attachments\.0\.data"/);
+    expect(outcome.written).toBeLessThan(total);
+    await vi.waitFor(async () => expect(await filesLeft()).toEqual([]));
+    expect((await post(sendText([dataItem(pngLike(300 * 1024).toString("base64"))]))).status).toBe(200);
   });
 
   it("keeps no file of an upload that breaks off in the middle of a file", async () => {
