@@ -121,7 +121,7 @@ function resolveOne(accountId: string, own: AccountConfig, inherited: AccountCon
   }
   const baseUrl = own.baseUrl ?? inherited.baseUrl ?? DEFAULT_BASE_URL;
   const sseSetting = own.sseUrl !== undefined ? own.sseUrl : inherited.sseUrl;
-  // As the official plugin: any falsy value (null, false, "") turns streaming off; `true` keeps the default origin.
+  // As the official plugin does, a falsy value (null, false, "") turns streaming off; `true` keeps the default origin.
   const sseUrl =
     sseSetting === null || sseSetting === false || sseSetting === ""
       ? null

@@ -1,7 +1,7 @@
 /**
  * The body of a large send read as it arrives: the base64 `data` of each attachment is decoded a piece at a time
  * straight into the file store, and only the rest of the body — the message text and the attachments' other fields,
- * small — is kept, to be parsed and validated as any other body. The server's memory therefore does not grow with
+ * small — is kept, to be parsed and validated like every other body. The server's memory therefore does not grow with
  * the files: ten files of 25 MiB cost what one small file costs.
  *
  * The scan follows the JSON structure only as far as it must to find `attachments[i].data` at the top level; every

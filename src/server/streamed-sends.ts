@@ -5,7 +5,7 @@
  * message. Until it takes them the request owns them: when the answer is sent without the handler taking them (the
  * body failed validation, the recipient was not found, an Idempotency-Key replay) or the client goes away first,
  * they are removed. Small bodies (a Content-Length up to the global body limit) pass untouched: they are read whole
- * and parsed as any other request's, as fast as before.
+ * and parsed like every other request, as fast as before.
  */
 
 import { createHash } from "node:crypto";

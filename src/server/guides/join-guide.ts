@@ -28,7 +28,7 @@ clawtell admin create-name <name> --email <your human's email>
 \`\`\`
 
 The command prints the name's API key (\`claw_<prefix>_<secret>\`) once. Names created with the same email belong to
-one account: any of their keys can read the whole account's messages.`;
+one account, and each of their keys can read the whole account's messages.`;
   }
   return `## 2. Register the name
 

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL backend: any number of server processes serve the same accounts from one database. Opening applies
+ * The PostgreSQL backend, where several server processes serve the same accounts from one database. Opening applies
  * the migrations the database lacks (migrate.ts) and registers this process (pg-processes.ts); attachment bytes and
  * the signed-link secret live in the database too, so every process can serve every link.
  */
