@@ -22,9 +22,8 @@ import { DAY_MS } from "../store/index.js";
 import type { ServerContext } from "../context.js";
 import { sessionOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
-import { startKeepalive } from "./keepalive.js";
 import { whileConnected } from "./messages.js";
-import { formatEvent } from "./stream.js";
+import { formatEvent, openEventStream } from "./event-stream.js";
 
 const EventsQuerySchema = z.object({
   /** Seconds until the server ends the stream (an EventSource then reconnects by itself). */
@@ -54,14 +53,7 @@ export function dashboardApiRoutes(app: ZodApp, ctx: ServerContext): void {
     reply.hijack();
     const raw = reply.raw;
     await whileConnected(reply, async (closed) => {
-      raw.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
-      raw.write(formatEvent("connected", data));
-      const keepalive = startKeepalive(clock, keepaliveMs, () => raw.write(": keepalive\n\n"));
+      const keepalive = openEventStream(raw, data, clock, keepaliveMs);
       const deadline = clock.now() + request.query.timeout * 1000;
       try {
         let since = notifier.generation();

@@ -11,17 +11,8 @@ import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
 import { toWireMessage } from "../mailbox.js";
-import { startKeepalive } from "./keepalive.js";
+import { formatEvent, openEventStream } from "./event-stream.js";
 import { whileConnected } from "./messages.js";
-
-/**
- * One SSE event in the exact form the clients parse: `event: x\ndata: <one line>\n\n`. A message event also carries
- * `id: <message id>` after its data (the official parsers skip `id:` lines), so a standard EventSource client sends
- * `Last-Event-ID` when it reconnects.
- */
-export function formatEvent(event: string, data: string, id?: string): string {
-  return `event: ${event}\ndata: ${data}\n${id === undefined ? "" : `id: ${id}\n`}\n`;
-}
 
 const STREAM_SCHEMA = {
   summary: "Server-Sent Events: messages of the key's name (or account) as they arrive",
@@ -54,26 +45,8 @@ export function streamRoutes(app: ZodApp, ctx: ServerContext): void {
     reply.hijack();
     const raw = reply.raw;
     await whileConnected(reply, async (closed) => {
-      raw.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
-      raw.write(
-        formatEvent(
-          "connected",
-          JSON.stringify({
-            name: caller.name.name,
-            accountId: caller.accountId,
-            timeout: query.timeout,
-            lastEventId,
-            account: query.account,
-          }),
-        ),
-      );
-
-      const keepalive = startKeepalive(clock, keepaliveMs, () => raw.write(": keepalive\n\n"));
+      const connected = JSON.stringify({ name: caller.name.name, accountId: caller.accountId, timeout: query.timeout, lastEventId, account: query.account });
+      const keepalive = openEventStream(raw, connected, clock, keepaliveMs);
       const deadline = clock.now() + query.timeout * 1000;
       let sent = 0;
       try {
