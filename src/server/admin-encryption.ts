@@ -13,6 +13,7 @@ import {
   MASTER_KEY_FILE,
   NO_KEYS,
   createSealer,
+  keysByValue,
   openKeyring,
   openServerKeyring,
   resealAll,
@@ -56,7 +57,7 @@ export interface RotationReport {
 export async function rotateMasterKey(opts: AdminKeyOptions & { logger?: Logger; clock?: Clock }): Promise<RotationReport> {
   const logger = opts.logger ?? createSilentLogger();
   const clock = opts.clock ?? systemClock;
-  if (opts.masterKey !== undefined && opts.masterKey.trim() !== "") {
+  if (keysByValue(opts.masterKey) !== undefined) {
     throw new ClawTellError(
       "CT_CONFIG_INVALID",
       "the master key comes from CLAWTELL_MASTER_KEY, which this command cannot change: put a new key first in it and keep the old one " +

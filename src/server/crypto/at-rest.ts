@@ -47,10 +47,15 @@ export interface AtRest<S extends Storage> {
   stop(): Promise<void>;
 }
 
+/** The keys given by value (`CLAWTELL_MASTER_KEY`); undefined when unset or blank. */
+export function keysByValue(masterKey: string | undefined): string | undefined {
+  return masterKey === undefined || masterKey.trim() === "" ? undefined : masterKey;
+}
+
 /** CT_CONFIG_INVALID, naming the options, when processes on a database would not share a key. */
 export function checkSharedKey(opts: { encryption: EncryptionOptions; database?: string | undefined }): void {
   const enabled = opts.encryption.enabled ?? true;
-  const value = opts.encryption.masterKey?.trim() === "" ? undefined : opts.encryption.masterKey;
+  const value = keysByValue(opts.encryption.masterKey);
   if (opts.database !== undefined && enabled && value === undefined && opts.encryption.masterKeyFile === undefined) {
     throw new ClawTellError(
       "CT_CONFIG_INVALID",
@@ -69,7 +74,7 @@ export function openServerKeyring(opts: {
   clock?: Clock;
 }): Keyring | undefined {
   const enabled = opts.encryption.enabled ?? true;
-  const value = opts.encryption.masterKey?.trim() === "" ? undefined : opts.encryption.masterKey;
+  const value = keysByValue(opts.encryption.masterKey);
   const file = opts.encryption.masterKeyFile ?? (opts.database === undefined && opts.dataDir !== undefined ? join(opts.dataDir, MASTER_KEY_FILE) : undefined);
   checkSharedKey(opts);
   if (value === undefined && file === undefined) return undefined;

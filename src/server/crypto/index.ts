@@ -9,4 +9,4 @@ export { SEAL_PREFIX, createSealer, sealedKeyId, type SealedPair, type Sealer, t
 export { SEGMENT_BYTES, sealFileStore, type SealedFileStore } from "./sealed-files.js";
 export { approvalContext, createSealedWrites, messageContext, sealApprovals, sealMessages, sealStorage, type SealedWrites } from "./sealed-storage.js";
 export { RESEAL_BATCH, RESEAL_CHECK_MS, resealAll, resealOnce, startResealer, type ResealReport, type Resealer } from "./reseal.js";
-export { NO_KEYS, checkSharedKey, encryptAtRest, openServerKeyring, type AtRest, type EncryptionOptions, type ServerEncryption } from "./at-rest.js";
+export { NO_KEYS, checkSharedKey, encryptAtRest, keysByValue, openServerKeyring, type AtRest, type EncryptionOptions, type ServerEncryption } from "./at-rest.js";
