@@ -147,7 +147,6 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Opens the journal EMPTY, as a new generation: read it and hand its content to the archive first. */
 /** An fdatasync in place that took at most this long keeps the next one in place (a thread-pool trip costs about as much). */
 export const INLINE_SYNC_MAX_NS = 100_000;
 /** Syncs in place in a row slower than {@link INLINE_SYNC_MAX_NS} that send the next ones to the thread pool. */
@@ -160,6 +159,7 @@ export interface MessageJournalOptions {
   readonly inlineSyncMaxNs?: number;
 }
 
+/** Opens the journal EMPTY, as a new generation: read it and hand its content to the archive first. */
 export function openMessageJournal(path: string, options: MessageJournalOptions = {}): MessageJournal {
   const inlineSyncMaxNs = BigInt(options.inlineSyncMaxNs ?? INLINE_SYNC_MAX_NS);
   /** Syncs still to go through the thread pool before one is tried in place. */
