@@ -1,11 +1,12 @@
 // The sealed-rows port (re-sealing after a master-key rotation), the same cases against each backend of
 // STORAGE_BACKENDS: a scan pages through the rows not yet under the kept prefix, messages still in the embedded
 // journal included, and a write-back happens only over what was read (compare and set).
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createSilentLogger } from "../../../src/infra/index.js";
 import { SEAL_PREFIX, createSealer, messageContext, openKeyring, resealOnce } from "../../../src/server/crypto/index.js";
 import type { NameRecord, SealedRow, Storage } from "../../../src/server/store/index.js";
-import { STORAGE_BACKENDS, type OpenedStorage } from "../../helpers/storage-backends.js";
+import { STORAGE_BACKENDS } from "../../helpers/storage-backends.js";
+import { storagePerTest } from "../../helpers/storage-per-test.js";
 import { nameRecord, newMessage } from "../../helpers/store-records.js";
 
 const unavailable = new Map<string, string | undefined>();
@@ -19,22 +20,15 @@ const OLD = "ctseal1:kold:";
 const NEW = "ctseal1:knew:";
 
 describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name })))("sealed-rows storage: $name", ({ backend }) => {
-  let opened: OpenedStorage;
   let storage: Storage;
   let bob: NameRecord;
 
-  beforeEach(async (context) => {
-    if (unavailable.get(backend.name) !== undefined) {
-      context.skip();
-      return;
-    }
-    opened = await backend.open();
-    storage = opened.storage;
+  const perTest = storagePerTest(backend, unavailable.get(backend.name));
+
+  beforeEach(async () => {
+    storage = perTest.storage();
     await storage.directory.insertAccount({ id: "acc_1", email: "team@example.com", createdAt: 1 });
     bob = await storage.directory.insertName(nameRecord("bob", "acc_1", "pbob"));
-  });
-  afterEach(async () => {
-    await opened?.dispose();
   });
 
   const scanAll = async (table: "messages" | "approvals", keep: string, limit: number): Promise<SealedRow[]> => {

@@ -1,8 +1,9 @@
 // What every storage backend answers the dashboard's outbox and activity with: a name's sent messages merged with their
 // receipts (stored, deleted by retention, blocked, held), and the messages per UTC day per name with the dead ends.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS, type NameRecord, type Storage } from "../../../src/server/store/index.js";
-import { STORAGE_BACKENDS, type OpenedStorage } from "../../helpers/storage-backends.js";
+import { STORAGE_BACKENDS } from "../../helpers/storage-backends.js";
+import { storagePerTest } from "../../helpers/storage-per-test.js";
 import { nameRecord, newMessage } from "../../helpers/store-records.js";
 
 const unavailable = new Map<string, string | undefined>();
@@ -12,18 +13,14 @@ const D = DAY_MS;
 const HOUR = 60 * 60 * 1000;
 
 describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name })))("outbox and activity contract: $name", ({ backend }) => {
-  let opened: OpenedStorage;
   let storage: Storage;
   let alice: NameRecord;
   let bob: NameRecord;
 
-  beforeEach(async (context) => {
-    if (unavailable.get(backend.name) !== undefined) {
-      context.skip();
-      return;
-    }
-    opened = await backend.open();
-    storage = opened.storage;
+  const perTest = storagePerTest(backend, unavailable.get(backend.name));
+
+  beforeEach(async () => {
+    storage = perTest.storage();
     await storage.directory.insertAccount({ id: "acc_1", email: "a@example.com", createdAt: 1 });
     await storage.directory.insertAccount({ id: "acc_2", email: "b@example.com", createdAt: 1 });
     alice = await storage.directory.insertName(nameRecord("alice", "acc_1", "pa"));
@@ -43,7 +40,6 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
     // m3: bob → alice on day 12.
     await storage.messages.insert([{ ...newMessage("m3", alice, 12 * D), sender: "bob", subject: "Back" }]);
   });
-  afterEach(async () => opened?.dispose());
 
   it("lists a name's sent messages newest first, each once, with its receipt and its subject while stored", async () => {
     const sent = await storage.receipts.listSent("alice", 10);
