@@ -1,10 +1,11 @@
 /**
  * Retention of what sends leave besides messages (retention.ts purges those): Idempotency-Keys after 24 hours,
- * receipts 30 days after their message's first state, and webhook deliveries 7 days after they ended. On its own
- * timer, reading time from the injected clock, like the message retention.
+ * receipts 30 days after their message's first state, and webhook deliveries 7 days after they ended. It runs every
+ * `intervalMs` on the injected clock, like the message retention.
  */
 
 import { describeError, type Clock, type Logger } from "../infra/index.js";
+import { startPeriodicJob } from "./periodic-job.js";
 import { IDEMPOTENCY_TTL_MS, RECEIPT_RETENTION_MS, type IdempotencyStore, type ReceiptStore, type WebhookStore } from "./store/index.js";
 
 /** How long a delivery that ended stays in the delivery log. */
@@ -26,21 +27,16 @@ export async function purgeRecords(stores: RecordStores, now: number): Promise<{
 }
 
 export function startRecordRetention(deps: RecordStores & { clock: Clock; logger: Logger; intervalMs: number }): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running !== undefined) return;
-    running = purgeRecords(deps, deps.clock.now())
-      .then((removed) => {
+  return startPeriodicJob({
+    clock: deps.clock,
+    intervalMs: deps.intervalMs,
+    run: async () => {
+      try {
+        const removed = await purgeRecords(deps, deps.clock.now());
         if (removed.keys + removed.receipts + removed.deliveries > 0) deps.logger.info(removed, "retention purge of send records");
-      })
-      .catch((err: unknown) => deps.logger.error({ err: describeError(err) }, "retention purge of send records failed"))
-      .finally(() => (running = undefined));
-  }, deps.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+      } catch (err) {
+        deps.logger.error({ err: describeError(err) }, "retention purge of send records failed");
+      }
     },
-  };
+  });
 }

@@ -5,6 +5,7 @@
 
 import type { Clock, Logger } from "../infra/index.js";
 import type { FileStore } from "./files.js";
+import { startPeriodicJob } from "./periodic-job.js";
 import { UNACKED_RETENTION_MS, type ApprovalStore, type MessageStore } from "./store/index.js";
 
 export const ACKED_RETENTION_MS = 60 * 60 * 1000;
@@ -38,21 +39,16 @@ export function startRetention(deps: {
   logger: Logger;
   intervalMs: number;
 }): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running !== undefined) return;
-    running = purgeExpired(deps.messages, deps.files, deps.clock.now(), deps.approvals)
-      .then((removed) => {
+  return startPeriodicJob({
+    clock: deps.clock,
+    intervalMs: deps.intervalMs,
+    run: async () => {
+      try {
+        const removed = await purgeExpired(deps.messages, deps.files, deps.clock.now(), deps.approvals);
         if (removed.acked + removed.expired + removed.files > 0) deps.logger.info(removed, "retention purge");
-      })
-      .catch((err: unknown) => deps.logger.error({ err }, "retention purge failed"))
-      .finally(() => (running = undefined));
-  }, deps.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+      } catch (err) {
+        deps.logger.error({ err }, "retention purge failed");
+      }
     },
-  };
+  });
 }
