@@ -44,6 +44,12 @@ export function createPostgresTransport(options: PostgresTransportOptions): List
 
   const listenOnce = async (events: ListenEvents): Promise<PoolClient> => {
     const client = await pool.connect();
+    // Closed while the connection was being opened: the abort below would never fire, and a connection kept out of
+    // the pool holds its end() for good.
+    if (stop.signal.aborted) {
+      client.release();
+      throw new Error("closed while connecting");
+    }
     return new Promise<PoolClient>((resolve, reject) => {
       let settled = false;
       const onNotification = (msg: { channel: string; payload?: string | undefined }): void => {
@@ -90,6 +96,8 @@ export function createPostgresTransport(options: PostgresTransportOptions): List
           try {
             const client = await listenOnce(events);
             failures = 0;
+            // Closed as LISTEN answered: the abort listener of listenOnce has given the connection back already.
+            if (stop.signal.aborted) break;
             await new Promise<void>((resolve) => {
               const done = (): void => {
                 client.off("error", done);
