@@ -5,6 +5,11 @@
  * everything under it in the background, without stopping (crypto/reseal.ts). When no server holds the data folder,
  * the command re-seals itself; on PostgreSQL it always runs a pass too (passes of several processes do not collide:
  * each row is written back only if it still holds what was read).
+ *
+ * `retire-master-key` removes an old key from the key file once no row or file is sealed under it any more. On a data
+ * folder it needs the folder free (the server stopped: the journal is its alone, and no send can seal under the old
+ * key meanwhile); on PostgreSQL it runs beside the servers, once the current key is old enough that none of them can
+ * still be sealing under the old one.
  */
 
 import { join } from "node:path";
@@ -12,14 +17,18 @@ import { acquireFileLock, ClawTellError, createSilentLogger, fileLockHolder, sys
 import {
   MASTER_KEY_FILE,
   NO_KEYS,
+  countSealedUnder,
   createSealer,
+  describeKeyFile,
   keysByValue,
   openKeyring,
   openServerKeyring,
+  removeKeyFromFile,
   resealAll,
   rotateKeyFile,
   sealApprovals,
   sealFileStore,
+  type KeyUsage,
   type Keyring,
   type ResealReport,
 } from "./crypto/index.js";
@@ -88,8 +97,24 @@ export async function rotateMasterKey(opts: AdminKeyOptions & { logger?: Logger;
     }
   }
   const dataDir = opts.dataDir ?? "";
+  const resealed = await withFreeDataFolder(dataDir, logger, async () => {
+    const storage = await openEmbeddedStorage({ dataDir, logger });
+    try {
+      return await reseal(storage.sealedRows, openFileStore(dataDir), keyring, logger);
+    } finally {
+      await storage.close();
+    }
+  });
+  // A server holds the folder: it re-seals itself at start, or within a second when running.
+  return report(resealed === HELD ? "server" : resealed);
+}
+
+const HELD = Symbol("held by a server");
+
+/** Runs `work` holding the data folder's lock; answers HELD, without running it, when a server holds the folder. */
+async function withFreeDataFolder<T>(dataDir: string, logger: Logger, work: () => Promise<T>): Promise<T | typeof HELD> {
   const journal = join(dataDir, JOURNAL_FILE);
-  if ((await fileLockHolder(journal)) !== undefined) return report("server");
+  if ((await fileLockHolder(journal)) !== undefined) return HELD;
   let lock: Awaited<ReturnType<typeof acquireFileLock>>;
   try {
     lock = await acquireFileLock(journal, {
@@ -100,21 +125,115 @@ export async function rotateMasterKey(opts: AdminKeyOptions & { logger?: Logger;
       heldBy: (pid) => `${dataDir} is in use by process ${pid}`,
     });
   } catch (err) {
-    // A server took the folder meanwhile: it re-seals at start.
-    if (err instanceof ClawTellError && err.code === "CT_CONFLICT") return report("server");
+    if (err instanceof ClawTellError && err.code === "CT_CONFLICT") return HELD;
     throw err;
   }
   try {
-    const storage = await openEmbeddedStorage({ dataDir, logger });
-    try {
-      return report(await reseal(storage.sealedRows, openFileStore(dataDir), keyring, logger));
-    } finally {
-      await storage.close();
-    }
+    return await work();
   } finally {
     await lock.release();
   }
 }
+
+/**
+ * How long the key file's current key must have been current before an older key is retired beside running servers
+ * (PostgreSQL): a server learns of a rotation within a second, and a send sealed under the old key just before is
+ * stored well within this (no send takes that long to commit).
+ */
+export const RETIRE_AFTER_MS = 60 * 60 * 1000;
+
+export interface RetirementReport {
+  readonly keyId: string;
+  readonly keyFile: string;
+  /** The keys the file holds afterwards. */
+  readonly keysLeft: number;
+}
+
+/**
+ * Removes an old key from the key file when no stored row or file is sealed under it; CT_CONFLICT, naming how many
+ * remain, otherwise (and for the current key, or a data folder a server holds); CT_NOT_FOUND when the file lacks it.
+ */
+export async function retireMasterKey(opts: AdminKeyOptions & { keyId: string; logger?: Logger; clock?: Clock }): Promise<RetirementReport> {
+  const logger = opts.logger ?? createSilentLogger();
+  const clock = opts.clock ?? systemClock;
+  if (opts.database !== undefined && opts.masterKeyFile === undefined) {
+    throw new ClawTellError("CT_CONFIG_INVALID", "with --database, give --master-key-file <path>: the key file the servers are run with", {
+      field: "masterKeyFile",
+    });
+  }
+  if (opts.database === undefined && opts.dataDir === undefined) {
+    throw new ClawTellError("CT_CONFIG_INVALID", "give a data folder or a database", { field: "data" });
+  }
+  const keyFile = opts.masterKeyFile ?? join(opts.dataDir ?? "", MASTER_KEY_FILE);
+  const file = describeKeyFile(keyFile);
+  const current = file?.keys.find((k) => k.id === file.current);
+  if (file === undefined || current === undefined || !file.keys.some((k) => k.id === opts.keyId)) {
+    throw new ClawTellError("CT_NOT_FOUND", `${keyFile} holds no master key ${opts.keyId}`, { field: "keyId" });
+  }
+  if (opts.keyId === file.current) {
+    throw new ClawTellError("CT_CONFLICT", `master key ${opts.keyId} is the current key of ${keyFile}: rotate first (clawtell admin rotate-master-key)`, {
+      field: "keyId",
+    });
+  }
+  // The key new content is sealed under: the first key given by value, else the file's current one.
+  const currentKeyId = openKeyring({ file: keyFile, value: keysByValue(opts.masterKey), clock, create: false }).current().id;
+  const count = (sealedRows: SealedRowStore, files: FileStore): Promise<KeyUsage> =>
+    countSealedUnder({ sealedRows, files: sealFileStore(files, NO_KEYS), keyId: opts.keyId, currentKeyId });
+
+  let usage: KeyUsage;
+  if (opts.database !== undefined) {
+    // Servers given keys by value never seal under the file's keys; servers on the file may, until they see a rotation.
+    const readyAt = current.createdAt + RETIRE_AFTER_MS;
+    if (keysByValue(opts.masterKey) === undefined && clock.now() < readyAt) {
+      throw new ClawTellError(
+        "CT_CONFLICT",
+        `the current master key ${file.current} was made less than an hour ago, and a running server may still be storing content sealed under ` +
+          `${opts.keyId}: try again after ${new Date(readyAt).toISOString()}`,
+        { field: "keyId" },
+      );
+    }
+    const storage = await openPostgresStorage({ url: opts.database, logger });
+    try {
+      usage = await count(storage.sealedRows, storage.files);
+    } finally {
+      await storage.close();
+    }
+    refuseWhileSealed(opts.keyId, usage);
+    removeKeyFromFile(keyFile, opts.keyId);
+  } else {
+    const dataDir = opts.dataDir ?? "";
+    const done = await withFreeDataFolder(dataDir, logger, async () => {
+      const storage = await openEmbeddedStorage({ dataDir, logger });
+      try {
+        usage = await count(storage.sealedRows, openFileStore(dataDir));
+      } finally {
+        await storage.close();
+      }
+      refuseWhileSealed(opts.keyId, usage);
+      // Still holding the folder: no server can start and seal under the old key before it is gone.
+      removeKeyFromFile(keyFile, opts.keyId);
+    });
+    if (done === HELD) {
+      throw new ClawTellError("CT_CONFLICT", `${dataDir} is in use by a running server: stop it, then retire the key (its journal is the server's alone)`, {
+        field: "data",
+      });
+    }
+  }
+  return { keyId: opts.keyId, keyFile, keysLeft: file.keys.length - 1 };
+}
+
+function refuseWhileSealed(keyId: string, usage: KeyUsage): void {
+  if (usage.rows + usage.files === 0) return;
+  const what = [usage.rows > 0 ? plural(usage.rows, "row") : undefined, usage.files > 0 ? plural(usage.files, "file") : undefined].filter(Boolean).join(" and ");
+  throw new ClawTellError(
+    "CT_CONFLICT",
+    `${what} still sealed under master key ${keyId}; the key stays. A server re-seals them under the current key (at start, and after a rotation): ` +
+      "run one until it has, then try again",
+    { field: "keyId" },
+  );
+}
+
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 function reseal(sealedRows: SealedRowStore, files: FileStore, keyring: Keyring, logger: Logger): Promise<ResealReport> {
   return resealAll({ sealedRows, files: sealFileStore(files, keyring), sealer: createSealer(keyring), logger });

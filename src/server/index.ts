@@ -45,7 +45,7 @@ export {
   type HeldSummary,
   type QuotaReport,
 } from "./admin-approvals.js";
-export { openSealedAdminStores, rotateMasterKey, type AdminKeyOptions, type RotationReport } from "./admin-encryption.js";
+export { RETIRE_AFTER_MS, openSealedAdminStores, retireMasterKey, rotateMasterKey, type AdminKeyOptions, type RetirementReport, type RotationReport } from "./admin-encryption.js";
 export { purgeExpired } from "./retention.js";
 export { createInvite, listPendingRegistrations, type CreatedInvite, type PendingRegistration } from "./admin-registrations.js";
 export { DEFAULT_MAX_NAMES_PER_ACCOUNT } from "./account-rules.js";

@@ -107,6 +107,24 @@ export function registerAdminCommands(program: Command, io: Io): void {
       if (report.resealed === "server") io.out("the running server re-seals the stored content under it in the background");
       else io.out(`re-sealed ${report.resealed.rows} rows and ${report.resealed.files} files${report.resealed.failed > 0 ? `; ${report.resealed.failed} did not open (see the log)` : ""}`);
     });
+  admin
+    .command("retire-master-key <keyId>")
+    .description("remove an old master key from the key file, once no stored row or file is sealed under it (refused otherwise, naming how many remain)")
+    .option("--data <dir>", "data folder, its server stopped (default: $CLAWTELL_DATA_DIR or ./.clawtell-data)")
+    .option("--database <url>", "the PostgreSQL database of servers run with --database (default: $CLAWTELL_DATABASE_URL); needs --master-key-file")
+    .option("--master-key-file <path>", "the key file the servers are run with (default: <data>/master.key)")
+    .option("--json", "print one JSON report")
+    .addHelpText("after", "\nExample:\n  clawtell admin retire-master-key k3f9a61c2d0 --data ./.clawtell-data")
+    .action(async (keyId: string, opts: { data?: string; database?: string; masterKeyFile?: string; json?: boolean }) => {
+      const { retireMasterKey } = await import("../../server/index.js");
+      const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+      const dataDir = database === undefined ? resolveDataDir(opts.data, process.env, process.cwd()) : undefined;
+      const report = await retireMasterKey({ ...masterKeyOptions(opts), keyId, ...(database === undefined ? { dataDir } : { database }) }).catch((err: unknown) => {
+        throw dataDir === undefined ? err : explainDataDirError(err, dataDir);
+      });
+      if (opts.json === true) io.out(JSON.stringify(report));
+      else io.out(`retired master key ${report.keyId}; ${report.keyFile} holds ${report.keysLeft} key${report.keysLeft === 1 ? "" : "s"}`);
+    });
   registerAdminOperatorCommands(admin, io);
   registerAdminApprovalCommands(admin, io);
   registerAdminSignupCommands(admin, io);

@@ -10,6 +10,8 @@
  * - else the key file (`<dataDir>/master.key` unless told otherwise), created with one new key, mode 0600, when
  *   missing. It is JSON: `{ "current": "<id>", "keys": [{ "id", "key" (base64), "createdAt" }] }`.
  *
+ * `clawtell admin retire-master-key` removes an old key from the file once nothing is sealed under it any more.
+ *
  * A running server finds a key that `clawtell admin rotate-master-key` added beside it: the file is looked at again
  * (its size and mtime) at most every `recheckMs` when the current key is asked for, and at once when content names a
  * key id the ring does not hold.
@@ -112,6 +114,27 @@ export function rotateKeyFile(path: string, now: number): { id: string; previous
   const key = newKey(now);
   writeKeyFile(path, { current: key.id, keys: [...(file?.keys ?? []), key] });
   return { id: key.id, previous: file?.current };
+}
+
+/** The key file's ids, which one is current, and when each was made (never the key bytes); undefined when missing. */
+export function describeKeyFile(path: string): { current: string; keys: Array<{ id: string; createdAt: number }> } | undefined {
+  const file = readKeyFile(path);
+  return file === undefined ? undefined : { current: file.current, keys: file.keys.map((k) => ({ id: k.id, createdAt: k.createdAt })) };
+}
+
+/**
+ * Removes an old key from the key file (the caller has made sure nothing is sealed under it any more). CT_NOT_FOUND
+ * when the file does not hold it; CT_CONFLICT when it is the current key.
+ */
+export function removeKeyFromFile(path: string, id: string): void {
+  const file = readKeyFile(path);
+  if (file === undefined || !file.keys.some((k) => k.id === id)) {
+    throw new ClawTellError("CT_NOT_FOUND", `${path} holds no master key ${id}`, { field: "keyId" });
+  }
+  if (file.current === id) {
+    throw new ClawTellError("CT_CONFLICT", `master key ${id} is the current key of ${path}: rotate first (clawtell admin rotate-master-key)`, { field: "keyId" });
+  }
+  writeKeyFile(path, { current: file.current, keys: file.keys.filter((k) => k.id !== id) });
 }
 
 export interface KeyringOptions {

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rotateKeyFile } from "../../../src/server/crypto/index.js";
 import type { CreatedName } from "../../../src/server/index.js";
 import { runCli, startServerProcess, type ServerProcess } from "../../helpers/cli-process.js";
 import { api } from "../../helpers/test-server.js";
@@ -56,6 +57,39 @@ describe("clawtell server and admin with encryption at rest", () => {
     server = await startServerProcess(dir);
     const again = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
     expect((again.body["messages"] as Array<{ body: string }>).map((m) => m.body)).toEqual(["before the rotation", "after the rotation"]);
+  });
+
+  it("retire-master-key refuses while content is sealed under the key, naming how many remain, and removes it once re-sealed", async () => {
+    const alice = await createName("alice");
+    const bob = await createName("bob");
+    server = await startServerProcess(dir);
+    expect((await api(server, "POST", "/api/messages/send", { key: alice.apiKey, body: { to: "bob", body: "sealed under the first key" } })).status).toBe(200);
+    await server.stop();
+    server = undefined;
+    const keyFile = join(dir, "master.key");
+    const first = (JSON.parse(await readFile(keyFile, "utf8")) as { current: string }).current;
+    // A new current key written into the file by hand: nothing is re-sealed under it yet.
+    const second = rotateKeyFile(keyFile, Date.now()).id;
+
+    const refused = await runCli(["admin", "retire-master-key", first, "--data", dir]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`1 row still sealed under master key ${first}`);
+    const current = await runCli(["admin", "retire-master-key", second, "--data", dir]);
+    expect(current.code).not.toBe(0);
+    expect(current.stderr).toContain("is the current key");
+
+    // rotate-master-key with no server re-seals everything under a third key: the first two hold nothing any more.
+    expect((await runCli(["admin", "rotate-master-key", "--data", dir])).code).toBe(0);
+    const retired = await runCli(["admin", "retire-master-key", first, "--data", dir]);
+    expect(retired.code, retired.stderr).toBe(0);
+    expect(retired.stdout).toBe(`retired master key ${first}; ${keyFile} holds 2 keys\n`);
+    const json = await runCli(["admin", "retire-master-key", second, "--data", dir, "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual({ keyId: second, keyFile, keysLeft: 1 });
+
+    // Without the retired keys, the message reads.
+    server = await startServerProcess(dir);
+    const polled = await api(server, "GET", "/api/messages/poll?timeout=0", { key: bob.apiKey });
+    expect((polled.body["messages"] as Array<{ body: string }>).map((m) => m.body)).toEqual(["sealed under the first key"]);
   });
 
   it("CLAWTELL_MASTER_KEY seals without a key file and is never logged; rotate-master-key explains how to rotate it", async () => {
