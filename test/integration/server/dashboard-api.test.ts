@@ -226,4 +226,28 @@ describe("the dashboard's endpoints", () => {
     expect(outcome.error).toMatch(/private|loopback|not allowed|refused/i);
     expect(recorder.deliveries).toHaveLength(before);
   });
+
+  it("lists and counts the held messages of every name of the account, whichever of its names the page asks as", async () => {
+    const policy = async (name: string, delivery_policy: string): Promise<void> => {
+      expect((await asAlice("PATCH", `/api/names/${name}`, { name, csrf: true, body: { delivery_policy } })).status).toBe(200);
+    };
+    await policy("alice", "approval_required");
+    await policy("alice-desk", "approval_required");
+    try {
+      expect((await send(bob, "alice", "held for alice")).status).toBe(202);
+      expect((await send(bob, "alice-desk", "held for the desk")).status).toBe(202);
+      for (const name of ["alice", "alice-desk"]) {
+        const held = await asAlice("GET", "/api/approvals?limit=100", { name });
+        expect(held.status).toBe(200);
+        expect(held.body["count"], name).toBe(2);
+        expect((held.body["approvals"] as Array<{ to_name: string; subject: string }>).map((h) => [h.to_name, h.subject])).toEqual([
+          ["alice", "held for alice"],
+          ["alice-desk", "held for the desk"],
+        ]);
+      }
+    } finally {
+      await policy("alice", "everyone");
+      await policy("alice-desk", "everyone");
+    }
+  });
 });
