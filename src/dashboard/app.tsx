@@ -7,7 +7,7 @@ import { SessionResponseSchema, type SessionResponse } from "../protocol/dashboa
 import { ApiError, call, errorText, useCsrfToken } from "./api.js";
 import { useLiveVersion } from "./live.js";
 import { ActivityPage } from "./pages/activity.js";
-import { ApprovalsPage, loadApprovals } from "./pages/approvals.js";
+import { ApprovalsPage, countApprovals } from "./pages/approvals.js";
 import { MessagesPage } from "./pages/messages.js";
 import { NamesPage } from "./pages/names.js";
 import { SignInPage } from "./pages/sign-in.js";
@@ -71,7 +71,7 @@ export function App(): JSX.Element {
 
   const firstName = state.kind === "signed-in" ? state.session.names[0]?.name : undefined;
   useEffect(() => {
-    if (firstName !== undefined) loadApprovals(firstName).then((list) => setHeld(list.length), () => undefined);
+    if (firstName !== undefined) countApprovals(firstName).then(setHeld, () => undefined);
   }, [firstName, live, decided, route.page]);
 
   if (state.kind === "loading") return <p aria-busy="true">Loading…</p>;

@@ -31,7 +31,14 @@ export const HeldMessageSchema = z.object({
 });
 export type HeldMessage = z.output<typeof HeldMessageSchema>;
 
-export const ApprovalListResponseSchema = z.object({ approvals: z.array(HeldMessageSchema), count: z.number().int() });
+export const ApprovalListResponseSchema = z.object({
+  approvals: z.array(HeldMessageSchema),
+  /** How many are listed (at most `limit`). */
+  count: z.number().int(),
+  /** How many wait in all, however many the list shows: what the dashboard's badge shows. */
+  total: z.number().int(),
+});
+export type ApprovalListResponse = z.output<typeof ApprovalListResponseSchema>;
 
 /** `POST /api/approvals/{id}/approve|reject`. */
 export const ApprovalDecisionResponseSchema = z.object({

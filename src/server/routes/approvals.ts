@@ -66,14 +66,16 @@ export function approvalRoutes(app: ZodApp, ctx: ServerContext): void {
     "/api/approvals",
     {
       schema: {
-        summary: "Messages waiting for the approval of the key's account, oldest first",
+        summary: "Messages waiting for the approval of the key's account, oldest first, and how many wait in all",
         querystring: ListQuerySchema,
         response: { 200: ApprovalListResponseSchema },
       },
     },
     async (request) => {
-      const held = await approvals.listPending(await accountNameIds(request), clock.now(), request.query.limit);
-      return { approvals: held.map(toWireHeld), count: held.length };
+      const ids = await accountNameIds(request);
+      const now = clock.now();
+      const [held, total] = await Promise.all([approvals.listPending(ids, now, request.query.limit), approvals.countPending(ids, now)]);
+      return { approvals: held.map(toWireHeld), count: held.length, total };
     },
   );
 

@@ -54,6 +54,8 @@ export interface ApprovalStore {
    * undefined (the operator's view).
    */
   listPending(recipientIds: readonly number[] | undefined, now: number, limit: number): Promise<ApprovalRecord[]>;
+  /** How many messages `listPending` would list with no limit: the true number waiting, however long the list. */
+  countPending(recipientIds: readonly number[] | undefined, now: number): Promise<number>;
   /**
    * Records the decision if the message is still pending and not expired at `decision.at`, in one step (of two
    * deciders, one wins); answers the decided record, or undefined when it was not pending (the caller reads why).

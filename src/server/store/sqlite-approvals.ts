@@ -86,6 +86,17 @@ export function createSqliteApprovals(db: DatabaseSync): ApprovalStore {
         limit,
       );
     },
+    async countPending(recipientIds, now) {
+      if (recipientIds !== undefined && recipientIds.length === 0) return 0;
+      const row = (
+        recipientIds === undefined
+          ? stmt("SELECT count(*) AS n FROM approvals WHERE state = 'pending' AND expires_at > ?").get(now)
+          : stmt(
+              "SELECT count(*) AS n FROM approvals WHERE state = 'pending' AND expires_at > ? AND recipient_id IN (SELECT value FROM json_each(?))",
+            ).get(now, JSON.stringify(recipientIds))
+      ) as Row | undefined;
+      return Number(row?.["n"] ?? 0);
+    },
     async decide(approvalId, { state, at, by, reason }) {
       const [decided] = all(
         `UPDATE approvals SET state = ?, decided_at = ?, decided_by = ?, reason = ?

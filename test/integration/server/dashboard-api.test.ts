@@ -250,4 +250,22 @@ describe("the dashboard's endpoints", () => {
       await policy("alice-desk", "everyone");
     }
   });
+
+  it("counts every held message for the badge, past the hundred a page lists", async () => {
+    expect((await asAlice("PATCH", "/api/names/alice", { name: "alice", csrf: true, body: { delivery_policy: "approval_required" } })).status).toBe(200);
+    try {
+      const waiting = (await asAlice("GET", "/api/approvals?limit=1", { name: "alice" })).body["total"];
+      const before = typeof waiting === "number" ? waiting : 0;
+      for (let n = 1; n <= 105; n++) expect((await send(bob, "alice", `held ${n}`)).status).toBe(202);
+      const page = await asAlice("GET", "/api/approvals?limit=100", { name: "alice" });
+      expect(page.status).toBe(200);
+      expect(page.body["count"]).toBe(100);
+      expect(page.body["total"]).toBe(before + 105);
+      // The badge asks for the count alone.
+      const badge = await asAlice("GET", "/api/approvals?limit=1", { name: "alice-desk" });
+      expect([badge.body["count"], badge.body["total"]]).toEqual([1, before + 105]);
+    } finally {
+      expect((await asAlice("PATCH", "/api/names/alice", { name: "alice", csrf: true, body: { delivery_policy: "everyone" } })).status).toBe(200);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // The approval and quota ports, the same cases against each backend of STORAGE_BACKENDS: a held message round trip,
-// one decision wins, expiry, claims of decided records (also by a second process on PostgreSQL), purge, and quota
-// counts that never pass their limit.
+// pending messages counted past a page of the list, one decision wins, expiry, claims of decided records (also by a
+// second process on PostgreSQL), purge, and quota counts that never pass their limit.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NameRecord, NewHeldMessage, Storage } from "../../../src/server/store/index.js";
 import { STORAGE_BACKENDS, type OpenedStorage } from "../../helpers/storage-backends.js";
@@ -71,6 +71,20 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
     expect(await storage.approvals.find("apr_1")).toMatchObject({ state: winners[0]?.state, decidedAt: 100, decidedBy: winners[0]?.decidedBy });
     expect(await storage.approvals.decide("apr_2", { state: "approved", at: 1_000, by: "bob" })).toBeUndefined();
     expect((await storage.approvals.find("apr_2"))?.state).toBe("pending");
+  });
+
+  it("counts every pending message of given recipients, past any page of the list", async () => {
+    for (let n = 1; n <= 130; n++) await storage.approvals.hold(held(n, n <= 120 ? bob : eve, 10 + n, n === 1 ? 500 : 1_000));
+    await storage.approvals.decide("apr_2", { state: "approved", at: 100, by: "bob" });
+    // apr_1 has expired at 600 and apr_2 is decided: neither waits any more.
+    expect(await storage.approvals.listPending([bob.id], 600, 100)).toHaveLength(100);
+    expect(await storage.approvals.countPending([bob.id], 600)).toBe(118);
+    expect(await storage.approvals.countPending([eve.id], 600)).toBe(10);
+    expect(await storage.approvals.countPending([bob.id, eve.id], 600)).toBe(128);
+    expect(await storage.approvals.countPending(undefined, 600)).toBe(128);
+    expect(await storage.approvals.countPending(undefined, 400)).toBe(129);
+    expect(await storage.approvals.countPending([], 600)).toBe(0);
+    expect(await storage.approvals.countPending([bob.id], 1_000)).toBe(0);
   });
 
   it("expires what is due once, and hands each decided record to one claim until its retry time", async () => {

@@ -99,6 +99,18 @@ export function createPostgresApprovals(db: Database): ApprovalStore {
         [now, recipientIds, limit],
       );
     },
+    async countPending(recipientIds, now) {
+      if (recipientIds !== undefined && recipientIds.length === 0) return 0;
+      // count(*) is a bigint, which the driver answers as a string.
+      const [row] =
+        recipientIds === undefined
+          ? await db.query<{ n: string }>("SELECT count(*) AS n FROM approvals WHERE state = 'pending' AND expires_at > $1", [now])
+          : await db.query<{ n: string }>(
+              "SELECT count(*) AS n FROM approvals WHERE state = 'pending' AND expires_at > $1 AND recipient_id = ANY($2::bigint[])",
+              [now, recipientIds],
+            );
+      return Number(row?.n ?? 0);
+    },
     async decide(approvalId, { state, at, by, reason }) {
       const [decided] = await all(
         `UPDATE approvals SET state = $2, decided_at = $3, decided_by = $4, reason = $5
