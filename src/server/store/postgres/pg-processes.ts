@@ -7,7 +7,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import type { Logger } from "../../../infra/index.js";
+import { describeError, systemClock, type Clock, type Logger } from "../../../infra/index.js";
 import type { ClientConnection } from "../leases.js";
 import type { Database } from "./pg-database.js";
 
@@ -55,7 +55,15 @@ interface Holder {
 export function createProcessLeases(
   db: Database,
   logger: Logger,
-  opts: { heartbeatIntervalMs?: number; staleAfterMs?: number } = {},
+  opts: {
+    heartbeatIntervalMs?: number;
+    staleAfterMs?: number;
+    /**
+     * What the heartbeat waits on. The system clock unless a test moves its own: other processes judge this one by
+     * the database's clock, so the beat must keep real time even where the server's clock is a test's.
+     */
+    clock?: Clock;
+  } = {},
 ): ProcessLeases {
   const id = randomUUID();
   const intervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
@@ -63,13 +71,42 @@ export function createProcessLeases(
   const holders = new WeakMap<ClientConnection, Holder>();
   const ended = new Map<number, Holder>();
   let nextSerial = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let beating: Promise<void> | undefined;
+  const clock = opts.clock ?? systemClock;
+  const stopping = new AbortController();
+  let heartbeat: Promise<void> | undefined;
 
   const beat = async (): Promise<void> => {
     // Re-inserted if it went missing (another process took this one for dead while the database was away).
     await db.query(`INSERT INTO server_processes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, [id]);
     await reapDead();
+  };
+
+  /**
+   * Beats every interval until stopped. A beat that comes late (a slow database, a busy event loop) is made at once
+   * rather than skipped, and missed turns are not made up as a backlog; a failed beat is logged and the next one
+   * tried, for a heartbeat that stopped would have the other processes take this one for dead. This is the periodic
+   * job of the server (periodic-job.ts) written out here, as the store imports nothing of the server.
+   */
+  const heartbeatLoop = async (): Promise<void> => {
+    let due = clock.now() + intervalMs;
+    for (;;) {
+      const wait = due - clock.now();
+      if (wait > 0) {
+        try {
+          await clock.sleep(wait, stopping.signal);
+        } catch {
+          return;
+        }
+      }
+      if (stopping.signal.aborted) return;
+      const startedAt = clock.now();
+      try {
+        await beat();
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, "the heartbeat of this server process failed");
+      }
+      due = Math.max(due, startedAt) + intervalMs;
+    }
   };
 
   /** Removes the rows of dead processes and clears their leases (rare: only when a process has died). */
@@ -123,17 +160,11 @@ export function createProcessLeases(
     },
     async start() {
       await beat();
-      timer = setInterval(() => {
-        if (beating !== undefined) return;
-        beating = beat()
-          .catch((err: unknown) => logger.warn({ err }, "the heartbeat of this server process failed"))
-          .finally(() => (beating = undefined));
-      }, intervalMs);
-      timer.unref();
+      heartbeat = heartbeatLoop();
     },
     async stop() {
-      clearInterval(timer);
-      await beating;
+      stopping.abort();
+      await heartbeat;
       await db.query("DELETE FROM server_processes WHERE id = $1", [id]);
     },
   };
