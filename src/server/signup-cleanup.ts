@@ -1,9 +1,11 @@
 /**
  * Deletes what sign-up and sign-in leave behind once it has ended: expired login links and sessions, and
- * registrations {@link REGISTRATION_KEPT_MS} after their link expired. Runs every `intervalMs` on the server's clock.
+ * registrations {@link REGISTRATION_KEPT_MS} after their link expired. Runs every `intervalMs` on the server's clock
+ * (periodic-job.ts): its turns keep their times however long a clean-up takes, and stopping leaves nothing waiting.
  */
 
-import type { Clock, Logger } from "../infra/index.js";
+import { describeError, type Clock, type Logger } from "../infra/index.js";
+import { startPeriodicJob } from "./periodic-job.js";
 import { REGISTRATION_KEPT_MS } from "./registration.js";
 import type { RegistrationStore, SessionStore } from "./store/index.js";
 
@@ -21,26 +23,16 @@ export function startSignupCleanup(deps: {
   logger: Logger;
   intervalMs: number;
 }): { stop(): Promise<void> } {
-  const stopping = new AbortController();
-  const loop = (async () => {
-    for (;;) {
-      try {
-        await deps.clock.sleep(deps.intervalMs, stopping.signal);
-      } catch {
-        return;
-      }
+  return startPeriodicJob({
+    clock: deps.clock,
+    intervalMs: deps.intervalMs,
+    run: async () => {
       try {
         const removed = await purgeEnded(deps, deps.clock.now());
         if (removed.loginTokens + removed.sessions + removed.registrations > 0) deps.logger.info(removed, "deleted ended sign-ins, sessions and registrations");
       } catch (err) {
-        deps.logger.error({ err }, "clean-up of ended sign-ins, sessions and registrations failed");
+        deps.logger.error({ err: describeError(err) }, "clean-up of ended sign-ins, sessions and registrations failed");
       }
-    }
-  })();
-  return {
-    async stop() {
-      stopping.abort();
-      await loop;
     },
-  };
+  });
 }
