@@ -8,10 +8,13 @@
  *
  *  1. take the folder's lock and recover its journal (source-folder.ts);
  *  2. check the target: every row it already holds must be the folder's own (a run before this one) — anything else
- *     is a conflict, refused before a row is written;
- *  3. copy table by table in batches, one transaction each, `ON CONFLICT DO NOTHING` (a run again repeats nothing);
+ *     is a conflict, refused before a row is written. The folder's marks and receipt times move on while a server runs
+ *     on it between two runs (tables.ts names these forward columns): a row that differs only there is the folder's;
+ *  3. copy table by table in batches, one transaction each, `ON CONFLICT DO NOTHING` (a run again repeats nothing),
+ *     but for forward columns, which take the later value of the two sides;
  *  4. move the serial counters past the copied ids and seqs;
- *  5. verify: per table, the count and an order-free checksum of the rows on both sides.
+ *  5. verify: per table, the count and an order-free checksum of the rows on both sides (the folder's counted with
+ *     the target's forward values where those are later).
  */
 
 import { createSilentLogger, ClawTellError, type Logger } from "../../infra/index.js";
@@ -21,7 +24,20 @@ import { openDatabase, type Database } from "../store/postgres/pg-database.js";
 import { storeError } from "../store/postgres/pg-errors.js";
 import { rememberSelectionMoment, selectionMoment } from "./migration-state.js";
 import { openSourceFolder, type SourceFolder } from "./source-folder.js";
-import { canonicalRow, describeRow, keyOf, RowChecksum, SERIAL_COLUMNS, TABLES, type Selection, type TableSpec } from "./tables.js";
+import {
+  canonicalRow,
+  describeRow,
+  keyOf,
+  mergeForward,
+  RowChecksum,
+  sameBesidesForward,
+  sameRow,
+  SERIAL_COLUMNS,
+  TABLES,
+  type CanonicalRow,
+  type Selection,
+  type TableSpec,
+} from "./tables.js";
 import {
   countRows,
   fileDigestPage,
@@ -155,6 +171,8 @@ async function checkTarget(
 ): Promise<TargetCheck> {
   const inTarget = new Map<string, number>();
   if (!(await hasTables(db))) return { state: "empty", inTarget };
+  /** Rows of the folder in the target whose forward columns are behind the folder's. */
+  let behind = 0;
   const conflict = (problem: string): TargetCheck => ({ state: "conflict", problem, inTarget });
   for (const spec of TABLES) {
     if (!(await tableExists(db, spec.name))) continue;
@@ -168,10 +186,13 @@ async function checkTarget(
       for (const found of await rowsMatching(db, spec, rows)) {
         const theirs = canonicalRow(spec, found);
         const ours = wanted.get(keyOf(spec, theirs));
-        if (ours === undefined || JSON.stringify(ours) !== JSON.stringify(theirs)) {
+        if (ours === undefined || !sameBesidesForward(spec, ours, theirs)) {
           const mine = ours === undefined ? "" : `; the data folder's is ${describeRow(spec, ours)}`;
           return conflict(`${spec.name}: the target holds ${describeRow(spec, theirs)}, which is not the data folder's row${mine}`);
         }
+        // The folder's row, copied before its marks moved on (or by a version that left a column out): a run
+        // brings it up to date.
+        if (!sameRow(mergeForward(spec, ours, theirs), theirs)) behind++;
         matched++;
       }
     }
@@ -195,7 +216,7 @@ async function checkTarget(
     const extra = (await countRows(db, table)) - matched;
     if (extra > 0) return conflict(`${table}: the target holds ${rowsWord(extra)} that the data folder does not`);
   }
-  const complete = [...sourceRows].every(([table, rows]) => (inTarget.get(table) ?? 0) === rows);
+  const complete = behind === 0 && [...sourceRows].every(([table, rows]) => (inTarget.get(table) ?? 0) === rows);
   const none = [...inTarget.values()].every((n) => n === 0);
   return { state: none ? "empty" : complete ? "copied" : "partly copied", inTarget };
 }
@@ -205,7 +226,21 @@ async function verify(db: Database, source: SourceFolder, selection: Selection, 
   const checks: TableCheck[] = [];
   for (const spec of TABLES) {
     const ours = new RowChecksum();
-    for await (const rows of sourcePages(source, spec, selection, size)) for (const row of rows) ours.add(canonicalRow(spec, row));
+    for await (const rows of sourcePages(source, spec, selection, size)) {
+      // A forward column may be later in the target than in the folder (the later value wins): the folder's side is
+      // counted with the target's value where that is the later one, so only a target row behind the folder differs.
+      const theirs = new Map<string, CanonicalRow>();
+      if ((spec.forward ?? []).length > 0) {
+        for (const found of await rowsMatching(db, spec, rows)) {
+          const row = canonicalRow(spec, found);
+          theirs.set(keyOf(spec, row), row);
+        }
+      }
+      for (const row of rows) {
+        const canonical = canonicalRow(spec, row);
+        ours.add(mergeForward(spec, canonical, theirs.get(keyOf(spec, canonical))));
+      }
+    }
     const theirs = new RowChecksum();
     for (let offset = 0; ; offset += size) {
       const rows = await targetPage(db, spec, size, offset);

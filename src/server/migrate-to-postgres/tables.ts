@@ -41,6 +41,13 @@ export interface TableSpec {
   readonly unique: readonly string[];
   /** `FROM … [WHERE …]` of the SQLite selection; may use the named parameters of `Selection`. */
   readonly sourceFrom: string;
+  /**
+   * Columns that only move forward while a server runs on the folder: a mark or a receipt's time is set once, from
+   * null, and a flag once set stays. A target row that differs from the folder's only in these is the folder's row
+   * copied by an earlier run (interrupted, or made by a version that left a column out): a run brings it up to date,
+   * and the later value of the two sides is kept, never a conflict.
+   */
+  readonly forward?: readonly string[];
 }
 
 /** Which messages travel: the unacked ones retention still keeps, and those acked within the acked retention window. */
@@ -107,6 +114,7 @@ export const TABLES: readonly TableSpec[] = [
     ],
     key: ["seq"],
     unique: ["id"],
+    forward: ["read_at", "acked_at", "delivered_at"],
     sourceFrom: `FROM messages WHERE ${SELECTED_MESSAGES}`,
   },
   {
@@ -273,6 +281,7 @@ export const TABLES: readonly TableSpec[] = [
     ],
     key: ["message_id"],
     unique: [],
+    forward: ["pending_approval_at", "rejected_at", "blocked_at", "accepted_at", "delivered_at", "acked_at", "purged"],
     sourceFrom: "FROM message_receipts",
   },
   {
@@ -331,6 +340,29 @@ function canonicalValue(type: ColumnType, value: unknown): string | null {
 export function canonicalRow(spec: TableSpec, row: Readonly<Record<string, unknown>>): CanonicalRow {
   return spec.columns.map((c) => canonicalValue(c.type, row[c.name]));
 }
+
+/** The later of two canonical values of a forward column: a value over none, the greater time, a set flag. */
+function laterOf(type: ColumnType, a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (type === "boolean") return a === "true" || b === "true" ? "true" : "false";
+  return BigInt(a) >= BigInt(b) ? a : b;
+}
+
+/** Whether the rows agree in every column but the spec's forward ones. */
+export function sameBesidesForward(spec: TableSpec, a: CanonicalRow, b: CanonicalRow): boolean {
+  const forward = spec.forward ?? [];
+  return spec.columns.every((c, i) => forward.includes(c.name) || a[i] === b[i]);
+}
+
+/** The folder's row as a run leaves it in the target: each forward column at the later value of the two sides. */
+export function mergeForward(spec: TableSpec, ours: CanonicalRow, theirs: CanonicalRow | undefined): CanonicalRow {
+  const forward = spec.forward ?? [];
+  if (theirs === undefined || forward.length === 0) return ours;
+  return spec.columns.map((c, i) => (forward.includes(c.name) ? laterOf(c.type, ours[i] ?? null, theirs[i] ?? null) : (ours[i] ?? null)));
+}
+
+export const sameRow = (a: CanonicalRow, b: CanonicalRow): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /** The key of a canonical row, as one string. */
 export function keyOf(spec: TableSpec, row: CanonicalRow): string {

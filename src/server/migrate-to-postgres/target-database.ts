@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL side of a migration: batches written with `ON CONFLICT DO NOTHING` on the tables' keys (a batch run
- * again changes nothing), rows looked up by the keys and unique values of a source batch, pages of a whole table for
+ * again changes nothing; forward columns move to the later value), rows looked up by the keys and unique values of a source batch, pages of a whole table for
  * the checksum, and the serial counters moved past the copied values.
  */
 
@@ -40,17 +40,29 @@ function columnValues(spec: TableSpec, rows: ReadonlyArray<Record<string, unknow
 
 const typeOf = (spec: TableSpec, column: string): string => spec.columns.find((c) => c.name === column)?.type ?? "text";
 
-/** Inserts one batch in one transaction; rows whose key (or unique value) is there already are left as they are. */
+/**
+ * What a row already in the target gets: nothing, or for a table with forward columns (tables.ts) the later value of
+ * each (GREATEST passes over a null; true is greater than false), written only when one moves.
+ */
+function onConflict(spec: TableSpec): string {
+  const forward = spec.forward ?? [];
+  if (forward.length === 0) return "ON CONFLICT DO NOTHING";
+  const later = forward.map((c) => `GREATEST(t.${c}, excluded.${c})`);
+  return `ON CONFLICT (${spec.key.join(", ")}) DO UPDATE SET ${forward.map((c, i) => `${c} = ${later[i] ?? ""}`).join(", ")}
+     WHERE (${forward.map((c) => `t.${c}`).join(", ")}) IS DISTINCT FROM (${later.join(", ")})`;
+}
+
+/**
+ * Inserts one batch in one transaction; rows whose key (or unique value) is there already are left as they are, but
+ * for their forward columns, which move to the later value.
+ */
 export async function insertBatch(db: Database, spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
   if (rows.length === 0) return 0;
   const names = spec.columns.map((c) => c.name);
   const arrays = spec.columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
   const params = names.map((name) => encodeParam(columnValues(spec, rows, name)));
   return db.transaction(async (client) => {
-    const result = await client.query(
-      `INSERT INTO ${spec.name} (${names.join(", ")}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`,
-      params,
-    );
+    const result = await client.query(`INSERT INTO ${spec.name} AS t (${names.join(", ")}) SELECT * FROM unnest(${arrays}) ${onConflict(spec)}`, params);
     return result.rowCount ?? 0;
   });
 }

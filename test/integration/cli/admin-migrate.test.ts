@@ -444,6 +444,81 @@ describe.skipIf(unavailable !== undefined)("migrateToPostgres", () => {
     expect(later.target.state).toBe("copied");
   });
 
+  it("resumes into a target an earlier run filled, after the folder's marks moved on: the later time wins, and it verifies", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "clawtell-migrate-resume-"));
+    const other = await createTestSchema();
+    const to = urlWithSchema(other.schema);
+    const at = (minutes: number): number => NOW + minutes * MINUTE;
+    try {
+      let bobId = 0;
+      const open = () => openEmbeddedStorage({ dataDir: folder });
+      let storage = await open();
+      try {
+        await createName(storage.directory, { name: "alice", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+        await createName(storage.directory, { name: "bob", email: "b@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+        bobId = (await storage.directory.findNameByName("bob"))?.id ?? 0;
+        const message = (id: string) => ({
+          id,
+          recipientId: bobId,
+          recipient: "bob",
+          sender: "alice",
+          subject: "",
+          body: `body of ${id}`,
+          threadId: id,
+          replyTo: null,
+          autoReplyEligible: false,
+          createdAt: at(-60),
+          attachments: [],
+        });
+        await storage.messages.insert([message("first"), message("second")]);
+        // Two sends held for bob's approval: their receipts are rows of their own until decided.
+        for (const messageId of ["held-1", "held-2"]) await storage.receipts.record({ messageId, sender: "alice", recipient: "bob", state: "pending_approval", at: at(-60) });
+      } finally {
+        await storage.close();
+      }
+      expect((await migrateToPostgres({ dataDir: folder, to, now: () => NOW })).target.state).toBe("copied");
+
+      // A server ran on the folder again before the next run: "first" went out (delivered), "second" was acked, and
+      // bob rejected held-1.
+      storage = await open();
+      try {
+        expect((await storage.messages.claim([bobId], { limit: 1, now: at(1), leaseUntil: at(2) })).map((m) => m.id)).toEqual(["first"]);
+        expect(await storage.messages.ack([bobId], ["second"], at(3))).toHaveLength(1);
+        await storage.receipts.record({ messageId: "held-1", sender: "alice", recipient: "bob", state: "rejected", at: at(3) });
+      } finally {
+        await storage.close();
+      }
+      // The target knows a time the folder does not (held-2 rejected): the later value stays.
+      await query(other.schema, "UPDATE message_receipts SET rejected_at = $1 WHERE message_id = 'held-2'", [at(2)]);
+
+      const dry = await migrateToPostgres({ dataDir: folder, to, now: () => at(60), dryRun: true });
+      expect(dry.target).toEqual({ state: "partly copied" });
+      const resumed = await migrateToPostgres({ dataDir: folder, to, now: () => at(60) });
+      expect(resumed.target.state).toBe("copied");
+      for (const check of resumed.checks ?? []) expect(check.targetChecksum, check.table).toBe(check.sourceChecksum);
+      const marks = await query<{ id: string; delivered_at: string | null; acked_at: string | null }>(
+        other.schema,
+        "SELECT id, delivered_at, acked_at FROM messages ORDER BY seq",
+      );
+      expect(marks.map((m) => [m.id, m.delivered_at === null ? null : Number(m.delivered_at), m.acked_at === null ? null : Number(m.acked_at)])).toEqual([
+        ["first", at(1), null],
+        ["second", null, at(3)],
+      ]);
+      const receipts = await query<{ message_id: string; pending_approval_at: string; rejected_at: string | null }>(
+        other.schema,
+        "SELECT message_id, pending_approval_at, rejected_at FROM message_receipts ORDER BY message_id",
+      );
+      expect(receipts.map((r) => [r.message_id, Number(r.pending_approval_at), r.rejected_at === null ? null : Number(r.rejected_at)])).toEqual([
+        ["held-1", at(-60), at(3)],
+        ["held-2", at(-60), at(2)],
+      ]);
+      expect((await migrateToPostgres({ dataDir: folder, to, now: () => at(120), dryRun: true })).target).toEqual({ state: "copied" });
+    } finally {
+      await other.drop();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it("fails verification, naming the table, when the target changed under the copy", async () => {
     const other = await createTestSchema();
     try {
