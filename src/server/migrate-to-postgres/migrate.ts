@@ -27,10 +27,10 @@ import { openSourceFolder, type SourceFolder } from "./source-folder.js";
 import {
   canonicalRow,
   describeRow,
+  differingColumns,
   keyOf,
   mergeForward,
   RowChecksum,
-  sameBesidesForward,
   sameRow,
   SERIAL_COLUMNS,
   TABLES,
@@ -186,8 +186,9 @@ async function checkTarget(
       for (const found of await rowsMatching(db, spec, rows)) {
         const theirs = canonicalRow(spec, found);
         const ours = wanted.get(keyOf(spec, theirs));
-        if (ours === undefined || !sameBesidesForward(spec, ours, theirs)) {
-          const mine = ours === undefined ? "" : `; the data folder's is ${describeRow(spec, ours)}`;
+        const differing = ours === undefined ? [] : differingColumns(spec, ours, theirs);
+        if (ours === undefined || differing.length > 0) {
+          const mine = ours === undefined ? "" : ` (different ${differing.join(", ")}); the data folder's is ${describeRow(spec, ours)}`;
           return conflict(`${spec.name}: the target holds ${describeRow(spec, theirs)}, which is not the data folder's row${mine}`);
         }
         // The folder's row, copied before its marks moved on (or by a version that left a column out): a run

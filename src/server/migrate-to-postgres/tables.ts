@@ -349,10 +349,10 @@ function laterOf(type: ColumnType, a: string | null, b: string | null): string |
   return BigInt(a) >= BigInt(b) ? a : b;
 }
 
-/** Whether the rows agree in every column but the spec's forward ones. */
-export function sameBesidesForward(spec: TableSpec, a: CanonicalRow, b: CanonicalRow): boolean {
+/** The columns, but the spec's forward ones, in which the rows differ (names only: some values are secrets). */
+export function differingColumns(spec: TableSpec, a: CanonicalRow, b: CanonicalRow): string[] {
   const forward = spec.forward ?? [];
-  return spec.columns.every((c, i) => forward.includes(c.name) || a[i] === b[i]);
+  return spec.columns.filter((c, i) => !forward.includes(c.name) && a[i] !== b[i]).map((c) => c.name);
 }
 
 /** The folder's row as a run leaves it in the target: each forward column at the later value of the two sides. */
