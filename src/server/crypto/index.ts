@@ -5,7 +5,8 @@
  * (rotate-master-key.ts).
  */
 export { KEY_RECHECK_MS, MASTER_KEY_FILE, derivedKeyId, openKeyring, parseMasterKey, rotateKeyFile, type Keyring, type KeyringOptions, type MasterKey } from "./keyring.js";
-export { SEAL_PREFIX, createSealer, sealedKeyId, type SealedPair, type Sealer, type SealerOptions } from "./seal.js";
+export { PLAIN_PREFIX, SEAL_PREFIX, createSealer, plainValue, sealedKeyId, storedPlain, type SealedPair, type Sealer, type SealerOptions } from "./seal.js";
+export { startSealBatches, type SealBatches } from "./seal-batches.js";
 export { SEGMENT_BYTES, sealFileStore, type SealedFileStore } from "./sealed-files.js";
 export { approvalContext, createSealedWrites, messageContext, sealApprovals, sealMessages, sealStorage, type SealedWrites } from "./sealed-storage.js";
 export { RESEAL_BATCH, RESEAL_CHECK_MS, resealAll, resealOnce, startResealer, type ResealReport, type Resealer } from "./reseal.js";

@@ -1,0 +1,129 @@
+/**
+ * Messages' subjects and bodies sealed off the event loop: the pairs asked for in one turn of the event loop go to a
+ * worker thread (seal-worker.ts) in one message and come back sealed, in the stored format of seal.ts (`sealPair`).
+ * Node's cipher calls cost a few microseconds a message however short it is, and the event loop, not the machine's
+ * other core, is what limits a busy server; a batch costs the event loop one copy of its texts each way instead. The
+ * wait is a turn of the event loop and a hop to the thread and back, well within the journal's group commit.
+ *
+ * The thread is told a key the first time a batch is sealed under it (the keyring's current key, asked at each
+ * batch, so a rotation applies from the next batch on); the key stays in the two threads' memory and is never put in
+ * an answer, a log line or an error. A batch that fails (the thread reports an error, dies or exits) fails all its
+ * messages with CT_INTERNAL, and nothing of it is stored; the next batch starts a new thread. `stop()` ends the
+ * thread and fails what is still waiting with CT_UNAVAILABLE. The thread does not keep the process alive.
+ */
+
+import { ClawTellError } from "../../infra/index.js";
+import { besideModule, startWorkerJobs, type WorkerJobs } from "../worker-jobs.js";
+import type { Keyring } from "./keyring.js";
+import { SEAL_WORKER_ROLE, type SealAnswer, type SealJob } from "./seal-worker.js";
+import type { SealedPair } from "./seal.js";
+
+export interface SealBatches {
+  /** The pair sealed under the current key, bound to `context` (`message:<id>`), with the others asked this turn. */
+  sealPair(subject: string, body: string, context: string): Promise<SealedPair>;
+  /** Ends the thread; pairs still waiting fail. */
+  stop(): Promise<void>;
+}
+
+interface Waiting {
+  readonly resolve: (sealed: SealedPair) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Slot {
+  readonly jobs: WorkerJobs<Omit<SealJob, "id">, SealAnswer>;
+  /** The key ids this thread holds. */
+  readonly told: Set<string>;
+}
+
+const failed = (problem: string, cause?: unknown): ClawTellError =>
+  new ClawTellError("CT_INTERNAL", `sealing message content failed: ${problem}`, cause === undefined ? {} : { cause });
+
+/** Batches of pairs sealed in a worker thread under `keyring`'s current key; `markerOf` gives the subject marker. */
+export function startSealBatches(keyring: Keyring, markerOf: (keyId: string) => string): SealBatches {
+  let slot: Slot | undefined;
+  let stopped = false;
+  // The pairs asked for since the last batch went: context, subject and body of each in turn, and who waits for it.
+  let items: string[] = [];
+  let waiting: Waiting[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+
+  const start = (): Slot => {
+    const started: Slot = {
+      jobs: startWorkerJobs(besideModule(import.meta.url, "./seal-worker"), {
+        workerData: SEAL_WORKER_ROLE,
+        work: "sealing message content",
+        onGone: () => {
+          if (slot === started) slot = undefined;
+        },
+      }),
+      told: new Set(),
+    };
+    slot = started;
+    return started;
+  };
+
+  const send = async (batch: readonly string[], keyId: string, key: Buffer): Promise<readonly string[]> => {
+    const current = slot ?? start();
+    const tell = !current.told.has(keyId);
+    // A copy of the key goes over (the keyring keeps its own buffer); a thread that dies takes it with it.
+    const answer = await current.jobs.run({ keyId, items: batch, ...(tell ? { key: new Uint8Array(key) } : {}) });
+    if (tell) current.told.add(keyId);
+    if (!answer.ok) throw failed(answer.problem);
+    if (answer.bodies.length * 3 !== batch.length) throw failed("the worker answered a different number of messages");
+    return answer.bodies;
+  };
+
+  const flush = (): void => {
+    scheduled = undefined;
+    const batch = items;
+    const those = waiting;
+    items = [];
+    waiting = [];
+    let keyId: string;
+    let key: Buffer;
+    try {
+      ({ id: keyId, key } = keyring.current());
+    } catch (err) {
+      for (const w of those) w.reject(err instanceof Error ? err : failed("no master key"));
+      return;
+    }
+    const marker = markerOf(keyId);
+    send(batch, keyId, key).then(
+      (bodies) => {
+        for (let i = 0; i < those.length; i++) those[i]?.resolve({ subject: marker, body: bodies[i] ?? "" });
+      },
+      (err: unknown) => {
+        const error = err instanceof ClawTellError ? err : failed("the worker failed", err);
+        for (const w of those) w.reject(error);
+      },
+    );
+  };
+
+  return {
+    sealPair(subject, body, context) {
+      if (stopped) return Promise.reject(new ClawTellError("CT_UNAVAILABLE", "the server is stopping: message content is not sealed any more"));
+      return new Promise<SealedPair>((resolve, reject) => {
+        items.push(context, subject, body);
+        waiting.push({ resolve, reject });
+        // After the poll phase: every send whose request arrived in this turn joins the batch.
+        scheduled ??= setImmediate(flush);
+      });
+    },
+    async stop() {
+      stopped = true;
+      if (scheduled !== undefined) {
+        clearImmediate(scheduled);
+        scheduled = undefined;
+      }
+      const those = waiting;
+      items = [];
+      waiting = [];
+      for (const w of those) w.reject(new ClawTellError("CT_UNAVAILABLE", "the server is stopping: message content is not sealed any more"));
+      const running = slot;
+      slot = undefined;
+      // Batches in the thread fail with CT_INTERNAL when it ends (worker-jobs.ts).
+      await running?.jobs.terminate();
+    },
+  };
+}
