@@ -114,7 +114,7 @@ export function encryptAtRest<S extends Storage>(deps: {
     return { storage: sealStorage(deps.storage, sealer, writes), files, encryption: undefined, stop: async () => {} };
   }
   // Messages are sealed in a worker thread (seal-batches.ts), started with the first send.
-  const batches = startSealBatches(keyring, (keyId) => sealer.markerOf(keyId));
+  const batches = startSealBatches(keyring, sealer);
   const storage = sealStorage(deps.storage, sealer, writes, batches);
   const resealer: Resealer = startResealer({
     sealedRows: deps.storage.sealedRows,

@@ -10,13 +10,22 @@
  * an answer, a log line or an error. A batch that fails (the thread reports an error, dies or exits) fails all its
  * messages with CT_INTERNAL, and nothing of it is stored; the next batch starts a new thread. `stop()` ends the
  * thread and fails what is still waiting with CT_UNAVAILABLE. The thread does not keep the process alive.
+ *
+ * A batch of fewer than {@link IN_PLACE_BELOW} messages is sealed in place when no batch is in the thread: the trip
+ * to the thread and back costs the event loop about as much as three seals (some 10 µs against 3.5 µs a seal, measured
+ * with short messages), so a quiet server gains nothing from the thread and its sends would wait for it. A busy server,
+ * the one the event loop limits, gathers more sends per turn (about 15 per batch at 32 senders), and there the thread
+ * saves most of each seal. The order of the stores is kept: a batch never overtakes one in the thread.
  */
 
 import { ClawTellError } from "../../infra/index.js";
 import { besideModule, startWorkerJobs, type WorkerJobs } from "../worker-jobs.js";
 import type { Keyring } from "./keyring.js";
 import { SEAL_WORKER_ROLE, type SealAnswer, type SealJob } from "./seal-worker.js";
-import type { SealedPair } from "./seal.js";
+import type { SealedPair, Sealer } from "./seal.js";
+
+/** Batches smaller than this are sealed in place when the thread holds none (see above). */
+export const IN_PLACE_BELOW = 4;
 
 export interface SealBatches {
   /** The pair sealed under the current key, bound to `context` (`message:<id>`), with the others asked this turn. */
@@ -39,9 +48,15 @@ interface Slot {
 const failed = (problem: string, cause?: unknown): ClawTellError =>
   new ClawTellError("CT_INTERNAL", `sealing message content failed: ${problem}`, cause === undefined ? {} : { cause });
 
-/** Batches of pairs sealed in a worker thread under `keyring`'s current key; `markerOf` gives the subject marker. */
-export function startSealBatches(keyring: Keyring, markerOf: (keyId: string) => string): SealBatches {
+/**
+ * Batches of pairs sealed in a worker thread under `keyring`'s current key; `sealer` (over the same keyring) seals the
+ * small ones in place and names the subject marker. `inPlaceBelow` 0 sends every batch to the thread.
+ */
+export function startSealBatches(keyring: Keyring, sealer: Pick<Sealer, "sealPair" | "markerOf">, opts: { inPlaceBelow?: number } = {}): SealBatches {
+  const inPlaceBelow = opts.inPlaceBelow ?? IN_PLACE_BELOW;
   let slot: Slot | undefined;
+  /** Batches sent to the thread and not answered yet. */
+  let inThread = 0;
   let stopped = false;
   // The pairs asked for since the last batch went: context, subject and body of each in turn, and who waits for it.
   let items: string[] = [];
@@ -80,6 +95,16 @@ export function startSealBatches(keyring: Keyring, markerOf: (keyId: string) => 
     const those = waiting;
     items = [];
     waiting = [];
+    if (those.length < inPlaceBelow && inThread === 0) {
+      for (let i = 0; i < those.length; i++) {
+        try {
+          those[i]?.resolve(sealer.sealPair(batch[3 * i + 1] ?? "", batch[3 * i + 2] ?? "", batch[3 * i] ?? ""));
+        } catch (err) {
+          those[i]?.reject(err instanceof Error ? err : failed("sealing failed"));
+        }
+      }
+      return;
+    }
     let keyId: string;
     let key: Buffer;
     try {
@@ -88,12 +113,15 @@ export function startSealBatches(keyring: Keyring, markerOf: (keyId: string) => 
       for (const w of those) w.reject(err instanceof Error ? err : failed("no master key"));
       return;
     }
-    const marker = markerOf(keyId);
+    const marker = sealer.markerOf(keyId);
+    inThread++;
     send(batch, keyId, key).then(
       (bodies) => {
+        inThread--;
         for (let i = 0; i < those.length; i++) those[i]?.resolve({ subject: marker, body: bodies[i] ?? "" });
       },
       (err: unknown) => {
+        inThread--;
         const error = err instanceof ClawTellError ? err : failed("the worker failed", err);
         for (const w of those) w.reject(error);
       },
