@@ -18,6 +18,7 @@
  * saves most of each seal. The order of the stores is kept: a batch never overtakes one in the thread.
  */
 
+import type { ResourceLimits } from "node:worker_threads";
 import { ClawTellError } from "../../infra/index.js";
 import { besideModule, startWorkerJobs, type WorkerJobs } from "../worker-jobs.js";
 import type { Keyring } from "./keyring.js";
@@ -30,6 +31,8 @@ export const IN_PLACE_BELOW = 4;
 export interface SealBatches {
   /** The pair sealed under the current key, bound to `context` (`message:<id>`), with the others asked this turn. */
   sealPair(subject: string, body: string, context: string): Promise<SealedPair>;
+  /** Threads started and not ended yet (0 or 1, more only for a moment while one that failed ends). */
+  threads(): number;
   /** Ends the thread; pairs still waiting fail. */
   stop(): Promise<void>;
 }
@@ -52,8 +55,13 @@ const failed = (problem: string, cause?: unknown): ClawTellError =>
  * Batches of pairs sealed in a worker thread under `keyring`'s current key; `sealer` (over the same keyring) seals the
  * small ones in place and names the subject marker. `inPlaceBelow` 0 sends every batch to the thread.
  */
-export function startSealBatches(keyring: Keyring, sealer: Pick<Sealer, "sealPair" | "markerOf">, opts: { inPlaceBelow?: number } = {}): SealBatches {
+export function startSealBatches(
+  keyring: Keyring,
+  sealer: Pick<Sealer, "sealPair" | "markerOf">,
+  opts: { inPlaceBelow?: number; resourceLimits?: ResourceLimits } = {},
+): SealBatches {
   const inPlaceBelow = opts.inPlaceBelow ?? IN_PLACE_BELOW;
+  let threads = 0;
   let slot: Slot | undefined;
   /** Batches sent to the thread and not answered yet. */
   let inThread = 0;
@@ -71,10 +79,15 @@ export function startSealBatches(keyring: Keyring, sealer: Pick<Sealer, "sealPai
         onGone: () => {
           if (slot === started) slot = undefined;
         },
+        onExit: () => {
+          threads--;
+        },
+        ...(opts.resourceLimits === undefined ? {} : { resourceLimits: opts.resourceLimits }),
       }),
       told: new Set(),
     };
     slot = started;
+    threads++;
     return started;
   };
 
@@ -129,6 +142,7 @@ export function startSealBatches(keyring: Keyring, sealer: Pick<Sealer, "sealPai
   };
 
   return {
+    threads: () => threads,
     sealPair(subject, body, context) {
       if (stopped) return Promise.reject(new ClawTellError("CT_UNAVAILABLE", "the server is stopping: message content is not sealed any more"));
       return new Promise<SealedPair>((resolve, reject) => {
