@@ -104,11 +104,14 @@ export function startSealBatches(
 
   const flush = (): void => {
     scheduled = undefined;
+    // One batch in the thread at a time: what is asked meanwhile waits for its answer and goes as the next batch, so a
+    // busy server sends fewer, larger batches (each trip wakes the other thread, which costs more than a seal).
+    if (inThread > 0 || items.length === 0) return;
     const batch = items;
     const those = waiting;
     items = [];
     waiting = [];
-    if (those.length < inPlaceBelow && inThread === 0) {
+    if (those.length < inPlaceBelow) {
       for (let i = 0; i < those.length; i++) {
         try {
           those[i]?.resolve(sealer.sealPair(batch[3 * i + 1] ?? "", batch[3 * i + 2] ?? "", batch[3 * i] ?? ""));
@@ -132,11 +135,14 @@ export function startSealBatches(
       (bodies) => {
         inThread--;
         for (let i = 0; i < those.length; i++) those[i]?.resolve({ subject: marker, body: bodies[i] ?? "" });
+        // After these: the next batch, even one sealed in place, never overtakes them.
+        flush();
       },
       (err: unknown) => {
         inThread--;
         const error = err instanceof ClawTellError ? err : failed("the worker failed", err);
         for (const w of those) w.reject(error);
+        flush();
       },
     );
   };
