@@ -10,10 +10,10 @@
  * (`message:<message id>:subject|body`) still open.
  *
  * Messages are sealed in a worker thread, in batches (seal-batches.ts), when one is given: sends are what a busy server
- * does most, and the cipher's cost per message then stays off the event loop. Every message goes there, however short:
- * a short one is where the worker saves the most (the cipher's set-up costs the same for any length, and the copy to
- * the thread grows with the text but stays well below the cipher's own cost per byte). Approvals (rare) and re-sealing
- * (in the background) seal in place.
+ * does most, and the cipher's cost per message then stays off the event loop. Short messages go there too: they are
+ * where the thread saves the most (the cipher's set-up costs the same for any length, and the copy to the thread grows
+ * with the text but stays well below the cipher's own cost per byte); only a batch too small to pay for the trip is
+ * sealed in place. Approvals (rare) and re-sealing (in the background) seal in place.
  */
 
 import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, ReceiptStore, Storage } from "../store/index.js";
