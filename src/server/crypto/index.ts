@@ -5,7 +5,8 @@
  * `clawtell admin retire-master-key` removes an old one (admin-encryption.ts).
  */
 export { KEY_RECHECK_MS, MASTER_KEY_FILE, derivedKeyId, describeKeyFile, openKeyring, parseMasterKey, removeKeyFromFile, rotateKeyFile, type Keyring, type KeyringOptions, type MasterKey } from "./keyring.js";
-export { SEAL_PREFIX, createSealer, sealedKeyId, type SealedPair, type Sealer, type SealerOptions } from "./seal.js";
+export { PLAIN_PREFIX, SEAL_PREFIX, createSealer, plainValue, sealedKeyId, storedPlain, type SealedPair, type Sealer, type SealerOptions } from "./seal.js";
+export { startSealBatches, type SealBatches } from "./seal-batches.js";
 export { SEGMENT_BYTES, sealFileStore, type SealedFileStore } from "./sealed-files.js";
 export { approvalContext, createSealedWrites, messageContext, sealApprovals, sealMessages, sealStorage, type SealedWrites } from "./sealed-storage.js";
 export { countSealedUnder, type KeyUsage } from "./key-usage.js";

@@ -9,6 +9,12 @@
  * to open. A value without the prefix is plain: content written before encryption (or with `--no-encryption`) reads
  * as it was.
  *
+ * Plain text that itself begins with `ctseal1:` (or with the escape prefix below) would read as sealed, and fail to
+ * open or, as a subject `ctseal1:<id>:`, as the marker of a pair. Such a value is stored escaped: `ctplain1:` in front
+ * of it, taken off again when it is read (`open`, `openPair`, `plainValue`). Every other plain value is stored as it
+ * is, so plain content stored before still reads the same, and sealed values never begin with `ctplain1:`. (A plain
+ * value stored before this escape existed that began with `ctplain1:` would lose those nine characters on reading.)
+ *
  * A row's two fields (a message's subject and body) are sealed together, in one AES-GCM operation (`sealPair`): the
  * cipher's set-up, not the bytes, is what a short message's seal costs. The body field holds the sealed pair, and the
  * subject field only the prefix, `ctseal1:<key id>:` with nothing after it, saying "sealed with the body". The sealed
@@ -16,16 +22,20 @@
  * (`message:<id>`), so a pair does not open as a single field nor a single field as a pair, and a marker whose body
  * is not a pair under the same key id is refused. Only the sum of the two lengths shows, where the lengths of both
  * showed when each field was sealed alone. Rows written as two single fields, or plain, still open (`openPair`).
+ *
+ * The encryption itself (`sealText`) lives in seal-worker.ts, which also runs it in a worker thread for batches of
+ * messages (seal-batches.ts): both produce the same stored text.
  */
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createDecipheriv } from "node:crypto";
 import { ClawTellError } from "../../infra/index.js";
 import { freshNonce, keyObjectOf } from "./cipher-keys.js";
 import type { Keyring } from "./keyring.js";
+import { NONCE_BYTES, SEAL_PREFIX, TAG_BYTES, additionalData, pairData, pairText, sealText } from "./seal-worker.js";
 
-export const SEAL_PREFIX = "ctseal1:";
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
+export { SEAL_PREFIX } from "./seal-worker.js";
+/** The escape of a plain value that begins with a prefix of ours (see above). */
+export const PLAIN_PREFIX = "ctplain1:";
 
 /** A row's two sealed fields, or their texts. */
 export interface SealedPair {
@@ -47,6 +57,10 @@ export interface Sealer {
   openPair(subject: string, body: string, context: string): SealedPair;
   /** The id of the current key. */
   currentKeyId(): string;
+  /** The marker a pair sealed under `keyId` stores as its subject (`ctseal1:<key id>:`), one string per key id. */
+  markerOf(keyId: string): string;
+  /** Whether new content is sealed (false with `--no-encryption`). */
+  readonly sealsNew: boolean;
 }
 
 /** The key id a sealed value names; undefined for plain text. */
@@ -56,8 +70,15 @@ export function sealedKeyId(value: string): string | undefined {
   return end < 0 ? "" : value.slice(SEAL_PREFIX.length, end);
 }
 
-const additionalData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1\n${keyId}\n${context}`);
-const pairData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1 pair\n${keyId}\n${context}`);
+/** A plain value as it is stored: escaped when it begins with a prefix of ours, else unchanged. */
+export function storedPlain(value: string): string {
+  return value.startsWith(SEAL_PREFIX) || value.startsWith(PLAIN_PREFIX) ? `${PLAIN_PREFIX}${value}` : value;
+}
+
+/** The text of a stored value that is not sealed (`sealedKeyId` says undefined): its escape taken off. */
+export function plainValue(value: string): string {
+  return value.startsWith(PLAIN_PREFIX) ? value.slice(PLAIN_PREFIX.length) : value;
+}
 
 /** Whether a subject field is the marker of a sealed pair (`ctseal1:<key id>:` and nothing after it). */
 const isPairMarker = (value: string, keyId: string): boolean => value.length === SEAL_PREFIX.length + keyId.length + 1;
@@ -91,13 +112,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     }
     return key;
   };
-  const encrypt = (plain: string, aad: Buffer, id: string, key: Buffer): string => {
-    const nonce = freshNonce();
-    const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
-    cipher.setAAD(aad);
-    const sealed = Buffer.concat([nonce, cipher.update(plain, "utf8"), cipher.final(), cipher.getAuthTag()]);
-    return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
-  };
+  const encrypt = (plain: string, aad: Buffer, id: string, key: Buffer): string => sealText(plain, aad, id, keyObjectOf(key), freshNonce());
   /** The text of a sealed value under `keyId` with additional data `aad`; `context` names it in the error. */
   const decrypt = (value: string, keyId: string, aad: (keyId: string) => Buffer, context: string): string => {
     const key = keyOf(keyId);
@@ -114,19 +129,19 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
   };
   const open = (value: string, context: string): string => {
     const keyId = sealedKeyId(value);
-    return keyId === undefined ? value : decrypt(value, keyId, (id) => additionalData(id, context), context);
+    return keyId === undefined ? plainValue(value) : decrypt(value, keyId, (id) => additionalData(id, context), context);
   };
   return {
     seal(text, context) {
-      if (!sealNew) return text;
+      if (!sealNew) return storedPlain(text);
       const { id, key } = keyring.current();
       return encrypt(text, additionalData(id, context), id, key);
     },
     open,
     sealPair(subject, body, context) {
-      if (!sealNew) return { subject, body };
+      if (!sealNew) return { subject: storedPlain(subject), body: storedPlain(body) };
       const { id, key } = keyring.current();
-      return { subject: markerOf(id), body: encrypt(`${subject.length}:${subject}${body}`, pairData(id, context), id, key) };
+      return { subject: markerOf(id), body: encrypt(pairText(subject, body), pairData(id, context), id, key) };
     },
     openPair(subject, body, context) {
       const keyId = sealedKeyId(subject);
@@ -142,6 +157,8 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       return { subject: plain.slice(colon + 1, colon + 1 + length), body: plain.slice(colon + 1 + length) };
     },
     currentKeyId: () => keyring.current().id,
+    markerOf,
+    sealsNew: sealNew,
   };
 }
 

@@ -3,7 +3,7 @@
 // journal included, and a write-back happens only over what was read (compare and set).
 import { beforeEach, describe, expect, it } from "vitest";
 import { createSilentLogger } from "../../../src/infra/index.js";
-import { SEAL_PREFIX, createSealer, messageContext, openKeyring, resealOnce } from "../../../src/server/crypto/index.js";
+import { PLAIN_PREFIX, SEAL_PREFIX, createSealer, messageContext, openKeyring, resealOnce, sealStorage } from "../../../src/server/crypto/index.js";
 import type { NameRecord, SealedRow, Storage } from "../../../src/server/store/index.js";
 import { STORAGE_BACKENDS } from "../../helpers/storage-backends.js";
 import { storagePerTest } from "../../helpers/storage-per-test.js";
@@ -84,6 +84,37 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(sealer.openPair(stored?.subject ?? "", stored?.body ?? "", messageContext(id))).toEqual({ subject, body });
     }
     expect(await scanAll("messages", marker, 10)).toEqual([]);
+  });
+
+  it("with new content stored plain, any plain text round-trips, even one that begins with a prefix of ours", async () => {
+    const KEY = "33".repeat(32);
+    const sealed = createSealer(openKeyring({ value: KEY }));
+    // `--no-encryption` with the key at hand: content sealed before still opens.
+    const plain = sealStorage(storage, createSealer(openKeyring({ value: KEY }), { sealNew: false }));
+    const marker = `${SEAL_PREFIX}${sealed.currentKeyId()}:`;
+    const cases: Array<[string, string]> = [
+      [marker, "a body"], // a subject that reads as the marker of a pair
+      [`${SEAL_PREFIX}nokey:`, `${SEAL_PREFIX}nokey:abc`],
+      [`${SEAL_PREFIX}`, `${SEAL_PREFIX}${sealed.currentKeyId()}:${"A".repeat(40)}`],
+      [`${PLAIN_PREFIX}x`, `${PLAIN_PREFIX}${SEAL_PREFIX}y`],
+      ["ordinary", "ctseal1 without its colon"],
+    ];
+    await plain.messages.insert(cases.map(([subject, body], i) => ({ ...newMessage(`p${i}`, bob, 10 + i), subject, body })));
+    const before = sealed.sealPair("old subject", "old body", messageContext("s1"));
+    await storage.messages.insert([{ ...newMessage("s1", bob, 30), ...before }]);
+    for (const [i, [subject, body]] of cases.entries()) {
+      const read = await plain.messages.find(`p${i}`);
+      expect([read?.subject, read?.body], `p${i}`).toEqual([subject, body]);
+      // Stored escaped exactly when the text begins with a prefix of ours; plain text otherwise, as before.
+      const raw = await storage.messages.find(`p${i}`);
+      const escaped = (text: string): string => (text.startsWith(SEAL_PREFIX) || text.startsWith(PLAIN_PREFIX) ? `${PLAIN_PREFIX}${text}` : text);
+      expect([raw?.subject, raw?.body], `p${i}`).toEqual([escaped(subject), escaped(body)]);
+    }
+    expect((await plain.messages.find("s1"))?.body).toBe("old body");
+    const inbox = await plain.messages.listInbox(bob.id, { limit: 10, offset: 0, unreadOnly: false });
+    expect(inbox.map((m) => m.subject).slice(0, cases.length)).toEqual(expect.arrayContaining(cases.map(([subject]) => subject)));
+    const sent = await plain.receipts.listSent("alice", 10);
+    expect(sent.map((r) => r.subject)).toEqual(expect.arrayContaining([...cases.map(([subject]) => subject), "old subject"]));
   });
 
   it("writes back only over what was read; an approval row likewise", async () => {
