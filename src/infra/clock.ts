@@ -9,10 +9,20 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * Node's timer promise removes its own abort listener once it settles; it rejects with an AbortError, so the signal's
+ * reason is passed on instead, as the contract (and the manual clock) promise. The timer is unref'd: a pending sleep
+ * must not keep a process alive that has nothing else to do.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: async (ms, signal) => {
-    await delay(Math.max(0, ms), undefined, signal === undefined ? { ref: false } : { ref: false, signal });
+    try {
+      await delay(Math.max(0, ms), undefined, signal === undefined ? { ref: false } : { ref: false, signal });
+    } catch (err) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw err;
+    }
   },
 };
 
@@ -35,17 +45,22 @@ export function createManualClock(startMs = 0): Clock & { advance(ms: number): P
           reject(signal.reason);
           return;
         }
-        const entry = { at: current + Math.max(0, ms), resolve };
-        sleepers.push(entry);
-        signal?.addEventListener(
-          "abort",
-          () => {
-            const i = sleepers.indexOf(entry);
-            if (i >= 0) sleepers.splice(i, 1);
-            reject(signal.reason);
+        const onAbort = (): void => {
+          const i = sleepers.indexOf(entry);
+          if (i >= 0) sleepers.splice(i, 1);
+          reject(signal?.reason);
+        };
+        // The listener goes with the sleep however it ends, so a loop sleeping on one long-lived signal does not
+        // pile them up.
+        const entry = {
+          at: current + Math.max(0, ms),
+          resolve: () => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
           },
-          { once: true },
-        );
+        };
+        sleepers.push(entry);
+        signal?.addEventListener("abort", onAbort, { once: true });
       }),
     advance: async (ms) => {
       current += ms;
