@@ -5,7 +5,10 @@ import { setTimeout as delay } from "node:timers/promises";
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Resolves after `ms`; rejects with the signal's reason when aborted. Never keeps the process alive. */
+  /**
+   * Resolves after `ms`; rejects with the signal's reason when aborted. Keeps the process alive only where said so
+   * (`foregroundClock`).
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
@@ -19,6 +22,23 @@ export const systemClock: Clock = {
   sleep: async (ms, signal) => {
     try {
       await delay(Math.max(0, ms), undefined, signal === undefined ? { ref: false } : { ref: false, signal });
+    } catch (err) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw err;
+    }
+  },
+};
+
+/**
+ * The system clock for a command that waits in the foreground (a CLI asking a daemon and polling for its answer): its
+ * sleeps keep the process alive, because the wait is then all the process has left to do, and an unref'd timer would
+ * let it exit before the answer came.
+ */
+export const foregroundClock: Clock = {
+  now: () => Date.now(),
+  sleep: async (ms, signal) => {
+    try {
+      await delay(Math.max(0, ms), undefined, signal === undefined ? undefined : { signal });
     } catch (err) {
       if (signal?.aborted === true) throw signal.reason;
       throw err;

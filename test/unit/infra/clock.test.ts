@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { createManualClock, systemClock } from "../../../src/infra/index.js";
+import { createManualClock, foregroundClock, systemClock } from "../../../src/infra/index.js";
 
 const SLEEPS = 50;
 
@@ -59,5 +59,21 @@ describe("system clock", () => {
     expect(timers()).toBe(before);
     controller.abort(new Error("stop"));
     await expect(slept).rejects.toThrow("stop");
+  });
+});
+
+describe("foreground clock", () => {
+  it("keeps the process alive while it sleeps, and leaves no abort listener behind", async () => {
+    const controller = new AbortController();
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const slept = foregroundClock.sleep(60_000, controller.signal);
+    expect(timers()).toBe(before + 1);
+    controller.abort(new Error("stop"));
+    await expect(slept).rejects.toThrow("stop");
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    const running = new AbortController();
+    for (let i = 0; i < SLEEPS; i++) await foregroundClock.sleep(0, running.signal);
+    expect(getEventListeners(running.signal, "abort")).toHaveLength(0);
   });
 });
