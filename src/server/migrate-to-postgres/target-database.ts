@@ -47,9 +47,10 @@ const typeOf = (spec: KeyedTable, column: string): string => spec.columns.find((
  */
 function onConflict(spec: TableSpec, overwrite: boolean): string {
   const forward = spec.forward ?? [];
-  if (overwrite) {
-    // The folder's row replaces the target's, but for forward columns, which keep the later value of the two.
-    const columns = spec.columns.map((c) => c.name).filter((c) => !spec.key.includes(c));
+  // The folder's row replaces the target's, but for forward columns, which keep the later value of the two. A table
+  // whose key is all its columns has nothing to overwrite.
+  const columns = spec.columns.map((c) => c.name).filter((c) => !spec.key.includes(c));
+  if (overwrite && columns.length > 0) {
     const value = columns.map((c) => (forward.includes(c) ? `GREATEST(t.${c}, excluded.${c})` : `excluded.${c}`));
     return `ON CONFLICT (${spec.key.join(", ")}) DO UPDATE SET ${columns.map((c, i) => `${c} = ${value[i] ?? ""}`).join(", ")}
      WHERE (${columns.map((c) => `t.${c}`).join(", ")}) IS DISTINCT FROM (${value.join(", ")})`;
