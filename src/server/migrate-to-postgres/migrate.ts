@@ -212,7 +212,8 @@ async function checkTarget(
         const theirs = canonicalRow(spec, found);
         const ours = wanted.get(keyOf(spec, theirs));
         const differing = ours === undefined ? [] : differingColumns(spec, ours, theirs);
-        if (folderIsTruth && ours === undefined) continue; // found by a unique value only: counted with its own key's rows, or removed
+        // Found by a unique value only: counted with the rows of its own key, or to be removed.
+        if (folderIsTruth && ours === undefined) continue;
         if (folderIsTruth && differing.length > 0) {
           changed++;
           matched++;
