@@ -11,7 +11,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import { z } from "zod";
-import { ensureDir, readFileIfExists, writeFileDurable, type Logger } from "../infra/index.js";
+import { ensureDir, foregroundClock, readFileIfExists, writeFileDurable, type Clock, type Logger } from "../infra/index.js";
 
 export const OperatorRequestSchema = z.object({
   id: z.string(),
@@ -126,23 +126,34 @@ export async function serveOperatorRequests(
 /** The error of a request nobody answered in time. */
 export const NO_ANSWER = "the daemon did not answer in time";
 
-/** CLI side: asks the running daemon and waits for its answer; a request not taken in time is withdrawn. */
-export async function requestFromDaemon(stateDir: string, request: Omit<OperatorRequest, "id">, timeoutMs = ANSWER_TIMEOUT_MS): Promise<OperatorResult> {
+/** How often the CLI looks for the daemon's answer. */
+const ANSWER_POLL_MS = 50;
+
+/**
+ * CLI side: asks the running daemon and waits for its answer; a request not taken in time is withdrawn. The waits are
+ * on `clock`, by default one that keeps the process alive while it waits (the CLI has nothing else pending then).
+ */
+export async function requestFromDaemon(
+  stateDir: string,
+  request: Omit<OperatorRequest, "id">,
+  timeoutMs = ANSWER_TIMEOUT_MS,
+  clock: Clock = foregroundClock,
+): Promise<OperatorResult> {
+  const deadline = clock.now() + timeoutMs;
   const id = randomUUID();
   const dir = requestsDirOf(stateDir);
   // A daemon that has only just started may not have made its request folder yet.
   await ensureDir(dir);
   await writeFileDurable(join(dir, `${id}.request.json`), JSON.stringify({ ...request, id }));
   const done = join(dir, `${id}.done.json`);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (clock.now() < deadline) {
     const text = await readFileIfExists(done);
     if (text !== undefined) {
       await rm(done, { force: true });
       const parsed = OperatorResultSchema.safeParse(JSON.parse(text));
       return parsed.success ? parsed.data : { ok: false, count: 0, error: "the daemon answered in a form this version does not read" };
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await clock.sleep(Math.min(ANSWER_POLL_MS, deadline - clock.now()));
   }
   await rm(join(dir, `${id}.request.json`), { force: true });
   return { ok: false, count: 0, error: NO_ANSWER };

@@ -110,15 +110,20 @@ export async function runAccount<TCfg, TIngress extends IngressLike, TCtx>(
 
   const publish = (): void => ctx.setStatus({ ...base, ...daemonSnapshot(daemon.status()), lastStartAt: startedAt });
   publish();
-  const ticker = setInterval(publish, deps.statusIntervalMs ?? 2000);
-  ticker.unref();
+  const statusIntervalMs = deps.statusIntervalMs ?? 2000;
   try {
-    await new Promise<void>((resolve) => {
-      if (ctx.abortSignal.aborted) resolve();
-      else ctx.abortSignal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    // The status is refreshed on the clock until OpenClaw aborts the account; the abort ends the current wait, so
+    // nothing stays scheduled once the account stops.
+    for (;;) {
+      try {
+        await clock.sleep(statusIntervalMs, ctx.abortSignal);
+      } catch {
+        break;
+      }
+      if (ctx.abortSignal.aborted) break;
+      publish();
+    }
   } finally {
-    clearInterval(ticker);
     await unregister?.();
     await daemon.stop();
     ctx.setStatus({ ...base, running: false, connected: false, lifecycle: "stopped", lastStartAt: startedAt, lastStopAt: clock.now() });

@@ -19,7 +19,12 @@ const wholeNumber = (flag: string) => (value: string): number => {
 
 /** The report of a migration as lines for a person. */
 function reportLines(report: MigrationReport): string[] {
-  const lines = report.tables.map((t) => `${t.table}: ${t.rows} in the data folder, ${t.inTarget} in the target`);
+  // A resumed run makes the target's rows of live tables the folder's: what it overwrote and removed (would, dry).
+  const [overwritten, removed] = report.dryRun ? ["to overwrite", "to remove"] : ["overwritten", "removed"];
+  const lines = report.tables.map((t) => {
+    const changes = [...(t.overwrite > 0 ? [`${t.overwrite} ${overwritten}`] : []), ...(t.remove > 0 ? [`${t.remove} ${removed}`] : [])];
+    return `${t.table}: ${t.rows} in the data folder, ${t.inTarget} in the target${changes.length === 0 ? "" : ` (${changes.join(", ")})`}`;
+  });
   lines.push(`attachment bytes: ${report.fileBytes}`);
   if (report.missingFiles.length > 0) lines.push(`missing attachment files (not copied): ${report.missingFiles.join(", ")}`);
   lines.push(`target: ${report.target.state}${report.target.problem === undefined ? "" : ` (${report.target.problem})`}`);

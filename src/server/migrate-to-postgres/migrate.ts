@@ -9,9 +9,13 @@
  *  1. take the folder's lock and recover its journal (source-folder.ts);
  *  2. check the target: every row it already holds must be the folder's own (a run before this one) — anything else
  *     is a conflict, refused before a row is written. The folder's marks and receipt times move on while a server runs
- *     on it between two runs (tables.ts names these forward columns): a row that differs only there is the folder's;
+ *     on it between two runs (tables.ts names these forward columns): a row that differs only there is the folder's.
+ *     A run that resumes into the target of an earlier run (the folder's state file names it) takes the folder as the
+ *     truth for the live tables, whose rows a server rewrites and deletes: their rows that differ are to be
+ *     overwritten and those the folder no longer has to be removed, counted in the report (a dry run too);
  *  3. copy table by table in batches, one transaction each, `ON CONFLICT DO NOTHING` (a run again repeats nothing),
- *     but for forward columns, which take the later value of the two sides;
+ *     but for forward columns, which take the later value of the two sides; a resumed run first removes a live
+ *     table's rows the folder no longer has, then overwrites the rest with the folder's;
  *  4. move the serial counters past the copied ids and seqs;
  *  5. verify: per table, the count and an order-free checksum of the rows on both sides (the folder's counted with
  *     the target's forward values where those are later).
@@ -34,12 +38,15 @@ import {
   sameRow,
   SERIAL_COLUMNS,
   TABLES,
+  keyColumnsOf,
   type CanonicalRow,
+  type KeyedTable,
   type Selection,
   type TableSpec,
 } from "./tables.js";
 import {
   countRows,
+  deleteByKeys,
   fileDigestPage,
   fileDigests,
   hasTables,
@@ -49,6 +56,7 @@ import {
   rowsMatching,
   storedFileIds,
   tableExists,
+  targetKeyPage,
   targetPage,
 } from "./target-database.js";
 
@@ -85,8 +93,12 @@ export interface TableReport {
   readonly table: string;
   /** Rows the folder holds for the target (for file_contents: files whose bytes are in the folder). */
   readonly rows: number;
-  /** Rows of the target that are the folder's already. */
+  /** Rows of the target that are the folder's already (those to overwrite included). */
   readonly inTarget: number;
+  /** Rows of the target the folder holds changed since an earlier run: overwritten by this run (a dry run: would be). */
+  readonly overwrite: number;
+  /** Rows of the target the folder no longer holds: removed by this run (a dry run: would be). */
+  readonly remove: number;
 }
 
 export interface TableCheck {
@@ -153,13 +165,19 @@ interface TargetCheck {
   readonly state: TargetState;
   readonly problem?: string;
   readonly inTarget: ReadonlyMap<string, number>;
+  readonly overwrite: ReadonlyMap<string, number>;
+  readonly remove: ReadonlyMap<string, number>;
 }
+
+/** file_contents as the removal of rows sees it: matched by file id. */
+const FILE_CONTENTS_KEY: KeyedTable = { name: FILE_CONTENTS, columns: [{ name: "file_id", type: "text" }], key: ["file_id"] };
 
 const rowsWord = (n: number): string => (n === 1 ? "1 row" : `${n} rows`);
 
 /**
  * Whether every row the target holds is one of the folder's: counts those, or names the first that is not. A row that
- * differs (a name id held by another name) is named before rows the folder lacks altogether.
+ * differs (a name id held by another name) is named before rows the folder lacks altogether. When `resumed`, rows of
+ * live tables that differ or that the folder lacks are counted to be overwritten or removed instead.
  */
 async function checkTarget(
   db: Database,
@@ -168,15 +186,22 @@ async function checkTarget(
   files: readonly FileEntry[],
   sourceRows: ReadonlyMap<string, number>,
   size: number,
+  resumed: boolean,
 ): Promise<TargetCheck> {
   const inTarget = new Map<string, number>();
-  if (!(await hasTables(db))) return { state: "empty", inTarget };
+  const overwrite = new Map<string, number>();
+  const remove = new Map<string, number>();
+  if (!(await hasTables(db))) return { state: "empty", inTarget, overwrite, remove };
   /** Rows of the folder in the target whose forward columns are behind the folder's. */
   let behind = 0;
-  const conflict = (problem: string): TargetCheck => ({ state: "conflict", problem, inTarget });
+  const conflict = (problem: string): TargetCheck => ({ state: "conflict", problem, inTarget, overwrite, remove });
+  /** Tables whose rows the folder is the truth for: a resumed run's live tables, and the attachment bytes with them. */
+  const truthFor = new Set<string>(resumed ? [...TABLES.filter((t) => t.live === true).map((t) => t.name), FILE_CONTENTS] : []);
   for (const spec of TABLES) {
     if (!(await tableExists(db, spec.name))) continue;
+    const folderIsTruth = truthFor.has(spec.name);
     let matched = 0;
+    let changed = 0;
     for await (const rows of sourcePages(source, spec, selection, size)) {
       const wanted = new Map<string, ReturnType<typeof canonicalRow>>();
       for (const row of rows) {
@@ -187,6 +212,13 @@ async function checkTarget(
         const theirs = canonicalRow(spec, found);
         const ours = wanted.get(keyOf(spec, theirs));
         const differing = ours === undefined ? [] : differingColumns(spec, ours, theirs);
+        // Found by a unique value only: counted with the rows of its own key, or to be removed.
+        if (folderIsTruth && ours === undefined) continue;
+        if (folderIsTruth && differing.length > 0) {
+          changed++;
+          matched++;
+          continue;
+        }
         if (ours === undefined || differing.length > 0) {
           const mine = ours === undefined ? "" : ` (different ${differing.join(", ")}); the data folder's is ${describeRow(spec, ours)}`;
           return conflict(`${spec.name}: the target holds ${describeRow(spec, theirs)}, which is not the data folder's row${mine}`);
@@ -198,6 +230,7 @@ async function checkTarget(
       }
     }
     inTarget.set(spec.name, matched);
+    if (changed > 0) overwrite.set(spec.name, changed);
   }
   if (await tableExists(db, FILE_CONTENTS)) {
     let matched = 0;
@@ -215,11 +248,34 @@ async function checkTarget(
   }
   for (const [table, matched] of inTarget) {
     const extra = (await countRows(db, table)) - matched;
-    if (extra > 0) return conflict(`${table}: the target holds ${rowsWord(extra)} that the data folder does not`);
+    if (extra > 0 && truthFor.has(table)) remove.set(table, extra);
+    else if (extra > 0) return conflict(`${table}: the target holds ${rowsWord(extra)} that the data folder does not`);
   }
-  const complete = behind === 0 && [...sourceRows].every(([table, rows]) => (inTarget.get(table) ?? 0) === rows);
-  const none = [...inTarget.values()].every((n) => n === 0);
-  return { state: none ? "empty" : complete ? "copied" : "partly copied", inTarget };
+  const complete =
+    behind === 0 && overwrite.size === 0 && remove.size === 0 && [...sourceRows].every(([table, rows]) => (inTarget.get(table) ?? 0) === rows);
+  const none = [...inTarget.values()].every((n) => n === 0) && remove.size === 0;
+  return { state: none ? "empty" : complete ? "copied" : "partly copied", inTarget, overwrite, remove };
+}
+
+/**
+ * Removes the target's rows of one table whose keys are not among `keep` (keys as `keyOf` writes them), in batches;
+ * answers false when the batch limit stopped it first. The keys are gathered before any is removed, so that the pages
+ * read do not shift under the removal.
+ */
+async function removeRowsNotIn(db: Database, table: KeyedTable, keep: ReadonlySet<string>, size: number, limit: BatchLimit): Promise<boolean> {
+  const keyTable = keyColumnsOf(table);
+  const gone: Array<Record<string, unknown>> = [];
+  for (let offset = 0; ; offset += size) {
+    const rows = await targetKeyPage(db, keyTable, size, offset);
+    for (const row of rows) if (!keep.has(keyOf(keyTable, canonicalRow(keyTable, row)))) gone.push(row);
+    if (rows.length < size) break;
+  }
+  for (let i = 0; i < gone.length; i += size) {
+    if (limit.reached) return false;
+    await deleteByKeys(db, keyTable, gone.slice(i, i + size));
+    limit.written++;
+  }
+  return true;
 }
 
 /** Counts and order-free checksums of both sides, table by table. */
@@ -290,18 +346,30 @@ async function copy(
   selection: Selection,
   files: readonly FileEntry[],
   sourceRows: ReadonlyMap<string, number>,
-  opts: { size: number; limit: BatchLimit; now: number; onProgress: (p: MigrateProgress) => void | Promise<void> },
+  opts: { size: number; limit: BatchLimit; now: number; resumed: boolean; onProgress: (p: MigrateProgress) => void | Promise<void> },
 ): Promise<boolean> {
   for (const spec of TABLES) {
     const total = sourceRows.get(spec.name) ?? 0;
+    // A resumed run makes a live table the folder's: first away with the rows it no longer has (freeing their unique
+    // values), then the rest overwritten with its own.
+    const folderIsTruth = opts.resumed && spec.live === true;
+    if (folderIsTruth) {
+      const keep = new Set<string>();
+      for await (const rows of sourcePages(source, spec, selection, opts.size)) for (const row of rows) keep.add(keyOf(spec, canonicalRow(spec, row)));
+      if (!(await removeRowsNotIn(db, spec, keep, opts.size, opts.limit))) return false;
+    }
     let done = 0;
     for await (const rows of sourcePages(source, spec, selection, opts.size)) {
       if (opts.limit.reached) return false;
-      await insertBatch(db, spec, rows);
+      await insertBatch(db, spec, rows, folderIsTruth);
       opts.limit.written++;
       done += rows.length;
       await opts.onProgress({ table: spec.name, done, total });
     }
+  }
+  if (opts.resumed) {
+    const keep = new Set(files.map((f) => keyOf(FILE_CONTENTS_KEY, [f.fileId])));
+    if (!(await removeRowsNotIn(db, FILE_CONTENTS_KEY, keep, opts.size, opts.limit))) return false;
   }
   let done = 0;
   for (let i = 0; i < files.length; ) {
@@ -345,8 +413,14 @@ export async function migrateToPostgres(opts: MigrateOptions): Promise<Migration
     const sourceRows = new Map<string, number>(TABLES.map((spec) => [spec.name, source.count(spec, selection)]));
     sourceRows.set(FILE_CONTENTS, files.length);
     const fileBytes = files.reduce((sum, f) => sum + f.size, 0);
-    const tables = (inTarget: ReadonlyMap<string, number>): TableReport[] =>
-      [...sourceRows].map(([table, rows]) => ({ table, rows, inTarget: inTarget.get(table) ?? 0 }));
+    const tables = (inTarget: ReadonlyMap<string, number>, changes?: TargetCheck): TableReport[] =>
+      [...sourceRows].map(([table, rows]) => ({
+        table,
+        rows,
+        inTarget: inTarget.get(table) ?? 0,
+        overwrite: changes?.overwrite.get(table) ?? 0,
+        remove: changes?.remove.get(table) ?? 0,
+      }));
     const base = { dryRun, dataDir: opts.dataDir, fileBytes, missingFiles: missing };
 
     const db = openDatabase({ url: opts.to, logger, poolSize: 2 });
@@ -358,9 +432,9 @@ export async function migrateToPostgres(opts: MigrateOptions): Promise<Migration
         if (dryRun) return { ...base, target: { state: "unreachable", problem }, tables: tables(new Map()) };
         throw new ClawTellError("CT_UNAVAILABLE", `the target database is not reachable: ${problem}`, { field: "to", cause: err });
       }
-      const checked = await checkTarget(db, source, selection, files, sourceRows, size);
+      const checked = await checkTarget(db, source, selection, files, sourceRows, size, moment.resumed);
       const target = { state: checked.state, ...(checked.problem === undefined ? {} : { problem: checked.problem }) };
-      if (dryRun) return { ...base, target, tables: tables(checked.inTarget) };
+      if (dryRun) return { ...base, target, tables: tables(checked.inTarget, checked) };
       if (checked.state === "conflict") {
         throw new ClawTellError("CT_CONFLICT", `the target database holds other data: ${checked.problem ?? ""}; nothing was copied`, { field: "to" });
       }
@@ -374,14 +448,15 @@ export async function migrateToPostgres(opts: MigrateOptions): Promise<Migration
         size,
         limit,
         now,
+        resumed: moment.resumed,
         onProgress: opts.onProgress ?? (() => undefined),
       });
-      if (!finished) return { ...base, target, tables: tables(checked.inTarget), stoppedAfterBatches: limit.written };
+      if (!finished) return { ...base, target, tables: tables(checked.inTarget, checked), stoppedAfterBatches: limit.written };
       for (const { table, column } of SERIAL_COLUMNS) await moveSequencePast(db, table, column, source.lastIssued(table));
       const checks = await verify(db, source, selection, files, size);
       const mismatch = describeMismatch(checks);
       if (mismatch !== undefined) throw new ClawTellError("CT_STATE_CORRUPT", `verification failed: ${mismatch}`, { field: "to" });
-      return { ...base, target: { state: "copied" }, tables: tables(new Map(checks.map((c) => [c.table, c.targetRows]))), checks };
+      return { ...base, target: { state: "copied" }, tables: tables(new Map(checks.map((c) => [c.table, c.targetRows])), checked), checks };
     } finally {
       await db.close();
     }

@@ -48,6 +48,20 @@ export interface TableSpec {
    * and the later value of the two sides is kept, never a conflict.
    */
   readonly forward?: readonly string[];
+  /**
+   * A running server rewrites or deletes this table's rows (retention, expiry, decisions, counts going down, settings).
+   * A run that resumes into a target an earlier run filled from this folder takes the folder as the truth for it: rows
+   * that changed are overwritten (forward columns still keep the later value), rows the folder no longer has are
+   * removed. A first run, or a table without this flag, still refuses a target whose rows are not the folder's.
+   */
+  readonly live?: boolean;
+}
+
+/** What the target side of a table needs: its name, columns and key (file_contents is matched by file id alone). */
+export interface KeyedTable {
+  readonly name: string;
+  readonly columns: readonly Column[];
+  readonly key: readonly string[];
 }
 
 /** Which messages travel: the unacked ones retention still keeps, and those acked within the acked retention window. */
@@ -70,6 +84,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "names",
+    live: true,
     columns: [
       col("id", "bigint"),
       col("name"),
@@ -88,6 +103,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "list_entries",
+    live: true,
     columns: [col("name_id", "bigint"), col("kind"), col("entry"), col("id"), col("created_at", "bigint")],
     key: ["name_id", "kind", "entry"],
     unique: [],
@@ -95,6 +111,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "messages",
+    live: true,
     columns: [
       col("seq", "bigint"),
       col("id"),
@@ -119,6 +136,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "files",
+    live: true,
     columns: [
       col("file_id"),
       col("message_id"),
@@ -134,6 +152,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "profiles",
+    live: true,
     columns: [col("name_id", "bigint"), col("name"), col("fields", "jsonb"), col("visible", "boolean"), col("listed", "boolean"), col("updated_at", "bigint")],
     key: ["name_id"],
     unique: [],
@@ -141,6 +160,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "profile_terms",
+    live: true,
     columns: [col("kind"), col("term"), col("name_id", "bigint")],
     key: ["kind", "term", "name_id"],
     unique: [],
@@ -156,6 +176,7 @@ export const TABLES: readonly TableSpec[] = [
   {
     // Held messages and the decisions on them, applied or not (retention purges the applied ones as a server would).
     name: "approvals",
+    live: true,
     columns: [
       col("approval_id"),
       col("message_id"),
@@ -185,6 +206,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "quota_usage",
+    live: true,
     columns: [col("account_id"), col("month"), col("used", "bigint")],
     key: ["account_id", "month"],
     unique: [],
@@ -192,6 +214,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "account_quotas",
+    live: true,
     columns: [col("account_id"), col("monthly_quota", "bigint")],
     key: ["account_id"],
     unique: [],
@@ -199,6 +222,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "registrations",
+    live: true,
     columns: [
       col("id"),
       col("name"),
@@ -219,6 +243,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "invites",
+    live: true,
     columns: [col("code_hash"), col("uses_left", "bigint"), col("created_at", "bigint")],
     key: ["code_hash"],
     unique: [],
@@ -227,6 +252,7 @@ export const TABLES: readonly TableSpec[] = [
   {
     // Dashboard sessions (30 days): their users stay signed in. Login links (15 minutes, single use) are not copied.
     name: "sessions",
+    live: true,
     columns: [col("token_hash"), col("account_id"), col("created_at", "bigint"), col("expires_at", "bigint"), col("ip")],
     key: ["token_hash"],
     unique: [],
@@ -234,6 +260,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "webhook_subscriptions",
+    live: true,
     columns: [col("name_id", "bigint"), col("events")],
     key: ["name_id"],
     unique: [],
@@ -243,6 +270,7 @@ export const TABLES: readonly TableSpec[] = [
     // The delivery log and the deliveries still pending (retried by the new server); a lease of the stopped server
     // is not copied.
     name: "webhook_deliveries",
+    live: true,
     columns: [
       col("id"),
       col("name_id", "bigint"),
@@ -266,6 +294,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: "message_receipts",
+    live: true,
     columns: [
       col("message_id"),
       col("sender"),
@@ -287,6 +316,7 @@ export const TABLES: readonly TableSpec[] = [
   {
     // Idempotency-Keys (24 hours): a client retrying a send across the move gets its first answer, not a second message.
     name: "idempotency_keys",
+    live: true,
     columns: [
       col("account_id"),
       col("key"),
@@ -337,7 +367,7 @@ function canonicalValue(type: ColumnType, value: unknown): string | null {
   }
 }
 
-export function canonicalRow(spec: TableSpec, row: Readonly<Record<string, unknown>>): CanonicalRow {
+export function canonicalRow(spec: KeyedTable, row: Readonly<Record<string, unknown>>): CanonicalRow {
   return spec.columns.map((c) => canonicalValue(c.type, row[c.name]));
 }
 
@@ -364,8 +394,13 @@ export function mergeForward(spec: TableSpec, ours: CanonicalRow, theirs: Canoni
 
 export const sameRow = (a: CanonicalRow, b: CanonicalRow): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
+/** The table of a spec cut down to its key columns: the rows `targetKeyPage` reads. */
+export function keyColumnsOf(spec: KeyedTable): KeyedTable {
+  return { name: spec.name, key: spec.key, columns: spec.key.map((k) => spec.columns.find((c) => c.name === k) ?? col(k)) };
+}
+
 /** The key of a canonical row, as one string. */
-export function keyOf(spec: TableSpec, row: CanonicalRow): string {
+export function keyOf(spec: KeyedTable, row: CanonicalRow): string {
   return JSON.stringify(spec.key.map((k) => row[spec.columns.findIndex((c) => c.name === k)] ?? null));
 }
 

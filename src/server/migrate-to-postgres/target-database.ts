@@ -1,12 +1,13 @@
 /**
  * The PostgreSQL side of a migration: batches written with `ON CONFLICT DO NOTHING` on the tables' keys (a batch run
- * again changes nothing; forward columns move to the later value), rows looked up by the keys and unique values of a source batch, pages of a whole table for
- * the checksum, and the serial counters moved past the copied values.
+ * again changes nothing; forward columns move to the later value; a resumed run overwrites the rows of live tables),
+ * rows looked up by the keys and unique values of a source batch, rows removed by key, pages of a whole table for the
+ * checksum, and the serial counters moved past the copied values.
  */
 
 import type { Database } from "../store/postgres/pg-database.js";
 import { encodeParam } from "../store/postgres/pg-text.js";
-import type { SerialTable, TableSpec } from "./tables.js";
+import type { KeyedTable, SerialTable, TableSpec } from "./tables.js";
 
 /** Whether the clawtell tables exist in the target's schema (`schema_migrations` is made with them). */
 export async function hasTables(db: Database): Promise<boolean> {
@@ -26,7 +27,7 @@ export async function countRows(db: Database, table: string): Promise<number> {
 }
 
 /** One column's values of a batch, as PostgreSQL takes them. */
-function columnValues(spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>, column: string): unknown[] {
+function columnValues(spec: KeyedTable, rows: ReadonlyArray<Record<string, unknown>>, column: string): unknown[] {
   const type = spec.columns.find((c) => c.name === column)?.type ?? "text";
   return rows.map((row) => {
     const value = row[column];
@@ -38,14 +39,22 @@ function columnValues(spec: TableSpec, rows: ReadonlyArray<Record<string, unknow
   });
 }
 
-const typeOf = (spec: TableSpec, column: string): string => spec.columns.find((c) => c.name === column)?.type ?? "text";
+const typeOf = (spec: KeyedTable, column: string): string => spec.columns.find((c) => c.name === column)?.type ?? "text";
 
 /**
  * What a row already in the target gets: nothing, or for a table with forward columns (tables.ts) the later value of
  * each (GREATEST passes over a null; true is greater than false), written only when one moves.
  */
-function onConflict(spec: TableSpec): string {
+function onConflict(spec: TableSpec, overwrite: boolean): string {
   const forward = spec.forward ?? [];
+  // The folder's row replaces the target's, but for forward columns, which keep the later value of the two. A table
+  // whose key is all its columns has nothing to overwrite.
+  const columns = spec.columns.map((c) => c.name).filter((c) => !spec.key.includes(c));
+  if (overwrite && columns.length > 0) {
+    const value = columns.map((c) => (forward.includes(c) ? `GREATEST(t.${c}, excluded.${c})` : `excluded.${c}`));
+    return `ON CONFLICT (${spec.key.join(", ")}) DO UPDATE SET ${columns.map((c, i) => `${c} = ${value[i] ?? ""}`).join(", ")}
+     WHERE (${columns.map((c) => `t.${c}`).join(", ")}) IS DISTINCT FROM (${value.join(", ")})`;
+  }
   if (forward.length === 0) return "ON CONFLICT DO NOTHING";
   const later = forward.map((c) => `GREATEST(t.${c}, excluded.${c})`);
   return `ON CONFLICT (${spec.key.join(", ")}) DO UPDATE SET ${forward.map((c, i) => `${c} = ${later[i] ?? ""}`).join(", ")}
@@ -54,15 +63,16 @@ function onConflict(spec: TableSpec): string {
 
 /**
  * Inserts one batch in one transaction; rows whose key (or unique value) is there already are left as they are, but
- * for their forward columns, which move to the later value.
+ * for their forward columns, which move to the later value. With `overwrite`, a row whose key is there already takes
+ * the batch's values instead.
  */
-export async function insertBatch(db: Database, spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
+export async function insertBatch(db: Database, spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>, overwrite = false): Promise<number> {
   if (rows.length === 0) return 0;
   const names = spec.columns.map((c) => c.name);
   const arrays = spec.columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
   const params = names.map((name) => encodeParam(columnValues(spec, rows, name)));
   return db.transaction(async (client) => {
-    const result = await client.query(`INSERT INTO ${spec.name} AS t (${names.join(", ")}) SELECT * FROM unnest(${arrays}) ${onConflict(spec)}`, params);
+    const result = await client.query(`INSERT INTO ${spec.name} AS t (${names.join(", ")}) SELECT * FROM unnest(${arrays}) ${onConflict(spec, overwrite)}`, params);
     return result.rowCount ?? 0;
   });
 }
@@ -83,6 +93,22 @@ export async function rowsMatching(
   const uniqueMatches = spec.unique.map((column) => `${column} = ANY(${param(column)})`);
   const columns = spec.columns.map((c) => c.name).join(", ");
   return db.query(`SELECT ${columns} FROM ${spec.name} WHERE ${[keyMatch, ...uniqueMatches].join(" OR ")}`, params.map(encodeParam));
+}
+
+/** One page of the keys of a whole target table, in key order (`spec` cut down to its key columns). */
+export async function targetKeyPage(db: Database, spec: KeyedTable, limit: number, offset: number): Promise<Array<Record<string, unknown>>> {
+  return db.query(`SELECT ${spec.key.join(", ")} FROM ${spec.name} ORDER BY ${spec.key.join(", ")} LIMIT $1 OFFSET $2`, [limit, offset]);
+}
+
+/** Removes, in one transaction, the target rows with the keys of `rows`. */
+export async function deleteByKeys(db: Database, spec: KeyedTable, rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
+  if (rows.length === 0) return 0;
+  const arrays = spec.key.map((k, i) => `$${i + 1}::${typeOf(spec, k)}[]`).join(", ");
+  const params = spec.key.map((k) => encodeParam(columnValues(spec, rows, k)));
+  return db.transaction(async (client) => {
+    const result = await client.query(`DELETE FROM ${spec.name} WHERE (${spec.key.join(", ")}) IN (SELECT * FROM unnest(${arrays}))`, params);
+    return result.rowCount ?? 0;
+  });
 }
 
 /** One page of a whole target table, in key order. */

@@ -8,7 +8,7 @@
  */
 
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import { createSilentLogger, type Logger } from "../../infra/index.js";
+import { createSilentLogger, systemClock, type Clock, type Logger } from "../../infra/index.js";
 import { FLUSH_INTERVAL_MS } from "./embedded-messages.js";
 import type { QuotaStore } from "./quota-store.js";
 import { createSqliteQuotas } from "./sqlite-quotas.js";
@@ -29,7 +29,11 @@ export interface BufferedQuotaStore extends QuotaStore {
   close(): void;
 }
 
-export function createBufferedQuotas(db: DatabaseSync, opts: { logger?: Logger; flushIntervalMs?: number } = {}): BufferedQuotaStore {
+/**
+ * The flush waits on `clock`. A running server leaves it at the system clock, as its message journal keeps real time: a
+ * write-behind is about durability, and a test's manual server clock standing still must not hold the counts back.
+ */
+export function createBufferedQuotas(db: DatabaseSync, opts: { logger?: Logger; flushIntervalMs?: number; clock?: Clock } = {}): BufferedQuotaStore {
   const direct = createSqliteQuotas(db);
   const stmt = statementCache(db);
   const logger = opts.logger ?? createSilentLogger();
@@ -37,7 +41,10 @@ export function createBufferedQuotas(db: DatabaseSync, opts: { logger?: Logger; 
   const counts = new Map<string, Count>();
   /** The latest month counted: counts of earlier months leave memory once written. */
   let latestMonth = "";
-  let timer: NodeJS.Timeout | undefined;
+  const clock = opts.clock ?? systemClock;
+  /** Aborted at close: a flush still waiting is not needed then, close writes the counts itself. */
+  const closing = new AbortController();
+  let scheduled = false;
 
   const countOf = (accountId: string, month: string): Count => {
     const key = `${accountId}\u0000${month}`;
@@ -52,7 +59,7 @@ export function createBufferedQuotas(db: DatabaseSync, opts: { logger?: Logger; 
   };
 
   const flush = (): void => {
-    timer = undefined;
+    scheduled = false;
     const dirty = [...counts.values()].filter((c) => c.dirty);
     if (dirty.length > 0) {
       db.exec("BEGIN IMMEDIATE");
@@ -74,9 +81,9 @@ export function createBufferedQuotas(db: DatabaseSync, opts: { logger?: Logger; 
   };
 
   const schedule = (): void => {
-    if (timer !== undefined) return;
-    timer = setTimeout(flush, flushIntervalMs);
-    timer.unref();
+    if (scheduled || closing.signal.aborted) return;
+    scheduled = true;
+    clock.sleep(flushIntervalMs, closing.signal).then(flush, () => undefined);
   };
 
   const changed = (count: Count): void => {
@@ -101,9 +108,8 @@ export function createBufferedQuotas(db: DatabaseSync, opts: { logger?: Logger; 
     },
     used: async (accountId, month) => countOf(accountId, month).used,
     close() {
-      clearTimeout(timer);
+      closing.abort();
       flush();
-      clearTimeout(timer);
     },
   };
 }

@@ -1,6 +1,7 @@
 // `clawtell admin migrate`: a data folder a real server filled, moved into PostgreSQL, served there by `clawtell server --database`.
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -520,6 +521,154 @@ describe.skipIf(unavailable !== undefined)("migrateToPostgres", () => {
       await rm(folder, { recursive: true, force: true });
     }
   });
+
+  it("resumes after a server changed the folder in other ways: the folder is the truth for live tables, the dry run says what changes", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "clawtell-migrate-moved-on-"));
+    const other = await createTestSchema();
+    const to = urlWithSchema(other.schema);
+    // Real time: a real server runs on the folder between the two runs.
+    const T = Date.now();
+    const month = new Date(T).toISOString().slice(0, 7);
+    let bob: CreatedName | undefined;
+    let aliceAccount = "";
+    let aliceId = 0;
+    let bobId = 0;
+    let folderServer: ServerProcess | undefined;
+    try {
+      let storage = await openEmbeddedStorage({ dataDir: folder });
+      try {
+        const alice = await createName(storage.directory, { name: "alice", email: "a@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+        bob = await createName(storage.directory, { name: "bob", email: "b@example.com" }, { bcryptCost: TEST_BCRYPT_COST });
+        aliceAccount = alice.accountId;
+        aliceId = (await storage.directory.findNameByName("alice"))?.id ?? 0;
+        bobId = (await storage.directory.findNameByName("bob"))?.id ?? 0;
+        const message = (id: string) => ({
+          id,
+          recipientId: bobId,
+          recipient: "bob",
+          sender: "alice",
+          subject: "",
+          body: `body of ${id}`,
+          threadId: id,
+          replyTo: null,
+          autoReplyEligible: false,
+          createdAt: T - 30 * MINUTE,
+          attachments: [],
+        });
+        await storage.messages.insert([message("kept"), message("acked")]);
+        await storage.messages.ack([bobId], ["acked"], T - 20 * MINUTE);
+        for (const id of ["decided", "purged"]) {
+          await storage.approvals.hold({ approvalId: `apr_${id}`, senderId: aliceId, noticeId: `ntc_${id}`, expiresAt: T + 7 * DAY, message: message(`held-${id}`) });
+        }
+        await storage.quotas.take(aliceAccount, month, 100);
+        await storage.quotas.take(aliceAccount, month, 100);
+        await storage.registrations.insertInvite({ codeHash: "c".repeat(64), uses: 2, createdAt: T });
+        await storage.registrations.insertRegistration({
+          id: "reg_expiring",
+          name: "erin",
+          email: "e@example.com",
+          pollHash: "p".repeat(64),
+          verifyHash: "v".repeat(64),
+          verifyUrl: null,
+          ip: "127.0.0.1",
+          createdAt: T,
+          expiresAt: T + HOUR,
+          verifiedAt: null,
+          keyIssuedAt: null,
+          failure: null,
+        });
+        await storage.sessions.insertSession({ tokenHash: "s".repeat(64), accountId: aliceAccount, createdAt: T, expiresAt: T + HOUR, ip: "127.0.0.1" });
+      } finally {
+        await storage.close();
+      }
+      // Two webhook deliveries as the server queues them: one due tomorrow, one that failed a while ago.
+      const db = new DatabaseSync(join(folder, "clawtell.db"));
+      try {
+        const insert = db.prepare(
+          `INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at, finished_at)
+           VALUES (?, ?, 'alice', 'message.status', 'kept', 'bob', ?, ?, ?, ?, ?)`,
+        );
+        insert.run("whd_due", aliceId, "pending", 0, T, T + DAY, null);
+        insert.run("whd_done", aliceId, "failed", 3, T - HOUR, null, T - HOUR);
+      } finally {
+        db.close();
+      }
+      expect((await migrateToPostgres({ dataDir: folder, to, now: () => T })).target.state).toBe("copied");
+
+      // A server runs on the folder: bob rejects a held message.
+      folderServer = await startServerProcess(folder);
+      const rejected = await api(folderServer, "POST", "/api/approvals/apr_decided/reject", { key: bob.apiKey });
+      expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+      expect(await folderServer.stop()).toBe(0);
+      folderServer = undefined;
+      // …and, later than a test can wait, its jobs: the other held message is approved, applied and purged; retention
+      // deletes the acked message and the failed delivery; the due delivery goes out; the session and the sign-up
+      // expire; a send is given back; the invite is used once.
+      storage = await openEmbeddedStorage({ dataDir: folder });
+      try {
+        // (Decided before the rejection above, so that only it is old enough to be purged.)
+        await storage.approvals.decide("apr_purged", { state: "approved", at: T - MINUTE, by: "bob" });
+        await storage.approvals.markApplied("apr_purged", T - MINUTE);
+        expect(await storage.approvals.purge(T)).toBe(1);
+        expect((await storage.messages.purge(T + 2 * HOUR, T - 14 * DAY)).acked).toBe(1);
+        expect((await storage.webhooks.claimDue({ now: T + DAY, limit: 10, leaseUntil: T + DAY + MINUTE })).map((d) => d.id)).toEqual(["whd_due"]);
+        await storage.webhooks.recordAttempt("whd_due", { at: T + DAY, status: "delivered", attempted: true, statusCode: 200, error: null, nextAttemptAt: null });
+        expect(await storage.webhooks.purge(T)).toBe(1);
+        expect((await storage.sessions.purgeSessions(T + 2 * HOUR)).sessions).toBe(1);
+        expect(await storage.registrations.purgeRegistrations(T + 2 * HOUR)).toBe(1);
+        await storage.quotas.giveBack(aliceAccount, month);
+        expect(await storage.registrations.useInvite("c".repeat(64))).toBe(true);
+      } finally {
+        await storage.close();
+      }
+
+      // The dry run says what a run would overwrite and remove, and writes nothing.
+      const dry = await migrateToPostgres({ dataDir: folder, to, now: () => T + 3 * DAY, dryRun: true });
+      expect(dry.target).toEqual({ state: "partly copied" });
+      const changes = Object.fromEntries(dry.tables.filter((t) => t.overwrite + t.remove > 0).map((t) => [t.table, [t.overwrite, t.remove]]));
+      // The server seals plain content it finds at rest: "kept" is then a changed row too.
+      const folderDb = new DatabaseSync(join(folder, "clawtell.db"));
+      const keptSubject = folderDb.prepare("SELECT subject FROM messages WHERE id = 'kept'").get()?.["subject"];
+      folderDb.close();
+      const keptSealed = typeof keptSubject === "string" && keptSubject.startsWith("ctseal1:") ? 1 : 0;
+      expect(changes).toMatchObject({
+        messages: [keptSealed, 1],
+        approvals: [1, 1],
+        quota_usage: [1, 0],
+        invites: [1, 0],
+        registrations: [0, 1],
+        sessions: [0, 1],
+        webhook_deliveries: [1, 1],
+      });
+      expect([await count(other.schema, "sessions"), await count(other.schema, "webhook_deliveries")]).toEqual([1, 2]);
+      const lines = await runCli(["admin", "migrate", "--data", folder, "--to", to, "--dry-run"]);
+      expect(lines.code, lines.stderr).toBe(0);
+      expect(lines.stdout).toMatch(/^approvals: \d+ in the data folder, \d+ in the target \(1 to overwrite, 1 to remove\)$/m);
+
+      const resumed = await migrateToPostgres({ dataDir: folder, to, now: () => T + 3 * DAY });
+      expect(resumed.target.state).toBe("copied");
+      for (const check of resumed.checks ?? []) {
+        expect(check.targetRows, check.table).toBe(check.sourceRows);
+        expect(check.targetChecksum, check.table).toBe(check.sourceChecksum);
+      }
+      expect((await query<{ id: string }>(other.schema, "SELECT id FROM messages WHERE id IN ('kept', 'acked') ORDER BY seq")).map((r) => r.id)).toEqual(["kept"]);
+      const approvals = await query<{ approval_id: string; state: string }>(other.schema, "SELECT approval_id, state FROM approvals ORDER BY approval_id");
+      expect(approvals.map((a) => [a.approval_id, a.state])).toEqual([["apr_decided", "rejected"]]);
+      expect((await query<{ used: string }>(other.schema, "SELECT used FROM quota_usage")).map((r) => Number(r.used))).toEqual([1]);
+      expect((await query<{ uses_left: string }>(other.schema, "SELECT uses_left FROM invites")).map((r) => Number(r.uses_left))).toEqual([1]);
+      const deliveries = await query<{ id: string; status: string }>(other.schema, "SELECT id, status FROM webhook_deliveries ORDER BY id");
+      expect(deliveries.map((d) => [d.id, d.status])).toEqual([["whd_due", "delivered"]]);
+      expect([await count(other.schema, "sessions"), await count(other.schema, "registrations")]).toEqual([0, 0]);
+      // Once more: nothing left to change.
+      const again = await migrateToPostgres({ dataDir: folder, to, now: () => T + 4 * DAY, dryRun: true });
+      expect(again.target).toEqual({ state: "copied" });
+      expect(again.tables.every((t) => t.overwrite === 0 && t.remove === 0)).toBe(true);
+    } finally {
+      await folderServer?.kill();
+      await other.drop();
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("fails verification, naming the table, when the target changed under the copy", async () => {
     const other = await createTestSchema();

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { requestFromDaemon, serveOperatorRequests, type OperatorRequest } from "../../../src/operator/requests.js";
-import { createSilentLogger } from "../../../src/infra/index.js";
+import { NO_ANSWER, requestFromDaemon, serveOperatorRequests, type OperatorRequest } from "../../../src/operator/requests.js";
+import { createManualClock, createSilentLogger } from "../../../src/infra/index.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -51,3 +51,12 @@ it("answers only for its own accounts, serves a waiting request once its account
     await server.close();
   }
 });
+
+it("withdraws a request nobody answers once its time has passed on the asker's clock", async () => {
+  const clock = createManualClock(0);
+  // An hour: only the manual clock can bring the deadline within the test.
+  const asked = requestFromDaemon(dir, { op: "retry", accountId: "alice" }, 3_600_000, clock);
+  await clock.advance(3_600_000);
+  expect(await asked).toEqual({ ok: false, count: 0, error: NO_ANSWER });
+  expect(await readdir(join(dir, "requests"))).toEqual([]);
+}, 10_000);

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSilentLogger } from "../../../src/infra/index.js";
+import { createManualClock, createSilentLogger } from "../../../src/infra/index.js";
 import { parseMessage } from "../../../src/protocol/index.js";
 import { resolvePluginAccount, runAccount, type AccountSnapshot } from "../../../src/plugin/index.js";
 import { waitFor } from "../../helpers/http-stub.js";
@@ -72,6 +72,42 @@ describe("running one ClawTell account for OpenClaw", () => {
     abort.abort();
     await running;
     expect(statuses.at(-1)).toMatchObject({ running: false, connected: false, lifecycle: "stopped" });
+  }, 30_000);
+
+  it("refreshes its status on the injected clock, once per interval, and not after the account stops", async () => {
+    const double = createRuntimeDouble();
+    const clock = createManualClock(Date.now());
+    const statuses: AccountSnapshot[] = [];
+    const abort = new AbortController();
+    const cfg = { channels: { clawtell: { name: "alice", apiKey: keys.alice, baseUrl: server.url } } };
+    const running = runAccount(
+      { cfg: CFG, accountId: "default", account: resolvePluginAccount(cfg, "default"), abortSignal: abort.signal, setStatus: (s) => statuses.push(s) },
+      {
+        runtime: double.runtime,
+        listSessionEntries: (agentId) => double.sessions[agentId] ?? [],
+        defaultAgentId: () => "main",
+        sendBatch: double.sendBatch,
+        stateDir: join(stateDir, "manual-clock"),
+        logger: createSilentLogger(),
+        clock,
+        // An hour: only the manual clock can bring the next refresh within the test.
+        statusIntervalMs: 3_600_000,
+      },
+    );
+    // "starting", then the first refresh once the daemon runs; the refresh loop then waits on the clock.
+    await waitFor(() => statuses.length === 2, 10_000);
+    for (let turn = 1; turn <= 3; turn++) {
+      await clock.advance(3_600_000);
+      await waitFor(() => statuses.length === 2 + turn, 5_000);
+    }
+    expect(statuses.slice(1).every((s) => s.running === true)).toBe(true);
+
+    abort.abort();
+    await running;
+    expect(statuses).toHaveLength(6);
+    expect(statuses.at(-1)).toMatchObject({ running: false, lifecycle: "stopped" });
+    await clock.advance(10_000);
+    expect(statuses).toHaveLength(6);
   }, 30_000);
 
   it("refuses to start an account without a key, saying why", async () => {
