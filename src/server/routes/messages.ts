@@ -4,7 +4,7 @@
 
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { ClawTellError } from "../../infra/index.js";
+import { ClawTellError, isoTime } from "../../infra/index.js";
 import {
   AckRequestSchema,
   IDEMPOTENCY_KEY_HEADER,
@@ -126,7 +126,7 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
           attachments,
         };
         const to = toFullName(recipient.name);
-        const sentAt = new Date(now).toISOString();
+        const sentAt = isoTime(now);
         if (!held) {
           const answer = { success: true as const, messageId: id, sentAt, to };
           const delivering = mailbox.deliver({ ...message, idempotency: idempotentSends.bind(request, id, answer) });
