@@ -11,6 +11,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const LISTENING = /listening on (http:\/\/\S+)/;
 /** Extra Node flags for our server, for profiling (`BENCH_SERVER_NODE_ARGS="--cpu-prof --trace-gc"`). */
 const SERVER_NODE_ARGS = (process.env["BENCH_SERVER_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "");
+/** Our server's young-generation semi-space, MB: 8 as `npm start` runs it; `BENCH_SEMI_SPACE_MB` tries another. */
+const SEMI_SPACE_MB = Number(process.env["BENCH_SEMI_SPACE_MB"] ?? 8);
 
 export interface BenchTarget {
   label: string;
@@ -49,7 +51,7 @@ export async function startClawTell(
   await close();
   const server = await spawnUntil(
     process.execPath,
-    [...SERVER_NODE_ARGS, ...(options.nodeArgs ?? []), "--max-semi-space-size=8", resolve(ROOT, options.cli ?? process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir, ...(options.serverArgs ?? [])],
+    [...SERVER_NODE_ARGS, ...(options.nodeArgs ?? []), `--max-semi-space-size=${SEMI_SPACE_MB}`, resolve(ROOT, options.cli ?? process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--data", dataDir, ...(options.serverArgs ?? [])],
     LISTENING,
     { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "" } },
   );

@@ -9,4 +9,5 @@ export * from "./text-table.js";
 export * from "./terminal-io.js";
 export * from "./backoff.js";
 export * from "./retry-after.js";
+export * from "./iso-time.js";
 export * from "./webhook-signature.js";

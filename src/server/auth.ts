@@ -82,18 +82,6 @@ export function createAuthenticator(verifier: KeyVerifier, sessionAuth?: Session
    * sent before, so its timing tells a peer nothing it did not know; another connection starts with nothing.
    */
   const connections = new WeakMap<object, Array<{ readonly header: string; caller: KeyCaller }>>();
-  const byConnection = async (request: FastifyRequest, header: string): Promise<KeyCaller | undefined> => {
-    const known = connections.get(request.raw.socket)?.find((entry) => entry.header === header);
-    if (known === undefined) return undefined;
-    const name = await verifier.recheck(known.caller.name);
-    if (name === undefined) {
-      forget(request, header);
-      return undefined;
-    }
-    // The same record object while nothing changed it (the directory's memory), so the caller is reused as it is.
-    if (name !== known.caller.name) known.caller = { via: "key", name, accountId: name.accountId };
-    return known.caller;
-  };
   const forget = (request: FastifyRequest, header: string): void => {
     const entries = connections.get(request.raw.socket);
     const at = entries?.findIndex((entry) => entry.header === header) ?? -1;
@@ -135,8 +123,16 @@ export function createAuthenticator(verifier: KeyVerifier, sessionAuth?: Session
         if (cookie !== undefined && sessionAuth !== undefined) return bySession(request, cookie, sessionAuth);
         throw new ClawTellError("CT_AUTH_FAILED", "API key required (Authorization: Bearer claw_…)");
       }
-      const known = await byConnection(request, header);
-      if (known !== undefined) return known;
+      const known = connections.get(request.raw.socket)?.find((entry) => entry.header === header);
+      if (known !== undefined) {
+        const name = await verifier.recheck(known.caller.name);
+        if (name !== undefined) {
+          // The same record object while nothing changed it (the directory's memory), so the caller is reused as it is.
+          if (name !== known.caller.name) known.caller = { via: "key", name, accountId: name.accountId };
+          return known.caller;
+        }
+        forget(request, header);
+      }
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const name = match?.[1] === undefined ? undefined : await verifier.verify(match[1], request.ip);
       if (name === undefined) throw new ClawTellError("CT_AUTH_FAILED", "Invalid API key");

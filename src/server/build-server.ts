@@ -31,7 +31,7 @@ import { createNameDirectory } from "./name-directory.js";
 import type { Notifier } from "./notifier.js";
 import { createProfiles } from "./profiles.js";
 import { createInProcessNotifier } from "./notify/in-process.js";
-import { createJsonBodyParser } from "./json-body.js";
+import { createJsonBodyParser, parseJsonBody } from "./json-body.js";
 import { answerClientError, announcesTooLarge, refuseTooLarge } from "./refused-requests.js";
 import { registerOpenApi } from "./openapi.js";
 import { createMessageQuota } from "./quota.js";
@@ -158,15 +158,38 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // (a send's attachments) are parsed in a worker thread, off the event loop (json-body.ts).
   const jsonBodies = createJsonBodyParser();
   app.removeContentTypeParser("application/json");
+  const malformed = (err: unknown): Error => (err instanceof Error ? err : new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body" }));
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
-    jsonBodies.parse(typeof body === "string" ? Buffer.from(body) : body).then(
+    const bytes = typeof body === "string" ? Buffer.from(body) : body;
+    // The usual small body is read at once, without a promise and a turn of its own.
+    if (jsonBodies.readsInline(bytes)) {
+      let value: unknown;
+      try {
+        value = parseJsonBody(bytes.toString("utf8"));
+      } catch (err) {
+        done(malformed(err), undefined);
+        return;
+      }
+      done(null, value);
+      return;
+    }
+    jsonBodies.parse(bytes).then(
       (value) => done(null, value),
-      (err: unknown) => done(err instanceof Error ? err : new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body" }), undefined),
+      (err: unknown) => done(malformed(err), undefined),
     );
   });
   // A body announced larger than the call accepts is refused before anything else (auth included) reads it.
-  // (A callback hook: an async one costs every request a promise.)
+  // (A callback hook: an async one costs every request a promise.) A body within the smallest limit of any route
+  // passes without asking for the route's options, which fastify builds anew, as an object, on every access.
+  let smallestLimit = BODY_LIMIT_BYTES;
+  app.addHook("onRoute", (route) => {
+    if (route.bodyLimit !== undefined) smallestLimit = Math.min(smallestLimit, route.bodyLimit);
+  });
   app.addHook("onRequest", (request, reply, done) => {
+    if (!announcesTooLarge(request, smallestLimit)) {
+      done();
+      return;
+    }
     const limit = request.routeOptions.bodyLimit ?? BODY_LIMIT_BYTES;
     if (announcesTooLarge(request, limit)) {
       refuseTooLarge(request, reply, limit);

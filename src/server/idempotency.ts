@@ -15,7 +15,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { ClawTellError, type Clock } from "../infra/index.js";
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from "../protocol/index.js";
 import { comparableSend } from "./streamed-sends.js";
@@ -34,9 +34,24 @@ interface PendingKey {
   bound: boolean;
 }
 
+/** How an `onSend` hook given as a callback passes the answer on. */
+export type OnSendDone = (err: Error | null, payload?: unknown) => void;
+
+/**
+ * Runs `work` and passes on what it answers, or its error: the slow path of a hook given as a callback. Callback hooks
+ * let the common request (no key, nothing refused) pass without a promise of its own.
+ */
+export function settleHook<T>(work: () => Promise<T>, done: (err: Error | null, value?: T) => void): void {
+  work().then(
+    (value) => done(null, value),
+    (err: unknown) => done(err instanceof Error ? err : new ClawTellError("CT_INTERNAL", String(err))),
+  );
+}
+
 export interface IdempotentSends {
-  preHandler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
-  onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown>;
+  /** Lets a send without an `Idempotency-Key` through at once; answers a replay, or waits for the key's turn. */
+  preHandler(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
+  onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: OnSendDone): void;
   /** The record to store with the message the send creates (undefined without a key). */
   bind(request: FastifyRequest, messageId: string, body: object): IdempotencyRecord | undefined;
   /**
@@ -87,28 +102,46 @@ export function createIdempotentSends(store: IdempotencyStore, clock: Clock): Id
   const replay = (reply: FastifyReply, record: IdempotencyRecord): FastifyReply =>
     reply.code(record.statusCode).header(REPLAYED_HEADER, "true").type("application/json; charset=utf-8").send(record.response);
 
+  /** A send under a key: answers the reply of a replay (sent), or undefined once this request holds the key. */
+  const keyed = async (request: FastifyRequest, reply: FastifyReply, header: string | string[]): Promise<FastifyReply | undefined> => {
+    const parsed = IdempotencyKeySchema.safeParse(header);
+    if (!parsed.success) {
+      throw new ClawTellError("CT_BAD_REQUEST", `Idempotency-Key: ${parsed.error.issues[0]?.message ?? "invalid"}`, { field: IDEMPOTENCY_KEY_HEADER });
+    }
+    const caller = callerOf(request);
+    const key = parsed.data;
+    const fingerprint = requestFingerprint(caller.name.name, comparableSend(request, request.body));
+    const release = await takeTurn(`${caller.accountId}\n${key}`);
+    // Released once the answer is out (or the client has gone): a concurrent duplicate then finds what this one stored.
+    reply.raw.once("close", release);
+    const now = clock.now();
+    const found = await store.find(caller.accountId, key, now - IDEMPOTENCY_TTL_MS);
+    if (found !== undefined) {
+      if (found.fingerprint !== fingerprint) throw reused();
+      return replay(reply, found);
+    }
+    pending.set(request, { accountId: caller.accountId, key, fingerprint, createdAt: now, bound: false });
+    return undefined;
+  };
+
+  /** The answer of a send under a key that stored no message, remembered under the key (see `onSend`). */
+  const remember = async (entry: PendingKey, status: number, messageId: string | null, payload: string): Promise<string> => {
+    const record = await store.remember(
+      { accountId: entry.accountId, key: entry.key, fingerprint: entry.fingerprint, createdAt: entry.createdAt, messageId, statusCode: status, response: payload },
+      entry.createdAt - IDEMPOTENCY_TTL_MS,
+    );
+    return record.response;
+  };
+
   return {
-    async preHandler(request, reply) {
+    preHandler(request, reply, done) {
       const header = request.headers[IDEMPOTENCY_KEY_HEADER];
-      if (header === undefined) return undefined;
-      const parsed = IdempotencyKeySchema.safeParse(header);
-      if (!parsed.success) {
-        throw new ClawTellError("CT_BAD_REQUEST", `Idempotency-Key: ${parsed.error.issues[0]?.message ?? "invalid"}`, { field: IDEMPOTENCY_KEY_HEADER });
+      if (header === undefined) {
+        done();
+        return;
       }
-      const caller = callerOf(request);
-      const key = parsed.data;
-      const fingerprint = requestFingerprint(caller.name.name, comparableSend(request, request.body));
-      const release = await takeTurn(`${caller.accountId}\n${key}`);
-      // Released once the answer is out (or the client has gone): a concurrent duplicate then finds what this one stored.
-      reply.raw.once("close", release);
-      const now = clock.now();
-      const found = await store.find(caller.accountId, key, now - IDEMPOTENCY_TTL_MS);
-      if (found !== undefined) {
-        if (found.fingerprint !== fingerprint) throw reused();
-        return replay(reply, found);
-      }
-      pending.set(request, { accountId: caller.accountId, key, fingerprint, createdAt: now, bound: false });
-      return undefined;
+      // After a replay the reply is sent, and fastify's next step does nothing more.
+      settleHook(() => keyed(request, reply, header), (err) => (err === null ? done() : done(err)));
     },
 
     bind(request, messageId, body) {
@@ -130,18 +163,20 @@ export function createIdempotentSends(store: IdempotencyStore, clock: Clock): Id
       return JSON.parse(held.response) as T;
     },
 
-    async onSend(request, reply, payload) {
+    onSend(request, reply, payload, done) {
       const entry = pending.get(request);
-      if (entry === undefined || entry.bound || typeof payload !== "string") return payload;
+      if (entry === undefined || entry.bound || typeof payload !== "string") {
+        done(null, payload);
+        return;
+      }
       const status = reply.statusCode;
       const messageId = messageIdOf(payload);
       // Remembered: 2xx answers, and refusals that name a receipt (a blocked send). Other errors stored nothing.
-      if (!((status >= 200 && status < 300) || messageId !== null)) return payload;
-      const record = await store.remember(
-        { accountId: entry.accountId, key: entry.key, fingerprint: entry.fingerprint, createdAt: entry.createdAt, messageId, statusCode: status, response: payload },
-        entry.createdAt - IDEMPOTENCY_TTL_MS,
-      );
-      return record.response;
+      if (!((status >= 200 && status < 300) || messageId !== null)) {
+        done(null, payload);
+        return;
+      }
+      settleHook(() => remember(entry, status, messageId, payload), done);
     },
   };
 }

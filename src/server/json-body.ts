@@ -51,6 +51,11 @@ export function parseJsonBody(text: string): unknown {
 export interface JsonBodyParser {
   /** {@link parseJsonBody} of the bytes (UTF-8): on the event loop up to `inlineBytes`, else in the worker thread. */
   parse(bytes: Buffer): Promise<unknown>;
+  /**
+   * Whether `parse` would read these bytes on the event loop: a caller that can take the value at once may then call
+   * {@link parseJsonBody} itself, without the promise.
+   */
+  readsInline(bytes: Buffer): boolean;
   /** Whether the worker thread is running now. */
   workerRunning(): boolean;
   /** Ends the worker thread, if one was started. */
@@ -118,6 +123,7 @@ export function createJsonBodyParser(options: JsonBodyParserOptions = {}): JsonB
       await setImmediatePromise();
       return answer.value;
     },
+    readsInline: (bytes) => bytes.length <= inlineBytes,
     workerRunning: () => running !== undefined,
     async close() {
       const slot = running;

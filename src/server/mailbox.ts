@@ -7,7 +7,7 @@
  * concern unacked messages, which such a name has none of), and every send notifies the name in every process.
  */
 
-import type { Clock } from "../infra/index.js";
+import { isoTime, type Clock } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
 import { toFullName } from "../protocol/index.js";
 import type { Notifier } from "./notifier.js";
@@ -165,7 +165,7 @@ export function toWireMessage(record: MessageRecord, options: { includeRead?: bo
     to_name: record.recipient,
     subject: record.subject,
     body: record.body,
-    createdAt: new Date(record.createdAt).toISOString(),
+    createdAt: isoTime(record.createdAt),
     threadId: record.threadId,
     replyToMessageId: record.replyTo,
     autoReplyEligible: record.autoReplyEligible,

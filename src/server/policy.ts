@@ -10,42 +10,39 @@ import type { DirectoryStore, NameRecord } from "./store/index.js";
 
 type Lists = Pick<DirectoryStore, "hasEntry">;
 
-/** Rejects with CT_FORBIDDEN when the recipient's delivery policy refuses the sender. */
-export async function assertDeliveryAllowed(lists: Lists, recipient: NameRecord, sender: string): Promise<void> {
-  switch (recipient.deliveryPolicy) {
+/** What the recipient's rules make of an accepted send. */
+export interface DeliveryDecision {
+  /** The message waits for the recipient owner's approval. */
+  readonly held: boolean;
+  /** The recipient's agent may reply without its human. */
+  readonly autoReplyEligible: boolean;
+}
+
+/**
+ * The recipient's rules for a send from `sender` (a name of `senderAccountId`), in one step: every send asks them all.
+ * Rejects with CT_FORBIDDEN when the delivery policy refuses the sender. With `approval_required` the message is held
+ * unless the sender is a name of the recipient's own account or on its delivery allowlist. Replies without the human:
+ * `anyone` yes, `manual_only` no, `allowlist_only` by the auto-reply list. A list is read only when a rule needs it.
+ */
+export async function decideDelivery(lists: Lists, recipient: NameRecord, sender: string, senderAccountId: string): Promise<DeliveryDecision> {
+  const policy = recipient.deliveryPolicy;
+  switch (policy) {
     case "everyone":
-      return;
+      break;
     case "everyone_except_blocklist":
     case "approval_required":
       if (await lists.hasEntry(recipient.id, "delivery_block", sender)) {
         throw new ClawTellError("CT_FORBIDDEN", "Sender is on recipient's blocklist");
       }
-      return;
+      break;
     case "allowlist_only":
       if (!(await lists.hasEntry(recipient.id, "delivery_allow", sender))) {
         throw new ClawTellError("CT_FORBIDDEN", "Sender not on recipient's allowlist");
       }
-      return;
+      break;
   }
-}
-
-/**
- * Whether an accepted message waits for the recipient owner's approval: with `approval_required`, unless the sender is
- * a name of the recipient's own account or on its delivery allowlist.
- */
-export async function needsApproval(lists: Lists, recipient: NameRecord, sender: string, senderAccountId: string): Promise<boolean> {
-  if (recipient.deliveryPolicy !== "approval_required" || senderAccountId === recipient.accountId) return false;
-  return !(await lists.hasEntry(recipient.id, "delivery_allow", sender));
-}
-
-/** Whether the recipient's agent may reply without its human: `anyone` yes, `manual_only` no, else the allowlist. */
-export async function isAutoReplyEligible(lists: Lists, recipient: NameRecord, sender: string): Promise<boolean> {
-  switch (recipient.communicationMode) {
-    case "anyone":
-      return true;
-    case "manual_only":
-      return false;
-    case "allowlist_only":
-      return lists.hasEntry(recipient.id, "auto_reply", sender);
-  }
+  const held = policy === "approval_required" && senderAccountId !== recipient.accountId && !(await lists.hasEntry(recipient.id, "delivery_allow", sender));
+  const mode = recipient.communicationMode;
+  const autoReplyEligible = mode === "anyone" || (mode === "allowlist_only" && (await lists.hasEntry(recipient.id, "auto_reply", sender)));
+  return { held, autoReplyEligible };
 }

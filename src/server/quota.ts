@@ -53,14 +53,14 @@ export function createMessageQuota(deps: { quotas: QuotaStore; clock: Clock; mon
       .finally(() => (reading = undefined));
     return reading;
   };
-  const quotaOf = async (accountId: string): Promise<AccountQuota> => {
-    const quota = (await ownQuotas()).get(accountId);
-    return quota === undefined ? serverQuota : quota;
-  };
+  /** The accounts' own quotas while they are fresh, without a promise (every send asks). */
+  const freshQuotas = (): ReadonlyMap<string, AccountQuota> | undefined =>
+    own !== undefined && clock.now() - own.readAt < ACCOUNT_QUOTA_TTL_MS ? own.quotas : undefined;
 
   return {
     async take(accountId) {
-      const limit = await quotaOf(accountId);
+      const quota = (freshQuotas() ?? (await ownQuotas())).get(accountId);
+      const limit = quota === undefined ? serverQuota : quota;
       if (limit === null) return nothingToGiveBack;
       const now = clock.now();
       const month = monthOf(now);

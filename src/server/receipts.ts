@@ -67,8 +67,8 @@ export interface BlockedSends {
    * new message id and throws `err` again; the 403 then names the id (`onSend`). Any other error passes through.
    */
   refuse(request: FastifyRequest, err: unknown, sender: string, recipient: string): Promise<never>;
-  /** Adds `messageId` to the 403 answer of a refused send. */
-  onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown>;
+  /** Adds `messageId` to the 403 answer of a refused send (a callback hook: an async one costs every send a promise). */
+  onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void;
 }
 
 export function createBlockedSends(receipts: ReceiptStore, clock: Clock): BlockedSends {
@@ -82,14 +82,19 @@ export function createBlockedSends(receipts: ReceiptStore, clock: Clock): Blocke
       }
       throw err;
     },
-    async onSend(request, reply, payload) {
+    onSend(request, reply, payload, done) {
       const messageId = refused.get(request);
-      if (messageId === undefined || reply.statusCode !== 403 || typeof payload !== "string") return payload;
-      try {
-        return JSON.stringify({ ...(JSON.parse(payload) as object), messageId });
-      } catch {
-        return payload;
+      if (messageId === undefined || reply.statusCode !== 403 || typeof payload !== "string") {
+        done(null, payload);
+        return;
       }
+      let named: unknown = payload;
+      try {
+        named = JSON.stringify({ ...(JSON.parse(payload) as object), messageId });
+      } catch {
+        // Not JSON (never for a 403 of this route): passed on as it is.
+      }
+      done(null, named);
     },
   };
 }

@@ -4,7 +4,7 @@
 
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { ClawTellError } from "../../infra/index.js";
+import { ClawTellError, isoTime } from "../../infra/index.js";
 import {
   AckRequestSchema,
   IDEMPOTENCY_KEY_HEADER,
@@ -29,7 +29,7 @@ import { ErrorAnswerSchema, type ZodApp } from "../contexts/schemas.js";
 import { holdForApproval } from "../approvals.js";
 import { spreadLongWait, toWireMessage } from "../mailbox.js";
 import { newMessageId } from "../message-ids.js";
-import { assertDeliveryAllowed, isAutoReplyEligible, needsApproval } from "../policy.js";
+import { decideDelivery } from "../policy.js";
 import { UNACKED_RETENTION_MS, type MessageRecord, type NameRecord, type NewMessage, type StoredAttachment } from "../store/index.js";
 import { saveAttachments } from "../attachment-intake.js";
 import { streamLargeSends, takeStreamedFiles } from "../streamed-sends.js";
@@ -97,12 +97,14 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
       // 1. who sends, 2. as which name, 3. to whom, 4. may they, 5. count it, 6. commit or hold, 7. answer.
       const caller = callerOf(request);
       const input = request.body;
-      const sender = await resolveSender(ctx, caller, input.from_name);
+      // The caller's own name needs no lookup (most sends name no other).
+      const fromName = input.from_name;
+      const sender = fromName === undefined || fromName === caller.name.name ? caller.name : await otherSender(ctx, caller, fromName);
       const recipient = await names.find(input.to);
       if (recipient === undefined) throw new ClawTellError("CT_NOT_FOUND", "Recipient not found", { field: "to" });
-      await assertDeliveryAllowed(directory, recipient, sender.name).catch((err: unknown) => blockedSends.refuse(request, err, sender.name, recipient.name));
-      const autoReplyEligible = await isAutoReplyEligible(directory, recipient, sender.name);
-      const held = await needsApproval(directory, recipient, sender.name, caller.accountId);
+      const { autoReplyEligible, held } = await decideDelivery(directory, recipient, sender.name, caller.accountId).catch((err: unknown) =>
+        blockedSends.refuse(request, err, sender.name, recipient.name),
+      );
       const giveBack = await ctx.quota.take(caller.accountId);
       try {
         const id = newMessageId();
@@ -124,10 +126,11 @@ export function messageRoutes(app: ZodApp, ctx: ServerContext): void {
           attachments,
         };
         const to = toFullName(recipient.name);
-        const sentAt = new Date(now).toISOString();
+        const sentAt = isoTime(now);
         if (!held) {
           const answer = { success: true as const, messageId: id, sentAt, to };
-          await forgetFilesOnFailure(ctx, attachments, mailbox.deliver({ ...message, idempotency: idempotentSends.bind(request, id, answer) }));
+          const delivering = mailbox.deliver({ ...message, idempotency: idempotentSends.bind(request, id, answer) });
+          await (attachments.length === 0 ? delivering : forgetFilesOnFailure(ctx, attachments, delivering));
           return idempotentSends.settle(request, reply, id, answer);
         }
         // Held: no message is stored yet (an approval inserts it under the same id); its receipt says why, and
@@ -247,8 +250,8 @@ async function visibleOriginal(ctx: ServerContext, caller: Caller, id: string): 
 }
 
 /** The name a send goes out as: the key's own name, or `from_name` when the account owns it. */
-async function resolveSender(ctx: ServerContext, caller: Caller, fromName: string | undefined): Promise<NameRecord> {
-  if (fromName === undefined || fromName === caller.name.name) return caller.name;
+/** The sender a send names with `from_name` other than the caller's own: a name of the caller's account. */
+async function otherSender(ctx: ServerContext, caller: Caller, fromName: string): Promise<NameRecord> {
   const named = await ctx.names.find(fromName);
   if (named === undefined || named.accountId !== caller.accountId) {
     throw new ClawTellError("CT_FORBIDDEN", "from_name is not a name of this account", { field: "from_name" });

@@ -99,8 +99,13 @@ export interface JournalContent {
   readonly damaged: number;
 }
 
-const encode = (generation: number, json: string): string =>
-  `${generation.toString(16)} ${crc32(json).toString(16)} ${json}\n`;
+const NEWLINE = Buffer.from("\n");
+
+/** One line as bytes. The JSON is encoded once; its checksum of those bytes is the checksum of its text in UTF-8. */
+const encode = (generation: number, json: string): Buffer => {
+  const body = Buffer.from(json);
+  return Buffer.concat([Buffer.from(`${generation.toString(16)} ${crc32(body).toString(16)} `), body, NEWLINE]);
+};
 
 /** Parses one line of the journal: its generation and JSON, or undefined when it is not a whole, intact line. */
 function decode(raw: string): { generation: number; json: string } | undefined {
@@ -175,7 +180,7 @@ export function openMessageJournal(path: string, options: MessageJournalOptions 
   };
   const reset = (): void => {
     generation = (generation % 0xffff_ffff) + 1;
-    const header = Buffer.from(encode(generation, "{}"));
+    const header = encode(generation, "{}");
     writeAt(header, 0);
     fdatasyncSync(fd);
     offset = header.length;
@@ -195,7 +200,7 @@ export function openMessageJournal(path: string, options: MessageJournalOptions 
 
   return {
     write(line) {
-      const data = Buffer.from(encode(generation, JSON.stringify(line)));
+      const data = encode(generation, JSON.stringify(line));
       try {
         writeAt(data, offset);
       } catch (err) {
