@@ -198,6 +198,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
     async releaseLeases(recipientIds, afterSeq) {
       // Dead processes' leases need nothing here: claims pass over them, and the heartbeat clears them.
+      const mark = processes.leaseMark();
       const ended = processes.endedSerials(recipientIds);
       if (recipientIds.length === 0 || (ended.length === 0 && afterSeq === undefined)) return;
       await db.query(
@@ -206,6 +207,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
            AND ((m.lease_process = $2 AND m.lease_conn = ANY($3::bigint[])) OR m.seq > $4)`,
         [recipientIds, me, ended, afterSeq ?? null],
       );
+      processes.released(ended, recipientIds, mark);
     },
 
     async pendingState(recipientIds, now) {
