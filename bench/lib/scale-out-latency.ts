@@ -27,6 +27,11 @@ export interface LatencyRun {
   /** Send issued → its 200 (stored in PostgreSQL), ms, sorted. */
   send: number[];
   expected: number;
+  /**
+   * Messages received a second time (a stream that reconnects is sent again what it had not acked yet: its acks were
+   * still on their way). Only the first arrival of a message counts in the latencies.
+   */
+  again: number;
   /** How late the sender's and the receivers' event loops ran at p99, ms (beyond the sampling interval). */
   senderLoopLateP99Ms: number;
   receiverLoopLateP99Ms: number;
@@ -94,10 +99,18 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
     receivers.child.stdin?.write(`expect ${total}\n`);
     await exited;
     const received = JSON.parse(readFileSync(outFile, "utf8")) as Received;
+    const seen = new Set<string>();
+    let again = 0;
     const latencies = (list: Array<[string, number]>): number[] =>
       list.flatMap(([body, at]) => {
         const issued = sentAt.get(body);
-        return issued === undefined ? [] : [at - issued];
+        if (issued === undefined) return [];
+        if (seen.has(body)) {
+          again++;
+          return [];
+        }
+        seen.add(body);
+        return [at - issued];
       });
     const poll = latencies(received.poll);
     const stream = latencies(received.stream);
@@ -108,6 +121,7 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
       all: sorted([...poll, ...stream]),
       send: sorted(sendTimes),
       expected: total,
+      again,
       senderLoopLateP99Ms: Math.max(0, senderLoop.p99Ms - LOOP_RESOLUTION_MS),
       receiverLoopLateP99Ms: received.loopLateP99Ms,
     };

@@ -6,7 +6,7 @@
  * (`performance.timeOrigin + performance.now()`), comparable with the sender's in another process on the same host.
  * Run with Node 24 type stripping: `node bench/lib/scale-out-receivers.ts <url> <poller key> <streamer key> <out file>`.
  * Prints `ready` once carol's stream is connected. Reads `expect <n>` on stdin (sent once the sends are done): when n
- * messages have arrived, or 5 s later, it stops the receivers, waits for its acks, writes JSON to the out file
+ * distinct messages have arrived, or 5 s later, it stops the receivers, waits for its acks, writes JSON to the out file
  * (`{ poll: [[body, ms]…], stream: […], loopLateP99Ms }`) and exits. Exits too when its parent goes away (stdin closes).
  */
 import { writeFileSync } from "node:fs";
@@ -22,6 +22,8 @@ const LOOP_RESOLUTION_MS = 5;
 type Received = Array<[string, number]>;
 const poll: Received = [];
 const stream: Received = [];
+/** Bodies received at least once (a message may arrive again: see scale-out-latency.ts). */
+const distinct = new Set<string>();
 const wall = (): number => performance.timeOrigin + performance.now();
 
 async function requestJson(pool: Pool, method: "GET" | "POST", path: string, key: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -45,7 +47,10 @@ function pollReceiver(): { stop(): Promise<void> } {
       const res = await requestJson(pool, "GET", "/api/messages/poll?timeout=1&limit=100", pollerKey);
       const at = wall();
       const messages = res["messages"] as Array<{ id: string; body: string }>;
-      for (const m of messages) poll.push([m.body, at]);
+      for (const m of messages) {
+        poll.push([m.body, at]);
+        distinct.add(m.body);
+      }
       if (messages.length > 0) acks.push(requestJson(pool, "POST", "/api/messages/ack", pollerKey, { messageIds: messages.map((m) => m.id) }));
     }
     await Promise.all(acks);
@@ -76,6 +81,7 @@ function streamReceiver(): { ready: Promise<void>; stop(): Promise<void> } {
           const at = wall();
           const message = JSON.parse(event.data) as { id: string; body: string };
           stream.push([message.body, at]);
+          distinct.add(message.body);
           acks.push(requestJson(pool, "POST", "/v1/ack", streamerKey, { messageIds: [message.id] }));
         },
       });
@@ -117,7 +123,7 @@ lines.on("close", () => {
 
 async function finish(expected: number): Promise<void> {
   const deadline = Date.now() + DRAIN_DEADLINE_MS;
-  while (poll.length + stream.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (distinct.size < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   loop.disable();
   await Promise.all([bob.stop(), carol.stop()]);
   // The histogram counts each sampling interval whole: lateness is what goes beyond it.

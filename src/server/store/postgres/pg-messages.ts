@@ -133,8 +133,12 @@ UNION ALL
 SELECT DISTINCT m.id, m.recipient_id, m.seq, 0 FROM messages m JOIN input i ON m.id = i.id AND m.recipient_id = i.recipient_id
 WHERE m.acked_at IS NOT NULL`;
 
-/** Ack groups written at once. */
-const ACK_CONCURRENCY = 2;
+/**
+ * Ack groups written at once. Four, as for sends: with two, an ack under load waited for a group's commit before its
+ * own, and a client acking each message of a stream on a few connections fell seconds behind at 250 a second (the
+ * stream's messages then went out again when it reconnected).
+ */
+const ACK_CONCURRENCY = 4;
 
 interface AckCall {
   readonly recipientIds: readonly number[];
@@ -196,7 +200,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
   // Acks gather into groups as sends do (one statement, one commit for the acks that arrive while others are under
   // way): a stream's client acks each message, and one transaction per message held a connection and a WAL flush
-  // each. Two at once, so that acks leave the pool's other connections to sends and claims.
+  // each, up to the whole pool, so that sends and claims waited for a connection behind them.
   const acks = createInsertBatcher<AckCall>(async (calls) => {
     const pairs = calls.flatMap((c) => c.ids.flatMap((id) => c.recipientIds.map((recipientId) => ({ id, recipientId, at: c.now }))));
     const rows = await db.query<{ id: string; recipient_id: string; seq: string; hooks: number }>(ACK_SQL, [
