@@ -14,7 +14,12 @@ import { spawnUntil } from "./children.js";
 import { percentile, requestJson, watchOwnEventLoop } from "./harness.js";
 import type { Keys } from "./scale-out-targets.js";
 
-const SENDER_CONNECTIONS = 64;
+/**
+ * The paced sender's connections: a send issued while all are busy waits in the generator, and that wait counts in
+ * its latency (`queuedSends` says how many did). 64 were used until December 2026: under load a commit took 50–100 ms,
+ * 500 sends a second then needed more than 64 at once, and the queue grew for the rest of the phase (seconds).
+ */
+const SENDER_CONNECTIONS = 256;
 const ROOT = resolve(import.meta.dirname, "../..");
 /** The sampling interval of the sender's event-loop histogram (harness.ts); lateness is what goes beyond it. */
 const LOOP_RESOLUTION_MS = 5;
@@ -32,6 +37,9 @@ export interface LatencyRun {
    * still on their way). Only the first arrival of a message counts in the latencies.
    */
   again: number;
+  /** Sends issued while every sender connection was busy (they waited in the generator), and the most waiting at once. */
+  queuedSends: number;
+  maxQueued: number;
   /** How late the sender's and the receivers' event loops ran at p99, ms (beyond the sampling interval). */
   senderLoopLateP99Ms: number;
   receiverLoopLateP99Ms: number;
@@ -56,7 +64,7 @@ async function drain(pool: Pool, key: string): Promise<void> {
 /** `rate` msg/s for `seconds` through `senderUrl`; bob and carol receive on `receiverUrl`. */
 export async function measureLatency(senderUrl: string, receiverUrl: string, keys: Keys, rate: number, seconds: number): Promise<LatencyRun> {
   // Paced (open loop): enough connections that a send never waits for a free one at 500 msg/s even when the server
-  // answers in 100 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
+  // answers in 500 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
   // generator at 16 / latency sends a second, and a slow spell turned into a backlog of seconds).
   const pool = new Pool(senderUrl, { connections: SENDER_CONNECTIONS });
   const receiverPool = new Pool(receiverUrl, { connections: 2 });
@@ -81,12 +89,19 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
     const loop = watchOwnEventLoop();
     const total = rate * seconds;
     const sendTimes: number[] = [];
+    let queuedSends = 0;
+    let maxQueued = 0;
     const sends: Array<Promise<unknown>> = [];
     const start = performance.now();
     for (let i = 0; i < total; i++) {
       const wait = start + (i * 1000) / rate - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       const body = `latency-${i}`;
+      const waiting = pool.stats.size - SENDER_CONNECTIONS + 1;
+      if (waiting > 0) {
+        queuedSends++;
+        maxQueued = Math.max(maxQueued, waiting);
+      }
       const issued = performance.now();
       sentAt.set(body, performance.timeOrigin + issued);
       sends.push(
@@ -122,6 +137,8 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
       send: sorted(sendTimes),
       expected: total,
       again,
+      queuedSends,
+      maxQueued,
       senderLoopLateP99Ms: Math.max(0, senderLoop.p99Ms - LOOP_RESOLUTION_MS),
       receiverLoopLateP99Ms: received.loopLateP99Ms,
     };
