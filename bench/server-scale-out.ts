@@ -330,8 +330,8 @@ async function idleCost(cluster: Cluster, probe: Redis, aUrl: string, bUrl: stri
 
 const describeRun = (label: string, r: LatencyRun): string =>
   `  ${label}: poll p50 ${fmt(p(r.poll, 50), 2)} p99 ${fmt(p(r.poll, 99), 2)} ms; stream p50 ${fmt(p(r.stream, 50), 2)} p99 ${fmt(p(r.stream, 99), 2)} ms; ` +
-  `both p50 ${fmt(p(r.all, 50), 2)} p99 ${fmt(p(r.all, 99), 2)} max ${fmt(r.all.at(-1) ?? Number.NaN, 1)} ms (${r.all.length}/${r.expected} received); ` +
-  `send → 200 p50 ${fmt(p(r.send, 50), 2)} p99 ${fmt(p(r.send, 99), 2)} ms; generator loop delay p99 ${fmt(r.generatorLoopP99Ms, 1)} ms`;
+  `both p50 ${fmt(p(r.all, 50), 2)} p99 ${fmt(p(r.all, 99), 2)} max ${fmt(r.all.at(-1) ?? Number.NaN, 1)} ms (${r.all.length}/${r.expected} received, ${r.again} of them again); ` +
+  `send → 200 p50 ${fmt(p(r.send, 50), 2)} p99 ${fmt(p(r.send, 99), 2)} ms (${r.queuedSends} sends waited for a free connection, at most ${r.maxQueued} at once); event loops late at p99 (beyond the 5 ms sampling interval): sender ${fmt(r.senderLoopLateP99Ms, 1)} ms, receivers ${fmt(r.receiverLoopLateP99Ms, 1)} ms`;
 
 export interface ScaleOutLatency {
   crossP99Ms: number;

@@ -1,15 +1,28 @@
 /**
  * Send → receive latency for the scale-out benchmark: a paced sender through one server process, and two receivers
  * on a server process (the same or another): bob by long poll (acking each batch in the background, as the daemon
- * does) and carol by SSE stream (acking each message). Messages alternate between bob and carol.
+ * does) and carol by SSE stream (acking each message). Messages alternate between bob and carol. The receivers run
+ * in a process of their own (scale-out-receivers.ts), so a receive time is not late behind the sender's own work;
+ * both processes read the same wall clock (`performance.timeOrigin + performance.now()`).
  */
-import { createParser } from "eventsource-parser";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { Pool } from "undici";
+import { spawnUntil } from "./children.js";
 import { percentile, requestJson, watchOwnEventLoop } from "./harness.js";
 import type { Keys } from "./scale-out-targets.js";
 
-const DRAIN_DEADLINE_MS = 5000;
-const SENDER_CONNECTIONS = 64;
+/**
+ * The paced sender's connections: a send issued while all are busy waits in the generator, and that wait counts in
+ * its latency (`queuedSends` says how many did). 64 were used until December 2026: under load a commit took 50–100 ms,
+ * 500 sends a second then needed more than 64 at once, and the queue grew for the rest of the phase (seconds).
+ */
+const SENDER_CONNECTIONS = 256;
+const ROOT = resolve(import.meta.dirname, "../..");
+/** The sampling interval of the sender's event-loop histogram (harness.ts); lateness is what goes beyond it. */
+const LOOP_RESOLUTION_MS = 5;
 
 export interface LatencyRun {
   /** Send issued → received, ms, sorted: by long poll (bob), by stream (carol), both. */
@@ -19,67 +32,23 @@ export interface LatencyRun {
   /** Send issued → its 200 (stored in PostgreSQL), ms, sorted. */
   send: number[];
   expected: number;
-  generatorLoopP99Ms: number;
+  /**
+   * Messages received a second time (a stream that reconnects is sent again what it had not acked yet: its acks were
+   * still on their way). Only the first arrival of a message counts in the latencies.
+   */
+  again: number;
+  /** Sends issued while every sender connection was busy (they waited in the generator), and the most waiting at once. */
+  queuedSends: number;
+  maxQueued: number;
+  /** How late the sender's and the receivers' event loops ran at p99, ms (beyond the sampling interval). */
+  senderLoopLateP99Ms: number;
+  receiverLoopLateP99Ms: number;
 }
 
-type OnReceived = (body: string) => void;
-
-function pollReceiver(url: string, key: string, onReceived: OnReceived): { stop(): Promise<void> } {
-  const pool = new Pool(url, { connections: 4 });
-  let receiving = true;
-  const acks: Array<Promise<unknown>> = [];
-  const running = (async () => {
-    while (receiving) {
-      const res = await requestJson(pool, "GET", "/api/messages/poll?timeout=1&limit=100", key);
-      const messages = res["messages"] as Array<{ id: string; body: string }>;
-      for (const m of messages) onReceived(m.body);
-      if (messages.length > 0) acks.push(requestJson(pool, "POST", "/api/messages/ack", key, { messageIds: messages.map((m) => m.id) }));
-    }
-    await Promise.all(acks);
-  })();
-  return {
-    async stop() {
-      receiving = false;
-      await running;
-      await pool.close();
-    },
-  };
-}
-
-function streamReceiver(url: string, key: string, onReceived: OnReceived): { ready: Promise<void>; stop(): Promise<void> } {
-  const pool = new Pool(url, { connections: 4 });
-  const abort = new AbortController();
-  const acks: Array<Promise<unknown>> = [];
-  let markReady = (): void => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const running = (async () => {
-    // The server ends a stream after `limit` message events; a reader connects again, as every client does.
-    while (!abort.signal.aborted) {
-      const response = await fetch(`${url}/v1/stream?timeout=600&limit=1000`, { headers: { authorization: `Bearer ${key}` }, signal: abort.signal });
-      const parser = createParser({
-        onEvent(event) {
-          if (event.event === "connected") markReady();
-          if (event.event !== "message") return;
-          const message = JSON.parse(event.data) as { id: string; body: string };
-          onReceived(message.body);
-          acks.push(requestJson(pool, "POST", "/v1/ack", key, { messageIds: [message.id] }));
-        },
-      });
-      const decoder = new TextDecoder();
-      for await (const chunk of response.body ?? []) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-    }
-  })().catch((err: unknown) => {
-    if (!abort.signal.aborted) throw err;
-  });
-  return {
-    ready,
-    async stop() {
-      abort.abort();
-      await running;
-      await Promise.all(acks);
-      await pool.close();
-    },
-  };
+interface Received {
+  poll: Array<[string, number]>;
+  stream: Array<[string, number]>;
+  loopLateP99Ms: number;
 }
 
 /** Takes what waits for `key` (warm-up messages) so the timed run starts empty. */
@@ -95,7 +64,7 @@ async function drain(pool: Pool, key: string): Promise<void> {
 /** `rate` msg/s for `seconds` through `senderUrl`; bob and carol receive on `receiverUrl`. */
 export async function measureLatency(senderUrl: string, receiverUrl: string, keys: Keys, rate: number, seconds: number): Promise<LatencyRun> {
   // Paced (open loop): enough connections that a send never waits for a free one at 500 msg/s even when the server
-  // answers in 100 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
+  // answers in 500 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
   // generator at 16 / latency sends a second, and a slow spell turned into a backlog of seconds).
   const pool = new Pool(senderUrl, { connections: SENDER_CONNECTIONS });
   const receiverPool = new Pool(receiverUrl, { connections: 2 });
@@ -109,47 +78,75 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
   await drain(receiverPool, keys.streamer);
   await receiverPool.close();
 
-  const sentAt = new Map<string, number>();
-  const poll: number[] = [];
-  const stream: number[] = [];
-  const record = (into: number[]) => (body: string) => {
-    const started = sentAt.get(body);
-    if (started !== undefined) into.push(performance.now() - started);
-  };
-  const bob = pollReceiver(receiverUrl, keys.poller, record(poll));
-  const carol = streamReceiver(receiverUrl, keys.streamer, record(stream));
-  await carol.ready;
-
-  const loop = watchOwnEventLoop();
-  const total = rate * seconds;
-  const sendTimes: number[] = [];
-  const sends: Array<Promise<unknown>> = [];
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const body = `latency-${i}`;
-    const issued = performance.now();
-    sentAt.set(body, issued);
-    sends.push(
-      requestJson(pool, "POST", "/api/messages/send", sender, { to: i % 2 === 0 ? "bob" : "carol", body }).then(() => sendTimes.push(performance.now() - issued)),
-    );
+  const dir = mkdtempSync(join(tmpdir(), "clawtell-receivers-"));
+  const outFile = join(dir, "received.json");
+  const receivers = await spawnUntil(process.execPath, [join(ROOT, "bench/lib/scale-out-receivers.ts"), receiverUrl, keys.poller, keys.streamer, outFile], /ready/, {
+    cwd: ROOT,
+    stdin: "pipe",
+  });
+  try {
+    const sentAt = new Map<string, number>();
+    const loop = watchOwnEventLoop();
+    const total = rate * seconds;
+    const sendTimes: number[] = [];
+    let queuedSends = 0;
+    let maxQueued = 0;
+    const sends: Array<Promise<unknown>> = [];
+    const start = performance.now();
+    for (let i = 0; i < total; i++) {
+      const wait = start + (i * 1000) / rate - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const body = `latency-${i}`;
+      const waiting = pool.stats.size - SENDER_CONNECTIONS + 1;
+      if (waiting > 0) {
+        queuedSends++;
+        maxQueued = Math.max(maxQueued, waiting);
+      }
+      const issued = performance.now();
+      sentAt.set(body, performance.timeOrigin + issued);
+      sends.push(
+        requestJson(pool, "POST", "/api/messages/send", sender, { to: i % 2 === 0 ? "bob" : "carol", body }).then(() => sendTimes.push(performance.now() - issued)),
+      );
+    }
+    await Promise.all(sends);
+    const senderLoop = loop.stop();
+    const exited = once(receivers.child, "exit");
+    receivers.child.stdin?.write(`expect ${total}\n`);
+    await exited;
+    const received = JSON.parse(readFileSync(outFile, "utf8")) as Received;
+    const seen = new Set<string>();
+    let again = 0;
+    const latencies = (list: Array<[string, number]>): number[] =>
+      list.flatMap(([body, at]) => {
+        const issued = sentAt.get(body);
+        if (issued === undefined) return [];
+        if (seen.has(body)) {
+          again++;
+          return [];
+        }
+        seen.add(body);
+        return [at - issued];
+      });
+    const poll = latencies(received.poll);
+    const stream = latencies(received.stream);
+    const sorted = (values: number[]): number[] => [...values].sort((x, y) => x - y);
+    return {
+      poll: sorted(poll),
+      stream: sorted(stream),
+      all: sorted([...poll, ...stream]),
+      send: sorted(sendTimes),
+      expected: total,
+      again,
+      queuedSends,
+      maxQueued,
+      senderLoopLateP99Ms: Math.max(0, senderLoop.p99Ms - LOOP_RESOLUTION_MS),
+      receiverLoopLateP99Ms: received.loopLateP99Ms,
+    };
+  } finally {
+    await receivers.stop();
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  await Promise.all(sends);
-  const deadline = performance.now() + DRAIN_DEADLINE_MS;
-  while (poll.length + stream.length < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const generator = loop.stop();
-  await Promise.all([bob.stop(), carol.stop()]);
-  await pool.close();
-  const sorted = (values: number[]): number[] => [...values].sort((x, y) => x - y);
-  return {
-    poll: sorted(poll),
-    stream: sorted(stream),
-    all: sorted([...poll, ...stream]),
-    send: sorted(sendTimes),
-    expected: total,
-    generatorLoopP99Ms: generator.p99Ms,
-  };
 }
 
 export const p = (sorted: readonly number[], q: number): number => percentile(sorted, q);

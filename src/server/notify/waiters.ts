@@ -13,6 +13,8 @@ const HISTORY_SIZE = 4096;
 const EVERY_NAME = -1;
 /** Names remembered empty; past it they are all forgotten (each then costs one query to be remembered again). */
 const MAX_EMPTY_NAMES = 1_000_000;
+/** The reason a wait's sleep is cut short with: one shared value, rather than an error built for every wake-up. */
+const WAIT_ENDED = Symbol("wait ended");
 
 export interface WaiterRegistry {
   generation(): number;
@@ -71,9 +73,11 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
       if (timeoutMs <= 0) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
         const timer = new AbortController();
-        const finish = (notified: boolean): void => {
+        const finish = (notified: boolean, timedOut = false): void => {
           if (!all.delete(waiter)) return;
-          timer.abort();
+          // A sleep that ran out needs no cutting short: aborting it anyway builds an abort event and an error for
+          // nothing, once for every parked long poll that times out.
+          if (!timedOut) timer.abort(WAIT_ENDED);
           signal?.removeEventListener("abort", onAbort);
           for (const id of nameIds) {
             const set = byName.get(id);
@@ -96,7 +100,7 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
         signal?.addEventListener("abort", onAbort, { once: true });
         // The sleep rejects when finish() cuts it short; that is its end, not a failure.
         clock.sleep(timeoutMs, timer.signal).then(
-          () => finish(false),
+          () => finish(false, true),
           () => undefined,
         );
       });

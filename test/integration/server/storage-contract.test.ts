@@ -417,6 +417,27 @@ describe.each(STORAGE_BACKENDS.map((backend) => ({ backend, name: backend.name }
       expect(ids(await storage.messages.listUnacked([bob.id, eve.id], 10))).toEqual(["to-eve", "later"]);
     });
 
+    it("answers acks that run at once each with its own recipients' messages (a backend may write them together)", async () => {
+      const sent = Array.from({ length: 12 }, (_, i) => [message(`bob-${i}`, bob), message(`eve-${i}`, eve)]).flat();
+      await storage.messages.insert(sent);
+      // Each call names one of bob's and one of eve's; half ack as bob, half as eve.
+      const calls = Array.from({ length: 12 }, (_, i) => ({ as: i % 2 === 0 ? bob : eve, ids: [`bob-${i}`, `eve-${i}`], at: 100 + i }));
+      const answers = await Promise.all(calls.map((c) => storage.messages.ack([c.as.id], c.ids, c.at)));
+      answers.forEach((answer, i) => {
+        const own = i % 2 === 0 ? `bob-${i}` : `eve-${i}`;
+        expect(answer).toEqual([expect.objectContaining({ id: own, recipientId: calls[i]?.as.id })]);
+      });
+      // Asked again at once, as bob and as eve: each is answered with its own one, acked before.
+      const again = await Promise.all([storage.messages.ack([bob.id], ["bob-0", "eve-1"], 200), storage.messages.ack([eve.id], ["bob-0", "eve-1"], 201)]);
+      expect(again.map(ids)).toEqual([["bob-0"], ["eve-1"]]);
+      for (let i = 0; i < 12; i++) {
+        const own = i % 2 === 0 ? `bob-${i}` : `eve-${i}`;
+        const other = i % 2 === 0 ? `eve-${i}` : `bob-${i}`;
+        expect((await storage.messages.find(own))?.ackedAt).toBe(100 + i);
+        expect((await storage.messages.find(other))?.ackedAt).toBeNull();
+      }
+    });
+
     it("ends the leases of a connection that closed, and with a resume point those after it", async () => {
       await storage.messages.insert([message("a", bob), message("b", bob), message("c", bob), message("d", bob)]);
       const gone = fakeConnection();

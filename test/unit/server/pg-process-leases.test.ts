@@ -57,4 +57,35 @@ describe("a postgres process's connection serials", () => {
     leases.leased(racing, 5_000, [1]);
     expect(leases.endedSerials([1])).toEqual([serial]);
   });
+
+  it("stops counting a closed connection for the recipients whose leases were released, the others still counted", () => {
+    const busy = new Connection();
+    const serial = leases.serialOf(busy);
+    leases.leased(busy, 5_000, [1, 2]);
+    busy.close();
+    const mark = leases.leaseMark();
+    expect(leases.endedSerials([1])).toEqual([serial]);
+    leases.released([serial], [1], mark);
+    expect(leases.endedSerials([1])).toEqual([]);
+    expect(leases.endedSerials([2])).toEqual([serial]);
+    leases.released([serial], [2], mark);
+    expect(leases.endedSerials([1, 2])).toEqual([]);
+  });
+
+  it("keeps counting a closed connection whose claim reported a lease after the release began", () => {
+    const racing = new Connection();
+    const serial = leases.serialOf(racing);
+    leases.leased(racing, 5_000, [1]);
+    racing.close();
+    const mark = leases.leaseMark();
+    // The claim may have committed after the release statement looked: its lease may still be there.
+    leases.leased(racing, 6_000, [1]);
+    leases.released([serial], [1], mark);
+    expect(leases.endedSerials([1])).toEqual([serial]);
+    leases.released([serial], [1], leases.leaseMark());
+    expect(leases.endedSerials([1])).toEqual([]);
+    // A claim reporting after that brings it back.
+    leases.leased(racing, 7_000, [1]);
+    expect(leases.endedSerials([1])).toEqual([serial]);
+  });
 });

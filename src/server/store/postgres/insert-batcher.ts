@@ -1,6 +1,6 @@
 /**
- * Group commit for sends: calls that arrive while earlier writes are under way wait and go out together, as one
- * statement (one transaction). A group that fails is written again call by call, so one failing send does not fail
+ * Group commit (for sends, and for acks): calls that arrive while earlier writes are under way wait and go out
+ * together, as one statement (one transaction). A group that fails is written again call by call, so one failing send does not fail
  * the others; a database that cannot be reached fails them all at once.
  */
 

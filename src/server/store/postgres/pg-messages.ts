@@ -3,6 +3,7 @@
  *
  * - Sends are grouped (insert-batcher.ts) into one multi-row INSERT with their file records; `seq` comes from the
  *   table's sequence, so per recipient the order is the order of commit.
+ * - Acks are grouped the same way (one UPDATE for the acks of several calls), each answered once its group commits.
  * - A claim locks the oldest claimable rows with `FOR UPDATE SKIP LOCKED` and leases them in the same statement: two
  *   claims, in one process or two, never take the same row. It commits asynchronously (a lease is not worth a WAL
  *   flush: lost in a database crash, the message is handed out again). A row is claimable when it is unacked and its lease is
@@ -104,6 +105,49 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks`;
 
+/**
+ * The acks of one group: each (message id, recipient id, time) of every call that asked. Those acked now, and those
+ * acked before (the second read sees the rows as they were before this statement); with the `message.acked` and
+ * `acked` message.status webhook deliveries their senders asked for (a sender name deleted and taken again since
+ * belongs to someone else).
+ */
+const ACK_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(id, recipient_id, at)
+), acked AS (
+  UPDATE messages m SET acked_at = i.at, lease_until = NULL, lease_process = NULL, lease_conn = NULL
+  FROM input i WHERE m.id = i.id AND m.recipient_id = i.recipient_id AND m.acked_at IS NULL
+  RETURNING m.id, m.recipient_id, m.seq, m.sender, m.recipient, m.created_at, m.acked_at
+), hooked AS (
+  INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at)
+  SELECT 'ack_' || a.id, n.id, n.name, 'message.acked', a.id, a.recipient, 'pending', 0, a.acked_at, a.acked_at
+  FROM acked a JOIN names n ON n.name = a.sender JOIN webhook_subscriptions s ON s.name_id = n.id
+  WHERE n.created_at <= a.created_at AND n.webhook_url IS NOT NULL AND 'message.acked' = ANY(string_to_array(s.events, ','))
+  ON CONFLICT (id) DO NOTHING
+  RETURNING 1
+), status_hooked AS (
+  ${statusHookSql("acked", "acked", "x.acked_at")}
+)
+SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks FROM acked
+UNION ALL
+SELECT DISTINCT m.id, m.recipient_id, m.seq, 0 FROM messages m JOIN input i ON m.id = i.id AND m.recipient_id = i.recipient_id
+WHERE m.acked_at IS NOT NULL`;
+
+/**
+ * Ack groups written at once. Four, as for sends: with two, an ack under load waited for a group's commit before its
+ * own, and a client acking each message of a stream on a few connections fell seconds behind at 250 a second (the
+ * stream's messages then went out again when it reconnected).
+ */
+const ACK_CONCURRENCY = 4;
+
+interface AckCall {
+  readonly recipientIds: readonly number[];
+  readonly ids: readonly string[];
+  readonly now: number;
+  /** Set once its group is written. */
+  acked: AckedMessage[];
+}
+
 export interface PostgresMessagesOptions {
   /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 4 */
   readonly insertConcurrency?: number;
@@ -112,7 +156,7 @@ export interface PostgresMessagesOptions {
 }
 
 export interface PostgresMessageStore extends MessageStore {
-  /** Resolves once every send under way has been written (or has failed). */
+  /** Resolves once every send and ack under way has been written (or has failed). */
   drain(): Promise<void>;
   /** Every unacked message of every name (the queue-depth metric, asked once per scrape). */
   countUnacked(): Promise<number>;
@@ -154,10 +198,32 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     queued(row?.hooks);
   }, opts.insertConcurrency);
 
+  // Acks gather into groups as sends do (one statement, one commit for the acks that arrive while others are under
+  // way): a stream's client acks each message, and one transaction per message held a connection and a WAL flush
+  // each, up to the whole pool, so that sends and claims waited for a connection behind them.
+  const acks = createInsertBatcher<AckCall>(async (calls) => {
+    const pairs = calls.flatMap((c) => c.ids.flatMap((id) => c.recipientIds.map((recipientId) => ({ id, recipientId, at: c.now }))));
+    const rows = await db.query<{ id: string; recipient_id: string; seq: string; hooks: number }>(ACK_SQL, [
+      pairs.map((p) => p.id),
+      pairs.map((p) => p.recipientId),
+      pairs.map((p) => p.at),
+    ]);
+    queued(rows.reduce((sum, r) => sum + r.hooks, 0));
+    for (const call of calls) {
+      const mine = new Set(call.recipientIds);
+      const byId = new Map(
+        rows.filter((r) => mine.has(Number(r.recipient_id))).map((r): [string, AckedMessage] => [r.id, { id: r.id, recipientId: Number(r.recipient_id), seq: Number(r.seq) }]),
+      );
+      call.acked = call.ids.flatMap((id) => byId.get(id) ?? []);
+    }
+  }, ACK_CONCURRENCY);
+
 
   return {
     insert: (messages) => batcher.add(messages),
-    drain: () => batcher.drain(),
+    drain: async () => {
+      await Promise.all([batcher.drain(), acks.drain()]);
+    },
 
     async claim(recipientIds, { limit, now, leaseUntil, connection }) {
       if (recipientIds.length === 0 || limit <= 0) return [];
@@ -198,6 +264,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
     async releaseLeases(recipientIds, afterSeq) {
       // Dead processes' leases need nothing here: claims pass over them, and the heartbeat clears them.
+      const mark = processes.leaseMark();
       const ended = processes.endedSerials(recipientIds);
       if (recipientIds.length === 0 || (ended.length === 0 && afterSeq === undefined)) return;
       await db.query(
@@ -206,6 +273,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
            AND ((m.lease_process = $2 AND m.lease_conn = ANY($3::bigint[])) OR m.seq > $4)`,
         [recipientIds, me, ended, afterSeq ?? null],
       );
+      processes.released(ended, recipientIds, mark);
     },
 
     async pendingState(recipientIds, now) {
@@ -240,33 +308,9 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
     async ack(recipientIds, ids, now) {
       if (recipientIds.length === 0 || ids.length === 0) return [];
-      const unique = [...new Set(ids)];
-      // Those acked now, and those acked before (the second read sees the rows as they were before this statement);
-      // with the `message.acked` and `acked` message.status webhook deliveries their senders asked for (a sender name
-      // deleted and taken again since belongs to someone else).
-      const rows = await db.query<{ id: string; recipient_id: string; seq: string; hooks: number }>(
-        `WITH acked AS (
-           UPDATE messages SET acked_at = $3, lease_until = NULL, lease_process = NULL, lease_conn = NULL
-           WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NULL
-           RETURNING id, recipient_id, seq, sender, recipient, created_at
-         ), hooked AS (
-           INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at)
-           SELECT 'ack_' || a.id, n.id, n.name, 'message.acked', a.id, a.recipient, 'pending', 0, $3, $3
-           FROM acked a JOIN names n ON n.name = a.sender JOIN webhook_subscriptions s ON s.name_id = n.id
-           WHERE n.created_at <= a.created_at AND n.webhook_url IS NOT NULL AND 'message.acked' = ANY(string_to_array(s.events, ','))
-           ON CONFLICT (id) DO NOTHING
-           RETURNING 1
-         ), status_hooked AS (
-           ${statusHookSql("acked", "acked", "$3::bigint")}
-         )
-         SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks FROM acked
-         UNION ALL
-         SELECT id, recipient_id, seq, 0 FROM messages WHERE id = ANY($2::text[]) AND recipient_id = ANY($1::bigint[]) AND acked_at IS NOT NULL`,
-        [recipientIds, unique, now],
-      );
-      queued(rows.reduce((sum, r) => sum + r.hooks, 0));
-      const byId = new Map(rows.map((r): [string, AckedMessage] => [r.id, { id: r.id, recipientId: Number(r.recipient_id), seq: Number(r.seq) }]));
-      return unique.flatMap((id) => byId.get(id) ?? []);
+      const call: AckCall = { recipientIds, ids: [...new Set(ids)], now, acked: [] };
+      await acks.add([call]);
+      return call.acked;
     },
 
     async listInbox(recipientId, { limit, offset, unreadOnly }) {

@@ -35,6 +35,14 @@ export interface ProcessLeases {
   leased(connection: ClientConnection, leaseUntil: number, recipientIds: readonly number[]): void;
   /** Serials of connections that closed and may still hold a lease of one of these recipients. */
   endedSerials(recipientIds: readonly number[]): number[];
+  /** A mark to pass to `released`: take it before the statement that clears the leases starts. */
+  leaseMark(): number;
+  /**
+   * A statement begun after `mark` cleared every lease of these recipients held by these closed connections: they are
+   * no longer looked for on the recipients' behalf (each poll of them would otherwise clear nothing again and again
+   * until the leases would have run out), except a connection whose claim reported a lease after the mark.
+   */
+  released(serials: readonly number[], recipientIds: readonly number[], mark: number): void;
   /** Forgets ended connections whose leases have all run out by `now`. */
   forget(now: number): void;
   /** Registers this process; heartbeats until `stop`. */
@@ -48,6 +56,8 @@ interface Holder {
   ended: boolean;
   /** The latest lease end handed out on it. */
   until: number;
+  /** The lease mark of the latest claim that reported a lease on it. */
+  leasedAt: number;
   /** Whose messages went out on it. */
   readonly recipients: Set<number>;
 }
@@ -71,6 +81,7 @@ export function createProcessLeases(
   const holders = new WeakMap<ClientConnection, Holder>();
   const ended = new Map<number, Holder>();
   let nextSerial = 0;
+  let leaseMark = 0;
   const clock = opts.clock ?? systemClock;
   const stopping = new AbortController();
   let heartbeat: Promise<void> | undefined;
@@ -129,7 +140,7 @@ export function createProcessLeases(
     serialOf(connection) {
       let holder = holders.get(connection);
       if (holder === undefined) {
-        const created: Holder = { serial: ++nextSerial, ended: connection.destroyed, until: 0, recipients: new Set() };
+        const created: Holder = { serial: ++nextSerial, ended: connection.destroyed, until: 0, leasedAt: 0, recipients: new Set() };
         holder = created;
         holders.set(connection, created);
         if (created.ended) ended.set(created.serial, created);
@@ -146,6 +157,7 @@ export function createProcessLeases(
       const holder = holders.get(connection);
       if (holder === undefined) return;
       holder.until = Math.max(holder.until, leaseUntil);
+      holder.leasedAt = ++leaseMark;
       for (const id of recipientIds) holder.recipients.add(id);
       // Closed while the claim ran (and perhaps forgotten since, having leased nothing yet): its leases end too.
       if (holder.ended) ended.set(holder.serial, holder);
@@ -154,6 +166,16 @@ export function createProcessLeases(
       const serials: number[] = [];
       for (const holder of ended.values()) if (recipientIds.some((id) => holder.recipients.has(id))) serials.push(holder.serial);
       return serials;
+    },
+    leaseMark: () => leaseMark,
+    released(serials, recipientIds, mark) {
+      for (const serial of serials) {
+        const holder = ended.get(serial);
+        // A claim that reported a lease after the mark may have committed after the statement looked: kept.
+        if (holder === undefined || holder.leasedAt > mark) continue;
+        for (const id of recipientIds) holder.recipients.delete(id);
+        if (holder.recipients.size === 0) ended.delete(serial);
+      }
     },
     forget(now) {
       for (const [serial, holder] of ended) if (holder.until <= now) ended.delete(serial);
