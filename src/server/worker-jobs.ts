@@ -5,7 +5,7 @@
  * refused with CT_INTERNAL and `onGone` runs, so the owner starts a new one for the next job.
  */
 
-import { Worker, type ResourceLimits } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { ClawTellError } from "../infra/index.js";
 
 export interface WorkerJobs<TJob extends object, TAnswer extends object> {
@@ -24,10 +24,6 @@ export interface WorkerJobsOptions {
   readonly onGone: () => void;
   /** Runs after each answer is taken off the pending jobs. */
   readonly onAnswer?: () => void;
-  /** Runs once the thread has ended (after `onGone`). */
-  readonly onExit?: () => void;
-  /** Bounds on the thread's memory; a thread past them ends (its jobs fail) and the owner starts a new one. */
-  readonly resourceLimits?: ResourceLimits;
 }
 
 /** The code of a worker module beside the caller (`./name`, no extension): `.ts` from the sources, `.js` in tsc's output and in the bundle. */
@@ -37,10 +33,7 @@ export function besideModule(moduleUrl: string, relativePath: string): URL {
 }
 
 export function startWorkerJobs<TJob extends object, TAnswer extends object>(url: URL, options: WorkerJobsOptions): WorkerJobs<TJob, TAnswer> {
-  const worker = new Worker(url, {
-    ...(options.workerData === undefined ? {} : { workerData: options.workerData }),
-    ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
-  });
+  const worker = new Worker(url, options.workerData === undefined ? {} : { workerData: options.workerData });
   worker.unref();
   const pending = new Map<number, { resolve: (answer: TAnswer) => void; reject: (err: Error) => void }>();
   let nextId = 0;
@@ -58,10 +51,7 @@ export function startWorkerJobs<TJob extends object, TAnswer extends object>(url
     job?.resolve(answer);
   });
   worker.on("error", (err) => failAll(new ClawTellError("CT_INTERNAL", `${options.work} failed`, { cause: err })));
-  worker.on("exit", () => {
-    failAll(new ClawTellError("CT_INTERNAL", `${options.work} stopped`));
-    options.onExit?.();
-  });
+  worker.on("exit", () => failAll(new ClawTellError("CT_INTERNAL", `${options.work} stopped`)));
   return {
     pendingCount: () => pending.size,
     run(job, transfer = []) {

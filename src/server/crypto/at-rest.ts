@@ -17,7 +17,6 @@ import type { FileStore } from "../files.js";
 import type { Storage } from "../store/index.js";
 import { MASTER_KEY_FILE, openKeyring, type Keyring } from "./keyring.js";
 import { startResealer, type Resealer } from "./reseal.js";
-import { startSealBatches } from "./seal-batches.js";
 import { createSealer, type Sealer } from "./seal.js";
 import { sealFileStore, type SealedFileStore } from "./sealed-files.js";
 import { createSealedWrites, sealStorage } from "./sealed-storage.js";
@@ -44,7 +43,7 @@ export interface AtRest<S extends Storage> {
   readonly files: FileStore;
   /** Undefined when new content is stored plain. */
   readonly encryption: ServerEncryption | undefined;
-  /** Stops the re-sealing and ends the sealing thread (before the storage closes). */
+  /** Stops the re-sealing (before the storage closes). */
   stop(): Promise<void>;
 }
 
@@ -109,13 +108,11 @@ export function encryptAtRest<S extends Storage>(deps: {
   const sealedFiles = sealFileStore(deps.files, keyring, { sealNew: enabled });
   // A file being written under the old key when the key changes is waited for too.
   const files: SealedFileStore = { ...sealedFiles, save: (content) => writes.track(sealedFiles.save(content)) };
+  const storage = sealStorage(deps.storage, sealer, writes);
   if (!enabled) {
     deps.logger.warn("encryption at rest is off (--no-encryption): new message content is stored readable by anyone who can read the storage");
-    return { storage: sealStorage(deps.storage, sealer, writes), files, encryption: undefined, stop: async () => {} };
+    return { storage, files, encryption: undefined, stop: async () => {} };
   }
-  // Messages are sealed in a worker thread (seal-batches.ts), started with the first send.
-  const batches = startSealBatches(keyring, sealer);
-  const storage = sealStorage(deps.storage, sealer, writes, batches);
   const resealer: Resealer = startResealer({
     sealedRows: deps.storage.sealedRows,
     files,
@@ -128,12 +125,6 @@ export function encryptAtRest<S extends Storage>(deps: {
     storage,
     files,
     encryption: { currentKeyId: () => sealer.currentKeyId(), whenSealedUnder: (keyId) => resealer.whenSealedUnder(keyId) },
-    async stop() {
-      try {
-        await resealer.stop();
-      } finally {
-        await batches.stop();
-      }
-    },
+    stop: () => resealer.stop(),
   };
 }

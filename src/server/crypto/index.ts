@@ -6,7 +6,6 @@
  */
 export { KEY_RECHECK_MS, MASTER_KEY_FILE, derivedKeyId, describeKeyFile, openKeyring, parseMasterKey, removeKeyFromFile, rotateKeyFile, type Keyring, type KeyringOptions, type MasterKey } from "./keyring.js";
 export { PLAIN_PREFIX, SEAL_PREFIX, createSealer, plainValue, sealedKeyId, storedPlain, type SealedPair, type Sealer, type SealerOptions } from "./seal.js";
-export { startSealBatches, type SealBatches } from "./seal-batches.js";
 export { SEGMENT_BYTES, sealFileStore, type SealedFileStore } from "./sealed-files.js";
 export { approvalContext, createSealedWrites, messageContext, sealApprovals, sealMessages, sealStorage, type SealedWrites } from "./sealed-storage.js";
 export { countSealedUnder, type KeyUsage } from "./key-usage.js";

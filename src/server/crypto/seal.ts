@@ -22,20 +22,18 @@
  * (`message:<id>`), so a pair does not open as a single field nor a single field as a pair, and a marker whose body
  * is not a pair under the same key id is refused. Only the sum of the two lengths shows, where the lengths of both
  * showed when each field was sealed alone. Rows written as two single fields, or plain, still open (`openPair`).
- *
- * The encryption itself (`sealText`) lives in seal-worker.ts, which also runs it in a worker thread for batches of
- * messages (seal-batches.ts): both produce the same stored text.
  */
 
-import { createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ClawTellError } from "../../infra/index.js";
 import { freshNonce, keyObjectOf } from "./cipher-keys.js";
 import type { Keyring } from "./keyring.js";
-import { NONCE_BYTES, SEAL_PREFIX, TAG_BYTES, additionalData, pairData, pairText, sealText } from "./seal-worker.js";
 
-export { SEAL_PREFIX } from "./seal-worker.js";
+export const SEAL_PREFIX = "ctseal1:";
 /** The escape of a plain value that begins with a prefix of ours (see above). */
 export const PLAIN_PREFIX = "ctplain1:";
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
 
 /** A row's two sealed fields, or their texts. */
 export interface SealedPair {
@@ -57,10 +55,6 @@ export interface Sealer {
   openPair(subject: string, body: string, context: string): SealedPair;
   /** The id of the current key. */
   currentKeyId(): string;
-  /** The marker a pair sealed under `keyId` stores as its subject (`ctseal1:<key id>:`), one string per key id. */
-  markerOf(keyId: string): string;
-  /** Whether new content is sealed (false with `--no-encryption`). */
-  readonly sealsNew: boolean;
 }
 
 /** The key id a sealed value names; undefined for plain text. */
@@ -69,6 +63,9 @@ export function sealedKeyId(value: string): string | undefined {
   const end = value.indexOf(":", SEAL_PREFIX.length);
   return end < 0 ? "" : value.slice(SEAL_PREFIX.length, end);
 }
+
+const additionalData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1\n${keyId}\n${context}`);
+const pairData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1 pair\n${keyId}\n${context}`);
 
 /** A plain value as it is stored: escaped when it begins with a prefix of ours, else unchanged. */
 export function storedPlain(value: string): string {
@@ -112,7 +109,13 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     }
     return key;
   };
-  const encrypt = (plain: string, aad: Buffer, id: string, key: Buffer): string => sealText(plain, aad, id, keyObjectOf(key), freshNonce());
+  const encrypt = (plain: string, aad: Buffer, id: string, key: Buffer): string => {
+    const nonce = freshNonce();
+    const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
+    cipher.setAAD(aad);
+    const sealed = Buffer.concat([nonce, cipher.update(plain, "utf8"), cipher.final(), cipher.getAuthTag()]);
+    return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
+  };
   /** The text of a sealed value under `keyId` with additional data `aad`; `context` names it in the error. */
   const decrypt = (value: string, keyId: string, aad: (keyId: string) => Buffer, context: string): string => {
     const key = keyOf(keyId);
@@ -141,7 +144,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     sealPair(subject, body, context) {
       if (!sealNew) return { subject: storedPlain(subject), body: storedPlain(body) };
       const { id, key } = keyring.current();
-      return { subject: markerOf(id), body: encrypt(pairText(subject, body), pairData(id, context), id, key) };
+      return { subject: markerOf(id), body: encrypt(`${subject.length}:${subject}${body}`, pairData(id, context), id, key) };
     },
     openPair(subject, body, context) {
       const keyId = sealedKeyId(subject);
@@ -157,8 +160,6 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       return { subject: plain.slice(colon + 1, colon + 1 + length), body: plain.slice(colon + 1 + length) };
     },
     currentKeyId: () => keyring.current().id,
-    markerOf,
-    sealsNew: sealNew,
   };
 }
 

@@ -8,18 +8,11 @@
  * A row's subject and body are sealed together (seal.ts, `sealPair`): one AES-GCM operation per message. Contexts (the
  * additional data of each seal): `message:<message id>`, `approval:<approval id>`; rows sealed field by field before
  * (`message:<message id>:subject|body`) still open.
- *
- * Messages are sealed in a worker thread, in batches (seal-batches.ts), when one is given: sends are what a busy server
- * does most, and the cipher's cost per message then stays off the event loop. Short messages go there too: they are
- * where the thread saves the most (the cipher's set-up costs the same for any length, and the copy to the thread grows
- * with the text but stays well below the cipher's own cost per byte); only a batch too small to pay for the trip is
- * sealed in place. Approvals (rare) and re-sealing (in the background) seal in place.
  */
 
 import type { ApprovalRecord, ApprovalStore, MessageRecord, MessageStore, NewMessage, ReceiptStore, Storage } from "../store/index.js";
 import { createRecentPairs } from "./recent-pairs.js";
-import type { SealBatches } from "./seal-batches.js";
-import { plainValue, sealedKeyId, type SealedPair, type Sealer } from "./seal.js";
+import { plainValue, sealedKeyId, type Sealer } from "./seal.js";
 
 /**
  * The writes of sealed content not yet stored. Re-sealing waits for those begun before a pass (they may be sealed
@@ -53,14 +46,13 @@ const untracked: SealedWrites = { track: (write) => write, settled: async () => 
 export const messageContext = (id: string): string => `message:${id}`;
 export const approvalContext = (id: string): string => `approval:${id}`;
 
-export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, writes: SealedWrites = untracked, batches?: SealBatches): T {
+export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
   const recent = createRecentPairs();
-  const stored = (m: NewMessage, sealed: SealedPair): NewMessage => {
+  const sealNew = (m: NewMessage): NewMessage => {
+    const sealed = sealer.sealPair(m.subject, m.body, messageContext(m.id));
     if (sealed.body !== m.body) recent.remember(m.id, sealed, m);
     return { ...m, subject: sealed.subject, body: sealed.body };
   };
-  const sealNew = (m: NewMessage): NewMessage => stored(m, sealer.sealPair(m.subject, m.body, messageContext(m.id)));
-  const inBatches = batches !== undefined && sealer.sealsNew ? batches : undefined;
   const open = (m: MessageRecord): MessageRecord => {
     const { subject, body } = recent.find(m.id, m) ?? sealer.openPair(m.subject, m.body, messageContext(m.id));
     return { ...m, subject, body };
@@ -68,12 +60,7 @@ export function sealMessages<T extends MessageStore>(inner: T, sealer: Sealer, w
   const openAll = (rows: MessageRecord[]): MessageRecord[] => rows.map(open);
   return {
     ...inner,
-    insert: (messages) =>
-      writes.track(
-        inBatches === undefined
-          ? inner.insert(messages.map(sealNew))
-          : Promise.all(messages.map(async (m) => stored(m, await inBatches.sealPair(m.subject, m.body, messageContext(m.id))))).then((sealed) => inner.insert(sealed)),
-      ),
+    insert: (messages) => writes.track(inner.insert(messages.map(sealNew))),
     claim: async (recipientIds, request) => openAll(await inner.claim(recipientIds, request)),
     listUnacked: async (recipientIds, limit, excludeSeqs) => openAll(await inner.listUnacked(recipientIds, limit, excludeSeqs)),
     find: async (id) => {
@@ -124,7 +111,7 @@ export function sealReceipts(inner: ReceiptStore, messages: MessageStore): Recei
 }
 
 /** The storage with its message and approval content sealed; everything else passes through. */
-export function sealStorage<T extends Storage>(inner: T, sealer: Sealer, writes: SealedWrites = untracked, batches?: SealBatches): T {
-  const messages = sealMessages(inner.messages, sealer, writes, batches);
+export function sealStorage<T extends Storage>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
+  const messages = sealMessages(inner.messages, sealer, writes);
   return { ...inner, messages, approvals: sealApprovals(inner.approvals, sealer, writes), receipts: sealReceipts(inner.receipts, messages) };
 }
