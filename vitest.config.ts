@@ -84,6 +84,8 @@ export default defineConfig({
     // Three files at once on two cores: much of a test's time is spent waiting on sockets and child processes.
     maxWorkers: 3,
     sequence: { sequencer: LongRunningFirst },
+    // OpenClaw's first-run lifecycle, completed once before the e2e files start together (see the file).
+    globalSetup: ["test/e2e/openclaw-lifecycle.ts"],
     projects: [{ extends: true, test: { name: "default", include: ["test/**/*.test.ts"] } }, ...(unavailable === undefined ? [serverOnPostgres] : [])],
   },
 });
