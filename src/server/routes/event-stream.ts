@@ -30,7 +30,13 @@ export function startKeepalive(clock: Clock, everyMs: number, write: () => void)
     clock.sleep(everyMs, stopped.signal).then(
       () => {
         if (stopped.signal.aborted) return;
-        write();
+        // A write that throws ends the keepalives, as it ended the loop this chain replaced; it must not become an
+        // unhandled rejection.
+        try {
+          write();
+        } catch {
+          return;
+        }
         next();
       },
       // A sleep cut short by stop() rejects with the abort reason: that is the end of the chain, not a failure.
