@@ -1,7 +1,5 @@
 /** Time as a dependency: production uses the system clock, tests inject their own. */
 
-import { setTimeout as delay } from "node:timers/promises";
-
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
@@ -13,20 +11,34 @@ export interface Clock {
 }
 
 /**
- * Node's timer promise removes its own abort listener once it settles; it rejects with an AbortError, so the signal's
- * reason is passed on instead, as the contract (and the manual clock) promise. The timer is unref'd: a pending sleep
- * must not keep a process alive that has nothing else to do.
+ * One timer and one abort listener, each removed when the other ends the sleep; an aborted sleep rejects with the
+ * signal's reason, as the contract (and the manual clock) promise. Written by hand rather than with Node's timer
+ * promise behind an async function: a server parks a sleep for every idle long poll and two for every idle event
+ * stream, and that form held about 2.9 KB of heap per sleep against about 1.2 KB for this one.
  */
+function sleepOnTimer(ms: number, signal: AbortSignal | undefined, keepsAlive: boolean): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    if (!keepsAlive) timer.unref();
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The system clock. The timer is unref'd: a pending sleep must not keep a process alive that has nothing else to do. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: async (ms, signal) => {
-    try {
-      await delay(Math.max(0, ms), undefined, signal === undefined ? { ref: false } : { ref: false, signal });
-    } catch (err) {
-      if (signal?.aborted === true) throw signal.reason;
-      throw err;
-    }
-  },
+  sleep: (ms, signal) => sleepOnTimer(ms, signal, false),
 };
 
 /**
@@ -36,14 +48,7 @@ export const systemClock: Clock = {
  */
 export const foregroundClock: Clock = {
   now: () => Date.now(),
-  sleep: async (ms, signal) => {
-    try {
-      await delay(Math.max(0, ms), undefined, signal === undefined ? undefined : { signal });
-    } catch (err) {
-      if (signal?.aborted === true) throw signal.reason;
-      throw err;
-    }
-  },
+  sleep: (ms, signal) => sleepOnTimer(ms, signal, true),
 };
 
 /** A clock that only moves when told to; sleeps resolve as time passes them. */

@@ -6,6 +6,9 @@
 import type { ServerResponse } from "node:http";
 import type { Clock } from "../../infra/index.js";
 
+/** The reason a keepalive's sleep is cut short with: one shared value, rather than an error built for every stream. */
+const KEEPALIVE_STOPPED = Symbol("keepalive stopped");
+
 export interface Keepalive {
   /** Ends the comments: no write happens after this returns. */
   stop(): void;
@@ -22,16 +25,26 @@ export function formatEvent(event: string, data: string, id?: string): string {
 
 export function startKeepalive(clock: Clock, everyMs: number, write: () => void): Keepalive {
   const stopped = new AbortController();
-  const run = async (): Promise<void> => {
-    for (;;) {
-      await clock.sleep(everyMs, stopped.signal);
-      if (stopped.signal.aborted) return;
-      write();
-    }
+  // A chain of sleeps rather than an async loop: an idle stream then holds one pending sleep and no suspended function.
+  const next = (): void => {
+    clock.sleep(everyMs, stopped.signal).then(
+      () => {
+        if (stopped.signal.aborted) return;
+        // A write that throws ends the keepalives, as it ended the loop this chain replaced; it must not become an
+        // unhandled rejection.
+        try {
+          write();
+        } catch {
+          return;
+        }
+        next();
+      },
+      // A sleep cut short by stop() rejects with the abort reason: that is the end of the chain, not a failure.
+      () => undefined,
+    );
   };
-  // A sleep cut short by stop() rejects with the abort reason: that is the end of the loop, not a failure.
-  run().catch(() => undefined);
-  return { stop: () => stopped.abort() };
+  next();
+  return { stop: () => stopped.abort(KEEPALIVE_STOPPED) };
 }
 
 /**
