@@ -5,7 +5,7 @@
  * lost message.
  */
 
-import type { Clock } from "../../infra/index.js";
+import { timerOn, type Clock } from "../../infra/index.js";
 
 /** Notifications remembered for `since`; the window between a query and its wait is a few milliseconds. */
 const HISTORY_SIZE = 4096;
@@ -13,8 +13,6 @@ const HISTORY_SIZE = 4096;
 const EVERY_NAME = -1;
 /** Names remembered empty; past it they are all forgotten (each then costs one query to be remembered again). */
 const MAX_EMPTY_NAMES = 1_000_000;
-/** The reason a wait's sleep is cut short with: one shared value, rather than an error built for every wake-up. */
-const WAIT_ENDED = Symbol("wait ended");
 
 export interface WaiterRegistry {
   generation(): number;
@@ -72,12 +70,11 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
       // Nothing to wait for (a manual clock would otherwise hold a zero wait until it is moved).
       if (timeoutMs <= 0) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
-        const timer = new AbortController();
+        // A plain timer on the clock, not a sleep with a signal: a server parks one for every idle long poll.
+        let cancelTimer: (() => void) | undefined;
         const finish = (notified: boolean, timedOut = false): void => {
           if (!all.delete(waiter)) return;
-          // A sleep that ran out needs no cutting short: aborting it anyway builds an abort event and an error for
-          // nothing, once for every parked long poll that times out.
-          if (!timedOut) timer.abort(WAIT_ENDED);
+          if (!timedOut) cancelTimer?.();
           signal?.removeEventListener("abort", onAbort);
           for (const id of nameIds) {
             const set = byName.get(id);
@@ -98,11 +95,7 @@ export function createWaiterRegistry(clock: Clock): WaiterRegistry {
           set.add(waiter);
         }
         signal?.addEventListener("abort", onAbort, { once: true });
-        // The sleep rejects when finish() cuts it short; that is its end, not a failure.
-        clock.sleep(timeoutMs, timer.signal).then(
-          () => finish(false, true),
-          () => undefined,
-        );
+        cancelTimer = timerOn(clock, timeoutMs, () => finish(false, true));
       });
     },
     wake(nameIds) {

@@ -4,10 +4,8 @@
  */
 
 import type { ServerResponse } from "node:http";
-import type { Clock } from "../../infra/index.js";
+import { timerOn, type Clock } from "../../infra/index.js";
 
-/** The reason a keepalive's sleep is cut short with: one shared value, rather than an error built for every stream. */
-const KEEPALIVE_STOPPED = Symbol("keepalive stopped");
 
 export interface Keepalive {
   /** Ends the comments: no write happens after this returns. */
@@ -24,27 +22,25 @@ export function formatEvent(event: string, data: string, id?: string): string {
 }
 
 export function startKeepalive(clock: Clock, everyMs: number, write: () => void): Keepalive {
-  const stopped = new AbortController();
-  // A chain of sleeps rather than an async loop: an idle stream then holds one pending sleep and no suspended function.
-  const next = (): void => {
-    clock.sleep(everyMs, stopped.signal).then(
-      () => {
-        if (stopped.signal.aborted) return;
-        // A write that throws ends the keepalives, as it ended the loop this chain replaced; it must not become an
-        // unhandled rejection.
-        try {
-          write();
-        } catch {
-          return;
-        }
-        next();
-      },
-      // A sleep cut short by stop() rejects with the abort reason: that is the end of the chain, not a failure.
-      () => undefined,
-    );
+  // One plain timer on the clock at a time, set again after each comment: an idle stream holds nothing else.
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    // A write that throws ends the keepalives (the stream is gone); it must not become an uncaught exception.
+    try {
+      write();
+    } catch {
+      return;
+    }
+    cancel = timerOn(clock, everyMs, tick);
   };
-  next();
-  return { stop: () => stopped.abort(KEEPALIVE_STOPPED) };
+  let cancel = timerOn(clock, everyMs, tick);
+  return {
+    stop: () => {
+      stopped = true;
+      cancel();
+    },
+  };
 }
 
 /**
