@@ -75,15 +75,7 @@ export async function rotateMasterKey(opts: AdminKeyOptions & { logger?: Logger;
       { field: "masterKey" },
     );
   }
-  if (opts.database !== undefined && opts.masterKeyFile === undefined) {
-    throw new ClawTellError("CT_CONFIG_INVALID", "with --database, give --master-key-file <path>: the key file the servers are run with", {
-      field: "masterKeyFile",
-    });
-  }
-  if (opts.database === undefined && opts.dataDir === undefined) {
-    throw new ClawTellError("CT_CONFIG_INVALID", "give a data folder or a database", { field: "data" });
-  }
-  const keyFile = opts.masterKeyFile ?? join(opts.dataDir ?? "", MASTER_KEY_FILE);
+  const keyFile = adminKeyFile(opts);
   const { id, previous } = rotateKeyFile(keyFile, clock.now());
   const keyring = openKeyring({ file: keyFile, clock, create: false });
   const report = (resealed: ResealReport | "server"): RotationReport => ({ keyId: id, previous, keyFile, resealed });
@@ -149,13 +141,8 @@ export interface RetirementReport {
   readonly keysLeft: number;
 }
 
-/**
- * Removes an old key from the key file when no stored row or file is sealed under it; CT_CONFLICT, naming how many
- * remain, otherwise (and for the current key, or a data folder a server holds); CT_NOT_FOUND when the file lacks it.
- */
-export async function retireMasterKey(opts: AdminKeyOptions & { keyId: string; logger?: Logger; clock?: Clock }): Promise<RetirementReport> {
-  const logger = opts.logger ?? createSilentLogger();
-  const clock = opts.clock ?? systemClock;
+/** The key file an admin command works on: `--master-key-file`, required with a database, else the data folder's. */
+function adminKeyFile(opts: AdminKeyOptions): string {
   if (opts.database !== undefined && opts.masterKeyFile === undefined) {
     throw new ClawTellError("CT_CONFIG_INVALID", "with --database, give --master-key-file <path>: the key file the servers are run with", {
       field: "masterKeyFile",
@@ -164,7 +151,17 @@ export async function retireMasterKey(opts: AdminKeyOptions & { keyId: string; l
   if (opts.database === undefined && opts.dataDir === undefined) {
     throw new ClawTellError("CT_CONFIG_INVALID", "give a data folder or a database", { field: "data" });
   }
-  const keyFile = opts.masterKeyFile ?? join(opts.dataDir ?? "", MASTER_KEY_FILE);
+  return opts.masterKeyFile ?? join(opts.dataDir ?? "", MASTER_KEY_FILE);
+}
+
+/**
+ * Removes an old key from the key file when no stored row or file is sealed under it; CT_CONFLICT, naming how many
+ * remain, otherwise (and for the current key, or a data folder a server holds); CT_NOT_FOUND when the file lacks it.
+ */
+export async function retireMasterKey(opts: AdminKeyOptions & { keyId: string; logger?: Logger; clock?: Clock }): Promise<RetirementReport> {
+  const logger = opts.logger ?? createSilentLogger();
+  const clock = opts.clock ?? systemClock;
+  const keyFile = adminKeyFile(opts);
   const file = describeKeyFile(keyFile);
   const current = file?.keys.find((k) => k.id === file.current);
   if (file === undefined || current === undefined || !file.keys.some((k) => k.id === opts.keyId)) {

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SEAL_PREFIX, derivedKeyId, parseMasterKey, type SealedFileStore } from "../../../src/server/crypto/index.js";
 import { createName, startServer, type CreatedName, type RunningServer } from "../../../src/server/index.js";
 import { SEALED_TABLES } from "../../../src/server/store/index.js";
+import { readSealedContent } from "../../helpers/master-key.js";
 import { createTestSchema, urlWithSchema } from "../../helpers/storage-backends.js";
 import { api, TEST_BCRYPT_COST, testBackend } from "../../helpers/test-server.js";
 
@@ -45,22 +46,8 @@ describe("rotating a master key given by value", () => {
   };
   /** Every message waiting for bob (body and attachment text), and carol's held approvals (subject and body). */
   const readAll = async (running: RunningServer, bob: CreatedName, carol: CreatedName) => {
-    const inbox = await api(running, "GET", "/api/messages/inbox?limit=100", { key: bob.apiKey });
-    expect(inbox.status).toBe(200);
-    const messages = inbox.body["messages"] as Array<{ body: string; attachments: Array<{ fileId: string }> }>;
-    const read: string[] = [];
-    for (const m of messages) {
-      const files: string[] = [];
-      for (const a of m.attachments) {
-        const link = await api(running, "GET", `/api/files/${a.fileId}`, { key: bob.apiKey });
-        files.push(Buffer.from(await (await fetch(String(link.body["url"]))).arrayBuffer()).toString());
-      }
-      read.push([m.body, ...files].join(" | "));
-    }
-    const held = await api(running, "GET", "/api/approvals", { key: carol.apiKey });
-    expect(held.status).toBe(200);
-    const approvals = (held.body["approvals"] as Array<{ subject: string; body: string }>).map((a) => `${a.subject} | ${a.body}`);
-    return { messages: read.sort(), approvals };
+    const { messages, approvals } = await readSealedContent(running, bob.apiKey, carol.apiKey);
+    return { messages, approvals: approvals.map((a) => `${a.subject} | ${a.body}`) };
   };
 
   it("restart with '<new>,<old>', then with '<new>': everything sealed under the old key reads, none lost", async () => {

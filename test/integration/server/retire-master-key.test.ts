@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createManualClock } from "../../../src/infra/index.js";
 import { describeKeyFile, rotateKeyFile } from "../../../src/server/crypto/index.js";
 import { createName, RETIRE_AFTER_MS, retireMasterKey, startServer, type CreatedName, type RunningServer } from "../../../src/server/index.js";
+import { readSealedContent } from "../../helpers/master-key.js";
 import { createTestSchema, urlWithSchema } from "../../helpers/storage-backends.js";
 import { api, TEST_BCRYPT_COST, testBackend } from "../../helpers/test-server.js";
 
@@ -49,19 +50,8 @@ describe("retiring an old master key", () => {
   };
   /** The bodies (with their attachment's text) waiting for bob, and carol's held approvals. */
   const readAll = async (running: RunningServer, bob: CreatedName, carol: CreatedName) => {
-    const inbox = await api(running, "GET", "/api/messages/inbox?limit=100", { key: bob.apiKey });
-    expect(inbox.status).toBe(200);
-    const read: string[] = [];
-    for (const m of inbox.body["messages"] as Array<{ body: string; attachments: Array<{ fileId: string }> }>) {
-      const files: string[] = [];
-      for (const a of m.attachments) {
-        const link = await api(running, "GET", `/api/files/${a.fileId}`, { key: bob.apiKey });
-        files.push(Buffer.from(await (await fetch(String(link.body["url"]))).arrayBuffer()).toString());
-      }
-      read.push([m.body, ...files].join(" | "));
-    }
-    const held = await api(running, "GET", "/api/approvals", { key: carol.apiKey });
-    return { messages: read.sort(), approvals: (held.body["approvals"] as Array<{ body: string }>).map((a) => a.body) };
+    const { messages, approvals } = await readSealedContent(running, bob.apiKey, carol.apiKey);
+    return { messages, approvals: approvals.map((a) => a.body) };
   };
 
   it("refuses while rows or files are sealed under the key, and removes it once they are re-sealed; everything still reads", async () => {
