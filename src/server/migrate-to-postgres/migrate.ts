@@ -15,7 +15,8 @@
  *     overwritten and those the folder no longer has to be removed, counted in the report (a dry run too);
  *  3. copy table by table in batches, one transaction each, `ON CONFLICT DO NOTHING` (a run again repeats nothing),
  *     but for forward columns, which take the later value of the two sides; a resumed run first removes a live
- *     table's rows the folder no longer has, then overwrites the rest with the folder's;
+ *     table's rows the folder no longer has, then overwrites the rest with the folder's (a unique value that another
+ *     row still holds, two rows having exchanged theirs, is set aside on that row until its own batch);
  *  4. move the serial counters past the copied ids and seqs;
  *  5. verify: per table, the count and an order-free checksum of the rows on both sides (the folder's counted with
  *     the target's forward values where those are later).

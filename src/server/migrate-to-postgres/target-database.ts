@@ -1,10 +1,12 @@
 /**
  * The PostgreSQL side of a migration: batches written with `ON CONFLICT DO NOTHING` on the tables' keys (a batch run
- * again changes nothing; forward columns move to the later value; a resumed run overwrites the rows of live tables),
+ * again changes nothing; forward columns move to the later value; a resumed run overwrites the rows of live tables,
+ * setting aside first the unique values another row still holds),
  * rows looked up by the keys and unique values of a source batch, rows removed by key, pages of a whole table for the
  * checksum, and the serial counters moved past the copied values.
  */
 
+import type { PoolClient } from "pg";
 import type { Database } from "../store/postgres/pg-database.js";
 import { encodeParam } from "../store/postgres/pg-text.js";
 import type { KeyedTable, SerialTable, TableSpec } from "./tables.js";
@@ -61,10 +63,34 @@ function onConflict(spec: TableSpec, overwrite: boolean): string {
      WHERE (${forward.map((c) => `t.${c}`).join(", ")}) IS DISTINCT FROM (${later.join(", ")})`;
 }
 
+/** A value no real one starts with: the prefix of a unique value set aside while rows exchange theirs. */
+const SET_ASIDE = "chr(1) || 'moving:' || ";
+
+/**
+ * Sets aside the unique values the batch `rows` is about to take from other rows of the target (two rows that
+ * exchanged a name, a key prefix or a hash since the last run): each such row holds a placeholder made of its own key
+ * until its own batch, later in the same run, overwrites it with the folder's value. PostgreSQL checks a unique
+ * constraint row by row, so without this the first row of a swap would meet the other still holding its value.
+ */
+async function setAsideTakenValues(client: PoolClient, spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  const keyParams = spec.key.map((k, i) => `$${i + 1}::${typeOf(spec, k)}[]`);
+  const placeholder = `${SET_ASIDE}json_build_array(${spec.key.map((k) => `t.${k}`).join(", ")})::text`;
+  const differentRow = `(${spec.key.map((k) => `t.${k}`).join(", ")}) IS DISTINCT FROM (${spec.key.map((k) => `s.${k}`).join(", ")})`;
+  for (const column of spec.unique) {
+    const param = `$${keyParams.length + 1}::${typeOf(spec, column)}[]`;
+    await client.query(
+      `UPDATE ${spec.name} AS t SET ${column} = ${placeholder}
+       FROM unnest(${keyParams.join(", ")}, ${param}) AS s(${[...spec.key, "taken"].join(", ")})
+       WHERE t.${column} = s.taken AND ${differentRow}`,
+      [...spec.key, column].map((c) => encodeParam(columnValues(spec, rows, c))),
+    );
+  }
+}
+
 /**
  * Inserts one batch in one transaction; rows whose key (or unique value) is there already are left as they are, but
  * for their forward columns, which move to the later value. With `overwrite`, a row whose key is there already takes
- * the batch's values instead.
+ * the batch's values instead, and a unique value of the batch that another row holds is set aside first.
  */
 export async function insertBatch(db: Database, spec: TableSpec, rows: ReadonlyArray<Record<string, unknown>>, overwrite = false): Promise<number> {
   if (rows.length === 0) return 0;
@@ -72,6 +98,7 @@ export async function insertBatch(db: Database, spec: TableSpec, rows: ReadonlyA
   const arrays = spec.columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
   const params = names.map((name) => encodeParam(columnValues(spec, rows, name)));
   return db.transaction(async (client) => {
+    if (overwrite) await setAsideTakenValues(client, spec, rows);
     const result = await client.query(`INSERT INTO ${spec.name} AS t (${names.join(", ")}) SELECT * FROM unnest(${arrays}) ${onConflict(spec, overwrite)}`, params);
     return result.rowCount ?? 0;
   });
