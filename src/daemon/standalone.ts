@@ -42,7 +42,7 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
   const log = options.logger.child({ component: "standalone" });
   const sinks = {
     webhook: createWebhookSink({ clock, ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }) }),
-    command: createCommandSink(),
+    command: createCommandSink({ clock }),
   };
   const running = new Map<string, { account: ResolvedAccount; handle: AccountDaemonHandle; unregister: () => Promise<void> }>();
   let forwarder: ChatForwarder | undefined;

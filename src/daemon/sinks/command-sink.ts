@@ -6,7 +6,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { ClawTellError, type Logger } from "../../infra/index.js";
+import { ClawTellError, systemClock, timerOn, type Clock, type Logger } from "../../infra/index.js";
 import type { DeliveryRequest, Sink } from "../contracts.js";
 
 /** Exit code with which a command refuses a message for good (EX_DATAERR). */
@@ -19,6 +19,8 @@ const STDERR_DRAIN_MS = 500;
 /** What the command sink needs; everything is optional. */
 export interface CommandSinkDeps {
   readonly logger?: Logger;
+  /** What the route's timeout, the kill grace and the stderr drain wait on. @defaultValue systemClock */
+  readonly clock?: Clock;
   /** Time between SIGTERM and SIGKILL when a command overruns its timeout or is cancelled. @defaultValue 2000 */
   readonly killGraceMs?: number;
 }
@@ -47,6 +49,7 @@ function withLocalPaths({ message, files }: DeliveryRequest): Array<Record<strin
 export function createCommandSink(deps: CommandSinkDeps = {}): Sink {
   const log = deps.logger?.child({ component: "daemon.command" });
   const killGraceMs = deps.killGraceMs ?? 2_000;
+  const clock = deps.clock ?? systemClock;
   return {
     /** (1) spawn without a shell, (2) write the JSON to stdin, (3) wait for exit or timeout, (4) map exit code. */
     deliver(request: DeliveryRequest) {
@@ -60,7 +63,8 @@ export function createCommandSink(deps: CommandSinkDeps = {}): Sink {
         const child = spawn(target.command, [...target.args], { stdio: ["pipe", "ignore", "pipe"], shell: false });
         const stderr = tailBuffer(STDERR_TAIL_CHARS);
         let stopping: "timeout" | "aborted" | undefined;
-        let killTimer: NodeJS.Timeout | undefined;
+        let cancelKill: (() => void) | undefined;
+        let cancelDrain: (() => void) | undefined;
         let settled = false;
 
         const stop = (why: "timeout" | "aborted"): void => {
@@ -68,19 +72,18 @@ export function createCommandSink(deps: CommandSinkDeps = {}): Sink {
           stopping = why;
           child.kill("SIGTERM");
           // A command that ignores SIGTERM must not hold the delivery (and its order key) forever.
-          killTimer = setTimeout(() => child.kill("SIGKILL"), killGraceMs);
-          killTimer.unref();
+          cancelKill = timerOn(clock, killGraceMs, () => child.kill("SIGKILL"));
         };
-        const timer = setTimeout(() => stop("timeout"), target.timeoutMs);
-        timer.unref();
+        const cancelTimeout = timerOn(clock, target.timeoutMs, () => stop("timeout"));
         const onAbort = (): void => stop("aborted");
         signal.addEventListener("abort", onAbort, { once: true });
 
         const finish = (error: ClawTellError | undefined): void => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
-          if (killTimer !== undefined) clearTimeout(killTimer);
+          cancelTimeout();
+          cancelKill?.();
+          cancelDrain?.();
           signal.removeEventListener("abort", onAbort);
           if (error === undefined) {
             log?.debug({ messageId: message.id, attempt }, "command accepted the message");
@@ -109,10 +112,11 @@ export function createCommandSink(deps: CommandSinkDeps = {}): Sink {
         child.on("close", conclude);
         child.on("exit", (code, killedBy) => {
           // A background grandchild may keep stderr open long after the command exited: do not wait for it.
-          setTimeout(() => {
+          if (settled) return;
+          cancelDrain = timerOn(clock, STDERR_DRAIN_MS, () => {
             child.stderr.destroy();
             conclude(code, killedBy);
-          }, STDERR_DRAIN_MS).unref();
+          });
         });
         // A command that exits without reading stdin closes the pipe (EPIPE); its exit code still decides.
         child.stdin.on("error", () => undefined);

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClawTellError } from "../../../src/infra/index.js";
+import { createManualClock, type ClawTellError } from "../../../src/infra/index.js";
 import { createCommandSink, STDERR_TAIL_CHARS, type ResolvedRoute } from "../../../src/daemon/index.js";
 import type { Message } from "../../../src/protocol/index.js";
 
@@ -113,6 +113,29 @@ describe("command sink", () => {
     const pid = Number(await readFile(pidFile, "utf8"));
     expect(await delivery).toMatchObject({ code: "CT_TIMEOUT", retryable: true });
     await expect.poll(() => isAlive(pid), { timeout: 2_000, interval: 20 }).toBe(false);
+  });
+
+  it("times the command out on the sink's clock: SIGTERM when the timeout has passed on it, SIGKILL after the grace", async () => {
+    const pidFile = join(dir, "stubborn-clocked.pid");
+    const clock = createManualClock(0);
+    const sink = createCommandSink({ clock, killGraceMs: 2_000 });
+    let settled = false;
+    // Far longer than the test may run: only the clock can end it.
+    const delivery = failure(sink.deliver({ message, route: makeRoute([stubbornScript, pidFile], 600_000), attempt: 1, signal, files: [] })).finally(() => (settled = true));
+    await expect.poll(() => readFile(pidFile, "utf8").then(Number, () => 0), { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
+    const pid = Number(await readFile(pidFile, "utf8"));
+    try {
+      await clock.advance(599_999);
+      await clock.advance(1);
+      // SIGTERM is ignored by this command; the grace is the clock's too.
+      await clock.advance(1_999);
+      expect([isAlive(pid), settled]).toEqual([true, false]);
+      await clock.advance(1);
+      expect(await delivery).toMatchObject({ code: "CT_TIMEOUT", retryable: true });
+      expect(isAlive(pid)).toBe(false);
+    } finally {
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
   });
 
   it("stops the command when the delivery is cancelled", async () => {
