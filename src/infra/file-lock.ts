@@ -7,6 +7,7 @@
 import { open, rm } from "node:fs/promises";
 import { ClawTellError } from "./errors.js";
 import { isErrnoException, readFileIfExists, STATE_FILE_MODE } from "./atomic-file.js";
+import { systemClock, timerOn, type Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 
 export interface FileLock {
@@ -22,6 +23,12 @@ export interface FileLockOptions {
   /** The setting the error names (`field`). */
   readonly field: string;
   readonly waitInProcessMs?: number;
+  /**
+   * What that wait runs on. The openers of a server's folder and a daemon's queue leave it at the system clock: they
+   * wait for an earlier owner to close, which happens in real time whatever a test's clock says.
+   * @defaultValue systemClock (the wait does not keep the process alive)
+   */
+  readonly clock?: Clock;
 }
 
 /** Paths locked by this process, with a promise that settles when each is released. */
@@ -68,7 +75,14 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
   const earlier = heldHere.get(path);
   if (earlier !== undefined) {
     const waitMs = options.waitInProcessMs ?? 10_000;
-    const released = await Promise.race([earlier.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), waitMs).unref())]);
+    let cancelWait = (): void => undefined;
+    let released: boolean;
+    try {
+      const timedOut = new Promise<boolean>((r) => (cancelWait = timerOn(options.clock ?? systemClock, waitMs, () => r(false))));
+      released = await Promise.race([earlier.then(() => true), timedOut]);
+    } finally {
+      cancelWait();
+    }
     if (!released || heldHere.has(path)) throw new ClawTellError("CT_CONFLICT", options.heldHere, { field: options.field });
   }
   let acquired = false;
