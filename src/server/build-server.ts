@@ -156,7 +156,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Clients send `Content-Type: application/json` on every request, also without a body: an empty body is no body.
   // Depth and size are bounded before parsing; lone surrogates become U+FFFD; bodies larger than the global limit
   // (a send's attachments) are parsed in a worker thread, off the event loop (json-body.ts).
-  const jsonBodies = createJsonBodyParser();
+  const jsonBodies = createJsonBodyParser({ clock });
   app.removeContentTypeParser("application/json");
   const malformed = (err: unknown): Error => (err instanceof Error ? err : new ClawTellError("CT_BAD_REQUEST", "body: malformed JSON", { field: "body" }));
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {

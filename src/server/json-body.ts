@@ -10,7 +10,7 @@
  */
 
 import { setImmediate as setImmediatePromise } from "node:timers/promises";
-import { ClawTellError } from "../infra/index.js";
+import { ClawTellError, systemClock, timerOn, type Clock } from "../infra/index.js";
 import { BODY_LIMIT_BYTES } from "./context.js";
 import { besideModule, startWorkerJobs, type WorkerJobs } from "./worker-jobs.js";
 import {
@@ -67,6 +67,8 @@ export interface JsonBodyParserOptions {
   readonly inlineBytes?: number;
   /** @defaultValue {@link JSON_WORKER_IDLE_MS} */
   readonly idleMs?: number;
+  /** What the idle wait runs on. @defaultValue systemClock (it does not keep the process alive) */
+  readonly clock?: Clock;
 }
 
 /** How long the worker thread is kept after its last body. */
@@ -81,19 +83,19 @@ export function createJsonBodyParser(options: JsonBodyParserOptions = {}): JsonB
   const inlineBytes = options.inlineBytes ?? INLINE_JSON_BYTES;
   const idleMs = options.idleMs ?? JSON_WORKER_IDLE_MS;
   let running: WorkerJobs<Omit<JsonJob, "id">, JsonAnswer> | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
+  const clock = options.clock ?? systemClock;
+  let cancelIdle = (): void => undefined;
 
   /** Ends the worker once it has had nothing to do for a while: its heap still holds the last bodies' text. */
   const idleAfterLastAnswer = (): void => {
     const slot = running;
     if (slot === undefined || slot.pendingCount() > 0) return;
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
+    cancelIdle();
+    cancelIdle = timerOn(clock, idleMs, () => {
       if (running !== slot || slot.pendingCount() > 0) return;
       running = undefined;
       void slot.terminate();
-    }, idleMs);
-    idleTimer.unref();
+    });
   };
 
   const start = (): WorkerJobs<Omit<JsonJob, "id">, JsonAnswer> => {
@@ -116,7 +118,7 @@ export function createJsonBodyParser(options: JsonBodyParserOptions = {}): JsonB
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
       const view = own ? bytes : Uint8Array.prototype.slice.call(bytes);
       const slot = running ?? start();
-      clearTimeout(idleTimer);
+      cancelIdle();
       const answer = await slot.run({ bytes: view }, [view.buffer as ArrayBuffer]);
       if (!answer.ok) throw refused(answer.problem);
       // Copying a large value in from the worker took this turn of the loop; the route validates it in the next.
@@ -128,7 +130,7 @@ export function createJsonBodyParser(options: JsonBodyParserOptions = {}): JsonB
     async close() {
       const slot = running;
       running = undefined;
-      clearTimeout(idleTimer);
+      cancelIdle();
       await slot?.terminate();
     },
   };

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createJsonBodyParser, MAX_JSON_DEPTH, MAX_JSON_TOKENS, parseJsonBody, type JsonBodyParser } from "../../../src/server/json-body.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { createManualClock } from "../../../src/infra/index.js";
+import { createJsonBodyParser, JSON_WORKER_IDLE_MS, MAX_JSON_DEPTH, MAX_JSON_TOKENS, parseJsonBody, type JsonBodyParser } from "../../../src/server/json-body.js";
 
 /** What parseJsonBody makes of the text: its value, or the message it refuses it with. */
 function outcome(run: () => unknown): { value: unknown } | { error: string } {
@@ -100,12 +101,16 @@ describe("createJsonBodyParser", () => {
     expect(small.workerRunning()).toBe(false);
   });
 
-  it("ends the worker after it has been idle and starts it again for the next large body", async () => {
-    const idle = createJsonBodyParser({ inlineBytes: 0, idleMs: 20 });
+  it("ends the worker after it has been idle on its clock and starts it again for the next large body", async () => {
+    const clock = createManualClock(0);
+    const idle = createJsonBodyParser({ inlineBytes: 0, clock });
     parser = idle;
     expect(await idle.parse(Buffer.from("[1]"))).toEqual([1]);
+    await clock.advance(JSON_WORKER_IDLE_MS - 1);
     expect(idle.workerRunning()).toBe(true);
-    await vi.waitFor(() => expect(idle.workerRunning()).toBe(false), { timeout: 5000, interval: 10 });
+    await clock.advance(1);
+    expect(idle.workerRunning()).toBe(false);
     expect(await idle.parse(Buffer.from("[2]"))).toEqual([2]);
+    expect(idle.workerRunning()).toBe(true);
   });
 });
