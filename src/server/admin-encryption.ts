@@ -20,6 +20,7 @@ import {
   countSealedUnder,
   createSealer,
   describeKeyFile,
+  folderContentSealing,
   keysByValue,
   openKeyring,
   openServerKeyring,
@@ -90,7 +91,7 @@ export async function rotateMasterKey(opts: AdminKeyOptions & { logger?: Logger;
   }
   const dataDir = opts.dataDir ?? "";
   const resealed = await withFreeDataFolder(dataDir, logger, async () => {
-    const storage = await openEmbeddedStorage({ dataDir, logger });
+    const storage = await openEmbeddedStorage({ dataDir, logger, sealing: folderContentSealing({ dataDir, masterKeyFile: keyFile }) });
     try {
       return await reseal(storage.sealedRows, openFileStore(dataDir), keyring, logger);
     } finally {
@@ -200,7 +201,9 @@ export async function retireMasterKey(opts: AdminKeyOptions & { keyId: string; l
   } else {
     const dataDir = opts.dataDir ?? "";
     const done = await withFreeDataFolder(dataDir, logger, async () => {
-      const storage = await openEmbeddedStorage({ dataDir, logger });
+      // A journal the server left behind is recovered first: its messages count under the key their line names.
+      const sealing = folderContentSealing({ dataDir, masterKey: opts.masterKey, masterKeyFile: keyFile });
+      const storage = await openEmbeddedStorage({ dataDir, logger, sealing });
       try {
         usage = await count(storage.sealedRows, openFileStore(dataDir));
       } finally {

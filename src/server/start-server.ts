@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import type { Dispatcher } from "undici";
 import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
-import { checkSharedKey, encryptAtRest, type EncryptionOptions, type ServerEncryption } from "./crypto/index.js";
+import { checkSharedKey, encryptAtRest, openAtRestKeys, type AtRestKeys, type EncryptionOptions, type ServerEncryption } from "./crypto/index.js";
 import type { ServerOptions } from "./context.js";
 import { openFileStore, type FileStore } from "./files.js";
 import { createNotifier, type Notifier } from "./notifier.js";
@@ -35,15 +35,28 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** What a server stores through, and how to let go of it. */
+/** What a server stores through, the master keys it seals with, and how to let go of them. */
 interface OpenedBackend {
   readonly storage: Storage;
   readonly files: FileStore;
+  readonly keys: AtRestKeys;
+  /** The storage's message port seals its own content (the embedded store). */
+  readonly messagesSealed: boolean;
   readonly linkSecret?: Uint8Array;
   close(): Promise<void>;
 }
 
-async function openEmbeddedBackend(dataDir: string, logger: Logger): Promise<OpenedBackend> {
+/** The keys opened, and `open` run with them; the keys' sealing thread stops when `open` fails. */
+async function withKeys<T>(keys: AtRestKeys, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    await keys.content.stop();
+    throw err;
+  }
+}
+
+async function openEmbeddedBackend(dataDir: string, logger: Logger, encryption: EncryptionOptions): Promise<OpenedBackend> {
   // One server per data folder: its message journal holds sends that only it knows of until the archive has them.
   await ensureDir(dataDir);
   const lock = await acquireFileLock(join(dataDir, JOURNAL_FILE), {
@@ -53,9 +66,13 @@ async function openEmbeddedBackend(dataDir: string, logger: Logger): Promise<Ope
     heldHere: `${dataDir} is already used by a server in this process`,
     heldBy: (pid) => `${dataDir} is in use by another clawtell server (process ${pid}); stop it, or give this one its own --data folder`,
   });
+  let keys: AtRestKeys;
   let storage: Storage;
   try {
-    storage = await openEmbeddedStorage({ dataDir, logger });
+    // After the lock: a missing key file is made by the one server that holds the folder.
+    keys = openAtRestKeys({ encryption, dataDir });
+    // The message store seals its journal and archive itself, and recovers a sealed journal with the keys.
+    storage = await withKeys(keys, () => openEmbeddedStorage({ dataDir, logger, sealing: keys.content }));
   } catch (err) {
     await lock.release();
     throw err;
@@ -63,22 +80,33 @@ async function openEmbeddedBackend(dataDir: string, logger: Logger): Promise<Ope
   return {
     storage,
     files: openFileStore(dataDir),
+    keys,
+    messagesSealed: true,
     async close() {
       try {
         await storage.close();
       } finally {
+        await keys.content.stop();
         await lock.release();
       }
     },
   };
 }
 
-async function openPostgresBackend(url: string, logger: Logger): Promise<OpenedBackend> {
-  const storage = await openPostgresStorage({ url, logger });
+async function openPostgresBackend(url: string, logger: Logger, encryption: EncryptionOptions): Promise<OpenedBackend> {
+  const keys = openAtRestKeys({ encryption, database: url });
+  const storage = await withKeys(keys, () => openPostgresStorage({ url, logger }));
+  const close = async (): Promise<void> => {
+    try {
+      await storage.close();
+    } finally {
+      await keys.content.stop();
+    }
+  };
   try {
-    return { storage, files: storage.files, linkSecret: await storage.sharedSecret(LINK_SECRET_NAME), close: () => storage.close() };
+    return { storage, files: storage.files, keys, messagesSealed: false, linkSecret: await storage.sharedSecret(LINK_SECRET_NAME), close };
   } catch (err) {
-    await storage.close();
+    await close();
     throw err;
   }
 }
@@ -110,20 +138,14 @@ export async function startServer(opts: {
   const logger = opts.logger ?? createSilentLogger();
   // Before anything is opened: servers on one database that would seal under different keys must not start.
   checkSharedKey({ encryption: opts.encryption ?? {}, database: opts.database });
+  const encryption = opts.encryption ?? {};
   let backend: OpenedBackend;
-  if (opts.database !== undefined) backend = await openPostgresBackend(opts.database, logger);
-  else if (opts.dataDir !== undefined) backend = await openEmbeddedBackend(opts.dataDir, logger);
+  if (opts.database !== undefined) backend = await openPostgresBackend(opts.database, logger, encryption);
+  else if (opts.dataDir !== undefined) backend = await openEmbeddedBackend(opts.dataDir, logger, encryption);
   else throw new ClawTellError("CT_CONFIG_INVALID", "the server needs a data folder or a database URL", { field: "data" });
   let atRest: ReturnType<typeof encryptAtRest>;
   try {
-    atRest = encryptAtRest({
-      storage: backend.storage,
-      files: backend.files,
-      encryption: opts.encryption ?? {},
-      dataDir: opts.dataDir,
-      database: opts.database,
-      logger,
-    });
+    atRest = encryptAtRest({ storage: backend.storage, files: backend.files, keys: backend.keys, messagesSealed: backend.messagesSealed, logger });
   } catch (err) {
     await backend.close();
     throw err;

@@ -57,11 +57,12 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option("--json", "print one JSON report at the end instead of lines")
     .option("--batch-size <n>", "rows per batch, each written in one transaction (default 500)", wholeNumber("--batch-size"))
     .option("--max-batches <n>", "stop after this many batches; the same command run again continues", wholeNumber("--max-batches"))
+    .option("--master-key-file <path>", "the key file the folder's server ran with (default: <data>/master.key, or $CLAWTELL_MASTER_KEY)")
     .addHelpText(
       "after",
       "\nExample:\n  clawtell admin migrate --data ./.clawtell-data --to postgres://clawtell@db.internal/clawtell --dry-run",
     )
-    .action(async (opts: { to: string; data?: string; dryRun?: boolean; json?: boolean; batchSize?: number; maxBatches?: number }) => {
+    .action(async (opts: { to: string; data?: string; dryRun?: boolean; json?: boolean; batchSize?: number; maxBatches?: number; masterKeyFile?: string }) => {
       const { migrateToPostgres } = await import("../../server/migrate-to-postgres/index.js");
       const dataDir = resolveDataDir(opts.data, process.env, process.cwd());
       const json = opts.json === true;
@@ -71,6 +72,8 @@ export function registerAdminCommands(program: Command, io: Io): void {
           dataDir,
           to: opts.to,
           dryRun: opts.dryRun === true,
+          masterKey: process.env["CLAWTELL_MASTER_KEY"],
+          masterKeyFile: opts.masterKeyFile,
           ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
           ...(opts.maxBatches === undefined ? {} : { maxBatches: opts.maxBatches }),
           onProgress: (p) => {

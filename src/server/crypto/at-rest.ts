@@ -9,14 +9,17 @@
  *   that exists is required (a missing one is not created: two processes starting together would each make their own).
  * - Off (`--no-encryption`): new content is stored plain; content sealed before still opens with whatever keys are at
  *   hand (the key file if it exists, the key given by value).
+ * - The keys are opened before the storage (`openAtRestKeys`): the embedded message store seals its own content with
+ *   them (content-sealing.ts), so its wrapper leaves the message port alone; on PostgreSQL the wrapper seals it.
  */
 
 import { join } from "node:path";
 import { ClawTellError, systemClock, type Clock, type Logger } from "../../infra/index.js";
 import type { FileStore } from "../files.js";
-import type { Storage } from "../store/index.js";
+import type { ContentSealing, Storage } from "../store/index.js";
 import { MASTER_KEY_FILE, openKeyring, type Keyring } from "./keyring.js";
 import { startResealer, type Resealer } from "./reseal.js";
+import { createContentSealing, type ServerContentSealing } from "./content-sealing.js";
 import { createSealer, type Sealer } from "./seal.js";
 import { sealFileStore, type SealedFileStore } from "./sealed-files.js";
 import { createSealedWrites, sealStorage } from "./sealed-storage.js";
@@ -91,24 +94,48 @@ export const NO_KEYS: Keyring = {
   find: () => undefined,
 };
 
+/** A server's master keys and what seals with them, opened before its storage. */
+export interface AtRestKeys {
+  readonly enabled: boolean;
+  readonly keyring: Keyring;
+  readonly sealer: Sealer;
+  /** The sealing an embedded message store is opened with; stopped after the storage has closed. */
+  readonly content: ServerContentSealing;
+}
+
+export function openAtRestKeys(opts: { encryption: EncryptionOptions; dataDir?: string | undefined; database?: string | undefined }): AtRestKeys {
+  const enabled = opts.encryption.enabled ?? true;
+  // Real time: the key file is looked at again whatever clock the server's requests run on.
+  const keyring = openServerKeyring({ ...opts, clock: systemClock }) ?? NO_KEYS;
+  const sealer = createSealer(keyring, { sealNew: enabled });
+  return { enabled, keyring, sealer, content: createContentSealing(sealer, keyring, { sealNew: enabled }) };
+}
+
+/**
+ * The sealing a command opens a data folder's embedded store with (`clawtell admin`): it seals nothing new, and a
+ * journal a server left behind is recovered with the keys at hand, each message sealed under its line's key.
+ */
+export function folderContentSealing(keys: { dataDir: string; masterKey?: string | undefined; masterKeyFile?: string | undefined }): ContentSealing {
+  const encryption = { enabled: false, masterKey: keys.masterKey, masterKeyFile: keys.masterKeyFile };
+  const keyring = openServerKeyring({ encryption, dataDir: keys.dataDir }) ?? NO_KEYS;
+  return createContentSealing(createSealer(keyring, { sealNew: false }), keyring, { sealNew: false });
+}
+
 /** Wraps a server's storage and files for encryption at rest, and starts its background re-sealing. */
 export function encryptAtRest<S extends Storage>(deps: {
   storage: S;
   files: FileStore;
-  encryption: EncryptionOptions;
-  dataDir?: string | undefined;
-  database?: string | undefined;
+  keys: AtRestKeys;
+  /** The storage's message port seals its content itself (an embedded store opened with `keys.content`). */
+  messagesSealed: boolean;
   logger: Logger;
 }): AtRest<S> {
-  const enabled = deps.encryption.enabled ?? true;
-  // Real time: the key file is looked at again, and re-sealing waits, whatever clock the server's requests run on.
-  const keyring = openServerKeyring({ ...deps, clock: systemClock }) ?? NO_KEYS;
-  const sealer: Sealer = createSealer(keyring, { sealNew: enabled });
+  const { enabled, keyring, sealer } = deps.keys;
   const writes = createSealedWrites();
   const sealedFiles = sealFileStore(deps.files, keyring, { sealNew: enabled });
   // A file being written under the old key when the key changes is waited for too.
   const files: SealedFileStore = { ...sealedFiles, save: (content) => writes.track(sealedFiles.save(content)) };
-  const storage = sealStorage(deps.storage, sealer, writes);
+  const storage = sealStorage(deps.storage, sealer, writes, { messagesSealed: deps.messagesSealed });
   if (!enabled) {
     deps.logger.warn("encryption at rest is off (--no-encryption): new message content is stored readable by anyone who can read the storage");
     return { storage, files, encryption: undefined, stop: async () => {} };
@@ -118,6 +145,7 @@ export function encryptAtRest<S extends Storage>(deps: {
     files,
     sealer,
     logger: deps.logger,
+    // Real time: re-sealing waits whatever clock the server's requests run on.
     clock: systemClock,
     writesSettled: () => writes.settled(),
   });

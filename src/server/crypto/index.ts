@@ -10,4 +10,17 @@ export { SEGMENT_BYTES, sealFileStore, type SealedFileStore } from "./sealed-fil
 export { approvalContext, createSealedWrites, messageContext, sealApprovals, sealMessages, sealStorage, type SealedWrites } from "./sealed-storage.js";
 export { countSealedUnder, type KeyUsage } from "./key-usage.js";
 export { RESEAL_BATCH, RESEAL_CHECK_MS, resealAll, resealOnce, startResealer, type ResealReport, type Resealer } from "./reseal.js";
-export { NO_KEYS, checkSharedKey, encryptAtRest, keysByValue, openServerKeyring, type AtRest, type EncryptionOptions, type ServerEncryption } from "./at-rest.js";
+export {
+  NO_KEYS,
+  checkSharedKey,
+  encryptAtRest,
+  folderContentSealing,
+  keysByValue,
+  openAtRestKeys,
+  openServerKeyring,
+  type AtRest,
+  type AtRestKeys,
+  type EncryptionOptions,
+  type ServerEncryption,
+} from "./at-rest.js";
+export { createContentSealing, type ContentSealingOptions, type ServerContentSealing } from "./content-sealing.js";

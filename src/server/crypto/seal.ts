@@ -24,16 +24,14 @@
  * showed when each field was sealed alone. Rows written as two single fields, or plain, still open (`openPair`).
  */
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createDecipheriv } from "node:crypto";
 import { ClawTellError } from "../../infra/index.js";
-import { freshNonce, keyObjectOf } from "./cipher-keys.js";
+import { NONCE_BYTES, SEAL_PREFIX, TAG_BYTES, fieldData, keyObjectOf, pairData, sealPairText, sealText } from "./gcm.js";
 import type { Keyring } from "./keyring.js";
 
-export const SEAL_PREFIX = "ctseal1:";
+export { SEAL_PREFIX };
 /** The escape of a plain value that begins with a prefix of ours (see above). */
 export const PLAIN_PREFIX = "ctplain1:";
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 
 /** A row's two sealed fields, or their texts. */
 export interface SealedPair {
@@ -46,8 +44,13 @@ export interface Sealer {
   seal(text: string, context: string): string;
   /** The text of a sealed value (plain values answer themselves); CT_STATE_CORRUPT when it does not open. */
   open(value: string, context: string): string;
-  /** A row's subject and body sealed together under the current key, bound to `context` (the row, `message:<id>`). */
-  sealPair(subject: string, body: string, context: string): SealedPair;
+  /**
+   * A row's subject and body sealed together under the current key (or the key `keyId`, also when new content is stored
+   * plain), bound to `context` (the row, `message:<id>`).
+   */
+  sealPair(subject: string, body: string, context: string, keyId?: string): SealedPair;
+  /** The marker a sealed pair's subject field holds under `keyId` (`ctseal1:<key id>:`). */
+  pairMarker(keyId: string): string;
   /**
    * The texts of a row's fields as stored: a sealed pair, two fields sealed alone (under `<context>:subject` and
    * `<context>:body`) or plain ones; CT_STATE_CORRUPT when they do not open.
@@ -64,8 +67,6 @@ export function sealedKeyId(value: string): string | undefined {
   return end < 0 ? "" : value.slice(SEAL_PREFIX.length, end);
 }
 
-const additionalData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1\n${keyId}\n${context}`);
-const pairData = (keyId: string, context: string): Buffer => Buffer.from(`clawtell seal v1 pair\n${keyId}\n${context}`);
 
 /** A plain value as it is stored: escaped when it begins with a prefix of ours, else unchanged. */
 export function storedPlain(value: string): string {
@@ -109,13 +110,6 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     }
     return key;
   };
-  const encrypt = (plain: string, aad: Buffer, id: string, key: Buffer): string => {
-    const nonce = freshNonce();
-    const cipher = createCipheriv("aes-256-gcm", keyObjectOf(key), nonce);
-    cipher.setAAD(aad);
-    const sealed = Buffer.concat([nonce, cipher.update(plain, "utf8"), cipher.final(), cipher.getAuthTag()]);
-    return `${SEAL_PREFIX}${id}:${sealed.toString("base64url")}`;
-  };
   /** The text of a sealed value under `keyId` with additional data `aad`; `context` names it in the error. */
   const decrypt = (value: string, keyId: string, aad: (keyId: string) => Buffer, context: string): string => {
     const key = keyOf(keyId);
@@ -132,19 +126,19 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
   };
   const open = (value: string, context: string): string => {
     const keyId = sealedKeyId(value);
-    return keyId === undefined ? plainValue(value) : decrypt(value, keyId, (id) => additionalData(id, context), context);
+    return keyId === undefined ? plainValue(value) : decrypt(value, keyId, (id) => fieldData(id, context), context);
   };
   return {
     seal(text, context) {
       if (!sealNew) return storedPlain(text);
       const { id, key } = keyring.current();
-      return encrypt(text, additionalData(id, context), id, key);
+      return sealText(text, fieldData(id, context), id, keyObjectOf(key));
     },
     open,
-    sealPair(subject, body, context) {
-      if (!sealNew) return { subject: storedPlain(subject), body: storedPlain(body) };
-      const { id, key } = keyring.current();
-      return { subject: markerOf(id), body: encrypt(`${subject.length}:${subject}${body}`, pairData(id, context), id, key) };
+    sealPair(subject, body, context, keyId) {
+      if (keyId === undefined && !sealNew) return { subject: storedPlain(subject), body: storedPlain(body) };
+      const { id, key } = keyId === undefined ? keyring.current() : { id: keyId, key: keyOf(keyId) };
+      return { subject: markerOf(id), body: sealPairText(subject, body, context, id, keyObjectOf(key)) };
     },
     openPair(subject, body, context) {
       const keyId = sealedKeyId(subject);
@@ -159,6 +153,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       if (colon < 1 || !Number.isSafeInteger(length) || colon + 1 + length > plain.length) throw broken(context);
       return { subject: plain.slice(colon + 1, colon + 1 + length), body: plain.slice(colon + 1 + length) };
     },
+    pairMarker: markerOf,
     currentKeyId: () => keyring.current().id,
   };
 }

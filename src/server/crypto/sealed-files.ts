@@ -16,7 +16,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { ClawTellError, isErrnoException } from "../../infra/index.js";
 import type { FileStore } from "../files.js";
-import { freshNonce, keyObjectOf } from "./cipher-keys.js";
+import { freshNonce, keyObjectOf } from "./gcm.js";
 import type { Keyring } from "./keyring.js";
 
 /** Plain bytes per segment. */

@@ -110,8 +110,11 @@ export function sealReceipts(inner: ReceiptStore, messages: MessageStore): Recei
   };
 }
 
-/** The storage with its message and approval content sealed; everything else passes through. */
-export function sealStorage<T extends Storage>(inner: T, sealer: Sealer, writes: SealedWrites = untracked): T {
-  const messages = sealMessages(inner.messages, sealer, writes);
+/**
+ * The storage with its message and approval content sealed; everything else passes through. `messagesSealed`: the
+ * message port seals its own content (the embedded store, content-sealing.ts) and is left as it is.
+ */
+export function sealStorage<T extends Storage>(inner: T, sealer: Sealer, writes: SealedWrites = untracked, opts: { messagesSealed?: boolean } = {}): T {
+  const messages = opts.messagesSealed === true ? inner.messages : sealMessages(inner.messages, sealer, writes);
   return { ...inner, messages, approvals: sealApprovals(inner.approvals, sealer, writes), receipts: sealReceipts(inner.receipts, messages) };
 }

@@ -28,6 +28,7 @@ import { applyMigrations } from "../store/postgres/migrate.js";
 import { openDatabase, type Database } from "../store/postgres/pg-database.js";
 import { storeError } from "../store/postgres/pg-errors.js";
 import { rememberSelectionMoment, selectionMoment } from "./migration-state.js";
+import { folderContentSealing } from "../crypto/index.js";
 import { openSourceFolder, type SourceFolder } from "./source-folder.js";
 import {
   canonicalRow,
@@ -77,6 +78,12 @@ export interface MigrateOptions {
   readonly batchSize?: number;
   /** Stop after this many batches were written (a large folder moved in steps); a run again continues. */
   readonly maxBatches?: number;
+  /**
+   * The master keys the folder's server ran with (`CLAWTELL_MASTER_KEY`, `--master-key-file`; the folder's own key
+   * file by default): a journal the server left behind holds sealed sends, recovered into the archive first.
+   */
+  readonly masterKey?: string | undefined;
+  readonly masterKeyFile?: string | undefined;
   readonly logger?: Logger;
   readonly now?: () => number;
   /** Called after each batch written; the next batch waits for what it answers. */
@@ -405,7 +412,7 @@ export async function migrateToPostgres(opts: MigrateOptions): Promise<Migration
   const size = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(size) || size < 1) throw new ClawTellError("CT_BAD_REQUEST", "--batch-size must be a whole number of 1 or more", { field: "batchSize" });
   const dryRun = opts.dryRun === true;
-  const source = await openSourceFolder(opts.dataDir, logger);
+  const source = await openSourceFolder(opts.dataDir, logger, folderContentSealing(opts));
   try {
     const moment = await selectionMoment(opts.dataDir, opts.to, now);
     const selection: Selection = { ackedSince: moment.at - ACKED_RETENTION_MS, unackedSince: moment.at - UNACKED_RETENTION_MS };

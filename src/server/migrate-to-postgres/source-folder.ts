@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { acquireFileLock, ClawTellError, isErrnoException, type FileLock, type Logger } from "../../infra/index.js";
 import { FILES_DIR } from "../files.js";
+import type { ContentSealing } from "../store/content-sealing.js";
 import { openEmbeddedStorage } from "../store/embedded-storage.js";
 import { JOURNAL_FILE } from "../store/message-journal.js";
 import { DATABASE_FILE } from "../store/sqlite-archive.js";
@@ -34,7 +35,8 @@ export interface SourceFolder {
 
 const FILE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
-export async function openSourceFolder(dataDir: string, logger: Logger): Promise<SourceFolder> {
+/** `sealing`: what the folder's journal is recovered with (its keys). */
+export async function openSourceFolder(dataDir: string, logger: Logger, sealing: ContentSealing): Promise<SourceFolder> {
   if (!existsSync(join(dataDir, DATABASE_FILE))) {
     throw new ClawTellError("CT_NOT_FOUND", `${dataDir} holds no clawtell data (no ${DATABASE_FILE})`, { field: "data" });
   }
@@ -47,7 +49,7 @@ export async function openSourceFolder(dataDir: string, logger: Logger): Promise
   let db: DatabaseSync;
   try {
     // Opening recovers what the journal still holds into the archive; closing writes out the rest.
-    const storage = await openEmbeddedStorage({ dataDir, logger });
+    const storage = await openEmbeddedStorage({ dataDir, logger, sealing });
     await storage.close();
     db = new DatabaseSync(join(dataDir, DATABASE_FILE));
     db.exec("PRAGMA busy_timeout = 5000");

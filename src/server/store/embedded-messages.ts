@@ -12,12 +12,17 @@
  *   always see everything.
  * - On open, whatever the journal still holds (a crash came between an answer and the hand-over) goes into the
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
+ * - With encryption at rest (content-sealing.ts) messages in memory are plain; each journal line is sealed whole, and
+ *   each message is sealed for the archive at the hand-over. Groups of messages are sent to be sealed ahead, off the
+ *   event loop, as they are applied ({@link SEAL_AHEAD_BATCH}); the hand-over takes those sealed forms and seals the
+ *   rest itself, so it never waits for them. Rows read back from the archive are opened here.
  *
  * One server per data folder: the journal belongs to the process that opened it. Each method does its work when it is
  * called and answers an already settled promise, except those that wait for the journal's sync.
  */
 
 import { createSilentLogger, type Logger } from "../../infra/index.js";
+import { PLAIN_CONTENT, type ContentPair, type ContentSealing } from "./content-sealing.js";
 import type { EnqueueSignal } from "./enqueue-signal.js";
 import { createGroupCommitter } from "./group-commit.js";
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from "./idempotency-store.js";
@@ -46,6 +51,13 @@ const RECORD_OVERHEAD_CHARS = 256;
  * its own sync, and groups settle in write order.
  */
 export const SYNCS_IN_FLIGHT = 2;
+/**
+ * Applied messages that are sent together to be sealed ahead of the hand-over (when the sealing has a way off the event
+ * loop): fewer wake-ups of the sealing thread against fewer messages left for the hand-over to seal itself.
+ */
+export const SEAL_AHEAD_BATCH = 128;
+/** Groups being sealed ahead at once at most; messages past them are sealed by the hand-over. */
+const SEAL_AHEAD_IN_FLIGHT = 4;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
 
@@ -64,6 +76,10 @@ export interface EmbeddedMessagesOptions {
   readonly residentChars?: number;
   /** Fired when a hand-over to the archive queued webhook deliveries. */
   readonly enqueued?: EnqueueSignal;
+  /** How message content is sealed in the journal and the archive. @defaultValue {@link PLAIN_CONTENT} (as it is) */
+  readonly sealing?: ContentSealing;
+  /** @defaultValue {@link SEAL_AHEAD_BATCH} */
+  readonly sealAheadBatch?: number;
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
@@ -94,8 +110,9 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const logger = opts.logger ?? createSilentLogger();
   const flushIntervalMs = opts.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const residentBudget = opts.residentChars ?? RESIDENT_CHARS;
-  recover(archive, journalPath, logger);
-  const journal = openMessageJournal(journalPath);
+  const sealing = opts.sealing ?? PLAIN_CONTENT;
+  recover(archive, journalPath, logger, sealing);
+  const journal = openMessageJournal(journalPath, { sealing });
 
   const pending: PendingIndex = createPendingIndex();
   const leases = createLeases();
@@ -111,6 +128,15 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const unflushedKeys = new Map<string, IdempotencyRecord>();
   const syncingKeys = new Set<string>();
   const keyOf = (accountId: string, key: string): string => `${accountId}\n${key}`;
+  const ahead = createSealAhead(sealing, opts.sealAheadBatch ?? SEAL_AHEAD_BATCH, (id) => unflushed.has(id), logger);
+  /** A message as the archive stores it: its content sealed (ahead, or now). */
+  const stored = (draft: Draft): MessageRecord => withContent(draft, ahead.take(draft.id) ?? sealing.sealRow(draft));
+  /** A message of the archive with its content opened. */
+  const opened = (row: MessageRecord): MessageRecord => withContent(row, sealing.openRow(row));
+  const archivedMessage = (id: string): MessageRecord | undefined => {
+    const row = archive.findMessage(id);
+    return row === undefined ? undefined : opened(row);
+  };
   /** Characters of the messages kept whole in the pending index that the archive has too. */
   let resident = 0;
   const sizeOf = (record: MessageRecord): number => record.subject.length + record.body.length + RECORD_OVERHEAD_CHARS;
@@ -135,7 +161,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
         const acks = parts.flatMap((part) => part.acks);
         if (messages.length === 0 && acks.length === 0) return;
         // Drafts carry readAt/ackedAt (null) besides the journaled fields; replay ignores them.
-        journal.write({ ...(messages.length > 0 ? { messages } : {}), ...(acks.length > 0 ? { acks } : {}) });
+        journal.write({ ...(messages.length > 0 ? { plain: true, messages } : {}), ...(acks.length > 0 ? { acks } : {}) });
         journaled = true;
         unsynced = true;
       },
@@ -158,6 +184,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const apply = (part: Part): void => {
     for (const message of part.messages) {
       unflushed.set(message.id, message);
+      ahead.add(message);
       if (message.idempotency !== undefined) unflushedKeys.set(keyOf(message.idempotency.accountId, message.idempotency.key), message.idempotency);
       pending.add({ id: message.id, recipientId: message.recipientId, seq: message.seq, createdAt: message.createdAt, record: message });
     }
@@ -169,12 +196,13 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       if (draft !== undefined) draft.ackedAt = at;
       else unflushedAcks.set(id, at);
     }
+    ahead.send();
   };
 
   /** Hands what is applied to the archive; empties the journal when no group is syncing (else a later flush will). */
   const flush = (): void => {
     if (unflushed.size > 0 || unflushedAcks.size > 0 || unflushedDeliveries.size > 0) {
-      const hooks = archive.writeMessages([...unflushed.values()], unflushedAcks, unflushedDeliveries);
+      const hooks = archive.writeMessages(Array.from(unflushed.values(), stored), unflushedAcks, unflushedDeliveries);
       if (hooks > 0) setImmediate(() => opts.enqueued?.fire());
       // Oldest first, the unacked ones stay whole while the budget lasts: they are the next to be claimed.
       for (const [id, record] of unflushed) {
@@ -185,6 +213,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
         else entry.record = undefined;
       }
       unflushed.clear();
+      ahead.clear();
       unflushedAcks.clear();
       unflushedDeliveries.clear();
       unflushedKeys.clear();
@@ -231,16 +260,17 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const materialize = (entries: ReadonlyArray<{ id: string; record: MessageRecord | undefined }>): MessageRecord[] => {
     const records: MessageRecord[] = [];
     for (const entry of entries) {
-      const record = entry.record ?? archive.findMessage(entry.id);
+      const record = entry.record ?? archivedMessage(entry.id);
       if (record !== undefined) records.push(record);
     }
     return records;
   };
 
-  const findMessage = (id: string): MessageRecord | undefined => {
+  /** A message with its latest state; an archived one's content as stored unless `open`. */
+  const findMessage = (id: string, open: boolean): MessageRecord | undefined => {
     const draft = unflushed.get(id);
     if (draft !== undefined) return draft;
-    const row = archive.findMessage(id);
+    const row = open ? archivedMessage(id) : archive.findMessage(id);
     if (row === undefined) return undefined;
     const ackedAt = unflushedAcks.get(id) ?? row.ackedAt;
     const deliveredAt = row.deliveredAt ?? unflushedDeliveries.get(id) ?? null;
@@ -305,7 +335,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
     }),
     countUnacked: async () => pending.size(),
     listUnacked: async (recipientIds, limit, excludeSeqs = NO_SEQS) => materialize(pending.list(recipientIds, limit, excludeSeqs)),
-    find: async (id) => findMessage(id),
+    find: async (id) => findMessage(id, true),
     ack(recipientIds, ids, now) {
       if (recipientIds.length === 0 || ids.length === 0) return Promise.resolve([]);
       const theirs = new Set(recipientIds);
@@ -320,7 +350,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
             continue;
           }
           // Acked before (an ack is idempotent), or not theirs, or unknown.
-          const known = findMessage(id);
+          const known = findMessage(id, false);
           if (known !== undefined && theirs.has(known.recipientId)) acked.push({ id, recipientId: known.recipientId, seq: known.seq });
         }
         return acked;
@@ -331,7 +361,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       });
     },
 
-    listInbox: async (recipientId, query) => archived(() => archive.listInbox(recipientId, query)),
+    listInbox: async (recipientId, query) => archived(() => archive.listInbox(recipientId, query).map(opened)),
     markRead: async (recipientId, id, now) =>
       archived(() => {
         // The kept copy would not show the read mark: the archive's row is read from now on.
@@ -363,13 +393,24 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   };
 }
 
-/** Hands whatever the journal holds to the archive (idempotent), so the journal can start empty. */
-function recover(archive: SqliteArchive, journalPath: string, logger: Logger): void {
-  const { lines, damaged } = readMessageJournal(journalPath);
+/** A record with its subject and body replaced (the record itself when they are the same). */
+function withContent<T extends MessageRecord>(record: T, content: ContentPair): T {
+  return content.subject === record.subject && content.body === record.body ? record : { ...record, subject: content.subject, body: content.body };
+}
+
+/**
+ * Hands whatever the journal holds to the archive (idempotent), so the journal can start empty. Messages of a line
+ * that holds them as sent are sealed under the key the line was sealed under.
+ */
+function recover(archive: SqliteArchive, journalPath: string, logger: Logger, sealing: ContentSealing): void {
+  const { lines, damaged } = readMessageJournal(journalPath, sealing);
   const messages = new Map<string, Draft>();
   const acks = new Map<string, number>();
   for (const line of lines) {
-    for (const m of line.messages ?? []) messages.set(m.id, { ...m, readAt: null, ackedAt: null });
+    for (const m of line.messages ?? []) {
+      const content = line.plain === true ? sealing.sealRow(m, line.sealedUnder) : m;
+      messages.set(m.id, { ...m, subject: content.subject, body: content.body, readAt: null, ackedAt: null });
+    }
     for (const [id, at] of line.acks ?? []) {
       const draft = messages.get(id);
       if (draft !== undefined) draft.ackedAt ??= at;
@@ -382,4 +423,56 @@ function recover(archive: SqliteArchive, journalPath: string, logger: Logger): v
   }
   // One line cut short by a crash is expected (its senders were never answered); more means the file was damaged.
   if (damaged > 1) logger.error({ damaged }, "the message journal had damaged lines; every intact line was kept");
+}
+
+interface SealAhead {
+  /** A message applied: it joins the next group to be sealed ahead. */
+  add(draft: Draft): void;
+  /** Sends the waiting group when it is large enough. */
+  send(): void;
+  /** The sealed form made ahead for an unflushed message, if it is back. */
+  take(id: string): ContentPair | undefined;
+  /** The hand-over took every unflushed message: what was made or is on its way for them is of no use now. */
+  clear(): void;
+}
+
+/**
+ * Sealing ahead of the hand-over, off the event loop: groups of applied messages go to `sealing.sealRowsAhead`, and
+ * the forms that come back for messages still unflushed are kept for the hand-over. Nothing waits for them: a form
+ * not back in time is made by the hand-over, one that comes back late is dropped, and a failure only logs.
+ */
+function createSealAhead(sealing: ContentSealing, batch: number, unflushed: (id: string) => boolean, logger: Logger): SealAhead {
+  const sealRowsAhead = sealing.sealRowsAhead;
+  if (sealRowsAhead === undefined) return { add() {}, send() {}, take: () => undefined, clear() {} };
+  const made = new Map<string, ContentPair>();
+  let waiting: Draft[] = [];
+  let inFlight = 0;
+  return {
+    add(draft) {
+      waiting.push(draft);
+    },
+    send() {
+      if (waiting.length < batch) return;
+      const rows = waiting;
+      waiting = [];
+      if (inFlight >= SEAL_AHEAD_IN_FLIGHT) return;
+      inFlight++;
+      void sealRowsAhead(rows.map(({ id, subject, body }) => ({ id, subject, body })))
+        .then(
+          (forms) => {
+            forms.forEach((form, i) => {
+              const id = rows[i]?.id;
+              if (id !== undefined && unflushed(id)) made.set(id, form);
+            });
+          },
+          (err: unknown) => logger.warn({ err }, "sealing messages ahead failed; the hand-over seals them itself"),
+        )
+        .finally(() => inFlight--);
+    },
+    take: (id) => made.get(id),
+    clear() {
+      made.clear();
+      waiting = [];
+    },
+  };
 }

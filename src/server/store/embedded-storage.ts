@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { ClawTellError, type Logger } from "../../infra/index.js";
 import { createEmbeddedDirectory } from "./embedded-directory.js";
+import type { ContentSealing } from "./content-sealing.js";
 import { createBufferedQuotas } from "./embedded-quotas.js";
 import { openEmbeddedMessages, type EmbeddedMessageStore } from "./embedded-messages.js";
 import { createEmbeddedRegistrations } from "./embedded-registrations.js";
@@ -27,6 +28,13 @@ export interface EmbeddedStorageOptions {
   readonly logger?: Logger;
   /** How long journaled records may wait before the archive takes them over. @defaultValue 200 */
   readonly flushIntervalMs?: number;
+  /**
+   * How the message port seals its content (the server's encryption at rest); it is then the port's own work, not a
+   * wrapper's. @defaultValue stored as it is
+   */
+  readonly sealing?: ContentSealing;
+  /** Messages sent together to be sealed ahead of the hand-over. @defaultValue 128 */
+  readonly sealAheadBatch?: number;
 }
 
 /** Opens the data folder (created owner-only if missing). One process per folder: the caller holds its lock. */
@@ -41,6 +49,8 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
       journalPath: join(opts.dataDir, JOURNAL_FILE),
       ...(opts.logger === undefined ? {} : { logger: opts.logger }),
       ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
+      ...(opts.sealing === undefined ? {} : { sealing: opts.sealing }),
+      ...(opts.sealAheadBatch === undefined ? {} : { sealAheadBatch: opts.sealAheadBatch }),
     });
   } catch (err) {
     archive.close();

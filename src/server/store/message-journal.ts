@@ -10,6 +10,12 @@
  *
  *     <generation hex> <crc32 hex of the JSON> <JSON>\n
  *
+ * With encryption at rest the JSON of a line is sealed whole (one AES-GCM operation per group, bound to the line's
+ * generation: content-sealing.ts) and the line holds the sealed text in its place; the generation and checksum stay
+ * plain. Such a line's messages hold their subject and body as sent (`plain: true`, also on plain lines written with
+ * `--no-encryption`), to be sealed for the archive when it takes them over; lines written before that hold each row's
+ * stored form (sealed per row) and are handed over as they are.
+ *
  * A reader takes the lines of the first line's generation whose checksum holds, in order. A line cut short by a crash
  * (its group was never answered), a damaged line and whatever an older generation left behind are all skipped.
  * A line is written synchronously (a copy into the page cache, in group order) and synced through the thread pool
@@ -27,6 +33,7 @@ import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
 import { z } from "zod";
 import { ClawTellError, STATE_FILE_MODE, fsyncDirSync, isErrnoException } from "../../infra/index.js";
+import { PLAIN_CONTENT, type ContentSealing } from "./content-sealing.js";
 import type { MessageRecord } from "./records.js";
 
 export const JOURNAL_FILE = "messages.journal";
@@ -69,12 +76,18 @@ const JournaledMessageSchema = z.object({
 });
 
 const JournalLineSchema = z.object({
+  plain: z.literal(true).optional(),
   messages: z.array(JournaledMessageSchema).optional(),
   acks: z.array(z.tuple([z.string(), z.number()])).optional(),
 });
 
 /** One group: the messages it stored and the acks it made. */
 export interface JournalLine {
+  /**
+   * True: the messages' subject and body are as sent (the archive stores them sealed); absent: as stored (a line
+   * written before content was sealed at the hand-over).
+   */
+  readonly plain?: true | undefined;
   /** New messages; their read and ack state is not journaled (a message is new here). */
   readonly messages?: ReadonlyArray<Omit<MessageRecord, "readAt" | "ackedAt">> | undefined;
   readonly acks?: ReadonlyArray<readonly [id: string, ackedAt: number]> | undefined;
@@ -93,8 +106,13 @@ export interface MessageJournal {
   close(): void;
 }
 
+/** A line as read: with the key it was sealed under, if it was. */
+export interface ReadLine extends JournalLine {
+  readonly sealedUnder?: string | undefined;
+}
+
 export interface JournalContent {
-  readonly lines: JournalLine[];
+  readonly lines: ReadLine[];
   /** Lines of the current generation that could not be read: damaged, or cut short by a crash. */
   readonly damaged: number;
 }
@@ -118,7 +136,17 @@ function decode(raw: string): { generation: number; json: string } | undefined {
   return Number.isNaN(generation) ? undefined : { generation, json };
 }
 
-export function readMessageJournal(path: string): JournalContent {
+/** What a sealed line's text is bound to: its generation, so that a line moved into another one does not open. */
+const lineContext = (generation: number): string => `messages.journal ${generation.toString(16)}`;
+
+/** A line's text: JSON, or (anything else) a sealed line. */
+const isJson = (text: string): boolean => text.startsWith("{");
+
+/**
+ * Reads the current generation's lines. A sealed line is opened with `sealing` (CT_STATE_CORRUPT when it does not
+ * open: the journal was altered, and its senders were answered; CT_CONFIG_INVALID without the key).
+ */
+export function readMessageJournal(path: string, sealing: ContentSealing = PLAIN_CONTENT): JournalContent {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -131,15 +159,22 @@ export function readMessageJournal(path: string): JournalContent {
   raw.pop();
   const generation = raw.length === 0 ? undefined : decode(raw[0] ?? "")?.generation;
   if (generation === undefined) return { lines: [], damaged: 0 };
-  const lines: JournalLine[] = [];
+  const lines: ReadLine[] = [];
   let damaged = 0;
   const prefix = `${generation.toString(16)} `;
   for (const piece of raw) {
     if (!piece.startsWith(prefix)) continue; // another generation's leftovers
     const decoded = decode(piece);
-    const parsed = decoded === undefined ? undefined : JournalLineSchema.safeParse(safeJson(decoded.json));
-    if (parsed?.success !== true) damaged++;
-    else if (parsed.data.messages !== undefined || parsed.data.acks !== undefined) lines.push(parsed.data); // not the header
+    if (decoded === undefined) {
+      damaged++;
+      continue;
+    }
+    // Its checksum holds: a sealed line that does not open was altered on purpose, not cut short (the error says so).
+    const sealed = !isJson(decoded.json);
+    const parsed = JournalLineSchema.safeParse(safeJson(sealed ? sealing.openLine(decoded.json, lineContext(generation)) : decoded.json));
+    if (!parsed.success) damaged++;
+    else if (parsed.data.messages === undefined && parsed.data.acks === undefined) continue; // the header
+    else lines.push(sealed ? { ...parsed.data, sealedUnder: sealing.lineKeyId(decoded.json) } : parsed.data);
   }
   return { lines, damaged };
 }
@@ -162,11 +197,14 @@ export const OFFLOADED_SYNCS = 1_000;
 export interface MessageJournalOptions {
   /** @defaultValue {@link INLINE_SYNC_MAX_NS} (0: nearly every sync goes through the thread pool) */
   readonly inlineSyncMaxNs?: number;
+  /** Lines are sealed whole when it seals new content. @defaultValue {@link PLAIN_CONTENT} */
+  readonly sealing?: ContentSealing;
 }
 
 /** Opens the journal EMPTY, as a new generation: read it and hand its content to the archive first. */
 export function openMessageJournal(path: string, options: MessageJournalOptions = {}): MessageJournal {
   const inlineSyncMaxNs = BigInt(options.inlineSyncMaxNs ?? INLINE_SYNC_MAX_NS);
+  const sealing = options.sealing ?? PLAIN_CONTENT;
   /** Syncs still to go through the thread pool before one is tried in place. */
   let offloaded = 0;
   /** Slow syncs in place in a row. */
@@ -200,7 +238,8 @@ export function openMessageJournal(path: string, options: MessageJournalOptions 
 
   return {
     write(line) {
-      const data = encode(generation, JSON.stringify(line));
+      const json = JSON.stringify(line);
+      const data = encode(generation, sealing.sealsNew ? sealing.sealLine(json, lineContext(generation)) : json);
       try {
         writeAt(data, offset);
       } catch (err) {
