@@ -12,8 +12,9 @@
  * Plain text that itself begins with `ctseal1:` (or with the escape prefix below) would read as sealed, and fail to
  * open or, as a subject `ctseal1:<id>:`, as the marker of a pair. Such a value is stored escaped: `ctplain1:` in front
  * of it, taken off again when it is read (`open`, `openPair`, `plainValue`). Every other plain value is stored as it
- * is, so plain content stored before still reads the same, and sealed values never begin with `ctplain1:`. (A plain
- * value stored before this escape existed that began with `ctplain1:` would lose those nine characters on reading.)
+ * is, so plain content stored before still reads the same, and sealed values never begin with `ctplain1:`. (Of plain
+ * values stored before this escape existed, only one that began with `ctplain1:ctseal1:` or `ctplain1:ctplain1:`
+ * would lose its first nine characters on reading.)
  *
  * A row's two fields (a message's subject and body) are sealed together, in one AES-GCM operation (`sealPair`): the
  * cipher's set-up, not the bytes, is what a short message's seal costs. The body field holds the sealed pair, and the
@@ -73,9 +74,15 @@ export function storedPlain(value: string): string {
   return value.startsWith(SEAL_PREFIX) || value.startsWith(PLAIN_PREFIX) ? `${PLAIN_PREFIX}${value}` : value;
 }
 
-/** The text of a stored value that is not sealed (`sealedKeyId` says undefined): its escape taken off. */
+/**
+ * The text of a stored value that is not sealed (`sealedKeyId` says undefined): its escape taken off. Only a value
+ * that begins with a prefix of ours is ever escaped, so `ctplain1:` followed by anything else is a plain value stored
+ * before the escape existed, and reads as it is.
+ */
 export function plainValue(value: string): string {
-  return value.startsWith(PLAIN_PREFIX) ? value.slice(PLAIN_PREFIX.length) : value;
+  if (!value.startsWith(PLAIN_PREFIX)) return value;
+  const rest = value.slice(PLAIN_PREFIX.length);
+  return rest.startsWith(SEAL_PREFIX) || rest.startsWith(PLAIN_PREFIX) ? rest : value;
 }
 
 /** Whether a subject field is the marker of a sealed pair (`ctseal1:<key id>:` and nothing after it). */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClawTellError } from "../../../../src/infra/index.js";
 import { createRecentPairs } from "../../../../src/server/crypto/recent-pairs.js";
-import { SEAL_PREFIX, createSealer, derivedKeyId, openKeyring, rotateKeyFile, sealedKeyId } from "../../../../src/server/crypto/index.js";
+import { SEAL_PREFIX, createSealer, derivedKeyId, openKeyring, plainValue, rotateKeyFile, sealedKeyId, storedPlain } from "../../../../src/server/crypto/index.js";
 
 const KEY_A = "11".repeat(32);
 const KEY_B = Buffer.alloc(32, 7).toString("base64");
@@ -46,6 +46,15 @@ describe("sealed text fields", () => {
   it("plain text (written before encryption) opens as it is", () => {
     const sealer = createSealer(openKeyring({ file: join(dir, "master.key") }));
     expect(sealer.open("hello", "message:m1:body")).toBe("hello");
+  });
+
+  it("plain text that begins with a prefix of ours is stored escaped and reads back whole; old plain text that merely begins with the escape reads as it is", () => {
+    for (const text of ["ctseal1:k:abc", "ctplain1:ctseal1:x", "ctplain1:ctplain1:", "ctplain1:", "ctplain1:hello", "hello"]) {
+      expect(plainValue(storedPlain(text))).toBe(text);
+    }
+    // Stored before the escape existed (nothing escaped it): only `ctplain1:` + a prefix of ours is read as an escape.
+    expect(plainValue("ctplain1:hello")).toBe("ctplain1:hello");
+    expect(plainValue("ctplain1:")).toBe("ctplain1:");
   });
 
   it("a value moved to another row or field does not open", () => {
