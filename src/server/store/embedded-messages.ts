@@ -13,9 +13,10 @@
  * - On open, whatever the journal still holds (a crash came between an answer and the hand-over) goes into the
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
  * - With encryption at rest (content-sealing.ts) messages in memory are plain; each journal line is sealed whole, and
- *   each message is sealed for the archive at the hand-over. Groups of messages are sent to be sealed ahead, off the
- *   event loop, as they are applied ({@link SEAL_AHEAD_BATCH}); the hand-over takes those sealed forms and seals the
- *   rest itself, so it never waits for them. Rows read back from the archive are opened here.
+ *   each message is sealed for the archive at the hand-over. Messages are sent to be sealed ahead, off the event loop,
+ *   as they are applied, in batches that grow with the load ({@link SEAL_AHEAD_MIN}); the hand-over takes the sealed
+ *   forms that are back and seals the rest itself, so it never waits for them. Rows read back from the archive are
+ *   opened here.
  *
  * One server per data folder: the journal belongs to the process that opened it. Each method does its work when it is
  * called and answers an already settled promise, except those that wait for the journal's sync.
@@ -52,12 +53,15 @@ const RECORD_OVERHEAD_CHARS = 256;
  */
 export const SYNCS_IN_FLIGHT = 2;
 /**
- * Applied messages that are sent together to be sealed ahead of the hand-over (when the sealing has a way off the event
- * loop): fewer wake-ups of the sealing thread against fewer messages left for the hand-over to seal itself.
+ * Fewest applied messages sent together to be sealed ahead of the hand-over while none are being sealed (when the
+ * sealing has a way off the event loop): a trip to the sealing thread costs the event loop about as much as a few
+ * seals in place. While a batch is being sealed the next ones wait for it, so batches grow with the load.
  */
-export const SEAL_AHEAD_BATCH = 128;
-/** Groups being sealed ahead at once at most; messages past them are sealed by the hand-over. */
-const SEAL_AHEAD_IN_FLIGHT = 4;
+export const SEAL_AHEAD_MIN = 8;
+/** Messages that make a second batch go while one is being sealed. */
+const SEAL_AHEAD_MAX = 256;
+/** Batches being sealed at once at most. */
+const SEAL_AHEAD_IN_FLIGHT = 2;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
 
@@ -78,8 +82,8 @@ export interface EmbeddedMessagesOptions {
   readonly enqueued?: EnqueueSignal;
   /** How message content is sealed in the journal and the archive. @defaultValue {@link PLAIN_CONTENT} (as it is) */
   readonly sealing?: ContentSealing;
-  /** @defaultValue {@link SEAL_AHEAD_BATCH} */
-  readonly sealAheadBatch?: number;
+  /** @defaultValue {@link SEAL_AHEAD_MIN} */
+  readonly sealAheadMin?: number;
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
@@ -128,7 +132,7 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const unflushedKeys = new Map<string, IdempotencyRecord>();
   const syncingKeys = new Set<string>();
   const keyOf = (accountId: string, key: string): string => `${accountId}\n${key}`;
-  const ahead = createSealAhead(sealing, opts.sealAheadBatch ?? SEAL_AHEAD_BATCH, (id) => unflushed.has(id), logger);
+  const ahead = createSealAhead(sealing, opts.sealAheadMin ?? SEAL_AHEAD_MIN, (id) => unflushed.has(id), logger);
   /** A message as the archive stores it: its content sealed (ahead, or now). */
   const stored = (draft: Draft): MessageRecord => withContent(draft, ahead.take(draft.id) ?? sealing.sealRow(draft));
   /** A message of the archive with its content opened. */
@@ -426,9 +430,9 @@ function recover(archive: SqliteArchive, journalPath: string, logger: Logger, se
 }
 
 interface SealAhead {
-  /** A message applied: it joins the next group to be sealed ahead. */
+  /** A message applied: it waits for the next batch to be sealed ahead. */
   add(draft: Draft): void;
-  /** Sends the waiting group when it is large enough. */
+  /** Sends the waiting messages when there are enough of them (see {@link SEAL_AHEAD_MIN}). */
   send(): void;
   /** The sealed form made ahead for an unflushed message, if it is back. */
   take(id: string): ContentPair | undefined;
@@ -437,38 +441,41 @@ interface SealAhead {
 }
 
 /**
- * Sealing ahead of the hand-over, off the event loop: groups of applied messages go to `sealing.sealRowsAhead`, and
+ * Sealing ahead of the hand-over, off the event loop: batches of applied messages go to `sealing.sealRowsAhead`, and
  * the forms that come back for messages still unflushed are kept for the hand-over. Nothing waits for them: a form
  * not back in time is made by the hand-over, one that comes back late is dropped, and a failure only logs.
  */
-function createSealAhead(sealing: ContentSealing, batch: number, unflushed: (id: string) => boolean, logger: Logger): SealAhead {
+function createSealAhead(sealing: ContentSealing, min: number, unflushed: (id: string) => boolean, logger: Logger): SealAhead {
   const sealRowsAhead = sealing.sealRowsAhead;
   if (sealRowsAhead === undefined) return { add() {}, send() {}, take: () => undefined, clear() {} };
   const made = new Map<string, ContentPair>();
   let waiting: Draft[] = [];
   let inFlight = 0;
+  const send = (): void => {
+    if (inFlight >= SEAL_AHEAD_IN_FLIGHT || waiting.length < (inFlight === 0 ? min : SEAL_AHEAD_MAX)) return;
+    const rows = waiting;
+    waiting = [];
+    inFlight++;
+    void sealRowsAhead(rows.map(({ id, subject, body }) => ({ id, subject, body })))
+      .then(
+        (forms) => {
+          forms.forEach((form, i) => {
+            const id = rows[i]?.id;
+            if (id !== undefined && unflushed(id)) made.set(id, form);
+          });
+        },
+        (err: unknown) => logger.warn({ err }, "sealing messages ahead failed; the hand-over seals them itself"),
+      )
+      .finally(() => {
+        inFlight--;
+        send();
+      });
+  };
   return {
     add(draft) {
       waiting.push(draft);
     },
-    send() {
-      if (waiting.length < batch) return;
-      const rows = waiting;
-      waiting = [];
-      if (inFlight >= SEAL_AHEAD_IN_FLIGHT) return;
-      inFlight++;
-      void sealRowsAhead(rows.map(({ id, subject, body }) => ({ id, subject, body })))
-        .then(
-          (forms) => {
-            forms.forEach((form, i) => {
-              const id = rows[i]?.id;
-              if (id !== undefined && unflushed(id)) made.set(id, form);
-            });
-          },
-          (err: unknown) => logger.warn({ err }, "sealing messages ahead failed; the hand-over seals them itself"),
-        )
-        .finally(() => inFlight--);
-    },
+    send,
     take: (id) => made.get(id),
     clear() {
       made.clear();

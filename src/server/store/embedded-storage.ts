@@ -33,8 +33,8 @@ export interface EmbeddedStorageOptions {
    * wrapper's. @defaultValue stored as it is
    */
   readonly sealing?: ContentSealing;
-  /** Messages sent together to be sealed ahead of the hand-over. @defaultValue 128 */
-  readonly sealAheadBatch?: number;
+  /** Fewest messages sent together to be sealed ahead of the hand-over. @defaultValue 8 */
+  readonly sealAheadMin?: number;
 }
 
 /** Opens the data folder (created owner-only if missing). One process per folder: the caller holds its lock. */
@@ -50,7 +50,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
       ...(opts.logger === undefined ? {} : { logger: opts.logger }),
       ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
       ...(opts.sealing === undefined ? {} : { sealing: opts.sealing }),
-      ...(opts.sealAheadBatch === undefined ? {} : { sealAheadBatch: opts.sealAheadBatch }),
+      ...(opts.sealAheadMin === undefined ? {} : { sealAheadMin: opts.sealAheadMin }),
     });
   } catch (err) {
     archive.close();
