@@ -27,14 +27,21 @@ export interface ContentSealingOptions {
 
 export function createContentSealing(sealer: Sealer, keyring: Keyring, opts: ContentSealingOptions): ServerContentSealing {
   let jobs: WorkerJobs<SealRowsJob, { bodies: string[] }> | undefined;
-  const thread = (): WorkerJobs<SealRowsJob, { bodies: string[] }> =>
-    (jobs ??= startWorkerJobs(besideModule(import.meta.url, "./gcm"), {
-      workerData: SEAL_WORKER_ROLE,
-      work: "sealing messages",
-      onGone: () => {
-        jobs = undefined;
-      },
-    }));
+  /** The keys the thread holds: each key's bytes go to it once (a Buffer's whole backing store would be copied each time). */
+  let keysSent = new Set<string>();
+  const thread = (): WorkerJobs<SealRowsJob, { bodies: string[] }> => {
+    if (jobs === undefined) {
+      keysSent = new Set();
+      jobs = startWorkerJobs(besideModule(import.meta.url, "./gcm"), {
+        workerData: SEAL_WORKER_ROLE,
+        work: "sealing messages",
+        onGone: () => {
+          jobs = undefined;
+        },
+      });
+    }
+    return jobs;
+  };
   const sealAhead = opts.sealNew && (opts.sealAhead ?? true);
   return {
     sealsNew: opts.sealNew,
@@ -47,9 +54,12 @@ export function createContentSealing(sealer: Sealer, keyring: Keyring, opts: Con
       ? {
           async sealRowsAhead(rows) {
             const { id: keyId, key } = keyring.current();
-            const { bodies } = await thread().run({
+            const worker = thread();
+            const first = !keysSent.has(keyId);
+            keysSent.add(keyId);
+            const { bodies } = await worker.run({
               keyId,
-              key,
+              ...(first ? { key: new Uint8Array(key) } : {}),
               contexts: rows.map((row) => messageContext(row.id)),
               subjects: rows.map((row) => row.subject),
               bodies: rows.map((row) => row.body),

@@ -68,10 +68,13 @@ export function sealPairText(subject: string, body: string, context: string, key
 /** What content-sealing.ts gives the worker as `workerData`; without it the module only exports its functions. */
 export const SEAL_WORKER_ROLE = "clawtell-seal-rows";
 
-/** A group of messages' pairs to seal under one key: the contexts (`message:<id>`), subjects and bodies, in order. */
+/**
+ * A group of messages' pairs to seal under one key: the contexts (`message:<id>`), subjects and bodies, in order. The
+ * key's bytes come with the first job under it; the thread keeps them for the later ones.
+ */
 export interface SealRowsJob {
   readonly keyId: string;
-  readonly key: Uint8Array;
+  readonly key?: Uint8Array;
   readonly contexts: readonly string[];
   readonly subjects: readonly string[];
   readonly bodies: readonly string[];
@@ -79,8 +82,11 @@ export interface SealRowsJob {
 
 const port = parentPort;
 if (port !== null && workerData === SEAL_WORKER_ROLE) {
+  const keys = new Map<string, KeyObject>();
   port.on("message", (job: SealRowsJob & { id: number }) => {
-    const key = createSecretKey(job.key);
+    if (job.key !== undefined) keys.set(job.keyId, createSecretKey(job.key));
+    const key = keys.get(job.keyId);
+    if (key === undefined) throw new Error(`the sealing thread was given no key ${job.keyId}`);
     const bodies = job.contexts.map((context, i) => sealPairText(job.subjects[i] ?? "", job.bodies[i] ?? "", context, job.keyId, key));
     port.postMessage({ id: job.id, bodies });
   });

@@ -14,9 +14,8 @@
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
  * - With encryption at rest (content-sealing.ts) messages in memory are plain; each journal line is sealed whole, and
  *   each message is sealed for the archive at the hand-over. Messages are sent to be sealed ahead, off the event loop,
- *   as they are applied, in batches that grow with the load ({@link SEAL_AHEAD_MIN}); the hand-over takes the sealed
- *   forms that are back and seals the rest itself, so it never waits for them. Rows read back from the archive are
- *   opened here.
+ *   in batches as they are applied ({@link SEAL_AHEAD_MIN}); the hand-over takes the sealed forms that are back and
+ *   seals the rest itself, so it never waits for them. Rows read back from the archive are opened here.
  *
  * One server per data folder: the journal belongs to the process that opened it. Each method does its work when it is
  * called and answers an already settled promise, except those that wait for the journal's sync.
@@ -53,14 +52,12 @@ const RECORD_OVERHEAD_CHARS = 256;
  */
 export const SYNCS_IN_FLIGHT = 2;
 /**
- * Fewest applied messages sent together to be sealed ahead of the hand-over while none are being sealed (when the
- * sealing has a way off the event loop): a trip to the sealing thread costs the event loop about as much as a few
- * seals in place. While a batch is being sealed the next ones wait for it, so batches grow with the load.
+ * Applied messages sent together to be sealed ahead of the hand-over (when the sealing has a way off the event loop):
+ * a trip to the sealing thread costs the event loop a fixed 10–20 µs besides a fraction of a microsecond a message,
+ * about one seal in place; the messages still waiting for a batch when the hand-over comes are sealed by it.
  */
-export const SEAL_AHEAD_MIN = 8;
-/** Messages that make a second batch go while one is being sealed. */
-const SEAL_AHEAD_MAX = 256;
-/** Batches being sealed at once at most. */
+export const SEAL_AHEAD_MIN = 64;
+/** Batches being sealed at once at most (more wait for one to come back). */
 const SEAL_AHEAD_IN_FLIGHT = 2;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
@@ -432,7 +429,7 @@ function recover(archive: SqliteArchive, journalPath: string, logger: Logger, se
 interface SealAhead {
   /** A message applied: it waits for the next batch to be sealed ahead. */
   add(draft: Draft): void;
-  /** Sends the waiting messages when there are enough of them (see {@link SEAL_AHEAD_MIN}). */
+  /** Sends the waiting messages when there are enough of them and fewer batches are out than allowed. */
   send(): void;
   /** The sealed form made ahead for an unflushed message, if it is back. */
   take(id: string): ContentPair | undefined;
@@ -452,7 +449,7 @@ function createSealAhead(sealing: ContentSealing, min: number, unflushed: (id: s
   let waiting: Draft[] = [];
   let inFlight = 0;
   const send = (): void => {
-    if (inFlight >= SEAL_AHEAD_IN_FLIGHT || waiting.length < (inFlight === 0 ? min : SEAL_AHEAD_MAX)) return;
+    if (inFlight >= SEAL_AHEAD_IN_FLIGHT || waiting.length < min) return;
     const rows = waiting;
     waiting = [];
     inFlight++;

@@ -33,7 +33,7 @@ export interface EmbeddedStorageOptions {
    * wrapper's. @defaultValue stored as it is
    */
   readonly sealing?: ContentSealing;
-  /** Fewest messages sent together to be sealed ahead of the hand-over. @defaultValue 8 */
+  /** Messages sent together to be sealed ahead of the hand-over. @defaultValue 64 */
   readonly sealAheadMin?: number;
 }
 
