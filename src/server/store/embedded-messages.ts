@@ -30,6 +30,7 @@ import { createLeases } from "./leases.js";
 import { openMessageJournal, readMessageJournal } from "./message-journal.js";
 import type { MessageStore } from "./message-store.js";
 import { createPendingIndex, type PendingEntry, type PendingIndex } from "./pending-index.js";
+import { SEAL_AHEAD_MIN, createSealAhead } from "./seal-ahead.js";
 import type { AckedMessage, MessageRecord } from "./records.js";
 import type { SqliteArchive } from "./sqlite-archive.js";
 
@@ -51,14 +52,6 @@ const RECORD_OVERHEAD_CHARS = 256;
  * its own sync, and groups settle in write order.
  */
 export const SYNCS_IN_FLIGHT = 2;
-/**
- * Applied messages sent together to be sealed ahead of the hand-over (when the sealing has a way off the event loop):
- * a trip to the sealing thread costs the event loop a fixed 10–20 µs besides a fraction of a microsecond a message,
- * about one seal in place; the messages still waiting for a batch when the hand-over comes are sealed by it.
- */
-export const SEAL_AHEAD_MIN = 64;
-/** Batches being sealed at once at most (more wait for one to come back). */
-const SEAL_AHEAD_IN_FLIGHT = 2;
 
 type Draft = { -readonly [K in keyof MessageRecord]: MessageRecord[K] };
 
@@ -424,59 +417,4 @@ function recover(archive: SqliteArchive, journalPath: string, logger: Logger, se
   }
   // One line cut short by a crash is expected (its senders were never answered); more means the file was damaged.
   if (damaged > 1) logger.error({ damaged }, "the message journal had damaged lines; every intact line was kept");
-}
-
-interface SealAhead {
-  /** A message applied: it waits for the next batch to be sealed ahead. */
-  add(draft: Draft): void;
-  /** Sends the waiting messages when there are enough of them and fewer batches are out than allowed. */
-  send(): void;
-  /** The sealed form made ahead for an unflushed message, if it is back. */
-  take(id: string): ContentPair | undefined;
-  /** The hand-over took every unflushed message: what was made or is on its way for them is of no use now. */
-  clear(): void;
-}
-
-/**
- * Sealing ahead of the hand-over, off the event loop: batches of applied messages go to `sealing.sealRowsAhead`, and
- * the forms that come back for messages still unflushed are kept for the hand-over. Nothing waits for them: a form
- * not back in time is made by the hand-over, one that comes back late is dropped, and a failure only logs.
- */
-function createSealAhead(sealing: ContentSealing, min: number, unflushed: (id: string) => boolean, logger: Logger): SealAhead {
-  const sealRowsAhead = sealing.sealRowsAhead;
-  if (sealRowsAhead === undefined) return { add() {}, send() {}, take: () => undefined, clear() {} };
-  const made = new Map<string, ContentPair>();
-  let waiting: Draft[] = [];
-  let inFlight = 0;
-  const send = (): void => {
-    if (inFlight >= SEAL_AHEAD_IN_FLIGHT || waiting.length < min) return;
-    const rows = waiting;
-    waiting = [];
-    inFlight++;
-    void sealRowsAhead(rows.map(({ id, subject, body }) => ({ id, subject, body })))
-      .then(
-        (forms) => {
-          forms.forEach((form, i) => {
-            const id = rows[i]?.id;
-            if (id !== undefined && unflushed(id)) made.set(id, form);
-          });
-        },
-        (err: unknown) => logger.warn({ err }, "sealing messages ahead failed; the hand-over seals them itself"),
-      )
-      .finally(() => {
-        inFlight--;
-        send();
-      });
-  };
-  return {
-    add(draft) {
-      waiting.push(draft);
-    },
-    send,
-    take: (id) => made.get(id),
-    clear() {
-      made.clear();
-      waiting = [];
-    },
-  };
 }
