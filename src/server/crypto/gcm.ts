@@ -15,6 +15,8 @@
  */
 
 import { createCipheriv, createSecretKey, randomFillSync, type KeyObject } from "node:crypto";
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 
 export const SEAL_PREFIX = "ctseal1:";
@@ -67,6 +69,22 @@ export function sealPairText(subject: string, body: string, context: string, key
 
 /** What content-sealing.ts gives the worker as `workerData`; without it the module only exports its functions. */
 export const SEAL_WORKER_ROLE = "clawtell-seal-rows";
+/**
+ * The sealing thread's niceness (Linux): it seals with the CPU the event loop leaves, and never takes the core from
+ * it when the machine is busy (a thread woken at the event loop's priority would); what it has not sealed in time the
+ * hand-over seals itself.
+ */
+export const SEAL_WORKER_NICE = 10;
+
+/** Lowers this thread's priority where the system lets a thread have its own (Linux); elsewhere nothing changes. */
+function lowerThisThread(nice: number): void {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // Not Linux, or not allowed: the thread keeps the process's priority.
+  }
+}
 
 /**
  * A group of messages' pairs to seal under one key: the contexts (`message:<id>`), subjects and bodies, in order. The
@@ -82,6 +100,7 @@ export interface SealRowsJob {
 
 const port = parentPort;
 if (port !== null && workerData === SEAL_WORKER_ROLE) {
+  lowerThisThread(SEAL_WORKER_NICE);
   const keys = new Map<string, KeyObject>();
   port.on("message", (job: SealRowsJob & { id: number }) => {
     if (job.key !== undefined) keys.set(job.keyId, createSecretKey(job.key));

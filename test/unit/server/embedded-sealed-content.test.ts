@@ -1,11 +1,13 @@
 // The embedded message store sealing its own content (encryption at rest): each journal line sealed whole, each
 // message sealed for the archive at the hand-over (ahead of it in a worker thread where it can), a crash's journal
 // recovered with the key its lines name, and nothing of the content readable in any file on the way.
+import { readFileSync, readdirSync } from "node:fs";
 import { cp, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SEAL_WORKER_NICE } from "../../../src/server/crypto/gcm.js";
 import { MASTER_KEY_FILE, SEAL_PREFIX, createSealer, folderContentSealing, messageContext, openAtRestKeys, openKeyring, rotateKeyFile, type AtRestKeys } from "../../../src/server/crypto/index.js";
 import { systemClock } from "../../../src/infra/index.js";
 import { JOURNAL_FILE, openEmbeddedStorage, type Storage } from "../../../src/server/index.js";
@@ -178,5 +180,15 @@ describe("the embedded store's sealed content", () => {
     for (const [id, row] of rows) expect(sealer.openPair(row.subject, row.body, messageContext(id)).body).toMatch(/^the \w+ itself$/);
     expect(rows.size).toBe(10);
     expect(await grep(dir)).toEqual([]);
+  });
+
+  it.skipIf(process.platform !== "linux")("the sealing thread runs at a lower priority than the event loop", async () => {
+    const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ")[16]);
+    const before = new Set(readdirSync("/proc/self/task"));
+    const forms = await keys.content.sealRowsAhead?.([{ id: "m1", subject: "s", body: "b" }]);
+    expect(keys.sealer.openPair(forms?.[0]?.subject ?? "", forms?.[0]?.body ?? "", messageContext("m1"))).toEqual({ subject: "s", body: "b" });
+    const started = readdirSync("/proc/self/task").filter((tid) => !before.has(tid));
+    expect(started.map(niceOf)).toContain(SEAL_WORKER_NICE);
+    expect(niceOf(String(process.pid))).toBe(0);
   });
 });
