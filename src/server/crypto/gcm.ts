@@ -16,7 +16,7 @@
 
 import { createCipheriv, createSecretKey, randomFillSync, type KeyObject } from "node:crypto";
 import { readlinkSync } from "node:fs";
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 
 export const SEAL_PREFIX = "ctseal1:";
@@ -70,17 +70,17 @@ export function sealPairText(subject: string, body: string, context: string, key
 /** What content-sealing.ts gives the worker as `workerData`; without it the module only exports its functions. */
 export const SEAL_WORKER_ROLE = "clawtell-seal-rows";
 /**
- * The sealing thread's niceness (Linux): it seals with the CPU the event loop leaves, and never takes the core from
- * it when the machine is busy (a thread woken at the event loop's priority would); what it has not sealed in time the
- * hand-over seals itself.
+ * How much nicer than the process the sealing thread runs (Linux): it seals with the CPU the event loop leaves, and
+ * does not take the core from it when it is woken on a busy machine (a thread of the same priority would); what it
+ * has not sealed in time the hand-over seals itself.
  */
-export const SEAL_WORKER_NICE = 10;
+export const SEAL_WORKER_NICER = 10;
 
 /** Lowers this thread's priority where the system lets a thread have its own (Linux); elsewhere nothing changes. */
-function lowerThisThread(nice: number): void {
+function lowerThisThread(by: number): void {
   try {
     const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, nice);
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + by));
   } catch {
     // Not Linux, or not allowed: the thread keeps the process's priority.
   }
@@ -100,7 +100,7 @@ export interface SealRowsJob {
 
 const port = parentPort;
 if (port !== null && workerData === SEAL_WORKER_ROLE) {
-  lowerThisThread(SEAL_WORKER_NICE);
+  lowerThisThread(SEAL_WORKER_NICER);
   const keys = new Map<string, KeyObject>();
   port.on("message", (job: SealRowsJob & { id: number }) => {
     if (job.key !== undefined) keys.set(job.keyId, createSecretKey(job.key));
