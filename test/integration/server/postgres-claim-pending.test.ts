@@ -1,7 +1,7 @@
 // The PostgreSQL claim tells what it leaves behind (the unacked messages and the earliest live lease end), so that a
 // long poll or a stream that waits after it asks the database nothing more; and when its snapshot cannot tell, it says
 // nothing and the wait asks as before. Statements are counted through the store's database handle.
-import { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
 import pg from "pg";
 import type { QueryResultRow } from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -94,7 +94,7 @@ describe.skipIf(unavailable !== undefined)("a postgres claim and what it leaves 
 
   /** Resolves once `n` waiters are parked (each parks after its query, so the statements before it are counted). */
   const parked = async (n: number): Promise<void> => {
-    while (notifier.waiting() < n) await new Promise((done) => setImmediate(done));
+    while (notifier.waiting() < n) await new Promise((done) => setTimeout(done, 1));
   };
 
   it("tells, with a claim that takes fewer than asked, what pendingState answers right after it", async () => {
@@ -151,22 +151,26 @@ describe.skipIf(unavailable !== undefined)("a postgres claim and what it leaves 
     const rounds = 10;
     const connection = new Connection();
     const closed = new AbortController();
+    const events = new EventEmitter();
     let received = 0;
     const stream = (async () => {
       // The stream route's loop: pull, write, and wait when fewer than asked came.
       while (received < rounds) {
         const rows = await mailbox.pull([BOB.id], 10, connection);
         received += rows.length;
-        if (rows.length > 0) await mailbox.ack([BOB.id], rows.map((r) => r.id));
+        if (rows.length > 0) {
+          await mailbox.ack([BOB.id], rows.map((r) => r.id));
+          events.emit("received");
+        }
         if (received < rounds && rows.length < 10) await mailbox.waitForWork([BOB.id], 30_000, closed.signal);
       }
     })();
     await parked(1);
     const start = statements.length;
     for (let i = 0; i < rounds; i++) {
-      const before = received;
+      const acked = once(events, "received");
       await mailbox.deliver(newMessage(`m${i}`, BOB, clock.now()));
-      while (received === before) await new Promise((done) => setImmediate(done));
+      await acked;
       if (i < rounds - 1) await parked(1);
     }
     await stream;

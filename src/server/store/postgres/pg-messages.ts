@@ -8,6 +8,9 @@
  *   claims, in one process or two, never take the same row. It commits asynchronously (a lease is not worth a WAL
  *   flush: lost in a database crash, the message is handed out again). A row is claimable when it is unacked and its lease is
  *   missing, has run out (`lease_until <= now`), or belongs to a dead process (pg-processes.ts).
+ * - A claim that hands out fewer than asked reads in the same statement what it leaves behind (the unacked messages,
+ *   the earliest live lease end), so the wait after it asks nothing more; when its snapshot showed a claimable row it
+ *   did not take (locked by another transaction), it tells nothing, and the waiter asks `pendingState` as before.
  * - `releaseLeases` ends the leases of this process's closed connections and, with `afterSeq`, every lease after it.
  *   Those of dead processes a claim passes over, and the heartbeat clears (pg-processes.ts).
  */
@@ -256,9 +259,9 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       // could take back is a lease, a first-delivery time and the `delivered` deliveries that go with it, and then the
       // message is simply handed out again (at least once, as when a lease ends) and they are recorded again. No send
       // or ack is answered on it.
-      // A claim that hands out fewer than asked also reads what it leaves behind (PENDING_SQL), so that a wait after it
-      // needs no statement of its own. The statement answers one row more then, without a message, when it claims
-      // nothing.
+      // Asked (`leftBehind`), a claim that hands out fewer than asked also reads what it leaves behind (PENDING_SQL),
+      // so that a wait after it needs no statement of its own. Its rows: each claimed message with those columns, or
+      // one row without a message when it claims none.
       const wanted = leftBehind !== undefined;
       const rows = await db.query<ClaimRow>(
         ...withHolder(
