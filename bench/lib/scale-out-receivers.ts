@@ -14,7 +14,6 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createParser } from "eventsource-parser";
 import { Pool } from "undici";
-import { requestJson } from "./harness.js";
 
 const [url = "", pollerKey = "", streamerKey = "", outFile = ""] = process.argv.slice(2);
 const DRAIN_DEADLINE_MS = 5000;
@@ -26,6 +25,18 @@ const stream: Received = [];
 /** Bodies received at least once (a message may arrive again: see scale-out-latency.ts). */
 const distinct = new Set<string>();
 const wall = (): number => performance.timeOrigin + performance.now();
+
+async function requestJson(pool: Pool, method: "GET" | "POST", path: string, key: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await pool.request({
+    method,
+    path,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const parsed = (await response.body.json()) as Record<string, unknown>;
+  if (response.statusCode !== 200) throw new Error(`${method} ${path} → ${response.statusCode}: ${JSON.stringify(parsed)}`);
+  return parsed;
+}
 
 function pollReceiver(): { stop(): Promise<void> } {
   const pool = new Pool(url, { connections: 4 });

@@ -98,7 +98,7 @@ export async function startCluster(count: number, redisUrl: string): Promise<Clu
       servers.push(
         await spawnUntil(
           process.execPath,
-          [...SERVER_NODE_ARGS, "--max-semi-space-size=8", join(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--database", url, "--redis", redisUrl],
+          [...SERVER_NODE_ARGS, "--max-semi-space-size=8", resolve(ROOT, process.env["BENCH_CLI"] ?? "dist/bundle/cli.js"), "server", "--port", "0", "--database", url, "--redis", redisUrl],
           LISTENING,
           { cwd: ROOT, env: { ...process.env, CLAWTELL_LOG_LEVEL: "warn", NODE_OPTIONS: "", CLAWTELL_MASTER_KEY: BENCH_MASTER_KEY } },
         ),

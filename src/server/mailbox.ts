@@ -11,7 +11,7 @@ import { isoTime, type Clock } from "../infra/index.js";
 import type { Message } from "../protocol/index.js";
 import { toFullName } from "../protocol/index.js";
 import type { Notifier } from "./notifier.js";
-import type { ClientConnection, MessageRecord, MessageStore, NewMessage } from "./store/index.js";
+import type { ClientConnection, MessageRecord, MessageStore, NewMessage, PendingState } from "./store/index.js";
 
 export interface Mailbox {
   /** Commits the message durably, then wakes the recipient's waiters. */
@@ -55,43 +55,65 @@ export interface MailboxDeps {
  */
 const REMEMBERED_QUERIES = 65_536;
 
+/** The latest query of a recipient set: the notifier mark taken just before it, and what it left behind if told. */
+interface Query {
+  readonly mark: number;
+  left?: PendingState;
+}
+
 export function createMailbox(deps: MailboxDeps): Mailbox {
   const { messages, notifier, clock, visibilityTimeoutMs } = deps;
   // The notifier mark taken just before the latest query of each recipient set: a wait after that query also sees
   // the sends that arrived while it ran ("found nothing, then wait" cannot miss one, also across processes). Two
-  // streams of the same names share the entry: the later query has seen whatever arrived before it started.
-  const queriedAt = new Map<string, number>();
+  // streams of the same names share the entry: the later query has seen whatever arrived before it started. What a
+  // claim left behind, when the store tells it with the answer, spares the wait after it a query of its own.
+  const queriedAt = new Map<string, Query>();
 
-  const claim = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
+  const claim = (
+    recipientIds: readonly number[],
+    limit: number,
+    connection?: ClientConnection,
+    leftBehind?: (state: PendingState) => void,
+  ): Promise<MessageRecord[]> => {
     const now = clock.now();
     return messages.claim(recipientIds, {
       limit,
       now,
       leaseUntil: now + visibilityTimeoutMs,
       ...(connection === undefined ? {} : { connection }),
+      ...(leftBehind === undefined ? {} : { leftBehind }),
     });
   };
 
   const pull = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
     const key = recipientKey(recipientIds);
+    const query: Query = { mark: notifier.generation() };
     queriedAt.delete(key);
-    queriedAt.set(key, notifier.generation());
+    queriedAt.set(key, query);
     if (queriedAt.size > REMEMBERED_QUERIES) {
       const oldest = queriedAt.keys().next();
       if (oldest.done !== true) queriedAt.delete(oldest.value);
     }
-    return claim(recipientIds, limit, connection);
+    return claim(recipientIds, limit, connection, (state) => {
+      query.left = state;
+    });
   };
 
   /**
    * After a claim that found nothing: waits for a send to one of the names (since the mark) or for the earliest live
    * lease to end, at most `timeoutMs`. Names without any unacked message are remembered empty (unless a send arrived
    * since the mark), so their next polls park without a query. Answers whether a claim may now find something: false
-   * when the whole time passed with neither (or on abort).
+   * when the whole time passed with neither (or on abort). `left`: what the claim left behind, when the store told it.
    */
-  const waitSince = async (recipientIds: readonly number[], timeoutMs: number, since: number, signal?: AbortSignal): Promise<boolean> => {
+  const waitSince = async (
+    recipientIds: readonly number[],
+    timeoutMs: number,
+    since: number,
+    signal?: AbortSignal,
+    left?: PendingState,
+  ): Promise<boolean> => {
     const now = clock.now();
-    const { unacked, nextLeaseEnd } = await messages.pendingState(recipientIds, now);
+    const { unacked, nextLeaseEnd } = left ?? (await messages.pendingState(recipientIds, now));
     if (!unacked) notifier.rememberEmpty(recipientIds, since);
     if (nextLeaseEnd !== undefined && nextLeaseEnd - now + 1 < timeoutMs) {
       await notifier.wait(recipientIds, nextLeaseEnd - now + 1, signal, since);
@@ -117,12 +139,15 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
           if (!(await notifier.wait(recipientIds, remaining, signal, since)) || isAborted(signal)) return [];
           continue;
         }
-        const rows = await claim(recipientIds, limit, connection);
+        let left: PendingState | undefined;
+        const rows = await claim(recipientIds, limit, connection, (state) => {
+          left = state;
+        });
         const remaining = deadline - clock.now();
         if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
         // Nothing sent and no lease ended for the whole wait: nothing to claim, so no query (a parked long poll's
         // timeout costs the database nothing). A client that went away gets nothing more either.
-        if (!(await waitSince(recipientIds, remaining, since, signal)) || isAborted(signal)) return [];
+        if (!(await waitSince(recipientIds, remaining, since, signal, left)) || isAborted(signal)) return [];
       }
     },
     async ack(recipientIds, ids) {
@@ -132,7 +157,8 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     opened: (recipientIds, afterSeq) => messages.releaseLeases(recipientIds, afterSeq),
     // Without a remembered query (none yet, or forgotten) the wait looks back as far as the notifier remembers.
     waitForWork: async (recipientIds, timeoutMs, signal) => {
-      await waitSince(recipientIds, timeoutMs, queriedAt.get(recipientKey(recipientIds)) ?? 0, signal);
+      const query = queriedAt.get(recipientKey(recipientIds));
+      await waitSince(recipientIds, timeoutMs, query?.mark ?? 0, signal, query?.left);
     },
   };
 }

@@ -19,6 +19,12 @@ export interface ClaimRequest {
   readonly leaseUntil: number;
   /** The client connection the messages go out on: once it closes, `releaseLeases` hands them out again. */
   readonly connection?: ClientConnection;
+  /**
+   * Called before the claim answers with what `pendingState` would answer right after it (the messages it hands out
+   * leased until `leaseUntil`), when the claim itself tells it; not called otherwise, and the caller asks
+   * `pendingState`.
+   */
+  readonly leftBehind?: (state: PendingState) => void;
 }
 
 export interface InboxQuery {

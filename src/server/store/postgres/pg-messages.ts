@@ -8,6 +8,9 @@
  *   claims, in one process or two, never take the same row. It commits asynchronously (a lease is not worth a WAL
  *   flush: lost in a database crash, the message is handed out again). A row is claimable when it is unacked and its lease is
  *   missing, has run out (`lease_until <= now`), or belongs to a dead process (pg-processes.ts).
+ * - A claim that hands out fewer than asked reads in the same statement what it leaves behind (the unacked messages,
+ *   the earliest live lease end), so the wait after it asks nothing more; when its snapshot showed a claimable row it
+ *   did not take (locked by another transaction), it tells nothing, and the waiter asks `pendingState` as before.
  * - `releaseLeases` ends the leases of this process's closed connections and, with `afterSeq`, every lease after it.
  *   Those of dead processes a claim passes over, and the heartbeat clears (pg-processes.ts).
  */
@@ -60,6 +63,28 @@ const toMessage = (row: MessageRow): MessageRecord => ({
   attachments: row.attachments ?? [],
   deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
 });
+
+/** What PENDING_SQL answers: counts of the unacked rows and of those claimable, and the earliest live lease's end. */
+interface PendingRow {
+  unacked: string;
+  claimable: string;
+  next: string | null;
+}
+
+/** A claim's row: a claimed message (its columns null in the one row of a claim that took none) and PENDING_SQL's. */
+type ClaimRow = { [K in keyof MessageRow]: MessageRow[K] | null } & { first: boolean | null; hooks: number } & PendingRow;
+
+const isMessage = (row: ClaimRow): row is ClaimRow & MessageRow => row.seq !== null;
+
+/**
+ * One pass over the recipients' ($1) unacked messages at `now` ($2): how many there are, how many are claimable (no
+ * lease, an ended one, or one of a dead process: `dead`), and when the earliest live lease ends. `when` gates the
+ * pass (a condition without a column: PostgreSQL skips the scan when it is false, and the counts are then 0).
+ */
+const PENDING_SQL = (dead: string, when: string): string => `
+  SELECT count(*) AS unacked, count(*) FILTER (WHERE s.claimable) AS claimable, min(s.lease_until) FILTER (WHERE NOT s.claimable) AS next
+  FROM (SELECT m.lease_until, (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead}) AS claimable
+        FROM messages m WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND ${when}) s`;
 
 const bySeq = (a: MessageRecord, b: MessageRecord): number => a.seq - b.seq;
 
@@ -225,7 +250,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       await Promise.all([batcher.drain(), acks.drain()]);
     },
 
-    async claim(recipientIds, { limit, now, leaseUntil, connection }) {
+    async claim(recipientIds, { limit, now, leaseUntil, connection, leftBehind }) {
       if (recipientIds.length === 0 || limit <= 0) return [];
       processes.forget(now);
       const serial = connection === undefined ? null : processes.serialOf(connection);
@@ -234,7 +259,11 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       // could take back is a lease, a first-delivery time and the `delivered` deliveries that go with it, and then the
       // message is simply handed out again (at least once, as when a lease ends) and they are recorded again. No send
       // or ack is answered on it.
-      const rows = await db.query<MessageRow & { first: boolean; hooks: number }>(
+      // Asked (`leftBehind`), a claim that hands out fewer than asked also reads what it leaves behind (PENDING_SQL),
+      // so that a wait after it needs no statement of its own. Its rows: each claimed message with those columns, or
+      // one row without a message when it claims none.
+      const wanted = leftBehind !== undefined;
+      const rows = await db.query<ClaimRow>(
         ...withHolder(
           `WITH picked AS (
              SELECT m.seq, m.delivered_at IS NULL AS first FROM messages m
@@ -250,16 +279,29 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
              ${statusHookSql("delivered", "(SELECT * FROM claimed WHERE first)", "$2::bigint")}
            ), async_commit AS (
              SELECT set_config('synchronous_commit', 'off', true)
+           ), pending AS (
+             ${PENDING_SQL(dead, "$6::boolean AND (SELECT count(*) FROM picked) < $3")}
            )
-           SELECT claimed.*, (SELECT count(*) FROM status_hooked)::int AS hooks FROM claimed CROSS JOIN async_commit`,
-          [recipientIds, now, limit, leaseUntil, serial],
+           SELECT claimed.*, (SELECT count(*) FROM status_hooked)::int AS hooks, pending.unacked, pending.claimable, pending.next
+           FROM pending CROSS JOIN async_commit LEFT JOIN claimed ON true`,
+          [recipientIds, now, limit, leaseUntil, serial, wanted],
         ),
       );
-      queued(rows[0]?.hooks);
-      if (connection !== undefined && rows.length > 0) {
-        processes.leased(connection, leaseUntil, [...new Set(rows.map((r) => Number(r.recipient_id)))]);
+      const claimed = rows.filter(isMessage);
+      const state = rows[0];
+      queued(state?.hooks);
+      if (connection !== undefined && claimed.length > 0) {
+        processes.leased(connection, leaseUntil, [...new Set(claimed.map((r) => Number(r.recipient_id)))]);
       }
-      return rows.map(toMessage).sort(bySeq);
+      // Every row the statement's snapshot showed claimable was handed out: none was skipped as locked by another
+      // transaction (a claim whose lease the snapshot does not show yet, a release, an ack) nor left for a later claim.
+      // Otherwise `pendingState`, asked afterwards, sees what the snapshot could not.
+      if (wanted && state !== undefined && claimed.length < limit && Number(state.claimable) === claimed.length) {
+        const before = state.next === null ? undefined : Number(state.next);
+        const nextLeaseEnd = claimed.length === 0 ? before : Math.min(before ?? leaseUntil, leaseUntil);
+        leftBehind({ unacked: Number(state.unacked) > 0, nextLeaseEnd });
+      }
+      return claimed.map(toMessage).sort(bySeq);
     },
 
     async releaseLeases(recipientIds, afterSeq) {
@@ -278,16 +320,9 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
     async pendingState(recipientIds, now) {
       if (recipientIds.length === 0) return { unacked: false, nextLeaseEnd: undefined };
-      const [row] = await db.query<{ unacked: boolean; next: string | null }>(
-        ...withHolder(
-          `SELECT EXISTS (SELECT 1 FROM messages m WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL) AS unacked,
-             (SELECT min(m.lease_until) FROM messages m
-              WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND m.lease_until > $2 AND NOT ${dead}) AS next`,
-          [recipientIds, now],
-        ),
-      );
+      const [row] = await db.query<PendingRow>(...withHolder(PENDING_SQL(dead, "true"), [recipientIds, now]));
       const next = row?.next ?? null;
-      return { unacked: row?.unacked === true, nextLeaseEnd: next === null ? undefined : Number(next) };
+      return { unacked: Number(row?.unacked ?? 0) > 0, nextLeaseEnd: next === null ? undefined : Number(next) };
     },
 
     async listUnacked(recipientIds, limit, excludeSeqs) {
