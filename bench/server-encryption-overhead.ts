@@ -4,9 +4,11 @@
  * bodies sealed with AES-256-GCM on the way in, opened on the way out) and off (`--no-encryption`), in the same run.
  * The arms alternate for `BENCH_ROUNDS` rounds (default 5), the order rotating each round (lib/rounds.ts); each round's
  * ratio compares two runs seconds apart. Goal: median on/off ≥ 0.90 (encryption costs ≤ 10 %). Beside the rates it
- * prints the server's CPU time per message (from /proc, over the run), which a busy neighbour moves less.
+ * prints the server's CPU time per message (from /proc, over the run), which a busy neighbour moves less: all its
+ * threads (the sealing thread, the thread pool's syncs), and its main thread's alone, the event loop every request
+ * waits for.
  */
-import { cpuTimeMs, describeSpread, fmt, machineLine, spreadOf, startClawTell } from "./lib/harness.js";
+import { cpuTimeMs, describeSpread, mainThreadCpuTimeMs, fmt, machineLine, spreadOf, startClawTell } from "./lib/harness.js";
 import { alternateRounds } from "./lib/rounds.js";
 import { fullCycle } from "./server-throughput.js";
 
@@ -15,16 +17,20 @@ const SENDERS = Number(process.env["BENCH_SENDERS_ENCRYPTION"] ?? 32);
 const GOAL_PERCENT = 10;
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
 
-/** The server's CPU µs per message of each arm's runs, in run order. */
+/** The server's CPU µs per message of each arm's runs, in run order: all its threads, and its event loop's alone. */
 const cpuPerMessage: number[][] = [[], []];
+const loopCpuPerMessage: number[][] = [[], []];
 
 const arm = (index: number, serverArgs: readonly string[]) => async (): Promise<number> => {
   const target = await startClawTell({ serverArgs });
   try {
     const cpuBefore = await cpuTimeMs(target.pid);
+    const loopBefore = await mainThreadCpuTimeMs(target.pid);
     const rate = await fullCycle(target, SENDERS);
     const cpu = (await cpuTimeMs(target.pid)) - cpuBefore;
+    const loop = (await mainThreadCpuTimeMs(target.pid)) - loopBefore;
     cpuPerMessage[index]?.push((cpu * 1000) / (rate * (DURATION_MS / 1000)));
+    loopCpuPerMessage[index]?.push((loop * 1000) / (rate * (DURATION_MS / 1000)));
     return rate;
   } finally {
     await target.stop();
@@ -49,6 +55,7 @@ export async function runEncryptionOverheadBench(): Promise<{ off: number; on: n
       `  on/off per round: ${describeSpread(ratios, 3)}; rounds: ${ratios.map((r) => fmt(r, 3)).join(", ")}`,
       `  cost of encryption (1 − median ratio): ${fmt(costPercent, 1)} % (goal <= ${GOAL_PERCENT} %)`,
       `  server CPU per message: off ${describeSpread(cpuPerMessage[0] ?? [], 0, " µs")}, on ${describeSpread(cpuPerMessage[1] ?? [], 0, " µs")}`,
+      `  of it the event loop's: off ${describeSpread(loopCpuPerMessage[0] ?? [], 0, " µs")}, on ${describeSpread(loopCpuPerMessage[1] ?? [], 0, " µs")}`,
       `${machineLine()} (at end)`,
       "",
     ].join("\n"),

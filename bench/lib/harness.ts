@@ -125,7 +125,16 @@ export async function rssMb(pid: number): Promise<number> {
 
 /** CPU time the process has used so far, in ms (utime + stime from /proc; the kernel counts in 10 ms ticks). */
 export async function cpuTimeMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time (user + system) of the process's main thread alone, its event loop, in ms (Linux). */
+export async function mainThreadCpuTimeMs(pid: number): Promise<number> {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+async function statCpuMs(path: string): Promise<number> {
+  const stat = await readFile(path, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
