@@ -198,7 +198,7 @@ async function untilSubscribed(notifier: Notifier, clock: Clock, logger: Logger)
 
 /**
  * What the processes of one deployment share besides the storage: the notifier, and Redis when given. ioredis is
- * loaded only then (about 8 MB of an empty process otherwise).
+ * loaded only then (4–8 MB of an empty process otherwise).
  */
 async function openSharedServices(
   opts: { database?: string; redis?: string },

@@ -4,8 +4,8 @@
  * SUBSCRIBE counts as "up". The publisher keeps no offline queue: while Redis is down a publish fails at once
  * instead of piling up.
  *
- * ioredis is loaded when the first transport is made, not with the server: its command table alone held about 8 MB
- * of every process, also of those that never speak to Redis.
+ * ioredis is loaded when the first transport is made, not with the server: it held 4–8 MB of every process, also of
+ * those that never speak to Redis.
  */
 
 import type { Redis } from "ioredis";
