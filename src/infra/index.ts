@@ -1,6 +1,7 @@
 /** Infrastructure shared by every room: errors, clock, logger, durable files. Imports nothing of ours. */
 export * from "./errors.js";
 export * from "./clock.js";
+export * from "./cancel-signal.js";
 export * from "./logger.js";
 export * from "./atomic-file.js";
 export * from "./old-entries.js";

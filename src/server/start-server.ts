@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Dispatcher } from "undici";
 import { acquireFileLock, ClawTellError, createSilentLogger, ensureDir, systemClock, type Clock, type Logger } from "../infra/index.js";
 import { buildServer } from "./build-server.js";
@@ -151,7 +151,7 @@ export async function startServer(opts: {
     throw err;
   }
   const { storage, files } = atRest;
-  const shared = openSharedServices(opts, logger, opts.clock ?? systemClock);
+  const shared = await openSharedServices(opts, logger, opts.clock ?? systemClock);
   const closeAll = async (): Promise<void> => {
     try {
       await atRest.stop();
@@ -218,12 +218,15 @@ async function untilSubscribed(notifier: Notifier, clock: Clock, logger: Logger)
   }
 }
 
-/** What the processes of one deployment share besides the storage: the notifier, and Redis when given. */
-function openSharedServices(
+/**
+ * What the processes of one deployment share besides the storage: the notifier, and Redis when given. ioredis is
+ * loaded only then (4–8 MB of an empty process otherwise).
+ */
+async function openSharedServices(
   opts: { database?: string; redis?: string },
   logger: Logger,
   clock: Clock,
-): { notifier: Notifier; redis?: Redis; close(): Promise<void> } {
+): Promise<{ notifier: Notifier; redis?: Redis; close(): Promise<void> }> {
   const notifier = createNotifier({
     logger,
     clock,
@@ -232,6 +235,7 @@ function openSharedServices(
   });
   if (opts.redis === undefined) return { notifier, close: () => notifier.close() };
   // Rate-limit counters: a client that fails fast while Redis is down (the limiter then lets requests through).
+  const { Redis } = await import("ioredis");
   const redis = new Redis(opts.redis, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", () => {});
   return {

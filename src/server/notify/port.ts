@@ -4,6 +4,8 @@
  * PostgreSQL `LISTEN/NOTIFY` (several processes on one database).
  */
 
+import type { CancelSignal } from "../../infra/index.js";
+
 export interface Notifier {
   /**
    * A mark to pass to `wait` as `since`: a notification that arrives after the mark and before the wait starts is
@@ -15,7 +17,7 @@ export interface Notifier {
    * notifier asks every waiter to look again), `false` at the timeout or on abort. Every listener and timer is gone
    * when it resolves.
    */
-  wait(nameIds: readonly number[], timeoutMs: number, signal?: AbortSignal, since?: number): Promise<boolean>;
+  wait(nameIds: readonly number[], timeoutMs: number, signal?: CancelSignal, since?: number): Promise<boolean>;
   /**
    * Remembers that a query begun at mark `since` found no unacked message at all for these names, so that a later
    * poll of them parks without querying (`knownEmpty`) until one of them is notified. Nothing is remembered when one

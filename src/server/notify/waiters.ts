@@ -5,7 +5,7 @@
  * lost message.
  */
 
-import { timerOn, type Clock } from "../../infra/index.js";
+import { timerOn, type CancelSignal, type Clock } from "../../infra/index.js";
 
 /** Notifications remembered for `since`; the window between a query and its wait is a few milliseconds. */
 const HISTORY_SIZE = 4096;
@@ -16,7 +16,7 @@ const MAX_EMPTY_NAMES = 1_000_000;
 
 export interface WaiterRegistry {
   generation(): number;
-  wait(nameIds: readonly number[], timeoutMs: number, signal?: AbortSignal, since?: number): Promise<boolean>;
+  wait(nameIds: readonly number[], timeoutMs: number, signal?: CancelSignal, since?: number): Promise<boolean>;
   /** Wakes the waiters of these names. */
   wake(nameIds: Iterable<number>): void;
   /** Wakes every waiter (each then queries once); forgets every name remembered empty. */
