@@ -36,11 +36,14 @@ export function createSealAhead(sealing: ContentSealing, min: number, pending: (
   const made = new Map<string, ContentPair>();
   let waiting: MessageRecord[] = [];
   let inFlight = 0;
+  /** One more at each hand-over: a batch sent before the last one is of no use, and its failure says nothing. */
+  let handOvers = 0;
   const send = (): void => {
     if (inFlight >= SEAL_AHEAD_IN_FLIGHT || waiting.length < min) return;
     const rows = waiting;
     waiting = [];
     inFlight++;
+    const sentAt = handOvers;
     void sealRowsAhead(rows.map(({ id, subject, body }) => ({ id, subject, body })))
       .then(
         (forms) => {
@@ -49,7 +52,10 @@ export function createSealAhead(sealing: ContentSealing, min: number, pending: (
             if (id !== undefined && pending(id)) made.set(id, form);
           });
         },
-        (err: unknown) => logger.warn({ err }, "sealing messages ahead failed; the hand-over seals them itself"),
+        (err: unknown) => {
+          // A batch the hand-over has made useless (at close the thread ends under it) fails quietly.
+          if (sentAt === handOvers) logger.warn({ err }, "sealing messages ahead failed; the hand-over seals them itself");
+        },
       )
       .finally(() => {
         inFlight--;
@@ -63,6 +69,7 @@ export function createSealAhead(sealing: ContentSealing, min: number, pending: (
     send,
     take: (id) => made.get(id),
     clear() {
+      handOvers++;
       made.clear();
       waiting = [];
     },
