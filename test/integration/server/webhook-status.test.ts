@@ -147,6 +147,14 @@ describe("message.status webhook", () => {
     await optIn(["message.status"]);
     const id = String((await send("nobody reads this")).body["messageId"]);
     await expect.poll(() => statesOf(id)).toEqual(["accepted"]);
+    // The server has taken the receiver's answer in before its clock jumps: an attempt still waiting for it would
+    // time out in the jump and be sent again.
+    await expect
+      .poll(async () => {
+        const log = WebhookDeliveriesResponseSchema.parse((await api(server, "GET", "/api/webhooks/deliveries", { key: alice.apiKey })).body);
+        return log.deliveries.map((d) => `${String(d.state)}:${d.status}`);
+      })
+      .toEqual(["accepted:delivered"]);
     await clock.advance(14 * DAY + SECOND);
     await expect.poll(() => statesOf(id)).toEqual(["accepted", "expired"]);
     const receipt = MessageStatusResponseSchema.parse((await api(server, "GET", `/api/messages/${id}/status`, { key: alice.apiKey })).body);
