@@ -3,9 +3,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { Pool } from "undici";
 import { createName, openEmbeddedDirectory } from "../../src/server/index.js";
 import { removeOnExit, spawnUntil } from "./children.js";
+
+export { requestJson } from "./request-json.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const LISTENING = /listening on (http:\/\/\S+)/;
@@ -98,18 +99,6 @@ export async function parkIdleConnections(
     { cwd: ROOT, stdin: "pipe" },
   );
   return { parked: Number(parker.match[1]), stop: () => parker.stop() };
-}
-
-export async function requestJson(pool: Pool, method: "GET" | "POST", path: string, key: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await pool.request({
-    method,
-    path,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const parsed = (await response.body.json()) as Record<string, unknown>;
-  if (response.statusCode !== 200) throw new Error(`${method} ${path} → ${response.statusCode}: ${JSON.stringify(parsed)}`);
-  return parsed;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

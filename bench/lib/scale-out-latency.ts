@@ -80,7 +80,7 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
 
   const dir = mkdtempSync(join(tmpdir(), "clawtell-receivers-"));
   const outFile = join(dir, "received.json");
-  const receivers = await spawnUntil(process.execPath, [join(ROOT, "bench/lib/scale-out-receivers.ts"), receiverUrl, keys.poller, keys.streamer, outFile], /ready/, {
+  const receivers = await spawnUntil(process.execPath, ["--import", "tsx", join(ROOT, "bench/lib/scale-out-receivers.ts"), receiverUrl, keys.poller, keys.streamer, outFile], /ready/, {
     cwd: ROOT,
     stdin: "pipe",
   });

@@ -4,7 +4,7 @@
  * load generator's timers). bob receives by long poll (acking each batch in the background, as the daemon does), carol
  * by SSE stream (acking each message). Times are wall-clock milliseconds with sub-millisecond precision
  * (`performance.timeOrigin + performance.now()`), comparable with the sender's in another process on the same host.
- * Run with Node 24 type stripping: `node bench/lib/scale-out-receivers.ts <url> <poller key> <streamer key> <out file>`.
+ * Run through tsx: `node --import tsx bench/lib/scale-out-receivers.ts <url> <poller key> <streamer key> <out file>`.
  * Prints `ready` once carol's stream is connected. Reads `expect <n>` on stdin (sent once the sends are done): when n
  * distinct messages have arrived, or 5 s later, it stops the receivers, waits for its acks, writes JSON to the out file
  * (`{ poll: [[body, ms]…], stream: […], loopLateP99Ms }`) and exits. Exits too when its parent goes away (stdin closes).
@@ -14,6 +14,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createParser } from "eventsource-parser";
 import { Pool } from "undici";
+import { requestJson } from "./request-json.js";
 
 const [url = "", pollerKey = "", streamerKey = "", outFile = ""] = process.argv.slice(2);
 const DRAIN_DEADLINE_MS = 5000;
@@ -25,18 +26,6 @@ const stream: Received = [];
 /** Bodies received at least once (a message may arrive again: see scale-out-latency.ts). */
 const distinct = new Set<string>();
 const wall = (): number => performance.timeOrigin + performance.now();
-
-async function requestJson(pool: Pool, method: "GET" | "POST", path: string, key: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await pool.request({
-    method,
-    path,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const parsed = (await response.body.json()) as Record<string, unknown>;
-  if (response.statusCode !== 200) throw new Error(`${method} ${path} → ${response.statusCode}: ${JSON.stringify(parsed)}`);
-  return parsed;
-}
 
 function pollReceiver(): { stop(): Promise<void> } {
   const pool = new Pool(url, { connections: 4 });
