@@ -44,7 +44,7 @@ export function createSealAhead(sealing: ContentSealing, min: number, pending: (
     waiting = [];
     inFlight++;
     const sentAt = handOvers;
-    void sealRowsAhead(rows.map(({ id, subject, body }) => ({ id, subject, body })))
+    void sealRowsAhead(rows)
       .then(
         (forms) => {
           forms.forEach((form, i) => {
