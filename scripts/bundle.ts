@@ -4,7 +4,6 @@
 //   dist/bundle/cli.js    the `clawtell` bin: server, daemon and admin commands
 //   dist/bundle/key-hash-worker.js  the server's bcrypt worker thread, started by file name from beside cli.js
 //   dist/bundle/json-parse-worker.js  the server's worker thread for large JSON bodies, started the same way
-//   dist/bundle/gcm.js               the server's worker thread that seals messages for its archive, started the same way
 // and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in. The server's own release
 // (version, CHANGELOG.md, the skill) goes into the bundle as a constant.
 // The package then declares no dependencies. OpenClaw copies a plugin's package and every dependency it declares into
@@ -101,7 +100,6 @@ async function bundle(): Promise<void> {
       cli: "dist/cli.js",
       "key-hash-worker": "dist/server/key-hash-worker.js",
       "json-parse-worker": "dist/server/json-parse-worker.js",
-      gcm: "dist/server/crypto/gcm.js",
     },
     outdir,
     bundle: true,

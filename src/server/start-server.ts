@@ -46,16 +46,6 @@ interface OpenedBackend {
   close(): Promise<void>;
 }
 
-/** The keys opened, and `open` run with them; the keys' sealing thread stops when `open` fails. */
-async function withKeys<T>(keys: AtRestKeys, open: () => Promise<T>): Promise<T> {
-  try {
-    return await open();
-  } catch (err) {
-    await keys.content.stop();
-    throw err;
-  }
-}
-
 async function openEmbeddedBackend(dataDir: string, logger: Logger, encryption: EncryptionOptions): Promise<OpenedBackend> {
   // One server per data folder: its message journal holds sends that only it knows of until the archive has them.
   await ensureDir(dataDir);
@@ -72,7 +62,7 @@ async function openEmbeddedBackend(dataDir: string, logger: Logger, encryption: 
     // After the lock: a missing key file is made by the one server that holds the folder.
     keys = openAtRestKeys({ encryption, dataDir });
     // The message store seals its journal and archive itself, and recovers a sealed journal with the keys.
-    storage = await withKeys(keys, () => openEmbeddedStorage({ dataDir, logger, sealing: keys.content }));
+    storage = await openEmbeddedStorage({ dataDir, logger, sealing: keys.content });
   } catch (err) {
     await lock.release();
     throw err;
@@ -86,7 +76,6 @@ async function openEmbeddedBackend(dataDir: string, logger: Logger, encryption: 
       try {
         await storage.close();
       } finally {
-        await keys.content.stop();
         await lock.release();
       }
     },
@@ -95,14 +84,8 @@ async function openEmbeddedBackend(dataDir: string, logger: Logger, encryption: 
 
 async function openPostgresBackend(url: string, logger: Logger, encryption: EncryptionOptions): Promise<OpenedBackend> {
   const keys = openAtRestKeys({ encryption, database: url });
-  const storage = await withKeys(keys, () => openPostgresStorage({ url, logger }));
-  const close = async (): Promise<void> => {
-    try {
-      await storage.close();
-    } finally {
-      await keys.content.stop();
-    }
-  };
+  const storage = await openPostgresStorage({ url, logger });
+  const close = (): Promise<void> => storage.close();
   try {
     return { storage, files: storage.files, keys, messagesSealed: false, linkSecret: await storage.sharedSecret(LINK_SECRET_NAME), close };
   } catch (err) {

@@ -19,7 +19,7 @@ import type { FileStore } from "../files.js";
 import type { ContentSealing, Storage } from "../store/index.js";
 import { MASTER_KEY_FILE, openKeyring, type Keyring } from "./keyring.js";
 import { startResealer, type Resealer } from "./reseal.js";
-import { createContentSealing, type ServerContentSealing } from "./content-sealing.js";
+import { createContentSealing } from "./content-sealing.js";
 import { createSealer, type Sealer } from "./seal.js";
 import { sealFileStore, type SealedFileStore } from "./sealed-files.js";
 import { createSealedWrites, sealStorage } from "./sealed-storage.js";
@@ -99,8 +99,8 @@ export interface AtRestKeys {
   readonly enabled: boolean;
   readonly keyring: Keyring;
   readonly sealer: Sealer;
-  /** The sealing an embedded message store is opened with; stopped after the storage has closed. */
-  readonly content: ServerContentSealing;
+  /** The sealing an embedded message store is opened with. */
+  readonly content: ContentSealing;
 }
 
 export function openAtRestKeys(opts: { encryption: EncryptionOptions; dataDir?: string | undefined; database?: string | undefined }): AtRestKeys {
@@ -108,7 +108,7 @@ export function openAtRestKeys(opts: { encryption: EncryptionOptions; dataDir?: 
   // Real time: the key file is looked at again whatever clock the server's requests run on.
   const keyring = openServerKeyring({ ...opts, clock: systemClock }) ?? NO_KEYS;
   const sealer = createSealer(keyring, { sealNew: enabled });
-  return { enabled, keyring, sealer, content: createContentSealing(sealer, keyring, { sealNew: enabled }) };
+  return { enabled, keyring, sealer, content: createContentSealing(sealer, { sealNew: enabled }) };
 }
 
 /**
@@ -118,7 +118,7 @@ export function openAtRestKeys(opts: { encryption: EncryptionOptions; dataDir?: 
 export function folderContentSealing(keys: { dataDir: string; masterKey?: string | undefined; masterKeyFile?: string | undefined }): ContentSealing {
   const encryption = { enabled: false, masterKey: keys.masterKey, masterKeyFile: keys.masterKeyFile };
   const keyring = openServerKeyring({ encryption, dataDir: keys.dataDir }) ?? NO_KEYS;
-  return createContentSealing(createSealer(keyring, { sealNew: false }), keyring, { sealNew: false });
+  return createContentSealing(createSealer(keyring, { sealNew: false }), { sealNew: false });
 }
 
 /** Wraps a server's storage and files for encryption at rest, and starts its background re-sealing. */

@@ -5,11 +5,11 @@
  * `clawtell admin retire-master-key` removes an old one (admin-encryption.ts).
  */
 export { KEY_RECHECK_MS, MASTER_KEY_FILE, derivedKeyId, describeKeyFile, openKeyring, parseMasterKey, removeKeyFromFile, rotateKeyFile, type Keyring, type KeyringOptions, type MasterKey } from "./keyring.js";
-export { PLAIN_PREFIX, SEAL_PREFIX, createSealer, plainValue, sealedKeyId, storedPlain, type SealedPair, type Sealer, type SealerOptions } from "./seal.js";
+export { PLAIN_PREFIX, SEAL_PREFIX, chunkReference, createSealer, plainValue, sealedKeyId, storedPlain, type ChunkEntry, type ChunkSource, type SealedPair, type Sealer, type SealerOptions } from "./seal.js";
 export { SEGMENT_BYTES, sealFileStore, type SealedFileStore } from "./sealed-files.js";
 export { approvalContext, createSealedWrites, messageContext, sealApprovals, sealMessages, sealStorage, type SealedWrites } from "./sealed-storage.js";
 export { countSealedUnder, type KeyUsage } from "./key-usage.js";
-export { RESEAL_BATCH, RESEAL_CHECK_MS, resealAll, resealOnce, startResealer, type ResealReport, type Resealer } from "./reseal.js";
+export { RESEAL_BATCH, RESEAL_CHECK_MS, resealAll, resealOnce, spreadChunks, startResealer, type ResealReport, type Resealer } from "./reseal.js";
 export {
   NO_KEYS,
   checkSharedKey,
@@ -23,4 +23,4 @@ export {
   type EncryptionOptions,
   type ServerEncryption,
 } from "./at-rest.js";
-export { createContentSealing, type ContentSealingOptions, type ServerContentSealing } from "./content-sealing.js";
+export { ALONE_CHARS, CHUNK_CHARS, CHUNK_ROWS, createContentSealing } from "./content-sealing.js";

@@ -1,6 +1,7 @@
 /**
  * Re-sealing: content sealed under an older master key (or written plain, before encryption) is sealed again under the
- * current one, a page of rows or one file at a time, while the server keeps serving. A row is written back only if it
+ * current one, a page of rows or one file at a time, while the server keeps serving. A row whose content shares a
+ * chunk with others (content-sealing.ts) gets its own pair, and the chunk goes with its last row. A row is written back only if it
  * still holds what was read (sealed-rows-store.ts), and a file is swapped whole (FileStore.replace), so a re-seal that
  * races with sends, acks, purges or another process's re-seal loses nothing. Old keys stay in the keyring: content a
  * pass has not reached yet, or that was sealed under the old key a moment before the server learned the new one, still
@@ -11,10 +12,10 @@
  */
 
 import type { Clock, Logger } from "../../infra/index.js";
-import { SEALED_TABLES, type SealedRowStore, type SealedTable } from "../store/index.js";
+import { SEALED_TABLES, type ContentSealing, type SealedRowStore, type SealedTable } from "../store/index.js";
 import type { SealedFileStore } from "./sealed-files.js";
 import { approvalContext, messageContext } from "./sealed-storage.js";
-import { SEAL_PREFIX, type Sealer } from "./seal.js";
+import { SEAL_PREFIX, chunkReference, sealedKeyId, type Sealer } from "./seal.js";
 
 /** Rows read and written back per page. */
 export const RESEAL_BATCH = 200;
@@ -74,7 +75,7 @@ export async function resealOnce(deps: ResealDeps): Promise<ResealReport> {
       for (const row of page.rows) {
         let to: { subject: string; body: string };
         try {
-          const plain = deps.sealer.openPair(row.subject, row.body, context(row.id));
+          const plain = deps.sealer.openPair(row.subject, row.body, context(row.id), (chunkId) => page.chunks?.get(chunkId));
           to = deps.sealer.sealPair(plain.subject, plain.body, context(row.id));
         } catch (err) {
           failed++;
@@ -100,6 +101,28 @@ export async function resealOnce(deps: ResealDeps): Promise<ResealReport> {
     }
   }
   return { keyId, rows, files, failed };
+}
+
+/**
+ * Gives every message row that refers to a chunk its own pair, sealed under the key the row names, and so drops every
+ * chunk (a migration copies rows one by one, and the target has no chunks). Answers how many rows it rewrote.
+ */
+export async function spreadChunks(deps: { sealedRows: SealedRowStore; sealing: ContentSealing }): Promise<number> {
+  let rows = 0;
+  let after: string | undefined;
+  do {
+    // A kept prefix no stored value begins with: every row is looked at.
+    const page = await deps.sealedRows.scan("messages", after, RESEAL_BATCH, "\u0000");
+    const chunks = (chunkId: string): string | undefined => page.chunks?.get(chunkId);
+    for (const row of page.rows) {
+      if (chunkReference(row.body) === undefined) continue;
+      const plain = deps.sealing.openRow(row, chunks);
+      const to = deps.sealing.sealRow({ id: row.id, ...plain }, sealedKeyId(row.body));
+      if (await deps.sealedRows.replace("messages", row, to)) rows++;
+    }
+    after = page.next;
+  } while (after !== undefined);
+  return rows;
 }
 
 /** Passes until one (the second at the earliest) finds nothing left to re-seal (at most a few: content sealed during a pass is caught by the next). */

@@ -23,6 +23,14 @@
  * (`message:<id>`), so a pair does not open as a single field nor a single field as a pair, and a marker whose body
  * is not a pair under the same key id is refused. Only the sum of the two lengths shows, where the lengths of both
  * showed when each field was sealed alone. Rows written as two single fields, or plain, still open (`openPair`).
+ *
+ * Many rows written together may share one seal instead (`sealChunk`): a chunk is a single sealed field holding the
+ * JSON `[[context, subject, body], …]` of its rows, bound to the chunk's own id (`message chunk <id>`), and stored
+ * apart from the rows. Each row then holds a reference in the pair's place: the marker as its subject, and
+ * `ctseal1:<key id>:@<chunk id>.<index>` as its body (`@` never occurs in base64url). A reference opens only with its
+ * chunk at hand (`openPair`'s `chunks`), only under the key id the row names, and only if the chunk's entry at that
+ * index names the row's own context: a reference moved into another row does not open. One seal per chunk instead of
+ * one per row is what makes sealing cheap where many short messages are written at once.
  */
 
 import { createDecipheriv } from "node:crypto";
@@ -40,6 +48,21 @@ export interface SealedPair {
   readonly body: string;
 }
 
+/** A row's content to be sealed in a chunk: the row's context (`message:<id>`), subject and body. */
+export interface ChunkEntry {
+  readonly context: string;
+  readonly subject: string;
+  readonly body: string;
+}
+
+/** The sealed text of a chunk by its id, where the rows being opened point into chunks; undefined when it is gone. */
+export type ChunkSource = (chunkId: string) => string | undefined;
+
+/** The mark, after a key id's prefix, of a reference into a chunk (see above). */
+const CHUNK_MARK = "@";
+/** Opened chunks kept, most recently opened last: rows read together mostly share a few chunks. */
+const OPENED_CHUNKS = 16;
+
 export interface Sealer {
   /** The text sealed under the current key, bound to `context`. */
   seal(text: string, context: string): string;
@@ -56,7 +79,12 @@ export interface Sealer {
    * The texts of a row's fields as stored: a sealed pair, two fields sealed alone (under `<context>:subject` and
    * `<context>:body`) or plain ones; CT_STATE_CORRUPT when they do not open.
    */
-  openPair(subject: string, body: string, context: string): SealedPair;
+  openPair(subject: string, body: string, context: string, chunks?: ChunkSource): SealedPair;
+  /**
+   * The rows' content sealed together under the current key as the chunk `chunkId`: the chunk's sealed text, and each
+   * row's stored fields, which refer to it (in order).
+   */
+  sealChunk(entries: readonly ChunkEntry[], chunkId: string): { sealed: string; rows: SealedPair[] };
   /** The id of the current key. */
   currentKeyId(): string;
 }
@@ -84,6 +112,21 @@ export function plainValue(value: string): string {
   const rest = value.slice(PLAIN_PREFIX.length);
   return rest.startsWith(SEAL_PREFIX) || rest.startsWith(PLAIN_PREFIX) ? rest : value;
 }
+
+/** The chunk a row's body field refers to, and the row's place in it; undefined when it holds no reference. */
+export function chunkReference(body: string): { chunkId: string; index: number } | undefined {
+  const keyId = sealedKeyId(body);
+  if (keyId === undefined) return undefined;
+  const start = SEAL_PREFIX.length + keyId.length + 1;
+  if (body[start] !== CHUNK_MARK) return undefined;
+  const dot = body.lastIndexOf(".");
+  const index = Number(body.slice(dot + 1));
+  if (dot <= start + 1 || !Number.isSafeInteger(index) || index < 0) return { chunkId: "", index: -1 };
+  return { chunkId: body.slice(start + 1, dot), index };
+}
+
+/** The additional data of a chunk: its own id. */
+const chunkContext = (chunkId: string): string => `message chunk ${chunkId}`;
 
 /** Whether a subject field is the marker of a sealed pair (`ctseal1:<key id>:` and nothing after it). */
 const isPairMarker = (value: string, keyId: string): boolean => value.length === SEAL_PREFIX.length + keyId.length + 1;
@@ -135,6 +178,25 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
     const keyId = sealedKeyId(value);
     return keyId === undefined ? plainValue(value) : decrypt(value, keyId, (id) => fieldData(id, context), context);
   };
+  /** Opened chunks by id, with the sealed text they were opened from (a re-seal replaces it). */
+  const opened = new Map<string, { sealed: string; entries: unknown[] }>();
+  /** The row `context`'s fields in the chunk a reference under `keyId` names. */
+  const openReference = (keyId: string, ref: { chunkId: string; index: number }, context: string, chunks: ChunkSource | undefined): SealedPair => {
+    const sealed = ref.index < 0 ? undefined : chunks?.(ref.chunkId);
+    if (sealed === undefined || sealedKeyId(sealed) !== keyId) throw broken(context);
+    let chunk = opened.get(ref.chunkId);
+    if (chunk?.sealed !== sealed) {
+      const entries: unknown = JSON.parse(open(sealed, chunkContext(ref.chunkId)));
+      if (!Array.isArray(entries)) throw broken(context);
+      chunk = { sealed, entries };
+      opened.delete(ref.chunkId);
+      opened.set(ref.chunkId, chunk);
+      if (opened.size > OPENED_CHUNKS) opened.delete(opened.keys().next().value ?? "");
+    }
+    const entry = chunk.entries[ref.index];
+    if (!Array.isArray(entry) || entry[0] !== context || typeof entry[1] !== "string" || typeof entry[2] !== "string") throw broken(context);
+    return { subject: entry[1], body: entry[2] };
+  };
   return {
     seal(text, context) {
       if (!sealNew) return storedPlain(text);
@@ -147,18 +209,28 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
       const { id, key } = keyId === undefined ? keyring.current() : { id: keyId, key: keyOf(keyId) };
       return { subject: markerOf(id), body: sealPairText(subject, body, context, id, keyObjectOf(key)) };
     },
-    openPair(subject, body, context) {
+    openPair(subject, body, context, chunks) {
       const keyId = sealedKeyId(subject);
       if (keyId === undefined || !isPairMarker(subject, keyId)) {
         return { subject: open(subject, `${context}:subject`), body: open(body, `${context}:body`) };
       }
-      // The subject says "sealed with the body": the body must be a pair under the same key.
+      // The subject says "sealed with the body": the body must be a pair, or a reference, under the same key.
       if (sealedKeyId(body) !== keyId) throw broken(context);
+      const ref = chunkReference(body);
+      if (ref !== undefined) return openReference(keyId, ref, context, chunks);
       const plain = decrypt(body, keyId, (id) => pairData(id, context), context);
       const colon = plain.indexOf(":");
       const length = Number(plain.slice(0, colon));
       if (colon < 1 || !Number.isSafeInteger(length) || colon + 1 + length > plain.length) throw broken(context);
       return { subject: plain.slice(colon + 1, colon + 1 + length), body: plain.slice(colon + 1 + length) };
+    },
+    sealChunk(entries, chunkId) {
+      const { id, key } = keyring.current();
+      const text = JSON.stringify(entries.map((entry) => [entry.context, entry.subject, entry.body]));
+      const sealed = sealText(text, fieldData(id, chunkContext(chunkId)), id, keyObjectOf(key));
+      const marker = markerOf(id);
+      const reference = `${marker}${CHUNK_MARK}${chunkId}.`;
+      return { sealed, rows: entries.map((_, i) => ({ subject: marker, body: `${reference}${i}` })) };
     },
     pairMarker: markerOf,
     currentKeyId: () => keyring.current().id,

@@ -2,7 +2,7 @@
  * Message content sealed at rest: a decorator over the message and approval ports that seals a message's subject and
  * body on the way in and opens them on the way out. The backend below stores the sealed text as it stored the plain
  * text, so nothing of a message's subject or body reaches a table in the clear. The embedded message store seals its
- * own content instead (content-sealing.ts: one seal per journal line, rows sealed at the hand-over), so on a data folder
+ * own content instead (content-sealing.ts: one seal per journal line, rows sealed in chunks at the hand-over), so on a data folder
  * only the approval port is wrapped (`sealStorage`'s `messagesSealed`). What stays plain: names, ids, times, thread ids,
  * attachment names, types and sizes, and the stored answers of idempotent sends (they carry ids only).
  *

@@ -1,7 +1,7 @@
 /**
  * The data folder a migration reads: held under the server's own lock (so no server starts on it meanwhile), its
- * message journal first recovered into the archive by opening the embedded storage once, then read through a plain
- * SQLite connection of its own, page by page.
+ * message journal first recovered into the archive by opening the embedded storage once (and messages sharing a
+ * sealed chunk given rows of their own), then read through a plain SQLite connection of its own, page by page.
  */
 
 import { createHash } from "node:crypto";
@@ -10,6 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { acquireFileLock, ClawTellError, isErrnoException, type FileLock, type Logger } from "../../infra/index.js";
+import { spreadChunks } from "../crypto/reseal.js";
 import { FILES_DIR } from "../files.js";
 import type { ContentSealing } from "../store/content-sealing.js";
 import { openEmbeddedStorage } from "../store/embedded-storage.js";
@@ -48,9 +49,15 @@ export async function openSourceFolder(dataDir: string, logger: Logger, sealing:
   });
   let db: DatabaseSync;
   try {
-    // Opening recovers what the journal still holds into the archive; closing writes out the rest.
+    // Opening recovers what the journal still holds into the archive; closing writes out the rest. Rows are copied one
+    // by one: those whose content shares a chunk get their own sealed pair first.
     const storage = await openEmbeddedStorage({ dataDir, logger, sealing });
-    await storage.close();
+    try {
+      const spread = await spreadChunks({ sealedRows: storage.sealedRows, sealing });
+      if (spread > 0) logger.info({ rows: spread }, "messages sharing sealed chunks were given their own sealed rows");
+    } finally {
+      await storage.close();
+    }
     db = new DatabaseSync(join(dataDir, DATABASE_FILE));
     db.exec("PRAGMA busy_timeout = 5000");
   } catch (err) {

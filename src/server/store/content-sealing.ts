@@ -4,12 +4,13 @@
  * them out as they are) and seals only what it writes:
  *
  * - each group's journal line whole, in one seal (`sealLine`), on the way to the disk;
- * - each message's subject and body for the archive, in the row's own sealed form (`sealRow`), when the archive takes
- *   the message over. Rows may be sealed ahead of that, off the event loop (`sealRowsAhead`): the hand-over then
- *   takes the sealed form from there and seals only the rest itself.
+ * - the messages the archive takes over, when it does (`sealRows`): many short messages share one seal, a chunk
+ *   stored apart from the rows, each row holding a reference into it; a message too long to share is sealed alone.
+ *   One seal per chunk instead of one per message is what keeps the hand-over cheap.
  *
- * Rows read back from the archive are opened (`openRow`). With new content stored plain (`--no-encryption`) journal
- * lines stay plain, rows are stored in their escaped plain form, and content sealed before still opens.
+ * Rows read back from the archive are opened (`openRow`), with the chunks they refer to at hand. With new content
+ * stored plain (`--no-encryption`) journal lines stay plain, rows are stored in their escaped plain form, and content
+ * sealed before still opens.
  */
 
 import { ClawTellError } from "../../infra/index.js";
@@ -25,6 +26,22 @@ export interface RowContent extends ContentPair {
   readonly id: string;
 }
 
+/** Several rows' content sealed as one value, stored apart from the rows (`messageIds` refer to it). */
+export interface SealedChunk {
+  readonly id: string;
+  readonly sealed: string;
+  readonly messageIds: readonly string[];
+}
+
+/** The stored forms of rows being written, in order, and the chunks they refer to. */
+export interface SealedRows {
+  readonly forms: ContentPair[];
+  readonly chunks: SealedChunk[];
+}
+
+/** The sealed text of a chunk by its id (undefined when it is gone). */
+export type ChunkLookup = (chunkId: string) => string | undefined;
+
 export interface ContentSealing {
   /** Whether new journal lines are sealed (false: `--no-encryption`). */
   readonly sealsNew: boolean;
@@ -33,19 +50,16 @@ export interface ContentSealing {
   /** The text of a sealed journal line; CT_STATE_CORRUPT when it does not open. */
   openLine(stored: string, context: string): string;
   /**
-   * A message's content in its stored form for the archive: sealed under `keyId` when given (the key its journal line
-   * was sealed under), else under the current key (escaped plain when new content is stored plain).
+   * A message's content in its stored form for the archive, alone: sealed under `keyId` when given (the key its
+   * journal line was sealed under), else under the current key (escaped plain when new content is stored plain).
    */
   sealRow(row: RowContent, keyId?: string): ContentPair;
-  /** The plain content of a stored row; CT_STATE_CORRUPT when it does not open. */
-  openRow(row: RowContent): ContentPair;
+  /** Messages' content in their stored forms for the archive, sealed under the current key, in chunks where they fit. */
+  sealRows(rows: readonly RowContent[]): SealedRows;
+  /** The plain content of a stored row; `chunks` finds what it refers to. CT_STATE_CORRUPT when it does not open. */
+  openRow(row: RowContent, chunks: ChunkLookup): ContentPair;
   /** The key id a sealed journal line names. */
   lineKeyId(stored: string): string | undefined;
-  /**
-   * Seals rows off the event loop, answering their stored forms in order; rejects when it cannot (the hand-over then
-   * seals them itself). Undefined: there is no such way, or it is not worth it.
-   */
-  readonly sealRowsAhead?: (rows: readonly RowContent[]) => Promise<ContentPair[]>;
 }
 
 /**
@@ -61,6 +75,7 @@ export const PLAIN_CONTENT: ContentSealing = {
     });
   },
   sealRow: (row) => row,
+  sealRows: (rows) => ({ forms: [...rows], chunks: [] }),
   openRow: (row) => row,
   lineKeyId: () => undefined,
 };

@@ -13,9 +13,8 @@
  * - On open, whatever the journal still holds (a crash came between an answer and the hand-over) goes into the
  *   archive before anything else happens. The hand-over is idempotent, so a crash during it is harmless.
  * - With encryption at rest (content-sealing.ts) messages in memory are plain; each journal line is sealed whole, and
- *   each message is sealed for the archive at the hand-over. Messages are sent to be sealed ahead, off the event loop,
- *   in batches as they are applied ({@link SEAL_AHEAD_MIN}); the hand-over takes the sealed forms that are back and
- *   seals the rest itself, so it never waits for them. Rows read back from the archive are opened here.
+ *   the messages of a hand-over are sealed for the archive in chunks, many to a seal. Rows read back from the archive
+ *   are opened here, with the chunks they refer to.
  *
  * One server per data folder: the journal belongs to the process that opened it. Each method does its work when it is
  * called and answers an already settled promise, except those that wait for the journal's sync.
@@ -30,7 +29,6 @@ import { createLeases } from "./leases.js";
 import { openMessageJournal, readMessageJournal } from "./message-journal.js";
 import type { MessageStore } from "./message-store.js";
 import { createPendingIndex, type PendingEntry, type PendingIndex } from "./pending-index.js";
-import { SEAL_AHEAD_MIN, createSealAhead } from "./seal-ahead.js";
 import type { AckedMessage, MessageRecord } from "./records.js";
 import type { SqliteArchive } from "./sqlite-archive.js";
 
@@ -72,8 +70,6 @@ export interface EmbeddedMessagesOptions {
   readonly enqueued?: EnqueueSignal;
   /** How message content is sealed in the journal and the archive. @defaultValue {@link PLAIN_CONTENT} (as it is) */
   readonly sealing?: ContentSealing;
-  /** @defaultValue {@link SEAL_AHEAD_MIN} */
-  readonly sealAheadMin?: number;
 }
 
 export interface EmbeddedMessageStore extends MessageStore {
@@ -122,11 +118,8 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const unflushedKeys = new Map<string, IdempotencyRecord>();
   const syncingKeys = new Set<string>();
   const keyOf = (accountId: string, key: string): string => `${accountId}\n${key}`;
-  const ahead = createSealAhead(sealing, opts.sealAheadMin ?? SEAL_AHEAD_MIN, (id) => unflushed.has(id), logger);
-  /** A message as the archive stores it: its content sealed (ahead, or now). */
-  const stored = (draft: Draft): MessageRecord => withContent(draft, ahead.take(draft.id) ?? sealing.sealRow(draft));
   /** A message of the archive with its content opened. */
-  const opened = (row: MessageRecord): MessageRecord => withContent(row, sealing.openRow(row));
+  const opened = (row: MessageRecord): MessageRecord => withContent(row, sealing.openRow(row, archive.findChunk));
   const archivedMessage = (id: string): MessageRecord | undefined => {
     const row = archive.findMessage(id);
     return row === undefined ? undefined : opened(row);
@@ -178,7 +171,6 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
   const apply = (part: Part): void => {
     for (const message of part.messages) {
       unflushed.set(message.id, message);
-      ahead.add(message);
       if (message.idempotency !== undefined) unflushedKeys.set(keyOf(message.idempotency.accountId, message.idempotency.key), message.idempotency);
       pending.add({ id: message.id, recipientId: message.recipientId, seq: message.seq, createdAt: message.createdAt, record: message });
     }
@@ -190,13 +182,15 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
       if (draft !== undefined) draft.ackedAt = at;
       else unflushedAcks.set(id, at);
     }
-    ahead.send();
   };
 
   /** Hands what is applied to the archive; empties the journal when no group is syncing (else a later flush will). */
   const flush = (): void => {
     if (unflushed.size > 0 || unflushedAcks.size > 0 || unflushedDeliveries.size > 0) {
-      const hooks = archive.writeMessages(Array.from(unflushed.values(), stored), unflushedAcks, unflushedDeliveries);
+      const drafts = Array.from(unflushed.values());
+      const { forms, chunks } = sealing.sealRows(drafts);
+      const rows = drafts.map((draft, i) => withContent(draft, forms[i] ?? draft));
+      const hooks = archive.writeMessages(rows, unflushedAcks, unflushedDeliveries, chunks);
       if (hooks > 0) setImmediate(() => opts.enqueued?.fire());
       // Oldest first, the unacked ones stay whole while the budget lasts: they are the next to be claimed.
       for (const [id, record] of unflushed) {
@@ -207,7 +201,6 @@ export function openEmbeddedMessages(opts: EmbeddedMessagesOptions): EmbeddedMes
         else entry.record = undefined;
       }
       unflushed.clear();
-      ahead.clear();
       unflushedAcks.clear();
       unflushedDeliveries.clear();
       unflushedKeys.clear();

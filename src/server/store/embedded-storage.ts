@@ -33,8 +33,6 @@ export interface EmbeddedStorageOptions {
    * wrapper's. @defaultValue stored as it is
    */
   readonly sealing?: ContentSealing;
-  /** Messages sent together to be sealed ahead of the hand-over. @defaultValue 64 */
-  readonly sealAheadMin?: number;
 }
 
 /** Opens the data folder (created owner-only if missing). One process per folder: the caller holds its lock. */
@@ -50,7 +48,6 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
       ...(opts.logger === undefined ? {} : { logger: opts.logger }),
       ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
       ...(opts.sealing === undefined ? {} : { sealing: opts.sealing }),
-      ...(opts.sealAheadMin === undefined ? {} : { sealAheadMin: opts.sealAheadMin }),
     });
   } catch (err) {
     archive.close();

@@ -33,7 +33,7 @@ export type * from "./profile-store.js";
 export { SEALED_TABLES, type SealedRow, type SealedRowPage, type SealedRowStore, type SealedTable } from "./sealed-rows-store.js";
 export type * from "./records.js";
 export type { ClientConnection } from "./leases.js";
-export { PLAIN_CONTENT, type ContentPair, type ContentSealing, type RowContent } from "./content-sealing.js";
+export { PLAIN_CONTENT, type ChunkLookup, type ContentPair, type ContentSealing, type RowContent, type SealedChunk, type SealedRows } from "./content-sealing.js";
 export { openEmbeddedStorage, type EmbeddedStorageOptions } from "./embedded-storage.js";
 export { openEmbeddedAdminStores, openEmbeddedDirectory } from "./embedded-directory.js";
 export { FLUSH_INTERVAL_MS } from "./embedded-messages.js";

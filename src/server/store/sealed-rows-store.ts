@@ -19,6 +19,8 @@ export interface SealedRow {
 
 export interface SealedRowPage {
   readonly rows: SealedRow[];
+  /** The sealed chunks the page's rows refer to, by id (content-sealing.ts); none where no row shares a chunk. */
+  readonly chunks?: ReadonlyMap<string, string>;
   /** Where the next page starts; undefined when this page was the last. */
   readonly next: string | undefined;
 }
@@ -29,6 +31,9 @@ export interface SealedRowStore {
    * `keep` (the sealed prefix of the current key), at most `limit` of them.
    */
   scan(table: SealedTable, after: string | undefined, limit: number, keep: string): Promise<SealedRowPage>;
-  /** Writes `to` over the row's sealed columns if they still hold `from`; answers whether it did. */
+  /**
+   * Writes `to` (a row's own sealed or plain fields) over the row's sealed columns if they still hold `from`; answers
+   * whether it did. A chunk the row referred to goes once no row refers to it.
+   */
   replace(table: SealedTable, from: SealedRow, to: Pick<SealedRow, "subject" | "body">): Promise<boolean>;
 }

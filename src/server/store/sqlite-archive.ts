@@ -24,8 +24,9 @@ import type {
   StoredAttachment,
 } from "./records.js";
 import { nameLimitText, type AuditEntry, type AuditQuery, type DeletedName, type NameFilter, type NameLimits, type NameListing, type NewAuditEntry } from "./directory-store.js";
-import { ADDED_COLUMNS, SCHEMA_SQL } from "./sqlite-schema.js";
+import { ADDED_COLUMNS, AFTER_ADDED_COLUMNS_SQL, SCHEMA_SQL } from "./sqlite-schema.js";
 import { createSqliteIdempotency, type SqliteIdempotency } from "./sqlite-idempotency.js";
+import type { SealedChunk } from "./content-sealing.js";
 import type { RecordedReceiptState } from "./receipt-store.js";
 import { createSqliteReceipts, type SqliteReceipts } from "./sqlite-receipts.js";
 import { createSqliteWebhooks, type SqliteWebhooks } from "./sqlite-webhooks.js";
@@ -128,9 +129,17 @@ export interface SqliteArchive {
 
   /**
    * Writes messages (with their state, and their idempotency keys), acks and first-delivery times of archived messages
-   * in one transaction, with the webhook deliveries they call for; idempotent. Answers how many deliveries it queued.
+   * in one transaction, with the webhook deliveries they call for, and the chunks of sealed content the messages refer
+   * to; idempotent. Answers how many deliveries it queued.
    */
-  writeMessages(messages: readonly MessageRecord[], acks: ReadonlyMap<string, number>, delivered?: ReadonlyMap<string, number>): number;
+  writeMessages(
+    messages: readonly MessageRecord[],
+    acks: ReadonlyMap<string, number>,
+    delivered?: ReadonlyMap<string, number>,
+    chunks?: readonly SealedChunk[],
+  ): number;
+  /** The sealed text of a chunk of message content (content-sealing.ts); undefined when no message refers to it. */
+  findChunk(id: string): string | undefined;
   /**
    * Records a receipt state (sqlite-receipts.ts) and queues its `message.status` delivery in one transaction: neither
    * is ever stored without the other. Answers how many deliveries it queued.
@@ -203,6 +212,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       if (!(err instanceof Error && /duplicate column name/i.test(err.message))) throw err;
     }
   }
+  db.exec(AFTER_ADDED_COLUMNS_SQL);
   // SQLite gives its -wal and -shm files the main file's mode; fix any left from an older, laxer run.
   for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
 
@@ -242,6 +252,11 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     return row === undefined
       ? undefined
       : { id: String(row["id"]), email: String(row["email"]), createdAt: Number(row["created_at"]) };
+  };
+
+  /** Deletes the chunks of sealed content no message refers to any more (their messages were purged or deleted). */
+  const dropUnusedChunks = (): void => {
+    stmt("DELETE FROM message_chunks WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.chunk_id = message_chunks.id)").run();
   };
 
   const webhooks = createSqliteWebhooks(stmt);
@@ -323,15 +338,21 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
       return updated;
     },
 
-    writeMessages(messages, acks, delivered) {
+    writeMessages(messages, acks, delivered, chunks = []) {
       return transaction(() => {
         let hooks = 0;
+        const chunkOf = new Map<string, string>();
+        const insertChunk = stmt("INSERT OR IGNORE INTO message_chunks (id, sealed) VALUES (?, ?)");
+        for (const chunk of chunks) {
+          insertChunk.run(chunk.id, chunk.sealed);
+          for (const id of chunk.messageIds) chunkOf.set(id, chunk.id);
+        }
         // Read in this transaction: a webhook URL set since is seen by the next hand-over, as the enqueue SQL would.
         const { recipientIds, senders } = webhooks.targets();
         const insert = stmt(
           `INSERT OR IGNORE INTO messages (seq, id, recipient_id, recipient, sender, subject, body, thread_id, reply_to,
-             auto_reply_eligible, created_at, read_at, acked_at, attachments, delivered_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             auto_reply_eligible, created_at, read_at, acked_at, attachments, delivered_at, chunk_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         const insertFile = stmt(
           `INSERT OR IGNORE INTO files (file_id, message_id, recipient_id, sender, filename, mime_type, size)
@@ -340,7 +361,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         for (const m of messages) {
           const attachments = m.attachments.length === 0 ? null : JSON.stringify(m.attachments);
           const added = insert.run(m.seq, m.id, m.recipientId, m.recipient, m.sender, m.subject, m.body, m.threadId, m.replyTo,
-            m.autoReplyEligible ? 1 : 0, m.createdAt, m.readAt, m.ackedAt, attachments, m.deliveredAt ?? null);
+            m.autoReplyEligible ? 1 : 0, m.createdAt, m.readAt, m.ackedAt, attachments, m.deliveredAt ?? null, chunkOf.get(m.id) ?? null);
           for (const file of m.attachments) {
             insertFile.run(file.fileId, m.id, m.recipientId, m.sender, file.filename, file.mimeType, file.size);
           }
@@ -388,6 +409,10 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
     lastSeq() {
       const row = stmt("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as Row | undefined;
       return row === undefined ? 0 : Number(row["seq"]);
+    },
+    findChunk(id) {
+      const row = stmt("SELECT sealed FROM message_chunks WHERE id = ?").get(id) as Row | undefined;
+      return row === undefined ? undefined : String(row["sealed"]);
     },
     findMessage(id) {
       const row = stmt("SELECT * FROM messages WHERE id = ?").get(id) as Row | undefined;
@@ -474,6 +499,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         ).all(ackedBefore, createdBefore) as Row[];
         const acked = stmt("DELETE FROM messages WHERE acked_at IS NOT NULL AND acked_at < ?").run(ackedBefore);
         const expired = stmt("DELETE FROM messages WHERE acked_at IS NULL AND created_at < ?").run(createdBefore);
+        dropUnusedChunks();
         return { acked: Number(acked.changes), expired: Number(expired.changes), fileIds: files.map((r) => String(r["file_id"])), hooks };
       });
     },
@@ -494,6 +520,7 @@ export function openSqliteArchive(opts: { dataDir: string } | { path: string }):
         entryCache.clear();
         const files = stmt("DELETE FROM files WHERE recipient_id = ?").run(nameId);
         const messages = stmt("DELETE FROM messages WHERE recipient_id = ?").run(nameId);
+        dropUnusedChunks();
         stmt("DELETE FROM list_entries WHERE name_id = ? OR entry = ?").run(nameId, String(row["name"]));
         stmt("DELETE FROM profile_terms WHERE name_id = ?").run(nameId);
         stmt("DELETE FROM profiles WHERE name_id = ?").run(nameId);

@@ -41,6 +41,12 @@ CREATE INDEX IF NOT EXISTS messages_pending ON messages(recipient_id, seq) WHERE
 CREATE INDEX IF NOT EXISTS messages_inbox ON messages(recipient_id, seq);
 CREATE INDEX IF NOT EXISTS messages_acked ON messages(acked_at) WHERE acked_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, created_at);
+-- Content of many messages sealed together (encryption at rest, crypto/content-sealing.ts); a message refers to its
+-- chunk by chunk_id (an added column), and a chunk goes when no message refers to it any more.
+CREATE TABLE IF NOT EXISTS message_chunks (
+  id TEXT PRIMARY KEY,
+  sealed TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS files (
   file_id TEXT PRIMARY KEY,
   message_id TEXT NOT NULL,
@@ -218,4 +224,11 @@ export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; defin
   { table: "messages", column: "delivered_at", definition: "INTEGER" },
   // The receipt state a `message.status` delivery reports (status-deliveries.ts); null for the other events.
   { table: "webhook_deliveries", column: "state", definition: "TEXT" },
+  // The chunk holding the message's sealed content, when it shares one (message_chunks).
+  { table: "messages", column: "chunk_id", definition: "TEXT" },
 ];
+
+/** What needs the added columns: run on open after they are there. */
+export const AFTER_ADDED_COLUMNS_SQL = `
+CREATE INDEX IF NOT EXISTS messages_chunk ON messages(chunk_id) WHERE chunk_id IS NOT NULL;
+`;

@@ -1,18 +1,33 @@
-// The embedded message store sealing its own content (encryption at rest): each journal line sealed whole, each
-// message sealed for the archive at the hand-over (ahead of it in a worker thread where it can), a crash's journal
+// The embedded message store sealing its own content (encryption at rest): each journal line sealed whole, the
+// messages of a hand-over sealed for the archive in chunks (many to a seal, a long one alone), a crash's journal
 // recovered with the key its lines name, and nothing of the content readable in any file on the way.
-import { readFileSync, readdirSync } from "node:fs";
 import { cp, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SEAL_WORKER_NICER } from "../../../src/server/crypto/gcm.js";
-import { MASTER_KEY_FILE, SEAL_PREFIX, createSealer, folderContentSealing, messageContext, openAtRestKeys, openKeyring, rotateKeyFile, type AtRestKeys } from "../../../src/server/crypto/index.js";
-import { systemClock } from "../../../src/infra/index.js";
+import {
+  ALONE_CHARS,
+  CHUNK_ROWS,
+  MASTER_KEY_FILE,
+  SEAL_PREFIX,
+  chunkReference,
+  countSealedUnder,
+  createContentSealing,
+  createSealer,
+  folderContentSealing,
+  messageContext,
+  openAtRestKeys,
+  openKeyring,
+  resealAll,
+  rotateKeyFile,
+  spreadChunks,
+  type AtRestKeys,
+} from "../../../src/server/crypto/index.js";
+import { createSilentLogger } from "../../../src/infra/index.js";
 import { JOURNAL_FILE, openEmbeddedStorage, type Storage } from "../../../src/server/index.js";
 import { openMessageJournal, readMessageJournal } from "../../../src/server/store/message-journal.js";
-import type { ContentPair, ContentSealing, NewMessage, RowContent } from "../../../src/server/store/index.js";
+import type { ContentPair, ContentSealing, NewMessage } from "../../../src/server/store/index.js";
 import { nameRecord, newMessage } from "../../helpers/store-records.js";
 
 /** Long enough that nothing is handed to the archive unless a test makes it. */
@@ -51,8 +66,8 @@ describe("the embedded store's sealed content", () => {
   let dir: string;
   let keys: AtRestKeys;
   const open: Storage[] = [];
-  const openStorage = async (dataDir: string, sealing: ContentSealing, more: { sealAheadMin?: number } = {}): Promise<Storage> => {
-    const storage = await openEmbeddedStorage({ dataDir, flushIntervalMs: NO_FLUSH, sealing, ...more });
+  const openStorage = async (dataDir: string, sealing: ContentSealing): Promise<Storage> => {
+    const storage = await openEmbeddedStorage({ dataDir, flushIntervalMs: NO_FLUSH, sealing });
     open.push(storage);
     return storage;
   };
@@ -68,7 +83,6 @@ describe("the embedded store's sealed content", () => {
   });
   afterEach(async () => {
     for (const storage of open.splice(0)) await storage.close();
-    await keys.content.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -149,46 +163,101 @@ describe("the embedded store's sealed content", () => {
     expect((await storage.messages.find("old"))?.body).toBe("old body");
   });
 
-  it("seals rows ahead in a worker thread and the hand-over takes those forms; when that fails it seals them itself", async () => {
-    const made = new Map<string, string>();
-    const sent: Array<Promise<unknown>> = [];
-    let fail = false;
-    const sealRowsAhead = keys.content.sealRowsAhead;
-    expect(sealRowsAhead).toBeDefined();
-    const observed: ContentSealing = {
-      ...keys.content,
-      sealRowsAhead: (rows: readonly RowContent[]) => {
-        const forms = fail ? Promise.reject(new Error("the sealing thread is gone")) : (sealRowsAhead?.(rows) ?? Promise.resolve([]));
-        sent.push(forms.then((f) => rows.forEach((row, i) => made.set(row.id, f[i]?.body ?? "")), () => undefined));
-        return forms;
-      },
-    };
-    const storage = await openStorage(dir, observed, { sealAheadMin: 1 });
+  it("seals many messages in one chunk and a long one alone; a reference moved into another row does not open", async () => {
+    const storage = await openStorage(dir, keys.content);
     const bob = await withBob(storage);
-    for (let i = 0; i < 6; i++) await storage.messages.insert([secret(`a${i}`, bob, WORDS[i % 3] ?? "")]);
-    // Every one is sent (those applied while a batch is out go when it is back); wait until all six are back.
-    while (made.size < 6) await Promise.all(sent);
-    fail = true;
-    for (let i = 0; i < 4; i++) await storage.messages.insert([secret(`f${i}`, bob, WORDS[i % 3] ?? "")]);
-    await Promise.all(sent);
-    expect([...made.keys()].sort()).toEqual(["a0", "a1", "a2", "a3", "a4", "a5"]);
-
+    const count = CHUNK_ROWS + 2;
+    await storage.messages.insert(Array.from({ length: count }, (_, i) => secret(`c${String(i).padStart(3, "0")}`, bob, WORDS[i % 3] ?? "")));
+    const long = `${WORDS[0]} ${"x".repeat(ALONE_CHARS)}`;
+    await storage.messages.insert([{ ...newMessage("long", bob), body: long }]);
     await storage.messages.count(bob.id); // a read of history: the hand-over
-    const rows = storedRows(dir);
-    for (const [id, body] of made) expect(rows.get(id)?.body).toBe(body);
-    const sealer = createSealer(openKeyring({ file: join(dir, MASTER_KEY_FILE), clock: systemClock, create: false }));
-    for (const [id, row] of rows) expect(sealer.openPair(row.subject, row.body, messageContext(id)).body).toMatch(/^the \w+ itself$/);
-    expect(rows.size).toBe(10);
-    expect(await grep(dir)).toEqual([]);
+
+    const db = new DatabaseSync(join(dir, "clawtell.db"));
+    try {
+      const chunks = db.prepare("SELECT id FROM message_chunks").all() as Array<{ id: string }>;
+      expect(chunks).toHaveLength(2);
+      const members = db.prepare("SELECT chunk_id, COUNT(*) AS n FROM messages GROUP BY chunk_id ORDER BY n").all() as Array<{ chunk_id: string | null; n: number }>;
+      expect(members.map((m) => m.n)).toEqual([1, 2, CHUNK_ROWS]);
+      expect(members[0]?.chunk_id).toBeNull();
+      const longRow = storedRows(dir).get("long");
+      expect(chunkReference(longRow?.body ?? "")).toBeUndefined();
+      expect(longRow?.body.startsWith(`${SEAL_PREFIX}${keys.sealer.currentKeyId()}:`)).toBe(true);
+      const inbox = await storage.messages.listInbox(bob.id, { limit: count + 1, offset: 0, unreadOnly: false });
+      expect(inbox.map((m) => m.body)).toEqual([...Array.from({ length: count }, (_, i) => `the ${WORDS[i % 3]} itself`), long]);
+      expect(await grep(dir)).toEqual([]);
+
+      // c001's reference copied over c000's: the chunk's entry names c001, so c000 does not open.
+      const c001 = storedRows(dir).get("c001");
+      db.prepare("UPDATE messages SET body = ? WHERE id = 'c000'").run(c001?.body ?? "");
+      await expect(storage.messages.find("c000")).rejects.toMatchObject({ code: "CT_STATE_CORRUPT" });
+      expect((await storage.messages.find("c001"))?.body).toBe(`the ${WORDS[1]} itself`);
+    } finally {
+      db.close();
+    }
   });
 
-  it.skipIf(process.platform !== "linux")("the sealing thread runs at a lower priority than the event loop", async () => {
-    const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ")[16]);
-    const before = new Set(readdirSync("/proc/self/task"));
-    const forms = await keys.content.sealRowsAhead?.([{ id: "m1", subject: "s", body: "b" }]);
-    expect(keys.sealer.openPair(forms?.[0]?.subject ?? "", forms?.[0]?.body ?? "", messageContext("m1"))).toEqual({ subject: "s", body: "b" });
-    const started = readdirSync("/proc/self/task").filter((tid) => !before.has(tid));
-    const own = niceOf(String(process.pid));
-    expect(started.map(niceOf)).toContain(Math.min(19, own + SEAL_WORKER_NICER));
+  it("a chunk goes with its last row: by retention, or by a re-seal giving each row its own pair", async () => {
+    const KEY_A = "aa".repeat(32);
+    const KEY_B = "bb".repeat(32);
+    const first = createSealer(openKeyring({ value: KEY_A }));
+    const storage = await openStorage(dir, createContentSealing(first, { sealNew: true }));
+    const bob = await withBob(storage);
+    await storage.messages.insert(WORDS.map((word, i) => secret(`m${i}`, bob, word)));
+    await storage.messages.insert([secret("p0", bob, WORDS[0] ?? ""), secret("p1", bob, WORDS[1] ?? "")]);
+    const chunkCount = (): number => {
+      const db = new DatabaseSync(join(dir, "clawtell.db"));
+      try {
+        return Number((db.prepare("SELECT COUNT(*) AS n FROM message_chunks").get() as { n: number }).n);
+      } finally {
+        db.close();
+      }
+    };
+    expect(await storage.messages.count(bob.id)).toMatchObject({ total: 5 });
+    expect(chunkCount()).toBe(1);
+
+    // Retention: p0 and p1 acked long ago go, the chunk stays for m0–m2.
+    await storage.messages.ack([bob.id], ["p0", "p1"], 10);
+    await storage.messages.purge(11, 0);
+    expect(chunkCount()).toBe(1);
+
+    // A rotation: each row re-sealed as its own pair under the new key; the chunk goes with the last of them.
+    const second = createSealer(openKeyring({ value: `${KEY_B},${KEY_A}` }));
+    const report = await resealAll({ sealedRows: storage.sealedRows, sealer: second, logger: createSilentLogger() });
+    expect(report).toMatchObject({ rows: 3, failed: 0 });
+    expect(chunkCount()).toBe(0);
+    for (const [id, row] of storedRows(dir)) {
+      expect(chunkReference(row.body), id).toBeUndefined();
+      expect(second.openPair(row.subject, row.body, messageContext(id)).body).toMatch(/^the \w+ itself$/);
+    }
+    expect(await countSealedUnder({ sealedRows: storage.sealedRows, files: { listWrittenBefore: async () => [], keyIdOf: async () => undefined }, keyId: first.currentKeyId(), currentKeyId: second.currentKeyId() })).toEqual({ rows: 0, files: 0 });
+    expect(await grep(dir)).toEqual([]);
+
+    // Retention of rows that still share a chunk: the chunk goes with them.
+    await storage.messages.insert([secret("q0", bob, WORDS[2] ?? ""), secret("q1", bob, WORDS[2] ?? "")]);
+    await storage.messages.ack([bob.id], ["q0", "q1"], 20);
+    expect(await storage.messages.count(bob.id)).toMatchObject({ total: 5 });
+    expect(chunkCount()).toBe(1);
+    await storage.messages.purge(21, 0);
+    expect(chunkCount()).toBe(0);
+  });
+
+  it("before a migration copies rows one by one, rows that share a chunk get pairs of their own under the same key", async () => {
+    const storage = await openStorage(dir, keys.content);
+    const bob = await withBob(storage);
+    await storage.messages.insert(WORDS.map((word, i) => secret(`m${i}`, bob, word)));
+    await storage.messages.count(bob.id);
+    expect([...storedRows(dir).values()].every((row) => chunkReference(row.body) !== undefined)).toBe(true);
+    rotateKeyFile(join(dir, MASTER_KEY_FILE), Date.now());
+    const sealing = folderContentSealing({ dataDir: dir });
+
+    expect(await spreadChunks({ sealedRows: storage.sealedRows, sealing })).toBe(WORDS.length);
+    const marker = `${SEAL_PREFIX}${keys.sealer.currentKeyId()}:`;
+    for (const [id, row] of storedRows(dir)) {
+      expect(chunkReference(row.body), id).toBeUndefined();
+      expect(row.subject, id).toBe(marker);
+      expect(sealing.openRow({ id, ...row }, () => undefined).body).toMatch(/^the \w+ itself$/);
+    }
+    expect(await spreadChunks({ sealedRows: storage.sealedRows, sealing })).toBe(0);
+    expect(await grep(dir)).toEqual([]);
   });
 });
