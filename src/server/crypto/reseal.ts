@@ -1,11 +1,11 @@
 /**
  * Re-sealing: content sealed under an older master key (or written plain, before encryption) is sealed again under the
  * current one, a page of rows or one file at a time, while the server keeps serving. A row whose content shares a
- * chunk with others (content-sealing.ts) gets its own pair, and the chunk goes with its last row. A row is written back only if it
- * still holds what was read (sealed-rows-store.ts), and a file is swapped whole (FileStore.replace), so a re-seal that
- * races with sends, acks, purges or another process's re-seal loses nothing. Old keys stay in the keyring: content a
- * pass has not reached yet, or that was sealed under the old key a moment before the server learned the new one, still
- * opens, and the next pass seals it again.
+ * chunk with others (content-sealing.ts) gets its own pair, and the chunk goes with its last row. A row is written
+ * back only if it still holds what was read (sealed-rows-store.ts), and a file is swapped whole (FileStore.replace),
+ * so a re-seal that races with sends, acks, purges or another process's re-seal loses nothing. Old keys stay in the
+ * keyring: content a pass has not reached yet, or that was sealed under the old key a moment before the server
+ * learned the new one, still opens, and the next pass seals it again.
  *
  * A server runs a pass when it starts and whenever its current key changes (`startResealer`); `clawtell admin
  * rotate-master-key` runs passes itself when no server holds the data folder.
