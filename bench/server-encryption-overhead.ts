@@ -5,7 +5,7 @@
  * The arms alternate for `BENCH_ROUNDS` rounds (default 5), the order rotating each round (lib/rounds.ts); each round's
  * ratio compares two runs seconds apart. Goal: median on/off ≥ 0.90 (encryption costs ≤ 10 %). Beside the rates it
  * prints the server's CPU time per message (from /proc, over the run), which a busy neighbour moves less: all its
- * threads (the sealing thread, the thread pool's syncs), and its main thread's alone, the event loop every request
+ * threads (the thread pool's syncs among them), and its main thread's alone, the event loop every request
  * waits for.
  */
 import { cpuTimeMs, describeSpread, mainThreadCpuTimeMs, fmt, machineLine, spreadOf, startClawTell } from "./lib/harness.js";
