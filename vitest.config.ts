@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from "node:fs";
 import pg from "pg";
-import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Files that run for minutes: started first, so that the workers finish together instead of one waiting on them. */
@@ -73,6 +73,17 @@ const serverOnPostgres: TestProjectInlineConfiguration = {
   },
 };
 
+/**
+ * The plugin's unit tests load OpenClaw's modules into the test process, and OpenClaw sets undici's global dispatcher
+ * to one of its own (another copy of undici, which does not take our FormData: multipart uploads through it hang). Each
+ * of these files gets a process of its own, so that nothing of OpenClaw's stays behind for the files after it.
+ */
+const PLUGIN_UNIT_TESTS = "test/unit/plugin/**";
+const pluginUnits: TestProjectInlineConfiguration = {
+  extends: true,
+  test: { name: "plugin", include: [`${PLUGIN_UNIT_TESTS}/*.test.ts`], isolate: true },
+};
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -83,7 +94,8 @@ export default defineConfig({
     // A worker keeps the modules it has loaded from one file to the next instead of importing the server's graph again
     // for each file: the whole suite spent 332 s of its workers' time importing with isolation, 63 s without, and ran
     // in 557 s instead of 639 s on two cores. The tests mock nothing and leave no global state behind (each builds its
-    // own servers, stores, loggers and clocks), so a file sees nothing of the one before it.
+    // own servers, stores, loggers and clocks), so a file sees nothing of the one before it; the files that load
+    // OpenClaw into the process are the exception, and run isolated (`pluginUnits`).
     isolate: false,
     fileParallelism: true,
     // Three files at once on two cores: much of a test's time is spent waiting on sockets and child processes.
@@ -91,6 +103,10 @@ export default defineConfig({
     sequence: { sequencer: LongRunningFirst },
     // OpenClaw's first-run lifecycle, completed once before the e2e files start together (see the file).
     globalSetup: ["test/e2e/openclaw-lifecycle.ts"],
-    projects: [{ extends: true, test: { name: "default", include: ["test/**/*.test.ts"] } }, ...(unavailable === undefined ? [serverOnPostgres] : [])],
+    projects: [
+      { extends: true, test: { name: "default", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, PLUGIN_UNIT_TESTS] } },
+      pluginUnits,
+      ...(unavailable === undefined ? [serverOnPostgres] : []),
+    ],
   },
 });
