@@ -41,22 +41,32 @@ async function binDir(): Promise<string | undefined> {
  * Starts a private PostgreSQL server on a free loopback port, or answers why it cannot (the test then skips with that
  * reason). initdb refuses to run as root, so as root the server runs as the `postgres` user.
  */
+/** The uid of the postgres user, or undefined when there is none. */
+async function postgresUid(): Promise<number | undefined> {
+  const { stdout } = await run("id", ["-u", "postgres"]).catch(() => ({ stdout: "" }));
+  const uid = Number(stdout.trim());
+  return Number.isInteger(uid) && stdout.trim() !== "" ? uid : undefined;
+}
+
+/**
+ * Why a private PostgreSQL cannot run here, or undefined when it can: looks, starts nothing (a test file asks this
+ * while it is collected, and starts the cluster in a hook).
+ */
+export async function postgresClusterUnavailable(): Promise<string | undefined> {
+  if ((await binDir()) === undefined) return `no PostgreSQL installed under ${POSTGRES_ROOT}`;
+  if (userInfo().uid === 0 && (await postgresUid()) === undefined) return "running as root and there is no postgres user to run a private PostgreSQL as";
+  return undefined;
+}
+
 export async function startPostgresCluster(): Promise<PostgresCluster | string> {
-  const bin = await binDir();
-  if (bin === undefined) return `no PostgreSQL installed under ${POSTGRES_ROOT}`;
+  const unavailable = await postgresClusterUnavailable();
+  if (unavailable !== undefined) return unavailable;
+  const bin = (await binDir()) as string;
   const asRoot = userInfo().uid === 0;
   const command = (tool: string, args: readonly string[]): Promise<unknown> =>
     asRoot ? run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args]) : run(join(bin, tool), [...args]);
   const folder = await mkdtemp(join(tmpdir(), "clawtell-pg-"));
-  if (asRoot) {
-    const { stdout } = await run("id", ["-u", "postgres"]).catch(() => ({ stdout: "" }));
-    const uid = Number(stdout.trim());
-    if (!Number.isInteger(uid) || stdout.trim() === "") {
-      await rm(folder, { recursive: true, force: true });
-      return "running as root and there is no postgres user to run a private PostgreSQL as";
-    }
-    await chown(folder, uid, -1);
-  }
+  if (asRoot) await chown(folder, (await postgresUid()) as number, -1);
   const data = join(folder, "data");
   const port = await freePort();
   const options = `-p ${port} -k ${folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;

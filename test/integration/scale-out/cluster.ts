@@ -5,36 +5,62 @@ import pg from "pg";
 import { request, type Dispatcher } from "undici";
 import { createName, openPostgresStorage, type PostgresStorage } from "../../../src/server/index.js";
 import { startDatabaseServerProcess, type ServerProcess } from "../../helpers/cli-process.js";
-import { startPostgresCluster, type PostgresCluster } from "../../helpers/postgres-cluster.js";
+import { postgresClusterUnavailable, startPostgresCluster, type PostgresCluster } from "../../helpers/postgres-cluster.js";
 import { redisServerUnavailable, startOwnRedis, type OwnRedis } from "../../helpers/redis-server.js";
 import { TEST_BCRYPT_COST } from "../../helpers/test-server.js";
 
 export interface Services {
-  cluster: PostgresCluster;
-  redis: OwnRedis;
-  /** A fresh database on the private cluster, as a URL. */
+  /** The private cluster and Redis, there once the first `database()` has started them (reading them before throws). */
+  readonly cluster: PostgresCluster;
+  readonly redis: OwnRedis;
+  /** A fresh database on the private cluster, as a URL; the first one starts the cluster and Redis. */
   database(label: string): Promise<string>;
+  /** Stops and removes whatever was started. */
   dispose(): Promise<void>;
 }
 
-/** A private PostgreSQL and Redis, or why they cannot start (the caller skips, printing it). */
-export async function startServices(): Promise<Services | string> {
-  const noRedis = await redisServerUnavailable();
-  if (noRedis !== undefined) return noRedis;
-  const cluster = await startPostgresCluster();
-  if (typeof cluster === "string") return cluster;
-  let redis: OwnRedis;
-  try {
-    redis = await startOwnRedis();
-  } catch (err) {
-    await cluster.dispose();
-    return `could not start a private redis-server: ${err instanceof Error ? err.message : String(err)}`;
-  }
+/**
+ * A private PostgreSQL and Redis for one test file, or undefined (the reason printed, the caller skips) when they
+ * cannot run here. Nothing starts until the file's first `database()`, in a `beforeAll`: collecting the file starts
+ * no process, so `vitest list`, or a filter that leaves none of its tests and so runs none of its hooks, leaves none
+ * behind.
+ */
+export async function servicesOrSkip(file: string): Promise<Services | undefined> {
+  const reason = (await redisServerUnavailable()) ?? (await postgresClusterUnavailable());
+  if (reason === undefined) return lazyServices();
+  process.stderr.write(`${file}: skipping: ${reason}\n`);
+  return undefined;
+}
+
+function lazyServices(): Services {
+  let running: { cluster: PostgresCluster; redis: OwnRedis } | undefined;
+  let starting: Promise<{ cluster: PostgresCluster; redis: OwnRedis }> | undefined;
+  const start = (): Promise<{ cluster: PostgresCluster; redis: OwnRedis }> =>
+    (starting ??= (async () => {
+      const cluster = await startPostgresCluster();
+      if (typeof cluster === "string") throw new Error(cluster);
+      try {
+        running = { cluster, redis: await startOwnRedis() };
+        return running;
+      } catch (err) {
+        await cluster.dispose();
+        throw err;
+      }
+    })());
+  const started = (): { cluster: PostgresCluster; redis: OwnRedis } => {
+    if (running === undefined) throw new Error("the private PostgreSQL and Redis start with the first database(): call it first, in a beforeAll");
+    return running;
+  };
   let made = 0;
   return {
-    cluster,
-    redis,
+    get cluster() {
+      return started().cluster;
+    },
+    get redis() {
+      return started().redis;
+    },
     async database(label) {
+      const { cluster } = await start();
       const name = `scale_${label}_${++made}`;
       const client = new pg.Client({ connectionString: cluster.url });
       await client.connect();
@@ -48,21 +74,15 @@ export async function startServices(): Promise<Services | string> {
       return url.toString();
     },
     async dispose() {
+      const services = await starting?.catch(() => undefined);
+      if (services === undefined) return;
       try {
-        await redis.kill();
+        await services.redis.kill();
       } finally {
-        await cluster.dispose();
+        await services.cluster.dispose();
       }
     },
   };
-}
-
-/** Skips a describe when the services cannot start: prints the reason and answers undefined. */
-export async function servicesOrSkip(file: string): Promise<Services | undefined> {
-  const services = await startServices();
-  if (typeof services !== "string") return services;
-  process.stderr.write(`${file}: skipping: ${services}\n`);
-  return undefined;
 }
 
 export interface Fleet {
