@@ -4,7 +4,7 @@
  * length), everything else becomes a ClawTellError whose code says whether trying again may help.
  */
 
-import { errors as undiciErrors, FormData, request, type Dispatcher } from "undici";
+import { Agent, errors as undiciErrors, FormData, request, type Dispatcher } from "undici";
 import { ClawTellError, parseRetryAfter, type Clock, type ErrorCode, type Logger } from "../infra/index.js";
 
 /** The options every chat sender takes besides its credentials and API root. */
@@ -53,6 +53,14 @@ async function encode(body: unknown): Promise<{ contentType?: string; payload: s
   return { contentType: "application/json", payload: JSON.stringify(body) };
 }
 
+/**
+ * The connection pool of senders given no dispatcher: one of ours, not undici's global one. A host process may set the
+ * global dispatcher to one from another copy of undici (OpenClaw sets its own), which does not take our `FormData`:
+ * multipart uploads through it never finish.
+ */
+let ownDispatcher: Dispatcher | undefined;
+const dispatcherOf = (deps: ChatHttpDeps): Dispatcher => deps.dispatcher ?? (ownDispatcher ??= new Agent());
+
 /** POSTs a body (see {@link encode}) and reads the answer. */
 async function post(url: string, headers: Record<string, string>, body: unknown, deps: ChatHttpDeps, signal?: AbortSignal): Promise<ChatHttpAnswer> {
   const timeout = AbortSignal.timeout(deps.timeoutMs ?? 15_000);
@@ -63,7 +71,7 @@ async function post(url: string, headers: Record<string, string>, body: unknown,
       headers: contentType === undefined ? headers : { "content-type": contentType, ...headers },
       body: payload,
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-      ...(deps.dispatcher === undefined ? {} : { dispatcher: deps.dispatcher }),
+      dispatcher: dispatcherOf(deps),
     });
     const text = await response.body.text();
     const header = response.headers["retry-after"];

@@ -2,6 +2,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { getGlobalDispatcher, MockAgent, setGlobalDispatcher } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createChatResolver,
@@ -82,6 +83,31 @@ describe("standalone chat forwarder", () => {
     expect(message).toContain("forwardTo");
     expect(message).toContain("channels.telegram.botToken");
     expect(message).not.toMatch(/agent|nobody has talked/);
+  });
+
+  it("sends text and files over connections of its own, whatever dispatcher the process has set globally", async () => {
+    // A host (OpenClaw) may set undici's global dispatcher to one that cannot carry our requests; this one carries none.
+    const previous = getGlobalDispatcher();
+    const refusing = new MockAgent();
+    refusing.disableNetConnect();
+    setGlobalDispatcher(refusing);
+    const dir = await mkdtemp(join(tmpdir(), "clawtell-forward-own-"));
+    try {
+      await writeFile(join(dir, "a"), "own connections\n");
+      const files = [{ path: join(dir, "a"), filename: "own.txt", mimeType: "text/plain" }];
+      const forwarder = createStandaloneChatForwarder({ resolver: activeChats, telegram: telegram(), discord: discord() });
+      await forwarder.send(notice({ files }));
+      await forwarder.send(notice({ agentId: "ops", text: "to discord", files }));
+      expect(tg.sentMessages().map((m) => m.text)).toEqual(["🦞 hello"]);
+      expect(tg.documents.map((d) => d.filename)).toEqual(["own.txt"]);
+      const [text, upload] = dc.sentMessages("998877");
+      expect(text?.content).toBe("to discord");
+      expect(upload?.files).toEqual([{ filename: "own.txt", bytes: Buffer.from("own connections\n") }]);
+    } finally {
+      setGlobalDispatcher(previous);
+      await refusing.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("uploads the notice's files after its text, to Telegram (sendDocument) and Discord (multipart), with their bytes and names", async () => {
