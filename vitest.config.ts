@@ -94,8 +94,8 @@ export default defineConfig({
     // A worker keeps the modules it has loaded from one file to the next instead of importing the server's graph again
     // for each file: the whole suite spent 332 s of its workers' time importing with isolation, 63 s without, and ran
     // in 557 s instead of 639 s on two cores. The tests mock nothing and leave no global state behind (each builds its
-    // own servers, stores, loggers and clocks), so a file sees nothing of the one before it; the files that load
-    // OpenClaw into the process are the exception, and run isolated (`pluginUnits`).
+    // own servers, stores, loggers and clocks), so a file sees nothing of the one before it; the plugin's unit tests,
+    // which load OpenClaw into the process, are the exception, and run isolated (`pluginUnits`).
     isolate: false,
     fileParallelism: true,
     // Three files at once on two cores: much of a test's time is spent waiting on sockets and child processes.

@@ -37,10 +37,6 @@ async function binDir(): Promise<string | undefined> {
   return newest === undefined ? undefined : join(POSTGRES_ROOT, newest, "bin");
 }
 
-/**
- * Starts a private PostgreSQL server on a free loopback port, or answers why it cannot (the test then skips with that
- * reason). initdb refuses to run as root, so as root the server runs as the `postgres` user.
- */
 /** The uid of the postgres user, or undefined when there is none. */
 async function postgresUid(): Promise<number | undefined> {
   const { stdout } = await run("id", ["-u", "postgres"]).catch(() => ({ stdout: "" }));
@@ -48,25 +44,36 @@ async function postgresUid(): Promise<number | undefined> {
   return Number.isInteger(uid) && stdout.trim() !== "" ? uid : undefined;
 }
 
+/** What a private PostgreSQL needs here (its programs, and as root the postgres user), or why it cannot run. */
+async function prerequisites(): Promise<{ bin: string; uid: number | undefined } | string> {
+  const bin = await binDir();
+  if (bin === undefined) return `no PostgreSQL installed under ${POSTGRES_ROOT}`;
+  if (userInfo().uid !== 0) return { bin, uid: undefined };
+  const uid = await postgresUid();
+  return uid === undefined ? "running as root and there is no postgres user to run a private PostgreSQL as" : { bin, uid };
+}
+
 /**
  * Why a private PostgreSQL cannot run here, or undefined when it can: looks, starts nothing (a test file asks this
  * while it is collected, and starts the cluster in a hook).
  */
 export async function postgresClusterUnavailable(): Promise<string | undefined> {
-  if ((await binDir()) === undefined) return `no PostgreSQL installed under ${POSTGRES_ROOT}`;
-  if (userInfo().uid === 0 && (await postgresUid()) === undefined) return "running as root and there is no postgres user to run a private PostgreSQL as";
-  return undefined;
+  const found = await prerequisites();
+  return typeof found === "string" ? found : undefined;
 }
 
+/**
+ * Starts a private PostgreSQL server on a free loopback port, or answers why it cannot (the test then skips with that
+ * reason). initdb refuses to run as root, so as root the server runs as the `postgres` user.
+ */
 export async function startPostgresCluster(): Promise<PostgresCluster | string> {
-  const unavailable = await postgresClusterUnavailable();
-  if (unavailable !== undefined) return unavailable;
-  const bin = (await binDir()) as string;
-  const asRoot = userInfo().uid === 0;
+  const found = await prerequisites();
+  if (typeof found === "string") return found;
+  const { bin, uid } = found;
   const command = (tool: string, args: readonly string[]): Promise<unknown> =>
-    asRoot ? run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args]) : run(join(bin, tool), [...args]);
+    uid !== undefined ? run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args]) : run(join(bin, tool), [...args]);
   const folder = await mkdtemp(join(tmpdir(), "clawtell-pg-"));
-  if (asRoot) await chown(folder, (await postgresUid()) as number, -1);
+  if (uid !== undefined) await chown(folder, uid, -1);
   const data = join(folder, "data");
   const port = await freePort();
   const options = `-p ${port} -k ${folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;

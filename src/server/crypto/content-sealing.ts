@@ -25,16 +25,17 @@ export const ALONE_CHARS = 16 * 1024;
 const newChunkId = (): string => randomBytes(16).toString("base64url");
 
 export function createContentSealing(sealer: Sealer, opts: { readonly sealNew: boolean }): ContentSealing {
-  const alone = (row: RowContent): ContentPair => sealer.sealPair(row.subject, row.body, messageContext(row.id));
+  /** A row sealed as its own pair (under `keyId`, else the current key). */
+  const alone = (row: RowContent, keyId?: string): ContentPair => sealer.sealPair(row.subject, row.body, messageContext(row.id), keyId);
   return {
     sealsNew: opts.sealNew,
     sealLine: (text, context) => sealer.seal(text, context),
     openLine: (stored, context) => sealer.open(stored, context),
     lineKeyId: sealedKeyId,
-    sealRow: (row, keyId) => sealer.sealPair(row.subject, row.body, messageContext(row.id), keyId),
+    sealRow: alone,
     openRow: (row, chunks) => sealer.openPair(row.subject, row.body, messageContext(row.id), chunks),
     sealRows(rows) {
-      if (!opts.sealNew) return { forms: rows.map(alone), chunks: [] };
+      if (!opts.sealNew) return { forms: rows.map((row) => alone(row)), chunks: [] };
       const forms: ContentPair[] = new Array<ContentPair>(rows.length);
       const chunks: SealedChunk[] = [];
       /** Indexes of the rows waiting for the current chunk, and their characters. */

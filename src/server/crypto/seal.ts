@@ -121,7 +121,8 @@ export function chunkReference(body: string): { chunkId: string; index: number }
   if (body[start] !== CHUNK_MARK) return undefined;
   const dot = body.lastIndexOf(".");
   const index = Number(body.slice(dot + 1));
-  if (dot <= start + 1 || !Number.isSafeInteger(index) || index < 0) return { chunkId: "", index: -1 };
+  // A malformed reference is none: the body then fails to open as a pair.
+  if (dot <= start + 1 || !Number.isSafeInteger(index) || index < 0) return undefined;
   return { chunkId: body.slice(start + 1, dot), index };
 }
 
@@ -182,7 +183,7 @@ export function createSealer(keyring: Keyring, opts: SealerOptions = {}): Sealer
   const opened = new Map<string, { sealed: string; entries: unknown[] }>();
   /** The row `context`'s fields in the chunk a reference under `keyId` names. */
   const openReference = (keyId: string, ref: { chunkId: string; index: number }, context: string, chunks: ChunkSource | undefined): SealedPair => {
-    const sealed = ref.index < 0 ? undefined : chunks?.(ref.chunkId);
+    const sealed = chunks?.(ref.chunkId);
     if (sealed === undefined || sealedKeyId(sealed) !== keyId) throw broken(context);
     let chunk = opened.get(ref.chunkId);
     if (chunk?.sealed !== sealed) {

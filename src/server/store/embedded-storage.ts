@@ -57,7 +57,7 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
     ...(opts.flushIntervalMs === undefined ? {} : { flushIntervalMs: opts.flushIntervalMs }),
   });
-  const sealed = createSqliteSealedRows(archive.database);
+  const sealed = createSqliteSealedRows(archive.database, archive.findChunk);
   let closed = false;
   return {
     directory: createEmbeddedDirectory(archive),

@@ -14,7 +14,8 @@ const ORDER: Record<SealedTable, { id: string; cursor: string }> = {
   approvals: { id: "approval_id", cursor: "approval_id" },
 };
 
-export function createSqliteSealedRows(db: DatabaseSync): SqliteSealedRows {
+/** `findChunk`: the archive's own look-up of a sealed chunk (sqlite-archive.ts). */
+export function createSqliteSealedRows(db: DatabaseSync, findChunk: (id: string) => string | undefined): SqliteSealedRows {
   return {
     scan(table, after, limit, keep) {
       const { id, cursor } = ORDER[table];
@@ -28,12 +29,11 @@ export function createSqliteSealedRows(db: DatabaseSync): SqliteSealedRows {
         .all(from, keep.length, keep, keep.length, keep, limit) as Array<Record<string, SQLInputValue>>;
       const last = rows[rows.length - 1];
       const chunks = new Map<string, string>();
-      const findChunk = db.prepare("SELECT sealed FROM message_chunks WHERE id = ?");
       for (const row of rows) {
         const chunkId = row["chunk_id"];
         if (typeof chunkId !== "string" || chunks.has(chunkId)) continue;
-        const chunk = findChunk.get(chunkId) as Record<string, SQLInputValue> | undefined;
-        if (chunk !== undefined) chunks.set(chunkId, String(chunk["sealed"]));
+        const sealed = findChunk(chunkId);
+        if (sealed !== undefined) chunks.set(chunkId, sealed);
       }
       return {
         rows: rows.map((r) => ({ id: String(r["id"]), subject: String(r["subject"]), body: String(r["body"]) })),
