@@ -33,6 +33,29 @@ export interface DatabaseOptions {
   readonly logger: Logger;
 }
 
+/**
+ * Statements run as named prepared statements: each connection parses and analyses a statement once, and PostgreSQL
+ * may keep its plan, instead of doing both for every call. The backend's statements are a few dozen fixed texts;
+ * `PREPARED_MAX` bounds the names all the same, and a text beyond it runs unnamed.
+ */
+const PREPARED_MAX = 256;
+const statementNames = new Map<string, string>();
+let namesGiven = 0;
+const statementName = (sql: string): string | undefined => {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < PREPARED_MAX) {
+    name = `clawtell_${++namesGiven}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+};
+/**
+ * A prepared statement whose result columns changed under it (a migration added a column to a table it reads with
+ * `*`): PostgreSQL refuses it on every connection that prepared it. The text gets a new name, prepared afresh.
+ */
+const stalePlan = (err: unknown): boolean =>
+  err instanceof Error && (err as { code?: unknown }).code === "0A000" && err.message.includes("cached plan must not change result type");
+
 export function openDatabase(opts: DatabaseOptions): Database {
   if (opts.schema !== undefined && !SCHEMA.test(opts.schema)) {
     throw new ClawTellError("CT_CONFIG_INVALID", `database schema: "${opts.schema}" is not a plain lower-case identifier`, { field: "schema" });
@@ -59,8 +82,15 @@ export function openDatabase(opts: DatabaseOptions): Database {
     },
     async query<R extends QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       refuseClosed();
+      const values = params.map(encodeParam);
       try {
-        return (await pool.query<R>(sql, params.map(encodeParam))).rows.map(decodeRow);
+        try {
+          return (await pool.query<R>({ name: statementName(sql), text: sql, values })).rows.map(decodeRow);
+        } catch (err) {
+          if (!stalePlan(err)) throw err;
+          statementNames.delete(sql);
+          return (await pool.query<R>({ name: statementName(sql), text: sql, values })).rows.map(decodeRow);
+        }
       } catch (err) {
         throw storeError(err);
       }
