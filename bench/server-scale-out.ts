@@ -3,8 +3,8 @@
  *   (d) full cycle send → long poll → ack, durable, through two processes (senders and receivers on both), against
  *       the embedded server (one process, data folder) in the same run — goal ratio ≥ 0.35;
  *   (e) send → receive latency at 500 msg/s, sent through process A and received on process B (long poll and SSE),
- *       with 10 000 idle connections parked on the two processes; baseline: the same with the receivers on A —
- *       goal p99 ≤ 15 ms;
+ *       with 10 000 idle connections parked on the two processes, after 2 s of sends at that rate that are not
+ *       counted (the steady state); baseline: the same with the receivers on A — goal p99 ≤ 15 ms;
  *   (f) idle cost with the connections parked and no traffic: Redis commands and PostgreSQL transactions per second,
  *       the process heartbeat counted apart — goal: no PostgreSQL query from the waits themselves;
  * and the figures of the capacity model (docs/deployment.md): memory per parked long poll and per stream, rows, WAL
@@ -14,14 +14,15 @@
  * its own settings (durable: fsync and synchronous_commit as configured, printed). Redis is a redis-server of the
  * bench's own, so its counters see only the bench. `tsx bench/server-scale-out.ts [d|ef]` runs one part.
  * Knobs: BENCH_ROUNDS (5), BENCH_SENDERS (64), BENCH_DURATION_MS (8000), BENCH_IDLE (10000), BENCH_SECONDS (10),
- * BENCH_IDLE_SECONDS (30), BENCH_SERVER_NODE_ARGS.
+ * BENCH_IDLE_SECONDS (30), BENCH_WARM_SECONDS (2), BENCH_SERVER_NODE_ARGS, BENCH_LATENCY_DUMP (a file prefix: (e) writes
+ * each counted message's send time, latency and send → 200, one line each, to `<prefix>-cross.txt` and `-same.txt`).
  */
 import { Redis } from "ioredis";
 import pg from "pg";
 import { Pool } from "undici";
 import { postgresUnavailable, redisServerUnavailable, startOwnRedis } from "../test/helpers/redis-server.js";
 import { describeSpread, fmt, machineLine, requestJson, rssMb, spreadOf, waitUntilQuiet } from "./lib/harness.js";
-import { measureLatency, p, type LatencyRun } from "./lib/scale-out-latency.js";
+import { measureLatency, p, WARM_SECONDS, type LatencyRun } from "./lib/scale-out-latency.js";
 import { describeCounts, pgDelta, readPg, redisCommands, redisDelta, redisKeyBytes, redisUsedMemory, routeCounts, type PgCounters } from "./lib/scale-out-stats.js";
 import { ADMIN_DATABASE_URL, parkConnections, SENDER_NAMES, startCluster, startEmbedded, type Cluster, type Keys } from "./lib/scale-out-targets.js";
 
@@ -346,7 +347,7 @@ export async function runScaleOutLatency(redisUrl: string, probe: Redis): Promis
     `## (e) cross-process latency and (f) idle cost, ${IDLE} idle connections over two processes`,
     `${machineLine()} (at start)`,
     `two processes A and B on a fresh database per round; ${IDLE / 2} long polls (timeout=30, issued again as they return) parked on A and ` +
-      `${IDLE / 2} SSE streams on B, each by a parker process of its own; ${RATE} msg/s for ${SECONDS} s sent through A, alternately to bob ` +
+      `${IDLE / 2} SSE streams on B, each by a parker process of its own; ${RATE} msg/s for ${SECONDS} s (after ${WARM_SECONDS} s not counted) sent through A, alternately to bob ` +
       "(long poll, acks each batch) and carol (SSE stream, acks each message); cross: both receive on B; same: both receive on A (baseline)",
   );
   const rounds: LatencyRound[] = [];

@@ -6,7 +6,7 @@
  * both processes read the same wall clock (`performance.timeOrigin + performance.now()`).
  */
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Pool } from "undici";
@@ -23,6 +23,8 @@ const SENDER_CONNECTIONS = 256;
 const ROOT = resolve(import.meta.dirname, "../..");
 /** The sampling interval of the sender's event-loop histogram (harness.ts); lateness is what goes beyond it. */
 const LOOP_RESOLUTION_MS = 5;
+/** Seconds of sends at the rate before the counted ones (BENCH_WARM_SECONDS). */
+export const WARM_SECONDS = Number(process.env["BENCH_WARM_SECONDS"] ?? 2);
 
 export interface LatencyRun {
   /** Send issued → received, ms, sorted: by long poll (bob), by stream (carol), both. */
@@ -86,16 +88,29 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
   });
   try {
     const sentAt = new Map<string, number>();
-    const loop = watchOwnEventLoop();
+    let loop = watchOwnEventLoop();
     const total = rate * seconds;
+    // The first `warm` sends run the same way but are not counted: the run measures the steady state, not the
+    // sender's connections opening, the receivers' first requests and the servers' code compiling.
+    const warm = Math.round(rate * WARM_SECONDS);
     const sendTimes: number[] = [];
+    const sendTook: number[] = [];
     let queuedSends = 0;
     let maxQueued = 0;
     const sends: Array<Promise<unknown>> = [];
     const start = performance.now();
-    for (let i = 0; i < total; i++) {
-      const wait = start + (i * 1000) / rate - performance.now();
+    for (let j = 0; j < warm + total; j++) {
+      const wait = start + (j * 1000) / rate - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const i = j - warm;
+      if (i === 0) {
+        loop.stop();
+        loop = watchOwnEventLoop();
+      }
+      if (i < 0) {
+        sends.push(requestJson(pool, "POST", "/api/messages/send", sender, { to: j % 2 === 0 ? "bob" : "carol", body: `warm-${j}` }));
+        continue;
+      }
       const body = `latency-${i}`;
       const waiting = pool.stats.size - SENDER_CONNECTIONS + 1;
       if (waiting > 0) {
@@ -105,13 +120,17 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
       const issued = performance.now();
       sentAt.set(body, performance.timeOrigin + issued);
       sends.push(
-        requestJson(pool, "POST", "/api/messages/send", sender, { to: i % 2 === 0 ? "bob" : "carol", body }).then(() => sendTimes.push(performance.now() - issued)),
+        requestJson(pool, "POST", "/api/messages/send", sender, { to: i % 2 === 0 ? "bob" : "carol", body }).then(() => {
+          const took = performance.now() - issued;
+          sendTimes.push(took);
+          sendTook[i] = took;
+        }),
       );
     }
     await Promise.all(sends);
     const senderLoop = loop.stop();
     const exited = once(receivers.child, "exit");
-    receivers.child.stdin?.write(`expect ${total}\n`);
+    receivers.child.stdin?.write(`expect ${warm + total}\n`);
     await exited;
     const received = JSON.parse(readFileSync(outFile, "utf8")) as Received;
     const seen = new Set<string>();
@@ -127,6 +146,12 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
         seen.add(body);
         return [at - issued];
       });
+    const dump = process.env["BENCH_LATENCY_DUMP"];
+    if (dump !== undefined) {
+      const arrived = new Map([...received.poll, ...received.stream]);
+      const lines = [...sentAt].map(([body, issued], i) => `${i} ${(issued - performance.timeOrigin - start).toFixed(1)} ${((arrived.get(body) ?? Number.NaN) - issued).toFixed(1)} ${(sendTook[i] ?? Number.NaN).toFixed(1)}`);
+      writeFileSync(`${dump}-${receiverUrl === senderUrl ? "same" : "cross"}.txt`, `${lines.join("\n")}\n`);
+    }
     const poll = latencies(received.poll);
     const stream = latencies(received.stream);
     const sorted = (values: number[]): number[] => [...values].sort((x, y) => x - y);
