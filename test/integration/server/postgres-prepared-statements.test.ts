@@ -1,5 +1,5 @@
 // The PostgreSQL backend's statements run as named prepared statements: a connection prepares a text once and runs it
-// again by name. A prepared statement whose result columns a migration changed under it is prepared afresh, and the
+// again by name, with one generic plan. A prepared statement whose result columns a migration changed under it is prepared afresh, and the
 // call that met the change still answers.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSilentLogger } from "../../../src/infra/index.js";
@@ -33,6 +33,10 @@ describe.skipIf(unavailable !== undefined)("statements prepared once per connect
     expect(await prepared(text)).toBe(0);
     for (let i = 0; i < 3; i++) expect(await db.query<{ n: number }>(text, [i])).toEqual([{ n: i + 1 }]);
     expect(await prepared(text)).toBe(1);
+  });
+
+  it("keeps one generic plan per statement on its connections", async () => {
+    expect(await db.query("SHOW plan_cache_mode")).toEqual([{ plan_cache_mode: "force_generic_plan" }]);
   });
 
   it("prepares a statement afresh when a migration changed its result columns, and answers the call that met it", async () => {

@@ -80,11 +80,19 @@ const isMessage = (row: ClaimRow): row is ClaimRow & MessageRow => row.seq !== n
  * One pass over the recipients' ($1) unacked messages at `now` ($2): how many there are, how many are claimable (no
  * lease, an ended one, or one of a dead process: `dead`), and when the earliest live lease ends. `when` gates the
  * pass (a condition without a column: PostgreSQL skips the scan when it is false, and the counts are then 0).
+ *
+ * The statements below look each recipient up on its own (`unnest … CROSS JOIN LATERAL`), and a message by its id,
+ * so that a plan kept for a prepared statement (pg-database.ts) reads one recipient's rows through the index that
+ * begins with it, whatever the table held when the plan was made. With `recipient_id = ANY($1)` a plan made while
+ * the table was small walked every message in seq order, filtering, once the table had grown.
  */
 const PENDING_SQL = (dead: string, when: string): string => `
-  SELECT count(*) AS unacked, count(*) FILTER (WHERE s.claimable) AS claimable, min(s.lease_until) FILTER (WHERE NOT s.claimable) AS next
-  FROM (SELECT m.lease_until, (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead}) AS claimable
-        FROM messages m WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL AND ${when}) s`;
+  SELECT coalesce(sum(c.unacked), 0) AS unacked, coalesce(sum(c.claimable), 0) AS claimable, min(c.next) AS next
+  FROM unnest($1::bigint[]) AS r(id) CROSS JOIN LATERAL (
+    SELECT count(*) AS unacked, count(*) FILTER (WHERE s.claimable) AS claimable, min(s.lease_until) FILTER (WHERE NOT s.claimable) AS next
+    FROM (SELECT m.lease_until, (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead}) AS claimable
+          FROM messages m WHERE m.recipient_id = r.id AND m.acked_at IS NULL AND ${when}) s
+  ) c`;
 
 const bySeq = (a: MessageRecord, b: MessageRecord): number => a.seq - b.seq;
 
@@ -131,17 +139,21 @@ WITH input AS (
 SELECT (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks`;
 
 /**
- * The acks of one group: each (message id, recipient id, time) of every call that asked. Those acked now, and those
- * acked before (the second read sees the rows as they were before this statement); with the `message.acked` and
- * `acked` message.status webhook deliveries their senders asked for (a sender name deleted and taken again since
- * belongs to someone else).
+ * The acks of one group: each (message id, recipient id, time) of every call that asked, each message looked up by
+ * its id. Those acked now, and those acked before (`found` sees the rows as they were before this statement); with
+ * the `message.acked` and `acked` message.status webhook deliveries their senders asked for (a sender name deleted
+ * and taken again since belongs to someone else).
  */
 const ACK_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(id, recipient_id, at)
+), found AS (
+  SELECT f.id, f.recipient_id, f.seq, f.acked_at, i.at FROM input i CROSS JOIN LATERAL (
+    SELECT m.id, m.recipient_id, m.seq, m.acked_at FROM messages m WHERE m.id = i.id AND m.recipient_id = i.recipient_id LIMIT 1
+  ) f
 ), acked AS (
-  UPDATE messages m SET acked_at = i.at, lease_until = NULL, lease_process = NULL, lease_conn = NULL
-  FROM input i WHERE m.id = i.id AND m.recipient_id = i.recipient_id AND m.acked_at IS NULL
+  UPDATE messages m SET acked_at = f.at, lease_until = NULL, lease_process = NULL, lease_conn = NULL
+  FROM found f WHERE m.seq = f.seq AND m.acked_at IS NULL
   RETURNING m.id, m.recipient_id, m.seq, m.sender, m.recipient, m.created_at, m.acked_at
 ), hooked AS (
   INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at)
@@ -155,8 +167,7 @@ WITH input AS (
 )
 SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)::int AS hooks FROM acked
 UNION ALL
-SELECT DISTINCT m.id, m.recipient_id, m.seq, 0 FROM messages m JOIN input i ON m.id = i.id AND m.recipient_id = i.recipient_id
-WHERE m.acked_at IS NOT NULL`;
+SELECT DISTINCT id, recipient_id, seq, 0 FROM found WHERE acked_at IS NOT NULL`;
 
 /**
  * Ack groups written at once. Four, as for sends: with two, an ack under load waited for a group's commit before its
@@ -266,11 +277,14 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       const rows = await db.query<ClaimRow>(
         ...withHolder(
           `WITH picked AS (
-             SELECT m.seq, m.delivered_at IS NULL AS first FROM messages m
-             WHERE m.recipient_id = ANY($1::bigint[]) AND m.acked_at IS NULL
-               AND (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead})
-             ORDER BY m.seq LIMIT $3
-             FOR UPDATE OF m SKIP LOCKED
+             SELECT c.seq, c.first FROM unnest($1::bigint[]) AS r(id) CROSS JOIN LATERAL (
+               SELECT m.seq, m.delivered_at IS NULL AS first FROM messages m
+               WHERE m.recipient_id = r.id AND m.acked_at IS NULL
+                 AND (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead})
+               ORDER BY m.seq LIMIT $3
+               FOR UPDATE OF m SKIP LOCKED
+             ) c
+             ORDER BY c.seq LIMIT $3
            ), claimed AS (
              UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5, delivered_at = COALESCE(m.delivered_at, $2)
              FROM picked WHERE m.seq = picked.seq
