@@ -64,7 +64,14 @@ async function drain(pool: Pool, key: string): Promise<void> {
 }
 
 /** `rate` msg/s for `seconds` through `senderUrl`; bob and carol receive on `receiverUrl`. */
-export async function measureLatency(senderUrl: string, receiverUrl: string, keys: Keys, rate: number, seconds: number): Promise<LatencyRun> {
+export async function measureLatency(
+  senderUrl: string,
+  receiverUrl: string,
+  keys: Keys,
+  rate: number,
+  seconds: number,
+  afterWarm?: () => Promise<void>,
+): Promise<LatencyRun> {
   // Paced (open loop): enough connections that a send never waits for a free one at 500 msg/s even when the server
   // answers in 500 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
   // generator at 16 / latency sends a second, and a slow spell turned into a backlog of seconds).
@@ -106,6 +113,7 @@ export async function measureLatency(senderUrl: string, receiverUrl: string, key
       if (i === 0) {
         loop.stop();
         loop = watchOwnEventLoop();
+        if (afterWarm !== undefined) sends.push(afterWarm());
       }
       if (i < 0) {
         sends.push(requestJson(pool, "POST", "/api/messages/send", sender, { to: j % 2 === 0 ? "bob" : "carol", body: `warm-${j}` }));
