@@ -70,7 +70,8 @@ export async function measureLatency(
   keys: Keys,
   rate: number,
   seconds: number,
-  afterWarm?: () => Promise<void>,
+  /** Started halfway through the warm-up, and awaited with the sends. */
+  midWarm?: () => Promise<void>,
 ): Promise<LatencyRun> {
   // Paced (open loop): enough connections that a send never waits for a free one at 500 msg/s even when the server
   // answers in 500 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
@@ -113,9 +114,9 @@ export async function measureLatency(
       if (i === 0) {
         loop.stop();
         loop = watchOwnEventLoop();
-        if (afterWarm !== undefined) sends.push(afterWarm());
       }
       if (i < 0) {
+        if (j === Math.floor(warm / 2) && midWarm !== undefined) sends.push(midWarm());
         sends.push(requestJson(pool, "POST", "/api/messages/send", sender, { to: j % 2 === 0 ? "bob" : "carol", body: `warm-${j}` }));
         continue;
       }

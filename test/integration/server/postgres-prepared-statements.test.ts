@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSilentLogger } from "../../../src/infra/index.js";
 import { openDatabase, type Database } from "../../../src/server/store/postgres/pg-database.js";
-import { createTestSchema, postgresUnavailable, TEST_DATABASE_URL } from "../../helpers/storage-backends.js";
+import { createTestSchema, postgresUnavailable, TEST_DATABASE_URL, urlWithSchema } from "../../helpers/storage-backends.js";
 
 const unavailable = await postgresUnavailable();
 if (unavailable !== undefined) process.stderr.write(`postgres prepared statements: skipped: ${unavailable}\n`);
@@ -37,6 +37,16 @@ describe.skipIf(unavailable !== undefined)("statements prepared once per connect
 
   it("keeps one generic plan per statement on its connections", async () => {
     expect(await db.query("SHOW plan_cache_mode")).toEqual([{ plan_cache_mode: "force_generic_plan" }]);
+  });
+
+  it("keeps the settings a URL carries in its options beside its own", async () => {
+    const other = openDatabase({ url: urlWithSchema(schema.schema), poolSize: 1, logger: createSilentLogger() });
+    try {
+      expect(await other.query("SHOW plan_cache_mode")).toEqual([{ plan_cache_mode: "force_generic_plan" }]);
+      expect(await other.query("SHOW search_path")).toEqual([{ search_path: schema.schema }]);
+    } finally {
+      await other.close();
+    }
   });
 
   it("prepares a statement afresh when a migration changed its result columns, and answers the call that met it", async () => {

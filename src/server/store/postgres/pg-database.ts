@@ -56,28 +56,44 @@ const statementName = (sql: string): string | undefined => {
 const stalePlan = (err: unknown): boolean =>
   err instanceof Error && (err as { code?: unknown }).code === "0A000" && err.message.includes("cached plan must not change result type");
 
+/**
+ * The URL and the session settings every connection starts with: generic plans only, and the schema when given.
+ *
+ * Generic plans: PostgreSQL would otherwise plan some statements anew on every call (a custom plan costs less on paper
+ * when it knows the arrays' lengths), and planning the claim, the ack and the send cost more than running them. The
+ * statements are written so that their generic plans go through the right index (pg-messages.ts).
+ *
+ * The settings travel in the startup packet (`options`), so they cost no statement. pg takes a URL's own `options`
+ * over the pool's, so those of the URL are moved to the settings, before ours.
+ */
+function connectionSettings(url: string, schema: string | undefined): { connectionString: string; options: string } {
+  const ours = ["-c plan_cache_mode=force_generic_plan", ...(schema === undefined ? [] : [`-c search_path=${schema}`])];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, options: ours.join(" ") };
+  }
+  const given = parsed.searchParams.get("options");
+  if (given === null) return { connectionString: url, options: ours.join(" ") };
+  parsed.searchParams.delete("options");
+  return { connectionString: parsed.toString(), options: [given, ...ours].join(" ") };
+}
+
 export function openDatabase(opts: DatabaseOptions): Database {
   if (opts.schema !== undefined && !SCHEMA.test(opts.schema)) {
     throw new ClawTellError("CT_CONFIG_INVALID", `database schema: "${opts.schema}" is not a plain lower-case identifier`, { field: "schema" });
   }
   const pool = new pg.Pool({
-    connectionString: opts.url,
+    ...connectionSettings(opts.url, opts.schema),
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     keepAlive: true,
-    ...(opts.schema === undefined ? {} : { options: `-c search_path=${opts.schema}` }),
   });
   // An idle connection that breaks (the database restarted, an operator ended it) is dropped by the pool; without a
   // listener the error would end the process.
   const onIdleError = (err: Error): void => opts.logger.warn({ err }, "an idle database connection failed; the pool replaces it");
   pool.on("error", onIdleError);
-  // Generic plans only: PostgreSQL would otherwise plan some statements anew on every call (a custom plan costs
-  // less on paper when it knows the arrays' lengths) and planning the claim, the ack and the send cost more than
-  // running them. The statements are written so that their generic plans go through the right index (pg-messages.ts).
-  // The SET is the connection's first query: pg runs a client's queries in order.
-  pool.on("connect", (client) => {
-    client.query("SET plan_cache_mode = force_generic_plan").catch((err: unknown) => opts.logger.warn({ err }, "could not set plan_cache_mode"));
-  });
   let closed = false;
   const refuseClosed = (): void => {
     if (closed) throw new ClawTellError("CT_UNAVAILABLE", "the postgres storage is closed");
