@@ -35,8 +35,10 @@ describe.skipIf(unavailable !== undefined)("statements prepared once per connect
     expect(await prepared(text)).toBe(1);
   });
 
-  it("keeps one generic plan per statement on its connections", async () => {
+  it("keeps one generic plan per statement, through indexes and without JIT, on its connections", async () => {
     expect(await db.query("SHOW plan_cache_mode")).toEqual([{ plan_cache_mode: "force_generic_plan" }]);
+    expect(await db.query("SHOW enable_seqscan")).toEqual([{ enable_seqscan: "off" }]);
+    expect(await db.query("SHOW jit")).toEqual([{ jit: "off" }]);
   });
 
   it("keeps the settings a URL carries in its options beside its own", async () => {

@@ -140,7 +140,9 @@ SELECT (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)
 
 /**
  * The acks of one group: each (message id, recipient id, time) of every call that asked, each message looked up by
- * its id. Those acked now, and those acked before (`found` sees the rows as they were before this statement); with
+ * its id alone (the unique index) and updated by its seq (the primary key): `IS NOT DISTINCT FROM NULL` is
+ * `IS NULL` in a form no partial index answers, so that no plan reads every unacked message instead. Those acked now,
+ * and those acked before (`found` sees the rows as they were before this statement); with
  * the `message.acked` and `acked` message.status webhook deliveries their senders asked for (a sender name deleted
  * and taken again since belongs to someone else).
  */
@@ -149,11 +151,12 @@ WITH input AS (
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(id, recipient_id, at)
 ), found AS (
   SELECT f.id, f.recipient_id, f.seq, f.acked_at, i.at FROM input i CROSS JOIN LATERAL (
-    SELECT m.id, m.recipient_id, m.seq, m.acked_at FROM messages m WHERE m.id = i.id AND m.recipient_id = i.recipient_id LIMIT 1
+    SELECT m.id, m.recipient_id, m.seq, m.acked_at FROM messages m WHERE m.id = i.id LIMIT 1
   ) f
+  WHERE f.recipient_id = i.recipient_id
 ), acked AS (
   UPDATE messages m SET acked_at = f.at, lease_until = NULL, lease_process = NULL, lease_conn = NULL
-  FROM found f WHERE m.seq = f.seq AND m.acked_at IS NULL
+  FROM found f WHERE m.seq = f.seq AND m.acked_at IS NOT DISTINCT FROM NULL
   RETURNING m.id, m.recipient_id, m.seq, m.sender, m.recipient, m.created_at, m.acked_at
 ), hooked AS (
   INSERT INTO webhook_deliveries (id, name_id, name, event, message_id, peer, status, attempts, created_at, next_attempt_at)
