@@ -142,9 +142,9 @@ SELECT (SELECT count(*) FROM hooked)::int + (SELECT count(*) FROM status_hooked)
  * The acks of one group: each (message id, recipient id, time) of every call that asked, each message looked up by
  * its id alone (the unique index) and updated by its seq (the primary key): `IS NOT DISTINCT FROM NULL` is
  * `IS NULL` in a form no partial index answers, so that no plan reads every unacked message instead. Those acked now,
- * and those acked before (`found` sees the rows as they were before this statement); with
- * the `message.acked` and `acked` message.status webhook deliveries their senders asked for (a sender name deleted
- * and taken again since belongs to someone else).
+ * and those acked before (`found` sees the rows as they were before this statement); with the `message.acked` and
+ * `acked` message.status webhook deliveries their senders asked for (a sender name deleted and taken again since
+ * belongs to someone else).
  */
 const ACK_SQL = `
 WITH input AS (
@@ -273,6 +273,9 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       // could take back is a lease, a first-delivery time and the `delivered` deliveries that go with it, and then the
       // message is simply handed out again (at least once, as when a lease ends) and they are recorded again. No send
       // or ack is answered on it.
+      // Each recipient's oldest claimable rows are locked, up to the limit for each, and the oldest of them all are
+      // taken: with several recipients the others stay locked until the statement commits (a concurrent claim skips
+      // them, as it skips any row another claim holds), and count as claimable rows left behind.
       // Asked (`leftBehind`), a claim that hands out fewer than asked also reads what it leaves behind (PENDING_SQL),
       // so that a wait after it needs no statement of its own. Its rows: each claimed message with those columns, or
       // one row without a message when it claims none.
