@@ -1,7 +1,8 @@
 // `npm run bundle`, the second half of `npm run build`: bundles what tsc compiled into dist/ into the two files the
 // package ships, each with its libraries inside:
 //   dist/bundle/index.js  the OpenClaw plugin entry (OpenClaw itself stays an import from openclaw/plugin-sdk/*)
-//   dist/bundle/cli.js    the `clawtell` bin: server, daemon and admin commands
+//   dist/bundle/cli.js    the `clawtell` bin: a few lines that turn Node's compile cache on and load cli-main.js
+//   dist/bundle/cli-main.js  the commands: server, daemon and admin
 //   dist/bundle/key-hash-worker.js  the server's bcrypt worker thread, started by file name from beside cli.js
 //   dist/bundle/json-parse-worker.js  the server's worker thread for large JSON bodies, started the same way
 // and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in. The server's own release
@@ -47,6 +48,18 @@ async function notices(folders: readonly string[]): Promise<string> {
  * so if it is ever loaded, so the bundle needs neither, whether or not one is installed here.
  */
 const OPTIONAL_MODULES = ["pg-native", "supports-color"];
+
+/**
+ * The bin's import of the commands stays an import of the file beside it (cli-main.js, bundled on its own): loaded
+ * after the bin has turned the compile cache on, the commands' code is then compiled once and read from the cache at
+ * later starts. Bundled into the bin, it would be compiled before the cache is on, at every start.
+ */
+const commandsBesideBin: Plugin = {
+  name: "commands-beside-bin",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/cli-main\.js$/ }, (args) => (args.importer.endsWith("/dist/cli.js") ? { path: args.path, external: true } : undefined));
+  },
+};
 const withoutOptionalModules: Plugin = {
   name: "without-optional-modules",
   setup(build) {
@@ -98,6 +111,7 @@ async function bundle(): Promise<void> {
     entryPoints: {
       index: "dist/index.js",
       cli: "dist/cli.js",
+      "cli-main": "dist/cli-main.js",
       "key-hash-worker": "dist/server/key-hash-worker.js",
       "json-parse-worker": "dist/server/json-parse-worker.js",
     },
@@ -107,7 +121,7 @@ async function bundle(): Promise<void> {
     format: "esm",
     target: "node24",
     external: ["openclaw", "openclaw/*"],
-    plugins: [withoutOptionalModules],
+    plugins: [withoutOptionalModules, commandsBesideBin],
     banner: { js: requireShim },
     define: { __CLAWTELL_RELEASE__: await release() },
     // Readable stack traces without shipping source maps: names and layout are kept.

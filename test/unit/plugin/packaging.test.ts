@@ -1,8 +1,10 @@
 // The package as OpenClaw reads it: the manifest's channel schema is the generated one, ids and versions agree, the
 // entry is built JS with its libraries bundled in, the tools are declared and the skill ships.
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
@@ -74,16 +76,33 @@ describe("plugin packaging", () => {
   });
 
   // Built by `npm run build` (the pretest script).
-  it.each(["dist/bundle/index.js", "dist/bundle/cli.js", "dist/bundle/key-hash-worker.js", "dist/bundle/json-parse-worker.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
+  it.each(["dist/bundle/index.js", "dist/bundle/cli.js", "dist/bundle/cli-main.js", "dist/bundle/key-hash-worker.js", "dist/bundle/json-parse-worker.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
     const code = readFileSync(resolve(root, file), "utf8");
     // What the bundle still loads at run time: its import statements, and esbuild's __require() of a CommonJS require.
     const loads = [...code.matchAll(/^import [^;]*?from "([^"]+)";$/gm), ...code.matchAll(/\b__require\("([^"]+)"\)/g), ...code.matchAll(/\bimport\("([^"]+)"\)/g)];
     const specifiers = new Set(loads.map((m) => m[1] ?? ""));
     expect(specifiers.size).toBeGreaterThan(0);
     const builtins = new Set(builtinModules);
-    const foreign = [...specifiers].filter((s) => !s.startsWith("node:") && !builtins.has(s) && !/^openclaw\/plugin-sdk\/[a-z-]+$/.test(s));
+    // The bin loads the commands from the file beside it (which this list checks too).
+    const beside = file.endsWith("/cli.js") ? ["./cli-main.js"] : [];
+    const foreign = [...specifiers].filter((s) => !s.startsWith("node:") && !builtins.has(s) && !/^openclaw\/plugin-sdk\/[a-z-]+$/.test(s) && !beside.includes(s));
     expect(foreign).toEqual([]);
-    if (file.endsWith("cli.js")) expect(code).not.toContain("openclaw/plugin-sdk");
+    if (/\/cli(-main)?\.js$/.test(file)) expect(code).not.toContain("openclaw/plugin-sdk");
+  });
+
+  it("starts the bin with Node's compile cache on before the commands load, so that later starts read them compiled", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "clawtell-bin-"));
+    try {
+      const { NODE_COMPILE_CACHE: _given, ...env } = process.env;
+      const started = spawnSync(process.execPath, [resolve(root, "dist/bundle/cli.js"), "--help"], { env: { ...env, TMPDIR: tmp }, encoding: "utf8" });
+      expect(started.status, started.stderr).toBe(0);
+      expect(started.stdout).toContain("Usage: clawtell");
+      // The cache holds the code compiled after it was turned on: the commands' (hundreds of KB; the bin is a few lines).
+      const cached = readdirSync(join(tmp, "node-compile-cache"), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+      expect(cached.reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0)).toBeGreaterThan(100_000);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("ships the server's key-hashing worker thread beside cli.js, where the server starts it from, and it works", async () => {
@@ -106,8 +125,8 @@ describe("plugin packaging", () => {
     } finally {
       await worker.terminate();
     }
-    // cli.js looks for it by this name, beside itself.
-    expect(readFileSync(resolve(root, "dist/bundle/cli.js"), "utf8")).toContain("./key-hash-worker");
+    // The commands look for it by this name, beside themselves.
+    expect(readFileSync(resolve(root, "dist/bundle/cli-main.js"), "utf8")).toContain("./key-hash-worker");
   });
 
   it("ships the server's worker thread for large JSON bodies beside cli.js, and it works", async () => {
@@ -129,7 +148,7 @@ describe("plugin packaging", () => {
     } finally {
       await worker.terminate();
     }
-    expect(readFileSync(resolve(root, "dist/bundle/cli.js"), "utf8")).toContain("./json-parse-worker");
+    expect(readFileSync(resolve(root, "dist/bundle/cli-main.js"), "utf8")).toContain("./json-parse-worker");
   });
 
   it("ships the licence of every bundled library beside the bundles", () => {
