@@ -345,4 +345,21 @@ CREATE INDEX message_receipts_sender ON message_receipts (sender, first_at);
 CREATE INDEX message_receipts_recipient ON message_receipts (recipient, first_at);
 `,
   },
+  {
+    version: 13,
+    name: "one index of a recipient's messages for the unacked, one for the acked",
+    sql: `
+-- A claim or a pending count reads one recipient's unacked messages in seq order; the connections keep one plan for
+-- each, often made while the table is empty, when every index that could serve looks as cheap as the next. Only
+-- messages_pending can serve them now: a recipient's history is indexed by acked messages only (a listing reads both
+-- indexes in seq order, merged), and the age of unacked messages, for retention (its "created_at < …" implies the
+-- second condition), by a condition the claim does not state. Before, a plan made on an empty table could read every
+-- message the recipient ever had (messages_inbox), or every unacked message of every name and sort them
+-- (messages_unacked_created), at every claim. A send now writes one index entry fewer.
+DROP INDEX messages_inbox;
+CREATE INDEX messages_history ON messages (recipient_id, seq) WHERE acked_at IS NOT NULL;
+DROP INDEX messages_unacked_created;
+CREATE INDEX messages_unacked_age ON messages (created_at) WHERE acked_at IS NULL AND created_at IS NOT NULL;
+`,
+  },
 ];

@@ -57,14 +57,17 @@ const stalePlan = (err: unknown): boolean =>
   err instanceof Error && (err as { code?: unknown }).code === "0A000" && err.message.includes("cached plan must not change result type");
 
 /**
- * The URL and the session settings every connection starts with: generic plans only, no sequential scans where an
- * index serves, no JIT, and the schema when given.
+ * The URL and the session settings every connection starts with: generic plans only, no sequential scans and no hash
+ * or merge joins where an index serves, no JIT, and the schema when given.
  *
  * - Generic plans: PostgreSQL would otherwise plan some statements anew on every call (a custom plan costs less on
  *   paper when it knows the arrays' lengths), and planning the claim, the ack and the send cost more than running them.
  * - No sequential scans: a kept plan is made once per connection, often while the tables are still empty, when reading
  *   a whole table looks cheapest; it would go on reading the whole table once it has grown. The backend's statements
  *   are lookups by key, written so that their index is the one that serves them (pg-messages.ts).
+ * - No hash or merge joins, for the same reason: the backend's joins look rows up by a key (a claim's update of the
+ *   rows it picked, by seq), and on an empty table a hash join that reads the whole other side once looks as cheap as
+ *   a lookup per row. A claim's plan made that way read every message in the table, at every claim.
  * - No JIT: it pays for long analytical queries only, and the cost the setting above gives a sequential scan that is
  *   still needed (a table without an index for the query) would make PostgreSQL compile a few-row statement.
  *
@@ -72,7 +75,14 @@ const stalePlan = (err: unknown): boolean =>
  * over the pool's, so those of the URL are moved to the settings, before ours.
  */
 function connectionSettings(url: string, schema: string | undefined): { connectionString: string; options: string } {
-  const ours = ["-c plan_cache_mode=force_generic_plan", "-c enable_seqscan=off", "-c jit=off", ...(schema === undefined ? [] : [`-c search_path=${schema}`])];
+  const ours = [
+    "-c plan_cache_mode=force_generic_plan",
+    "-c enable_seqscan=off",
+    "-c enable_hashjoin=off",
+    "-c enable_mergejoin=off",
+    "-c jit=off",
+    ...(schema === undefined ? [] : [`-c search_path=${schema}`]),
+  ];
   let parsed: URL;
   try {
     parsed = new URL(url);

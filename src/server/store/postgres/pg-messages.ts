@@ -96,6 +96,31 @@ const PENDING_SQL = (dead: string, when: string): string => `
 
 const bySeq = (a: MessageRecord, b: MessageRecord): number => a.seq - b.seq;
 
+/** The claim's statement (`claim` below says what it does); `dead` is deadHolderSql's condition. */
+const claimStatement = (dead: string): string =>
+  `WITH picked AS (
+    SELECT c.seq, c.first FROM unnest($1::bigint[]) AS r(id) CROSS JOIN LATERAL (
+      SELECT m.seq, m.delivered_at IS NULL AS first FROM messages m
+      WHERE m.recipient_id = r.id AND m.acked_at IS NULL
+        AND (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead})
+      ORDER BY m.seq LIMIT $3
+      FOR UPDATE OF m SKIP LOCKED
+    ) c
+    ORDER BY c.seq LIMIT $3
+  ), claimed AS (
+    UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5, delivered_at = COALESCE(m.delivered_at, $2)
+    FROM picked WHERE m.seq = picked.seq
+    RETURNING ${MESSAGE_COLUMNS}, picked.first
+  ), status_hooked AS (
+    ${statusHookSql("delivered", "(SELECT * FROM claimed WHERE first)", "$2::bigint")}
+  ), async_commit AS (
+    SELECT set_config('synchronous_commit', 'off', true)
+  ), pending AS (
+    ${PENDING_SQL(dead, "$6::boolean AND (SELECT count(*) FROM picked) < $3")}
+  )
+  SELECT claimed.*, (SELECT count(*) FROM status_hooked)::int AS hooks, pending.unacked, pending.claimable, pending.next
+  FROM pending CROSS JOIN async_commit LEFT JOIN claimed ON true`;
+
 /**
  * One statement: the Idempotency-Keys of the sends that carry one (a key a live record holds is not taken, and its
  * message is not stored: the unique key decides between two processes), the messages in their order (each takes the
@@ -204,11 +229,12 @@ export interface PostgresMessageStore extends MessageStore {
 export function createPostgresMessages(db: Database, processes: ProcessLeases, opts: PostgresMessagesOptions = {}): PostgresMessageStore {
   const me = processes.id;
   const dead = deadHolderSql("m", "$me", "$stale");
-  /** Numbers the placeholders $me and $stale after the statement's own. */
-  const withHolder = (sql: string, params: unknown[]): [string, unknown[]] => [
-    sql.replaceAll("$me", `$${params.length + 1}`).replaceAll("$stale", `$${params.length + 2}::float8`),
-    [...params, me, processes.staleAfterMs],
-  ];
+  /** The statement with the placeholders $me and $stale numbered after its own `count`: `holder` are their values. */
+  const withHolder = (sql: string, count: number): string => sql.replaceAll("$me", `$${count + 1}`).replaceAll("$stale", `$${count + 2}::float8`);
+  const holder = [me, processes.staleAfterMs];
+  // Each text is made once: it is also the key of its prepared statement (pg-database.ts).
+  const claimSql = withHolder(claimStatement(dead), 6);
+  const pendingSql = withHolder(PENDING_SQL(dead, "true"), 2);
 
   const queued = (hooks: number | undefined): void => {
     if (hooks !== undefined && hooks > 0) opts.enqueued?.fire();
@@ -280,33 +306,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
       // so that a wait after it needs no statement of its own. Its rows: each claimed message with those columns, or
       // one row without a message when it claims none.
       const wanted = leftBehind !== undefined;
-      const rows = await db.query<ClaimRow>(
-        ...withHolder(
-          `WITH picked AS (
-             SELECT c.seq, c.first FROM unnest($1::bigint[]) AS r(id) CROSS JOIN LATERAL (
-               SELECT m.seq, m.delivered_at IS NULL AS first FROM messages m
-               WHERE m.recipient_id = r.id AND m.acked_at IS NULL
-                 AND (m.lease_until IS NULL OR m.lease_until <= $2 OR ${dead})
-               ORDER BY m.seq LIMIT $3
-               FOR UPDATE OF m SKIP LOCKED
-             ) c
-             ORDER BY c.seq LIMIT $3
-           ), claimed AS (
-             UPDATE messages m SET lease_until = $4, lease_process = $me, lease_conn = $5, delivered_at = COALESCE(m.delivered_at, $2)
-             FROM picked WHERE m.seq = picked.seq
-             RETURNING ${MESSAGE_COLUMNS}, picked.first
-           ), status_hooked AS (
-             ${statusHookSql("delivered", "(SELECT * FROM claimed WHERE first)", "$2::bigint")}
-           ), async_commit AS (
-             SELECT set_config('synchronous_commit', 'off', true)
-           ), pending AS (
-             ${PENDING_SQL(dead, "$6::boolean AND (SELECT count(*) FROM picked) < $3")}
-           )
-           SELECT claimed.*, (SELECT count(*) FROM status_hooked)::int AS hooks, pending.unacked, pending.claimable, pending.next
-           FROM pending CROSS JOIN async_commit LEFT JOIN claimed ON true`,
-          [recipientIds, now, limit, leaseUntil, serial, wanted],
-        ),
-      );
+      const rows = await db.query<ClaimRow>(claimSql, [recipientIds, now, limit, leaseUntil, serial, wanted, ...holder]);
       const claimed = rows.filter(isMessage);
       const state = rows[0];
       queued(state?.hooks);
@@ -340,7 +340,7 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
     async pendingState(recipientIds, now) {
       if (recipientIds.length === 0) return { unacked: false, nextLeaseEnd: undefined };
-      const [row] = await db.query<PendingRow>(...withHolder(PENDING_SQL(dead, "true"), [recipientIds, now]));
+      const [row] = await db.query<PendingRow>(pendingSql, [recipientIds, now, ...holder]);
       const next = row?.next ?? null;
       return { unacked: Number(row?.unacked ?? 0) > 0, nextLeaseEnd: next === null ? undefined : Number(next) };
     },
@@ -369,9 +369,16 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
     },
 
     async listInbox(recipientId, { limit, offset, unreadOnly }) {
-      const filter = unreadOnly ? "AND m.read_at IS NULL AND m.acked_at IS NULL" : "";
+      // A recipient's unacked messages and acked ones are in two indexes (messages_pending, messages_history): all of
+      // them is the two read in seq order and merged.
       const rows = await db.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = $1 ${filter} ORDER BY m.seq LIMIT $2 OFFSET $3`,
+        unreadOnly
+          ? `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = $1 AND m.acked_at IS NULL AND m.read_at IS NULL ORDER BY m.seq LIMIT $2 OFFSET $3`
+          : `SELECT * FROM (
+               SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = $1 AND m.acked_at IS NULL
+               UNION ALL
+               SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.recipient_id = $1 AND m.acked_at IS NOT NULL
+             ) m ORDER BY m.seq LIMIT $2 OFFSET $3`,
         [recipientId, limit, offset],
       );
       return rows.map(toMessage);
@@ -393,9 +400,9 @@ export function createPostgresMessages(db: Database, processes: ProcessLeases, o
 
     async count(recipientId) {
       const [row] = await db.query<{ total: string; unacked: string; unread: string }>(
-        `SELECT count(*) AS total, count(*) FILTER (WHERE acked_at IS NULL) AS unacked,
-           count(*) FILTER (WHERE read_at IS NULL AND acked_at IS NULL) AS unread
-         FROM messages WHERE recipient_id = $1`,
+        `SELECT u.unacked + (SELECT count(*) FROM messages WHERE recipient_id = $1 AND acked_at IS NOT NULL) AS total, u.unacked, u.unread
+         FROM (SELECT count(*) AS unacked, count(*) FILTER (WHERE read_at IS NULL) AS unread
+               FROM messages WHERE recipient_id = $1 AND acked_at IS NULL) u`,
         [recipientId],
       );
       return { total: Number(row?.total ?? 0), unacked: Number(row?.unacked ?? 0), unread: Number(row?.unread ?? 0) };
