@@ -10,7 +10,7 @@
 // The package then declares no dependencies. OpenClaw copies a plugin's package and every dependency it declares into
 // a private folder each time a gateway or an `openclaw` command loads it; one bundled file is a few MB to copy instead
 // of some 36 MB in seventy packages, and installing the plugin downloads nothing.
-import { chmod, readFile, readdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { build, type Metafile, type Plugin } from "esbuild";
 
@@ -94,14 +94,22 @@ async function release(): Promise<string> {
  * comment, so the code is unchanged — unless a backslash stands before the character (an identity escape in a regular
  * expression), which the bundle refuses rather than change.
  */
-async function escapeNonAscii(files: readonly string[]): Promise<void> {
-  for (const file of files) {
-    const text = await readFile(file, "utf8");
-    const escaped = /\\[^\x00-\x7f]/.exec(text);
-    if (escaped !== null) throw new Error(`${file}: an escaped character past ASCII at ${escaped.index}; write it as \\uXXXX`);
-    const ascii = text.replace(/[^\x00-\x7f]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`);
-    if (ascii !== text) await writeFile(file, ascii);
-  }
+function escapeNonAscii(file: string, text: string): string {
+  const escaped = /\\[^\x00-\x7f]/.exec(text);
+  if (escaped !== null) throw new Error(`${file}: an escaped character past ASCII at ${escaped.index}; write it as \\uXXXX`);
+  return text.replace(/[^\x00-\x7f]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * Writes a file whole or not at all (a temporary file beside it, renamed over it): a process that starts a bundle while
+ * it is being rebuilt (a test's server, while the e2e tests build the package) reads the old one or the new one, never
+ * half of one.
+ */
+async function replaceFile(path: string, contents: string, mode: number): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, contents, { mode });
+  await chmod(temporary, mode);
+  await rename(temporary, path);
 }
 
 async function bundle(): Promise<void> {
@@ -129,10 +137,16 @@ async function bundle(): Promise<void> {
     legalComments: "eof",
     metafile: true,
     logLevel: "warning",
+    write: false,
   });
-  await escapeNonAscii(Object.keys(result.metafile.outputs).filter((file) => file.endsWith(".js")).map((file) => resolve(root, file)));
-  await chmod(join(outdir, "cli.js"), 0o755);
-  await writeFile(join(outdir, "THIRD-PARTY-NOTICES.txt"), await notices(bundledPackages(result.metafile)));
+  await mkdir(outdir, { recursive: true });
+  // What a bundling cut off midway left behind is not shipped.
+  for (const left of (await readdir(outdir)).filter((f) => f.endsWith(".tmp"))) await rm(join(outdir, left), { force: true });
+  for (const output of result.outputFiles) {
+    const text = output.path.endsWith(".js") ? escapeNonAscii(output.path, output.text) : output.text;
+    await replaceFile(output.path, text, output.path === join(outdir, "cli.js") ? 0o755 : 0o644);
+  }
+  await replaceFile(join(outdir, "THIRD-PARTY-NOTICES.txt"), await notices(bundledPackages(result.metafile)), 0o644);
 }
 
 await bundle();
