@@ -1,4 +1,4 @@
-// `npm run bundle`, the second half of `npm run build`: bundles what tsc compiled into dist/ into the two files the
+// `npm run bundle`, the second half of `npm run build`: bundles what tsc compiled into dist/ into the files the
 // package ships, each with its libraries inside:
 //   dist/bundle/index.js  the OpenClaw plugin entry (OpenClaw itself stays an import from openclaw/plugin-sdk/*)
 //   dist/bundle/cli.js    the `clawtell` bin: a few lines that turn Node's compile cache on and load cli-main.js
