@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { resolveOpenClawConfigPath, resolveOpenClawStateDir } from "../config/index.js";
+import { resolveOpenClawConfigPath, resolveOpenClawStateDir } from "../config/paths.js";
 import { ensureDir, writeFileDurable } from "../infra/index.js";
 
 export interface DaemonPaths {

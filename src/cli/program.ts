@@ -1,4 +1,8 @@
-/** The `clawtell` command: one file per command group under `commands/`, registered here. */
+/**
+ * The `clawtell` command: one file per command group under `commands/`, registered here. Each group's module imports
+ * only what registering its commands needs; an action imports the rest when it runs, so that `clawtell --help` or an
+ * admin command does not load the server, the daemon or the client at every start.
+ */
 
 import { Command, CommanderError } from "commander";
 import { registerAdminCommands } from "./commands/admin.js";

@@ -5,7 +5,8 @@
  */
 
 import type { ClawTellClient, RequestOptions } from "../client/index.js";
-import { DEFAULT_ROUTE_KEY, type ResolvedAccount, resolveSenderApiKey } from "../config/index.js";
+import { resolveSenderApiKey, type ResolvedAccount } from "../config/resolve.js";
+import { DEFAULT_ROUTE_KEY } from "../config/schema.js";
 import { ClawTellError } from "../infra/index.js";
 import { stripNamePrefix, type MeResponse } from "../protocol/index.js";
 

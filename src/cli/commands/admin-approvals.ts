@@ -6,7 +6,7 @@
 
 import type { Command } from "commander";
 import type { Io } from "../../infra/terminal-io.js";
-import type { AdminDecision, HeldSummary, QuotaReport } from "../../server/index.js";
+import type { AdminDecision, HeldSummary, QuotaReport } from "../../server/administration.js";
 import { formatTable, storageOptions } from "./admin-operator.js";
 import { withAdminStores, type StorageFlags } from "./admin-storage.js";
 
@@ -55,7 +55,7 @@ export function registerAdminApprovalCommands(admin: Command, io: Io): void {
       .description("messages waiting for their recipient owner's approval (delivery policy approval_required), oldest first")
       .option("--account <account>", "only those to the names of this account (its id or email)"),
   ).action(async (opts: StorageFlags & { account?: string }) => {
-    const { listApprovals } = await import("../../server/index.js");
+    const { listApprovals } = await import("../../server/administration.js");
     const held = await withAdminStores(opts, (stores) => listApprovals(stores, opts.account === undefined ? {} : { account: opts.account }));
     if (opts.json === true) io.out(JSON.stringify(held));
     else for (const line of formatTable(["ID", "FROM", "TO", "SUBJECT", "FILES", "SENT", "EXPIRES"], heldRows(held))) io.out(line);
@@ -63,7 +63,7 @@ export function registerAdminApprovalCommands(admin: Command, io: Io): void {
 
   storageOptions(admin.command("approve <id>").description("approve a held message: it is delivered to its recipient")).action(
     async (id: string, opts: StorageFlags) => {
-      const { decideAsAdmin } = await import("../../server/index.js");
+      const { decideAsAdmin } = await import("../../server/administration.js");
       printDecision(io, await withAdminStores(opts, (stores) => decideAsAdmin(stores, id, "approved")), opts.json);
     },
   );
@@ -74,7 +74,7 @@ export function registerAdminApprovalCommands(admin: Command, io: Io): void {
       .description("reject a held message: it is not delivered, and its sender gets a notice")
       .option("--reason <text>", "told to the sender in the notice"),
   ).action(async (id: string, opts: StorageFlags & { reason?: string }) => {
-    const { decideAsAdmin } = await import("../../server/index.js");
+    const { decideAsAdmin } = await import("../../server/administration.js");
     const reason = opts.reason === undefined ? {} : { reason: opts.reason };
     printDecision(io, await withAdminStores(opts, (stores) => decideAsAdmin(stores, id, "rejected", reason)), opts.json);
   });
@@ -85,13 +85,13 @@ export function registerAdminApprovalCommands(admin: Command, io: Io): void {
       .description("give an account (its email or id) its own monthly message quota: a number, unlimited, or default (the server's --monthly-quota)")
       .addHelpText("after", "\nExample:\n  clawtell admin set-quota you@example.com 2500"),
   ).action(async (account: string, quota: string, opts: StorageFlags) => {
-    const { setAccountQuota } = await import("../../server/index.js");
+    const { setAccountQuota } = await import("../../server/administration.js");
     printQuota(io, await withAdminStores(opts, (stores) => setAccountQuota(stores, account, quota)), opts.json);
   });
 
   storageOptions(admin.command("quota <account>").description("an account's monthly message quota and what it used this month")).action(
     async (account: string, opts: StorageFlags) => {
-      const { showAccountQuota } = await import("../../server/index.js");
+      const { showAccountQuota } = await import("../../server/administration.js");
       printQuota(io, await withAdminStores(opts, (stores) => showAccountQuota(stores, account)), opts.json);
     },
   );

@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { ClawTellError } from "../../infra/index.js";
 import type { Io } from "../../infra/terminal-io.js";
-import type { AuditEntry, DirectoryStore, NameDetails, NameSummary } from "../../server/index.js";
+import type { AuditEntry, DirectoryStore, NameDetails, NameSummary } from "../../server/administration.js";
 import { withAdminStores, type StorageFlags } from "./admin-storage.js";
 
 /** Opens the directory the flags name (the database when given or set in the environment, else the data folder). */
@@ -93,7 +93,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
       .command("rotate-key <name>")
       .description("give a name a new API key and print it once; the old key stops working at once, also in a running server"),
   ).action(async (name: string, opts: StorageFlags) => {
-    const { rotateNameKey } = await import("../../server/index.js");
+    const { rotateNameKey } = await import("../../server/administration.js");
     const rotated = await withDirectory(opts, (directory) => rotateNameKey(directory, name));
     if (opts.json === true) io.out(JSON.stringify(rotated));
     else {
@@ -109,7 +109,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
       .option("--account <id>", "only the names of this account")
       .option("--email <email>", "only the names of this email's account"),
   ).action(async (opts: StorageFlags & { account?: string; email?: string }) => {
-    const { listNames } = await import("../../server/index.js");
+    const { listNames } = await import("../../server/administration.js");
     const names = await withDirectory(opts, (directory) =>
       listNames(directory, { ...(opts.account === undefined ? {} : { account: opts.account }), ...(opts.email === undefined ? {} : { email: opts.email }) }),
     );
@@ -118,7 +118,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
   });
 
   storageOptions(admin.command("show <name>").description("a name's account, settings and lists")).action(async (name: string, opts: StorageFlags) => {
-    const { showName } = await import("../../server/index.js");
+    const { showName } = await import("../../server/administration.js");
     printDetails(io, await withDirectory(opts, (directory) => showName(directory, name)), opts.json);
   });
 
@@ -129,7 +129,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
       .option("--mode <mode>", "communication mode: anyone, allowlist_only or manual_only")
       .option("--policy <policy>", "delivery policy: everyone, everyone_except_blocklist, allowlist_only or approval_required"),
   ).action(async (name: string, opts: StorageFlags & { mode?: string; policy?: string }) => {
-    const { setNameSettings } = await import("../../server/index.js");
+    const { setNameSettings } = await import("../../server/administration.js");
     const input = { ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.policy === undefined ? {} : { policy: opts.policy }) };
     printDetails(io, await withDirectory(opts, (directory) => setNameSettings(directory, name, input)), opts.json);
   });
@@ -142,7 +142,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
   ] as const;
   for (const [change, description] of listCommands) {
     storageOptions(admin.command(`${change} <name> <other>`).description(description)).action(async (name: string, other: string, opts: StorageFlags) => {
-      const { changeNameList } = await import("../../server/index.js");
+      const { changeNameList } = await import("../../server/administration.js");
       const result = await withDirectory(opts, (directory) => changeNameList(directory, change, name, other));
       if (opts.json === true) io.out(JSON.stringify(result));
       else {
@@ -159,7 +159,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
       .description("delete a name with its messages (undelivered ones too), attachments and lists; asks to confirm unless --yes")
       .option("--yes", "delete without asking"),
   ).action(async (name: string, opts: StorageFlags & { yes?: boolean }) => {
-    const { deleteNameAsAdmin } = await import("../../server/index.js");
+    const { deleteNameAsAdmin } = await import("../../server/administration.js");
     if (opts.yes !== true) await confirmDeletion(name);
     const deleted = await withDirectory(opts, (directory) => deleteNameAsAdmin(directory, name));
     if (opts.json === true) io.out(JSON.stringify(deleted));
@@ -173,7 +173,7 @@ export function registerAdminOperatorCommands(admin: Command, io: Io): void {
       .option("--name <name>", "only actions on this name")
       .option("--limit <n>", "at most this many entries (default 50)"),
   ).action(async (opts: StorageFlags & { name?: string; limit?: string }) => {
-    const { readAudit } = await import("../../server/index.js");
+    const { readAudit } = await import("../../server/administration.js");
     const limit = parseLimit(opts.limit);
     const entries = await withDirectory(opts, (directory) =>
       readAudit(directory, { ...(opts.name === undefined ? {} : { name: opts.name }), ...(limit === undefined ? {} : { limit }) }),

@@ -26,7 +26,7 @@ export function registerAdminSignupCommands(admin: Command, io: Io): void {
       .command("pending")
       .description("registrations waiting for their email to be verified, with their verification links (to hand on when the server sends no mail)"),
   ).action(async (opts: StorageFlags) => {
-    const { listPendingRegistrations } = await import("../../server/index.js");
+    const { listPendingRegistrations } = await import("../../server/administration.js");
     const pending = await withAdminStores(opts, (stores) => listPendingRegistrations(stores));
     if (opts.json === true) {
       io.out(JSON.stringify(pending));
@@ -42,7 +42,7 @@ export function registerAdminSignupCommands(admin: Command, io: Io): void {
       .description("make an invite code for a server run with --registration invite; the code is shown once")
       .option("--uses <n>", "how many registrations the code is good for (default 1)"),
   ).action(async (opts: StorageFlags & { uses?: string }) => {
-    const { createInvite } = await import("../../server/index.js");
+    const { createInvite } = await import("../../server/administration.js");
     const uses = parseUses(opts.uses);
     const invite = await withAdminStores(opts, (stores) => createInvite(stores, uses === undefined ? {} : { uses }));
     if (opts.json === true) io.out(JSON.stringify(invite));

@@ -3,7 +3,7 @@
  * else the data folder (`--data`), beside a running server either way; closed again when the command is done.
  */
 
-import type { AdminStores } from "../../server/index.js";
+import type { AdminStores } from "../../server/administration.js";
 import { explainDataDirError, resolveDataDir } from "../data-dir.js";
 
 export interface StorageFlags {
@@ -21,7 +21,7 @@ export function masterKeyOptions(opts: StorageFlags): { masterKey?: string; mast
 
 /** Opens the directory, approval queue and quotas the flags name, runs `work` on them, and closes them. */
 export async function withAdminStores<T>(opts: StorageFlags, work: (stores: AdminStores) => Promise<T>): Promise<T> {
-  const { openEmbeddedAdminStores, openPostgresStorage, openSealedAdminStores } = await import("../../server/index.js");
+  const { openEmbeddedAdminStores, openPostgresStorage, openSealedAdminStores } = await import("../../server/administration.js");
   const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
   const keys = masterKeyOptions(opts);
   if (database !== undefined) {

@@ -44,7 +44,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option("--max-names-per-account <n>", "refuse the name when the email's account has this many (default: $CLAWTELL_MAX_NAMES_PER_ACCOUNT or 5)")
     .addHelpText("after", "\nExample:\n  clawtell admin create-name alice --email you@example.com")
     .action(async (name: string, opts: { email: string; data?: string; database?: string; maxNamesPerAccount?: string }) => {
-      const { createName } = await import("../../server/index.js");
+      const { createName } = await import("../../server/administration.js");
       const limit = maxNamesPerAccount(opts.maxNamesPerAccount, process.env);
       io.out(JSON.stringify(await withDirectory(opts, (directory) => createName(directory, { name, email: opts.email }, { maxNamesPerAccount: limit }))));
     });
@@ -100,7 +100,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option("--json", "print one JSON report")
     .addHelpText("after", "\nExample:\n  clawtell admin rotate-master-key --data ./.clawtell-data")
     .action(async (opts: { data?: string; database?: string; masterKeyFile?: string; json?: boolean }) => {
-      const { rotateMasterKey } = await import("../../server/index.js");
+      const { rotateMasterKey } = await import("../../server/administration.js");
       const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
       const dataDir = database === undefined ? resolveDataDir(opts.data, process.env, process.cwd()) : undefined;
       const keys = masterKeyOptions(opts);
@@ -124,7 +124,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option("--json", "print one JSON report")
     .addHelpText("after", "\nExample:\n  clawtell admin retire-master-key k3f9a61c2d0 --data ./.clawtell-data")
     .action(async (keyId: string, opts: { data?: string; database?: string; masterKeyFile?: string; json?: boolean }) => {
-      const { retireMasterKey } = await import("../../server/index.js");
+      const { retireMasterKey } = await import("../../server/administration.js");
       const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
       const dataDir = database === undefined ? resolveDataDir(opts.data, process.env, process.cwd()) : undefined;
       const report = await retireMasterKey({ ...masterKeyOptions(opts), keyId, ...(database === undefined ? { dataDir } : { database }) }).catch((err: unknown) => {

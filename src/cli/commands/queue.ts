@@ -6,7 +6,8 @@
 
 import type { Command } from "commander";
 import type { Io } from "../../infra/terminal-io.js";
-import { registerQueueCommands as registerShared, type QueueLocation } from "../../operator/index.js";
+import { registerQueueCommands as registerShared } from "../../operator/queue-commands.js";
+import type { QueueLocation } from "../../operator/queue-report.js";
 import { resolveDaemonPaths } from "../daemon-context.js";
 
 interface Flags {
