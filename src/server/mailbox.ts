@@ -56,6 +56,24 @@ export interface MailboxDeps {
  */
 const REMEMBERED_QUERIES = 65_536;
 
+/**
+ * How long a long poll whose claim took nothing waits before it claims again, the first time, when a message that no
+ * lease hides was there all the same; each later try waits twice as long, up to `PASSED_OVER_RETRY_MAX_MS`. On
+ * PostgreSQL a claim passes over a row another statement holds at that moment; most such statements leave it acked or
+ * leased, but a webhook marking its message delivered, or a client marking it read, leaves it claimable, and without
+ * another claim the message would wait for the next send or for the end of the poll.
+ */
+const PASSED_OVER_RETRY_MS = 5;
+const PASSED_OVER_RETRY_MAX_MS = 1_000;
+/** How often, at most, a poll that does not wait (`pull`) claims a message its claim passed over. */
+const PASSED_OVER_PULL_TRIES = 3;
+
+/**
+ * Whether the recipients hold a message that a claim may take now: one unacked and no live lease at all. (With a
+ * live lease among them a wait ends at that lease's end anyway.)
+ */
+const passedOver = (state: PendingState): boolean => state.unacked && state.nextLeaseEnd === undefined;
+
 /** The latest query of a recipient set: the notifier mark taken just before it, and what it left behind if told. */
 interface Query {
   readonly mark: number;
@@ -86,18 +104,27 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     });
   };
 
-  const pull = (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
+  const pull = async (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
     const key = recipientKey(recipientIds);
-    const query: Query = { mark: notifier.generation() };
-    queriedAt.delete(key);
-    queriedAt.set(key, query);
-    if (queriedAt.size > REMEMBERED_QUERIES) {
-      const oldest = queriedAt.keys().next();
-      if (oldest.done !== true) queriedAt.delete(oldest.value);
+    for (let tries = 1; ; tries++) {
+      const query: Query = { mark: notifier.generation() };
+      queriedAt.delete(key);
+      queriedAt.set(key, query);
+      if (queriedAt.size > REMEMBERED_QUERIES) {
+        const oldest = queriedAt.keys().next();
+        if (oldest.done !== true) queriedAt.delete(oldest.value);
+      }
+      const rows = await claim(recipientIds, limit, connection, (state) => {
+        query.left = state;
+      });
+      // The store tells what the claim left behind only when it passed over nothing.
+      if (rows.length > 0 || query.left !== undefined || tries >= PASSED_OVER_PULL_TRIES) return rows;
+      // A poll that does not wait claims again at once: the statement that held the row takes a few milliseconds, the
+      // pendingState query in between about as long.
+      const left = await messages.pendingState(recipientIds, clock.now());
+      query.left = left;
+      if (!passedOver(left)) return rows;
     }
-    return claim(recipientIds, limit, connection, (state) => {
-      query.left = state;
-    });
   };
 
   /**
@@ -112,10 +139,17 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     since: number,
     signal?: CancelSignal,
     left?: PendingState,
+    passedOverTries = 0,
   ): Promise<boolean> => {
     const now = clock.now();
-    const { unacked, nextLeaseEnd } = left ?? (await messages.pendingState(recipientIds, now));
+    const state = left ?? (await messages.pendingState(recipientIds, now));
+    const { unacked, nextLeaseEnd } = state;
     if (!unacked) notifier.rememberEmpty(recipientIds, since);
+    // Asked afterwards (the claim did not vouch for what it left), a message no lease hides: the claim passed over it.
+    if (left === undefined && passedOver(state)) {
+      await notifier.wait(recipientIds, Math.min(timeoutMs, PASSED_OVER_RETRY_MS * 2 ** passedOverTries, PASSED_OVER_RETRY_MAX_MS), signal, since);
+      return !isAborted(signal);
+    }
     if (nextLeaseEnd !== undefined && nextLeaseEnd - now + 1 < timeoutMs) {
       await notifier.wait(recipientIds, nextLeaseEnd - now + 1, signal, since);
       return !isAborted(signal);
@@ -131,7 +165,7 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     pull,
     async pullWaiting(recipientIds, limit, timeoutMs, signal, connection) {
       const deadline = clock.now() + timeoutMs;
-      for (;;) {
+      for (let passedOverTries = 0; ; ) {
         const since = notifier.generation();
         // Known empty: nothing to claim until a notification, which the wait then sees (no query at all).
         if (notifier.knownEmpty(recipientIds)) {
@@ -148,7 +182,8 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
         if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
         // Nothing sent and no lease ended for the whole wait: nothing to claim, so no query (a parked long poll's
         // timeout costs the database nothing). A client that went away gets nothing more either.
-        if (!(await waitSince(recipientIds, remaining, since, signal, left)) || isAborted(signal)) return [];
+        if (!(await waitSince(recipientIds, remaining, since, signal, left, passedOverTries)) || isAborted(signal)) return [];
+        passedOverTries = left === undefined ? passedOverTries + 1 : 0;
       }
     },
     async ack(recipientIds, ids) {

@@ -1,6 +1,7 @@
 // The PostgreSQL claim tells what it leaves behind (the unacked messages and the earliest live lease end), so that a
 // long poll or a stream that waits after it asks the database nothing more; and when its snapshot cannot tell, it says
-// nothing and the wait asks as before. Statements are counted through the store's database handle.
+// nothing and the wait asks as before; a message it passed over, held by a statement that leaves it claimable, is
+// claimed again after a short wait. Statements are counted through the store's database handle.
 import { EventEmitter, once } from "node:events";
 import pg from "pg";
 import type { QueryResultRow } from "pg";
@@ -131,6 +132,50 @@ describe.skipIf(unavailable !== undefined)("a postgres claim and what it leaves 
       await other.end();
     }
     expect(await messages.pendingState([BOB.id], 300)).toEqual({ unacked: true, nextLeaseEnd: 400 });
+  });
+
+  /**
+   * Message a, and another connection's statement marking it delivered, under way (the webhook dispatcher's
+   * `markDelivered`): it holds a's row until it commits, and leaves a claimable.
+   */
+  const holdingA = async (): Promise<pg.Client> => {
+    await messages.insert([newMessage("a", BOB)]);
+    const other = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await other.connect();
+    await other.query("BEGIN");
+    await other.query(`UPDATE ${schema}.messages SET delivered_at = 50 WHERE id = 'a'`);
+    return other;
+  };
+
+  it("claims again, after a short wait, a message its claim passed over while another statement held it (a webhook marking it delivered)", async () => {
+    const other = await holdingA();
+    try {
+      let answered: string[] | undefined;
+      const poll = mailbox.pullWaiting([BOB.id], 10, 30_000).then((rows) => (answered = rows.map((r) => r.id)));
+      // The claim passed over a; the pending state after it shows a without a lease; the poll waits a little.
+      await parked(1);
+      expect(answered).toBeUndefined();
+      await other.query("COMMIT");
+      // The short wait ends (nothing was sent, no lease ends): the poll claims again and takes a, long before its
+      // 30 s are up. Before, it waited for a send or the whole 30 s.
+      await clock.advance(5);
+      await expect.poll(() => answered).toEqual(["a"]);
+      await poll;
+    } finally {
+      await other.end();
+    }
+  });
+
+  it("answers a poll that does not wait at once, with nothing, while a statement holds its only message, and with the message once that is done", async () => {
+    const other = await holdingA();
+    try {
+      // Held all the while: each try passes over a, and the poll answers nothing after its last.
+      expect(await mailbox.pull([BOB.id], 10)).toEqual([]);
+      await other.query("COMMIT");
+    } finally {
+      await other.end();
+    }
+    expect((await mailbox.pull([BOB.id], 10)).map((r) => r.id)).toEqual(["a"]);
   });
 
   it("parks a long poll after a claim that found nothing with no statement of its own, one statement fewer a message", async () => {
