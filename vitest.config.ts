@@ -103,9 +103,9 @@ export default defineConfig({
     // Three files at once on two cores: much of a test's time is spent waiting on sockets and child processes.
     maxWorkers: 3,
     sequence: { sequencer: LongRunningFirst },
-    // OpenClaw's first-run lifecycle, completed once before the e2e files start together, and the test database's
-    // catalogs vacuumed of the schemas earlier runs made and dropped (see the files).
-    globalSetup: ["test/e2e/openclaw-lifecycle.ts", "test/helpers/postgres-catalog-vacuum.ts"],
+    // OpenClaw's first-run lifecycle, completed once before the e2e files start together, the test database's
+    // catalogs vacuumed of the schemas earlier runs made and dropped, and the run's temporary folder (see the files).
+    globalSetup: ["test/e2e/openclaw-lifecycle.ts", "test/helpers/postgres-catalog-vacuum.ts", "test/helpers/test-run-dir.ts"],
     projects: [
       { extends: true, test: { name: "default", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, PLUGIN_UNIT_TESTS] } },
       pluginUnits,

@@ -1,15 +1,17 @@
 // Runs the `clawtell` bin as the package ships it (dist/bundle/cli.js) as a child process with the test's Node.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { inject } from "vitest";
 import { TEST_MASTER_KEY } from "./master-key.js";
 
 export const CLI_PATH = resolve(import.meta.dirname, "../../dist/bundle/cli.js");
 
-/** A home of OpenClaw's for the processes tests start, so that nothing they do lands in the real one. */
-export const TEST_OPENCLAW_HOME = mkdtempSync(join(tmpdir(), "clawtell-test-home-"));
-process.once("exit", () => rmSync(TEST_OPENCLAW_HOME, { recursive: true, force: true }));
+/**
+ * A home of OpenClaw's for the processes tests start, so that nothing they do lands in the real one: in the run's
+ * folder (test-run-dir.ts), removed with it.
+ */
+export const TEST_OPENCLAW_HOME = mkdtempSync(join(inject("testRunDir"), "openclaw-home-"));
 
 /** The environment for a process of our bin: the test's, with OpenClaw's home and state folder in a temp folder. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
