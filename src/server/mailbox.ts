@@ -72,7 +72,7 @@ const PASSED_OVER_PULL_TRIES = 3;
  * Whether the recipients hold a message that a claim may take now: one unacked and no live lease at all. (With a
  * live lease among them a wait ends at that lease's end anyway.)
  */
-const passedOver = (state: PendingState): boolean => state.unacked && state.nextLeaseEnd === undefined;
+const claimable = (state: PendingState): boolean => state.unacked && state.nextLeaseEnd === undefined;
 
 /** The latest query of a recipient set: the notifier mark taken just before it, and what it left behind if told. */
 interface Query {
@@ -123,7 +123,7 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
       // pendingState query in between about as long.
       const left = await messages.pendingState(recipientIds, clock.now());
       query.left = left;
-      if (!passedOver(left)) return rows;
+      if (!claimable(left)) return rows;
     }
   };
 
@@ -132,6 +132,7 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
    * lease to end, at most `timeoutMs`. Names without any unacked message are remembered empty (unless a send arrived
    * since the mark), so their next polls park without a query. Answers whether a claim may now find something: false
    * when the whole time passed with neither (or on abort). `left`: what the claim left behind, when the store told it.
+   * When the claim passed over a message that is claimable, the wait is short instead (`passedOver` counts them).
    */
   const waitSince = async (
     recipientIds: readonly number[],
@@ -139,15 +140,16 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     since: number,
     signal?: CancelSignal,
     left?: PendingState,
-    passedOverTries = 0,
+    passedOver = { waits: 0 },
   ): Promise<boolean> => {
     const now = clock.now();
     const state = left ?? (await messages.pendingState(recipientIds, now));
     const { unacked, nextLeaseEnd } = state;
     if (!unacked) notifier.rememberEmpty(recipientIds, since);
     // Asked afterwards (the claim did not vouch for what it left), a message no lease hides: the claim passed over it.
-    if (left === undefined && passedOver(state)) {
-      await notifier.wait(recipientIds, Math.min(timeoutMs, PASSED_OVER_RETRY_MS * 2 ** passedOverTries, PASSED_OVER_RETRY_MAX_MS), signal, since);
+    if (left === undefined && claimable(state)) {
+      const retryMs = Math.min(timeoutMs, PASSED_OVER_RETRY_MS * 2 ** passedOver.waits++, PASSED_OVER_RETRY_MAX_MS);
+      await notifier.wait(recipientIds, retryMs, signal, since);
       return !isAborted(signal);
     }
     if (nextLeaseEnd !== undefined && nextLeaseEnd - now + 1 < timeoutMs) {
@@ -165,7 +167,9 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     pull,
     async pullWaiting(recipientIds, limit, timeoutMs, signal, connection) {
       const deadline = clock.now() + timeoutMs;
-      for (let passedOverTries = 0; ; ) {
+      // How many times this poll waited to claim again a message its claim had passed over (each wait twice as long).
+      const passedOver = { waits: 0 };
+      for (;;) {
         const since = notifier.generation();
         // Known empty: nothing to claim until a notification, which the wait then sees (no query at all).
         if (notifier.knownEmpty(recipientIds)) {
@@ -182,8 +186,7 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
         if (rows.length > 0 || remaining <= 0 || isAborted(signal)) return rows;
         // Nothing sent and no lease ended for the whole wait: nothing to claim, so no query (a parked long poll's
         // timeout costs the database nothing). A client that went away gets nothing more either.
-        if (!(await waitSince(recipientIds, remaining, since, signal, left, passedOverTries)) || isAborted(signal)) return [];
-        passedOverTries = left === undefined ? passedOverTries + 1 : 0;
+        if (!(await waitSince(recipientIds, remaining, since, signal, left, passedOver)) || isAborted(signal)) return [];
       }
     },
     async ack(recipientIds, ids) {
