@@ -19,11 +19,13 @@ export interface InsertBatcher<T> {
 }
 
 /**
- * At most `maxInFlight` writes run at once (each on its own connection); the rest gather into the next group. Four:
- * paced sends at 500 a second against a loaded PostgreSQL waited 2× longer at p90 with two (a send then waits for a
- * group's commit before its own), and six gained little more while taking more of a process's 10 connections.
+ * At most `maxInFlight` writes run at once (each on its own connection); the rest gather into the next group. Two:
+ * every write is a statement and a commit, and under many concurrent callers fewer writes at once make fewer, larger
+ * groups (64 senders on two processes: 0.20 transactions a message instead of 0.31 with four, and 10–15 % more
+ * messages a second on a machine whose cores PostgreSQL shares); at 500 paced sends a second the latency was no worse
+ * (bench/README.md, "(d)" and "(e)"). A send never waits for a window: with a slot free it goes out at once.
  */
-export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 4): InsertBatcher<T> {
+export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 2): InsertBatcher<T> {
   let queue: Array<Waiting<T>> = [];
   const running = new Set<Promise<void>>();
 

@@ -197,12 +197,8 @@ SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int + (SELECT count
 UNION ALL
 SELECT DISTINCT id, recipient_id, seq, 0 FROM found WHERE acked_at IS NOT NULL`;
 
-/**
- * Ack groups written at once. Four, as for sends: with two, an ack under load waited for a group's commit before its
- * own, and a client acking each message of a stream on a few connections fell seconds behind at 250 a second (the
- * stream's messages then went out again when it reconnected).
- */
-const ACK_CONCURRENCY = 4;
+/** Ack groups written at once: two, as for sends (insert-batcher.ts tells why). */
+const ACK_CONCURRENCY = 2;
 
 interface AckCall {
   readonly recipientIds: readonly number[];
@@ -213,7 +209,7 @@ interface AckCall {
 }
 
 export interface PostgresMessagesOptions {
-  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 4 */
+  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
   readonly insertConcurrency?: number;
   /** Fired when a send or an ack queued webhook deliveries. */
   readonly enqueued?: EnqueueSignal;
