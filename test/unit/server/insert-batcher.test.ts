@@ -1,4 +1,4 @@
-// The PostgreSQL backend's group commit for sends and acks: two writes at once, the calls that arrive meanwhile
+// The PostgreSQL backend's group commit for sends and acks: one write at a time, the calls that arrive meanwhile
 // gathered into one group; a failing group written again call by call; an unreachable database failing them all.
 import { describe, expect, it } from "vitest";
 import { ClawTellError } from "../../../src/infra/index.js";
@@ -17,24 +17,28 @@ function manualWrite() {
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe("insert batcher", () => {
-  it("starts two writes at once and gathers every later call into one group, written when a write ends", async () => {
+  it("writes one group at a time and gathers every call that arrives meanwhile into the next", async () => {
     const { write, writes } = manualWrite();
     const batcher = createInsertBatcher(write);
     const answered: string[] = [];
-    const calls = ["a", "b", "c", "d", "e"].map((item) => batcher.add([item]).then(() => void answered.push(item)));
+    const calls = ["a", "b", "c", "d"].map((item) => batcher.add([item]).then(() => void answered.push(item)));
     await tick();
-    expect(writes.map((w) => w.items)).toEqual([["a"], ["b"]]);
-
-    writes[1]?.resolve();
-    await tick();
-    expect(answered).toEqual(["b"]);
-    expect(writes.map((w) => w.items)).toEqual([["a"], ["b"], ["c", "d", "e"]]);
+    expect(writes.map((w) => w.items)).toEqual([["a"]]);
 
     writes[0]?.resolve();
+    await tick();
+    expect(answered).toEqual(["a"]);
+    expect(writes.map((w) => w.items)).toEqual([["a"], ["b", "c", "d"]]);
+
+    const late = batcher.add(["e"]).then(() => void answered.push("e"));
+    await tick();
+    expect(writes).toHaveLength(2);
+    writes[1]?.resolve();
+    await tick();
+    expect(writes.map((w) => w.items)).toEqual([["a"], ["b", "c", "d"], ["e"]]);
     writes[2]?.resolve();
-    await Promise.all(calls);
-    expect(answered.sort()).toEqual(["a", "b", "c", "d", "e"]);
-    expect(writes).toHaveLength(3);
+    await Promise.all([...calls, late]);
+    expect(answered).toEqual(["a", "b", "c", "d", "e"]);
   });
 
   it("writes as many groups at once as it is given", async () => {
@@ -80,7 +84,7 @@ describe("insert batcher", () => {
 
   it("drains: resolves once every write under way has settled", async () => {
     const { write, writes } = manualWrite();
-    const batcher = createInsertBatcher(write);
+    const batcher = createInsertBatcher(write, 2);
     void batcher.add(["a"]);
     void batcher.add(["b"]);
     void batcher.add(["c"]);

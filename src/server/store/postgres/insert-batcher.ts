@@ -19,13 +19,15 @@ export interface InsertBatcher<T> {
 }
 
 /**
- * At most `maxInFlight` writes run at once (each on its own connection); the rest gather into the next group. Two:
- * every write is a statement and a commit, and under many concurrent callers fewer writes at once make fewer, larger
- * groups (64 senders on two processes: 0.20 transactions a message instead of 0.31 with four, and 10–15 % more
- * messages a second on a machine whose cores PostgreSQL shares); at 500 paced sends a second the latency was no worse
- * (bench/README.md, "(d)" and "(e)"). A send never waits for a window: with a slot free it goes out at once.
+ * At most `maxInFlight` writes run at once (each on its own connection); the rest gather into the next group. One:
+ * every write is a statement and a commit, and while one is under way everything that arrives waits for it and goes
+ * out together next, so under many concurrent callers the groups grow instead of the commits. 64 senders on two
+ * processes: 0.14 transactions a message with one write at once, 0.20 with two and 0.31 with four, and with one about
+ * 8 % more messages a second than with two on a machine whose cores PostgreSQL shares; at 500 paced sends a second the
+ * latency was no worse (bench/README.md, "(d)" and "(e)"). A send never waits for a window: with the slot free it goes
+ * out at once.
  */
-export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 2): InsertBatcher<T> {
+export function createInsertBatcher<T>(write: (items: readonly T[]) => Promise<void>, maxInFlight = 1): InsertBatcher<T> {
   let queue: Array<Waiting<T>> = [];
   const running = new Set<Promise<void>>();
 

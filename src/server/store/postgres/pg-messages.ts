@@ -197,8 +197,8 @@ SELECT id, recipient_id, seq, (SELECT count(*) FROM hooked)::int + (SELECT count
 UNION ALL
 SELECT DISTINCT id, recipient_id, seq, 0 FROM found WHERE acked_at IS NOT NULL`;
 
-/** Ack groups written at once: two, as for sends (insert-batcher.ts tells why). */
-const ACK_CONCURRENCY = 2;
+/** Ack groups written at once: one, as for sends (insert-batcher.ts tells why). */
+const ACK_CONCURRENCY = 1;
 
 interface AckCall {
   readonly recipientIds: readonly number[];
@@ -209,7 +209,7 @@ interface AckCall {
 }
 
 export interface PostgresMessagesOptions {
-  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 2 */
+  /** Sends written at once, each on its own connection; later ones gather into groups. @defaultValue 1 */
   readonly insertConcurrency?: number;
   /** Fired when a send or an ack queued webhook deliveries. */
   readonly enqueued?: EnqueueSignal;
