@@ -60,6 +60,22 @@ const commandsBesideBin: Plugin = {
     build.onResolve({ filter: /^\.\/cli-main\.js$/ }, (args) => (args.importer.endsWith("/dist/cli.js") ? { path: args.path, external: true } : undefined));
   },
 };
+/**
+ * node:http taken with `require` instead of an ES import. To make the namespace of a built-in module imported as an ES
+ * module, Node reads every one of its exports, and node:http's include lazy getters (`WebSocket` and the other classes
+ * of Node's own copy of undici) that load and compile undici: about 90 ms of CPU at every start of every command, for
+ * classes nothing of ours uses. Required, node:http is the same object, and its exports are read where they are used.
+ */
+const httpThroughRequire: Plugin = {
+  name: "http-through-require",
+  setup(build) {
+    const namespace = "http-through-require";
+    build.onResolve({ filter: /^(node:)?http$/ }, (args) =>
+      args.namespace === namespace ? { path: "node:http", external: true } : { path: "node:http", namespace },
+    );
+    build.onLoad({ filter: /.*/, namespace }, () => ({ contents: 'module.exports = require("node:http");', loader: "js" }));
+  },
+};
 const withoutOptionalModules: Plugin = {
   name: "without-optional-modules",
   setup(build) {
@@ -129,7 +145,7 @@ async function bundle(): Promise<void> {
     format: "esm",
     target: "node24",
     external: ["openclaw", "openclaw/*"],
-    plugins: [withoutOptionalModules, commandsBesideBin],
+    plugins: [withoutOptionalModules, commandsBesideBin, httpThroughRequire],
     banner: { js: requireShim },
     define: { __CLAWTELL_RELEASE__: await release() },
     // Readable stack traces without shipping source maps: names and layout are kept.

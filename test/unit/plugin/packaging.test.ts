@@ -1,7 +1,7 @@
 // The package as OpenClaw reads it: the manifest's channel schema is the generated one, ids and versions agree, the
 // entry is built JS with its libraries bundled in, the tools are declared and the skill ships.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -100,6 +100,24 @@ describe("plugin packaging", () => {
       // The cache holds the code compiled after it was turned on: the commands' (hundreds of KB; the bin is a few lines).
       const cached = readdirSync(join(tmp, "node-compile-cache"), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
       expect(cached.reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0)).toBeGreaterThan(100_000);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("starts the bin without Node's own copy of undici, which an ES import of node:http would load at every start", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "clawtell-bin-"));
+    try {
+      // Told at exit which of Node's own modules the process loaded.
+      const preload = join(tmp, "loaded.cjs");
+      writeFileSync(preload, 'process.on("exit", () => process.stderr.write(`\\nloaded: ${process.moduleLoadList.join(",")}\\n`));');
+      for (const args of [["--help"], ["server", "--help"], ["admin", "--help"]]) {
+        const started = spawnSync(process.execPath, ["--require", preload, resolve(root, "dist/bundle/cli.js"), ...args], { encoding: "utf8" });
+        expect(started.status, started.stderr).toBe(0);
+        const loaded = /^loaded: (.*)$/m.exec(started.stderr)?.[1]?.split(",") ?? [];
+        expect(loaded).toContain("NativeModule fs");
+        expect(loaded.filter((m) => m.includes("undici"))).toEqual([]);
+      }
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
