@@ -1,15 +1,16 @@
 /**
  * Sums a `--cpu-prof` profile of the server (`BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=…"`): self time by
- * function, and by the module of the bundle it belongs to. Node's own functions (HTTP parsing, streams, socket
+ * function, and by the module of the bundle it belongs to (in any file of the bundle folder: entries and chunks). Node's own functions (HTTP parsing, streams, socket
  * writes) are counted under the nearest bundled module that called them, so that "fastify's reply" includes the socket
  * write it started. With `--messages N` every figure is also given in µs per message.
  *
- *   npx tsx bench/profile-summary.ts <file.cpuprofile> [--bundle dist/bundle/cli.js] [--messages N] [--top 40]
+ *   npx tsx bench/profile-summary.ts <file.cpuprofile> [--bundle dist/bundle] [--messages N] [--top 40]
  *
  * The profile samples wall time of the main thread: on a busy machine the time the thread waited for a core counts
  * too, so compare shares within one profile rather than absolute figures between runs.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 interface CallFrame {
@@ -30,22 +31,38 @@ interface CpuProfile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { bundle: { type: "string", default: "dist/bundle/cli.js" }, messages: { type: "string" }, top: { type: "string", default: "40" } },
+  options: { bundle: { type: "string", default: "dist/bundle" }, messages: { type: "string" }, top: { type: "string", default: "40" } },
 });
 const file = positionals[0];
-if (file === undefined) throw new Error("usage: profile-summary.ts <file.cpuprofile> [--bundle dist/bundle/cli.js] [--messages N] [--top 40]");
+if (file === undefined) throw new Error("usage: profile-summary.ts <file.cpuprofile> [--bundle dist/bundle] [--messages N] [--top 40]");
 const messages = Number(values.messages ?? 0);
 const top = Number(values.top);
 
-/** The bundle's module markers (`// dist/server/…js`, `// …/node_modules/…js`): the first line of each module. */
-const modules: Array<{ line: number; name: string }> = [];
-readFileSync(values.bundle, "utf8")
-  .split("\n")
-  .forEach((text, i) => {
-    const marker = /^\/\/ (\S+\.[cm]?js)$/.exec(text);
-    if (marker?.[1] !== undefined) modules.push({ line: i + 1, name: marker[1].replace(/^.*node_modules\//, "npm:").replace(/^dist\//, "") });
-  });
-const moduleAt = (line: number): string => {
+/** Each bundled file's module markers (`// dist/server/…js`, `// …/node_modules/…js`): the first line of each module. */
+type Markers = Array<{ line: number; name: string }>;
+const markersOf = (path: string): Markers => {
+  const modules: Markers = [];
+  readFileSync(path, "utf8")
+    .split("\n")
+    .forEach((text, i) => {
+      const marker = /^\/\/ (\S+\.[cm]?js)$/.exec(text);
+      if (marker?.[1] !== undefined) modules.push({ line: i + 1, name: marker[1].replace(/^.*node_modules\//, "npm:").replace(/^dist\//, "") });
+    });
+  return modules;
+};
+/** The bundle's files by their path inside the bundle folder (`cli-main.js`, `chunks/server-….js`). */
+const bundleFiles = new Map(
+  readdirSync(values.bundle, { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".js"))
+    .map((name): [string, Markers] => [name, markersOf(join(values.bundle, name))]),
+);
+const fileOfUrl = new Map<string, Markers | undefined>();
+/** The markers of the bundled file a frame runs in; undefined outside the bundle. */
+const markersAt = (url: string): Markers | undefined => {
+  if (!fileOfUrl.has(url)) fileOfUrl.set(url, [...bundleFiles].find(([name]) => url.endsWith(`/${name}`))?.[1]);
+  return fileOfUrl.get(url);
+};
+const moduleAt = (modules: Markers, line: number): string => {
   let lo = 0;
   let hi = modules.length - 1;
   let found = "(bundle)";
@@ -68,11 +85,15 @@ for (const node of profile.nodes) for (const child of node.children ?? []) paren
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 
-const inBundle = (frame: CallFrame): boolean => frame.url.endsWith(values.bundle.replace(/^.*\//, ""));
+const bundledModule = (frame: CallFrame): string | undefined => {
+  const markers = markersAt(frame.url);
+  return markers === undefined ? undefined : moduleAt(markers, frame.lineNumber + 1);
+};
 const ownModule = (id: number | undefined): string | undefined => {
   for (let at = id; at !== undefined; at = parents.get(at)) {
     const node = nodes.get(at);
-    if (node !== undefined && inBundle(node.callFrame)) return moduleAt(node.callFrame.lineNumber + 1);
+    const bundled = node === undefined ? undefined : bundledModule(node.callFrame);
+    if (bundled !== undefined) return bundled;
   }
   return undefined;
 };
@@ -92,7 +113,7 @@ for (const [id, us] of selfUs) {
     idle += us;
     continue;
   }
-  const where = inBundle(frame) ? moduleAt(frame.lineNumber + 1) : frame.url.replace(/^.*\//, "");
+  const where = bundledModule(frame) ?? frame.url.replace(/^.*\//, "");
   add(byFunction, `${frame.functionName || "(anonymous)"} ${where}:${frame.lineNumber + 1}`, us);
   const special = frame.functionName.startsWith("(") ? frame.functionName : undefined;
   add(byModule, special ?? ownModule(id) ?? `(node) ${where}`, us);

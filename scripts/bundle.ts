@@ -2,9 +2,11 @@
 // package ships, each with its libraries inside:
 //   dist/bundle/index.js  the OpenClaw plugin entry (OpenClaw itself stays an import from openclaw/plugin-sdk/*)
 //   dist/bundle/cli.js    the `clawtell` bin: a few lines that turn Node's compile cache on and load cli-main.js
-//   dist/bundle/cli-main.js  the commands: server, daemon and admin
-//   dist/bundle/key-hash-worker.js  the server's bcrypt worker thread, started by file name from beside cli.js
-//   dist/bundle/json-parse-worker.js  the server's worker thread for large JSON bodies, started the same way
+//   dist/bundle/cli-main.js  the commands: server, daemon and admin, registered; what an action runs is loaded by
+//                         `import()` when it runs, from dist/bundle/chunks/ (esbuild's code splitting)
+//   dist/bundle/chunks/key-hash-worker.js  the server's bcrypt worker thread, started by file name from beside the
+//                         server's chunk (the server is always loaded with import(), so its code lives in chunks/)
+//   dist/bundle/chunks/json-parse-worker.js  the server's worker thread for large JSON bodies, started the same way
 // and, beside them, THIRD-PARTY-NOTICES.txt with the licence of every library bundled in. The server's own release
 // (version, CHANGELOG.md, the skill) goes into the bundle as a constant.
 // The package then declares no dependencies. OpenClaw copies a plugin's package and every dependency it declares into
@@ -131,16 +133,21 @@ async function replaceFile(path: string, contents: string, mode: number): Promis
 async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: root,
-    // The worker threads are loaded by file name from beside the bundle that starts them.
+    // The worker threads are loaded by file name from beside the code that starts them: the server's, in chunks/.
     entryPoints: {
       index: "dist/index.js",
       cli: "dist/cli.js",
       "cli-main": "dist/cli-main.js",
-      "key-hash-worker": "dist/server/key-hash-worker.js",
-      "json-parse-worker": "dist/server/json-parse-worker.js",
+      "chunks/key-hash-worker": "dist/server/key-hash-worker.js",
+      "chunks/json-parse-worker": "dist/server/json-parse-worker.js",
     },
     outdir,
     bundle: true,
+    // What the commands' actions and the plugin load with import() goes into chunks of its own, and so does code two
+    // entries share: `clawtell --help` or an admin command then reads and compiles about 1 MB instead of 6 MB (0.37 →
+    // 0.24 s of CPU for `--help`), and never the server's routes. Chunk names carry a hash of their content.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     platform: "node",
     format: "esm",
     target: "node24",
@@ -155,13 +162,22 @@ async function bundle(): Promise<void> {
     logLevel: "warning",
     write: false,
   });
-  await mkdir(outdir, { recursive: true });
+  const chunks = join(outdir, "chunks");
+  await mkdir(chunks, { recursive: true });
   // What a bundling cut off midway left behind is not shipped.
-  for (const left of (await readdir(outdir)).filter((f) => f.endsWith(".tmp"))) await rm(join(outdir, left), { force: true });
-  for (const output of result.outputFiles) {
+  for (const folder of [outdir, chunks]) {
+    for (const left of (await readdir(folder)).filter((f) => f.endsWith(".tmp"))) await rm(join(folder, left), { force: true });
+  }
+  // Chunks first, then the entries that import them: a process that starts meanwhile finds every chunk it asks for.
+  const outputs = [...result.outputFiles].sort((a, b) => Number(!a.path.startsWith(chunks)) - Number(!b.path.startsWith(chunks)));
+  for (const output of outputs) {
     const text = output.path.endsWith(".js") ? escapeNonAscii(output.path, output.text) : output.text;
     await replaceFile(output.path, text, output.path === join(outdir, "cli.js") ? 0o755 : 0o644);
   }
+  // The chunks of earlier builds are not shipped. (A process still running an earlier build that has yet to load one of
+  // its chunks fails to: restart what runs from dist/ after a build.)
+  const current = new Set(result.outputFiles.map((o) => o.path));
+  for (const old of (await readdir(chunks)).filter((f) => !current.has(join(chunks, f)))) await rm(join(chunks, old), { force: true });
   await replaceFile(join(outdir, "THIRD-PARTY-NOTICES.txt"), await notices(bundledPackages(result.metafile)), 0o644);
 }
 

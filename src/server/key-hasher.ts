@@ -1,7 +1,8 @@
 /**
  * bcrypt comparisons off the event loop: a small pool of worker threads (key-hash-worker.ts) runs them, so a burst of
  * key guesses never holds up other requests. The pool starts with the first comparison, its threads do not keep the
- * process alive, and `close()` ends them. The worker's code (key-hash-worker.ts) is bundled beside cli.js and index.js.
+ * process alive, and `close()` ends them. The worker's code (key-hash-worker.ts) is bundled beside the chunk that holds
+ * this module (scripts/bundle.ts).
  */
 
 import { availableParallelism } from "node:os";

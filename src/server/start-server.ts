@@ -218,7 +218,7 @@ async function openSharedServices(
   });
   if (opts.redis === undefined) return { notifier, close: () => notifier.close() };
   // Rate-limit counters: a client that fails fast while Redis is down (the limiter then lets requests through).
-  const { Redis } = await import("ioredis");
+  const { Redis } = await import("./notify/redis-client.js");
   const redis = new Redis(opts.redis, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", () => {});
   return {

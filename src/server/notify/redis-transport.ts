@@ -22,7 +22,7 @@ export function createRedisTransport(options: RedisTransportOptions): NotifyTran
   const { redisUrl, channel } = options;
   const capMs = options.reconnectCapMs ?? 1000;
   const retryStrategy = (times: number): number => Math.min(capMs, 50 * times);
-  const clients = import("ioredis").then(({ Redis }) => ({
+  const clients = import("./redis-client.js").then(({ Redis }) => ({
     subscriber: new Redis(redisUrl, {
       lazyConnect: true,
       autoResubscribe: false,

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
@@ -15,6 +15,33 @@ import { CLI_DESCRIPTORS } from "../../../src/plugin/cli/register.js";
 import { JSON_WORKER_ROLE } from "../../../src/server/json-parse-worker.js";
 
 const root = resolve(import.meta.dirname, "../../..");
+
+/**
+ * The files of the bundle that `entry` loads, following its imports of files beside it (esbuild's chunks): static
+ * imports only, or also `import()` with `dynamic`; and every other module they name (`foreign`).
+ */
+function bundleGraph(entry: string, opts: { dynamic: boolean }): { files: Set<string>; foreign: Set<string> } {
+  const files = new Set<string>();
+  const foreign = new Set<string>();
+  const visit = (file: string): void => {
+    if (files.has(file)) return;
+    files.add(file);
+    const code = readFileSync(file, "utf8");
+    // What a bundle loads at run time: its import statements, esbuild's __require() of a CommonJS require, import().
+    const loads = [
+      ...code.matchAll(/^import [^;]*?from "([^"]+)";$/gm),
+      ...code.matchAll(/^import "([^"]+)";$/gm),
+      ...code.matchAll(/\b__require\("([^"]+)"\)/g),
+      ...(opts.dynamic ? code.matchAll(/\bimport\("([^"]+)"\)/g) : []),
+    ];
+    for (const specifier of loads.map((m) => m[1] ?? "")) {
+      if (specifier.startsWith("./")) visit(resolve(dirname(file), specifier));
+      else foreign.add(specifier);
+    }
+  };
+  visit(entry);
+  return { files, foreign };
+}
 const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(resolve(root, file), "utf8")) as Record<string, unknown>;
 
 describe("plugin packaging", () => {
@@ -76,18 +103,25 @@ describe("plugin packaging", () => {
   });
 
   // Built by `npm run build` (the pretest script).
-  it.each(["dist/bundle/index.js", "dist/bundle/cli.js", "dist/bundle/cli-main.js", "dist/bundle/key-hash-worker.js", "dist/bundle/json-parse-worker.js"])("ships %s needing nothing but Node's own modules and OpenClaw's plugin SDK", (file) => {
-    const code = readFileSync(resolve(root, file), "utf8");
-    // What the bundle still loads at run time: its import statements, and esbuild's __require() of a CommonJS require.
-    const loads = [...code.matchAll(/^import [^;]*?from "([^"]+)";$/gm), ...code.matchAll(/\b__require\("([^"]+)"\)/g), ...code.matchAll(/\bimport\("([^"]+)"\)/g)];
-    const specifiers = new Set(loads.map((m) => m[1] ?? ""));
-    expect(specifiers.size).toBeGreaterThan(0);
+  it.each(["dist/bundle/index.js", "dist/bundle/cli.js", "dist/bundle/cli-main.js", "dist/bundle/chunks/key-hash-worker.js", "dist/bundle/chunks/json-parse-worker.js"])("ships %s needing nothing but Node's own modules, OpenClaw's plugin SDK and the chunks beside it", (file) => {
+    const { files, foreign } = bundleGraph(resolve(root, file), { dynamic: true });
+    expect(files.size).toBeGreaterThan(0);
     const builtins = new Set(builtinModules);
-    // The bin loads the commands from the file beside it (which this list checks too).
-    const beside = file.endsWith("/cli.js") ? ["./cli-main.js"] : [];
-    const foreign = [...specifiers].filter((s) => !s.startsWith("node:") && !builtins.has(s) && !/^openclaw\/plugin-sdk\/[a-z-]+$/.test(s) && !beside.includes(s));
-    expect(foreign).toEqual([]);
-    if (/\/cli(-main)?\.js$/.test(file)) expect(code).not.toContain("openclaw/plugin-sdk");
+    const outside = [...foreign].filter((s) => !s.startsWith("node:") && !builtins.has(s) && !/^openclaw\/plugin-sdk\/[a-z-]+$/.test(s));
+    expect(outside).toEqual([]);
+    if (/\/cli(-main)?\.js$/.test(file)) expect(outside.concat([...foreign]).filter((s) => s.includes("openclaw/plugin-sdk"))).toEqual([]);
+  });
+
+  it("starts a command without the server's code: the commands load it with import() when `clawtell server` runs", () => {
+    const marker = /^\/\/ node_modules\/fastify\/fastify\.js$/m;
+    const atStart = bundleGraph(resolve(root, "dist/bundle/cli-main.js"), { dynamic: false }).files;
+    expect([...atStart].filter((f) => marker.test(readFileSync(f, "utf8")))).toEqual([]);
+    // The server is there all the same, a dynamic import away.
+    const all = bundleGraph(resolve(root, "dist/bundle/cli-main.js"), { dynamic: true }).files;
+    expect([...all].filter((f) => marker.test(readFileSync(f, "utf8")))).toHaveLength(1);
+    const loaded = [...atStart].reduce((sum, f) => sum + statSync(f).size, 0);
+    const everything = [...all].reduce((sum, f) => sum + statSync(f).size, 0);
+    expect(loaded).toBeLessThan(everything / 3);
   });
 
   it("starts the bin with Node's compile cache on before the commands load, so that later starts read them compiled", () => {
@@ -123,8 +157,26 @@ describe("plugin packaging", () => {
     }
   });
 
-  it("ships the server's key-hashing worker thread beside cli.js, where the server starts it from, and it works", async () => {
-    const worker = new Worker(resolve(root, "dist/bundle/key-hash-worker.js"));
+  it("loads no CommonJS package with import(): its chunk would export `default` alone, and a named export be undefined", () => {
+    const files = bundleGraph(resolve(root, "dist/bundle/cli-main.js"), { dynamic: true }).files;
+    for (const file of bundleGraph(resolve(root, "dist/bundle/index.js"), { dynamic: true }).files) files.add(file);
+    const loadedLater = [...files].flatMap((file) => [...readFileSync(file, "utf8").matchAll(/\bimport\("(\.\/[^"]+)"\)/g)].map((m) => resolve(dirname(file), m[1] ?? "")));
+    expect(loadedLater.length).toBeGreaterThan(0);
+    const defaultOnly = loadedLater.filter((file) => /^export default require_\w+\(\);$/m.test(readFileSync(file, "utf8")));
+    expect(defaultOnly).toEqual([]);
+  });
+
+  it("ships every worker thread beside the code that starts it by file name", () => {
+    const files = bundleGraph(resolve(root, "dist/bundle/cli-main.js"), { dynamic: true }).files;
+    const started = [...files].flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/\bbesideModule\(import\.meta\.url, "(\.\/[a-z-]+)"\)/g)].map((m) => resolve(dirname(file), `${m[1] ?? ""}.js`)),
+    );
+    expect(started.map((f) => f.replace(/^.*\//, "")).sort()).toEqual(["json-parse-worker.js", "key-hash-worker.js"]);
+    for (const worker of started) expect(existsSync(worker), worker).toBe(true);
+  });
+
+  it("ships the server's key-hashing worker thread, and it works", async () => {
+    const worker = new Worker(resolve(root, "dist/bundle/chunks/key-hash-worker.js"));
     try {
       const hash = await bcrypt.hash("claw_abcdefgh_0123456789abcdef", 4);
       const answers = new Promise<unknown[]>((done) => {
@@ -143,12 +195,10 @@ describe("plugin packaging", () => {
     } finally {
       await worker.terminate();
     }
-    // The commands look for it by this name, beside themselves.
-    expect(readFileSync(resolve(root, "dist/bundle/cli-main.js"), "utf8")).toContain("./key-hash-worker");
   });
 
-  it("ships the server's worker thread for large JSON bodies beside cli.js, and it works", async () => {
-    const worker = new Worker(resolve(root, "dist/bundle/json-parse-worker.js"), { workerData: JSON_WORKER_ROLE });
+  it("ships the server's worker thread for large JSON bodies, and it works", async () => {
+    const worker = new Worker(resolve(root, "dist/bundle/chunks/json-parse-worker.js"), { workerData: JSON_WORKER_ROLE });
     try {
       const answers = new Promise<unknown[]>((done) => {
         const seen: unknown[] = [];
@@ -166,7 +216,6 @@ describe("plugin packaging", () => {
     } finally {
       await worker.terminate();
     }
-    expect(readFileSync(resolve(root, "dist/bundle/cli-main.js"), "utf8")).toContain("./json-parse-worker");
   });
 
   it("ships the licence of every bundled library beside the bundles", () => {
