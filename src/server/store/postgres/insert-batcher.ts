@@ -23,7 +23,7 @@ export interface InsertBatcher<T> {
  * every write is a statement and a commit, and while one is under way everything that arrives waits for it and goes
  * out together next, so under many concurrent callers the groups grow instead of the commits. 64 senders on two
  * processes: 0.14 transactions a message with one write at once, 0.20 with two and 0.31 with four, and with one about
- * 8 % more messages a second than with two on a machine whose cores PostgreSQL shares; at 500 paced sends a second the
+ * 10 % more messages a second than with two on a machine whose cores PostgreSQL shares; at 500 paced sends a second the
  * latency was no worse (bench/README.md, "(d)" and "(e)"). A send never waits for a window: with the slot free it goes
  * out at once.
  */
