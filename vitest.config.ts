@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from "node:fs";
-import pg from "pg";
 import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { postgresUnavailable } from "./test/helpers/test-database.js";
 
 /** Files that run for minutes: started first, so that the workers finish together instead of one waiting on them. */
 const LONG_RUNNING = /\/test\/(e2e|integration\/chaos)\//;
@@ -31,25 +31,9 @@ if (process.env["TMPDIR"] === undefined) {
   if (dir !== undefined) process.env["TMPDIR"] = dir;
 }
 
-const TEST_DATABASE_URL = process.env["CLAWTELL_TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** Why the server suite cannot also run on PostgreSQL here, or undefined when the database answers. */
-async function postgresUnavailable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3_000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 const unavailable = await postgresUnavailable();
 if (unavailable !== undefined) {
-  process.stderr.write(`server suite on postgres: skipped, the test database is not reachable (${unavailable}); set CLAWTELL_TEST_DATABASE_URL\n`);
+  process.stderr.write(`server suite on postgres: skipped: ${unavailable}\n`);
 }
 
 /**

@@ -13,7 +13,8 @@
 import pg from "pg";
 import { Redis } from "ioredis";
 import { createNotifier, type Notifier, type NotifierOptions } from "../src/server/notifier.js";
-import { startOwnRedis, TEST_DATABASE_URL, uniqueChannel } from "../test/helpers/redis-server.js";
+import { startOwnRedis, uniqueChannel } from "../test/helpers/redis-server.js";
+import { TEST_DATABASE_URL } from "../test/helpers/test-database.js";
 import { describeSpread, fmt, machineLine, percentile, spreadOf } from "./lib/harness.js";
 
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);

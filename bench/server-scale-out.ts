@@ -20,7 +20,8 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import { Pool } from "undici";
-import { postgresUnavailable, redisServerUnavailable, startOwnRedis } from "../test/helpers/redis-server.js";
+import { redisServerUnavailable, startOwnRedis } from "../test/helpers/redis-server.js";
+import { postgresUnavailable } from "../test/helpers/test-database.js";
 import { describeSpread, fmt, machineLine, requestJson, rssMb, spreadOf, waitUntilQuiet } from "./lib/harness.js";
 import { measureLatency, p, WARM_SECONDS, type LatencyRun } from "./lib/scale-out-latency.js";
 import { describeCounts, pgDelta, readPg, redisCommands, redisDelta, redisKeyBytes, redisUsedMemory, routeCounts, type PgCounters } from "./lib/scale-out-stats.js";

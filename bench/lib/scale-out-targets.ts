@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { createName, openPostgresStorage } from "../../src/server/index.js";
-import { TEST_DATABASE_URL } from "../../test/helpers/redis-server.js";
+import { TEST_DATABASE_URL } from "../../test/helpers/test-database.js";
 import { spawnUntil, type StartedChild } from "./children.js";
 import { startClawTell, type BenchTarget } from "./harness.js";
 

@@ -7,7 +7,7 @@
 // that in check: a few seconds when the catalogs are bloated, a fraction of one when they are not. Without PostgreSQL
 // it does nothing; the tests that need it skip themselves, saying why.
 import pg from "pg";
-import { TEST_DATABASE_URL } from "./redis-server.js";
+import { TEST_DATABASE_URL } from "./test-database.js";
 
 /** The catalogs a schema's tables, indexes, sequences, defaults, constraints and triggers write to. */
 const CATALOGS = ["pg_attribute", "pg_class", "pg_depend", "pg_index", "pg_type", "pg_constraint", "pg_trigger", "pg_attrdef", "pg_sequence", "pg_namespace"];

@@ -1,12 +1,9 @@
 // A redis-server of the test's own on a free loopback port (no persistence), which the test may kill and start
-// again; the shared Redis is never touched. Also: whether PostgreSQL is reachable, and a unique channel per test.
+// again; the shared Redis is never touched. Also: whether the shared Redis answers, and a unique channel per test.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
-import pg from "pg";
-
-export const TEST_DATABASE_URL = process.env["CLAWTELL_TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 
 export interface OwnRedis {
   readonly port: number;
@@ -27,20 +24,6 @@ export async function redisServerUnavailable(): Promise<string | undefined> {
     child.on("error", (err) => resolve(`redis-server not runnable: ${err.message}`));
     child.on("exit", (code) => resolve(code === 0 ? undefined : `redis-server --version exited with ${code}`));
   });
-}
-
-/** Why PostgreSQL at TEST_DATABASE_URL cannot be used, or undefined. */
-export async function postgresUnavailable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL not reachable: ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 async function freePort(): Promise<number> {

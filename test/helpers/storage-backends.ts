@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import pg from "pg";
+import { postgresUnavailable, TEST_DATABASE_URL } from "./test-database.js";
 import { openEmbeddedStorage, openPostgresStorage, type PostgresStorageOptions, type Storage } from "../../src/server/index.js";
 
 export interface OpenedStorage {
@@ -48,26 +49,10 @@ export const embeddedBackend: StorageBackend = {
   },
 };
 
-/** The database the PostgreSQL tests use: `CLAWTELL_TEST_DATABASE_URL`, or the local default. */
-export const TEST_DATABASE_URL = process.env["CLAWTELL_TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+export { postgresUnavailable, TEST_DATABASE_URL };
 
 /** Heartbeats of the test storages: a dead process is noticed within a few seconds, a busy machine stays alive. */
 export const TEST_HEARTBEAT = { heartbeatIntervalMs: 250, staleAfterMs: 3_000 } as const;
-
-/** Why PostgreSQL cannot be used, or undefined when it answers. */
-export async function postgresUnavailable(url = TEST_DATABASE_URL): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL at ${url.replace(/\/\/[^@/]*@/, "//")} is not reachable (${err instanceof Error ? err.message : String(err)}); set CLAWTELL_TEST_DATABASE_URL`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function adminQuery(sql: string, url = TEST_DATABASE_URL): Promise<void> {
   const client = new pg.Client({ connectionString: url });

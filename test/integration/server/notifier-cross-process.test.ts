@@ -9,7 +9,8 @@ import { openEmbeddedStorage } from "../../../src/server/index.js";
 import { createNotifier, type Notifier, type NotifierOptions } from "../../../src/server/notifier.js";
 import { createMailbox } from "../../../src/server/mailbox.js";
 import { systemClock } from "../../../src/infra/index.js";
-import { postgresUnavailable, redisUnavailable, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueChannel } from "../../helpers/redis-server.js";
+import { redisUnavailable, TEST_REDIS_URL, uniqueChannel } from "../../helpers/redis-server.js";
+import { postgresUnavailable, TEST_DATABASE_URL } from "../../helpers/test-database.js";
 
 interface Kind {
   readonly name: string;

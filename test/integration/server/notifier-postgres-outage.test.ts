@@ -4,7 +4,8 @@ import pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createNotifier } from "../../../src/server/notifier.js";
-import { postgresUnavailable, TEST_DATABASE_URL, uniqueChannel } from "../../helpers/redis-server.js";
+import { uniqueChannel } from "../../helpers/redis-server.js";
+import { postgresUnavailable, TEST_DATABASE_URL } from "../../helpers/test-database.js";
 
 describe("notifier over PostgreSQL when the listening connection is lost", () => {
   let skipReason: string | undefined;

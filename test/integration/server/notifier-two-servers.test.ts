@@ -7,7 +7,8 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildServer, createName, openEmbeddedStorage, openFileStore } from "../../../src/server/index.js";
 import { createNotifier, type Notifier, type NotifierOptions } from "../../../src/server/notifier.js";
-import { postgresUnavailable, redisUnavailable, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueChannel } from "../../helpers/redis-server.js";
+import { redisUnavailable, TEST_REDIS_URL, uniqueChannel } from "../../helpers/redis-server.js";
+import { postgresUnavailable, TEST_DATABASE_URL } from "../../helpers/test-database.js";
 import { messagesOf, readStream } from "../../helpers/sse.js";
 import { api, TEST_BCRYPT_COST } from "../../helpers/test-server.js";
 
