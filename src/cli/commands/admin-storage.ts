@@ -13,6 +13,11 @@ export interface StorageFlags {
   json?: boolean;
 }
 
+/** The PostgreSQL database the flags name: `--database`, else `$CLAWTELL_DATABASE_URL`; undefined for a data folder. */
+export function databaseOf(opts: { database?: string }): string | undefined {
+  return opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+}
+
 /** The master key flags and `$CLAWTELL_MASTER_KEY`, as the server is told them. */
 export function masterKeyOptions(opts: StorageFlags): { masterKey?: string; masterKeyFile?: string } {
   const masterKey = process.env["CLAWTELL_MASTER_KEY"]?.trim() || undefined;
@@ -22,7 +27,7 @@ export function masterKeyOptions(opts: StorageFlags): { masterKey?: string; mast
 /** Opens the directory, approval queue and quotas the flags name, runs `work` on them, and closes them. */
 export async function withAdminStores<T>(opts: StorageFlags, work: (stores: AdminStores) => Promise<T>): Promise<T> {
   const { openEmbeddedAdminStores, openPostgresStorage, openSealedAdminStores } = await import("../../server/administration.js");
-  const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+  const database = databaseOf(opts);
   const keys = masterKeyOptions(opts);
   if (database !== undefined) {
     const storage = await openPostgresStorage({ url: database });

@@ -6,7 +6,7 @@ import { ClawTellError } from "../../infra/errors.js";
 import { CommandExit, type Io } from "../../infra/terminal-io.js";
 import type { MigrationReport } from "../../server/migrate-to-postgres/index.js";
 import { registerAdminApprovalCommands } from "./admin-approvals.js";
-import { masterKeyOptions } from "./admin-storage.js";
+import { databaseOf, masterKeyOptions } from "./admin-storage.js";
 import { registerAdminOperatorCommands, withDirectory } from "./admin-operator.js";
 import { registerAdminSignupCommands } from "./admin-signup.js";
 import { maxNamesPerAccount } from "./signup-options.js";
@@ -101,7 +101,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  clawtell admin rotate-master-key --data ./.clawtell-data")
     .action(async (opts: { data?: string; database?: string; masterKeyFile?: string; json?: boolean }) => {
       const { rotateMasterKey } = await import("../../server/administration.js");
-      const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+      const database = databaseOf(opts);
       const dataDir = database === undefined ? resolveDataDir(opts.data, process.env, process.cwd()) : undefined;
       const keys = masterKeyOptions(opts);
       const report = await rotateMasterKey({ ...keys, ...(database === undefined ? { dataDir } : { database }) }).catch((err: unknown) => {
@@ -125,7 +125,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  clawtell admin retire-master-key k3f9a61c2d0 --data ./.clawtell-data")
     .action(async (keyId: string, opts: { data?: string; database?: string; masterKeyFile?: string; json?: boolean }) => {
       const { retireMasterKey } = await import("../../server/administration.js");
-      const database = opts.database ?? (process.env["CLAWTELL_DATABASE_URL"]?.trim() || undefined);
+      const database = databaseOf(opts);
       const dataDir = database === undefined ? resolveDataDir(opts.data, process.env, process.cwd()) : undefined;
       const report = await retireMasterKey({ ...masterKeyOptions(opts), keyId, ...(database === undefined ? { dataDir } : { database }) }).catch((err: unknown) => {
         throw dataDir === undefined ? err : explainDataDirError(err, dataDir);
