@@ -2,9 +2,11 @@
  * Benchmark (a): the full cycle send → receive (long poll) → ack, against our server with durable storage and
  * against the minimal in-memory baseline, in the same run. Goal: at every level of concurrent senders (32 and 64),
  * the median over the rounds of clawtell/baseline ≥ 0.6, each round's ratio taken between runs at the same level.
+ * Each round also runs the baseline on bare fastify, so that the ratio splits into what the framework costs and what
+ * our server does on top of it; and each server's event-loop CPU per message, which moves less with the machine.
  */
 import { Pool } from "undici";
-import { describeSpread, fmt, machineLine, requestJson, spreadOf, startBaseline, startClawTell, type BenchTarget } from "./lib/harness.js";
+import { describeSpread, fmt, machineLine, mainThreadCpuTimeMs, requestJson, spreadOf, startBaseline, startClawTell, type BenchTarget } from "./lib/harness.js";
 
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
 /** Concurrent senders; each server's best level counts. `BENCH_SENDERS=32` (comma-separated) picks others. */
@@ -47,53 +49,99 @@ export async function fullCycle(target: BenchTarget, senders: number): Promise<n
   return (received / elapsed) * 1000;
 }
 
+/** Whether each round also runs the baseline on bare fastify (`BENCH_FASTIFY=0` leaves it out). */
+const WITH_FASTIFY = process.env["BENCH_FASTIFY"] !== "0";
+
+/** One server's run: its rate, and its event loop's (main thread's) CPU per message and share of a core meanwhile. */
+interface Run {
+  readonly rate: number;
+  readonly loopUs: number;
+  readonly loopBusy: number;
+}
+
+interface Server {
+  readonly label: string;
+  readonly start: () => Promise<BenchTarget>;
+}
+
+const SERVERS: readonly Server[] = [
+  { label: "baseline", start: () => startBaseline() },
+  ...(WITH_FASTIFY ? [{ label: "fastify", start: () => startBaseline({ fastify: true }) }] : []),
+  { label: "clawtell", start: () => startClawTell() },
+];
+
+async function measure(server: Server, senders: number): Promise<Run> {
+  const target = await server.start();
+  try {
+    const cpuBefore = await mainThreadCpuTimeMs(target.pid);
+    const started = performance.now();
+    const rate = await fullCycle(target, senders);
+    const elapsedMs = performance.now() - started;
+    const loopMs = (await mainThreadCpuTimeMs(target.pid)) - cpuBefore;
+    return { rate, loopUs: (loopMs * 1000) / ((rate * DURATION_MS) / 1000), loopBusy: loopMs / elapsedMs };
+  } finally {
+    await target.stop();
+  }
+}
+
 export async function runThroughputBench(): Promise<{ ours: number; baseline: number; ratio: number }> {
-  // The two servers alternate within every round (which goes first alternates too), and each round's ratio compares
-  // two runs seconds apart: the load generator and any neighbour share the machine's two cores.
+  // The servers take turns within every round (the order rotating by one each round), and each round's ratios compare
+  // runs seconds apart: the load generator and any neighbour share the machine's two cores.
   const before = machineLine();
-  const rates = new Map(SENDER_LEVELS.map((n) => [n, { baseline: [] as number[], ours: [] as number[], ratios: [] as number[] }]));
+  /** Per level, per server (in SERVERS' order), one run per round. */
+  const runs = new Map<number, Run[][]>(SENDER_LEVELS.map((n) => [n, SERVERS.map(() => [])]));
+  const rateOf = (level: Run[][], label: string, round: number): number => level[SERVERS.findIndex((s) => s.label === label)]?.[round]?.rate ?? Number.NaN;
   for (let round = 0; round < ROUNDS; round++) {
     for (const senders of SENDER_LEVELS) {
-      const run = async (start: () => Promise<BenchTarget>): Promise<number> => {
-        const target = await start();
-        return fullCycle(target, senders).finally(() => target.stop());
-      };
-      let baseline: number;
-      let ours: number;
-      if (round % 2 === 0) {
-        baseline = await run(startBaseline);
-        ours = await run(startClawTell);
-      } else {
-        ours = await run(startClawTell);
-        baseline = await run(startBaseline);
+      const level = runs.get(senders) ?? [];
+      for (let k = 0; k < SERVERS.length; k++) {
+        const i = (round + k) % SERVERS.length;
+        level[i]?.push(await measure(SERVERS[i] as Server, senders));
       }
-      const level = rates.get(senders);
-      level?.baseline.push(baseline);
-      level?.ours.push(ours);
-      level?.ratios.push(ours / baseline);
-      process.stderr.write(`round ${round + 1}, ${senders} senders: baseline ${fmt(baseline, 0)}, clawtell ${fmt(ours, 0)} msg/s (ratio ${fmt(ours / baseline, 2)})\n`);
+      const described = SERVERS.map((server, i) => {
+        const run = level[i]?.[round];
+        return run === undefined ? "" : `${server.label} ${fmt(run.rate, 0)} msg/s (event loop ${fmt(run.loopUs, 1)} µs a message, busy ${fmt(run.loopBusy, 2)})`;
+      });
+      const ratio = rateOf(level, "clawtell", round) / rateOf(level, "baseline", round);
+      process.stderr.write(`round ${round + 1}, ${senders} senders: ${described.join(", ")}; ratio ${fmt(ratio, 2)}\n`);
     }
   }
-  const lines = [...rates].flatMap(([senders, level]) => [
-    `  ${senders} senders: baseline ${describeSpread(level.baseline, 0, " msg/s")}`,
-    `  ${senders} senders: clawtell ${describeSpread(level.ours, 0, " msg/s")}`,
-    `  ${senders} senders: ratio clawtell/baseline per round ${describeSpread(level.ratios)} (goal >= 0.6)`,
-    `    rounds: ${level.ratios.map((r) => fmt(r, 2)).join(", ")}`,
-  ]);
+  const ratiosOf = (level: Run[][], over: string, under: string): number[] =>
+    Array.from({ length: ROUNDS }, (_, round) => rateOf(level, over, round) / rateOf(level, under, round));
+  const lines = [...runs].flatMap(([senders, level]) => {
+    const ratios = ratiosOf(level, "clawtell", "baseline");
+    return [
+      ...SERVERS.map((server, i) => `  ${senders} senders: ${server.label} ${describeSpread((level[i] ?? []).map((r) => r.rate), 0, " msg/s")}`),
+      `  ${senders} senders: ratio clawtell/baseline per round ${describeSpread(ratios)} (goal >= 0.6)`,
+      `    rounds: ${ratios.map((r) => fmt(r, 2)).join(", ")}`,
+      ...(WITH_FASTIFY
+        ? [
+            `  ${senders} senders: ratio fastify/baseline (the framework alone) ${describeSpread(ratiosOf(level, "fastify", "baseline"))}; clawtell/fastify ${describeSpread(ratiosOf(level, "clawtell", "fastify"))}`,
+          ]
+        : []),
+      ...SERVERS.map(
+        (server, i) =>
+          `  ${senders} senders: ${server.label} event loop ${describeSpread((level[i] ?? []).map((r) => r.loopUs), 1, " µs a message")}, busy ${describeSpread((level[i] ?? []).map((r) => r.loopBusy))} of a core`,
+      ),
+    ];
+  });
   process.stdout.write(
     [
       "## (a) full cycle send + receive + ack",
       `${before} (at start)`,
-      `${SENDER_LEVELS.join(" and ")} concurrent senders, 2 long-poll receivers acking each batch; ${ROUNDS} alternating rounds of ${DURATION_MS} ms per server and level`,
-      "baseline: in-memory node:http; clawtell: fdatasync'd message journal, group commit, SQLite archive",
+      `${SENDER_LEVELS.join(" and ")} concurrent senders, 2 long-poll receivers acking each batch; ${ROUNDS} rounds of ${DURATION_MS} ms per server and level, the servers taking turns`,
+      `baseline: in-memory node:http;${WITH_FASTIFY ? " fastify: the same in-memory server on bare fastify;" : ""} clawtell: fdatasync'd message journal, group commit, SQLite archive`,
+      "event loop: the server's main thread (/proc) over the run; busy near 1 means the server, not the load generator, set the rate",
       ...lines,
       `${machineLine()} (at end)`,
       "",
     ].join("\n"),
   );
-  const worst = [...rates.values()].reduce<{ ours: number; baseline: number; ratio: number } | undefined>((acc, level) => {
-    const ratio = spreadOf(level.ratios).median;
-    return acc !== undefined && acc.ratio <= ratio ? acc : { ours: spreadOf(level.ours).median, baseline: spreadOf(level.baseline).median, ratio };
+  const worst = [...runs.values()].reduce<{ ours: number; baseline: number; ratio: number } | undefined>((acc, level) => {
+    const ratio = spreadOf(ratiosOf(level, "clawtell", "baseline")).median;
+    if (acc !== undefined && acc.ratio <= ratio) return acc;
+    const median = (label: string): number => spreadOf((level[SERVERS.findIndex((s) => s.label === label)] ?? []).map((r) => r.rate)).median;
+    return { ours: median("clawtell"), baseline: median("baseline"), ratio };
   }, undefined);
   return worst ?? { ours: Number.NaN, baseline: Number.NaN, ratio: Number.NaN };
 }

@@ -71,11 +71,15 @@ export async function startClawTell(
   };
 }
 
-/** The minimal in-memory long-poll server of bench/baseline-server.ts (names are the keys there). */
-export async function startBaseline(): Promise<BenchTarget> {
-  const server = await spawnUntil(process.execPath, [join(ROOT, "bench/baseline-server.ts")], LISTENING, { cwd: ROOT });
+/**
+ * The minimal in-memory long-poll server of bench/baseline-server.ts (names are the keys there); with `fastify`, the
+ * same server on bare fastify instead of plain node:http.
+ */
+export async function startBaseline(options: { fastify?: boolean } = {}): Promise<BenchTarget> {
+  const fastify = options.fastify === true;
+  const server = await spawnUntil(process.execPath, [join(ROOT, "bench/baseline-server.ts"), ...(fastify ? ["--fastify"] : [])], LISTENING, { cwd: ROOT });
   return {
-    label: "baseline (in-memory node:http)",
+    label: fastify ? "baseline on fastify (in-memory)" : "baseline (in-memory node:http)",
     url: server.match[1] ?? "",
     pid: server.child.pid ?? 0,
     senderKey: "alice",
