@@ -84,34 +84,37 @@ async function measure(server: Server, senders: number): Promise<Run> {
   }
 }
 
+/** One level's runs: per server label, one run per round. */
+type Level = Map<string, Run[]>;
+
 export async function runThroughputBench(): Promise<{ ours: number; baseline: number; ratio: number }> {
   // The servers take turns within every round (the order rotating by one each round), and each round's ratios compare
   // runs seconds apart: the load generator and any neighbour share the machine's two cores.
   const before = machineLine();
-  /** Per level, per server (in SERVERS' order), one run per round. */
-  const runs = new Map<number, Run[][]>(SENDER_LEVELS.map((n) => [n, SERVERS.map(() => [])]));
-  const rateOf = (level: Run[][], label: string, round: number): number => level[SERVERS.findIndex((s) => s.label === label)]?.[round]?.rate ?? Number.NaN;
+  const levels = new Map<number, Level>(SENDER_LEVELS.map((n) => [n, new Map(SERVERS.map((server) => [server.label, []]))]));
+  const runsOf = (level: Level, label: string): Run[] => level.get(label) ?? [];
+  const ratiosOf = (level: Level, over: string, under: string): number[] => {
+    const unders = runsOf(level, under);
+    return runsOf(level, over).map((run, round) => run.rate / (unders[round]?.rate ?? Number.NaN));
+  };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const senders of SENDER_LEVELS) {
-      const level = runs.get(senders) ?? [];
+    for (const [senders, level] of levels) {
       for (let k = 0; k < SERVERS.length; k++) {
-        const i = (round + k) % SERVERS.length;
-        level[i]?.push(await measure(SERVERS[i] as Server, senders));
+        const server = SERVERS[(round + k) % SERVERS.length] as Server;
+        runsOf(level, server.label).push(await measure(server, senders));
       }
-      const described = SERVERS.map((server, i) => {
-        const run = level[i]?.[round];
-        return run === undefined ? "" : `${server.label} ${fmt(run.rate, 0)} msg/s (event loop ${fmt(run.loopUs, 1)} µs a message, busy ${fmt(run.loopBusy, 2)})`;
+      const described = SERVERS.map((server) => {
+        const run = runsOf(level, server.label)[round] as Run;
+        return `${server.label} ${fmt(run.rate, 0)} msg/s (event loop ${fmt(run.loopUs, 1)} µs a message, busy ${fmt(run.loopBusy, 2)})`;
       });
-      const ratio = rateOf(level, "clawtell", round) / rateOf(level, "baseline", round);
+      const ratio = ratiosOf(level, "clawtell", "baseline")[round] ?? Number.NaN;
       process.stderr.write(`round ${round + 1}, ${senders} senders: ${described.join(", ")}; ratio ${fmt(ratio, 2)}\n`);
     }
   }
-  const ratiosOf = (level: Run[][], over: string, under: string): number[] =>
-    Array.from({ length: ROUNDS }, (_, round) => rateOf(level, over, round) / rateOf(level, under, round));
-  const lines = [...runs].flatMap(([senders, level]) => {
+  const lines = [...levels].flatMap(([senders, level]) => {
     const ratios = ratiosOf(level, "clawtell", "baseline");
     return [
-      ...SERVERS.map((server, i) => `  ${senders} senders: ${server.label} ${describeSpread((level[i] ?? []).map((r) => r.rate), 0, " msg/s")}`),
+      ...SERVERS.map((server) => `  ${senders} senders: ${server.label} ${describeSpread(runsOf(level, server.label).map((r) => r.rate), 0, " msg/s")}`),
       `  ${senders} senders: ratio clawtell/baseline per round ${describeSpread(ratios)} (goal >= 0.6)`,
       `    rounds: ${ratios.map((r) => fmt(r, 2)).join(", ")}`,
       ...(WITH_FASTIFY
@@ -119,10 +122,10 @@ export async function runThroughputBench(): Promise<{ ours: number; baseline: nu
             `  ${senders} senders: ratio fastify/baseline (the framework alone) ${describeSpread(ratiosOf(level, "fastify", "baseline"))}; clawtell/fastify ${describeSpread(ratiosOf(level, "clawtell", "fastify"))}`,
           ]
         : []),
-      ...SERVERS.map(
-        (server, i) =>
-          `  ${senders} senders: ${server.label} event loop ${describeSpread((level[i] ?? []).map((r) => r.loopUs), 1, " µs a message")}, busy ${describeSpread((level[i] ?? []).map((r) => r.loopBusy))} of a core`,
-      ),
+      ...SERVERS.map((server) => {
+        const runs = runsOf(level, server.label);
+        return `  ${senders} senders: ${server.label} event loop ${describeSpread(runs.map((r) => r.loopUs), 1, " µs a message")}, busy ${describeSpread(runs.map((r) => r.loopBusy))} of a core`;
+      }),
     ];
   });
   process.stdout.write(
@@ -137,11 +140,11 @@ export async function runThroughputBench(): Promise<{ ours: number; baseline: nu
       "",
     ].join("\n"),
   );
-  const worst = [...runs.values()].reduce<{ ours: number; baseline: number; ratio: number } | undefined>((acc, level) => {
+  // The level with the lowest median ratio.
+  const medianRate = (level: Level, label: string): number => spreadOf(runsOf(level, label).map((r) => r.rate)).median;
+  const worst = [...levels.values()].reduce<{ ours: number; baseline: number; ratio: number } | undefined>((acc, level) => {
     const ratio = spreadOf(ratiosOf(level, "clawtell", "baseline")).median;
-    if (acc !== undefined && acc.ratio <= ratio) return acc;
-    const median = (label: string): number => spreadOf((level[SERVERS.findIndex((s) => s.label === label)] ?? []).map((r) => r.rate)).median;
-    return { ours: median("clawtell"), baseline: median("baseline"), ratio };
+    return acc !== undefined && acc.ratio <= ratio ? acc : { ours: medianRate(level, "clawtell"), baseline: medianRate(level, "baseline"), ratio };
   }, undefined);
   return worst ?? { ours: Number.NaN, baseline: Number.NaN, ratio: Number.NaN };
 }
