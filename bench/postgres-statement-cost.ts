@@ -16,7 +16,6 @@
  * Needs PostgreSQL at CLAWTELL_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); works in a schema of
  * its own, dropped at the end.
  */
-import { readFileSync } from "node:fs";
 import { createSilentLogger } from "../src/infra/index.js";
 import { applyMigrations } from "../src/server/store/postgres/migrate.js";
 import { openDatabase, type Database } from "../src/server/store/postgres/pg-database.js";
@@ -25,7 +24,7 @@ import { createProcessLeases } from "../src/server/store/postgres/pg-processes.j
 import { createTestSchema } from "../test/helpers/storage-backends.js";
 import { newMessage } from "../test/helpers/store-records.js";
 import { postgresUnavailable, TEST_DATABASE_URL } from "../test/helpers/test-database.js";
-import { describeSpread, fmt, machineLine, spreadOf } from "./lib/harness.js";
+import { cpuTimeMs, describeSpread, fmt, machineLine, spreadOf } from "./lib/harness.js";
 
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 const CALLS = Number(process.env["BENCH_CALLS"] ?? 1_000);
@@ -43,12 +42,6 @@ interface Arm {
   /** Prepares the arm's round (not measured), e.g. the messages an ack needs. */
   readonly setUp?: (calls: number) => Promise<void>;
   readonly call: () => Promise<unknown>;
-}
-
-/** CPU time of the backend `pid` so far, in ms (the kernel counts in 10 ms ticks). */
-function backendCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(")").at(-1)?.trim().split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function armsOf(db: Database, messages: PostgresMessageStore): Arm[] {
@@ -99,9 +92,9 @@ function armsOf(db: Database, messages: PostgresMessageStore): Arm[] {
 async function measure(arm: Arm, pid: number): Promise<number> {
   await arm.setUp?.(WARM_CALLS + CALLS);
   for (let i = 0; i < WARM_CALLS; i++) await arm.call();
-  const before = backendCpuMs(pid);
+  const before = await cpuTimeMs(pid);
   for (let i = 0; i < CALLS; i++) await arm.call();
-  return ((backendCpuMs(pid) - before) * 1000) / CALLS;
+  return (((await cpuTimeMs(pid)) - before) * 1000) / CALLS;
 }
 
 async function main(): Promise<void> {
@@ -123,7 +116,7 @@ async function main(): Promise<void> {
     const [row] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     const pid = row?.pid ?? 0;
     try {
-      backendCpuMs(pid);
+      await cpuTimeMs(pid);
     } catch {
       process.stdout.write("## PostgreSQL cost per statement: skipped: the backend's /proc entry cannot be read (PostgreSQL runs elsewhere)\n");
       return;
