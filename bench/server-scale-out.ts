@@ -23,6 +23,7 @@ import { Pool } from "undici";
 import { redisServerUnavailable, startOwnRedis } from "../test/helpers/redis-server.js";
 import { postgresUnavailable } from "../test/helpers/test-database.js";
 import { describeSpread, fmt, machineLine, requestJson, rssMb, spreadOf, waitUntilQuiet } from "./lib/harness.js";
+import { describeCpuUse, type Role } from "./lib/cpu-use.js";
 import { measureLatency, p, WARM_SECONDS, type LatencyRun } from "./lib/scale-out-latency.js";
 import { describeCounts, pgDelta, readPg, redisCommands, redisDelta, redisKeyBytes, redisUsedMemory, routeCounts, type PgCounters } from "./lib/scale-out-stats.js";
 import { ADMIN_DATABASE_URL, parkConnections, SENDER_NAMES, startCluster, startEmbedded, type Cluster, type Keys } from "./lib/scale-out-targets.js";
@@ -284,12 +285,18 @@ async function latencyRound(redisUrl: string, probe: Redis, crossFirst: boolean)
       const analyze = async (): Promise<void> => {
         await cluster.admin.query("ANALYZE messages");
       };
+      const roles = new Map<string, Role>([
+        ["A", { pids: [a.pid] }],
+        ["B", { pids: [b.pid] }],
+        ["parkers", { pids: [...polls.pids, ...streams.pids] }],
+        ["redis", { command: "redis-server" }],
+      ]);
       if (crossFirst) {
-        cross = await measureLatency(a.url, b.url, cluster.keys, RATE, SECONDS, analyze);
-        same = await measureLatency(a.url, a.url, cluster.keys, RATE, SECONDS, analyze);
+        cross = await measureLatency(a.url, b.url, cluster.keys, RATE, SECONDS, analyze, roles);
+        same = await measureLatency(a.url, a.url, cluster.keys, RATE, SECONDS, analyze, roles);
       } else {
-        same = await measureLatency(a.url, a.url, cluster.keys, RATE, SECONDS, analyze);
-        cross = await measureLatency(a.url, b.url, cluster.keys, RATE, SECONDS, analyze);
+        same = await measureLatency(a.url, a.url, cluster.keys, RATE, SECONDS, analyze, roles);
+        cross = await measureLatency(a.url, b.url, cluster.keys, RATE, SECONDS, analyze, roles);
       }
       const idle = await idleCost(cluster, probe, a.url, b.url, [a.pid, b.pid]);
       return { cross, same, parkedPolls: polls.parked, parkedStreams: streams.parked, refused: polls.refused + streams.refused, rss, redisMemory, idle };
@@ -335,10 +342,14 @@ async function idleCost(cluster: Cluster, probe: Redis, aUrl: string, bUrl: stri
   };
 }
 
+/** CPU ms a message took from a role's cores over the counted window. */
+const msPerMessage = (r: LatencyRun, role: string): number => ((r.cpu.roles.get(role) ?? 0) * r.cpu.ms) / r.expected;
+
 const describeRun = (label: string, r: LatencyRun): string =>
   `  ${label}: poll p50 ${fmt(p(r.poll, 50), 2)} p99 ${fmt(p(r.poll, 99), 2)} ms; stream p50 ${fmt(p(r.stream, 50), 2)} p99 ${fmt(p(r.stream, 99), 2)} ms; ` +
   `both p50 ${fmt(p(r.all, 50), 2)} p99 ${fmt(p(r.all, 99), 2)} max ${fmt(r.all.at(-1) ?? Number.NaN, 1)} ms (${r.all.length}/${r.expected} received, ${r.again} of them again); ` +
-  `send → 200 p50 ${fmt(p(r.send, 50), 2)} p99 ${fmt(p(r.send, 99), 2)} ms (${r.queuedSends} sends waited for a free connection, at most ${r.maxQueued} at once); event loops late at p99 (beyond the 5 ms sampling interval): sender ${fmt(r.senderLoopLateP99Ms, 1)} ms, receivers ${fmt(r.receiverLoopLateP99Ms, 1)} ms`;
+  `send → 200 p50 ${fmt(p(r.send, 50), 2)} p99 ${fmt(p(r.send, 99), 2)} ms (${r.queuedSends} sends waited for a free connection, at most ${r.maxQueued} at once); event loops late at p99 (beyond the 5 ms sampling interval): sender ${fmt(r.senderLoopLateP99Ms, 1)} ms, receivers ${fmt(r.receiverLoopLateP99Ms, 1)} ms\n` +
+  `    CPU while counted, ${describeCpuUse(r.cpu)}; a message took ${fmt(msPerMessage(r, "postgres"), 2)} ms of PostgreSQL's CPU and ${fmt(msPerMessage(r, "A") + msPerMessage(r, "B"), 2)} ms of the servers'`;
 
 export interface ScaleOutLatency {
   crossP99Ms: number;
@@ -390,6 +401,10 @@ export async function runScaleOutLatency(redisUrl: string, probe: Redis): Promis
   out(
     `### over ${ROUNDS} rounds`,
     `(e) cross-process p99 (poll and stream together): ${crossP99.map((v) => fmt(v, 2)).join(", ")} ms; ${describeSpread(crossP99, 2, " ms")} (goal <= 15 ms)`,
+    `    CPU while the cross run was counted: machine busy ${describeSpread(rounds.map((r) => r.cross.cpu.busyCores), 2, " cores")} of ${rounds[0]?.cross.cpu.cores ?? 0}, ` +
+      `stolen by the hypervisor ${describeSpread(rounds.map((r) => r.cross.cpu.stealCores), 2, " cores")}; ` +
+      `a message took PostgreSQL ${describeSpread(rounds.map((r) => msPerMessage(r.cross, "postgres")), 2, " ms")} and the servers ` +
+      `${describeSpread(rounds.map((r) => msPerMessage(r.cross, "A") + msPerMessage(r.cross, "B")), 2, " ms")} of CPU`,
     `    cross p50 ${describeSpread(rounds.map((r) => p(r.cross.all, 50)), 2, " ms")}; poll p99 ${describeSpread(rounds.map((r) => p(r.cross.poll, 99)), 2, " ms")}; ` +
       `stream p99 ${describeSpread(rounds.map((r) => p(r.cross.stream, 99)), 2, " ms")}`,
     `    same-process p99 (baseline): ${describeSpread(sameP99, 2, " ms")}, p50 ${describeSpread(rounds.map((r) => p(r.same.all, 50)), 2, " ms")}; ` +

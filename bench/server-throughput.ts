@@ -6,6 +6,7 @@
  * our server does on top of it; and each server's event-loop CPU per message, which moves less with the machine.
  */
 import { Pool } from "undici";
+import { cpuUseBetween, snapshotCpu } from "./lib/cpu-use.js";
 import { describeSpread, fmt, machineLine, mainThreadCpuTimeMs, requestJson, spreadOf, startBaseline, startClawTell, type BenchTarget } from "./lib/harness.js";
 
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8000);
@@ -57,6 +58,9 @@ interface Run {
   readonly rate: number;
   readonly loopUs: number;
   readonly loopBusy: number;
+  /** Cores of the machine busy meanwhile (all processes), and of those the server's own (all its threads). */
+  readonly machineCores: number;
+  readonly serverCores: number;
 }
 
 interface Server {
@@ -73,12 +77,21 @@ const SERVERS: readonly Server[] = [
 async function measure(server: Server, senders: number): Promise<Run> {
   const target = await server.start();
   try {
+    const roles = new Map([["server", { pids: [target.pid] }]]);
     const cpuBefore = await mainThreadCpuTimeMs(target.pid);
+    const machineBefore = await snapshotCpu(roles);
     const started = performance.now();
     const rate = await fullCycle(target, senders);
     const elapsedMs = performance.now() - started;
+    const machine = cpuUseBetween(machineBefore, await snapshotCpu(roles), elapsedMs);
     const loopMs = (await mainThreadCpuTimeMs(target.pid)) - cpuBefore;
-    return { rate, loopUs: (loopMs * 1000) / ((rate * DURATION_MS) / 1000), loopBusy: loopMs / elapsedMs };
+    return {
+      rate,
+      loopUs: (loopMs * 1000) / ((rate * DURATION_MS) / 1000),
+      loopBusy: loopMs / elapsedMs,
+      machineCores: machine.busyCores,
+      serverCores: machine.roles.get("server") ?? 0,
+    };
   } finally {
     await target.stop();
   }
@@ -105,7 +118,7 @@ export async function runThroughputBench(): Promise<{ ours: number; baseline: nu
       }
       const described = SERVERS.map((server) => {
         const run = runsOf(level, server.label)[round] as Run;
-        return `${server.label} ${fmt(run.rate, 0)} msg/s (event loop ${fmt(run.loopUs, 1)} µs a message, busy ${fmt(run.loopBusy, 2)})`;
+        return `${server.label} ${fmt(run.rate, 0)} msg/s (event loop ${fmt(run.loopUs, 1)} µs a message, busy ${fmt(run.loopBusy, 2)}; server ${fmt(run.serverCores, 2)} cores, machine ${fmt(run.machineCores, 2)})`;
       });
       const ratio = ratiosOf(level, "clawtell", "baseline")[round] ?? Number.NaN;
       process.stderr.write(`round ${round + 1}, ${senders} senders: ${described.join(", ")}; ratio ${fmt(ratio, 2)}\n`);
@@ -124,7 +137,10 @@ export async function runThroughputBench(): Promise<{ ours: number; baseline: nu
         : []),
       ...SERVERS.map((server) => {
         const runs = runsOf(level, server.label);
-        return `  ${senders} senders: ${server.label} event loop ${describeSpread(runs.map((r) => r.loopUs), 1, " µs a message")}, busy ${describeSpread(runs.map((r) => r.loopBusy))} of a core`;
+        return (
+          `  ${senders} senders: ${server.label} event loop ${describeSpread(runs.map((r) => r.loopUs), 1, " µs a message")}, busy ${describeSpread(runs.map((r) => r.loopBusy))} of a core; ` +
+          `the server's threads ${describeSpread(runs.map((r) => r.serverCores), 2, " cores")}, the machine ${describeSpread(runs.map((r) => r.machineCores), 2, " cores")} busy`
+        );
       }),
     ];
   });
@@ -134,7 +150,8 @@ export async function runThroughputBench(): Promise<{ ours: number; baseline: nu
       `${before} (at start)`,
       `${SENDER_LEVELS.join(" and ")} concurrent senders, 2 long-poll receivers acking each batch; ${ROUNDS} rounds of ${DURATION_MS} ms per server and level, the servers taking turns`,
       `baseline: in-memory node:http;${WITH_FASTIFY ? " fastify: the same in-memory server on bare fastify;" : ""} clawtell: fdatasync'd message journal, group commit, SQLite archive`,
-      "event loop: the server's main thread (/proc) over the run; busy near 1 means the server, not the load generator, set the rate",
+      "event loop: the server's main thread (/proc) over the run; busy near 1 means the server, not the load generator, set the rate; " +
+        "the machine's busy cores near all of them mean the run was short of CPU (the load generator shares them)",
       ...lines,
       `${machineLine()} (at end)`,
       "",

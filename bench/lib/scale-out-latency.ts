@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Pool } from "undici";
 import { spawnUntil } from "./children.js";
+import { cpuUseBetween, snapshotCpu, type CpuUse, type Role } from "./cpu-use.js";
 import { percentile, requestJson, watchOwnEventLoop } from "./harness.js";
 import type { Keys } from "./scale-out-targets.js";
 
@@ -45,6 +46,8 @@ export interface LatencyRun {
   /** How late the sender's and the receivers' event loops ran at p99, ms (beyond the sampling interval). */
   senderLoopLateP99Ms: number;
   receiverLoopLateP99Ms: number;
+  /** Where the machine's CPU went from the first counted send to the last one's answer. */
+  cpu: CpuUse;
 }
 
 interface Received {
@@ -72,6 +75,8 @@ export async function measureLatency(
   seconds: number,
   /** Started halfway through the warm-up, and awaited with the sends. */
   midWarm?: () => Promise<void>,
+  /** Processes whose CPU is told apart (besides the sender's and the receivers' own, and PostgreSQL's). */
+  cpuRoles: ReadonlyMap<string, Role> = new Map(),
 ): Promise<LatencyRun> {
   // Paced (open loop): enough connections that a send never waits for a free one at 500 msg/s even when the server
   // answers in 500 ms, so send → 200 is the server's time, not a queue in the generator (16 connections capped the
@@ -106,6 +111,14 @@ export async function measureLatency(
     let queuedSends = 0;
     let maxQueued = 0;
     const sends: Array<Promise<unknown>> = [];
+    const roles = new Map<string, Role>([
+      ["postgres", { command: "postgres" }],
+      ...cpuRoles,
+      ["sender", { pids: [process.pid] }],
+      ["receivers", { pids: [receivers.child.pid ?? 0] }],
+    ]);
+    let cpuBefore: ReturnType<typeof snapshotCpu> | undefined;
+    let countedFrom = 0;
     const start = performance.now();
     for (let j = 0; j < warm + total; j++) {
       const wait = start + (j * 1000) / rate - performance.now();
@@ -114,6 +127,9 @@ export async function measureLatency(
       if (i === 0) {
         loop.stop();
         loop = watchOwnEventLoop();
+        // Not awaited here: reading /proc must not hold up the paced sends.
+        cpuBefore = snapshotCpu(roles);
+        countedFrom = performance.now();
       }
       if (i < 0) {
         if (j === Math.floor(warm / 2) && midWarm !== undefined) sends.push(midWarm());
@@ -137,6 +153,8 @@ export async function measureLatency(
       );
     }
     await Promise.all(sends);
+    const cpuAfter = await snapshotCpu(roles);
+    const cpu = cpuUseBetween(await (cpuBefore ?? snapshotCpu(roles)), cpuAfter, performance.now() - countedFrom);
     const senderLoop = loop.stop();
     const exited = once(receivers.child, "exit");
     receivers.child.stdin?.write(`expect ${warm + total}\n`);
@@ -175,6 +193,7 @@ export async function measureLatency(
       maxQueued,
       senderLoopLateP99Ms: Math.max(0, senderLoop.p99Ms - LOOP_RESOLUTION_MS),
       receiverLoopLateP99Ms: received.loopLateP99Ms,
+      cpu,
     };
   } finally {
     await receivers.stop();

@@ -132,10 +132,15 @@ export async function startEmbedded(): Promise<{ target: BenchTarget; keys: Keys
 }
 
 /** Parks `count` idle connections of one kind on `url` from a separate process (scale-out-parker.ts). */
-export async function parkConnections(url: string, key: string, count: number, mode: "poll" | "stream"): Promise<{ parked: number; refused: number; stop(): Promise<void> }> {
+export async function parkConnections(
+  url: string,
+  key: string,
+  count: number,
+  mode: "poll" | "stream",
+): Promise<{ parked: number; refused: number; pids: number[]; stop(): Promise<void> }> {
   const parker = await spawnUntil(process.execPath, [join(ROOT, "bench/lib/scale-out-parker.ts"), url, key, String(count), mode], /parked (\d+) \(failures \d+, refused (\d+)\)/, {
     cwd: ROOT,
     stdin: "pipe",
   });
-  return { parked: Number(parker.match[1]), refused: Number(parker.match[2]), stop: () => parker.stop() };
+  return { parked: Number(parker.match[1]), refused: Number(parker.match[2]), pids: [parker.child.pid ?? 0], stop: () => parker.stop() };
 }

@@ -1,0 +1,107 @@
+/**
+ * Where a machine's CPU went over a window (Linux, from /proc): the whole machine's busy cores and the cores the
+ * hypervisor took for others (steal), and the cores of named roles, each a set of processes (threads included) or
+ * every process of a command (`postgres`: the database's backends and workers). What no role names is "other".
+ * A latency measured while the machine's cores were all busy is a queue for the CPU, whatever the code does.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+
+/** Ticks of the machine (all cores): busy (user, nice, system, irq, softirq), stolen, and in all. */
+interface MachineTicks {
+  readonly busy: number;
+  readonly steal: number;
+  readonly total: number;
+}
+
+export interface CpuSnapshot {
+  readonly machine: MachineTicks;
+  /** CPU ms by role. */
+  readonly roles: ReadonlyMap<string, number>;
+}
+
+export interface CpuUse {
+  /** Cores of the machine busy on average over the window, of `cores`. */
+  readonly busyCores: number;
+  /** Cores the hypervisor gave to other guests while this one wanted them. */
+  readonly stealCores: number;
+  readonly cores: number;
+  /** Cores by role, and "other" for the rest of the busy cores. */
+  readonly roles: ReadonlyMap<string, number>;
+  /** The window, ms. */
+  readonly ms: number;
+}
+
+/** What a role is: processes by pid, or every process whose command name is `command`. */
+export type Role = { readonly pids: readonly number[] } | { readonly command: string };
+
+const TICK_MS = 10;
+
+async function machineTicks(): Promise<MachineTicks> {
+  const line = (await readFile("/proc/stat", "utf8")).split("\n", 1)[0] ?? "";
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0);
+  return { busy, steal: steal ?? 0, total: busy + (idle ?? 0) + (iowait ?? 0) + (steal ?? 0) };
+}
+
+/** A process's command name and CPU ms (user + system, all threads); undefined once it is gone. */
+async function processCpu(pid: number): Promise<{ command: string; ms: number } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { command, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+  } catch {
+    return undefined;
+  }
+}
+
+async function commandCpuMs(command: string): Promise<number> {
+  const pids = (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry)).map(Number);
+  let ms = 0;
+  for (const pid of pids) {
+    const cpu = await processCpu(pid);
+    if (cpu?.command === command) ms += cpu.ms;
+  }
+  return ms;
+}
+
+export async function snapshotCpu(roles: ReadonlyMap<string, Role>): Promise<CpuSnapshot> {
+  const machine = await machineTicks();
+  const byRole = new Map<string, number>();
+  for (const [name, role] of roles) {
+    if ("command" in role) byRole.set(name, await commandCpuMs(role.command));
+    else {
+      let ms = 0;
+      for (const pid of role.pids) ms += (await processCpu(pid))?.ms ?? 0;
+      byRole.set(name, ms);
+    }
+  }
+  return { machine, roles: byRole };
+}
+
+/**
+ * The use between two snapshots. A process that ended inside the window counts up to its last snapshot only, and a
+ * process of a command that started inside it counts whole: keep the roles' processes alive across the window.
+ */
+export function cpuUseBetween(before: CpuSnapshot, after: CpuSnapshot, ms: number): CpuUse {
+  const cores = availableParallelism();
+  const totalTicks = Math.max(1, after.machine.total - before.machine.total);
+  const busyCores = ((after.machine.busy - before.machine.busy) / totalTicks) * cores;
+  const stealCores = ((after.machine.steal - before.machine.steal) / totalTicks) * cores;
+  const roles = new Map<string, number>();
+  let named = 0;
+  for (const [name, afterMs] of after.roles) {
+    const used = Math.max(0, afterMs - (before.roles.get(name) ?? 0)) / ms;
+    roles.set(name, used);
+    named += used;
+  }
+  roles.set("other", Math.max(0, busyCores - named));
+  return { busyCores, stealCores, cores, roles, ms };
+}
+
+/** `busy 1.93 of 2 cores (steal 0.04): postgres 0.62, A 0.41, …` */
+export function describeCpuUse(use: CpuUse): string {
+  const roles = [...use.roles].map(([name, cores]) => `${name} ${cores.toFixed(2)}`).join(", ");
+  return `busy ${use.busyCores.toFixed(2)} of ${use.cores} cores (stolen by the hypervisor ${use.stealCores.toFixed(2)}): ${roles}`;
+}
