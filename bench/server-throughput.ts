@@ -79,11 +79,11 @@ async function measure(server: Server, senders: number): Promise<Run> {
   try {
     const roles = new Map([["server", { pids: [target.pid] }]]);
     const cpuBefore = await mainThreadCpuTimeMs(target.pid);
-    const machineBefore = await snapshotCpu(roles);
+    const machineBefore = snapshotCpu(roles);
     const started = performance.now();
     const rate = await fullCycle(target, senders);
     const elapsedMs = performance.now() - started;
-    const machine = cpuUseBetween(machineBefore, await snapshotCpu(roles), elapsedMs);
+    const machine = cpuUseBetween(machineBefore, snapshotCpu(roles), elapsedMs);
     const loopMs = (await mainThreadCpuTimeMs(target.pid)) - cpuBefore;
     return {
       rate,

@@ -3,8 +3,10 @@
  * hypervisor took for others (steal), and the cores of named roles, each a set of processes (threads included) or
  * every process of a command (`postgres`: the database's backends and workers). What no role names is "other".
  * A latency measured while the machine's cores were all busy is a queue for the CPU, whatever the code does.
+ * A snapshot reads /proc synchronously, all of it at one moment (a few milliseconds): read with awaits in between, on
+ * a busy process, its first and last readings were hundreds of milliseconds apart.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
 /** Ticks of the machine (all cores): busy (user, nice, system, irq, softirq), stolen, and in all. */
@@ -16,8 +18,8 @@ interface MachineTicks {
 
 export interface CpuSnapshot {
   readonly machine: MachineTicks;
-  /** CPU ms by role. */
-  readonly roles: ReadonlyMap<string, number>;
+  /** CPU ms by role, by process. */
+  readonly roles: ReadonlyMap<string, ReadonlyMap<number, number>>;
 }
 
 export interface CpuUse {
@@ -37,17 +39,17 @@ export type Role = { readonly pids: readonly number[] } | { readonly command: st
 
 const TICK_MS = 10;
 
-async function machineTicks(): Promise<MachineTicks> {
-  const line = (await readFile("/proc/stat", "utf8")).split("\n", 1)[0] ?? "";
+function machineTicks(): MachineTicks {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0);
   return { busy, steal: steal ?? 0, total: busy + (idle ?? 0) + (iowait ?? 0) + (steal ?? 0) };
 }
 
 /** A process's command name and CPU ms (user + system, all threads); undefined once it is gone. */
-async function processCpu(pid: number): Promise<{ command: string; ms: number } | undefined> {
+function processCpu(pid: number): { command: string; ms: number } | undefined {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return { command, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
@@ -56,33 +58,38 @@ async function processCpu(pid: number): Promise<{ command: string; ms: number } 
   }
 }
 
-async function commandCpuMs(command: string): Promise<number> {
-  const pids = (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry)).map(Number);
-  let ms = 0;
-  for (const pid of pids) {
-    const cpu = await processCpu(pid);
-    if (cpu?.command === command) ms += cpu.ms;
+/** CPU ms of every process whose command name is `command`, by pid. */
+function commandCpu(command: string): Map<number, number> {
+  const byPid = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cpu = processCpu(Number(entry));
+    if (cpu?.command === command) byPid.set(Number(entry), cpu.ms);
   }
-  return ms;
+  return byPid;
 }
 
-export async function snapshotCpu(roles: ReadonlyMap<string, Role>): Promise<CpuSnapshot> {
-  const machine = await machineTicks();
-  const byRole = new Map<string, number>();
+export function snapshotCpu(roles: ReadonlyMap<string, Role>): CpuSnapshot {
+  const machine = machineTicks();
+  const byRole = new Map<string, Map<number, number>>();
   for (const [name, role] of roles) {
-    if ("command" in role) byRole.set(name, await commandCpuMs(role.command));
+    if ("command" in role) byRole.set(name, commandCpu(role.command));
     else {
-      let ms = 0;
-      for (const pid of role.pids) ms += (await processCpu(pid))?.ms ?? 0;
-      byRole.set(name, ms);
+      const byPid = new Map<number, number>();
+      for (const pid of role.pids) {
+        const cpu = processCpu(pid);
+        if (cpu !== undefined) byPid.set(pid, cpu.ms);
+      }
+      byRole.set(name, byPid);
     }
   }
   return { machine, roles: byRole };
 }
 
 /**
- * The use between two snapshots. A process that ended inside the window counts up to its last snapshot only, and a
- * process of a command that started inside it counts whole: keep the roles' processes alive across the window.
+ * The use between two snapshots, process by process: one that started inside the window counts whole, and one that
+ * ended inside it not at all (what it used before it ended is not known; a pool's connection that ends is one that
+ * was idle). Summed as totals instead, a PostgreSQL backend that ended would take its whole past off the window.
  */
 export function cpuUseBetween(before: CpuSnapshot, after: CpuSnapshot, ms: number): CpuUse {
   const cores = availableParallelism();
@@ -91,8 +98,11 @@ export function cpuUseBetween(before: CpuSnapshot, after: CpuSnapshot, ms: numbe
   const stealCores = ((after.machine.steal - before.machine.steal) / totalTicks) * cores;
   const roles = new Map<string, number>();
   let named = 0;
-  for (const [name, afterMs] of after.roles) {
-    const used = Math.max(0, afterMs - (before.roles.get(name) ?? 0)) / ms;
+  for (const [name, afterByPid] of after.roles) {
+    const beforeByPid = before.roles.get(name);
+    let usedMs = 0;
+    for (const [pid, cpuMs] of afterByPid) usedMs += Math.max(0, cpuMs - (beforeByPid?.get(pid) ?? 0));
+    const used = usedMs / ms;
     roles.set(name, used);
     named += used;
   }

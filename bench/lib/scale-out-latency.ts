@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Pool } from "undici";
 import { spawnUntil } from "./children.js";
-import { cpuUseBetween, snapshotCpu, type CpuUse, type Role } from "./cpu-use.js";
+import { cpuUseBetween, snapshotCpu, type CpuSnapshot, type CpuUse, type Role } from "./cpu-use.js";
 import { percentile, requestJson, watchOwnEventLoop } from "./harness.js";
 import type { Keys } from "./scale-out-targets.js";
 
@@ -117,7 +117,7 @@ export async function measureLatency(
       ["sender", { pids: [process.pid] }],
       ["receivers", { pids: [receivers.child.pid ?? 0] }],
     ]);
-    let cpuBefore: ReturnType<typeof snapshotCpu> | undefined;
+    let cpuBefore: CpuSnapshot | undefined;
     let countedFrom = 0;
     const start = performance.now();
     for (let j = 0; j < warm + total; j++) {
@@ -127,7 +127,7 @@ export async function measureLatency(
       if (i === 0) {
         loop.stop();
         loop = watchOwnEventLoop();
-        // Not awaited here: reading /proc must not hold up the paced sends.
+        // A few milliseconds: the sends due meanwhile go out right after it.
         cpuBefore = snapshotCpu(roles);
         countedFrom = performance.now();
       }
@@ -153,8 +153,8 @@ export async function measureLatency(
       );
     }
     await Promise.all(sends);
-    const cpuAfter = await snapshotCpu(roles);
-    const cpu = cpuUseBetween(await (cpuBefore ?? snapshotCpu(roles)), cpuAfter, performance.now() - countedFrom);
+    const cpuAfter = snapshotCpu(roles);
+    const cpu = cpuUseBetween(cpuBefore ?? cpuAfter, cpuAfter, performance.now() - countedFrom);
     const senderLoop = loop.stop();
     const exited = once(receivers.child, "exit");
     receivers.child.stdin?.write(`expect ${warm + total}\n`);
