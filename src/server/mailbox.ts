@@ -37,9 +37,10 @@ export interface Mailbox {
   /**
    * Waits until one of the names may have something deliverable (a send or an expiring lease). A send that arrived
    * since the latest `pull` of the same names counts: it returns at once. Answers false when the whole time passed
-   * with neither (or on abort).
+   * with neither (or on abort). Given the connection that pulled (a stream's), the wait follows that pull, and what
+   * its claim left behind spares the wait a query even while other connections pull the same names.
    */
-  waitForWork(recipientIds: readonly number[], timeoutMs: number, signal?: CancelSignal): Promise<boolean>;
+  waitForWork(recipientIds: readonly number[], timeoutMs: number, signal?: CancelSignal, connection?: ClientConnection): Promise<boolean>;
 }
 
 export interface MailboxDeps {
@@ -74,8 +75,9 @@ const PASSED_OVER_PULL_TRIES = 3;
  */
 const claimable = (state: PendingState): boolean => state.unacked && state.nextLeaseEnd === undefined;
 
-/** The latest query of a recipient set: the notifier mark taken just before it, and what it left behind if told. */
+/** A query of a recipient set: the notifier mark taken just before it, and what it left behind if told. */
 interface Query {
+  readonly key: string;
   readonly mark: number;
   left?: PendingState;
 }
@@ -83,10 +85,13 @@ interface Query {
 export function createMailbox(deps: MailboxDeps): Mailbox {
   const { messages, notifier, clock, visibilityTimeoutMs } = deps;
   // The notifier mark taken just before the latest query of each recipient set: a wait after that query also sees
-  // the sends that arrived while it ran ("found nothing, then wait" cannot miss one, also across processes). Two
-  // streams of the same names share the entry: the later query has seen whatever arrived before it started. What a
+  // the sends that arrived while it ran ("found nothing, then wait" cannot miss one, also across processes). What a
   // claim left behind, when the store tells it with the answer, spares the wait after it a query of its own.
   const queriedAt = new Map<string, Query>();
+  // And each connection's own latest query: streams of one name that pull at once (5 000 parked after a restart)
+  // each wait on what their own claim left, where the name's latest query is most often another's, still running,
+  // which would make the wait ask the store itself. It goes with the connection.
+  const queriedBy = new WeakMap<ClientConnection, Query>();
 
   const claim = (
     recipientIds: readonly number[],
@@ -107,9 +112,10 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
   const pull = async (recipientIds: readonly number[], limit: number, connection?: ClientConnection): Promise<MessageRecord[]> => {
     const key = recipientKey(recipientIds);
     for (let tries = 1; ; tries++) {
-      const query: Query = { mark: notifier.generation() };
+      const query: Query = { key, mark: notifier.generation() };
       queriedAt.delete(key);
       queriedAt.set(key, query);
+      if (connection !== undefined) queriedBy.set(connection, query);
       if (queriedAt.size > REMEMBERED_QUERIES) {
         const oldest = queriedAt.keys().next();
         if (oldest.done !== true) queriedAt.delete(oldest.value);
@@ -196,8 +202,10 @@ export function createMailbox(deps: MailboxDeps): Mailbox {
     opened: (recipientIds, afterSeq) => messages.releaseLeases(recipientIds, afterSeq),
     // Without a remembered query (none yet, or forgotten) the wait looks back as far as the notifier remembers.
     // (Not an async function: a stream parks here, and a suspended frame of its own held about 400 B of heap.)
-    waitForWork: (recipientIds, timeoutMs, signal) => {
-      const query = queriedAt.get(recipientKey(recipientIds));
+    waitForWork: (recipientIds, timeoutMs, signal, connection) => {
+      const key = recipientKey(recipientIds);
+      const own = connection === undefined ? undefined : queriedBy.get(connection);
+      const query = own?.key === key ? own : queriedAt.get(key);
       return waitSince(recipientIds, timeoutMs, query?.mark ?? 0, signal, query?.left);
     },
   };

@@ -63,7 +63,7 @@ export function streamRoutes(app: ZodApp, ctx: ServerContext): void {
           if (remaining <= 0 || sent >= query.limit) break;
           // Fewer than asked: nothing else was claimable, so wait (a send since the pull ends the wait at once) rather
           // than ask again.
-          if (rows.length < asked) await mailbox.waitForWork(recipientIds, remaining, closed);
+          if (rows.length < asked) await mailbox.waitForWork(recipientIds, remaining, closed, request.raw.socket);
         }
         if (!closed.aborted) raw.write(formatEvent("timeout", ""));
       } finally {

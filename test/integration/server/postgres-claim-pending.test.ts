@@ -223,6 +223,27 @@ describe.skipIf(unavailable !== undefined)("a postgres claim and what it leaves 
     expect((statements.length - start) / rounds).toBe(3);
   });
 
+  it("parks streams of one name that pull at once with their claims alone: no wait asks for itself", async () => {
+    await messages.insert([newMessage("a", BOB)]);
+    const taken = await mailbox.pull([BOB.id], 10, new Connection());
+    expect(taken.map((m) => m.id)).toEqual(["a"]);
+    statements.length = 0;
+    // As after a restart: many streams of the name open together; each pull's claim finds the one message leased.
+    const streams = 12;
+    const closed = new AbortController();
+    const waits = Array.from({ length: streams }, async () => {
+      const connection = new Connection();
+      expect(await mailbox.pull([BOB.id], 10, connection)).toEqual([]);
+      return mailbox.waitForWork([BOB.id], 120_000, closed.signal, connection);
+    });
+    await parked(streams);
+    // A claim each and nothing else, though the name's latest claim was another stream's, still running, when most of
+    // them began to wait.
+    expect(statements).toHaveLength(streams);
+    closed.abort();
+    expect(await Promise.all(waits)).toEqual(Array.from({ length: streams }, () => false));
+  });
+
   it("wakes a long poll and a stream when the lease hiding their only message ends, without asking for it", async () => {
     await messages.insert([newMessage("a", BOB)]);
     const first = await mailbox.pull([BOB.id], 10, new Connection());
