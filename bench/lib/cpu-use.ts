@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { parseProcStat } from "./harness.js";
 
 /** Ticks of the machine (all cores): busy (user, nice, system, irq, softirq), stolen, and in all. */
 interface MachineTicks {
@@ -37,8 +38,6 @@ export interface CpuUse {
 /** What a role is: processes by pid, or every process whose command name is `command`. */
 export type Role = { readonly pids: readonly number[] } | { readonly command: string };
 
-const TICK_MS = 10;
-
 function machineTicks(): MachineTicks {
   const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
@@ -49,10 +48,7 @@ function machineTicks(): MachineTicks {
 /** A process's command name and CPU ms (user + system, all threads); undefined once it is gone. */
 function processCpu(pid: number): { command: string; ms: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { command, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return undefined;
   }

@@ -127,9 +127,13 @@ export async function mainThreadCpuTimeMs(pid: number): Promise<number> {
 }
 
 async function statCpuMs(path: string): Promise<number> {
-  const stat = await readFile(path, "utf8");
+  return parseProcStat(await readFile(path, "utf8")).ms;
+}
+
+/** A `/proc/<pid>/stat` (or a thread's) text: its command name and CPU ms, user + system (the kernel counts 10 ms ticks). */
+export function parseProcStat(stat: string): { command: string; ms: number } {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { command: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
 }
 
 /**
