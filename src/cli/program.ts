@@ -12,12 +12,14 @@ import { registerQueueCommands } from "./commands/queue.js";
 import { registerSendCommand } from "./commands/send.js";
 import { registerServerCommand } from "./commands/server.js";
 import { registerStatusCommand } from "./commands/status.js";
+import { currentRelease } from "../server/guides/release.js";
 import { EXIT_USAGE, reportFailure, type Io } from "../infra/terminal-io.js";
 
 /** The `clawtell` command with every command group registered; commands write through `io`. */
 export function buildProgram(io: Io): Command {
   const program = new Command("clawtell")
     .description("ClawTell for OpenClaw: embedded server, routing daemon and tools")
+    .version(currentRelease().version, "-V, --version", "print the version and exit")
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),

@@ -1,6 +1,6 @@
 // The built `clawtell` bin as a child process: `server` and `admin create-name`, their output, exit codes and errors.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -163,5 +163,14 @@ describe("clawtell CLI", () => {
     expect(create.code).toBe(0);
     expect(create.stdout).toMatch(/--email <email> +owner email/);
     expect(create.stdout).toMatch(/clawtell admin create-name alice --email you@example.com/);
+  });
+
+  it("prints the package's version with --version and -V", async () => {
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, "../../../package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const printed = await runCli([flag]);
+      expect(printed.code, flag).toBe(0);
+      expect(printed.stdout.trim(), flag).toBe(version);
+    }
   });
 });
