@@ -33,11 +33,20 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where the built dashboard is: beside the bundled server (dist/bundle/cli.js → dist/bundle/dashboard/), or, when the
- * server runs from its TypeScript sources, in the checkout's dist/bundle/dashboard/.
+ * Where `npm run build` puts the dashboard, dist/bundle/dashboard/, seen from the module that serves it: a chunk of the
+ * bundle (dist/bundle/chunks/), an entry of the bundle (dist/bundle/), tsc's output (dist/server/) or the TypeScript
+ * sources (src/server/).
  */
 export function defaultDashboardDir(moduleUrl: string = import.meta.url): string {
-  return fileURLToPath(new URL(moduleUrl.endsWith(".ts") ? "../../dist/bundle/dashboard/" : "./dashboard/", moduleUrl));
+  const folder = new URL(".", moduleUrl).pathname;
+  const relative = moduleUrl.endsWith(".ts")
+    ? "../../dist/bundle/dashboard/"
+    : folder.endsWith("/bundle/chunks/")
+      ? "../dashboard/"
+      : folder.endsWith("/bundle/")
+        ? "./dashboard/"
+        : "../bundle/dashboard/";
+  return fileURLToPath(new URL(relative, moduleUrl));
 }
 
 function fileOf(name: string, body: Buffer): DashboardFile {

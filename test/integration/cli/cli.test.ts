@@ -32,6 +32,20 @@ describe("clawtell CLI", () => {
     expect(server.stdout()).not.toContain('"msg"');
   });
 
+  it("serves the built dashboard from the bundle, its page and the files it loads", async () => {
+    const server = await startServerProcess(join(dir, "data"));
+    try {
+      const page = await fetch(`${server.url}/dashboard`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const assets = [...html.matchAll(/(?:src|href)="(\/dashboard\/assets\/[^"]+)"/g)].map((m) => m[1] ?? "");
+      expect(assets.length, html.slice(0, 500)).toBeGreaterThan(0);
+      for (const asset of assets) expect((await fetch(`${server.url}${asset}`)).status, asset).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
   it("under `npm start` in a checkout, where the bin is not on the PATH, hints `npx clawtell`", async () => {
     const server = await startServerProcess(join(dir, "data"), [], { env: { npm_package_name: "openclaw-clawtell" } });
     expect(await server.stop()).toBe(0);
