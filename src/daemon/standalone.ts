@@ -37,6 +37,28 @@ const NO_CHAT = new ClawTellError("CT_ROUTE_UNKNOWN", "no chat for copies and al
 
 const NO_REGISTRAR: AccountRegistrar = { register: () => Promise.resolve(() => Promise.resolve()) };
 
+/** Whether the configuration gives the daemon a chat sender that a human's last chat could be reached with. */
+const hasChatSender = (config: LoadedOpenClawConfig): boolean =>
+  config.telegram !== undefined || config.discord !== undefined || config.slack?.botToken !== undefined;
+
+/**
+ * The account as it runs: with no chat sender configured, a route that forwards but has no `forwardTo` (its own or
+ * the account's) could never send its 🦞 copy, so it forwards nothing, instead of failing every message's copy. The
+ * routes it concerns are named once, with the fix, each time the configuration is applied.
+ */
+function withReachableCopies(account: ResolvedAccount, config: LoadedOpenClawConfig, log: Logger): ResolvedAccount {
+  if (hasChatSender(config)) return account;
+  const unreachable = Object.entries(account.routing).filter(([, route]) => route.forward && (route.forwardTo ?? account.forwardTo) === undefined);
+  if (unreachable.length === 0) return account;
+  log.warn(
+    { accountId: account.accountId, routes: unreachable.map(([key]) => key) },
+    "🦞 copies are off for these routes: no chat to send them to. To get them, set forwardTo: { channel, to } in channels.clawtell with that channel's sender (channels.telegram.botToken, channels.discord.token or channels.slack.botToken); forward: false on the routes says you want none",
+  );
+  const routing = { ...account.routing };
+  for (const [key, route] of unreachable) routing[key] = { ...route, forward: false };
+  return { ...account, routing };
+}
+
 export async function startStandaloneDaemon(options: StandaloneOptions): Promise<StandaloneHandle> {
   const clock = options.clock ?? systemClock;
   const log = options.logger.child({ component: "standalone" });
@@ -49,7 +71,11 @@ export async function startStandaloneDaemon(options: StandaloneOptions): Promise
 
   const apply = async (config: LoadedOpenClawConfig): Promise<void> => {
     forwarder = options.forwarderFor?.(config);
-    const wanted = new Map(resolveAccounts(config.clawtell).filter((a) => a.enabled).map((a) => [a.accountId, a]));
+    const wanted = new Map(
+      resolveAccounts(config.clawtell)
+        .filter((a) => a.enabled)
+        .map((a) => [a.accountId, withReachableCopies(a, config, log)]),
+    );
     for (const [id, current] of running) {
       const next = wanted.get(id);
       if (next !== undefined && isDeepStrictEqual(next, current.account)) continue;

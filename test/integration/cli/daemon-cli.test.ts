@@ -164,3 +164,39 @@ it("refuses to start on an invalid config, naming the field", async () => {
   expect(result.code).toBe(2);
   expect(result.stderr).toContain("channels.clawtell.routing.bob.agent");
 });
+
+it("with no chat configured, says once that a route's 🦞 copies are off, and delivers without failing a copy per message", { timeout: 60_000 }, async () => {
+  // A webhook route as a new user writes it: `forward` left at its default, no forwardTo, no chat token.
+  await writeFile(
+    join(dir, "openclaw.json"),
+    `{ channels: { clawtell: { name: "bob", apiKey: "${bob.apiKey}", baseUrl: "${server.url}", routing: { bob: { webhook: { url: "${hook.url}" } } } } } }`,
+  );
+  const flags = ["--config", join(dir, "openclaw.json"), "--state-dir", join(dir, "state")];
+  const daemon = spawn(process.execPath, [CLI_PATH, "daemon", ...flags], { stdio: ["ignore", "pipe", "pipe"], env: cliEnv({ CLAWTELL_LOG_LEVEL: "warn" }) });
+  const exited = new Promise<number | null>((resolve) => daemon.once("exit", resolve));
+  let out = "";
+  let logs = "";
+  daemon.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  daemon.stderr.on("data", (c: Buffer) => (logs += c.toString()));
+  try {
+    await waitFor(() => out.includes("daemon running for tell/bob (default)"), 15_000);
+    const sender = createClawTellClient({ baseUrl: server.url, apiKey: alice.apiKey });
+    for (const body of ["one", "two"]) await sender.send({ to: "bob", body });
+    await waitFor(() => hook.deliveries.length === 2, 10_000);
+    // Each job is done once its copy is settled too: then the queue is empty.
+    let queued = "";
+    for (let i = 0; i < 100 && !queued.includes("the queue is empty"); i++) {
+      queued = (await runCli(["queue", "ls", ...flags])).stdout;
+      if (!queued.includes("the queue is empty")) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(queued).toContain("the queue is empty");
+  } finally {
+    daemon.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  }
+  const lines = logs.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines.filter((l) => String(l["msg"]).includes("🦞 copies are off"))).toEqual([
+    expect.objectContaining({ level: 40, accountId: "default", routes: ["bob"], msg: expect.stringContaining("set forwardTo: { channel, to } in channels.clawtell") }),
+  ]);
+  expect(lines.filter((l) => Number(l["level"]) >= 40 && !String(l["msg"]).includes("🦞 copies are off"))).toEqual([]);
+});
