@@ -1,10 +1,12 @@
 // The built `clawtell` bin as a child process: `server` and `admin create-name`, their output, exit codes and errors.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli, startServerProcess } from "../../helpers/cli-process.js";
+import { unsupportedNode } from "../../../src/infra/node-support.js";
+import { CLI_PATH, runCli, startServerProcess } from "../../helpers/cli-process.js";
 import { api } from "../../helpers/test-server.js";
 
 describe("clawtell CLI", () => {
@@ -30,6 +32,18 @@ describe("clawtell CLI", () => {
     // Logs are pino JSON lines on stderr, never on stdout.
     expect(server.stderr()).toMatch(/"msg":"server listening"/);
     expect(server.stdout()).not.toContain('"msg"');
+  });
+
+  /** A Node.js older than the package's on this machine (the distribution's), to run the bin with. */
+  const olderNode = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {
+    if (!existsSync(path)) return false;
+    const version = spawnSync(path, ["--version"], { encoding: "utf8" }).stdout.trim();
+    return unsupportedNode(version) !== undefined;
+  });
+  it.skipIf(olderNode === undefined)("says which Node.js it needs when started on an older one (run where the machine has one)", () => {
+    const started = spawnSync(olderNode ?? "", [CLI_PATH, "--help"], { encoding: "utf8" });
+    expect(started.status).toBe(1);
+    expect(started.stderr).toMatch(/^error: clawtell needs Node\.js \d+\.\d+\.\d+ or newer; this is Node\.js \d+\.\d+\.\d+\n$/);
   });
 
   it("serves the built dashboard from the bundle, its page and the files it loads", async () => {
