@@ -158,13 +158,13 @@ describe("operating the clawtell plugin in a real OpenClaw gateway", () => {
   // Each `openclaw …` call starts OpenClaw's CLI (seconds): the commands' details are covered by
   // test/integration/plugin/operator-cli.test.ts; here they are proven to load and act in a real installation.
   it("shows the running account with `openclaw clawtell status`, and doctor finds the route to a missing agent", async () => {
-    const status = await clawtell("status", "--json");
+    // Two CLI starts at once: each spends much of its time waiting for OpenClaw's own worker processes.
+    const [status, doctor] = await Promise.all([clawtell("status", "--json"), clawtell("doctor")]);
     expect(status.code, status.stderr).toBe(0);
     const [account] = JSON.parse(status.stdout) as Array<Record<string, unknown>>;
     expect(account).toMatchObject({ accountId: "default", name: "alice", server: { ok: true, name: "alice" } });
     expect(account?.["runningPid"]).toBe(gateway.pid);
 
-    const doctor = await clawtell("doctor");
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toContain('✗ channels.clawtell.routing.dave.agent: no agent "ghost" in OpenClaw (agents: main, helper)');
   }, 120_000);
