@@ -95,8 +95,8 @@ export interface OpenClawHarness {
   readonly env: NodeJS.ProcessEnv;
   writeConfig(config: Record<string, unknown>): Promise<void>;
   readConfig(): Promise<Record<string, unknown>>;
-  /** Runs `openclaw <args>` in the isolated environment. */
-  openclaw(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string }): Promise<RunResult>;
+  /** Runs `openclaw <args>` in the isolated environment (in the scratch folder, unless `cwd` names another). */
+  openclaw(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string; cwd?: string }): Promise<RunResult>;
   installPlugin(tarball: string): Promise<RunResult>;
   /** Installs a published plugin as a user would (`openclaw plugins install npm:<spec>`), from the npm cache or registry. */
   installNpmPlugin(spec: string): Promise<RunResult>;
@@ -132,9 +132,9 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
   };
   const gateways: Gateway[] = [];
 
-  const openclaw = (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> =>
+  const openclaw = (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<RunResult> =>
     run(process.execPath, [OPENCLAW_BIN, ...args], {
-      cwd: scratch,
+      cwd: options.cwd ?? scratch,
       env: { ...env, ...options.env },
       timeoutMs: options.timeoutMs ?? 120_000,
       ...(options.input === undefined ? {} : { input: options.input }),

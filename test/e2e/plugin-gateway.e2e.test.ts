@@ -10,7 +10,7 @@ import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeOpenAi } from "../
 import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { startFakeSynologyChat, type FakeSynologyChat } from "./fake-synology-chat.js";
 import { startFakeTelegramBot, type FakeTelegramBot } from "./fake-telegram-bot.js";
-import { createOpenClawHarness, freePort, openClawNativeHelperInstalled, packPlugin, type Gateway, type OpenClawHarness } from "./harness.js";
+import { createOpenClawHarness, freePort, openClawNativeHelperInstalled, packPlugin, run, type Gateway, type OpenClawHarness } from "./harness.js";
 
 const BOT_TOKEN = "123456:FAKE-TOKEN";
 const HUMAN_CHAT = 4242;
@@ -244,4 +244,32 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/channels\.clawtell\.routing\.alice[^\n]*agnet/);
   }, 120_000);
+});
+
+// The README's way from a checkout: OpenClaw links the folder (a copy would take node_modules along, hundreds of MB)
+// and loads dist/bundle/ from it. `--force` answers OpenClaw's question about a source outside ClawHub, as a script must.
+// The folder linked is the built package's files, unpacked: this checkout itself holds the OpenClaw that runs the test
+// (its node_modules), whose own plugins OpenClaw would then count as the linked package's.
+describe("the clawtell plugin linked from a checkout", () => {
+  let harness: OpenClawHarness;
+  let checkout: string;
+
+  beforeAll(async () => {
+    harness = await createOpenClawHarness();
+    await harness.writeConfig({ gateway: { mode: "local", bind: "loopback", port: await freePort(), auth: { mode: "token", token: "e2e-token" } } });
+    const tarball = await packPlugin(join(harness.scratch, "pack"));
+    const unpacked = await run("tar", ["-xzf", tarball, "-C", harness.scratch]);
+    expect(unpacked.code, unpacked.stderr).toBe(0);
+    checkout = join(harness.scratch, "package");
+  }, 300_000);
+  afterAll(async () => harness?.cleanup(), 60_000);
+
+  it("installs with `openclaw plugins install --link ./`, and OpenClaw runs its commands from the checkout", async () => {
+    const linked = await harness.openclaw(["plugins", "install", "--link", "./", "--accept-capabilities", "--force"], { cwd: checkout, timeoutMs: 300_000 });
+    expect(linked.code, linked.stdout + linked.stderr).toBe(0);
+    expect(linked.stdout + linked.stderr).toContain(`Linked plugin path: ${checkout}`);
+    const status = await harness.openclaw(["clawtell", "status"], { timeoutMs: 180_000 });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain("no ClawTell accounts configured (channels.clawtell)");
+  }, 400_000);
 });
