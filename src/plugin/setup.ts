@@ -8,7 +8,7 @@
 import type { ChannelPlugin, OpenClawConfig } from "openclaw/plugin-sdk/channel-core";
 import { defineChannelSetupContract, type ChannelSetupWizard } from "openclaw/plugin-sdk/channel-setup";
 import { DEFAULT_ACCOUNT_ID, DEFAULT_BASE_URL } from "../config/index.js";
-import { describeError } from "../infra/index.js";
+import { ClawTellError, describeError } from "../infra/index.js";
 import { checkName, describeNameProblem, stripNamePrefix } from "../protocol/index.js";
 import { channelSectionOf, resolvePluginAccount } from "./accounts.js";
 import { CHANNEL_ID } from "./host-runtime.js";
@@ -133,6 +133,21 @@ export const setupContract: NonNullable<ChannelPlugin["setupContract"]> = define
   },
 });
 
+/**
+ * The key the wizard's last question was answered with. The key itself only: `channels.clawtell.apiKey` is read as
+ * it is written, so a secret reference (OpenClaw's "external secret provider") is refused, saying so.
+ */
+export function applyWizardKey(cfg: OpenClawConfig, accountId: string, value: unknown): OpenClawConfig {
+  if (typeof value !== "string") {
+    throw new ClawTellError("CT_CONFIG_INVALID", "ClawTell API key: enter the key itself (claw_…); the channel reads channels.clawtell.apiKey as written, not a secret reference", {
+      field: "channels.clawtell.apiKey",
+    });
+  }
+  const problem = validateSetupInput({ apiKey: value });
+  if (problem !== null) throw new ClawTellError("CT_CONFIG_INVALID", problem.replace(/^--api-key/, "ClawTell API key"), { field: "channels.clawtell.apiKey" });
+  return applySetupInput(cfg, accountId, { apiKey: value });
+}
+
 /** The current value of one key of the account, for the wizard. */
 const currentOf = (cfg: OpenClawConfig, accountId: string, key: keyof SetupInput): string | undefined => {
   const section = record(channelSectionOf(cfg));
@@ -175,6 +190,8 @@ export const setupWizard: ChannelSetupWizard = {
       keepPrompt: "Keep the current API key?",
       inputPrompt: "The API key of that name (claw_…)",
       allowEnv: () => false,
+      // Written here: OpenClaw's default would pass the setup contract a `useEnv` it does not declare, and fail.
+      applySet: ({ cfg, accountId, value }) => applyWizardKey(cfg, accountId, value),
       inspect: ({ cfg, accountId }) => {
         const key = currentOf(cfg, accountId, "apiKey");
         return { accountConfigured: resolvePluginAccount(cfg, accountId).configured, hasConfiguredValue: key !== undefined };

@@ -87,6 +87,75 @@ export interface Gateway {
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
 }
 
+/** A command running in a pseudo-terminal. */
+export interface TerminalRun {
+  /** Waits until the output since the last answer matches `question` (escape codes removed), then types `keys`. */
+  answer(question: RegExp, keys: string, timeoutMs?: number): Promise<void>;
+  /** The exit code and everything printed (escape codes removed). */
+  readonly exited: Promise<{ code: number | null; output: string }>;
+  /** Ends the command if it still runs. */
+  kill(): void;
+}
+
+/** Terminal escape sequences (colours, cursor moves), which a prompt's text is interleaved with. */
+const TERMINAL_ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Za-z0-9]/g;
+
+/** Runs `command` with `args` in a pseudo-terminal made by util-linux `script`; stdin becomes the terminal's keyboard. */
+function runInTerminal(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): TerminalRun {
+  const quoted = [command, ...args].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(" ");
+  // The terminal `script` makes has no size (0 columns: a prompt would wrap at every character) until it is given one.
+  const child = spawn("script", ["--quiet", "--return", "--flush", "--command", `stty cols 120 rows 40 && exec ${quoted}`, "/dev/null"], { cwd: options.cwd, env: { ...options.env, TERM: "xterm-256color" }, stdio: ["pipe", "pipe", "pipe"] });
+  let output = "";
+  let answeredUpTo = 0;
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString().replace(TERMINAL_ESCAPES, "");
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+  const exited = new Promise<{ code: number | null; output: string }>((resolvePromise) => {
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      for (const listener of listeners) listener();
+      resolvePromise({ code, output });
+    });
+  });
+  let closed = false;
+  void exited.then(() => (closed = true));
+  return {
+    exited,
+    kill: () => {
+      if (!closed) child.kill("SIGKILL");
+    },
+    answer: (question, keys, timeoutMs = 120_000) =>
+      new Promise<void>((resolvePromise, reject) => {
+        const check = (): void => {
+          if (question.test(output.slice(answeredUpTo))) {
+            done();
+            answeredUpTo = output.length;
+            child.stdin?.write(keys);
+            resolvePromise();
+          } else if (closed) {
+            done();
+            reject(new Error(`the command ended before ${question}:\n${output.slice(-3000)}`));
+          }
+        };
+        const timeout = setTimeout(() => {
+          done();
+          reject(new Error(`no ${question} within ${timeoutMs} ms:\n${output.slice(-3000)}`));
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timeout);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
 export interface OpenClawHarness {
   readonly scratch: string;
   readonly stateDir: string;
@@ -97,6 +166,11 @@ export interface OpenClawHarness {
   readConfig(): Promise<Record<string, unknown>>;
   /** Runs `openclaw <args>` in the isolated environment (in the scratch folder, unless `cwd` names another). */
   openclaw(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string; cwd?: string }): Promise<RunResult>;
+  /**
+   * Runs `openclaw <args>` in a pseudo-terminal (util-linux `script`), as a person at a terminal does, so that its
+   * interactive questions are asked; the answers are typed one question at a time.
+   */
+  openclawInTerminal(args: readonly string[], options?: { timeoutMs?: number }): Promise<TerminalRun>;
   installPlugin(tarball: string): Promise<RunResult>;
   /** Installs a published plugin as a user would (`openclaw plugins install npm:<spec>`), from the npm cache or registry. */
   installNpmPlugin(spec: string): Promise<RunResult>;
@@ -214,6 +288,7 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
     writeConfig: (config) => writeFile(configPath, `${JSON.stringify({ logging: { file: logFile }, ...config }, null, 2)}\n`, { mode: 0o600 }),
     readConfig: async () => JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>,
     openclaw,
+    openclawInTerminal: async (args, options = {}) => runInTerminal(process.execPath, [OPENCLAW_BIN, ...args], { cwd: scratch, env, timeoutMs: options.timeoutMs ?? 120_000 }),
     installPlugin: (tarball) => openclaw(["plugins", "install", `npm-pack:${tarball}`, "--force", "--accept-capabilities"], { timeoutMs: 300_000 }),
     installNpmPlugin: (spec) => openclaw(["plugins", "install", `npm:${spec}`, "--force", "--accept-capabilities"], { timeoutMs: 300_000 }),
     startGateway,

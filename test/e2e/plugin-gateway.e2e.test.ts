@@ -10,7 +10,7 @@ import { FAKE_MODEL_ID, echoScript, startFakeOpenAi, type FakeOpenAi } from "../
 import { api, startTestServer, type TestServer } from "../helpers/test-server.js";
 import { startFakeSynologyChat, type FakeSynologyChat } from "./fake-synology-chat.js";
 import { startFakeTelegramBot, type FakeTelegramBot } from "./fake-telegram-bot.js";
-import { createOpenClawHarness, freePort, openClawNativeHelperInstalled, packPlugin, run, type Gateway, type OpenClawHarness } from "./harness.js";
+import { createOpenClawHarness, freePort, openClawNativeHelperInstalled, packPlugin, run, type Gateway, type OpenClawHarness, type RunResult } from "./harness.js";
 
 const BOT_TOKEN = "123456:FAKE-TOKEN";
 const HUMAN_CHAT = 4242;
@@ -253,6 +253,7 @@ describe("the clawtell plugin in a real OpenClaw gateway", () => {
 describe("the clawtell plugin linked from a checkout", () => {
   let harness: OpenClawHarness;
   let checkout: string;
+  let linked: RunResult;
 
   beforeAll(async () => {
     harness = await createOpenClawHarness();
@@ -261,15 +262,44 @@ describe("the clawtell plugin linked from a checkout", () => {
     const unpacked = await run("tar", ["-xzf", tarball, "-C", harness.scratch]);
     expect(unpacked.code, unpacked.stderr).toBe(0);
     checkout = join(harness.scratch, "package");
-  }, 300_000);
+    linked = await harness.openclaw(["plugins", "install", "--link", "./", "--accept-capabilities", "--force"], { cwd: checkout, timeoutMs: 300_000 });
+  }, 600_000);
   afterAll(async () => harness?.cleanup(), 60_000);
 
   it("installs with `openclaw plugins install --link ./`, and OpenClaw runs its commands from the checkout", async () => {
-    const linked = await harness.openclaw(["plugins", "install", "--link", "./", "--accept-capabilities", "--force"], { cwd: checkout, timeoutMs: 300_000 });
     expect(linked.code, linked.stdout + linked.stderr).toBe(0);
     expect(linked.stdout + linked.stderr).toContain(`Linked plugin path: ${checkout}`);
     const status = await harness.openclaw(["clawtell", "status"], { timeoutMs: 180_000 });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain("no ClawTell accounts configured (channels.clawtell)");
+  }, 400_000);
+
+  it("sets the account up with `openclaw channels add --channel clawtell`, answering its questions in a terminal", async () => {
+    const server = await startTestServer();
+    try {
+      expect(linked.code, linked.stdout + linked.stderr).toBe(0);
+      const alice = await server.createName("alice", "alice@example.com");
+      const wizard = await harness.openclawInTerminal(["channels", "add", "--channel", "clawtell"], { timeoutMs: 180_000 });
+      try {
+        await wizard.answer(/ClawTell account[\s\S]*Add a new account/, "\r");
+        await wizard.answer(/New ClawTell account id/, "default\r");
+        await wizard.answer(/Your ClawTell name/, "alice\r");
+        // The server's question comes with the public service filled in.
+        await wizard.answer(/ClawTell server/, `${"\x7f".repeat(40)}${server.url}\r`);
+        await wizard.answer(/How do you want to provide this ClawTell API key\?/, "\r");
+        await wizard.answer(/The API key of that name/, `${alice.apiKey}\r`);
+        // OpenClaw's own question after every channel's setup; its default is to skip it.
+        await wizard.answer(/Set up administration from your own chat account\?/, "\r");
+        const done = await wizard.exited;
+        expect(done.code, done.output).toBe(0);
+        expect(done.output).toContain("Channels updated.");
+      } finally {
+        wizard.kill();
+      }
+      const channels = (await harness.readConfig())["channels"] as Record<string, Record<string, unknown>>;
+      expect(channels["clawtell"]).toMatchObject({ name: "alice", apiKey: alice.apiKey, baseUrl: server.url });
+    } finally {
+      await server.close();
+    }
   }, 400_000);
 });

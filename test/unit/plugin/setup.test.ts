@@ -7,7 +7,7 @@ import { moveSingleAccountChannelSectionToDefaultAccount } from "openclaw/plugin
 import { describe, expect, it } from "vitest";
 import { parseChannelConfig } from "../../../src/config/index.js";
 import { resolvePluginAccount } from "../../../src/plugin/accounts.js";
-import { applySetupInput, deleteAccount, setAccountEnabled, SETUP_FIELDS, setupContract, validateSetupInput } from "../../../src/plugin/setup.js";
+import { applySetupInput, applyWizardKey, deleteAccount, setAccountEnabled, SETUP_FIELDS, setupContract, validateSetupInput } from "../../../src/plugin/setup.js";
 
 const KEY = "claw_0123456789abcdef_0123456789abcdef0123456789abcdef";
 const cfgOf = (clawtell?: unknown): OpenClawConfig => ({ channels: { telegram: { botToken: "x" }, ...(clawtell === undefined ? {} : { clawtell }) } }) as OpenClawConfig;
@@ -53,6 +53,14 @@ describe("channels add / remove / enable for clawtell", () => {
     expect(sectionOf(deleteAccount(base, "work"))).toEqual({ name: "alice", apiKey: KEY, baseUrl: "http://x", routing: { alice: { agent: "main" } } });
     expect(sectionOf(deleteAccount(base, "default"))).toEqual({ baseUrl: "http://x", accounts: { work: { name: "erin", apiKey: KEY } } });
     expect(sectionOf(deleteAccount(deleteAccount(base, "work"), "default"))).toBeUndefined();
+  });
+
+  it("writes the key the wizard's last question was answered with, and refuses a secret reference or a wrong key, naming the field", () => {
+    expect(sectionOf(applyWizardKey(cfgOf({ name: "alice" }), "default", KEY))).toEqual({ name: "alice", apiKey: KEY });
+    expect(() => applyWizardKey(cfgOf(), "default", { source: "env", provider: "default", id: "CLAWTELL_API_KEY" })).toThrow(
+      expect.objectContaining({ code: "CT_CONFIG_INVALID", field: "channels.clawtell.apiKey", message: expect.stringContaining("enter the key itself") }),
+    );
+    expect(() => applyWizardKey(cfgOf(), "default", "sk-not-clawtell")).toThrow("ClawTell API key: a ClawTell key starts with claw_");
   });
 
   it("refuses a bad name, key or server before writing", () => {
