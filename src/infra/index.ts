@@ -11,4 +11,5 @@ export * from "./terminal-io.js";
 export * from "./backoff.js";
 export * from "./retry-after.js";
 export * from "./iso-time.js";
+export * from "./versions.js";
 export * from "./webhook-signature.js";

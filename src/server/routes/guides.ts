@@ -11,7 +11,8 @@ import type { ServerContext } from "../context.js";
 import type { ZodApp } from "../contexts/schemas.js";
 import { parseChangelog, type ChangelogRelease } from "../guides/changelog.js";
 import { joinGuide } from "../guides/join-guide.js";
-import { compareVersions, currentRelease } from "../guides/release.js";
+import { compareVersions } from "../../infra/index.js";
+import { currentRelease } from "../guides/release.js";
 import { requestOrigin } from "../request-origin.js";
 
 const MARKDOWN = "text/markdown; charset=utf-8";

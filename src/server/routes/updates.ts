@@ -10,7 +10,8 @@ import { z } from "zod";
 import type { ServerContext } from "../context.js";
 import { callerOf } from "../contexts/caller.js";
 import type { ZodApp } from "../contexts/schemas.js";
-import { compareVersions, currentRelease } from "../guides/release.js";
+import { compareVersions } from "../../infra/index.js";
+import { currentRelease } from "../guides/release.js";
 import { requestOrigin } from "../request-origin.js";
 
 const RegisterBodySchema = z.object({
