@@ -33,20 +33,15 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where `npm run build` puts the dashboard, dist/bundle/dashboard/, seen from the module that serves it: a chunk of the
- * bundle (dist/bundle/chunks/), an entry of the bundle (dist/bundle/), tsc's output (dist/server/) or the TypeScript
- * sources (src/server/).
+ * Where `npm run build` puts the dashboard: dist/bundle/dashboard/ of the package this module runs from — from its
+ * TypeScript sources (src/server/), or from anywhere in its dist/ (a chunk of the bundle, an entry, tsc's output).
  */
 export function defaultDashboardDir(moduleUrl: string = import.meta.url): string {
-  const folder = new URL(".", moduleUrl).pathname;
-  const relative = moduleUrl.endsWith(".ts")
-    ? "../../dist/bundle/dashboard/"
-    : folder.endsWith("/bundle/chunks/")
-      ? "../dashboard/"
-      : folder.endsWith("/bundle/")
-        ? "./dashboard/"
-        : "../bundle/dashboard/";
-  return fileURLToPath(new URL(relative, moduleUrl));
+  if (moduleUrl.endsWith(".ts")) return fileURLToPath(new URL("../../dist/bundle/dashboard/", moduleUrl));
+  const path = new URL(moduleUrl).pathname;
+  const dist = path.lastIndexOf("/dist/");
+  // Outside a dist/ (copied elsewhere by hand): beside the module.
+  return fileURLToPath(dist < 0 ? new URL("./dashboard/", moduleUrl) : new URL(`file://${path.slice(0, dist)}/dist/bundle/dashboard/`));
 }
 
 function fileOf(name: string, body: Buffer): DashboardFile {

@@ -170,7 +170,7 @@ export interface OpenClawHarness {
    * Runs `openclaw <args>` in a pseudo-terminal (util-linux `script`), as a person at a terminal does, so that its
    * interactive questions are asked; the answers are typed one question at a time.
    */
-  openclawInTerminal(args: readonly string[], options?: { timeoutMs?: number }): Promise<TerminalRun>;
+  openclawInTerminal(args: readonly string[], options?: { timeoutMs?: number }): TerminalRun;
   installPlugin(tarball: string): Promise<RunResult>;
   /** Installs a published plugin as a user would (`openclaw plugins install npm:<spec>`), from the npm cache or registry. */
   installNpmPlugin(spec: string): Promise<RunResult>;
@@ -288,7 +288,7 @@ export async function createOpenClawHarness(): Promise<OpenClawHarness> {
     writeConfig: (config) => writeFile(configPath, `${JSON.stringify({ logging: { file: logFile }, ...config }, null, 2)}\n`, { mode: 0o600 }),
     readConfig: async () => JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>,
     openclaw,
-    openclawInTerminal: async (args, options = {}) => runInTerminal(process.execPath, [OPENCLAW_BIN, ...args], { cwd: scratch, env, timeoutMs: options.timeoutMs ?? 120_000 }),
+    openclawInTerminal: (args, options = {}) => runInTerminal(process.execPath, [OPENCLAW_BIN, ...args], { cwd: scratch, env, timeoutMs: options.timeoutMs ?? 120_000 }),
     installPlugin: (tarball) => openclaw(["plugins", "install", `npm-pack:${tarball}`, "--force", "--accept-capabilities"], { timeoutMs: 300_000 }),
     installNpmPlugin: (spec) => openclaw(["plugins", "install", `npm:${spec}`, "--force", "--accept-capabilities"], { timeoutMs: 300_000 }),
     startGateway,

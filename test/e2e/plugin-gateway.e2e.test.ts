@@ -279,7 +279,7 @@ describe("the clawtell plugin linked from a checkout", () => {
     try {
       expect(linked.code, linked.stdout + linked.stderr).toBe(0);
       const alice = await server.createName("alice", "alice@example.com");
-      const wizard = await harness.openclawInTerminal(["channels", "add", "--channel", "clawtell"], { timeoutMs: 180_000 });
+      const wizard = harness.openclawInTerminal(["channels", "add", "--channel", "clawtell"], { timeoutMs: 180_000 });
       try {
         await wizard.answer(/ClawTell account[\s\S]*Add a new account/, "\r");
         await wizard.answer(/New ClawTell account id/, "default\r");
